@@ -1,0 +1,186 @@
+// The resolved plan: what a .moeplan file means, in SI units (bytes,
+// bytes per second, seconds, FLOP/s), with every figure's source recorded so
+// hovers and docs can say where a number came from.
+import type { Range } from '../language/ast';
+
+/** Where a figure came from: a preset's datasheet, the plan text, or a default. */
+export interface Sourced<T> {
+  value: T;
+  source: string;
+  /** Where the plan sets it, when it does. */
+  range?: Range;
+}
+
+export type DType = 'fp32' | 'bf16' | 'fp16' | 'fp8' | 'int8' | 'int4' | 'fp4';
+
+export interface ModelSpec {
+  /** Display name, e.g. "DeepSeek-V3". */
+  name: string;
+  /** Preset id used, e.g. "deepseek-v3", when any. */
+  preset?: string;
+  /** MoE layers (the layers that have routed experts). */
+  layers: Sourced<number>;
+  /** Index of the first MoE layer among all model layers (DeepSeek-V3: 3). */
+  firstMoeLayer: Sourced<number>;
+  /** All transformer layers, dense ones included (SGLang's export needs it). */
+  totalLayers: Sourced<number>;
+  experts: Sourced<number>;
+  sharedExperts: Sourced<number>;
+  topK: Sourced<number>;
+  hidden: Sourced<number>;
+  expertFfn: Sourced<number>;
+  weightDtype: Sourced<DType>;
+  activationDtype: Sourced<DType>;
+  /** Bytes of one routed expert's weights in one layer (3·d·f·bytes unless given). */
+  bytesPerExpert: Sourced<number>;
+  /** Routing groups (DeepSeek-V3: 8 groups, top-4 groups); undefined if none. */
+  groups?: { count: number; topGroups: number; range?: Range };
+}
+
+export interface GpuSpec {
+  /** Preset id or "custom". */
+  type: string;
+  name: string;
+  memoryBytes: Sourced<number>;
+  hbmBytesPerS: Sourced<number>;
+  /** Dense BF16 FLOP/s. */
+  flops: Sourced<number>;
+}
+
+export interface LinkSpec {
+  bytesPerS: Sourced<number>;
+  latencyS: Sourced<number>;
+}
+
+export interface HardwareSpec {
+  gpu: GpuSpec;
+  count: number;
+  nodes: number;
+  gpusPerNode: number;
+  nvlink: LinkSpec;
+  network: LinkSpec;
+  pcie: LinkSpec;
+  /** Memory kept for dense weights, KV cache, activations, per GPU. */
+  reserveBytes: Sourced<number>;
+  /** Expert slots per GPU, per layer (same in every MoE layer). Length = count. */
+  slotsPerGpu: number[];
+  /** How the slots were obtained. */
+  slotsSource: string;
+  range?: Range;
+}
+
+export type TraceFormat = 'jsonl' | 'csv' | 'sglang' | 'npy';
+
+export interface SyntheticSpec {
+  kind: 'synthetic';
+  tokens: number;
+  seed: number;
+  /** Popularity skew: lognormal sigma of expert popularity (0 = uniform). */
+  skew: number;
+  /** Co-activation concentration in [0,1]: how strongly latent topics group experts. */
+  concentration: number;
+  /** Number of latent topics. */
+  topics: number;
+  range?: Range;
+}
+
+export interface TraceSpec {
+  kind: 'trace';
+  /** Path as written, relative to the plan. */
+  path: string;
+  /** Absolute path. */
+  absPath: string;
+  format?: TraceFormat;
+  range?: Range;
+}
+
+export interface InlineSubsetsSpec {
+  kind: 'inline';
+  /** layer → list of (experts, weight); layer -1 means "every layer". */
+  layers: Map<number, { experts: number[]; weight: number; range?: Range }[]>;
+  range?: Range;
+}
+
+export type WorkloadSource = SyntheticSpec | TraceSpec | InlineSubsetsSpec;
+
+export interface WorkloadSpec {
+  source?: WorkloadSource;
+  /** Tokens per step. */
+  batch: Sourced<number>;
+  phase: Sourced<'prefill' | 'decode'>;
+  /** N_t for prefill (prompt tokens) or the output length for decode. */
+  tokens: Sourced<number>;
+  /** Keep at most this many distinct subsets per layer (most frequent first). */
+  maxSubsets?: number;
+}
+
+export type PolicyName = 'contiguous' | 'round-robin' | 'eplb' | 'greedy' | 'search' | 'exact';
+
+export interface PinConstraint {
+  expert: number;
+  gpu: number;
+  /** undefined = every layer */
+  layer?: number;
+  range?: Range;
+}
+
+export interface ForbidConstraint {
+  gpu: number;
+  /** undefined = the GPU holds no expert */
+  expert?: number;
+  layer?: number;
+  range?: Range;
+}
+
+export interface CommittedLayer {
+  layer: number;
+  /** GPU index → expert ids. */
+  gpus: number[][];
+  range?: Range;
+  /** Range of each `gpu N:` statement, by GPU index. */
+  gpuRanges: (Range | undefined)[];
+}
+
+export interface PlacementSpec {
+  policy: Sourced<PolicyName>;
+  timeBudgetMs: Sourced<number>;
+  seed: number;
+  replicas: boolean;
+  maxCopies?: number;
+  pins: PinConstraint[];
+  forbids: ForbidConstraint[];
+  /** Committed assignments by layer (checked, not recomputed). */
+  committed: Map<number, CommittedLayer>;
+  range?: Range;
+  /** Range of the placement block's `}`-1 line, where new layers are inserted. */
+  insertAt?: Range;
+}
+
+export type PagingPolicy = 'lru' | 'layer-lru' | 'belady';
+
+export interface OffloadSpec {
+  enabled: boolean;
+  policy: PagingPolicy;
+  prefetch: boolean;
+  range?: Range;
+}
+
+/** A place in the plan text that names something; hovers and go-to use these. */
+export type PlanRef =
+  | { kind: 'expert'; expert: number; layer?: number; gpu?: number; range: Range }
+  | { kind: 'gpu'; gpu: number; layer?: number; range: Range }
+  | { kind: 'layer'; layer: number; range: Range }
+  | { kind: 'field'; path: string; range: Range }
+  | { kind: 'preset'; presetKind: 'model' | 'gpu'; id: string; range: Range }
+  | { kind: 'trace'; absPath: string; range: Range };
+
+export interface Plan {
+  /** Absolute path of the plan file (or a URI string in the editor). */
+  file: string;
+  model: ModelSpec;
+  hardware: HardwareSpec;
+  workload: WorkloadSpec;
+  placement: PlacementSpec;
+  offload?: OffloadSpec;
+  refs: PlanRef[];
+}

@@ -1,0 +1,178 @@
+// Custom messages between the language server, the extension client and the
+// webview, declared once. Only types and method-name constants live here so
+// every side (server bundle, client bundle, webview bundle, tests) can import
+// it without pulling in a runtime.
+import type { PolicyName } from './plan/types';
+
+// ---------------------------------------------------------------------------
+// Results of analysing a plan (solvers + cost model). Also the payload of the
+// webview and the HTML report, and the body of `moeplan solve --json`.
+// ---------------------------------------------------------------------------
+
+export interface PolicyFigure {
+  policy: PolicyName | 'committed' | 'lower-bound';
+  /** E[T] in expert-time units. */
+  expectedTime: number;
+  /** Predicted µs for this layer at the plan's batch size. */
+  latencyUs: number;
+  ms?: number;
+  optimal?: boolean;
+}
+
+export interface PagingFigures {
+  hits: number;
+  misses: number;
+  /** Bytes moved over PCIe. */
+  bytes: number;
+  usPerToken: number;
+  hitRate: number;
+}
+
+export interface LayerResult {
+  layer: number;
+  /** GPU index → expert ids: the chosen placement (solver's, or committed). */
+  placement: number[][];
+  /** E[T] of `placement` over the full empirical distribution. */
+  expectedTime: number;
+  lowerBound: number;
+  baselines: { contiguous: number; roundRobin: number; eplb: number };
+  /** Every policy evaluated on this layer (including committed when present). */
+  policies: PolicyFigure[];
+  latencyUs: number;
+  /** Expected tokens served per GPU per token. */
+  gpuLoad: number[];
+  /** Expected activations per expert per token (sums to k). */
+  expertLoad: number[];
+  /** P(T = t), index t. */
+  tDistribution: number[];
+  /** Committed placement's E[T], when the plan commits one for this layer. */
+  committedExpectedTime?: number;
+  /** Top co-activated partners per expert: [expert][i] = {expert, share}. */
+  partners: { expert: number; share: number }[][];
+  paging?: Record<string, PagingFigures>;
+}
+
+export interface SweepPoint {
+  slotsPerGpu: number;
+  /** Mean E[T] over layers of the default policy at that memory. */
+  expectedTime: number;
+  eplb: number;
+  lowerBound: number;
+}
+
+export interface BatchPoint {
+  batch: number;
+  /** Expected time of one step (all layers), µs. */
+  stepUs: number;
+  /** Per-token latency, µs (a token waits for its whole step). */
+  latencyUsPerToken: number;
+  tokensPerS: number;
+  /** Same figures with the engines' copy choice (random / same GPU first). */
+  engineStepUs: number;
+}
+
+export interface PlanResults {
+  /** Plan file (path or URI) and the document version analysed. */
+  uri: string;
+  version?: number;
+  model: { name: string; layers: number; experts: number; topK: number; bytesPerExpert: number };
+  hardware: { gpu: string; gpus: number; nodes: number; slotsPerGpu: number[] };
+  workload: { description: string; notes: string[]; batch: number; phase: 'prefill' | 'decode' };
+  layers: LayerResult[];
+  /** Mean E[T] over layers. */
+  expectedTime: number;
+  lowerBound: number;
+  baselines: { contiguous: number; roundRobin: number; eplb: number };
+  /** Predicted µs per token over all MoE layers at the plan's batch size. */
+  latencyUsPerToken: number;
+  solver: { name: PolicyName; ms: number; optimal: boolean };
+  memorySweep: SweepPoint[];
+  batchSweep: BatchPoint[];
+  offload: {
+    offloadUs: number;
+    expertParallelUs: number;
+    gamma: number;
+    advice: 'offload' | 'expert-parallel';
+    phase: 'prefill' | 'decode';
+    tokens: number;
+  };
+  paging?: Record<string, PagingFigures>;
+  /** Messages worth showing (e.g. "trace has loads only"). */
+  notes: string[];
+}
+
+// ---------------------------------------------------------------------------
+// Server ↔ client (LSP custom methods)
+// ---------------------------------------------------------------------------
+
+/** Server → client: analysis results for a plan are ready (or failed). */
+export const ResultsReadyNotification = 'moeplan/resultsReady';
+export interface ResultsReadyParams {
+  uri: string;
+  version: number;
+  results?: PlanResults;
+  error?: string;
+  ms: number;
+}
+
+/** Server → client: solve state, for the status item. */
+export const SolveStateNotification = 'moeplan/solveState';
+export interface SolveStateParams {
+  uri: string;
+  state: 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+  ms?: number;
+  expectedTime?: number;
+}
+
+/** Client → server: solve now (ignores the run setting). */
+export const SolveRequest = 'moeplan/solve';
+export interface SolveParams {
+  uri: string;
+}
+export type SolveResponse = ResultsReadyParams;
+
+/** Client → server: last results for a plan, if any. */
+export const GetResultsRequest = 'moeplan/getResults';
+export interface GetResultsParams {
+  uri: string;
+}
+export type GetResultsResponse = ResultsReadyParams | null;
+
+/** Client → server: the edit that writes the solved placement into the plan. */
+export const ApplyPlacementRequest = 'moeplan/applyPlacement';
+export interface ApplyPlacementParams {
+  uri: string;
+}
+export interface ApplyPlacementResponse {
+  applied: boolean;
+  message?: string;
+}
+
+/** Client → server: export the plan in an engine format. */
+export const ExportRequest = 'moeplan/export';
+export type ExportFormat = 'sglang' | 'trtllm' | 'vllm-ascend' | 'json';
+export interface ExportParams {
+  uri: string;
+  format: ExportFormat;
+}
+export interface ExportResponse {
+  ok: boolean;
+  /** File contents when ok; the client saves them. */
+  content?: string;
+  suggestedName?: string;
+  error?: string;
+}
+
+// ---------------------------------------------------------------------------
+// Extension host ↔ webview (postMessage)
+// ---------------------------------------------------------------------------
+
+export type ToWebview =
+  | { type: 'results'; results: PlanResults; planName: string }
+  | { type: 'empty'; message: string }
+  | { type: 'theme' };
+
+export type FromWebview =
+  | { type: 'ready' }
+  | { type: 'reveal'; target: { kind: 'expert'; expert: number; layer: number } | { kind: 'gpu'; gpu: number; layer: number } }
+  | { type: 'selectLayer'; layer: number };

@@ -1,0 +1,55 @@
+// Routing statistics of one MoE layer: the exact empirical distribution of
+// the expert subsets tokens activate.
+
+/** Distinct subsets of one layer with their counts. Subsets are sorted ids. */
+export interface LayerDistribution {
+  layer: number;
+  /** Routed experts in the layer (ids are 0..experts-1). */
+  experts: number;
+  /** Experts per token (subset size). */
+  k: number;
+  /** Flat array of `count * k` expert ids: subset i is ids[i*k .. i*k+k). */
+  ids: Int32Array;
+  /** Weight (token count, or probability mass) of each subset; length = count. */
+  weights: Float64Array;
+  /** Number of distinct subsets. */
+  count: number;
+  /** Sum of weights. */
+  total: number;
+  /** Whether co-activation is real (false when synthesised from loads only). */
+  coactivationKnown: boolean;
+}
+
+/** All layers of a workload, plus what we know about where it came from. */
+export interface Workload {
+  layers: LayerDistribution[];
+  /** Human-readable description: "trace traces/x.jsonl (jsonl, 7,889 records)". */
+  description: string;
+  /** Notes shown to the user (e.g. "co-activation unknown: assumed independent"). */
+  notes: string[];
+  /** Token sequences per layer for replay (paging, batching), when available. */
+  sequence?: TokenSequence;
+}
+
+/**
+ * Token-order routing, for simulations that depend on order (paging,
+ * batching). tokens × layers × k expert ids, flat.
+ */
+export interface TokenSequence {
+  tokens: number;
+  layers: number;
+  k: number;
+  /** ids[(t * layers + l) * k + j] */
+  ids: Int32Array;
+}
+
+/** A problem in an input file, with its location. */
+export class WorkloadError extends Error {
+  constructor(
+    message: string,
+    readonly file: string,
+    readonly line?: number,
+  ) {
+    super(line !== undefined ? `${file}:${line}: ${message}` : `${file}: ${message}`);
+  }
+}

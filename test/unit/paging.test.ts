@@ -1,0 +1,158 @@
+// Paging simulators: hand-computed sequences, the time model, prefetch, and
+// the errors users see for bad settings.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildSteps } from '../../server/src/cost/paging/steps';
+import { replay } from '../../server/src/cost/paging/replay';
+import { PagingError, type PagingHardware, type PagingPolicy } from '../../server/src/cost/paging/types';
+import type { TokenSequence } from '../../server/src/workload/types';
+
+/** One transfer = 1 s, one expert run = 1 s, whatever the tokens. */
+const unitHw: PagingHardware = {
+  bytesPerExpert: 1,
+  flopsPerTokenPerExpert: 0,
+  hbmBytesPerS: 1,
+  flops: 1,
+  pcieBytesPerS: 1,
+  pcieLatencyS: 0,
+};
+
+/** tokens as arrays of per-layer expert lists. */
+function seqOf(tokens: number[][][]): TokenSequence {
+  const layers = tokens[0].length;
+  const k = tokens[0][0].length;
+  return { tokens: tokens.length, layers, k, ids: Int32Array.from(tokens.flat(2)) };
+}
+
+function run(policy: PagingPolicy, seq: TokenSequence, experts: number, capacity: number, batch = 1) {
+  return replay(buildSteps(seq, experts, batch), { policy, capacity: [capacity], prefetch: false, hardware: unitHw });
+}
+
+test('one layer, capacity 2: LRU and Belady on 0 1 2 0 3 0 1', () => {
+  const seq = seqOf([0, 1, 2, 0, 3, 0, 1].map((e) => [[e]]));
+  // LRU: 0m 1m 2m(-0) 0m(-1) 3m(-2) 0h 1m(-3)
+  const lru = run('lru', seq, 4, 2);
+  assert.equal(lru.hits[0], 1);
+  assert.equal(lru.misses[0], 6);
+  // Belady: 0m 1m 2m(-1: next at 6, 0 next at 3) 0h 3m(-2: never again) 0h 1m
+  const opt = run('belady', seq, 4, 2);
+  assert.equal(opt.hits[0], 2);
+  assert.equal(opt.misses[0], 5);
+  // 1 s per miss transfer + 1 s compute per expert; hits only compute.
+  assert.equal(lru.timeS[0], 6 * 2 + 1);
+  assert.equal(opt.timeS[0], 5 * 2 + 2);
+  assert.equal(lru.residentTimeS[0], 7);
+  assert.equal(lru.bytes[0], 6);
+});
+
+test('two layers, capacity 3: layer-aware LRU keeps the next layer, LRU evicts it', () => {
+  // tokens (layer 0 expert, layer 1 expert): (0,0) (0,1) (1,0) (0,1); ids = layer·3 + expert
+  const seq = seqOf([[[0], [0]], [[0], [1]], [[1], [0]], [[0], [1]]]);
+  // LRU: s0 m, s1 m, s2 h, s3 m, s4 m(-id3), s5 m(-id0), s6 m(-id4), s7 m(-id1)
+  const lru = run('lru', seq, 3, 3);
+  assert.deepEqual([lru.hits[0] + lru.hits[1], lru.misses[0] + lru.misses[1]], [1, 7]);
+  // Layer-LRU: s4 evicts layer 0's id0 (layer 0 is needed again last), so s5 hits;
+  // s6 evicts layer 0's id1, s7 hits.
+  const llru = run('layer-lru', seq, 3, 3);
+  assert.deepEqual([...llru.hits], [1, 2]);
+  assert.deepEqual([...llru.misses], [3, 2]);
+  // Belady: s4 evicts id4 (next use s7, furthest); misses s0 s1 s3 s4 s7.
+  const opt = run('belady', seq, 3, 3);
+  assert.deepEqual([opt.hits[0] + opt.hits[1], opt.misses[0] + opt.misses[1]], [3, 5]);
+});
+
+test('time model: hits run first, misses run as they arrive over PCIe', () => {
+  // One step needing experts 0 (pinned), 1, 2; transfer 1.5 s, run 1 s each.
+  const hw: PagingHardware = { ...unitHw, pcieLatencyS: 0.5 };
+  const seq = seqOf([[[0, 1, 2]]]);
+  const pinned = Uint8Array.from([1, 0, 0, 0]);
+  const r = replay(buildSteps(seq, 4, 1), { policy: 'lru', capacity: [3], pinned, prefetch: false, hardware: hw });
+  // f = 1 (pinned hit); miss 1 arrives 1.5 → 2.5; miss 2 arrives 3 → 4.
+  assert.equal(r.timeS[0], 4);
+  assert.equal(r.residentTimeS[0], 3);
+  assert.equal(r.hits[0], 1);
+  assert.equal(r.misses[0], 2);
+});
+
+test('roofline: an expert run on many tokens becomes compute-bound', () => {
+  // 4 tokens in one batch all use expert 0: 4 · 2 FLOP / 1 FLOP/s = 8 s > 1 s of memory.
+  const hw: PagingHardware = { ...unitHw, flopsPerTokenPerExpert: 2 };
+  const seq = seqOf([[[0]], [[0]], [[0]], [[0]]]);
+  const r = replay(buildSteps(seq, 2, 4), { policy: 'lru', capacity: [1], prefetch: false, hardware: hw });
+  assert.equal(r.steps, 1);
+  assert.equal(r.misses[0], 1, 'a batch loads a shared expert once');
+  assert.equal(r.timeS[0], 1 + 8);
+});
+
+test('batch steps need the union of the batch experts', () => {
+  const seq = seqOf([[[0, 1]], [[1, 2]], [[0, 1]], [[3, 1]]]);
+  const st = buildSteps(seq, 4, 2);
+  assert.equal(st.steps, 2);
+  assert.deepEqual([...st.ids], [0, 1, 2, 0, 1, 3]);
+  assert.deepEqual([...st.counts], [1, 2, 1, 1, 2, 1]);
+  const r = replay(st, { policy: 'lru', capacity: [3], prefetch: false, hardware: unitHw });
+  // step 0: 3 misses; step 1: 0 and 1 hit, 3 misses and evicts 2.
+  assert.equal(r.hits[0], 2);
+  assert.equal(r.misses[0], 4);
+});
+
+test('prefetch loads the next layer in the link idle time and counts its bytes', () => {
+  // 2 layers × 2 experts, one token (layer 0: expert 0, layer 1: expert 1).
+  // Transfer 1 s, run 2 s: step 0 misses (arrives 1, ends 3) → 2 s idle on the link.
+  const hw: PagingHardware = { ...unitHw, hbmBytesPerS: 0.5 };
+  const seq = seqOf([[[0], [1]]]);
+  const order = [Int32Array.from([0, 1]), Int32Array.from([1, 0])];
+  const r = replay(buildSteps(seq, 2, 1), {
+    policy: 'lru',
+    capacity: [2],
+    prefetch: true,
+    prefetchOrder: order,
+    prefetchLimit: 2,
+    hardware: hw,
+  });
+  // Layer 1's expert 1 is prefetched; the second candidate would evict the
+  // step's locked expert, so prefetch stops there.
+  assert.deepEqual([...r.prefetches], [0, 1]);
+  assert.deepEqual([...r.prefetchHits], [0, 1]);
+  assert.deepEqual([...r.hits], [0, 1]);
+  assert.deepEqual([...r.misses], [1, 0]);
+  assert.equal(r.bytes[0] + r.bytes[1], 2);
+  assert.equal(r.timeS[0] + r.timeS[1], 3 + 2);
+  const off = replay(buildSteps(seq, 2, 1), { policy: 'lru', capacity: [2], prefetch: false, hardware: hw });
+  assert.equal(off.timeS[0] + off.timeS[1], 3 + 3);
+});
+
+test('a cache smaller than one step streams the rest through (bypass)', () => {
+  const seq = seqOf([[[0, 1, 2]], [[0, 1, 2]]]);
+  for (const policy of ['lru', 'layer-lru', 'belady'] as const) {
+    const r = run(policy, seq, 3, 1);
+    assert.equal(r.misses[0] + r.hits[0], 6, policy);
+    assert.ok(r.bypasses >= 2, `${policy}: ${r.bypasses} bypasses`);
+  }
+  const none = run('lru', seq, 3, 0);
+  assert.equal(none.misses[0], 6);
+  assert.equal(none.bypasses, 6);
+});
+
+test('bad paging settings get clear errors', () => {
+  const seq = seqOf([[[0, 1]], [[2, 3]]]);
+  const st = buildSteps(seq, 4, 1);
+  const base = { policy: 'lru' as const, prefetch: false, hardware: unitHw };
+  assert.throws(() => replay(st, { ...base, capacity: [-1] }), /GPU 0: expert slots must be a whole number ≥ 0, got -1/);
+  assert.throws(() => replay(st, { ...base, capacity: [] }), /at least one GPU/);
+  assert.throws(
+    () => replay(st, { ...base, capacity: [1], pinned: Uint8Array.from([1, 1, 0, 0]) }),
+    /GPU 0 pins 2 expert-layers but has only 1 slots; pin fewer experts/,
+  );
+  assert.throws(
+    () => replay(st, { ...base, capacity: [2], hardware: { ...unitHw, pcieBytesPerS: 0 } }),
+    /PCIe bandwidth must be a positive number, got 0/,
+  );
+  assert.throws(
+    () => replay(st, { ...base, capacity: [1, 1], owner: Int32Array.from([0, 1, 2, 0]) }),
+    /expert 2 of layer 0 is owned by GPU 2, but there are 2 GPUs/,
+  );
+  assert.throws(() => buildSteps(seq, 3, 1), /token 1, layer 0: expert id 3 is outside 0..2/);
+  assert.throws(() => buildSteps(seq, 4, 0), /batch must be a whole number of tokens ≥ 1, got 0/);
+  assert.throws(() => buildSteps(seq, 4, 1.5), PagingError);
+});

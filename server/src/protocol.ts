@@ -174,5 +174,39 @@ export type ToWebview =
 
 export type FromWebview =
   | { type: 'ready' }
-  | { type: 'reveal'; target: { kind: 'expert'; expert: number; layer: number } | { kind: 'gpu'; gpu: number; layer: number } }
+  | { type: 'reveal'; target: { kind: 'expert'; expert: number; layer: number; /** the copy clicked, when known */ gpu?: number } | { kind: 'gpu'; gpu: number; layer: number } }
   | { type: 'selectLayer'; layer: number };
+
+// ---------------------------------------------------------------------------
+// Language-server extras (owned by the LSP side; optional for other clients)
+// ---------------------------------------------------------------------------
+
+/** Client → server: the workspace became trusted (or not). Untrusted: no
+ * trace outside the workspace is read and no solver runs without a request. */
+export const WorkspaceTrustNotification = 'moeplan/workspaceTrust';
+export interface WorkspaceTrustParams {
+  trusted: boolean;
+}
+
+/** Client → server (tests, benchmarks): the server's own timings. */
+export const ServerTimingsRequest = 'moeplan/timings';
+export interface ServerTimingsParams {
+  /** Clear the recorded samples after returning them. */
+  reset?: boolean;
+}
+export interface ServerTimingsResponse {
+  /** Milliseconds of main-thread work per fast analysis (parse, resolve, diagnostics). */
+  fastMs: number[];
+  /** Milliseconds from the last change to published diagnostics (includes the debounce). */
+  changeToDiagnosticsMs: number[];
+  /** Milliseconds spent answering hover requests. */
+  hoverMs: number[];
+  /** Save (or solve request) → solver diagnostics published, ms. */
+  solveMs: number[];
+  /** Debounce applied to fast work, ms. */
+  debounceMs: number;
+  /** Largest event-loop delay seen since the last reset, ms (perf_hooks histogram). */
+  eventLoopMaxMs: number;
+  /** 99th percentile event-loop delay since the last reset, ms. */
+  eventLoopP99Ms: number;
+}

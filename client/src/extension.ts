@@ -1,0 +1,141 @@
+// The VS Code side of moeplan: starts the bundled language server over IPC,
+// registers the commands, the language status item and the placement view.
+// The work itself happens in the server (dist/server.js) and its workers.
+import * as vscode from 'vscode';
+import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
+import {
+  ApplyPlacementRequest,
+  ExportRequest,
+  SolveRequest,
+  WorkspaceTrustNotification,
+  type ApplyPlacementResponse,
+  type ExportFormat,
+  type ExportResponse,
+  type SolveResponse,
+} from '../../server/src/protocol';
+import { SolveStatus } from './status';
+import { PlacementViewHost } from './placementViewHost';
+
+const LANGUAGE_ID = 'moeplan';
+let client: LanguageClient | undefined;
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  const serverModule = context.asAbsolutePath('dist/server.js');
+  const serverOptions: ServerOptions = {
+    run: { module: serverModule, transport: TransportKind.ipc },
+    debug: { module: serverModule, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6019'] } },
+  };
+  const clientOptions: LanguageClientOptions = {
+    documentSelector: [
+      { scheme: 'file', language: LANGUAGE_ID },
+      { scheme: 'untitled', language: LANGUAGE_ID },
+    ],
+    synchronize: { configurationSection: 'moeplan' },
+    initializationOptions: {
+      trusted: vscode.workspace.isTrusted,
+      settings: vscode.workspace.getConfiguration('moeplan'),
+    },
+    outputChannelName: 'moeplan',
+  };
+  client = new LanguageClient('moeplan', 'moeplan language server', serverOptions, clientOptions);
+
+  const status = new SolveStatus();
+  context.subscriptions.push(status);
+  const view = new PlacementViewHost(context, () => client);
+  context.subscriptions.push(view);
+
+  const hookNotifications = (c: LanguageClient): void => {
+    status.attach(c);
+    view.attach(c);
+  };
+
+  context.subscriptions.push(
+    vscode.commands.registerCommand('moeplan.solveNow', (arg?: unknown) => solveNow(arg)),
+    vscode.commands.registerCommand('moeplan.applyPlacement', (arg?: unknown) => applyPlacement(arg)),
+    vscode.commands.registerCommand('moeplan.export', (arg?: unknown) => exportPlan(arg)),
+    vscode.commands.registerCommand('moeplan.showPlacementView', (arg?: unknown) => view.show(planUri(arg))),
+    vscode.commands.registerCommand('moeplan.restartServer', async () => {
+      if (!client) return;
+      await client.restart();
+      hookNotifications(client);
+      vscode.window.setStatusBarMessage('moeplan: language server restarted', 3000);
+    }),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => {
+      void client?.sendNotification(WorkspaceTrustNotification, { trusted: true });
+      status.setTrusted(true);
+    }),
+  );
+  status.setTrusted(vscode.workspace.isTrusted);
+
+  await client.start();
+  hookNotifications(client);
+}
+
+export async function deactivate(): Promise<void> {
+  const c = client;
+  client = undefined;
+  if (c) await c.stop();
+}
+
+/** The plan a command acts on: its argument (URI or string) or the active moeplan editor. */
+function planUri(arg: unknown): string | undefined {
+  if (arg instanceof vscode.Uri) return arg.toString();
+  if (typeof arg === 'string' && arg.includes(':')) return arg;
+  const doc = vscode.window.activeTextEditor?.document;
+  if (doc?.languageId === LANGUAGE_ID) return doc.uri.toString();
+  return vscode.workspace.textDocuments.find((d) => d.languageId === LANGUAGE_ID)?.uri.toString();
+}
+
+function ready(): LanguageClient | undefined {
+  if (!client || !client.isRunning()) {
+    void vscode.window.showWarningMessage('moeplan: the language server is not running. Run "moeplan: Restart Language Server".');
+    return undefined;
+  }
+  return client;
+}
+
+async function solveNow(arg: unknown): Promise<SolveResponse | undefined> {
+  const uri = planUri(arg);
+  const c = ready();
+  if (!uri || !c) {
+    if (!uri) void vscode.window.showInformationMessage('moeplan: open a .moeplan file to solve it.');
+    return undefined;
+  }
+  const r = await c.sendRequest<SolveResponse>(SolveRequest, { uri });
+  if (r?.error && !/superseded/.test(r.error)) void vscode.window.showWarningMessage(`moeplan: ${r.error}`);
+  return r;
+}
+
+async function applyPlacement(arg: unknown): Promise<void> {
+  const uri = planUri(arg);
+  const c = ready();
+  if (!uri || !c) return;
+  const r = await c.sendRequest<ApplyPlacementResponse>(ApplyPlacementRequest, { uri });
+  if (!r.applied) void vscode.window.showWarningMessage(`moeplan: placement not written: ${r.message ?? 'the editor refused the edit'}`);
+}
+
+const FORMATS: { label: string; format: ExportFormat; detail: string }[] = [
+  { label: 'SGLang', format: 'sglang', detail: 'expert location file for --init-expert-location' },
+  { label: 'TensorRT-LLM', format: 'trtllm', detail: 'MoE load balancer placement (YAML)' },
+  { label: 'vLLM-Ascend', format: 'vllm-ascend', detail: 'expert map JSON' },
+  { label: 'JSON', format: 'json', detail: 'moeplan results (same as `moeplan solve --json`)' },
+];
+
+async function exportPlan(arg: unknown): Promise<void> {
+  const uri = planUri(arg);
+  const c = ready();
+  if (!uri || !c) return;
+  const pick = await vscode.window.showQuickPick(FORMATS, { title: 'moeplan: export the placement as…' });
+  if (!pick) return;
+  const r = await c.sendRequest<ExportResponse>(ExportRequest, { uri, format: pick.format });
+  if (!r.ok || r.content === undefined) {
+    void vscode.window.showWarningMessage(`moeplan: export failed: ${r.error ?? 'no content'}`);
+    return;
+  }
+  const planDoc = vscode.Uri.parse(uri);
+  const defaultUri = vscode.Uri.joinPath(planDoc, '..', r.suggestedName ?? `placement.${pick.format}.json`);
+  const target = await vscode.window.showSaveDialog({ defaultUri, title: `Save ${pick.label} placement` });
+  if (!target) return;
+  await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(r.content));
+  void vscode.window.showInformationMessage(`moeplan: wrote ${vscode.workspace.asRelativePath(target)}`);
+}

@@ -1,0 +1,26 @@
+// Stable codes of the diagnostics that come from analysis results (the
+// planning core's own codes live with the checks in server/src/plan).
+// Documented in docs/diagnostics.md.
+export const FeedbackCode = {
+  /** The GPUs' expert slots cannot hold every expert once. */
+  memoryInfeasible: 'MP801',
+  /** A committed placement is slower than the solver's by more than the threshold. */
+  committedSlower: 'MP802',
+  /** The offload-versus-expert-parallelism estimate favours the other option. */
+  offloadAdvice: 'MP803',
+  /** The analysis (trace reading, cost model, solvers) failed. */
+  analysisFailed: 'MP804',
+  /** The analysis ran past its time limit and was stopped. */
+  analysisTimeout: 'MP805',
+  /** The trace was not read (untrusted workspace, size limit). */
+  traceNotRead: 'MP806',
+} as const;
+
+export type FeedbackCodeValue = (typeof FeedbackCode)[keyof typeof FeedbackCode];
+
+export const DOCS_DIAGNOSTICS_URL = 'https://github.com/moeplan/moeplan/blob/main/docs/diagnostics.md';
+
+/** Link to a code's entry in docs/diagnostics.md. */
+export function diagnosticDocUrl(code: string): string {
+  return `${DOCS_DIAGNOSTICS_URL}#${code.toLowerCase()}`;
+}

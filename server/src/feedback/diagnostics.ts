@@ -1,0 +1,111 @@
+// Diagnostics that come from analysis results: memory that cannot hold the
+// experts, a committed placement slower than the solver's, offload advice
+// from γ. Pure: (plan, results) → core diagnostics; the LSP and the CLI
+// translate them.
+import type { Diagnostic } from '../language/diagnostic';
+import type { Range } from '../language/ast';
+import type { Plan } from '../plan/types';
+import type { PlanResults } from '../protocol';
+import { FeedbackCode } from './codes';
+import { committedFigure, gain, resultsMatchPlan, solverFigure, totalSlots } from './figures';
+import * as f from './format';
+
+export interface FeedbackOptions {
+  /** Warn when a committed placement is slower than the solver's by more than this, percent. */
+  slowerThresholdPct: number;
+}
+
+const TOP: Range = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
+
+export function memoryDiagnostics(plan: Plan): Diagnostic[] {
+  const experts = plan.model.experts.value;
+  const slots = totalSlots(plan);
+  if (slots >= experts || plan.offload?.enabled) return [];
+  const perGpu = plan.hardware.slotsPerGpu;
+  const bytesPerLayer = plan.model.bytesPerExpert.value * plan.model.layers.value;
+  const missing = experts - slots;
+  const moreEach = Math.ceil(missing / Math.max(1, plan.hardware.count));
+  const range = plan.hardware.reserveBytes.range ?? plan.hardware.range ?? TOP;
+  return [
+    {
+      range,
+      severity: 'error',
+      code: FeedbackCode.memoryInfeasible,
+      message:
+        `${experts} experts per layer need at least ${experts} slots, but ${plan.hardware.count} GPUs give ${slots} ` +
+        `(${uniformText(perGpu)} per GPU, ${f.bytes(bytesPerLayer)} per slot over ${plan.model.layers.value} layers). ` +
+        `Free about ${f.bytes(moreEach * bytesPerLayer)} more per GPU, add ${Math.ceil(missing / Math.max(1, Math.max(...perGpu)))} GPU(s), or add an \`offload\` block.`,
+      related: plan.hardware.range ? [{ message: 'GPUs declared here', range: plan.hardware.range }] : undefined,
+    },
+  ];
+}
+
+export function solverDiagnostics(plan: Plan, results: PlanResults, options: FeedbackOptions): Diagnostic[] {
+  const out: Diagnostic[] = [...memoryDiagnostics(plan)];
+  if (!resultsMatchPlan(plan, results)) return out;
+  const threshold = options.slowerThresholdPct / 100;
+  for (const layer of results.layers) {
+    const committed = plan.placement.committed.get(layer.layer);
+    const mine = committedFigure(layer);
+    const solver = solverFigure(layer, results);
+    if (!committed || !mine || !solver) continue;
+    const slower = (mine.expectedTime - solver.expectedTime) / solver.expectedTime;
+    if (!(slower > threshold)) continue;
+    out.push({
+      range: committed.range ?? plan.placement.range ?? TOP,
+      severity: 'warning',
+      code: FeedbackCode.committedSlower,
+      message:
+        `Layer ${layer.layer}: the committed placement has E[T] ${f.et(mine.expectedTime)}, ${f.pct(slower)} slower than ` +
+        `${solver.policy}'s ${f.et(solver.expectedTime)} (${f.micros(mine.latencyUs)} vs ${f.micros(solver.latencyUs)} per layer at batch ${results.workload.batch}). ` +
+        `Threshold: ${options.slowerThresholdPct}% (setting moeplan.slowerThreshold). Use "Write the solver's placement" to replace it.`,
+      related: plan.placement.policy.range ? [{ message: `policy ${plan.placement.policy.value}`, range: plan.placement.policy.range }] : undefined,
+    });
+  }
+  const o = results.offload;
+  const offloading = plan.offload?.enabled === true;
+  if (o.advice === 'offload' && !offloading) {
+    out.push({
+      range: plan.workload.phase.range ?? plan.hardware.range ?? TOP,
+      severity: 'information',
+      code: FeedbackCode.offloadAdvice,
+      message:
+        `γ = ${o.gamma.toFixed(2)} < 1: offloading experts over PCIe (${f.micros(o.offloadUs)}) would beat expert parallelism ` +
+        `(${f.micros(o.expertParallelUs)}) for ${o.phase} with ${f.count(o.tokens)} tokens. Consider an \`offload\` block.`,
+    });
+  } else if (o.advice === 'expert-parallel' && offloading) {
+    out.push({
+      range: plan.offload?.range ?? TOP,
+      severity: 'information',
+      code: FeedbackCode.offloadAdvice,
+      message:
+        `γ = ${o.gamma.toFixed(2)} > 1: expert parallelism over the network (${f.micros(o.expertParallelUs)}) beats PCIe offload ` +
+        `(${f.micros(o.offloadUs)}) for ${o.phase} with ${f.count(o.tokens)} tokens.`,
+    });
+  }
+  return out;
+}
+
+/** A failed or refused analysis as a diagnostic at the workload (or the top). */
+export function analysisErrorDiagnostic(
+  plan: Plan | undefined,
+  kind: 'failed' | 'timeout' | 'refused' | 'untrusted',
+  message: string,
+): Diagnostic {
+  const src = plan?.workload.source;
+  const range = (src && 'range' in src ? src.range : undefined) ?? plan?.placement.range ?? TOP;
+  const code =
+    kind === 'timeout' ? FeedbackCode.analysisTimeout : kind === 'failed' ? FeedbackCode.analysisFailed : FeedbackCode.traceNotRead;
+  return {
+    range,
+    severity: kind === 'untrusted' ? 'warning' : 'error',
+    code,
+    message: kind === 'timeout' || kind === 'failed' ? `Analysis ${kind === 'timeout' ? 'timed out' : 'failed'}: ${message}` : message,
+  };
+}
+
+function uniformText(perGpu: number[]): string {
+  const min = Math.min(...perGpu);
+  const max = Math.max(...perGpu);
+  return min === max ? `${min}` : `${min}–${max}`;
+}

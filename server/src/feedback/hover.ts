@@ -1,0 +1,138 @@
+// Hover text (markdown) for experts, GPUs and plan fields. Pure.
+import type { Plan, Sourced } from '../plan/types';
+import type { LayerResult, PlanResults } from '../protocol';
+import { copiesOf, layerResult, resultsMatchPlan, totalSlots } from './figures';
+import * as f from './format';
+
+/** The layer a hover speaks about when the text names none: the first analysed one. */
+function pickLayer(results: PlanResults, layer: number | undefined): LayerResult | undefined {
+  return layer !== undefined ? layerResult(results, layer) : results.layers[0];
+}
+
+export function expertHover(plan: Plan, results: PlanResults | undefined, expert: number, layer?: number): string {
+  const lines = [`**Expert ${expert}**${layer !== undefined ? ` · layer ${layer}` : ''} — ${plan.model.name}`];
+  if (!results || !resultsMatchPlan(plan, results)) {
+    lines.push('', '_No analysis yet: save the plan (or run "moeplan: Solve Now") to see load, copies and partners._');
+    return lines.join('\n');
+  }
+  const l = pickLayer(results, layer);
+  if (!l) return lines.concat('', `_Layer ${layer} was not analysed._`).join('\n');
+  const k = plan.model.topK.value;
+  const load = l.expertLoad[expert] ?? 0;
+  const uniform = k / plan.model.experts.value;
+  const where = copiesOf(l.placement, plan.model.experts.value)[expert] ?? [];
+  const partners = (l.partners[expert] ?? []).slice(0, 3);
+  // E[T] is not additive over experts; we attribute it in proportion to load (an estimate).
+  const share = k > 0 ? load / k : 0;
+  lines.push(
+    '',
+    `| | |`,
+    `|---|---|`,
+    `| load | ${load.toFixed(3)} activations/token (${f.pct(load)} of tokens; uniform ${uniform.toFixed(3)}) |`,
+    `| copies | ${where.length}${where.length ? ` — GPU ${where.join(', GPU ')}` : ' — not placed'} |`,
+    `| top partners | ${partners.length ? partners.map((p) => `${p.expert} (${f.pct(p.share)})`).join(', ') : 'none recorded'} |`,
+    `| share of E[T] | ≈ ${f.et(share * l.expectedTime)} of ${f.et(l.expectedTime)} (≈ ${f.micros(share * l.latencyUs)} of ${f.micros(l.latencyUs)}), in proportion to load |`,
+  );
+  if (layer === undefined) lines.push('', `_Figures for layer ${l.layer}._`);
+  return lines.join('\n');
+}
+
+export function gpuHover(plan: Plan, results: PlanResults | undefined, gpu: number, layer?: number): string {
+  const hw = plan.hardware;
+  const slots = hw.slotsPerGpu[gpu] ?? 0;
+  const node = hw.gpusPerNode > 0 ? Math.floor(gpu / hw.gpusPerNode) : 0;
+  const lines = [`**GPU ${gpu}** · ${hw.gpu.name} · node ${node}${layer !== undefined ? ` · layer ${layer}` : ''}`, ''];
+  const expertBytesAllLayers = plan.model.bytesPerExpert.value * plan.model.layers.value;
+  const committed = layer !== undefined ? plan.placement.committed.get(layer) : undefined;
+  let used: number | undefined = committed?.gpus[gpu]?.length;
+  let l: LayerResult | undefined;
+  if (results && resultsMatchPlan(plan, results)) {
+    l = pickLayer(results, layer);
+    if (used === undefined && l) used = l.placement[gpu]?.length;
+  }
+  lines.push(`| | |`, `|---|---|`);
+  if (used !== undefined) lines.push(`| slots | ${used} used, ${Math.max(0, slots - used)} free of ${slots} |`);
+  else lines.push(`| slots | ${slots} per layer (${hw.slotsSource}) |`);
+  const mem = hw.gpu.memoryBytes.value;
+  const experts = (used ?? slots) * expertBytesAllLayers;
+  lines.push(
+    `| memory | ${f.bytes(mem)} = ${f.bytes(hw.reserveBytes.value)} reserved + ${f.bytes(experts)} experts${used !== undefined ? ` (${used} × ${f.bytes(expertBytesAllLayers)})` : ''} + ${f.bytes(Math.max(0, mem - hw.reserveBytes.value - experts))} free |`,
+  );
+  if (l) {
+    const load = l.gpuLoad[gpu] ?? 0;
+    const mean = l.gpuLoad.reduce((a, b) => a + b, 0) / Math.max(1, l.gpuLoad.length);
+    lines.push(`| expected load | ${load.toFixed(3)} tokens per token (mean ${mean.toFixed(3)}; ${mean > 0 ? f.pct(load / mean - 1) : '—'} vs mean), layer ${l.layer} |`);
+    lines.push(`| experts | ${(l.placement[gpu] ?? []).join(' ') || 'none'} |`);
+  } else {
+    lines.push('', '_Save the plan to see expected load._');
+  }
+  return lines.join('\n');
+}
+
+function sourced(label: string, s: Sourced<number | string> | undefined, show: (v: never) => string): string | undefined {
+  if (!s) return undefined;
+  return `| ${label} | ${show(s.value as never)} | ${s.source} |`;
+}
+
+/** Hover for a model or hardware field (`path` as the resolver records it, e.g. "model.topK"). */
+export function fieldHover(plan: Plan, path: string): string | undefined {
+  const m = plan.model;
+  const hw = plan.hardware;
+  const head = path.split('.')[0];
+  const num = (v: number) => f.count(v);
+  const rows: (string | undefined)[] = [];
+  let title = '';
+  if (head === 'model' || path.startsWith('model')) {
+    title = `**${m.name}**${m.preset ? ` (preset \`${m.preset}\`)` : ''}`;
+    rows.push(
+      sourced('MoE layers', m.layers, num),
+      sourced('routed experts', m.experts, num),
+      sourced('shared experts', m.sharedExperts, num),
+      sourced('top-k', m.topK, num),
+      sourced('hidden (d)', m.hidden, num),
+      sourced('expert FFN (f)', m.expertFfn, num),
+      sourced('weight dtype', m.weightDtype, String),
+      sourced('bytes per expert', m.bytesPerExpert, (v: number) => f.bytes(v)),
+      `| all experts, all layers | ${f.bytes(m.bytesPerExpert.value * m.experts.value * m.layers.value)} | derived |`,
+    );
+    if (m.groups) rows.push(`| routing groups | ${m.groups.count}, top ${m.groups.topGroups} | plan |`);
+  } else if (['hardware', 'gpu', 'reserve', 'slots', 'link'].includes(head ?? '') || path.startsWith('hardware')) {
+    const slots = totalSlots(plan);
+    title = `**${hw.count} × ${hw.gpu.name}** in ${hw.nodes} node(s), ${hw.gpusPerNode} per node`;
+    rows.push(
+      sourced('memory', hw.gpu.memoryBytes, (v: number) => f.bytes(v)),
+      sourced('HBM bandwidth', hw.gpu.hbmBytesPerS, (v: number) => f.rate(v)),
+      sourced('dense BF16', hw.gpu.flops, (v: number) => f.flops(v)),
+      sourced('reserved per GPU', hw.reserveBytes, (v: number) => f.bytes(v)),
+      `| expert slots per GPU | ${uniform(hw.slotsPerGpu)} | ${hw.slotsSource} |`,
+      `| slots in all | ${slots} for ${m.experts.value} experts (${(slots / Math.max(1, m.experts.value)).toFixed(2)} copies each on average) | derived |`,
+      `| total memory | ${f.bytes(hw.gpu.memoryBytes.value * hw.count)} | derived |`,
+      sourced('NVLink', hw.nvlink.bytesPerS, (v: number) => f.rate(v)),
+      sourced('network', hw.network.bytesPerS, (v: number) => f.rate(v)),
+      sourced('network latency', hw.network.latencyS, (v: number) => f.seconds(v)),
+      sourced('PCIe', hw.pcie.bytesPerS, (v: number) => f.rate(v)),
+    );
+  } else if (head === 'workload') {
+    const w = plan.workload;
+    title = '**Workload**';
+    rows.push(
+      sourced('batch (tokens per step)', w.batch, num),
+      sourced('phase', w.phase, String),
+      sourced(w.phase.value === 'decode' ? 'output tokens' : 'prompt tokens', w.tokens, num),
+    );
+  } else if (head === 'placement') {
+    const p = plan.placement;
+    title = '**Placement**';
+    rows.push(sourced('policy', p.policy, String), sourced('time budget', p.timeBudgetMs, (v: number) => f.ms(v)));
+    rows.push(`| committed layers | ${p.committed.size} | plan |`);
+  } else {
+    return undefined;
+  }
+  return [title, '', '| | value | source |', '|---|---|---|', ...rows.filter((r): r is string => !!r)].join('\n');
+}
+
+function uniform(list: number[]): string {
+  const min = Math.min(...list);
+  const max = Math.max(...list);
+  return min === max ? `${min}` : `${min}–${max}`;
+}

@@ -1,0 +1,28 @@
+// Code lens titles: E[T] and predicted µs per layer and overall, the gain over eplb.
+import type { LayerResult, PlanResults } from '../protocol';
+import { committedFigure, gain, solverFigure } from './figures';
+import * as f from './format';
+
+export function overallLensTitle(results: PlanResults): string {
+  const g = gain(results.expectedTime, results.baselines.eplb);
+  return (
+    `E[T] ${f.et(results.expectedTime)} (bound ${f.et(results.lowerBound)}) · ${f.micros(results.latencyUsPerToken)}/token over ${results.layers.length} layers · ` +
+    `${g >= 0 ? `${f.pct(g)} faster` : `${f.pct(-g)} slower`} than eplb · ${results.solver.name}${results.solver.optimal ? ' (optimal)' : ''} ${f.ms(results.solver.ms)}`
+  );
+}
+
+export function layerLensTitle(layer: LayerResult, results: PlanResults): string {
+  const mine = committedFigure(layer);
+  const solver = solverFigure(layer, results);
+  const parts = [`layer ${layer.layer}:`];
+  if (mine) {
+    parts.push(`committed E[T] ${f.et(mine.expectedTime)} · ${f.micros(mine.latencyUs)}`);
+    if (solver) parts.push(`· ${solver.policy} ${f.et(solver.expectedTime)}`);
+  } else {
+    parts.push(`E[T] ${f.et(layer.expectedTime)} · ${f.micros(layer.latencyUs)}`);
+  }
+  const ref = mine?.expectedTime ?? layer.expectedTime;
+  const g = gain(ref, layer.baselines.eplb);
+  parts.push(`· ${g >= 0 ? `${f.pct(g)} faster` : `${f.pct(-g)} slower`} than eplb`);
+  return parts.join(' ');
+}

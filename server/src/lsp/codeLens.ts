@@ -1,0 +1,55 @@
+// Code lenses: overall E[T], µs per token and the gain over eplb on the
+// placement block; per committed layer block its own figures. Before any
+// result, a lens that starts a solve.
+import type { CodeLens, Range } from 'vscode-languageserver';
+import { layerLensTitle, layerResult, overallLensTitle, resultsMatchPlan } from '../feedback';
+import * as f from '../feedback/format';
+import type { CommittedLayer } from '../plan/types';
+import type { ServerContext } from './context';
+import { safely } from './safe';
+
+const TOP: Range = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
+
+export function register(ctx: ServerContext): void {
+  ctx.connection.onCodeLens(
+    safely(ctx.log, 'codeLens', [], (p): CodeLens[] => {
+      const uri = p.textDocument.uri;
+      const plan = ctx.fast(uri)?.plan;
+      if (!plan) return [];
+      const anchor = plan.placement.range ?? TOP;
+      const entry = ctx.solves.entry(uri);
+      const results = entry?.results;
+      if (!results || !resultsMatchPlan(plan, results)) {
+        const title = ctx.solves.running(uri)
+          ? 'moeplan: solving…'
+          : ctx.trusted()
+            ? 'moeplan: solve (saving the plan also solves)'
+            : 'moeplan: solve (untrusted workspace: click to run)';
+        return [{ range: anchor, command: { title, command: 'moeplan.solveNow', arguments: [uri] } }];
+      }
+      const lenses: CodeLens[] = [
+        { range: anchor, command: { title: overallLensTitle(results), command: 'moeplan.showPlacementView', arguments: [uri] } },
+      ];
+      const byBlock = new Map<CommittedLayer, number[]>();
+      for (const [layer, block] of plan.placement.committed) {
+        const list = byBlock.get(block) ?? [];
+        list.push(layer);
+        byBlock.set(block, list);
+      }
+      for (const [block, layers] of byBlock) {
+        if (!block.range) continue;
+        const found = layers.map((l) => layerResult(results, l)).filter((l) => l !== undefined);
+        if (found.length === 0) continue;
+        let title: string;
+        if (found.length === 1) title = layerLensTitle(found[0]!, results);
+        else {
+          const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+          const committed = found.map((l) => l.committedExpectedTime ?? l.expectedTime);
+          title = `layers ${layers[0]}–${layers[layers.length - 1]}: mean committed E[T] ${f.et(mean(committed))} · ${f.micros(mean(found.map((l) => l.latencyUs)))} per layer · eplb ${f.et(mean(found.map((l) => l.baselines.eplb)))}`;
+        }
+        lenses.push({ range: block.range, command: { title, command: 'moeplan.applyPlacement', arguments: [uri] } });
+      }
+      return lenses;
+    }),
+  );
+}

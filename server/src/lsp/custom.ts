@@ -1,0 +1,51 @@
+// Custom requests (server/src/protocol.ts): results, applying the solved
+// placement, exporting.
+import {
+  ApplyPlacementRequest,
+  ExportRequest,
+  GetResultsRequest,
+  type ApplyPlacementParams,
+  type ApplyPlacementResponse,
+  type ExportParams,
+  type ExportResponse,
+  type GetResultsParams,
+  type GetResultsResponse,
+} from '../protocol';
+import type { ServerContext } from './context';
+import { exportText } from './exporter';
+import { placementEdit } from './placementEdit';
+import { safely } from './safe';
+
+export function register(ctx: ServerContext): void {
+  ctx.connection.onRequest(
+    GetResultsRequest,
+    safely(ctx.log, 'getResults', null, (p: GetResultsParams): GetResultsResponse => {
+      const e = ctx.solves.entry(p.uri);
+      if (!e) return null;
+      return { uri: e.uri, version: e.version, results: e.results, error: e.error?.message, ms: e.ms };
+    }),
+  );
+
+  ctx.connection.onRequest(
+    ApplyPlacementRequest,
+    safely(ctx.log, 'applyPlacement', { applied: false, message: 'internal error; see the moeplan log' }, async (p: ApplyPlacementParams): Promise<ApplyPlacementResponse> => {
+      const fast = ctx.fast(p.uri);
+      if (!fast) return { applied: false, message: 'the plan is not open' };
+      const results = ctx.solves.entry(p.uri)?.results;
+      if (!results) return { applied: false, message: 'no solved placement yet: save the plan or run "moeplan: Solve Now"' };
+      const edit = placementEdit(fast, results);
+      if ('error' in edit) return { applied: false, message: edit.error };
+      const r = await ctx.connection.workspace.applyEdit({ label: "moeplan: write the solver's placement", edit });
+      return { applied: r.applied, message: r.failureReason };
+    }),
+  );
+
+  ctx.connection.onRequest(
+    ExportRequest,
+    safely(ctx.log, 'export', { ok: false, error: 'internal error; see the moeplan log' }, (p: ExportParams): ExportResponse => {
+      const fast = ctx.fast(p.uri);
+      if (!fast?.plan) return { ok: false, error: 'the plan has errors; fix them first' };
+      return exportText(fast.plan, ctx.solves.entry(p.uri)?.results, p.format);
+    }),
+  );
+}

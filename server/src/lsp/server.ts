@@ -1,0 +1,275 @@
+// The moeplan language server. `startServer(connection)` wires document sync,
+// the per-document debounce, fast analysis (parse, resolve, semantic checks)
+// and the feature modules (one file per LSP feature) to a connection; main.ts
+// creates the connection for IPC or stdio, tests may pass their own.
+import { fileURLToPath } from 'node:url';
+import {
+  type Connection,
+  type ClientCapabilities,
+  type Diagnostic as LspDiagnostic,
+  type InitializeParams,
+  type InitializeResult,
+  DidChangeConfigurationNotification,
+  TextDocuments,
+  TextDocumentSyncKind,
+} from 'vscode-languageserver';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import {
+  ServerTimingsRequest,
+  SolveRequest,
+  WorkspaceTrustNotification,
+  type ServerTimingsParams,
+  type SolveParams,
+  type WorkspaceTrustParams,
+} from '../protocol';
+import { analysisErrorDiagnostic, solverDiagnostics } from '../feedback/diagnostics';
+import { analyseText, type FastAnalysis } from './core';
+import type { Published, ServerContext } from './context';
+import { toLspDiagnostic } from './convert';
+import { Debouncer } from './debounce';
+import { logger, safely } from './safe';
+import { DEFAULT_SETTINGS, readSettings, type ServerSettings } from './settings';
+import { SolveManager } from './solveManager';
+import { Timings } from './timings';
+import { defaultStarter, type AnalysisStarter } from './analysisStarter';
+import * as completion from './completion';
+import * as hover from './hover';
+import * as semanticTokens from './semanticTokens';
+import * as symbols from './symbols';
+import * as formatting from './formatting';
+import * as definition from './definition';
+import * as codeLens from './codeLens';
+import * as inlayHints from './inlayHints';
+import * as codeActions from './codeActions';
+import * as custom from './custom';
+
+export interface ServerOptions {
+  /** Starts analyses (tests inject one); default: the worker-thread analysis module. */
+  starter?: AnalysisStarter;
+  /** Debounce of fast work after a change, ms. */
+  debounceMs?: number;
+}
+
+export const DEFAULT_DEBOUNCE_MS = 200;
+
+
+export function startServer(connection: Connection, options: ServerOptions = {}): { dispose(): void } {
+  const log = logger(connection);
+  const documents = new TextDocuments(TextDocument);
+  const debounceMs = options.debounceMs ?? (Number(process.env.MOEPLAN_DEBOUNCE_MS) || DEFAULT_DEBOUNCE_MS);
+  const debouncer = new Debouncer(debounceMs);
+  const timings = new Timings(debounceMs);
+  const fastCache = new Map<string, FastAnalysis>();
+  const changedAt = new Map<string, number>();
+  const published = new Map<string, Published>();
+  let settings: ServerSettings = DEFAULT_SETTINGS;
+  let trusted = true;
+  let roots: string[] = [];
+  let clientCaps: ClientCapabilities = {};
+  let configPull = false;
+
+  const fast = (uri: string): FastAnalysis | undefined => {
+    const doc = documents.get(uri);
+    if (!doc) return undefined;
+    const cached = fastCache.get(uri);
+    if (cached && cached.version === doc.version) return cached;
+    const a = analyseText(uri, doc.version, uriToPath(uri), doc.getText());
+    timings.add(timings.fastMs, a.ms);
+    fastCache.set(uri, a);
+    return a;
+  };
+
+  const solves = new SolveManager({
+    connection,
+    log,
+    timings,
+    settings: () => settings,
+    trusted: () => trusted,
+    workspaceRoots: () => roots,
+    canRefresh: () => ({
+      codeLens: clientCaps.workspace?.codeLens?.refreshSupport === true,
+      inlayHint: clientCaps.workspace?.inlayHint?.refreshSupport === true,
+    }),
+    onEntry: (uri) => publish(uri),
+    starter: () => options.starter ?? defaultStarter(),
+  });
+
+  function publish(uri: string): void {
+    const a = fast(uri);
+    if (!a) return;
+    const list: Published['list'] = a.diagnostics.map((core) => ({ core, source: 'core' as const }));
+    const entry = solves.entry(uri);
+    if (a.plan) {
+      if (entry?.results) {
+        try {
+          for (const core of solverDiagnostics(a.plan, entry.results, { slowerThresholdPct: settings.slowerThresholdPct })) {
+            list.push({ core, source: 'solver' });
+          }
+        } catch (e) {
+          log(`moeplan: solver diagnostics failed: ${String(e)}`);
+        }
+      }
+      if (entry?.error) list.push({ core: analysisErrorDiagnostic(a.plan, entry.error.kind, entry.error.message), source: 'solver' });
+    }
+    published.set(uri, { version: a.version, list });
+    const diagnostics: LspDiagnostic[] = list.map((d, index) =>
+      toLspDiagnostic(d.core, uri, { index, version: a.version, source: d.source }),
+    );
+    void connection.sendDiagnostics({ uri, version: a.version, diagnostics });
+    const t = changedAt.get(uri);
+    if (t !== undefined) {
+      timings.add(timings.changeToDiagnosticsMs, performance.now() - t);
+      changedAt.delete(uri);
+    }
+  }
+
+  /** Fast work after a (debounced) change, then slow work when run = onType. */
+  function validate(uri: string, solveToo: boolean): void {
+    try {
+      publish(uri);
+      const a = fast(uri);
+      if (solveToo && a?.plan && !a.diagnostics.some((d) => d.severity === 'error')) void solves.request(a, false);
+    } catch (e) {
+      log(`moeplan: validating ${uri} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    }
+  }
+
+  const ctx: ServerContext = {
+    connection,
+    documents,
+    log,
+    settings: () => settings,
+    trusted: () => trusted,
+    workspaceRoots: () => roots,
+    fast,
+    solves,
+    timings,
+    capabilities: () => clientCaps,
+    publish,
+    published,
+  };
+
+  connection.onInitialize((params: InitializeParams): InitializeResult => {
+    clientCaps = params.capabilities;
+    configPull = clientCaps.workspace?.configuration === true;
+    const init = (params.initializationOptions ?? {}) as { trusted?: boolean; settings?: unknown };
+    if (typeof init.trusted === 'boolean') trusted = init.trusted;
+    if (init.settings) settings = readSettings(init.settings);
+    roots = (params.workspaceFolders ?? []).map((f) => uriToPath(f.uri));
+    if (roots.length === 0 && params.rootUri) roots = [uriToPath(params.rootUri)];
+    return {
+      capabilities: {
+        textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
+        completionProvider: completion.options,
+        hoverProvider: true,
+        definitionProvider: true,
+        documentSymbolProvider: true,
+        foldingRangeProvider: true,
+        documentFormattingProvider: true,
+        documentRangeFormattingProvider: true,
+        semanticTokensProvider: semanticTokens.options,
+        codeLensProvider: { resolveProvider: false },
+        inlayHintProvider: true,
+        codeActionProvider: codeActions.options,
+        workspace: { workspaceFolders: { supported: true } },
+      },
+      serverInfo: { name: 'moeplan', version: process.env.MOEPLAN_VERSION ?? '0.1.0' },
+    };
+  });
+
+  connection.onInitialized(() => {
+    if (configPull) {
+      if (clientCaps.workspace?.didChangeConfiguration?.dynamicRegistration) {
+        void connection.client.register(DidChangeConfigurationNotification.type, { section: 'moeplan' }).catch(() => undefined);
+      }
+      void pullSettings();
+    }
+  });
+
+  async function pullSettings(): Promise<void> {
+    try {
+      const raw = await connection.workspace.getConfiguration('moeplan');
+      settings = readSettings(raw);
+      for (const d of documents.all()) publish(d.uri);
+    } catch (e) {
+      log(`moeplan: reading settings failed: ${String(e)}`);
+    }
+  }
+
+  connection.onDidChangeConfiguration((p) => {
+    if (configPull) return void pullSettings();
+    const s = (p.settings as { moeplan?: unknown } | undefined)?.moeplan;
+    if (s) settings = readSettings(s);
+    for (const d of documents.all()) publish(d.uri);
+  });
+
+  connection.onNotification(WorkspaceTrustNotification, (p: WorkspaceTrustParams) => {
+    trusted = p.trusted === true;
+  });
+
+  documents.onDidOpen((e) => {
+    // Opening shows fast results at once, and solves unless untrusted (cached after the first time).
+    changedAt.set(e.document.uri, performance.now());
+    validate(e.document.uri, true);
+  });
+  documents.onDidChangeContent((e) => {
+    if (!fastCache.has(e.document.uri) || fastCache.get(e.document.uri)!.version === e.document.version) return;
+    const uri = e.document.uri;
+    changedAt.set(uri, performance.now());
+    debouncer.schedule(uri, () => validate(uri, settings.run === 'onType'));
+  });
+  documents.onDidSave((e) => {
+    const uri = e.document.uri;
+    debouncer.flush(uri, () => validate(uri, false));
+    const a = fast(uri);
+    if (a) void solves.request(a, false);
+  });
+  documents.onDidClose((e) => {
+    const uri = e.document.uri;
+    debouncer.cancel(uri);
+    solves.forget(uri);
+    fastCache.delete(uri);
+    published.delete(uri);
+    changedAt.delete(uri);
+    void connection.sendDiagnostics({ uri, diagnostics: [] });
+  });
+
+  connection.onRequest(
+    SolveRequest,
+    safely(log, 'solve', null, async (p: SolveParams) => {
+      debouncer.flush(p.uri, () => validate(p.uri, false));
+      const a = fast(p.uri);
+      if (!a) return { uri: p.uri, version: -1, ms: 0, error: 'the plan is not open in the editor' };
+      return solves.request(a, true);
+    }),
+  );
+  connection.onRequest(ServerTimingsRequest, (p: ServerTimingsParams | undefined) => timings.snapshot(p?.reset === true));
+
+  const features = [completion, hover, semanticTokens, symbols, formatting, definition, codeLens, inlayHints, codeActions, custom];
+  for (const feature of features) feature.register(ctx);
+
+  documents.listen(connection);
+  connection.onShutdown(() => {
+    debouncer.dispose();
+    solves.dispose();
+    timings.dispose();
+  });
+  return {
+    dispose() {
+      debouncer.dispose();
+      solves.dispose();
+      timings.dispose();
+    },
+  };
+}
+
+export function uriToPath(uri: string): string {
+  if (uri.startsWith('file:')) {
+    try {
+      return fileURLToPath(uri);
+    } catch {
+      return uri;
+    }
+  }
+  return uri;
+}

@@ -1,0 +1,316 @@
+// Slow work: trace ingestion, cost model and solvers, run by the analysis
+// module on worker threads. One job per document; a newer version cancels
+// the running job (superseded); results are cached by document version,
+// trace file identity and the solver settings. A crash or time-out becomes a
+// stored error (shown as a diagnostic), never an exception here.
+import { stat } from 'node:fs/promises';
+import { relative, isAbsolute } from 'node:path';
+import type { Connection, WorkDoneProgressServerReporter } from 'vscode-languageserver';
+import { CodeLensRefreshRequest, InlayHintRefreshRequest } from 'vscode-languageserver';
+import type { Plan } from '../plan/types';
+import type { PlanResults, ResultsReadyParams, SolveStateParams } from '../protocol';
+import { ResultsReadyNotification, SolveStateNotification } from '../protocol';
+import type { FastAnalysis } from './core';
+import type { Logger } from './safe';
+import type { ServerSettings } from './settings';
+import type { Timings } from './timings';
+import type { AnalysisStarter } from './analysisStarter';
+
+export type SolveFailureKind = 'failed' | 'timeout' | 'refused' | 'untrusted';
+
+export interface SolveEntry {
+  uri: string;
+  version: number;
+  key: string;
+  results?: PlanResults;
+  error?: { kind: SolveFailureKind; message: string };
+  ms: number;
+  /** When the entry was made (Date.now()). */
+  at: number;
+}
+
+interface Job {
+  uri: string;
+  version: number;
+  key: string;
+  superseded: boolean;
+  cancel(): void;
+  done: Promise<ResultsReadyParams>;
+}
+
+export interface SolveManagerDeps {
+  connection: Connection;
+  log: Logger;
+  timings: Timings;
+  settings(): ServerSettings;
+  trusted(): boolean;
+  workspaceRoots(): string[];
+  /** Whether the client can refresh lenses / inlay hints on request. */
+  canRefresh(): { codeLens: boolean; inlayHint: boolean };
+  /** Called after an entry is stored (publish diagnostics). */
+  onEntry(uri: string): void;
+  starter(): AnalysisStarter | undefined;
+}
+
+/** Extra time allowed beyond the solver's budget before a job counts as hung. */
+const WATCHDOG_SLACK_MS = 30_000;
+
+export class SolveManager {
+  private entries = new Map<string, SolveEntry>();
+  private jobs = new Map<string, Job>();
+
+  constructor(private deps: SolveManagerDeps) {}
+
+  entry(uri: string): SolveEntry | undefined {
+    return this.entries.get(uri);
+  }
+
+  running(uri: string): boolean {
+    return this.jobs.has(uri);
+  }
+
+  forget(uri: string): void {
+    this.cancel(uri);
+    this.entries.delete(uri);
+  }
+
+  cancel(uri: string): void {
+    const job = this.jobs.get(uri);
+    if (!job) return;
+    job.superseded = true;
+    this.jobs.delete(uri);
+    try {
+      job.cancel();
+    } catch (e) {
+      this.deps.log(`moeplan: cancelling the analysis of ${uri} failed: ${String(e)}`);
+    }
+    this.state({ uri, state: 'cancelled' });
+  }
+
+  dispose(): void {
+    for (const uri of [...this.jobs.keys()]) this.cancel(uri);
+  }
+
+  /**
+   * Solves the document's current version unless cached. `explicit` = the user
+   * asked (command / click): runs even in an untrusted workspace.
+   */
+  async request(fast: FastAnalysis, explicit: boolean): Promise<ResultsReadyParams> {
+    const { uri, version } = fast;
+    const started = performance.now();
+    const plan = fast.plan;
+    if (!plan) {
+      const hasErrors = fast.diagnostics.some((d) => d.severity === 'error');
+      return { uri, version, ms: 0, error: hasErrors ? 'the plan has errors; fix them to solve' : 'the plan is empty' };
+    }
+    const settings = this.deps.settings();
+    if (!this.deps.trusted() && !explicit) {
+      this.state({ uri, state: 'queued' });
+      return { uri, version, ms: 0, error: 'untrusted workspace: run "moeplan: Solve Now" to solve' };
+    }
+
+    const gate = await this.checkTrace(plan, settings);
+    if (gate.refused) {
+      this.cancel(uri);
+      return this.store({ uri, version, key: `refused:${version}`, ms: 0, at: Date.now(), error: gate.refused }, started);
+    }
+    const key = `${version}|${gate.identity}|${settings.policy}|${settings.timeBudgetS}`;
+    const cached = this.entries.get(uri);
+    if (cached && cached.key === key && cached.results) {
+      const p: ResultsReadyParams = { uri, version, results: cached.results, ms: cached.ms };
+      this.deps.connection.sendNotification(ResultsReadyNotification, p);
+      return p;
+    }
+    const running = this.jobs.get(uri);
+    if (running && running.key === key) return running.done;
+    if (running) this.cancel(uri);
+
+    const starter = this.deps.starter();
+    if (!starter) {
+      return this.store(
+        { uri, version, key, ms: 0, at: Date.now(), error: { kind: 'failed', message: 'the solver is not available in this build' } },
+        started,
+      );
+    }
+    return this.start(starter, plan, fast, key, settings, started);
+  }
+
+  private start(
+    starter: AnalysisStarter,
+    plan: Plan,
+    fast: FastAnalysis,
+    key: string,
+    settings: ServerSettings,
+    started: number,
+  ): Promise<ResultsReadyParams> {
+    const { uri, version } = fast;
+    let progress: WorkDoneProgressServerReporter | undefined;
+    let lastFraction = -1;
+    const budgetMs = settings.timeBudgetS > 0 ? settings.timeBudgetS * 1000 : plan.placement.timeBudgetMs.value;
+    let handle: ReturnType<AnalysisStarter>;
+    try {
+      handle = starter(plan, {
+        uri,
+        version,
+        policy: settings.policy === 'plan' ? undefined : settings.policy,
+        timeBudgetMs: settings.timeBudgetS > 0 ? settings.timeBudgetS * 1000 : undefined,
+        maxTraceBytes: settings.traceMaxSizeMB * 1024 * 1024,
+        onProgress: (fraction, message) => {
+          if (!progress) return;
+          const pct = Math.round(Math.max(0, Math.min(1, fraction)) * 100);
+          if (pct === lastFraction) return;
+          lastFraction = pct;
+          if (message !== undefined) progress.report(pct, message);
+          else progress.report(pct);
+        },
+      });
+    } catch (e) {
+      return Promise.resolve(
+        this.store({ uri, version, key, ms: 0, at: Date.now(), error: { kind: 'failed', message: errorText(e) } }, started),
+      );
+    }
+
+    let watchdog: NodeJS.Timeout | undefined;
+    const job: Job = {
+      uri,
+      version,
+      key,
+      superseded: false,
+      cancel: () => {
+        if (watchdog) clearTimeout(watchdog);
+        progress?.done();
+        handle.cancel();
+      },
+      done: undefined as unknown as Promise<ResultsReadyParams>,
+    };
+    this.jobs.set(uri, job);
+    this.state({ uri, state: 'running' });
+    void this.deps.connection.window
+      .createWorkDoneProgress()
+      .then((p) => {
+        if (job.superseded || this.jobs.get(uri) !== job) return p.done();
+        progress = p;
+        p.begin('moeplan: solving', 0, fast.file.split(/[\\/]/).pop() ?? fast.file, false);
+      })
+      .catch(() => undefined);
+
+    const timeout = new Promise<'timeout'>((resolve) => {
+      watchdog = setTimeout(() => resolve('timeout'), budgetMs * 2 + WATCHDOG_SLACK_MS);
+    });
+    job.done = Promise.race([handle.result, timeout]).then(
+      (r) => {
+        if (watchdog) clearTimeout(watchdog);
+        if (job.superseded) return { uri, version, ms: performance.now() - started, error: 'superseded by a newer version' };
+        this.jobs.delete(uri);
+        progress?.done();
+        if (r === 'timeout') {
+          try {
+            handle.cancel();
+          } catch {
+            // already gone
+          }
+          const msg = `the analysis did not finish within ${Math.round((budgetMs * 2 + WATCHDOG_SLACK_MS) / 1000)} s and was stopped`;
+          return this.store({ uri, version, key, ms: performance.now() - started, at: Date.now(), error: { kind: 'timeout', message: msg } }, started);
+        }
+        const results: PlanResults = { ...r, uri, version };
+        return this.store({ uri, version, key, results, ms: performance.now() - started, at: Date.now() }, started);
+      },
+      (e) => {
+        if (watchdog) clearTimeout(watchdog);
+        if (job.superseded) return { uri, version, ms: performance.now() - started, error: 'superseded by a newer version' };
+        this.jobs.delete(uri);
+        progress?.done();
+        return this.store(
+          { uri, version, key, ms: performance.now() - started, at: Date.now(), error: { kind: 'failed', message: errorText(e) } },
+          started,
+        );
+      },
+    );
+    return job.done;
+  }
+
+  private store(entry: SolveEntry, started: number): ResultsReadyParams {
+    const previous = this.entries.get(entry.uri);
+    // A failure keeps the last good results for hovers and lenses, with the error shown.
+    if (entry.error && previous?.results && entry.error.kind !== 'refused' && entry.error.kind !== 'untrusted') {
+      this.entries.set(entry.uri, { ...previous, error: entry.error, key: entry.key });
+    } else {
+      this.entries.set(entry.uri, entry);
+    }
+    this.deps.onEntry(entry.uri);
+    const ms = performance.now() - started;
+    this.deps.timings.add(this.deps.timings.solveMs, ms);
+    const params: ResultsReadyParams = {
+      uri: entry.uri,
+      version: entry.version,
+      results: entry.error ? undefined : entry.results,
+      error: entry.error?.message,
+      ms: entry.ms,
+    };
+    this.state({
+      uri: entry.uri,
+      state: entry.error ? 'failed' : 'done',
+      ms: entry.ms,
+      expectedTime: entry.results?.expectedTime,
+    });
+    this.deps.connection.sendNotification(ResultsReadyNotification, params);
+    this.refresh();
+    return params;
+  }
+
+  private refresh(): void {
+    const can = this.deps.canRefresh();
+    if (can.codeLens) void this.deps.connection.sendRequest(CodeLensRefreshRequest.type).catch(() => undefined);
+    if (can.inlayHint) void this.deps.connection.sendRequest(InlayHintRefreshRequest.type).catch(() => undefined);
+  }
+
+  private state(p: SolveStateParams): void {
+    void this.deps.connection.sendNotification(SolveStateNotification, p);
+  }
+
+  /** Trace identity (path, size, mtime), or why the trace may not be read. */
+  private async checkTrace(
+    plan: Plan,
+    settings: ServerSettings,
+  ): Promise<{ identity: string; refused?: { kind: SolveFailureKind; message: string } }> {
+    const src = plan.workload.source;
+    if (!src || src.kind !== 'trace') return { identity: src?.kind ?? 'none' };
+    if (!this.deps.trusted() && !insideAny(src.absPath, this.deps.workspaceRoots())) {
+      return {
+        identity: 'untrusted',
+        refused: {
+          kind: 'untrusted',
+          message: `the trace ${src.path} is outside the workspace and the workspace is not trusted; trust the workspace to read it`,
+        },
+      };
+    }
+    try {
+      const s = await stat(src.absPath);
+      if (s.size > settings.traceMaxSizeMB * 1024 * 1024) {
+        return {
+          identity: 'too-big',
+          refused: {
+            kind: 'refused',
+            message: `the trace ${src.path} is ${(s.size / 1024 / 1024).toFixed(0)} MB, over the moeplan.trace.maxSizeMB limit of ${settings.traceMaxSizeMB} MB; raise the setting or sample the trace`,
+          },
+        };
+      }
+      return { identity: `${src.absPath}:${s.size}:${s.mtimeMs}` };
+    } catch {
+      // Missing trace: let the analysis report it with its own message.
+      return { identity: `${src.absPath}:missing` };
+    }
+  }
+}
+
+export function insideAny(path: string, roots: string[]): boolean {
+  return roots.some((root) => {
+    const rel = relative(root, path);
+    return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+  });
+}
+
+function errorText(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  return String(e);
+}

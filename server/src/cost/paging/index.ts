@@ -1,0 +1,18 @@
+// Expert paging: what happens when the GPUs cannot hold every expert and the
+// rest live in host memory. See docs/paging.md.
+export { PAGING_POLICIES, PagingError } from './types';
+export type { PagingHardware, PagingPolicy, ReplayConfig, ReplayResult } from './types';
+export { buildSteps, type StepStream } from './steps';
+export { replay } from './replay';
+export { choosePinned } from './pinned';
+export { sampleSequence } from './sample';
+export { distributionsFromSequence } from './fromSequence';
+export {
+  simulatePaging,
+  needsPaging,
+  pagingHardware,
+  type PagingOptions,
+  type PagingSimulation,
+  type PolicyDetail,
+} from './simulate';
+export { compareWithFormula, offloadFormula, formulaInputs, type FormulaCheck, type FormulaFigures } from './formula';

@@ -1,0 +1,246 @@
+// simulatePaging on a resolved plan, the pinned-expert choice, and the blog
+// formula set against the replay.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import type { Plan } from '../../server/src/plan/types';
+import type { LayerDistribution, TokenSequence, Workload } from '../../server/src/workload/types';
+import {
+  choosePinned,
+  compareWithFormula,
+  distributionsFromSequence,
+  offloadFormula,
+  simulatePaging,
+  type FormulaFigures,
+} from '../../server/src/cost/paging';
+
+const src = <T>(value: T) => ({ value, source: 'test' });
+
+/** A small plan: `layers` MoE layers of `experts` experts, top-2, one GPU by default. */
+function plan(layers: number, experts: number, slotsPerGpu: number[], extra: Partial<Plan> = {}): Plan {
+  const link = (gbs: number, us: number) => ({ bytesPerS: src(gbs * 1e9), latencyS: src(us * 1e-6) });
+  return {
+    file: '/tmp/test.moeplan',
+    model: {
+      name: 'tiny',
+      layers: src(layers),
+      firstMoeLayer: src(0),
+      totalLayers: src(layers),
+      experts: src(experts),
+      sharedExperts: src(0),
+      topK: src(2),
+      hidden: src(1024),
+      expertFfn: src(2048),
+      weightDtype: src('bf16'),
+      activationDtype: src('bf16'),
+      bytesPerExpert: src(3 * 1024 * 2048 * 2),
+    },
+    hardware: {
+      gpu: { type: 'h100', name: 'H100', memoryBytes: src(80e9), hbmBytesPerS: src(3.35e12), flops: src(989e12) },
+      count: slotsPerGpu.length,
+      nodes: 1,
+      gpusPerNode: slotsPerGpu.length,
+      nvlink: link(450, 1),
+      network: link(50, 3),
+      pcie: link(55, 10),
+      reserveBytes: src(0),
+      slotsPerGpu,
+      slotsSource: 'test',
+    },
+    workload: { batch: src(1), phase: src('decode'), tokens: src(1000) },
+    placement: {
+      policy: src('greedy'),
+      timeBudgetMs: src(1000),
+      seed: 1,
+      replicas: false,
+      pins: [],
+      forbids: [],
+      committed: new Map(),
+    },
+    offload: { enabled: true, policy: 'layer-lru', prefetch: true },
+    refs: [],
+    ...extra,
+  };
+}
+
+/** Tokens with locality: each token keeps its previous expert pair with probability `stay`. */
+function trace(tokens: number, layers: number, experts: number, seed: number, stay = 0.5): TokenSequence {
+  let x = seed >>> 0 || 7;
+  const rnd = () => ((x = (Math.imul(x, 1664525) + 1013904223) >>> 0) / 4294967296);
+  const ids = new Int32Array(tokens * layers * 2);
+  const prev = Array.from({ length: layers }, () => [0, 1]);
+  for (let t = 0; t < tokens; t++) {
+    for (let l = 0; l < layers; l++) {
+      if (rnd() > stay) {
+        const a = Math.floor(rnd() * rnd() * experts);
+        let b = Math.floor(rnd() * experts);
+        if (b === a) b = (a + 1) % experts;
+        prev[l] = [a, b];
+      }
+      ids[(t * layers + l) * 2] = prev[l][0];
+      ids[(t * layers + l) * 2 + 1] = prev[l][1];
+    }
+  }
+  return { tokens, layers, k: 2, ids };
+}
+
+function workloadOf(seq: TokenSequence, experts: number, withOrder = true): Workload {
+  return {
+    layers: distributionsFromSequence(seq, experts),
+    description: 'test trace',
+    notes: [],
+    sequence: withOrder ? seq : undefined,
+  };
+}
+
+test('choosePinned: co-activation pins a pair over a lone heavier expert', () => {
+  // {0,1}×5, {2,3}×2, {0,2}×2, {2,4}×2 of 11: loads 0:7, 1:5, 2:6.
+  const layer: LayerDistribution = {
+    layer: 0,
+    experts: 5,
+    k: 2,
+    ids: Int32Array.from([0, 1, 2, 3, 0, 2, 2, 4]),
+    weights: Float64Array.from([5, 2, 2, 2]),
+    count: 4,
+    total: 11,
+    coactivationKnown: true,
+  };
+  // 0 first (7/11); then 1 gains 5/11 + 5/11 (completes {0,1}) > 2's 6/11 + 2/11.
+  assert.deepEqual([...choosePinned({ layers: [layer] }, 2)], [0, 1]);
+  assert.deepEqual([...choosePinned({ layers: [layer] }, 1, { eligible: Uint8Array.from([0, 1, 1, 1, 1]) })], [2]);
+  assert.deepEqual([...choosePinned({ layers: [layer] }, 0)], []);
+  assert.throws(() => choosePinned({ layers: [layer] }, -1), /slots to pin must be a whole number ≥ 0, got -1/);
+});
+
+test('simulatePaging: figures add up per layer and overall, Belady is the bound', () => {
+  const L = 4;
+  const E = 8;
+  const seq = trace(300, L, E, 11);
+  const sim = simulatePaging(plan(L, E, [3]), workloadOf(seq, E));
+  assert.equal(sim.perLayer.length, L);
+  assert.deepEqual(Object.keys(sim.overall), ['lru', 'layer-lru', 'belady']);
+  for (const policy of ['lru', 'layer-lru', 'belady']) {
+    const o = sim.overall[policy];
+    const misses = sim.perLayer.reduce((a, l) => a + l[policy].misses, 0);
+    const us = sim.perLayer.reduce((a, l) => a + l[policy].usPerToken, 0);
+    assert.equal(o.misses, misses);
+    assert.ok(Math.abs(o.usPerToken - us) < 1e-6 * us);
+    assert.ok(Math.abs(o.hitRate - o.hits / (o.hits + o.misses)) < 1e-12);
+    assert.ok(o.usPerToken >= sim.residentUsPerToken);
+    assert.ok(o.bytes >= o.misses * 3 * 1024 * 2048 * 2);
+  }
+  assert.ok(sim.overall.belady.misses <= sim.overall.lru.misses);
+  assert.ok(sim.overall.belady.misses <= sim.overall['layer-lru'].misses);
+  assert.equal(sim.details.belady.pinned[0], 0, 'the bound pins nothing');
+  assert.equal(sim.chosen, 'layer-lru');
+  assert.equal(sim.capacity[0], 3 * L);
+});
+
+test('simulatePaging: with room for every expert, pinning them all leaves no misses', () => {
+  const seq = trace(100, 3, 4, 5);
+  const sim = simulatePaging(plan(3, 4, [4]), workloadOf(seq, 4), { policies: ['lru'] });
+  assert.equal(sim.overall.lru.misses, 0);
+  assert.equal(sim.overall.lru.hitRate, 1);
+  assert.ok(Math.abs(sim.overall.lru.usPerToken - sim.residentUsPerToken) < 1e-9);
+});
+
+test('simulatePaging: several GPUs share the layer and each owns a part', () => {
+  const seq = trace(200, 2, 8, 3);
+  const one = simulatePaging(plan(2, 8, [2]), workloadOf(seq, 8), { policies: ['belady'], prefetch: false });
+  const two = simulatePaging(plan(2, 8, [2, 2]), workloadOf(seq, 8), { policies: ['belady'], prefetch: false });
+  // Twice the slots: the optimum cannot miss more.
+  assert.ok(two.overall.belady.misses <= one.overall.belady.misses);
+  assert.equal(two.capacity.length, 2);
+});
+
+test('simulatePaging: a workload without token order is sampled, with a note', () => {
+  const seq = trace(100, 2, 6, 9);
+  const sim = simulatePaging(plan(2, 6, [2]), workloadOf(seq, 6, false), { sampleTokens: 500 });
+  assert.equal(sim.tokens, 500);
+  assert.match(sim.notes.join('\n'), /no token order; replayed 500 tokens drawn independently/);
+});
+
+test('simulatePaging: bad settings get clear errors', () => {
+  const seq = trace(50, 2, 6, 1);
+  const w = workloadOf(seq, 6);
+  assert.throws(() => simulatePaging(plan(3, 6, [2]), w), /workload routes 2 layers but the model has 3 MoE layers/);
+  assert.throws(() => simulatePaging(plan(2, 8, [2]), w), /workload layer 0 has 6 experts but the model has 8/);
+  assert.throws(
+    () => simulatePaging(plan(2, 6, [2]), w, { policies: ['fifo' as never] }),
+    /unknown paging policy 'fifo'; use one of lru, layer-lru, belady/,
+  );
+  assert.throws(() => simulatePaging(plan(2, 6, [2]), w, { pinFraction: 2 }), /between 0 and 1, got 2/);
+  assert.throws(() => simulatePaging(plan(2, 6, [2]), w, { batch: 0 }), /batch must be a whole number of tokens ≥ 1/);
+  assert.throws(() => simulatePaging(plan(2, 6, [-1]), w), /GPU 0: expert slots per layer must be a whole number ≥ 0, got -1/);
+  const slowPcie = plan(2, 6, [2]);
+  slowPcie.hardware.pcie.bytesPerS.value = 0;
+  assert.throws(() => simulatePaging(slowPcie, w), /PCIe bandwidth must be a positive number, got 0/);
+});
+
+test('offloadFormula: γ without latencies is the closed form of the blog', () => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 1, max: 64 }),
+      fc.integer({ min: 2, max: 256 }),
+      fc.integer({ min: 1, max: 8 }),
+      fc.integer({ min: 1, max: 4096 }),
+      fc.double({ min: 1e9, max: 1e11, noNaN: true }),
+      fc.double({ min: 1e9, max: 1e11, noNaN: true }),
+      (L, E, k, Nt, pcie, net) => {
+        const i = {
+          layers: L,
+          experts: E,
+          topK: k,
+          tokens: Nt,
+          bytesPerExpert: 3 * 4096 * 14336 * 2,
+          hidden: 4096,
+          activationBytes: 2,
+          pcieBytesPerS: pcie,
+          pcieLatencyS: 0,
+          netBytesPerS: net,
+          netLatencyS: 0,
+        };
+        const f = offloadFormula(i);
+        const nue = Math.min(k * Nt, E);
+        const closed = 0.5 * (i.bytesPerExpert / (i.hidden * 2)) * (net / pcie) * (nue / Nt);
+        assert.ok(Math.abs(f.gamma - closed) <= 1e-9 * closed);
+        assert.equal(f.advice, closed < 1 ? 'offload' : 'expert-parallel');
+      },
+    ),
+    { numRuns: 100 },
+  );
+});
+
+test('compareWithFormula: says when the formula and the replay disagree', () => {
+  const seq = trace(300, 2, 8, 4);
+  const p = plan(2, 8, [2]);
+  const sim = simulatePaging(p, workloadOf(seq, 8), { policies: ['layer-lru'] });
+  const stall = sim.overall['layer-lru'].usPerToken - sim.residentUsPerToken;
+  assert.ok(stall > 0);
+  const fig = (offloadUs: number, expertParallelUs: number): FormulaFigures => ({
+    offloadUs,
+    expertParallelUs,
+    gamma: offloadUs / expertParallelUs,
+    advice: offloadUs < expertParallelUs ? 'offload' : 'expert-parallel',
+    usedExperts: 8,
+    tokens: 10,
+  });
+  // Formula: offload 10× cheaper, but expert parallelism costs less than the replay's stall.
+  const a = compareWithFormula(p, sim, 'layer-lru', fig(stall, stall * 5));
+  assert.equal(a.agree, false);
+  assert.equal(a.replayAdvice, 'expert-parallel');
+  assert.match(a.message, /the formula says offload wins \(γ = 0\.20\), but the layer-lru replay's misses stall/);
+  // Formula: expert parallelism, yet the cache makes offload cheap.
+  const b = compareWithFormula(p, sim, 'layer-lru', fig(stall * 1000, stall * 100));
+  assert.equal(b.agree, false);
+  assert.equal(b.replayAdvice, 'offload');
+  assert.match(b.message, /the formula says expert parallelism wins \(γ = 10\.00\), but the layer-lru cache serves/);
+  // Both agree on expert parallelism.
+  const c = compareWithFormula(p, sim, 'layer-lru', fig(stall, stall / 100));
+  assert.equal(c.agree, true);
+  assert.match(c.message, /^expert parallelism wins in both/);
+  // The real formula from the plan's own figures gives finite numbers.
+  const d = compareWithFormula(p, sim);
+  assert.ok(Number.isFinite(d.formula.gamma) && d.formula.gamma > 0);
+  assert.equal(d.formula.usedExperts, 8);
+});

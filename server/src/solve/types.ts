@@ -48,4 +48,6 @@ export interface SolveResult {
   ms: number;
   /** The best lower bound the solver knows (>= the generic bound). */
   lowerBound?: number;
+  /** What the policy had to change or could not do (e.g. bent to constraints, stopped by the time budget). */
+  notes?: string[];
 }

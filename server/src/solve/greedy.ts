@@ -1,0 +1,156 @@
+// The paper's greedy: a co-activation-aware first placement (one copy per
+// expert), then repeatedly the extra copy with the largest exact decrease of
+// E[T] until memory is full.
+//
+// Exact gains for every GPU at once come from LayerEvaluator.additionGains;
+// experts are examined in decreasing order of a valid upper bound on their
+// gain (the mass of their subsets above ⌈k/G⌉), stopping as soon as that bound
+// cannot beat the best gain found — so the chosen copy is exactly the best.
+import type { LayerDistribution } from '../workload/types';
+import { LayerEvaluator, expertLoads } from '../cost/evaluate';
+import type { Instance } from './instance';
+import { firstCopies, SolveError } from './instance';
+import type { Placement } from './types';
+
+/** Pair co-activation mass: co[a * n + b] = Σ weights of subsets holding a and b. */
+export function pairMass(dist: LayerDistribution): Float64Array {
+  const n = dist.experts;
+  const co = new Float64Array(n * n);
+  const { ids, weights, k } = dist;
+  for (let s = 0, off = 0; s < dist.count; s++, off += k) {
+    const w = weights[s];
+    for (let i = 0; i < k; i++) {
+      const a = ids[off + i];
+      for (let j = i + 1; j < k; j++) {
+        const b = ids[off + j];
+        co[a * n + b] += w;
+        co[b * n + a] += w;
+      }
+    }
+  }
+  return co;
+}
+
+/**
+ * One copy per expert, hottest first, each on the GPU (with room in its share
+ * of first copies) whose experts it is least co-activated with; ties go to the
+ * GPU with the least load so far. Shares are proportional to slots so that
+ * every GPU keeps room for replicas.
+ */
+export function coactivationPlacement(inst: Instance, dist: LayerDistribution, load: number[]): Placement {
+  const { gpus, experts: n } = inst;
+  const co = pairMass(dist);
+  const share = inst.replicas
+    ? inst.capacity.map((c) => Math.min(c, Math.ceil((n * c) / inst.totalSlots)))
+    : inst.capacity.slice();
+  const order = Array.from({ length: n }, (_, e) => e).sort((a, b) => load[b] - load[a] || a - b);
+  const gpuLoad = new Float64Array(gpus);
+  const prefer = (e: number, placement: number[][], free: number[]): number[] => {
+    const cost = new Float64Array(gpus);
+    for (let g = 0; g < gpus; g++) {
+      let c = 0;
+      let l = 0;
+      for (const x of placement[g]) {
+        c += co[e * n + x];
+        l += load[x];
+      }
+      cost[g] = c;
+      gpuLoad[g] = l;
+    }
+    const out = Array.from({ length: gpus }, (_, g) => g).filter((g) => free[g] > 0);
+    out.sort((a, b) => cost[a] - cost[b] || gpuLoad[a] - gpuLoad[b] || a - b);
+    return out;
+  };
+  const placement = firstCopies(inst, order, prefer, share) ?? firstCopies(inst, order, prefer);
+  if (!placement) throw new SolveError('no placement gives every expert a copy under the constraints');
+  return placement;
+}
+
+export interface GreedyOptions {
+  deadline: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * Adds copies by largest exact gain into `ev` (which holds a valid placement)
+ * until every slot is used or no copy may be added. When the deadline passes,
+ * the remaining slots are filled by load per copy. Returns whether it finished.
+ */
+export function insertCopies(inst: Instance, ev: LayerEvaluator, load: number[], opts: GreedyOptions): boolean {
+  const { gpus, experts: n, allowed, maxCopies } = inst;
+  if (!inst.replicas) return true;
+  const used = new Int32Array(gpus);
+  for (let e = 0; e < n; e++) {
+    for (let c = 0; c < ev.table.copyCount[e]; c++) used[ev.table.copies[e * gpus + c]]++;
+  }
+  const gains = new Float64Array(gpus);
+  const scratch = new Uint8Array(gpus);
+  const bound = new Float64Array(n);
+  let finished = true;
+  for (;;) {
+    let room = false;
+    for (let g = 0; g < gpus; g++) if (used[g] < inst.capacity[g]) room = true;
+    if (!room) break;
+    const addable = (e: number, g: number) =>
+      used[g] < inst.capacity[g] && allowed[e * gpus + g] === 1 && ev.copiesOf(e) < maxCopies[e] && !ev.has(e, g);
+    let bestE = -1;
+    let bestG = -1;
+    let bestGain = 0;
+    const timeUp = performance.now() > opts.deadline || opts.signal?.aborted;
+    if (!timeUp) {
+      const candidates: number[] = [];
+      for (let e = 0; e < n; e++) {
+        if (ev.copiesOf(e) >= maxCopies[e]) continue;
+        bound[e] = ev.additionGainBound(e);
+        if (bound[e] > 0) candidates.push(e);
+      }
+      candidates.sort((a, b) => bound[b] - bound[a] || a - b);
+      for (const e of candidates) {
+        if (bound[e] <= bestGain) break;
+        ev.additionGains(e, gains, scratch);
+        for (let g = 0; g < gpus; g++) {
+          if (gains[g] > bestGain + 1e-12 && addable(e, g)) {
+            bestGain = gains[g];
+            bestE = e;
+            bestG = g;
+          }
+        }
+      }
+    } else {
+      finished = false;
+    }
+    if (bestE < 0) {
+      // No single copy helps (or time is up): fill by load per copy, onto the
+      // GPU with the most room.
+      let e0 = -1;
+      let g0 = -1;
+      for (let e = 0; e < n; e++) {
+        if (ev.copiesOf(e) >= maxCopies[e]) continue;
+        if (e0 >= 0 && load[e] / ev.copiesOf(e) <= load[e0] / ev.copiesOf(e0)) continue;
+        let gg = -1;
+        for (let g = 0; g < gpus; g++) {
+          if (addable(e, g) && (gg < 0 || inst.capacity[g] - used[g] > inst.capacity[gg] - used[gg])) gg = g;
+        }
+        if (gg >= 0) { e0 = e; g0 = gg; }
+      }
+      if (e0 < 0) break;
+      bestE = e0;
+      bestG = g0;
+    }
+    ev.addCopy(bestE, bestG);
+    ev.probe([bestE]);
+    ev.commit();
+    used[bestG]++;
+  }
+  return finished;
+}
+
+/** Greedy placement: co-activation-aware first copies, then gain insertion. */
+export function greedyPlacement(inst: Instance, dist: LayerDistribution, opts: GreedyOptions): { ev: LayerEvaluator; finished: boolean } {
+  const load = expertLoads(dist);
+  const first = coactivationPlacement(inst, dist, load);
+  const ev = new LayerEvaluator(dist, inst.gpus);
+  ev.setPlacement(first);
+  const finished = insertCopies(inst, ev, load, opts);
+  return { ev, finished };
+}

@@ -1,0 +1,152 @@
+// solveLayer: one entry point for every placement policy. Every result is
+// re-evaluated exactly over the full distribution and checked for validity.
+import type { PolicyName } from '../plan/types';
+import { expectedTime, expertLoads, LayerEvaluator } from '../cost/evaluate';
+import { lowerBound } from '../cost/bounds';
+import { instanceOf, placementProblems, SolveError, type Instance } from './instance';
+import { contiguous, eplb, roundRobin } from './baselines';
+import { greedyPlacement } from './greedy';
+import { localSearch } from './search';
+import { branchAndBound } from './exact';
+import type { Placement, SolveInput, SolveResult } from './types';
+
+export { SolveError } from './instance';
+
+export const POLICIES: readonly PolicyName[] = ['contiguous', 'round-robin', 'eplb', 'greedy', 'search', 'exact'];
+
+/** The policy used when a plan names none. */
+export const DEFAULT_POLICY: PolicyName = 'search';
+
+export async function solveLayer(policy: PolicyName, input: SolveInput): Promise<SolveResult> {
+  return solveLayerSync(policy, input);
+}
+
+/** Sorted copy of a placement (experts ascending per GPU). */
+function tidy(p: Placement): Placement {
+  return p.map((es) => es.slice().sort((a, b) => a - b));
+}
+
+export function solveLayerSync(policy: PolicyName, input: SolveInput): SolveResult {
+  const start = performance.now();
+  const inst = instanceOf(input);
+  const load = expertLoads(input.dist);
+  const bound = lowerBound({ dist: input.dist, capacity: inst.capacity, replicas: inst.replicas }).value;
+  const deadline = start + Math.max(0, input.timeBudgetMs);
+  let placement: Placement;
+  let optimal = false;
+  let provedBound: number | undefined;
+  const notes: string[] = [];
+  switch (policy) {
+    case 'contiguous':
+    case 'round-robin':
+    case 'eplb': {
+      const out = baseline(policy, inst, input, load);
+      placement = out.placement;
+      notes.push(...out.notes);
+      break;
+    }
+    case 'greedy': {
+      const { ev, finished } = greedyPlacement(inst, input.dist, { deadline, signal: input.signal });
+      if (!finished) notes.push('time budget ran out during greedy insertion; the remaining slots were filled by load per copy');
+      placement = ev.placement();
+      break;
+    }
+    case 'search': {
+      const out = searchPlacement(inst, input, load, start, deadline);
+      placement = out.placement;
+      notes.push(...out.notes);
+      break;
+    }
+    case 'exact': {
+      // Incumbent from the search with part of the budget, then prove.
+      const searchDeadline = start + Math.max(0, input.timeBudgetMs) * 0.2;
+      const inc = searchPlacement(inst, input, load, start, searchDeadline);
+      const incValue = expectedTime(input.dist, inc.placement);
+      if (incValue <= bound + 1e-12) {
+        placement = inc.placement;
+        optimal = true;
+        provedBound = incValue;
+      } else {
+        const bb = branchAndBound(inst, input.dist, inc.placement, incValue, deadline, input.signal);
+        placement = bb.placement;
+        optimal = bb.proved;
+        if (bb.proved) provedBound = bb.value;
+        else notes.push(`optimality not proved: ${bb.reason}; returned the best placement found`);
+      }
+      break;
+    }
+    default:
+      throw new SolveError(`unknown policy '${policy as string}' (known: ${POLICIES.join(', ')})`);
+  }
+  placement = tidy(placement);
+  const problems = placementProblems(inst, placement);
+  if (problems.length > 0) {
+    throw new SolveError(`${policy} produced an invalid placement for layer ${input.dist.layer}: ${problems.slice(0, 3).join('; ')}`);
+  }
+  const value = expectedTime(input.dist, placement);
+  if (value <= bound + 1e-12) optimal = true;
+  return {
+    policy,
+    placement,
+    expectedTime: value,
+    optimal,
+    ms: performance.now() - start,
+    lowerBound: Math.max(bound, provedBound ?? 0),
+    notes: notes.length > 0 ? notes : undefined,
+  };
+}
+
+function baseline(policy: 'contiguous' | 'round-robin' | 'eplb', inst: Instance, input: SolveInput, load: number[]) {
+  switch (policy) {
+    case 'contiguous':
+      return contiguous(inst, load);
+    case 'round-robin':
+      return roundRobin(inst, load);
+    case 'eplb':
+      return eplb(inst, load, input.gpusPerNode, input.groups);
+  }
+}
+
+/**
+ * Greedy, then local search from the better of greedy and EPLB — so the
+ * answer is never worse than EPLB on the same slots.
+ */
+function searchPlacement(inst: Instance, input: SolveInput, load: number[], start: number, deadline: number): { placement: Placement; notes: string[] } {
+  const notes: string[] = [];
+  const budget = deadline - start;
+  const greedyDeadline = start + budget * 0.4;
+  const { ev, finished } = greedyPlacement(inst, input.dist, { deadline: greedyDeadline, signal: input.signal });
+  if (!finished) notes.push('greedy insertion hit its share of the time budget; filled the rest by load per copy');
+  const greedyValue = ev.expectedTime();
+  let eplbPlacement: Placement | undefined;
+  try {
+    eplbPlacement = eplb(inst, load, input.gpusPerNode, input.groups).placement;
+  } catch {
+    eplbPlacement = undefined;
+  }
+  if (eplbPlacement && placementProblems(inst, eplbPlacement).length === 0) {
+    const eplbValue = expectedTime(input.dist, eplbPlacement);
+    if (eplbValue < greedyValue - 1e-12) ev.setPlacement(eplbPlacement);
+  }
+  input.onProgress?.({ expectedTime: ev.expectedTime(), elapsedMs: performance.now() - start, fraction: 0.4 });
+  const outcome = localSearch(inst, ev, {
+    deadline,
+    signal: input.signal,
+    seed: input.seed,
+    startMs: start,
+    budgetMs: budget,
+    onProgress: input.onProgress,
+  });
+  if (!outcome.converged && input.signal?.aborted) notes.push('cancelled; returned the best placement so far');
+  return { placement: ev.placement(), notes };
+}
+
+/** E[T] of a placement, or undefined with the reason when it is invalid for the input. */
+export function checkPlacement(input: SolveInput, placement: Placement): { expectedTime?: number; problems: string[] } {
+  const inst = instanceOf(input);
+  const problems = placementProblems(inst, placement);
+  if (problems.length > 0) return { problems };
+  return { expectedTime: expectedTime(input.dist, placement), problems };
+}
+
+export { LayerEvaluator };

@@ -1,7 +1,100 @@
-// Placeholder until the owner of `moeplan check` lands it.
+// `moeplan check FILE… [--format text|json]`: parse and check plans, print
+// `path:line:col: severity CODE: message` (1-based), exit 0 when clean,
+// 1 when any error, 2 on usage errors (unknown flag, no files, unreadable file).
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Diagnostic } from '../language/diagnostic';
+import { checkText } from '../plan/check';
 import type { CliIo } from './io';
 
-export async function runCheck(_args: string[], io: CliIo): Promise<number> {
-  io.err('moeplan check: not built yet\n');
-  return 2;
+const HELP = `usage: moeplan check FILE... [--format text|json]
+
+Checks .moeplan files and prints one line per problem:
+  path:line:col: severity CODE: message
+Exit status: 0 clean (warnings allowed), 1 any error, 2 usage error.
+Codes are explained in docs/diagnostics.md.
+`;
+
+export interface CheckedFile {
+  path: string;
+  diagnostics: Diagnostic[];
+}
+
+export async function runCheck(args: string[], io: CliIo): Promise<number> {
+  let format: 'text' | 'json' = 'text';
+  const files: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--help' || a === '-h') {
+      io.out(HELP);
+      return 0;
+    }
+    if (a === '--format' || a.startsWith('--format=')) {
+      const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : args[++i];
+      if (v !== 'text' && v !== 'json') {
+        io.err(`moeplan check: --format takes 'text' or 'json'${v === undefined ? '' : `, not '${v}'`}\n`);
+        return 2;
+      }
+      format = v;
+      continue;
+    }
+    if (a === '--json') {
+      format = 'json';
+      continue;
+    }
+    if (a.startsWith('-') && a !== '-') {
+      io.err(`moeplan check: unknown option '${a}'\n\n${HELP}`);
+      return 2;
+    }
+    files.push(a);
+  }
+  if (files.length === 0) {
+    io.err(`moeplan check: no files given\n\n${HELP}`);
+    return 2;
+  }
+  const texts: { path: string; abs: string; text: string }[] = [];
+  for (const f of files) {
+    const abs = resolve(io.cwd, f);
+    try {
+      texts.push({ path: f, abs, text: readFileSync(abs, 'utf8') });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not a plan file' : code === 'EACCES' ? 'permission denied' : String((e as Error).message);
+      io.err(`moeplan check: cannot read '${f}': ${why}\n`);
+      return 2;
+    }
+  }
+  const results: CheckedFile[] = texts.map((t) => ({ path: t.path, diagnostics: checkText(t.text, t.abs).diagnostics }));
+  const errors = results.reduce((n, r) => n + r.diagnostics.filter((d) => d.severity === 'error').length, 0);
+  if (format === 'json') {
+    io.out(JSON.stringify({ files: results.map((r) => ({ path: r.path, diagnostics: r.diagnostics.map(toJson) })), errors }, null, 2) + '\n');
+  } else {
+    for (const r of results) for (const d of r.diagnostics) io.out(formatLine(r.path, d) + '\n');
+    const warnings = results.reduce((n, r) => n + r.diagnostics.filter((d) => d.severity === 'warning').length, 0);
+    if (errors > 0 || warnings > 0) {
+      io.err(`${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'} in ${results.length} file${results.length === 1 ? '' : 's'}\n`);
+    }
+  }
+  return errors > 0 ? 1 : 0;
+}
+
+/** `path:line:col: severity CODE: message`, 1-based. */
+export function formatLine(path: string, d: Diagnostic): string {
+  return `${d.file ?? path}:${d.range.start.line + 1}:${d.range.start.character + 1}: ${d.severity} ${d.code}: ${d.message}`;
+}
+
+function toJson(d: Diagnostic) {
+  return {
+    line: d.range.start.line + 1,
+    column: d.range.start.character + 1,
+    endLine: d.range.end.line + 1,
+    endColumn: d.range.end.character + 1,
+    severity: d.severity,
+    code: d.code,
+    message: d.message,
+    range: d.range,
+    ...(d.file ? { file: d.file } : {}),
+    ...(d.related ? { related: d.related } : {}),
+    ...(d.fixes ? { fixes: d.fixes } : {}),
+  };
 }

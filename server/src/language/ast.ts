@@ -70,6 +70,8 @@ export interface Block {
   /** Range of `}`; undefined when the block was never closed. */
   close?: Range;
   statements: Statement[];
+  /** A comment on the line of `{`, after it. */
+  openComment?: Comment;
   /** Comments after the last statement, before `}`. */
   trailingComments: Comment[];
   range: Range;

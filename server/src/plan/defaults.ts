@@ -1,0 +1,28 @@
+// Values a plan gets when it does not say, each with the reason shown in
+// hovers and docs/language.md.
+
+export const DEFAULTS = {
+  /** Fraction of GPU memory kept for dense weights, KV cache and activations. */
+  reserveFraction: {
+    value: 0.1,
+    source: 'default: 10% of GPU memory (as vLLM\'s gpu-memory-utilization 0.9 leaves); set `reserve … per gpu` for your KV cache and dense weights',
+  },
+  nvlinkLatencyS: { value: 1e-6, source: 'default: 1 µs NVLink latency (assumed; set `link nvlink … <latency>`)' },
+  pcieLatencyS: { value: 2e-6, source: 'default: 2 µs PCIe latency (assumed; set `link pcie … <latency>`)' },
+  network: {
+    bytesPerS: 50e9,
+    source: 'default: 50 GB/s, DeepEP measured inter-node RDMA (43–58 GB/s, one 400 Gb/s NIC per GPU), notes/model-and-gpu-figures.md',
+  },
+  networkLatencyS: { value: 3e-6, source: 'default: 3 µs RDMA latency (assumed; set `link network … <latency>`)' },
+  batch: { value: 1, source: 'default: one token per step (the single-token model of Beaumont et al., Euro-Par 2025)' },
+  phase: { value: 'decode' as const, source: 'default: decode' },
+  decodeTokens: { value: 256, source: 'default: 256 output tokens' },
+  prefillTokens: { value: 2048, source: 'default: 2048 prompt tokens' },
+  policy: { value: 'greedy' as const, source: 'default: greedy (the copy-by-largest-gain heuristic of Beaumont et al.)' },
+  timeBudgetMs: { value: 5000, source: 'default: 5 s solver time budget' },
+  seed: 1,
+  replicas: true,
+  synthetic: { tokens: 20000, seed: 1, skew: 1.0, concentration: 0.5, topics: 16 },
+  offloadPolicy: 'lru' as const,
+  prefetch: false,
+};

@@ -1,0 +1,262 @@
+// Built-in model and GPU presets. Figures come from the models' public
+// configs and the GPUs' datasheets, as collected in
+// ../shared/notes/model-and-gpu-figures.md; each preset carries a source
+// string that hovers and `moeplan check` messages show.
+import type { DType } from './types';
+
+export interface ModelPreset {
+  id: string;
+  name: string;
+  layers: number;
+  firstMoeLayer: number;
+  totalLayers: number;
+  experts: number;
+  sharedExperts: number;
+  topK: number;
+  hidden: number;
+  expertFfn: number;
+  weightDtype: DType;
+  activationDtype: DType;
+  groups?: { count: number; topGroups: number };
+  source: string;
+}
+
+export interface GpuPreset {
+  id: string;
+  name: string;
+  memoryBytes: number;
+  hbmBytesPerS: number;
+  /** Dense BF16 FLOP/s. */
+  flops: number;
+  /** NVLink bandwidth per GPU, one direction (half the datasheet's bidirectional figure). */
+  nvlinkBytesPerS: number;
+  /** Host PCIe bandwidth, one direction. */
+  pcieBytesPerS: number;
+  pcieSource: string;
+  source: string;
+}
+
+/** Bytes per weight of each dtype. fp4 is MXFP4's 4-bit payload (block scales excluded). */
+export const DTYPE_BYTES: Record<DType, number> = {
+  fp32: 4,
+  bf16: 2,
+  fp16: 2,
+  fp8: 1,
+  int8: 1,
+  int4: 0.5,
+  fp4: 0.5,
+};
+
+export const DTYPES = Object.keys(DTYPE_BYTES) as DType[];
+
+const CONFIG = 'public config.json, via notes/model-and-gpu-figures.md';
+
+export const MODEL_PRESETS: Record<string, ModelPreset> = {
+  'mixtral-8x7b': {
+    id: 'mixtral-8x7b',
+    name: 'Mixtral-8x7B',
+    layers: 32,
+    firstMoeLayer: 0,
+    totalLayers: 32,
+    experts: 8,
+    sharedExperts: 0,
+    topK: 2,
+    hidden: 4096,
+    expertFfn: 14336,
+    weightDtype: 'bf16',
+    activationDtype: 'bf16',
+    source: `Mixtral-8x7B preset (${CONFIG})`,
+  },
+  'mixtral-8x22b': {
+    id: 'mixtral-8x22b',
+    name: 'Mixtral-8x22B',
+    layers: 56,
+    firstMoeLayer: 0,
+    totalLayers: 56,
+    experts: 8,
+    sharedExperts: 0,
+    topK: 2,
+    hidden: 6144,
+    expertFfn: 16384,
+    weightDtype: 'bf16',
+    activationDtype: 'bf16',
+    source: `Mixtral-8x22B preset (${CONFIG})`,
+  },
+  dbrx: {
+    id: 'dbrx',
+    name: 'DBRX',
+    layers: 40,
+    firstMoeLayer: 0,
+    totalLayers: 40,
+    experts: 16,
+    sharedExperts: 0,
+    topK: 4,
+    hidden: 6144,
+    expertFfn: 10752,
+    weightDtype: 'bf16',
+    activationDtype: 'bf16',
+    source: `DBRX preset (${CONFIG})`,
+  },
+  'deepseek-v3': {
+    id: 'deepseek-v3',
+    name: 'DeepSeek-V3',
+    layers: 58,
+    firstMoeLayer: 3,
+    totalLayers: 61,
+    experts: 256,
+    sharedExperts: 1,
+    topK: 8,
+    hidden: 7168,
+    expertFfn: 2048,
+    weightDtype: 'fp8',
+    activationDtype: 'bf16',
+    groups: { count: 8, topGroups: 4 },
+    source: `DeepSeek-V3 preset (${CONFIG}; weights released in FP8)`,
+  },
+  'qwen3-235b-a22b': {
+    id: 'qwen3-235b-a22b',
+    name: 'Qwen3-235B-A22B',
+    layers: 94,
+    firstMoeLayer: 0,
+    totalLayers: 94,
+    experts: 128,
+    sharedExperts: 0,
+    topK: 8,
+    hidden: 4096,
+    expertFfn: 1536,
+    weightDtype: 'bf16',
+    activationDtype: 'bf16',
+    source: `Qwen3-235B-A22B preset (${CONFIG})`,
+  },
+  'qwen3-30b-a3b': {
+    id: 'qwen3-30b-a3b',
+    name: 'Qwen3-30B-A3B',
+    layers: 48,
+    firstMoeLayer: 0,
+    totalLayers: 48,
+    experts: 128,
+    sharedExperts: 0,
+    topK: 8,
+    hidden: 2048,
+    expertFfn: 768,
+    weightDtype: 'bf16',
+    activationDtype: 'bf16',
+    source: `Qwen3-30B-A3B preset (${CONFIG})`,
+  },
+  'olmoe-1b-7b': {
+    id: 'olmoe-1b-7b',
+    name: 'OLMoE-1B-7B',
+    layers: 16,
+    firstMoeLayer: 0,
+    totalLayers: 16,
+    experts: 64,
+    sharedExperts: 0,
+    topK: 8,
+    hidden: 2048,
+    expertFfn: 1024,
+    weightDtype: 'bf16',
+    activationDtype: 'bf16',
+    source: `OLMoE-1B-7B preset (${CONFIG})`,
+  },
+  'gpt-oss-120b': {
+    id: 'gpt-oss-120b',
+    name: 'GPT-OSS-120B',
+    layers: 36,
+    firstMoeLayer: 0,
+    totalLayers: 36,
+    experts: 128,
+    sharedExperts: 0,
+    topK: 4,
+    hidden: 2880,
+    expertFfn: 2880,
+    weightDtype: 'fp4',
+    activationDtype: 'bf16',
+    source: `GPT-OSS-120B preset (${CONFIG}; MoE weights released in MXFP4, block scales not counted)`,
+  },
+};
+
+/** Other spellings that name the same preset. DeepSeek-R1 shares V3's architecture. */
+const MODEL_ALIASES: Record<string, { id: string; name: string }> = {
+  'deepseek-r1': { id: 'deepseek-v3', name: 'DeepSeek-R1' },
+  mixtral: { id: 'mixtral-8x7b', name: 'Mixtral-8x7B' },
+};
+
+const DATASHEET = 'NVIDIA datasheet, via notes/model-and-gpu-figures.md';
+
+export const GPU_PRESETS: Record<string, GpuPreset> = {
+  'a100-80g': {
+    id: 'a100-80g',
+    name: 'A100 SXM 80GB',
+    memoryBytes: 80e9,
+    hbmBytesPerS: 2.04e12,
+    flops: 312e12,
+    nvlinkBytesPerS: 300e9,
+    pcieBytesPerS: 32e9,
+    pcieSource: `A100 host PCIe Gen4, 32 GB/s each way (${DATASHEET})`,
+    source: `A100-80G preset (${DATASHEET})`,
+  },
+  'h100-sxm': {
+    id: 'h100-sxm',
+    name: 'H100 SXM5',
+    memoryBytes: 80e9,
+    hbmBytesPerS: 3.35e12,
+    flops: 989e12,
+    nvlinkBytesPerS: 450e9,
+    pcieBytesPerS: 64e9,
+    pcieSource: `H100 host PCIe Gen5, 64 GB/s each way (${DATASHEET})`,
+    source: `H100-SXM preset (${DATASHEET})`,
+  },
+  h200: {
+    id: 'h200',
+    name: 'H200 SXM',
+    memoryBytes: 141e9,
+    hbmBytesPerS: 4.8e12,
+    flops: 989e12,
+    nvlinkBytesPerS: 450e9,
+    pcieBytesPerS: 64e9,
+    pcieSource: `H200 host PCIe Gen5, 64 GB/s each way (${DATASHEET})`,
+    source: `H200 preset (${DATASHEET})`,
+  },
+  b200: {
+    id: 'b200',
+    name: 'B200',
+    memoryBytes: 180e9,
+    hbmBytesPerS: 8e12,
+    flops: 2250e12,
+    nvlinkBytesPerS: 900e9,
+    pcieBytesPerS: 64e9,
+    pcieSource: 'B200 host link unconfirmed in the datasheet: assumed PCIe Gen5, 64 GB/s each way',
+    source: `B200 preset (${DATASHEET})`,
+  },
+};
+
+const GPU_ALIASES: Record<string, string> = {
+  a100: 'a100-80g',
+  'a100-80gb': 'a100-80g',
+  'a100-sxm': 'a100-80g',
+  h100: 'h100-sxm',
+  'h100-sxm5': 'h100-sxm',
+  'h200-sxm': 'h200',
+};
+
+export function findModelPreset(word: string): { preset: ModelPreset; name: string } | undefined {
+  const key = word.toLowerCase();
+  const p = MODEL_PRESETS[key];
+  if (p) return { preset: p, name: p.name };
+  const a = MODEL_ALIASES[key];
+  if (a) return { preset: MODEL_PRESETS[a.id], name: a.name };
+  return undefined;
+}
+
+export function findGpuPreset(word: string): GpuPreset | undefined {
+  const key = word.toLowerCase();
+  return GPU_PRESETS[key] ?? GPU_PRESETS[GPU_ALIASES[key] ?? ''];
+}
+
+export const MODEL_PRESET_NAMES = [...Object.keys(MODEL_PRESETS), ...Object.keys(MODEL_ALIASES)];
+export const GPU_PRESET_NAMES = [...Object.keys(GPU_PRESETS), ...Object.keys(GPU_ALIASES)];
+
+/** Parameters of one routed expert: gate, up and down projections, 3·d·f. */
+export function expertParams(hidden: number, expertFfn: number): number {
+  return 3 * hidden * expertFfn;
+}

@@ -40,8 +40,13 @@ export function memoryDiagnostics(plan: Plan): Diagnostic[] {
   ];
 }
 
+/**
+ * Diagnostics from results. Memory that cannot hold every expert is reported
+ * by the plan checker (MP208) before any solve, so it is not repeated here;
+ * `memoryDiagnostics` stays available for callers without the checker.
+ */
 export function solverDiagnostics(plan: Plan, results: PlanResults, options: FeedbackOptions): Diagnostic[] {
-  const out: Diagnostic[] = [...memoryDiagnostics(plan)];
+  const out: Diagnostic[] = [];
   if (!resultsMatchPlan(plan, results)) return out;
   const threshold = options.slowerThresholdPct / 100;
   for (const layer of results.layers) {

@@ -4,6 +4,8 @@
 import type { Document, Token } from '../language/ast';
 import type { Diagnostic as CoreDiagnostic } from '../language/diagnostic';
 import type { Plan } from '../plan/types';
+import { checkText } from '../plan/check';
+import { formatText } from '../language/formatter';
 
 export interface FastAnalysis {
   uri: string;
@@ -20,15 +22,31 @@ export interface FastAnalysis {
   ms: number;
 }
 
-export function analyseText(uri: string, version: number, file: string, text: string): FastAnalysis {
+export interface AnalyseOptions {
+  /** How the resolver tests that a trace exists (untrusted workspaces: never outside it). */
+  fileExists?: (absPath: string) => boolean;
+}
+
+export function analyseText(uri: string, version: number, file: string, text: string, opts: AnalyseOptions = {}): FastAnalysis {
   const t0 = performance.now();
-  // Wired to the parser and resolver as they land (server/src/language, server/src/plan).
-  return { uri, version, file, text, tokens: [], diagnostics: [], ms: performance.now() - t0 };
+  const r = checkText(text, file, opts.fileExists ? { fileExists: opts.fileExists } : {});
+  return {
+    uri,
+    version,
+    file,
+    text,
+    ast: r.parse.document,
+    tokens: r.parse.tokens,
+    plan: r.plan,
+    diagnostics: r.diagnostics,
+    ms: performance.now() - t0,
+  };
 }
 
 /** Formats a whole plan; undefined when the core cannot (e.g. syntax errors). */
-export function formatPlanText(_text: string): string | undefined {
-  return undefined;
+export function formatPlanText(text: string): string | undefined {
+  const r = formatText(text);
+  return 'text' in r ? r.text : undefined;
 }
 
 /** The plan text with these layers written as committed placement. */

@@ -2,6 +2,7 @@
 // the per-document debounce, fast analysis (parse, resolve, semantic checks)
 // and the feature modules (one file per LSP feature) to a connection; main.ts
 // creates the connection for IPC or stdio, tests may pass their own.
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
   type Connection,
@@ -29,7 +30,7 @@ import { toLspDiagnostic } from './convert';
 import { Debouncer } from './debounce';
 import { logger, safely } from './safe';
 import { DEFAULT_SETTINGS, readSettings, type ServerSettings } from './settings';
-import { SolveManager } from './solveManager';
+import { SolveManager, insideAny } from './solveManager';
 import { Timings } from './timings';
 import { defaultStarter, type AnalysisStarter } from './analysisStarter';
 import * as completion from './completion';
@@ -73,7 +74,10 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     if (!doc) return undefined;
     const cached = fastCache.get(uri);
     if (cached && cached.version === doc.version) return cached;
-    const a = analyseText(uri, doc.version, uriToPath(uri), doc.getText());
+    const a = analyseText(uri, doc.version, uriToPath(uri), doc.getText(), {
+      // Untrusted: do not even probe the file system outside the workspace.
+      fileExists: (abs) => (trusted || insideAny(abs, roots) ? existsSync(abs) : true),
+    });
     timings.add(timings.fastMs, a.ms);
     fastCache.set(uri, a);
     return a;

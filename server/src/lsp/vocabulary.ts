@@ -1,5 +1,6 @@
 // What may be written where, for completion. Mirrors docs/language.md; the
 // meaning of each keyword lives in the resolver (server/src/plan).
+import { DTYPES as CORE_DTYPES, GPU_PRESETS as GPU_PRESET_TABLE, MODEL_PRESETS as MODEL_PRESET_TABLE } from '../plan/presets';
 
 export interface KeywordInfo {
   detail: string;
@@ -68,20 +69,10 @@ export const KEYWORDS: Record<string, Record<string, KeywordInfo>> = {
   },
 };
 
-export const MODEL_PRESETS = [
-  'mixtral-8x7b',
-  'mixtral-8x22b',
-  'dbrx',
-  'deepseek-v3',
-  'deepseek-r1',
-  'qwen3-235b-a22b',
-  'qwen3-30b-a3b',
-  'olmoe-1b-7b',
-  'gpt-oss-120b',
-  'custom',
-];
-export const GPU_PRESETS = ['a100-80g', 'h100-sxm', 'h200', 'b200', 'custom'];
-export const DTYPES = ['bf16', 'fp16', 'fp32', 'fp8', 'int8', 'int4', 'fp4'];
+/** Preset names from the plan core, so completion never drifts from the resolver. */
+export const MODEL_PRESETS = [...Object.keys(MODEL_PRESET_TABLE), 'custom'];
+export const GPU_PRESETS = [...Object.keys(GPU_PRESET_TABLE), 'custom'];
+export const DTYPES: string[] = [...CORE_DTYPES];
 export const POLICIES = ['contiguous', 'round-robin', 'eplb', 'greedy', 'search', 'exact'];
 export const PAGING_POLICIES = ['lru', 'layer-lru', 'belady'];
 export const TRACE_FORMATS = ['jsonl', 'csv', 'sglang', 'npy'];

@@ -1,0 +1,120 @@
+// A small seeded PRNG and samplers, so synthetic workloads and sampled
+// batches are identical on every machine and Node version for a given seed.
+//
+// Generator: xoshiro128** (Blackman & Vigna), 128-bit state, 32-bit output,
+// seeded by expanding the 32-bit seed through splitmix32. Fast in JS (only
+// Math.imul and shifts) and far better distributed than an LCG.
+
+export class Rng {
+  private a: number;
+  private b: number;
+  private c: number;
+  private d: number;
+
+  constructor(seed: number) {
+    let s = seed >>> 0;
+    const next = (): number => {
+      s = (s + 0x9e3779b9) | 0;
+      let z = s;
+      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+      return (z ^ (z >>> 16)) | 0;
+    };
+    this.a = next();
+    this.b = next();
+    this.c = next();
+    this.d = next();
+    if ((this.a | this.b | this.c | this.d) === 0) this.a = 1;
+  }
+
+  /** Uniform 32-bit unsigned integer. */
+  nextU32(): number {
+    const r = Math.imul(rotl(Math.imul(this.b, 5), 7), 9);
+    const t = this.b << 9;
+    this.c ^= this.a;
+    this.d ^= this.b;
+    this.b ^= this.c;
+    this.a ^= this.d;
+    this.c ^= t;
+    this.d = rotl(this.d, 11);
+    return r >>> 0;
+  }
+
+  /** Uniform in [0, 1). */
+  next(): number {
+    return this.nextU32() / 4294967296;
+  }
+
+  /** Uniform integer in [0, n). */
+  int(n: number): number {
+    return Math.floor(this.next() * n);
+  }
+
+  /** Standard normal (Box–Muller). */
+  normal(): number {
+    let u = this.next();
+    while (u <= 0) u = this.next();
+    const v = this.next();
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+  }
+}
+
+function rotl(x: number, k: number): number {
+  return (x << k) | (x >>> (32 - k));
+}
+
+/** A derived seed for a sub-stream (layer, purpose), so streams do not overlap. */
+export function deriveSeed(seed: number, ...parts: number[]): number {
+  let h = (seed ^ 0x5bd1e995) >>> 0;
+  for (const p of parts) {
+    h = Math.imul(h ^ (p + 0x9e3779b9), 0x85ebca6b) >>> 0;
+    h ^= h >>> 15;
+  }
+  return h >>> 0;
+}
+
+/** Vose's alias table: O(1) draws from a fixed discrete distribution. */
+export class AliasTable {
+  readonly prob: Float64Array;
+  readonly alias: Int32Array;
+  readonly n: number;
+
+  constructor(weights: ArrayLike<number>) {
+    const n = weights.length;
+    this.n = n;
+    this.prob = new Float64Array(n);
+    this.alias = new Int32Array(n);
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += weights[i];
+    if (!(sum > 0)) throw new RangeError('alias table needs a positive total weight');
+    const scaled = new Float64Array(n);
+    const small: number[] = [];
+    const large: number[] = [];
+    for (let i = 0; i < n; i++) {
+      scaled[i] = (weights[i] * n) / sum;
+      (scaled[i] < 1 ? small : large).push(i);
+    }
+    while (small.length && large.length) {
+      const s = small.pop()!;
+      const l = large.pop()!;
+      this.prob[s] = scaled[s];
+      this.alias[s] = l;
+      scaled[l] = scaled[l] + scaled[s] - 1;
+      (scaled[l] < 1 ? small : large).push(l);
+    }
+    for (const i of large) {
+      this.prob[i] = 1;
+      this.alias[i] = i;
+    }
+    for (const i of small) {
+      this.prob[i] = 1;
+      this.alias[i] = i;
+    }
+  }
+
+  draw(rng: Rng): number {
+    const u = rng.next() * this.n;
+    const i = Math.floor(u);
+    return u - i < this.prob[i] ? i : this.alias[i];
+  }
+}

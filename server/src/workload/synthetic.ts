@@ -1,0 +1,240 @@
+// Seeded synthetic routing: expert popularity skew, co-activation through
+// latent topics, and DeepSeek-style group-limited routing. The generative
+// model is documented in docs/cost-model.md ("Synthetic workloads").
+//
+// Per MoE layer l (own sub-stream of the seed):
+//   popularity  w_e = exp(skew · z_e), z_e ~ N(0,1)           (lognormal)
+//   topic t     a member set M_t of m = max(2k, ⌈n/topics⌉) experts drawn
+//               without replacement with probability ∝ w_e; q_t(e) ∝ w_e on M_t
+//   routing     p_t = (1 − c) · w/Σw + c · q_t                 (c = concentration)
+// Tokens come in requests (mean length 256, geometric); a request has a topic;
+// each token keeps it with probability 0.9, else picks a uniform topic. A
+// token's topic index is shared by all layers (each layer has its own M_t),
+// which correlates routing across layers and over time, as real traffic does.
+// A token's k experts are drawn from p_t without replacement; with routing
+// groups (n experts in G equal groups, at most `topGroups` used per token),
+// once `topGroups` distinct groups hold a drawn expert, further draws outside
+// them are rejected, so every token stays within its top groups.
+import type { SyntheticSpec } from '../plan/types';
+import type { LayerDistribution, TokenSequence, Workload } from './types';
+import { distributionFromSortedTokens, sortSmall } from './distribution';
+import { AliasTable, Rng, deriveSeed } from './random';
+import { DEFAULT_MAX_SEQUENCE_IDS } from './readers/common';
+
+export interface SyntheticModel {
+  layers: number;
+  experts: number;
+  topK: number;
+  groups?: { count: number; topGroups: number };
+}
+
+export interface SyntheticOptions {
+  /** Keep the token order only up to this many ids (tokens × layers × k); default 1<<24. 0 = none. */
+  maxSequenceIds?: number;
+  signal?: AbortSignal;
+}
+
+/** Mean request length in tokens (geometric). */
+const MEAN_REQUEST_TOKENS = 256;
+/** Probability a token keeps its request's topic. */
+const TOPIC_STICKINESS = 0.9;
+
+/** Why a spec cannot be generated for this model, or undefined. */
+export function syntheticProblem(spec: Pick<SyntheticSpec, 'tokens' | 'skew' | 'concentration' | 'topics'>, model: SyntheticModel): string | undefined {
+  if (!Number.isInteger(spec.tokens) || spec.tokens < 1) return `tokens must be a positive integer (got ${spec.tokens})`;
+  if (!(spec.skew >= 0) || !Number.isFinite(spec.skew)) return `skew must be ≥ 0 (got ${spec.skew})`;
+  if (!(spec.concentration >= 0 && spec.concentration <= 1)) return `concentration must be within 0–1 (got ${spec.concentration})`;
+  if (!Number.isInteger(spec.topics) || spec.topics < 0) return `topics must be a non-negative integer (got ${spec.topics})`;
+  if (!(model.topK >= 1 && model.topK <= model.experts)) return `top-k ${model.topK} must be within 1–${model.experts}`;
+  const g = model.groups;
+  if (g) {
+    if (g.count < 1 || model.experts % g.count !== 0) return `${model.experts} experts do not split into ${g.count} equal routing groups`;
+    if (g.topGroups < 1 || g.topGroups > g.count) return `top groups ${g.topGroups} must be within 1–${g.count}`;
+    if ((g.topGroups * model.experts) / g.count < model.topK)
+      return `top-${model.topK} cannot fit in ${g.topGroups} groups of ${model.experts / g.count} experts`;
+  }
+  return undefined;
+}
+
+export function generateSynthetic(spec: SyntheticSpec, model: SyntheticModel, opts: SyntheticOptions = {}): Workload {
+  const problem = syntheticProblem(spec, model);
+  if (problem) throw new RangeError(`synthetic workload: ${problem}`);
+  const { layers: L, experts: n, topK: k } = model;
+  const T = spec.tokens;
+  const topics = Math.max(1, spec.topics);
+  const c = spec.topics > 0 ? spec.concentration : 0;
+
+  // Topic of every token (shared across layers).
+  const topicOf = new Int32Array(T);
+  {
+    const rng = new Rng(deriveSeed(spec.seed, 0x7091c));
+    let current = rng.int(topics);
+    for (let t = 0; t < T; t++) {
+      if (rng.next() < 1 / MEAN_REQUEST_TOKENS) current = rng.int(topics);
+      topicOf[t] = rng.next() < TOPIC_STICKINESS ? current : rng.int(topics);
+    }
+  }
+
+  const maxIds = opts.maxSequenceIds ?? DEFAULT_MAX_SEQUENCE_IDS;
+  const seqTokens = Math.min(T, Math.floor(maxIds / (L * k)));
+  const seqIds = seqTokens > 0 ? new Int32Array(seqTokens * L * k) : undefined;
+
+  // Groups: without routing groups the whole layer is one group.
+  const G = model.groups && model.groups.topGroups < model.groups.count ? model.groups.count : 1;
+  const topGroups = G > 1 ? model.groups!.topGroups : 1;
+  const groupSize = n / G;
+
+  const dists: LayerDistribution[] = [];
+  const chosen = new Int32Array(k);
+  const taken = new Uint8Array(n);
+  const flat = new Int32Array(T * k);
+  const pickedGroups = new Int32Array(topGroups);
+  const groupLeft = new Float64Array(G);
+  for (let l = 0; l < L; l++) {
+    if (opts.signal?.aborted) throw new Error('synthetic generation cancelled');
+    const rng = new Rng(deriveSeed(spec.seed, 1, l));
+    const pop = new Float64Array(n);
+    let popSum = 0;
+    for (let e = 0; e < n; e++) {
+      pop[e] = Math.exp(spec.skew * rng.normal());
+      popSum += pop[e];
+    }
+    for (let e = 0; e < n; e++) pop[e] /= popSum;
+
+    // Per topic: routing probabilities p_t, their mass per group, an alias
+    // table per group, and experts by decreasing p_t (fallback fill).
+    const groupMass: Float64Array[] = [];
+    const tables: AliasTable[][] = [];
+    const fallbackOrder: Int32Array[] = [];
+    const memberCount = Math.min(n, Math.max(2 * k, Math.ceil(n / topics)));
+    for (let t = 0; t < topics; t++) {
+      const p = new Float64Array(n);
+      for (let e = 0; e < n; e++) p[e] = (1 - c) * pop[e];
+      if (c > 0) {
+        const members = weightedSampleWithoutReplacement(pop, memberCount, rng);
+        let s = 0;
+        for (const e of members) s += pop[e];
+        for (const e of members) p[e] += (c * pop[e]) / s;
+      }
+      const mass = new Float64Array(G);
+      const perGroup: AliasTable[] = [];
+      for (let g = 0; g < G; g++) {
+        const slice = p.subarray(g * groupSize, (g + 1) * groupSize);
+        for (let i = 0; i < groupSize; i++) mass[g] += slice[i];
+        // A group with no mass still needs a valid table (never drawn from).
+        perGroup.push(new AliasTable(mass[g] > 0 ? slice : new Float64Array(groupSize).fill(1)));
+      }
+      groupMass.push(mass);
+      tables.push(perGroup);
+      const order = Int32Array.from({ length: n }, (_, i) => i);
+      order.sort((a, b) => p[b] - p[a] || a - b);
+      fallbackOrder.push(order);
+    }
+
+    for (let tok = 0; tok < T; tok++) {
+      const topic = topicOf[tok];
+      const mass = groupMass[topic];
+      const perGroup = tables[topic];
+      // Top groups: drawn without replacement in proportion to their mass.
+      let chosenMass = 0;
+      if (G === 1) {
+        pickedGroups[0] = 0;
+        chosenMass = mass[0];
+      } else {
+        let left = 0;
+        for (let g = 0; g < G; g++) {
+          groupLeft[g] = mass[g];
+          left += mass[g];
+        }
+        for (let i = 0; i < topGroups; i++) {
+          let u = rng.next() * left;
+          let g = 0;
+          for (; g < G - 1; g++) {
+            if (groupLeft[g] === 0) continue;
+            u -= groupLeft[g];
+            if (u < 0) break;
+          }
+          while (groupLeft[g] === 0 && g > 0) g--; // rounding at the end of the scan
+          pickedGroups[i] = g;
+          chosenMass += groupLeft[g];
+          left -= groupLeft[g];
+          groupLeft[g] = 0;
+        }
+      }
+      // k distinct experts within the picked groups, in proportion to p_t.
+      let got = 0;
+      let attempts = 0;
+      const maxAttempts = 16 * k;
+      while (got < k && attempts < maxAttempts) {
+        attempts++;
+        let gi = 0;
+        if (topGroups > 1) {
+          let u = rng.next() * chosenMass;
+          for (; gi < topGroups - 1; gi++) {
+            u -= mass[pickedGroups[gi]];
+            if (u < 0) break;
+          }
+        }
+        const g = pickedGroups[gi];
+        const e = g * groupSize + perGroup[g].draw(rng);
+        if (taken[e]) continue;
+        taken[e] = 1;
+        chosen[got++] = e;
+      }
+      if (got < k) {
+        // Very concentrated routing: fill with the most likely experts of the picked groups
+        // (then of any group, if the picked groups have too few experts with mass).
+        const order = fallbackOrder[topic];
+        for (let pass = 0; pass < 2 && got < k; pass++)
+          for (let i = 0; i < n && got < k; i++) {
+            const e = order[i];
+            if (taken[e]) continue;
+            if (pass === 0) {
+              const g = (e / groupSize) | 0;
+              let ok = false;
+              for (let q = 0; q < topGroups; q++) if (pickedGroups[q] === g) ok = true;
+              if (!ok) continue;
+            }
+            taken[e] = 1;
+            chosen[got++] = e;
+          }
+      }
+      for (let j = 0; j < k; j++) taken[chosen[j]] = 0;
+      sortSmall(chosen, 0, k);
+      flat.set(chosen, tok * k);
+      if (seqIds && tok < seqTokens) seqIds.set(chosen, (tok * L + l) * k);
+    }
+    dists.push(distributionFromSortedTokens(l, n, k, flat, T, true));
+  }
+
+  const notes: string[] = [];
+  let sequence: TokenSequence | undefined;
+  if (seqIds) sequence = { tokens: seqTokens, layers: L, k, ids: seqIds };
+  if (seqTokens < T)
+    notes.push(
+      seqTokens > 0
+        ? `token order kept for the first ${seqTokens.toLocaleString('en-US')} of ${T.toLocaleString('en-US')} synthetic tokens (memory cap)`
+        : 'token order not kept (memory cap)',
+    );
+  const g = model.groups && G > 1 ? `, group-limited ${model.groups.topGroups} of ${model.groups.count} groups` : '';
+  return {
+    layers: dists,
+    description:
+      `synthetic (${T.toLocaleString('en-US')} tokens, seed ${spec.seed}, skew ${spec.skew}, ` +
+      `concentration ${spec.concentration}, ${spec.topics} topics${g})`,
+    notes,
+    sequence,
+  };
+}
+
+/** m distinct indices drawn with probability ∝ w, without replacement (Efraimidis–Spirakis keys). */
+function weightedSampleWithoutReplacement(w: Float64Array, m: number, rng: Rng): number[] {
+  const keys: { e: number; key: number }[] = [];
+  for (let e = 0; e < w.length; e++) {
+    let u = rng.next();
+    while (u <= 0) u = rng.next();
+    keys.push({ e, key: w[e] > 0 ? Math.log(u) / w[e] : -Infinity });
+  }
+  keys.sort((a, b) => b.key - a.key || a.e - b.e);
+  return keys.slice(0, m).map((x) => x.e);
+}

@@ -77,8 +77,8 @@ export function lex(text: string): LexResult {
     if (c === '\n' || c === '\r') {
       const len = c === '\r' && text[i + 1] === '\n' ? 2 : 1;
       push('newline', i, i + len);
-      // The newline token ends the line; its range stays on that line.
-      tokens[tokens.length - 1].range.end = pos(i + 1);
+      // A line break runs from the end of its line to the start of the next, as in LSP.
+      tokens[tokens.length - 1].range.end = { line: line + 1, character: 0 };
       i += len;
       line++;
       lineStart = i;

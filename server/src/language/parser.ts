@@ -139,6 +139,11 @@ class Parser {
         // The enclosing block was never closed; this line belongs outside it.
         return { statements, trailingComments: pending };
       }
+      if (t.kind === 'invalid') {
+        // Already reported by the lexer; read the rest of the line normally.
+        this.pos++;
+        continue;
+      }
       if (t.kind !== 'word') {
         this.error(
           t.range,
@@ -196,7 +201,7 @@ class Parser {
         if (after && after.kind === 'comment') {
           trailingComment = { text: after.text.trimEnd(), range: after.range };
           this.pos++;
-        } else if (after && after.kind !== 'newline' && after.kind !== 'rbrace') {
+        } else if (after && block.close && after.kind !== 'newline' && after.kind !== 'rbrace') {
           this.error(after.range, 'MP106', 'Expected the end of the line after `}`: put the next statement on its own line.');
           this.skipLine();
         }

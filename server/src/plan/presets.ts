@@ -241,16 +241,17 @@ const GPU_ALIASES: Record<string, string> = {
 
 export function findModelPreset(word: string): { preset: ModelPreset; name: string } | undefined {
   const key = word.toLowerCase();
-  const p = MODEL_PRESETS[key];
+  const p = Object.hasOwn(MODEL_PRESETS, key) ? MODEL_PRESETS[key] : undefined;
   if (p) return { preset: p, name: p.name };
-  const a = MODEL_ALIASES[key];
+  const a = Object.hasOwn(MODEL_ALIASES, key) ? MODEL_ALIASES[key] : undefined;
   if (a) return { preset: MODEL_PRESETS[a.id], name: a.name };
   return undefined;
 }
 
 export function findGpuPreset(word: string): GpuPreset | undefined {
   const key = word.toLowerCase();
-  return GPU_PRESETS[key] ?? GPU_PRESETS[GPU_ALIASES[key] ?? ''];
+  if (Object.hasOwn(GPU_PRESETS, key)) return GPU_PRESETS[key];
+  return Object.hasOwn(GPU_ALIASES, key) ? GPU_PRESETS[GPU_ALIASES[key]] : undefined;
 }
 
 export const MODEL_PRESET_NAMES = [...Object.keys(MODEL_PRESETS), ...Object.keys(MODEL_ALIASES)];

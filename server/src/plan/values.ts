@@ -186,10 +186,10 @@ export class Args {
     }
     this.i++;
     const key = v.text.toLowerCase();
-    const hit = choices.find((c) => c === key) ?? aliases[key];
+    const hit = choices.find((c) => c === key) ?? (Object.hasOwn(aliases, key) ? aliases[key] : undefined);
     if (hit) return { value: hit, node: v };
     const near = nearest(v.text, [...choices, ...Object.keys(aliases)]);
-    const target = near ? ((choices as readonly string[]).includes(near) ? near : aliases[near]) : undefined;
+    const target = near ? ((choices as readonly string[]).includes(near) ? near : Object.hasOwn(aliases, near) ? aliases[near] : undefined) : undefined;
     this.ctx.report(v.range, 'error', 'MP112', `${what} must be one of ${list}, not \`${v.text}\`${target ? `: did you mean \`${target}\`?` : '.'}`, {
       fixes: target ? [{ title: `Change to \`${target}\``, edits: [{ range: v.range, newText: target }], preferred: true }] : undefined,
     });
@@ -248,7 +248,7 @@ export function dispatch(
   const known = Object.keys(handlers);
   for (const s of statements) {
     const key = s.keyword.text.toLowerCase();
-    const h = handlers[key];
+    const h = Object.hasOwn(handlers, key) ? handlers[key] : undefined;
     if (!h) {
       const near = nearest(s.keyword.text, known);
       ctx.report(

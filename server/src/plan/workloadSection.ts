@@ -164,7 +164,7 @@ function readSynthetic(ctx: Ctx, s: Statement): SyntheticSpec {
       keyRange = k.range;
     }
     const key = keyText.toLowerCase();
-    const spec0 = SYNTHETIC_KEYS[key];
+    const spec0 = Object.hasOwn(SYNTHETIC_KEYS, key) ? SYNTHETIC_KEYS[key] : undefined;
     if (!spec0) {
       const near = nearest(keyText, Object.keys(SYNTHETIC_KEYS));
       ctx.report(keyRange, 'error', 'MP110', `Unknown synthetic option \`${keyText}\`${near ? `: did you mean \`${near}\`?` : '.'} Options: ${Object.keys(SYNTHETIC_KEYS).join(', ')}.`, {
@@ -182,7 +182,7 @@ function readSynthetic(ctx: Ctx, s: Statement): SyntheticSpec {
     }
     i++;
     let node: NumberValue = v;
-    if (v.unit && SYNTHETIC_KEYS[v.unit.text.toLowerCase()] && !(spec0.unit === 'tokens' && /^tokens?$/i.test(v.unit.text) && args[i]?.kind !== 'number')) {
+    if (v.unit && Object.hasOwn(SYNTHETIC_KEYS, v.unit.text.toLowerCase()) && !(spec0.unit === 'tokens' && /^tokens?$/i.test(v.unit.text) && args[i]?.kind !== 'number')) {
       pendingKey = v.unit;
       node = { ...v, unit: undefined, range: { start: v.range.start, end: { line: v.range.start.line, character: v.range.start.character + v.raw.length } } };
     }

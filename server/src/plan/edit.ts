@@ -1,0 +1,162 @@
+// Writing committed placements into plan text (for `moeplan solve --write`
+// and the editor's "apply placement"): `layer N { gpu G: … }` statements
+// are replaced or inserted inside `placement { … }` (created when missing),
+// consecutive layers with the same assignment are merged as `layer a..b`,
+// layers of an existing `layer a..b` that are not rewritten keep their old
+// block (comments included), and the result is formatted.
+import type { Document, Position, Statement } from '../language/ast';
+import { parse } from '../language/parser';
+import { formatText } from '../language/formatter';
+import { formatExpertList } from './expertList';
+
+export interface LayerAssignment {
+  layer: number;
+  /** GPU index → expert ids. */
+  gpus: number[][];
+}
+
+export function writeCommittedPlacement(text: string, layers: LayerAssignment[]): { text: string } | { error: string } {
+  for (const l of layers) {
+    if (!Number.isInteger(l.layer) || l.layer < 0) return { error: `invalid layer number ${l.layer}` };
+    if (!Array.isArray(l.gpus)) return { error: `layer ${l.layer}: gpus must be an array of expert lists` };
+    for (const g of l.gpus) {
+      if (!Array.isArray(g) || g.some((e) => !Number.isInteger(e) || e < 0)) return { error: `layer ${l.layer}: expert ids must be whole numbers from 0` };
+    }
+  }
+  const parsed = parse(text);
+  const errors = parsed.diagnostics.filter((d) => d.severity === 'error');
+  if (errors.length > 0) {
+    const e = errors[0];
+    return { error: `the plan has syntax errors (line ${e.range.start.line + 1}: ${e.message}); fix them before writing a placement` };
+  }
+  if (layers.length === 0) return formatText(text);
+  const fresh = new Map<number, number[][]>();
+  for (const l of layers) fresh.set(l.layer, l.gpus.map((g) => [...g].sort((a, b) => a - b)));
+
+  const offsets = lineOffsets(text);
+  const off = (p: Position) => offsets[p.line] + p.character;
+  const placement = findPlacement(parsed.document);
+  let out: string;
+  if (!placement || !placement.block?.close) {
+    const body = 'placement {\n' + indent(generate(groupLayers(fresh)).join('\n')) + '\n}';
+    if (placement) {
+      // `placement` without a block: give it one.
+      out = text.slice(0, off(placement.range.start)) + body + text.slice(off(placement.range.end));
+    } else {
+      const sep = text.length === 0 ? '' : text.endsWith('\n') ? '\n' : '\n\n';
+      out = text + sep + body + '\n';
+    }
+  } else {
+    const block = placement.block;
+    const touched: { stmt: Statement; keep: { from: number; to: number }[] }[] = [];
+    for (const s of block.statements) {
+      if (s.keyword.text.toLowerCase() !== 'layer') continue;
+      const ids = layerIds(s);
+      if (!ids || !ids.some((l) => fresh.has(l))) continue;
+      touched.push({ stmt: s, keep: runs(ids.filter((l) => !fresh.has(l))) });
+    }
+    const edits: { start: number; end: number; text: string }[] = [];
+    const pieces: { first: number; text: string }[] = groupLayers(fresh).map((g) => ({ first: g.from, text: generate([g])[0] }));
+    for (const t of touched) {
+      const b = t.stmt.block;
+      if (!b || !b.close) continue;
+      const blockText = text.slice(off(b.open.start), off(b.close.end));
+      for (const k of t.keep) pieces.push({ first: k.from, text: `layer ${k.from === k.to ? k.from : `${k.from}..${k.to}`} ${blockText}` });
+    }
+    pieces.sort((a, b) => a.first - b.first);
+    const joined = pieces.map((p) => p.text).join('\n');
+    if (touched.length > 0) {
+      touched.forEach((t, i) => {
+        const r = t.stmt.range;
+        edits.push({ start: off(r.start), end: off(r.end), text: i === 0 ? joined : '' });
+      });
+    } else {
+      const closeLineStart = offsets[block.close.start.line];
+      const onOwnLine = text.slice(closeLineStart, off(block.close.start)).trim() === '';
+      const at = onOwnLine ? closeLineStart : off(block.close.start);
+      edits.push({ start: at, end: at, text: (onOwnLine ? '' : '\n') + joined + '\n' });
+    }
+    edits.sort((a, b) => b.start - a.start);
+    out = text;
+    for (const e of edits) out = out.slice(0, e.start) + e.text + out.slice(e.end);
+  }
+  const formatted = formatText(out);
+  if ('error' in formatted) return { error: `internal error writing the placement: ${formatted.error}` };
+  return formatted;
+}
+
+function findPlacement(doc: Document): Statement | undefined {
+  return doc.statements.find((s) => s.keyword.text.toLowerCase() === 'placement');
+}
+
+function lineOffsets(text: string): number[] {
+  const out = [0];
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '\n') out.push(i + 1);
+    else if (c === '\r') {
+      if (text[i + 1] === '\n') i++;
+      out.push(i + 1);
+    }
+  }
+  return out;
+}
+
+/** Layer ids of `layer N` / `layer a..b`, or undefined when unreadable. */
+function layerIds(s: Statement): number[] | undefined {
+  const v = s.args[0];
+  if (s.args.length !== 1 || !v) return undefined;
+  if (v.kind === 'number' && Number.isInteger(v.value) && v.value >= 0) return [v.value];
+  if (v.kind === 'range' && Number.isInteger(v.from.value) && Number.isInteger(v.to.value) && v.from.value >= 0 && v.to.value >= v.from.value && v.to.value - v.from.value < 1e6) {
+    return Array.from({ length: v.to.value - v.from.value + 1 }, (_, k) => v.from.value + k);
+  }
+  return undefined;
+}
+
+function runs(ids: number[]): { from: number; to: number }[] {
+  const sorted = [...new Set(ids)].sort((a, b) => a - b);
+  const out: { from: number; to: number }[] = [];
+  for (const id of sorted) {
+    const last = out[out.length - 1];
+    if (last && last.to === id - 1) last.to = id;
+    else out.push({ from: id, to: id });
+  }
+  return out;
+}
+
+interface Group {
+  from: number;
+  to: number;
+  gpus: number[][];
+}
+
+/** Consecutive layers with identical assignments become one group. */
+function groupLayers(fresh: Map<number, number[][]>): Group[] {
+  const ids = [...fresh.keys()].sort((a, b) => a - b);
+  const out: Group[] = [];
+  for (const id of ids) {
+    const gpus = fresh.get(id)!;
+    const last = out[out.length - 1];
+    if (last && last.to === id - 1 && JSON.stringify(last.gpus) === JSON.stringify(gpus)) last.to = id;
+    else out.push({ from: id, to: id, gpus });
+  }
+  return out;
+}
+
+function generate(groups: Group[]): string[] {
+  return groups.map((g) => {
+    const head = `layer ${g.from === g.to ? g.from : `${g.from}..${g.to}`} {`;
+    const lines = g.gpus.map((experts, gpu) => {
+      const list = formatExpertList(experts);
+      return `  gpu ${gpu}:${list ? ' ' + list : ''}`;
+    });
+    return [head, ...lines, '}'].join('\n');
+  });
+}
+
+function indent(s: string): string {
+  return s
+    .split('\n')
+    .map((l) => (l ? '  ' + l : l))
+    .join('\n');
+}

@@ -1,0 +1,504 @@
+// The chart.js charts of the view. Only the controllers, elements, scales and
+// plugins used are registered, which keeps the bundle small. Each builder is a
+// pure function from (results, layer, palette) to a chart configuration; the
+// ChartSlot keeps one Chart per canvas and updates it in place.
+import {
+  BarController,
+  BarElement,
+  CategoryScale,
+  Chart,
+  Legend,
+  LinearScale,
+  LineController,
+  LineElement,
+  LogarithmicScale,
+  PointElement,
+  ScatterController,
+  Tooltip,
+  type ChartConfiguration,
+  type ChartDataset,
+  type ChartEvent,
+  type ActiveElement,
+} from 'chart.js';
+import type { LayerResult, PlanResults } from '../../server/src/protocol';
+import { formatExpectedTime, formatPercent, formatUs } from '../../server/src/report/keyFigures';
+import { batchCurves, gammaCurve, mean, orderedPolicies, pagingPolicies } from './derive';
+import { withAlpha, type Palette } from './theme';
+
+Chart.register(
+  BarController,
+  LineController,
+  ScatterController,
+  BarElement,
+  LineElement,
+  PointElement,
+  CategoryScale,
+  LinearScale,
+  LogarithmicScale,
+  Tooltip,
+  Legend,
+);
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyConfig = ChartConfiguration<any, any, any>;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyDataset = ChartDataset<any, any>;
+
+/** One canvas and the chart drawn on it. */
+export class ChartSlot {
+  private chart: Chart | null = null;
+  private type = '';
+  constructor(readonly canvas: HTMLCanvasElement) {}
+
+  render(config: AnyConfig): void {
+    if (this.chart && this.type === config.type) {
+      this.chart.data = config.data;
+      this.chart.options = config.options ?? {};
+      this.chart.update('none');
+      return;
+    }
+    this.chart?.destroy();
+    this.type = String(config.type);
+    this.chart = new Chart(this.canvas, config);
+  }
+
+  clear(): void {
+    this.chart?.destroy();
+    this.chart = null;
+    this.type = '';
+  }
+}
+
+function base(p: Palette, onClick?: (index: number, datasetIndex: number) => void) {
+  return {
+    animation: false as const,
+    responsive: true,
+    maintainAspectRatio: false,
+    color: p.foreground,
+    borderColor: p.grid,
+    font: { family: p.fontFamily, size: p.fontSize - 1 },
+    onClick: onClick
+      ? (_e: ChartEvent, active: ActiveElement[]) => {
+          if (active.length) onClick(active[0].index, active[0].datasetIndex);
+        }
+      : undefined,
+    onHover: onClick
+      ? (e: ChartEvent, active: ActiveElement[]) => {
+          const target = e.native?.target as HTMLElement | undefined;
+          if (target) target.style.cursor = active.length ? 'pointer' : 'default';
+        }
+      : undefined,
+    plugins: {
+      legend: { labels: { color: p.foreground, boxWidth: 14, font: { family: p.fontFamily } } },
+      tooltip: {
+        backgroundColor: withAlpha(p.background, 0.95),
+        titleColor: p.foreground,
+        bodyColor: p.foreground,
+        borderColor: p.contrastBorder || p.grid,
+        borderWidth: 1,
+      },
+    },
+  };
+}
+
+function axis(p: Palette, title: string, extra: Record<string, unknown> = {}) {
+  return {
+    title: { display: true, text: title, color: p.foreground, font: { family: p.fontFamily } },
+    ticks: { color: p.foreground, font: { family: p.fontFamily } },
+    grid: { color: p.grid },
+    border: { color: p.contrastBorder || p.grid },
+    ...extra,
+  };
+}
+
+/** Bars get a visible edge in high-contrast themes. */
+function edge(p: Palette): { borderColor?: string; borderWidth: number } {
+  return p.contrastBorder ? { borderColor: p.contrastBorder, borderWidth: 1 } : { borderWidth: 0 };
+}
+
+/** E[T] per layer across the model; the selected layer stands out. */
+export function summaryConfig(r: PlanResults, selected: number, p: Palette, select: (layerIndex: number) => void): AnyConfig {
+  const labels = r.layers.map((l) => String(l.layer));
+  return {
+    type: 'bar',
+    data: {
+      labels,
+      datasets: [
+        {
+          type: 'bar',
+          label: 'E[T] (chosen placement)',
+          data: r.layers.map((l, i) => (i === selected ? null : l.expectedTime)),
+          backgroundColor: withAlpha(p.blue, 0.8),
+          ...edge(p),
+          stack: 'layers',
+          order: 2,
+        },
+        {
+          type: 'bar',
+          label: 'selected layer',
+          data: r.layers.map((l, i) => (i === selected ? l.expectedTime : null)),
+          backgroundColor: p.orange,
+          ...edge(p),
+          stack: 'layers',
+          order: 2,
+        },
+        {
+          type: 'line',
+          label: 'EPLB',
+          stack: 'eplb',
+          data: r.layers.map((l) => l.baselines.eplb),
+          borderColor: p.red,
+          backgroundColor: p.red,
+          pointRadius: r.layers.length > 20 ? 0 : 2,
+          borderWidth: 1.5,
+          order: 1,
+        },
+        {
+          type: 'line',
+          label: 'lower bound',
+          stack: 'bound',
+          data: r.layers.map((l) => l.lowerBound),
+          borderColor: p.green,
+          backgroundColor: p.green,
+          borderDash: [5, 3],
+          pointRadius: 0,
+          borderWidth: 1.5,
+          order: 0,
+        },
+      ],
+    },
+    options: {
+      ...base(p, (index) => select(index)),
+      scales: {
+        x: axis(p, 'MoE layer', { stacked: true, ticks: { color: p.foreground, autoSkip: true, maxRotation: 0 } }),
+        y: axis(p, 'E[T] (expert-time units)', { beginAtZero: true }),
+      },
+    },
+  };
+}
+
+/** Expected tokens each GPU serves per token, against the mean. */
+export function gpuLoadConfig(layer: LayerResult, p: Palette, reveal: (gpu: number) => void): AnyConfig {
+  const m = mean(layer.gpuLoad);
+  return {
+    type: 'bar',
+    data: {
+      labels: layer.gpuLoad.map((_, g) => String(g)),
+      datasets: [
+        {
+          type: 'bar',
+          label: 'expected load',
+          data: layer.gpuLoad.map((v) => (v > m * 1.1 ? null : v)),
+          backgroundColor: withAlpha(p.blue, 0.85),
+          ...edge(p),
+          stack: 'load',
+          order: 1,
+        },
+        {
+          type: 'bar',
+          label: 'over 10% above the mean',
+          data: layer.gpuLoad.map((v) => (v > m * 1.1 ? v : null)),
+          backgroundColor: p.orange,
+          ...edge(p),
+          stack: 'load',
+          order: 1,
+        },
+        {
+          type: 'line',
+          label: `mean ${m.toFixed(3)}`,
+          stack: 'mean',
+          data: layer.gpuLoad.map(() => m),
+          borderColor: p.foreground,
+          backgroundColor: p.foreground,
+          borderDash: [6, 4],
+          borderWidth: 1.5,
+          pointRadius: 0,
+          order: 0,
+        },
+      ],
+    },
+    options: {
+      ...base(p, (index) => reveal(index)),
+      scales: {
+        x: axis(p, 'GPU', { stacked: true, ticks: { color: p.foreground, autoSkip: true, maxRotation: 0 } }),
+        y: axis(p, 'tokens served per token', { beginAtZero: true }),
+      },
+    },
+  };
+}
+
+const POLICY_LABEL: Record<string, string> = {
+  contiguous: 'contiguous',
+  'round-robin': 'round-robin',
+  eplb: 'EPLB',
+  greedy: 'greedy',
+  search: 'greedy + search',
+  exact: 'exact (IP)',
+  committed: 'committed',
+  'lower-bound': 'lower bound',
+};
+
+/** The policies compared on this layer, E[T] (bottom axis) and µs (top axis). */
+export function policiesConfig(layer: LayerResult, solver: string, p: Palette): AnyConfig {
+  const policies = orderedPolicies(layer);
+  const colour = (name: string, alpha: number) =>
+    withAlpha(name === 'lower-bound' ? p.green : name === solver ? p.orange : name === 'committed' ? p.purple : p.blue, alpha);
+  const hasUs = policies.some((q) => Number.isFinite(q.latencyUs));
+  const datasets: AnyDataset[] = [
+    {
+      label: 'E[T]',
+      data: policies.map((q) => q.expectedTime),
+      backgroundColor: policies.map((q) => colour(q.policy, 0.9)),
+      ...edge(p),
+      xAxisID: 'x',
+    },
+  ];
+  if (hasUs) {
+    datasets.push({
+      label: 'µs per layer',
+      data: policies.map((q) => q.latencyUs),
+      backgroundColor: policies.map((q) => colour(q.policy, 0.35)),
+      borderColor: policies.map((q) => colour(q.policy, 1)),
+      borderWidth: 1,
+      xAxisID: 'x2',
+    });
+  }
+  return {
+    type: 'bar',
+    data: { labels: policies.map((q) => POLICY_LABEL[q.policy] ?? q.policy), datasets },
+    options: {
+      ...base(p),
+      indexAxis: 'y',
+      plugins: {
+        ...base(p).plugins,
+        tooltip: {
+          ...base(p).plugins.tooltip,
+          callbacks: {
+            label: (ctx: { datasetIndex: number; dataIndex: number }) => {
+              const q = policies[ctx.dataIndex];
+              return ctx.datasetIndex === 0
+                ? `E[T] ${formatExpectedTime(q.expectedTime)}${q.ms !== undefined ? ` (${Math.round(q.ms)} ms${q.optimal ? ', optimal' : ''})` : ''}`
+                : formatUs(q.latencyUs);
+            },
+          },
+        },
+      },
+      scales: {
+        y: axis(p, '', { title: { display: false }, grid: { display: false } }),
+        x: axis(p, 'E[T] (expert-time units)', { beginAtZero: true, position: 'bottom' }),
+        ...(hasUs ? { x2: axis(p, 'µs per layer', { beginAtZero: true, position: 'top', grid: { display: false } }) } : {}),
+      },
+    },
+  };
+}
+
+/** P(T = t): how often a token's slowest GPU runs t of its experts. */
+export function tDistributionConfig(layer: LayerResult, p: Palette): AnyConfig {
+  return {
+    type: 'bar',
+    data: {
+      labels: layer.tDistribution.map((_, t) => String(t)),
+      datasets: [
+        {
+          label: `P(T = t); E[T] = ${formatExpectedTime(layer.expectedTime)}`,
+          data: layer.tDistribution,
+          backgroundColor: layer.tDistribution.map((_, t) => (t <= layer.expectedTime ? withAlpha(p.blue, 0.85) : withAlpha(p.purple, 0.85))),
+          ...edge(p),
+        },
+      ],
+    },
+    options: {
+      ...base(p),
+      scales: {
+        x: axis(p, 't = experts run by the busiest GPU for one token'),
+        y: axis(p, 'probability', { beginAtZero: true, max: 1 }),
+      },
+    },
+  };
+}
+
+/** E[T] against expert slots per GPU (the memory sweep). */
+export function memoryConfig(r: PlanResults, p: Palette): AnyConfig {
+  const pts = [...r.memorySweep].sort((a, b) => a.slotsPerGpu - b.slotsPerGpu);
+  const current = r.hardware.slotsPerGpu.length ? Math.min(...r.hardware.slotsPerGpu) : NaN;
+  const line = (label: string, color: string, values: number[], dash?: number[]): AnyDataset => ({
+    label,
+    data: pts.map((q, i) => ({ x: q.slotsPerGpu, y: values[i] })),
+    borderColor: color,
+    backgroundColor: color,
+    borderDash: dash,
+    showLine: true,
+    borderWidth: 2,
+    pointRadius: pts.map((q) => (q.slotsPerGpu === current ? 6 : 3)),
+    pointStyle: pts.map((q) => (q.slotsPerGpu === current ? 'rectRot' : 'circle')),
+  });
+  return {
+    type: 'scatter',
+    data: {
+      datasets: [
+        line(`${r.solver.name} (◆ = this plan)`, p.blue, pts.map((q) => q.expectedTime)),
+        line('EPLB', p.red, pts.map((q) => q.eplb)),
+        line('lower bound', p.green, pts.map((q) => q.lowerBound), [5, 3]),
+      ],
+    },
+    options: {
+      ...base(p),
+      scales: {
+        x: axis(p, 'expert slots per GPU', { ticks: { color: p.foreground, precision: 0 } }),
+        y: axis(p, 'E[T] (mean over layers)', { beginAtZero: true }),
+      },
+    },
+  };
+}
+
+/** Throughput against per-token latency as the batch grows. */
+export function batchConfig(r: PlanResults, p: Palette): AnyConfig | null {
+  const { planned, engine } = batchCurves(r);
+  if (!planned.length) return null;
+  const xs = [...planned, ...engine].map((q) => q.x).filter((x) => x > 0);
+  const logX = xs.length > 1 && Math.max(...xs) / Math.min(...xs) > 30;
+  const current = r.workload.batch;
+  const series = (label: string, color: string, pts: typeof planned, dash?: number[]): AnyDataset => ({
+    label,
+    data: pts,
+    borderColor: color,
+    backgroundColor: color,
+    borderDash: dash,
+    showLine: true,
+    borderWidth: 2,
+    pointRadius: pts.map((q) => (q.batch === current ? 6 : 3)),
+    pointStyle: pts.map((q) => (q.batch === current ? 'rectRot' : 'circle')),
+  });
+  return {
+    type: 'scatter',
+    data: {
+      datasets: [
+        series('planned copy choice (◆ = plan batch)', p.blue, planned),
+        ...(engine.length ? [series("engine's copy choice", p.orange, engine, [5, 3])] : []),
+      ],
+    },
+    options: {
+      ...base(p),
+      plugins: {
+        ...base(p).plugins,
+        tooltip: {
+          ...base(p).plugins.tooltip,
+          callbacks: {
+            label: (ctx: { raw: { x: number; y: number; batch: number } }) =>
+              `batch ${ctx.raw.batch}: ${formatUs(ctx.raw.x)} per token, ${Math.round(ctx.raw.y).toLocaleString()} tokens/s`,
+          },
+        },
+      },
+      scales: {
+        x: axis(p, 'latency per token (µs, all MoE layers)', logX ? { type: 'logarithmic' } : { beginAtZero: true }),
+        y: axis(p, 'throughput (tokens/s)', { beginAtZero: true }),
+      },
+    },
+  };
+}
+
+/** γ over the token count, with γ = 1 (the break-even) and the plan's point. */
+export function gammaConfig(r: PlanResults, p: Palette): AnyConfig | null {
+  const curve = gammaCurve(r);
+  if (!curve.length) return null;
+  const xs = curve.map((q) => q.tokens);
+  const lo = xs.length ? xs[0] : 1;
+  const hi = xs.length ? xs[xs.length - 1] : 2;
+  return {
+    type: 'scatter',
+    data: {
+      datasets: [
+        {
+          label: 'γ over tokens',
+          data: curve.map((q) => ({ x: q.tokens, y: q.gamma })),
+          borderColor: p.blue,
+          backgroundColor: p.blue,
+          showLine: true,
+          borderWidth: 2,
+          pointRadius: 0,
+        },
+        {
+          label: 'γ = 1: break-even',
+          data: [
+            { x: lo, y: 1 },
+            { x: hi, y: 1 },
+          ],
+          borderColor: p.foreground,
+          backgroundColor: p.foreground,
+          borderDash: [6, 4],
+          showLine: true,
+          borderWidth: 1.5,
+          pointRadius: 0,
+        },
+        {
+          label: `this plan (${r.offload.tokens} tokens)`,
+          data: [{ x: r.offload.tokens, y: r.offload.gamma }],
+          borderColor: p.orange,
+          backgroundColor: p.orange,
+          pointRadius: 7,
+          pointStyle: 'rectRot',
+        },
+      ],
+    },
+    options: {
+      ...base(p),
+      scales: {
+        x: axis(p, 'tokens (prefill N_t, or decode output length)', { type: 'logarithmic' }),
+        y: axis(p, 'γ (log scale)', { type: 'logarithmic' }),
+      },
+    },
+  };
+}
+
+/** Paging hit rate per layer for each eviction policy (or overall, when only that is known). */
+export function pagingConfig(r: PlanResults, p: Palette): AnyConfig | null {
+  const policies = pagingPolicies(r);
+  if (!policies.length) return null;
+  const perLayer = r.layers.some((l) => l.paging && Object.keys(l.paging).length);
+  if (perLayer) {
+    return {
+      type: 'line',
+      data: {
+        labels: r.layers.map((l) => String(l.layer)),
+        datasets: policies.map((name, i) => ({
+          label: name,
+          data: r.layers.map((l) => l.paging?.[name]?.hitRate ?? null),
+          borderColor: p.series[i % p.series.length],
+          backgroundColor: p.series[i % p.series.length],
+          borderWidth: 2,
+          pointRadius: r.layers.length > 20 ? 0 : 3,
+          spanGaps: true,
+        })),
+      },
+      options: {
+        ...base(p),
+        scales: {
+          x: axis(p, 'MoE layer', { ticks: { color: p.foreground, autoSkip: true, maxRotation: 0 } }),
+          y: axis(p, 'hit rate', { min: 0, max: 1, ticks: { color: p.foreground, callback: (v: number) => formatPercent(v) } }),
+        },
+      },
+    };
+  }
+  const overall = r.paging ?? {};
+  return {
+    type: 'bar',
+    data: {
+      labels: policies,
+      datasets: [
+        {
+          label: 'hit rate (whole model)',
+          data: policies.map((n) => overall[n]?.hitRate ?? 0),
+          backgroundColor: policies.map((_, i) => p.series[i % p.series.length]),
+          ...edge(p),
+        },
+      ],
+    },
+    options: {
+      ...base(p),
+      scales: {
+        x: axis(p, 'eviction policy'),
+        y: axis(p, 'hit rate', { min: 0, max: 1 }),
+      },
+    },
+  };
+}

@@ -1,7 +1,249 @@
-// Placeholder until the owner of `moeplan solve` lands it.
+// `moeplan solve PLAN [--json] [--write] [--policy P] [--time S] [--trace FILE]
+// [--gpus N] [--slots N] [--batch N] [--no-sweeps]`: solves every MoE layer
+// (on worker threads) and prints a summary table, or PlanResults as JSON.
+// `--write` commits the placement into the plan (atomic write, formatted,
+// comments kept). Exit: 0 solved, 1 plan or workload errors, 2 usage.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { PolicyName } from '../plan/types';
+import type { PlanResults } from '../protocol';
+import { checkText } from '../plan/check';
+import { writeCommittedPlacement } from '../plan/edit';
+import { writeFileAtomic } from '../util/atomicWrite';
+import { analyzePlan, AnalysisError, type PlanOverrides } from '../analysis/index';
+import { POLICIES } from '../solve/index';
+import { formatLine } from './check';
 import type { CliIo } from './io';
 
-export async function runSolve(_args: string[], io: CliIo): Promise<number> {
-  io.err('moeplan solve: not built yet\n');
-  return 2;
+const HELP = `usage: moeplan solve PLAN [options]
+
+Solves the placement of every MoE layer and compares it with the engines'
+placements (contiguous, round-robin, DeepSeek EPLB) and a lower bound.
+
+options:
+  --json           print the full results as one JSON object
+  --write          write the placement into PLAN as committed assignments
+  --policy P       ${POLICIES.join(' | ')} (default: the plan's)
+  --time S         time budget in seconds for the whole solve (default: the plan's)
+  --trace FILE     use this routing trace instead of the plan's workload
+  --gpus N         what if there were N GPUs
+  --slots N        what if every GPU had N expert slots
+  --batch N        what if a step carried N tokens
+  --no-sweeps      skip the memory and batch sweeps (faster)
+Exit status: 0 solved, 1 errors in the plan or its workload, 2 usage error.
+`;
+
+interface SolveArgs {
+  file: string;
+  json: boolean;
+  write: boolean;
+  sweeps: boolean;
+  policy?: PolicyName;
+  timeMs?: number;
+  overrides: PlanOverrides;
+}
+
+function parseArgs(args: string[]): SolveArgs | string {
+  const out: SolveArgs = { file: '', json: false, write: false, sweeps: true, overrides: {} };
+  const files: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    let a = args[i];
+    let inline: string | undefined;
+    if (a.startsWith('--') && a.includes('=')) {
+      inline = a.slice(a.indexOf('=') + 1);
+      a = a.slice(0, a.indexOf('='));
+    }
+    const value = (): string | undefined => inline ?? args[++i];
+    const count = (name: string, min: number): number | string => {
+      const v = value();
+      const n = Number(v);
+      if (v === undefined || !Number.isInteger(n) || n < min) return `${name} takes a whole number ≥ ${min}${v === undefined ? '' : `, not '${v}'`}`;
+      return n;
+    };
+    switch (a) {
+      case '--json':
+        out.json = true;
+        break;
+      case '--write':
+        out.write = true;
+        break;
+      case '--no-sweeps':
+        out.sweeps = false;
+        break;
+      case '--policy': {
+        const v = value();
+        if (!v || !POLICIES.includes(v as PolicyName)) return `--policy takes one of ${POLICIES.join(', ')}${v ? `, not '${v}'` : ''}`;
+        out.policy = v as PolicyName;
+        break;
+      }
+      case '--time': {
+        const v = value();
+        const m = v?.match(/^(\d+(?:\.\d+)?)\s*(ms|s)?$/);
+        if (!m) return `--time takes seconds (e.g. 10, 2.5 or 500ms)${v ? `, not '${v}'` : ''}`;
+        out.timeMs = Number(m[1]) * (m[2] === 'ms' ? 1 : 1000);
+        break;
+      }
+      case '--trace': {
+        const v = value();
+        if (!v) return '--trace takes a file';
+        out.overrides.tracePath = v;
+        break;
+      }
+      case '--gpus': {
+        const n = count('--gpus', 1);
+        if (typeof n === 'string') return n;
+        out.overrides.gpus = n;
+        break;
+      }
+      case '--slots': {
+        const n = count('--slots', 1);
+        if (typeof n === 'string') return n;
+        out.overrides.slots = n;
+        break;
+      }
+      case '--batch': {
+        const n = count('--batch', 1);
+        if (typeof n === 'string') return n;
+        out.overrides.batch = n;
+        break;
+      }
+      default:
+        if (a.startsWith('-') && a !== '-') return `unknown option '${a}'`;
+        files.push(a);
+    }
+  }
+  if (files.length !== 1) return files.length === 0 ? 'no plan file given' : `one plan file at a time (got ${files.length})`;
+  out.file = files[0];
+  return out;
+}
+
+export async function runSolve(args: string[], io: CliIo): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    io.out(HELP);
+    return 0;
+  }
+  const parsed = parseArgs(args);
+  if (typeof parsed === 'string') {
+    io.err(`moeplan solve: ${parsed}\n\n${HELP}`);
+    return 2;
+  }
+  const abs = resolve(io.cwd, parsed.file);
+  let text: string;
+  try {
+    text = readFileSync(abs, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not a plan file' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
+    io.err(`moeplan solve: cannot read '${parsed.file}': ${why}\n`);
+    return 2;
+  }
+  if (parsed.overrides.tracePath) parsed.overrides.tracePath = resolve(io.cwd, parsed.overrides.tracePath);
+  const checked = checkText(text, abs);
+  const errors = checked.diagnostics.filter((d) => d.severity === 'error');
+  if (errors.length > 0 || !checked.plan) {
+    for (const d of errors) io.err(formatLine(parsed.file, d) + '\n');
+    io.err(`${errors.length} error${errors.length === 1 ? '' : 's'} in ${parsed.file}: fix ${errors.length === 1 ? 'it' : 'them'} before solving (see 'moeplan check')\n`);
+    return 1;
+  }
+  let results: PlanResults;
+  try {
+    results = await analyzePlan(checked.plan, {
+      policy: parsed.policy,
+      timeBudgetMs: parsed.timeMs,
+      overrides: parsed.overrides,
+      sweeps: parsed.sweeps,
+    });
+  } catch (e) {
+    const msg = e instanceof AnalysisError ? e.message : `internal error: ${(e as Error).message}`;
+    io.err(`moeplan solve: ${parsed.file}: ${msg}\n`);
+    return 1;
+  }
+  results.uri = parsed.file;
+  if (parsed.write) {
+    const code = writePlacement(abs, text, results, parsed.file, io);
+    if (code !== 0) return code;
+  }
+  if (parsed.json) io.out(JSON.stringify(results, null, 2) + '\n');
+  else io.out(summary(results, parsed.write ? parsed.file : undefined));
+  return 0;
+}
+
+function writePlacement(abs: string, text: string, results: PlanResults, shown: string, io: CliIo): number {
+  const next = writeCommittedPlacement(
+    text,
+    results.layers.map((l) => ({ layer: l.layer, gpus: l.placement })),
+  );
+  if ('error' in next) {
+    io.err(`moeplan solve: cannot write the placement into ${shown}: ${next.error}\n`);
+    return 1;
+  }
+  let current: string;
+  try {
+    current = readFileSync(abs, 'utf8');
+  } catch (e) {
+    io.err(`moeplan solve: cannot re-read ${shown} before writing: ${(e as Error).message}\n`);
+    return 1;
+  }
+  if (current !== text) {
+    io.err(`moeplan solve: ${shown} changed while solving; not overwritten (run again)\n`);
+    return 1;
+  }
+  try {
+    writeFileAtomic(abs, next.text);
+  } catch (e) {
+    io.err(`moeplan solve: cannot write ${shown}: ${(e as Error).message}\n`);
+    return 1;
+  }
+  return 0;
+}
+
+function fmt(x: number, digits = 4): string {
+  return Number.isFinite(x) ? x.toFixed(digits) : '—';
+}
+
+function pct(a: number, b: number): string {
+  if (!(b > 0) || !Number.isFinite(a)) return '—';
+  const d = (a / b - 1) * 100;
+  return `${d >= 0 ? '+' : ''}${d.toFixed(1)}%`;
+}
+
+/** The human summary: one row per layer, then the means and notes. */
+export function summary(r: PlanResults, wrote?: string): string {
+  const lines: string[] = [];
+  const slots = r.hardware.slotsPerGpu;
+  const sameSlots = slots.every((s) => s === slots[0]);
+  lines.push(`${r.uri}: ${r.model.name} (${r.model.experts} experts, top-${r.model.topK}, ${r.model.layers} MoE layers) on ${r.hardware.gpus} × ${r.hardware.gpu}` +
+    (r.hardware.nodes > 1 ? ` in ${r.hardware.nodes} nodes` : '') + `, ${sameSlots ? `${slots[0]} slots per GPU` : `slots ${slots.join('/')}`}`);
+  lines.push(`workload: ${r.workload.description}`);
+  const proved = r.layers.filter((l) => l.policies.some((p) => p.optimal && Math.abs(p.expectedTime - l.expectedTime) < 1e-9)).length;
+  lines.push(`policy ${r.solver.name}: ${(r.solver.ms / 1000).toFixed(2)} s, optimal proved in ${proved} of ${r.layers.length} layers`);
+  lines.push('');
+  const header = ['layer', 'E[T]', 'eplb', 'bound', 'vs eplb', 'vs bound', 'µs'];
+  const rows = r.layers.map((l) => [
+    String(l.layer),
+    fmt(l.expectedTime),
+    fmt(l.baselines.eplb),
+    fmt(l.lowerBound),
+    pct(l.expectedTime, l.baselines.eplb),
+    pct(l.expectedTime, l.lowerBound),
+    Number.isFinite(l.latencyUs) ? l.latencyUs.toFixed(1) : '—',
+  ]);
+  rows.push([
+    'mean',
+    fmt(r.expectedTime),
+    fmt(r.baselines.eplb),
+    fmt(r.lowerBound),
+    pct(r.expectedTime, r.baselines.eplb),
+    pct(r.expectedTime, r.lowerBound),
+    Number.isFinite(r.latencyUsPerToken) ? `${r.latencyUsPerToken.toFixed(1)} per token` : '—',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  lines.push(line(header));
+  for (const row of rows) lines.push(line(row));
+  lines.push('');
+  lines.push(`means: contiguous ${fmt(r.baselines.contiguous)}, round-robin ${fmt(r.baselines.roundRobin)}, eplb ${fmt(r.baselines.eplb)} (E[T] in expert-time units)`);
+  for (const n of r.notes) lines.push(`note: ${n}`);
+  if (wrote) lines.push(`wrote the placement of ${r.layers.length} layers into ${wrote}`);
+  return lines.join('\n') + '\n';
 }

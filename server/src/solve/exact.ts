@@ -71,6 +71,21 @@ export function branchAndBound(
   }
   const usedGpu = new Int32Array(G); // experts placed on g so far
 
+  // Adding a copy never raises T, so some optimum is maximal (no copy can be
+  // added). When no copy limit applies and every GPU has fewer slots than the
+  // experts it may hold, a maximal placement fills every slot, so a GPU may
+  // never keep more free slots than there are experts left that may use them.
+  const allowedOn = new Int32Array(G);
+  for (let g = 0; g < G; g++) for (let e = 0; e < n; e++) allowedOn[g] += allowed[e * G + g];
+  const fillsAll = inst.replicas && Array.from(maxCopies).every((m) => m >= G) && capacity.every((c, g) => c < allowedOn[g]);
+  const leftAllowed = new Int32Array(G); // experts not yet fixed that may sit on g
+  for (let g = 0; g < G; g++) leftAllowed[g] = allowedOn[g];
+  const slotsFillable = (): boolean => {
+    if (!fillsAll) return true;
+    for (let g = 0; g < G; g++) if (free[g] > leftAllowed[g]) return false;
+    return true;
+  };
+
   let best = incumbent;
   let bestValue = incumbentValue * total;
   const eps = 1e-9 * Math.max(1, total);
@@ -168,11 +183,12 @@ export function branchAndBound(
     const sets = candidateSets(e);
     const left = n - depth - 1;
     const children: { set: number[]; bound: number }[] = [];
+    for (let g = 0; g < G; g++) leftAllowed[g] -= allowed[e * G + g];
     for (const set of sets) {
       if (remainingSlots() - set.length < left) continue;
       const log: number[] = [];
       fix(e, set, log);
-      if (sum < bestValue - eps) children.push({ set, bound: sum });
+      if (sum < bestValue - eps && slotsFillable()) children.push({ set, bound: sum });
       unfix(e, set, log);
     }
     children.sort((a, b) => a.bound - b.bound || b.set.length - a.set.length);
@@ -182,8 +198,9 @@ export function branchAndBound(
       fix(e, child.set, log);
       recurse(depth + 1);
       unfix(e, child.set, log);
-      if (aborted) return;
+      if (aborted) break;
     }
+    for (let g = 0; g < G; g++) leftAllowed[g] += allowed[e * G + g];
   };
   recurse(0);
   return {

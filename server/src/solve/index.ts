@@ -14,6 +14,9 @@ export { SolveError } from './instance';
 
 export const POLICIES: readonly PolicyName[] = ['contiguous', 'round-robin', 'eplb', 'greedy', 'search', 'exact'];
 
+/** Layers this small get a branch-and-bound proof inside `search` when time remains. */
+const SEARCH_PROOF_LIMITS = { experts: 16, gpus: 4 };
+
 /** The policy used when a plan names none. */
 export const DEFAULT_POLICY: PolicyName = 'search';
 
@@ -55,6 +58,16 @@ export function solveLayerSync(policy: PolicyName, input: SolveInput): SolveResu
       const out = searchPlacement(inst, input, load, start, deadline);
       placement = out.placement;
       notes.push(...out.notes);
+      // Small layers: spend the time left proving (or improving) the answer.
+      if (inst.experts <= SEARCH_PROOF_LIMITS.experts && inst.gpus <= SEARCH_PROOF_LIMITS.gpus && !input.signal?.aborted && performance.now() < deadline) {
+        const value = expectedTime(input.dist, placement);
+        if (value > bound + 1e-12) {
+          const bb = branchAndBound(inst, input.dist, placement, value, deadline, input.signal);
+          placement = bb.placement;
+          optimal = bb.proved;
+          if (bb.proved) provedBound = bb.value;
+        }
+      }
       break;
     }
     case 'exact': {
@@ -136,6 +149,8 @@ function searchPlacement(inst: Instance, input: SolveInput, load: number[], star
     startMs: start,
     budgetMs: budget,
     onProgress: input.onProgress,
+    // Small layers get a branch-and-bound proof next; fewer kicks suffice.
+    maxKicks: inst.experts <= SEARCH_PROOF_LIMITS.experts && inst.gpus <= SEARCH_PROOF_LIMITS.gpus ? 5 : undefined,
   });
   if (!outcome.converged && input.signal?.aborted) notes.push('cancelled; returned the best placement so far');
   return { placement: ev.placement(), notes };

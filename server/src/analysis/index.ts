@@ -1,0 +1,234 @@
+// The pipeline from a Plan to PlanResults. Everything heavy — loading the
+// workload, solving layers, sweeps — runs on worker threads (a pool of
+// min(cores, layers)); the calling thread only queues jobs and assembles the
+// answer, so it never blocks for more than a few milliseconds. cancel()
+// terminates the workers.
+import { availableParallelism } from 'node:os';
+import type { Plan, PolicyName } from '../plan/types';
+import type { PlanResults, SweepPoint, LayerResult } from '../protocol';
+import type { Workload } from '../workload/types';
+import { applyOverrides, type PlanOverrides } from './overrides';
+import { WorkerPool, WorkerJobError } from './pool';
+import type { LayerOutcome, SweepOutcome } from './layer';
+import type { PlanExtras } from './extras';
+import { DEFAULT_POLICY, POLICIES } from '../solve/index';
+import { LATENCY_MODEL_AVAILABLE } from './latency';
+
+export type { PlanOverrides } from './overrides';
+
+export interface AnalysisProgress {
+  done: number;
+  total: number;
+  /** Mean E[T] over the layers solved so far. */
+  expectedTime?: number;
+}
+
+export interface AnalysisOptions {
+  /** Policy to run (default: the plan's). */
+  policy?: PolicyName;
+  /** Wall-clock budget for the whole analysis, ms (default: the plan's). */
+  timeBudgetMs?: number;
+  overrides?: PlanOverrides;
+  /** Memory sweep, batch sweep and offload comparison (default true). */
+  sweeps?: boolean;
+  onProgress?: (p: AnalysisProgress) => void;
+  /** Refuse trace files larger than this. */
+  maxTraceBytes?: number;
+  /** Worker threads (default min(cores, layers)). */
+  workers?: number;
+  /** Document version, copied into the results. */
+  version?: number;
+}
+
+/** Why an analysis failed: the workload, the constraints, cancellation, or a bug. */
+export class AnalysisError extends Error {
+  constructor(readonly kind: 'workload' | 'solve' | 'cancelled' | 'internal', message: string) {
+    super(message);
+  }
+}
+
+export interface AnalysisHandle {
+  result: Promise<PlanResults>;
+  cancel(): void;
+}
+
+/** Share of the budget kept for the memory sweep when sweeps are on. */
+const SWEEP_SHARE = 0.2;
+/** Layers sampled (evenly spaced) for the memory sweep. */
+const SWEEP_LAYERS = 4;
+/** Points of the memory sweep at most. */
+const SWEEP_POINTS = 8;
+
+export function startAnalysis(plan: Plan, options: AnalysisOptions = {}): AnalysisHandle {
+  let pool: WorkerPool | undefined;
+  let cancelled = false;
+  const result = (async () => {
+    const p = applyOverrides(plan, options.overrides);
+    const policy = options.policy ?? p.placement.policy.value ?? DEFAULT_POLICY;
+    if (!POLICIES.includes(policy)) throw new AnalysisError('solve', `unknown policy '${policy}' (known: ${POLICIES.join(', ')})`);
+    const layers = p.model.layers.value;
+    const size = Math.max(1, Math.min(options.workers ?? availableParallelism(), layers));
+    if (cancelled) throw new AnalysisError('cancelled', 'analysis cancelled');
+    pool = new WorkerPool(size);
+    const started = performance.now();
+    const budget = Math.max(10, options.timeBudgetMs ?? p.placement.timeBudgetMs.value);
+    const sweeps = options.sweeps ?? true;
+    const workload = await pool.run<Workload>({ kind: 'load', plan: p, maxTraceBytes: options.maxTraceBytes });
+    const L = workload.layers.length;
+    const sweepLayers = sweeps ? pickLayers(L, SWEEP_LAYERS) : [];
+    const slotValues = sweeps ? sweepSlots(p) : [];
+    const total = L + sweepLayers.length + (sweeps ? 1 : 0);
+    let done = 0;
+    let sumT = 0;
+    const progress = () => options.onProgress?.({ done, total, expectedTime: done > 0 && sumT > 0 ? sumT / Math.min(done, L) : undefined });
+    // Per-layer share of the wall budget: layers run size at a time.
+    const layerBudget = Math.max(20, ((budget - (performance.now() - started)) * (sweeps ? 1 - SWEEP_SHARE : 1) * size) / Math.max(1, L));
+    const outcomes = await Promise.all(
+      workload.layers.map((dist) =>
+        pool!
+          .run<LayerOutcome>({ kind: 'layer', plan: p, dist, policy, budgetMs: layerBudget, slotsPerGpu: p.hardware.slotsPerGpu })
+          .then((o) => {
+            done++;
+            sumT += o.result.expectedTime;
+            progress();
+            return o;
+          }),
+      ),
+    );
+    const layerMs = performance.now() - started;
+    let memorySweep: SweepPoint[] = [];
+    let extras: PlanExtras | undefined;
+    if (sweeps) {
+      const sweepBudget = Math.max(20, (budget * SWEEP_SHARE * size) / Math.max(1, sweepLayers.length));
+      const [sweepOut, ex] = await Promise.all([
+        Promise.all(
+          sweepLayers.map((l) =>
+            pool!.run<SweepOutcome>({ kind: 'sweep', plan: p, dist: workload.layers[l], policy, slots: slotValues, budgetMs: sweepBudget }).then((o) => {
+              done++;
+              progress();
+              return o;
+            }),
+          ),
+        ),
+        pool.run<PlanExtras>({ kind: 'extras', plan: p, workload, placements: outcomes.map((o) => o.result.placement), policy }).then((x) => {
+          done++;
+          progress();
+          return x;
+        }),
+      ]);
+      memorySweep = sweepPoints(slotValues, sweepOut);
+      extras = ex;
+    }
+    return assemble(p, workload, outcomes, policy, layerMs, memorySweep, extras, options.version);
+  })();
+  const wrapped = result
+    .catch((e: unknown) => {
+      throw toAnalysisError(e, cancelled);
+    })
+    .finally(() => pool?.close());
+  return {
+    result: wrapped,
+    cancel() {
+      cancelled = true;
+      pool?.terminate();
+    },
+  };
+}
+
+export function analyzePlan(plan: Plan, options: AnalysisOptions = {}): Promise<PlanResults> {
+  return startAnalysis(plan, options).result;
+}
+
+function toAnalysisError(e: unknown, cancelled: boolean): AnalysisError {
+  if (e instanceof AnalysisError) return e;
+  if (cancelled) return new AnalysisError('cancelled', 'analysis cancelled');
+  if (e instanceof WorkerJobError) {
+    if (e.kind === 'cancelled') return new AnalysisError('cancelled', e.message);
+    if (e.kind === 'WorkloadError') return new AnalysisError('workload', e.message);
+    if (e.kind === 'SolveError' || e.kind === 'PlacementError') return new AnalysisError('solve', e.message);
+    return new AnalysisError('internal', e.message);
+  }
+  return new AnalysisError('internal', e instanceof Error ? e.message : String(e));
+}
+
+/** Up to `count` layer indices, evenly spaced, first and last included. */
+export function pickLayers(layers: number, count: number): number[] {
+  if (layers <= count) return Array.from({ length: layers }, (_, i) => i);
+  const out = new Set<number>();
+  for (let i = 0; i < count; i++) out.add(Math.round((i * (layers - 1)) / (count - 1)));
+  return [...out].sort((a, b) => a - b);
+}
+
+/** Slots per GPU from the least that fits every expert to about twice that (and the plan's own). */
+export function sweepSlots(plan: Plan): number[] {
+  const n = plan.model.experts.value;
+  const G = plan.hardware.count;
+  const min = Math.ceil(n / G);
+  const own = plan.hardware.slotsPerGpu[0] ?? min;
+  const max = Math.max(2 * min, own, min + 1);
+  const values = new Set<number>();
+  if (max - min + 1 <= SWEEP_POINTS) for (let s = min; s <= max; s++) values.add(s);
+  else for (let i = 0; i < SWEEP_POINTS; i++) values.add(Math.round(min + ((max - min) * i) / (SWEEP_POINTS - 1)));
+  if (own >= min) values.add(own);
+  return [...values].sort((a, b) => a - b);
+}
+
+function sweepPoints(slots: number[], outs: SweepOutcome[]): SweepPoint[] {
+  const points: SweepPoint[] = [];
+  slots.forEach((s, i) => {
+    const rows = outs.map((o) => o.points[i]).filter((r) => r.every(Number.isFinite));
+    if (rows.length === 0) return;
+    const mean = (j: number) => rows.reduce((a, r) => a + r[j], 0) / rows.length;
+    points.push({ slotsPerGpu: s, expectedTime: mean(0), eplb: mean(1), lowerBound: mean(2) });
+  });
+  return points;
+}
+
+function mean(xs: number[]): number {
+  return xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
+function assemble(
+  plan: Plan,
+  workload: Workload,
+  outcomes: LayerOutcome[],
+  policy: PolicyName,
+  layerMs: number,
+  memorySweep: SweepPoint[],
+  extras: PlanExtras | undefined,
+  version: number | undefined,
+): PlanResults {
+  const layers: LayerResult[] = outcomes.map((o) => o.result);
+  const notes = [...workload.notes];
+  for (const o of outcomes) notes.push(...o.notes);
+  if (!LATENCY_MODEL_AVAILABLE) notes.push('latency in µs is not computed yet (latency model pending)');
+  if (extras) notes.push(...extras.notes);
+  const phase = plan.workload.phase.value;
+  return {
+    uri: plan.file,
+    version,
+    model: {
+      name: plan.model.name,
+      layers: plan.model.layers.value,
+      experts: plan.model.experts.value,
+      topK: plan.model.topK.value,
+      bytesPerExpert: plan.model.bytesPerExpert.value,
+    },
+    hardware: { gpu: plan.hardware.gpu.name, gpus: plan.hardware.count, nodes: plan.hardware.nodes, slotsPerGpu: plan.hardware.slotsPerGpu },
+    workload: { description: workload.description, notes: workload.notes, batch: plan.workload.batch.value, phase },
+    layers,
+    expectedTime: mean(layers.map((l) => l.expectedTime)),
+    lowerBound: mean(layers.map((l) => l.lowerBound)),
+    baselines: {
+      contiguous: mean(layers.map((l) => l.baselines.contiguous)),
+      roundRobin: mean(layers.map((l) => l.baselines.roundRobin)),
+      eplb: mean(layers.map((l) => l.baselines.eplb)),
+    },
+    latencyUsPerToken: layers.reduce((a, l) => a + l.latencyUs, 0),
+    solver: { name: policy, ms: layerMs, optimal: outcomes.every((o) => o.solver.optimal) },
+    memorySweep,
+    batchSweep: extras?.batchSweep ?? [],
+    offload: extras?.offload ?? { offloadUs: NaN, expertParallelUs: NaN, gamma: NaN, advice: 'expert-parallel', phase, tokens: plan.workload.tokens.value },
+    notes,
+  };
+}

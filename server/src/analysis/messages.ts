@@ -1,0 +1,21 @@
+// Messages between the analysis coordinator (calling thread) and its workers.
+import type { Plan, PolicyName } from '../plan/types';
+import type { Workload } from '../workload/types';
+import type { LayerJob, LayerOutcome, SweepJob, SweepOutcome } from './layer';
+
+export type WorkerJob =
+  | { kind: 'load'; plan: Plan; maxTraceBytes?: number }
+  | ({ kind: 'layer' } & LayerJob)
+  | ({ kind: 'sweep' } & SweepJob)
+  | { kind: 'extras'; plan: Plan; workload: Workload; placements: number[][][]; policy: PolicyName };
+
+export interface WorkerRequest {
+  id: number;
+  job: WorkerJob;
+}
+
+export type WorkerReply =
+  | { id: number; ok: true; value: unknown }
+  | { id: number; ok: false; error: { name: string; message: string } };
+
+export type { LayerOutcome, SweepOutcome };

@@ -1,0 +1,26 @@
+// Layer distributions in shared memory, so every worker reads the same bytes
+// instead of receiving a copy per job.
+import type { LayerDistribution, TokenSequence, Workload } from '../workload/types';
+
+function shareInt32(a: Int32Array): Int32Array {
+  if (a.buffer instanceof SharedArrayBuffer) return a;
+  const out = new Int32Array(new SharedArrayBuffer(a.length * 4));
+  out.set(a);
+  return out;
+}
+
+function shareFloat64(a: Float64Array): Float64Array {
+  if (a.buffer instanceof SharedArrayBuffer) return a;
+  const out = new Float64Array(new SharedArrayBuffer(a.length * 8));
+  out.set(a);
+  return out;
+}
+
+export function shareLayer(d: LayerDistribution): LayerDistribution {
+  return { ...d, ids: shareInt32(d.ids.subarray(0, d.count * d.k)), weights: shareFloat64(d.weights.subarray(0, d.count)) };
+}
+
+export function shareWorkload(w: Workload): Workload {
+  const sequence: TokenSequence | undefined = w.sequence ? { ...w.sequence, ids: shareInt32(w.sequence.ids) } : undefined;
+  return { ...w, layers: w.layers.map(shareLayer), sequence };
+}

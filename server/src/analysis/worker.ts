@@ -1,0 +1,35 @@
+// Worker-thread entry (bundled as dist/worker.js): loads workloads, solves
+// layers and runs sweeps for the analysis coordinator. One job at a time.
+import { parentPort } from 'node:worker_threads';
+import { loadWorkload } from '../workload/load';
+import { analyzeLayer, sweepLayer } from './layer';
+import { shareWorkload } from './shared';
+import { planExtras } from './extras';
+import type { WorkerReply, WorkerRequest } from './messages';
+
+async function run(req: WorkerRequest): Promise<unknown> {
+  const job = req.job;
+  switch (job.kind) {
+    case 'load':
+      return shareWorkload(await loadWorkload(job.plan, { maxBytes: job.maxTraceBytes }));
+    case 'layer':
+      return analyzeLayer(job);
+    case 'sweep':
+      return sweepLayer(job);
+    case 'extras':
+      return planExtras(job.plan, job.workload, job.placements, job.policy);
+  }
+}
+
+if (parentPort) {
+  const port = parentPort;
+  port.on('message', (req: WorkerRequest) => {
+    run(req).then(
+      (value) => port.postMessage({ id: req.id, ok: true, value } satisfies WorkerReply),
+      (e: unknown) => {
+        const err = e instanceof Error ? e : new Error(String(e));
+        port.postMessage({ id: req.id, ok: false, error: { name: err.constructor?.name ?? err.name, message: err.message } } satisfies WorkerReply);
+      },
+    );
+  });
+}

@@ -14,7 +14,7 @@ import {
   type SolveResponse,
 } from '../../server/src/protocol';
 import { SolveStatus } from './status';
-import { PlacementViewHost } from './placementViewHost';
+import { PlacementViewHost } from './viewBridge';
 
 const LANGUAGE_ID = 'moeplan';
 let client: LanguageClient | undefined;

@@ -197,6 +197,8 @@ export interface ServerTimingsParams {
 export interface ServerTimingsResponse {
   /** Milliseconds of main-thread work per fast analysis (parse, resolve, diagnostics). */
   fastMs: number[];
+  /** Milliseconds of main-thread work per diagnostics publication (fast analysis + feedback + send). */
+  validateMs: number[];
   /** Milliseconds from the last change to published diagnostics (includes the debounce). */
   changeToDiagnosticsMs: number[];
   /** Milliseconds spent answering hover requests. */

@@ -62,7 +62,10 @@ export function solverDiagnostics(plan: Plan, results: PlanResults, options: Fee
       code: FeedbackCode.committedSlower,
       message:
         `Layer ${layer.layer}: the committed placement has E[T] ${f.et(mine.expectedTime)}, ${f.pct(slower)} slower than ` +
-        `${solver.policy}'s ${f.et(solver.expectedTime)} (${f.micros(mine.latencyUs)} vs ${f.micros(solver.latencyUs)} per layer at batch ${results.workload.batch}). ` +
+        `${solver.policy}'s ${f.et(solver.expectedTime)}` +
+        (Number.isFinite(mine.latencyUs) && Number.isFinite(solver.latencyUs)
+          ? ` (${f.micros(mine.latencyUs)} vs ${f.micros(solver.latencyUs)} per layer at batch ${results.workload.batch}). `
+          : '. ') +
         `Threshold: ${options.slowerThresholdPct}% (setting moeplan.slowerThreshold). Use "Write the solver's placement" to replace it.`,
       related: plan.placement.policy.range ? [{ message: `policy ${plan.placement.policy.value}`, range: plan.placement.policy.range }] : undefined,
     });

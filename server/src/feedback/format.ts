@@ -19,7 +19,7 @@ export function rate(bytesPerS: number): string {
 }
 
 export function micros(us: number): string {
-  if (!Number.isFinite(us)) return String(us);
+  if (!Number.isFinite(us)) return 'µs n/a';
   if (Math.abs(us) >= 10_000) return `${(us / 1000).toFixed(1)} ms`;
   if (Math.abs(us) >= 1000) return `${(us / 1000).toFixed(2)} ms`;
   return `${us >= 100 ? us.toFixed(0) : us.toFixed(1)} µs`;

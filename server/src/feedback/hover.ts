@@ -29,9 +29,10 @@ export function expertHover(plan: Plan, results: PlanResults | undefined, expert
     `| | |`,
     `|---|---|`,
     `| load | ${load.toFixed(3)} activations/token (${f.pct(load)} of tokens; uniform ${uniform.toFixed(3)}) |`,
-    `| copies | ${where.length}${where.length ? ` — GPU ${where.join(', GPU ')}` : ' — not placed'} |`,
+    `| copies (${results.solver.name}) | ${where.length}${where.length ? ` — GPU ${where.join(', GPU ')}` : ' — not placed'} |`,
+    ...committedCopies(plan, l.layer, expert),
     `| top partners | ${partners.length ? partners.map((p) => `${p.expert} (${f.pct(p.share)})`).join(', ') : 'none recorded'} |`,
-    `| share of E[T] | ≈ ${f.et(share * l.expectedTime)} of ${f.et(l.expectedTime)} (≈ ${f.micros(share * l.latencyUs)} of ${f.micros(l.latencyUs)}), in proportion to load |`,
+    `| share of E[T] | ≈ ${f.et(share * l.expectedTime)} of ${f.et(l.expectedTime)}${Number.isFinite(l.latencyUs) ? ` (≈ ${f.micros(share * l.latencyUs)} of ${f.micros(l.latencyUs)})` : ''}, in proportion to load |`,
   );
   if (layer === undefined) lines.push('', `_Figures for layer ${l.layer}._`);
   return lines.join('\n');
@@ -61,8 +62,8 @@ export function gpuHover(plan: Plan, results: PlanResults | undefined, gpu: numb
   if (l) {
     const load = l.gpuLoad[gpu] ?? 0;
     const mean = l.gpuLoad.reduce((a, b) => a + b, 0) / Math.max(1, l.gpuLoad.length);
-    lines.push(`| expected load | ${load.toFixed(3)} tokens per token (mean ${mean.toFixed(3)}; ${mean > 0 ? f.pct(load / mean - 1) : '—'} vs mean), layer ${l.layer} |`);
-    lines.push(`| experts | ${(l.placement[gpu] ?? []).join(' ') || 'none'} |`);
+    lines.push(`| expected load | ${load.toFixed(3)} tokens per token (mean ${mean.toFixed(3)}; ${mean > 0 ? f.pct(load / mean - 1) : '—'} vs mean), layer ${l.layer}, ${results!.solver.name}'s placement |`);
+    lines.push(`| experts (${results!.solver.name}) | ${(l.placement[gpu] ?? []).join(' ') || 'none'} |`);
   } else {
     lines.push('', '_Save the plan to see expected load._');
   }
@@ -135,4 +136,11 @@ function uniform(list: number[]): string {
   const min = Math.min(...list);
   const max = Math.max(...list);
   return min === max ? `${min}` : `${min}–${max}`;
+}
+
+function committedCopies(plan: Plan, layer: number, expert: number): string[] {
+  const c = plan.placement.committed.get(layer);
+  if (!c) return [];
+  const where = copiesOf(c.gpus, plan.model.experts.value)[expert] ?? [];
+  return [`| copies (committed) | ${where.length}${where.length ? ` — GPU ${where.join(', GPU ')}` : ' — not placed'} |`];
 }

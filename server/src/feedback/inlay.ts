@@ -44,10 +44,14 @@ export function inlayHints(plan: Plan): FeedbackHint[] {
       tooltip: `${m.bytesPerExpert.source}; all routed experts: ${f.bytes(m.bytesPerExpert.value * m.experts.value * m.layers.value)}`,
     });
   }
-  // One committed block may cover several layers (`layer 1..31`): hint it once.
-  for (const layer of new Set(plan.placement.committed.values())) {
+  // One committed block may cover several layers (`layer 1..31`): hint each line once.
+  const seen = new Set<string>();
+  for (const layer of plan.placement.committed.values()) {
     layer.gpuRanges.forEach((r, gpu) => {
       if (!r) return;
+      const key = `${r.start.line}:${r.start.character}`;
+      if (seen.has(key)) return;
+      seen.add(key);
       const used = layer.gpus[gpu]?.length ?? 0;
       const cap = slots[gpu] ?? 0;
       out.push({ anchor: r, label: `${used}/${cap} slots`, tooltip: `GPU ${gpu}: ${used} of ${cap} expert slots used in layer ${layer.layer}` });

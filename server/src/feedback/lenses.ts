@@ -5,8 +5,9 @@ import * as f from './format';
 
 export function overallLensTitle(results: PlanResults): string {
   const g = gain(results.expectedTime, results.baselines.eplb);
+  const latency = Number.isFinite(results.latencyUsPerToken) ? ` · ${f.micros(results.latencyUsPerToken)}/token` : '';
   return (
-    `E[T] ${f.et(results.expectedTime)} (bound ${f.et(results.lowerBound)}) · ${f.micros(results.latencyUsPerToken)}/token over ${results.layers.length} layers · ` +
+    `E[T] ${f.et(results.expectedTime)} (bound ${f.et(results.lowerBound)})${latency} over ${results.layers.length} layers · ` +
     `${g >= 0 ? `${f.pct(g)} faster` : `${f.pct(-g)} slower`} than eplb · ${results.solver.name}${results.solver.optimal ? ' (optimal)' : ''} ${f.ms(results.solver.ms)}`
   );
 }
@@ -16,13 +17,18 @@ export function layerLensTitle(layer: LayerResult, results: PlanResults): string
   const solver = solverFigure(layer, results);
   const parts = [`layer ${layer.layer}:`];
   if (mine) {
-    parts.push(`committed E[T] ${f.et(mine.expectedTime)} · ${f.micros(mine.latencyUs)}`);
+    parts.push(`committed E[T] ${f.et(mine.expectedTime)}${us(mine.latencyUs)}`);
     if (solver) parts.push(`· ${solver.policy} ${f.et(solver.expectedTime)}`);
   } else {
-    parts.push(`E[T] ${f.et(layer.expectedTime)} · ${f.micros(layer.latencyUs)}`);
+    parts.push(`E[T] ${f.et(layer.expectedTime)}${us(layer.latencyUs)}`);
   }
   const ref = mine?.expectedTime ?? layer.expectedTime;
   const g = gain(ref, layer.baselines.eplb);
   parts.push(`· ${g >= 0 ? `${f.pct(g)} faster` : `${f.pct(-g)} slower`} than eplb`);
   return parts.join(' ');
+}
+
+/** ` · 123 µs` when the latency model gave a figure, else nothing. */
+function us(x: number): string {
+  return Number.isFinite(x) ? ` · ${f.micros(x)}` : '';
 }

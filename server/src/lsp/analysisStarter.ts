@@ -1,5 +1,6 @@
-// Adapter to the analysis module (worker threads). The server only needs a
-// function that starts an analysis and can cancel it.
+// Adapter to the analysis module (server/src/analysis: worker threads). The
+// server only needs a function that starts an analysis and can cancel it.
+import { startAnalysis } from '../analysis/index';
 import type { Plan, PolicyName } from '../plan/types';
 import type { PlanResults } from '../protocol';
 
@@ -14,7 +15,16 @@ export interface StartOptions {
 
 export type AnalysisStarter = (plan: Plan, options: StartOptions) => { result: Promise<PlanResults>; cancel(): void };
 
-/** The analysis module once it is in the build; undefined until then. */
+export const workerStarter: AnalysisStarter = (plan, o) =>
+  startAnalysis(plan, {
+    policy: o.policy,
+    timeBudgetMs: o.timeBudgetMs,
+    maxTraceBytes: o.maxTraceBytes,
+    version: o.version,
+    onProgress: (p) =>
+      o.onProgress(p.total > 0 ? p.done / p.total : 0, `${p.done}/${p.total} jobs${p.expectedTime !== undefined ? `, E[T] ${p.expectedTime.toFixed(3)}` : ''}`),
+  });
+
 export function defaultStarter(): AnalysisStarter | undefined {
-  return undefined;
+  return workerStarter;
 }

@@ -2,7 +2,7 @@
 // placement block; per committed layer block its own figures. Before any
 // result, a lens that starts a solve.
 import type { CodeLens, Range } from 'vscode-languageserver';
-import { layerLensTitle, layerResult, overallLensTitle, resultsMatchPlan } from '../feedback';
+import { layerLensTitle, layerResult, overallLensTitle, resultsMatchPlan, solverFigure } from '../feedback';
 import * as f from '../feedback/format';
 import type { CommittedLayer } from '../plan/types';
 import type { ServerContext } from './context';
@@ -30,13 +30,16 @@ export function register(ctx: ServerContext): void {
       const lenses: CodeLens[] = [
         { range: anchor, command: { title: overallLensTitle(results), command: 'moeplan.showPlacementView', arguments: [uri] } },
       ];
-      const byBlock = new Map<CommittedLayer, number[]>();
+      // `layer 0..1 { … }` commits several layers in one block: one lens per block.
+      const byBlock = new Map<string, { block: CommittedLayer; layers: number[] }>();
       for (const [layer, block] of plan.placement.committed) {
-        const list = byBlock.get(block) ?? [];
-        list.push(layer);
-        byBlock.set(block, list);
+        if (!block.range) continue;
+        const key = `${block.range.start.line}:${block.range.start.character}`;
+        const entry = byBlock.get(key) ?? { block, layers: [] };
+        entry.layers.push(layer);
+        byBlock.set(key, entry);
       }
-      for (const [block, layers] of byBlock) {
+      for (const { block, layers } of byBlock.values()) {
         if (!block.range) continue;
         const found = layers.map((l) => layerResult(results, l)).filter((l) => l !== undefined);
         if (found.length === 0) continue;
@@ -45,7 +48,10 @@ export function register(ctx: ServerContext): void {
         else {
           const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
           const committed = found.map((l) => l.committedExpectedTime ?? l.expectedTime);
-          title = `layers ${layers[0]}–${layers[layers.length - 1]}: mean committed E[T] ${f.et(mean(committed))} · ${f.micros(mean(found.map((l) => l.latencyUs)))} per layer · eplb ${f.et(mean(found.map((l) => l.baselines.eplb)))}`;
+          const us = mean(found.map((l) => l.latencyUs));
+          title =
+            `layers ${layers[0]}–${layers[layers.length - 1]}: mean committed E[T] ${f.et(mean(committed))}` +
+            `${Number.isFinite(us) ? ` · ${f.micros(us)} per layer` : ''} · ${f.et(mean(found.map((l) => solverFigure(l, results)?.expectedTime ?? l.expectedTime)))} ${results.solver.name} · eplb ${f.et(mean(found.map((l) => l.baselines.eplb)))}`;
         }
         lenses.push({ range: block.range, command: { title, command: 'moeplan.applyPlacement', arguments: [uri] } });
       }

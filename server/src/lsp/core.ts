@@ -6,6 +6,7 @@ import type { Diagnostic as CoreDiagnostic } from '../language/diagnostic';
 import type { Plan } from '../plan/types';
 import { checkText } from '../plan/check';
 import { formatText } from '../language/formatter';
+import { writeCommittedPlacement } from '../plan/edit';
 
 export interface FastAnalysis {
   uri: string;
@@ -50,6 +51,9 @@ export function formatPlanText(text: string): string | undefined {
 }
 
 /** The plan text with these layers written as committed placement. */
-export function writePlacementText(_text: string, _layers: { layer: number; placement: number[][] }[]): string | undefined {
-  return undefined;
+export function writePlacementText(text: string, layers: { layer: number; placement: number[][] }[]): { text: string } | { error: string } {
+  return writeCommittedPlacement(
+    text,
+    layers.map((l) => ({ layer: l.layer, gpus: l.placement })),
+  );
 }

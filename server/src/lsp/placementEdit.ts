@@ -15,7 +15,7 @@ export function placementEdit(fast: FastAnalysis, results: PlanResults, onlyLaye
     .map((l) => ({ layer: l.layer, placement: l.placement }));
   if (layers.length === 0) return { error: 'no solved layers to write' };
   const next = writePlacementText(fast.text, layers);
-  if (next === undefined) return { error: 'writing the placement is not available in this build' };
-  const edits = lineEdits(fast.text, next);
+  if ('error' in next) return { error: next.error };
+  const edits = lineEdits(fast.text, next.text);
   return { changes: { [fast.uri]: edits } };
 }

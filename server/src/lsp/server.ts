@@ -99,6 +99,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   });
 
   function publish(uri: string): void {
+    const t0 = performance.now();
     const a = fast(uri);
     if (!a) return;
     const list: Published['list'] = a.diagnostics.map((core) => ({ core, source: 'core' as const }));
@@ -120,6 +121,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       toLspDiagnostic(d.core, uri, { index, version: a.version, source: d.source }),
     );
     void connection.sendDiagnostics({ uri, version: a.version, diagnostics });
+    timings.add(timings.validateMs, performance.now() - t0);
     const t = changedAt.get(uri);
     if (t !== undefined) {
       timings.add(timings.changeToDiagnosticsMs, performance.now() - t);

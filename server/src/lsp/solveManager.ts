@@ -311,6 +311,6 @@ export function insideAny(path: string, roots: string[]): boolean {
 }
 
 function errorText(e: unknown): string {
-  if (e instanceof Error) return e.message;
+  if (e instanceof Error) return e.message.replace(/^Error: /, '');
   return String(e);
 }

@@ -7,6 +7,7 @@ const MAX_SAMPLES = 10_000;
 
 export class Timings {
   fastMs: number[] = [];
+  validateMs: number[] = [];
   changeToDiagnosticsMs: number[] = [];
   hoverMs: number[] = [];
   solveMs: number[] = [];
@@ -26,6 +27,7 @@ export class Timings {
   snapshot(reset: boolean): ServerTimingsResponse {
     const r: ServerTimingsResponse = {
       fastMs: [...this.fastMs],
+      validateMs: [...this.validateMs],
       changeToDiagnosticsMs: [...this.changeToDiagnosticsMs],
       hoverMs: [...this.hoverMs],
       solveMs: [...this.solveMs],
@@ -35,6 +37,7 @@ export class Timings {
     };
     if (reset) {
       this.fastMs = [];
+      this.validateMs = [];
       this.changeToDiagnosticsMs = [];
       this.hoverMs = [];
       this.solveMs = [];

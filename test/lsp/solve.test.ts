@@ -1,0 +1,183 @@
+// Slow work of the bundled server over stdio: solving on open/save in worker
+// threads, solver diagnostics, code lenses, hovers with results, inlay hints,
+// code actions that write the solver's placement, custom requests, a failed
+// analysis as a diagnostic, cancellation of a superseded solve, and workspace
+// trust. Every wait is on a notification.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CodeAction, CodeLens, Hover, InlayHint, Diagnostic, ApplyWorkspaceEditParams } from 'vscode-languageserver-protocol';
+import {
+  ApplyPlacementRequest,
+  GetResultsRequest,
+  SolveRequest,
+  type ApplyPlacementResponse,
+  type GetResultsResponse,
+  type SolveResponse,
+} from '../../server/src/protocol';
+import { LspClient, fileUri } from './harness';
+import { positionOf, smallPlan } from './plans';
+import { applyEdits } from '../../server/src/lsp/textDiff';
+
+let c: LspClient;
+let dir: string;
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'moeplan-lsp-solve-'));
+  // Threshold 0: any committed layer slower than the solver's is reported.
+  c = await LspClient.start({ workspace: dir, settings: { slowerThreshold: 0 } });
+});
+after(async () => {
+  await c.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const hoverText = (h: Hover | null) => (h ? (h.contents as { value: string }).value : '');
+
+describe('solving in the editor', () => {
+  test('open solves; solver diagnostics, lenses, hovers, hints; the quick fix writes the solver placement', async () => {
+    const uri = fileUri(join(dir, 'small.moeplan'));
+    const text = smallPlan();
+    await c.open(uri, text);
+    const ready = await c.resultsFor(uri, 1);
+    assert.equal(ready.error, undefined, ready.error);
+    const results = ready.results!;
+    assert.ok(results.expectedTime > 0 && results.layers.length === 32);
+    assert.ok(c.states.all.some((s) => s.uri === uri && s.state === 'running'));
+    assert.ok(c.states.all.some((s) => s.uri === uri && s.state === 'done' && s.expectedTime === results.expectedTime));
+
+    const d = await c.diagnosticsFor(uri, 1, (p) => p.diagnostics.some((x) => x.code === 'MP802'));
+    const slow = d.diagnostics.find((x) => x.code === 'MP802')!;
+    assert.match(slow.message, /Layer 0: the committed placement has E\[T\] \d+\.\d{3}, \d+\.\d% slower than greedy's \d+\.\d{3}/);
+    assert.equal(slow.range.start.line, positionOf(text, 'layer 0 {').line);
+
+    const lenses = await c.request<CodeLens[]>('textDocument/codeLens', { textDocument: { uri } });
+    const overall = lenses.find((l) => l.range.start.line === positionOf(text, 'placement {').line);
+    assert.match(overall?.command?.title ?? '', /^E\[T\] \d+\.\d{3} \(bound \d+\.\d{3}\).*than eplb/);
+    const layerLens = lenses.find((l) => l.range.start.line === positionOf(text, 'layer 0 {').line);
+    assert.match(layerLens?.command?.title ?? '', /layer 0: committed E\[T\]/);
+
+    const expert = await c.request<Hover>('textDocument/hover', { textDocument: { uri }, position: positionOf(text, 'gpu 2: 4 5', 7) });
+    const md = hoverText(expert);
+    assert.match(md, /\*\*Expert 4\*\* · layer 0/);
+    assert.match(md, /load \| \d\.\d{3} activations\/token/);
+    assert.match(md, /copies \(committed\) \| 1 — GPU 2/);
+    assert.match(md, /top partners \|/);
+    const gpu = await c.request<Hover>('textDocument/hover', { textDocument: { uri }, position: positionOf(text, 'gpu 2: 4 5', 4) });
+    assert.match(hoverText(gpu), /slots \| 2 used, 1 free of 3/);
+    assert.match(hoverText(gpu), /expected load \| \d\.\d{3}/);
+
+    const hints = await c.request<InlayHint[]>('textDocument/inlayHint', {
+      textDocument: { uri },
+      range: { start: { line: 0, character: 0 }, end: { line: 200, character: 0 } },
+    });
+    assert.ok(hints.some((h) => String(h.label) === '3 slots/GPU'));
+
+    const actions = await c.request<CodeAction[]>('textDocument/codeAction', {
+      textDocument: { uri },
+      range: slow.range,
+      context: { diagnostics: [slow as Diagnostic] },
+    });
+    const fix = actions.find((a) => a.kind === 'quickfix' && /layer 0/.test(a.title));
+    assert.ok(fix?.edit?.changes?.[uri], JSON.stringify(actions.map((a) => a.title)));
+    const fixed = applyEdits(text, fix.edit.changes[uri]);
+    const solverGpus = results.layers[0]!.placement;
+    for (let g = 0; g < solverGpus.length; g++) assert.ok(fixed.includes(`gpu ${g}:`), fixed);
+    assert.notEqual(fixed, text);
+    const v = await c.change(uri, fixed);
+    await c.save(uri);
+    const again = await c.resultsFor(uri, v);
+    assert.equal(again.error, undefined);
+    const after = await c.diagnosticsFor(uri, v, (p) => !p.diagnostics.some((x) => x.code === 'MP802' && x.message.startsWith('Layer 0:')));
+    assert.equal(after.diagnostics.filter((x) => x.severity === 1).length, 0, JSON.stringify(after.diagnostics));
+
+    const got = await c.request<GetResultsResponse>(GetResultsRequest, { uri });
+    assert.equal(got?.version, v);
+    const applied = await c.request<ApplyPlacementResponse>(ApplyPlacementRequest, { uri });
+    assert.equal(applied.applied, true, applied.message);
+    const edit = c.appliedEdits.at(-1) as ApplyWorkspaceEditParams;
+    const all = applyEdits(fixed, edit.edit.changes![uri]!);
+    assert.match(all, /layer 31 \{/);
+    await c.close(uri);
+  });
+
+  test('a failing analysis becomes a diagnostic and the server keeps answering', async () => {
+    writeFileSync(join(dir, 'broken.jsonl'), '{"this is": not json\n');
+    const uri = fileUri(join(dir, 'broken.moeplan'));
+    const text = smallPlan().replace(/  synthetic tokens .*\n/, '  trace "broken.jsonl"\n');
+    await c.open(uri, text);
+    const r = await c.resultsFor(uri, 1);
+    assert.ok(r.error, 'the analysis failed');
+    const d = await c.diagnosticsFor(uri, 1, (p) => p.diagnostics.some((x) => x.code === 'MP804'));
+    const diag = d.diagnostics.find((x) => x.code === 'MP804')!;
+    assert.equal(diag.range.start.line, positionOf(text, 'trace "broken').line);
+    assert.match(diag.message, /broken\.jsonl/);
+    const h = await c.request<Hover>('textDocument/hover', { textDocument: { uri }, position: positionOf(text, 'mixtral', 1) });
+    assert.match(hoverText(h), /Mixtral/);
+    await c.close(uri);
+  });
+
+  test('a newer version cancels the running solve', async () => {
+    const uri = fileUri(join(dir, 'cancel.moeplan'));
+    const slow = smallPlan({ committed: '' })
+      .replace('model mixtral-8x7b', 'model deepseek-v3')
+      .replace('gpu h100-sxm x 4', 'gpu h100-sxm x 32 in 4 nodes')
+      .replace('slots 3 per gpu', 'slots 9 per gpu')
+      .replace('policy greedy', 'policy search')
+      .replace('time 2 s', 'time 120 s');
+    await c.open(uri, slow);
+    await c.states.next((s) => s.uri === uri && s.state === 'running', 'running');
+    const v = await c.change(uri, smallPlan({ committed: '' }));
+    await c.save(uri);
+    await c.states.next((s) => s.uri === uri && s.state === 'cancelled', 'cancelled');
+    const r = await c.resultsFor(uri, v);
+    assert.equal(r.error, undefined);
+    assert.equal(r.results?.model.experts, 8);
+    assert.deepEqual(
+      c.results.all.filter((x) => x.uri === uri && x.version === 1),
+      [],
+      'no results were published for the superseded version',
+    );
+    await c.close(uri);
+  });
+});
+
+describe('untrusted workspace', () => {
+  let u: LspClient;
+  let ws: string;
+  let outside: string;
+  before(async () => {
+    ws = mkdtempSync(join(tmpdir(), 'moeplan-untrusted-'));
+    outside = mkdtempSync(join(tmpdir(), 'moeplan-outside-'));
+    u = await LspClient.start({ workspace: ws, trusted: false });
+  });
+  after(async () => {
+    await u.stop();
+    rmSync(ws, { recursive: true, force: true });
+    rmSync(outside, { recursive: true, force: true });
+  });
+
+  test('no solve without a request; a request solves', async () => {
+    const uri = fileUri(join(ws, 'plan.moeplan'));
+    await u.open(uri, smallPlan());
+    await u.states.next((s) => s.uri === uri && s.state === 'queued', 'queued');
+    await u.diagnosticsFor(uri, 1);
+    assert.equal(u.results.all.length, 0);
+    const r = await u.request<SolveResponse>(SolveRequest, { uri });
+    assert.equal(r.error, undefined);
+    assert.ok(r.results && r.results.expectedTime > 0);
+  });
+
+  test('a trace outside the workspace is not read', async () => {
+    writeFileSync(join(outside, 't.jsonl'), '');
+    const uri = fileUri(join(ws, 'outside.moeplan'));
+    const text = smallPlan().replace(/  synthetic tokens .*\n/, `  trace "${join(outside, 't.jsonl')}"\n`);
+    await u.open(uri, text);
+    const r = await u.request<SolveResponse>(SolveRequest, { uri });
+    assert.match(r.error ?? '', /outside the workspace/);
+    const d = await u.diagnosticsFor(uri, 1, (p) => p.diagnostics.some((x) => x.code === 'MP806'));
+    assert.ok(d.diagnostics.some((x) => x.code === 'MP806'));
+  });
+});

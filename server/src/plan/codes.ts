@@ -31,9 +31,8 @@ export const CODES = {
   MP208: 'memory cannot hold one copy of every expert',
   MP209: 'no memory left for experts',
   MP210: 'inconsistent routing groups',
-  MP211: 'both reserve and slots given',
-  MP212: 'slots exceed memory',
-  MP213: 'inconsistent layer counts',
+  MP211: 'slots exceed memory',
+  MP212: 'inconsistent layer counts',
   // MP3xx: workload
   MP301: 'trace file not found',
   MP302: 'more than one workload source',
@@ -53,6 +52,7 @@ export const CODES = {
   MP411: 'copies while replicas are off',
   // MP5xx: offload
   MP501: 'offload has nothing to do',
+  MP502: 'unknown paging policy',
 } as const;
 
 export type Code = keyof typeof CODES;

@@ -48,33 +48,52 @@ export function writeCommittedPlacement(text: string, layers: LayerAssignment[])
     }
   } else {
     const block = placement.block;
-    const touched: { stmt: Statement; keep: { from: number; to: number }[] }[] = [];
+    const touched: { stmt: Statement; ids: number[]; keep: { from: number; to: number }[]; pieces: { first: number; text: string }[] }[] = [];
     for (const s of block.statements) {
       if (s.keyword.text.toLowerCase() !== 'layer') continue;
       const ids = layerIds(s);
       if (!ids || !ids.some((l) => fresh.has(l))) continue;
-      touched.push({ stmt: s, keep: runs(ids.filter((l) => !fresh.has(l))) });
+      touched.push({ stmt: s, ids, keep: runs(ids.filter((l) => !fresh.has(l))), pieces: [] });
     }
     const edits: { start: number; end: number; text: string }[] = [];
-    const pieces: { first: number; text: string }[] = groupLayers(fresh).map((g) => ({ first: g.from, text: generate([g])[0] }));
+    const loose: { first: number; text: string }[] = [];
+    // Each written group goes where its first layer was committed before, so the order of layers is kept.
+    for (const g of groupLayers(fresh)) {
+      const piece = { first: g.from, text: generate([g])[0] };
+      const home = touched.find((t) => t.ids.includes(g.from)) ?? [...touched].reverse().find((t) => Math.min(...t.ids) <= g.from) ?? touched[0];
+      (home ? home.pieces : loose).push(piece);
+    }
     for (const t of touched) {
       const b = t.stmt.block;
       if (!b || !b.close) continue;
       const blockText = text.slice(off(b.open.start), off(b.close.end));
-      for (const k of t.keep) pieces.push({ first: k.from, text: `layer ${k.from === k.to ? k.from : `${k.from}..${k.to}`} ${blockText}` });
+      for (const k of t.keep) t.pieces.push({ first: k.from, text: `layer ${k.from === k.to ? k.from : `${k.from}..${k.to}`} ${blockText}` });
     }
-    pieces.sort((a, b) => a.first - b.first);
-    const joined = pieces.map((p) => p.text).join('\n');
-    if (touched.length > 0) {
-      touched.forEach((t, i) => {
-        const r = t.stmt.range;
-        edits.push({ start: off(r.start), end: off(r.end), text: i === 0 ? joined : '' });
-      });
-    } else {
+    const join = (ps: { first: number; text: string }[]) =>
+      [...ps]
+        .sort((a, b) => a.first - b.first)
+        .map((p) => p.text)
+        .join('\n');
+    for (const t of touched) {
+      const r = t.stmt.range;
+      let start = off(r.start);
+      let end = off(r.end);
+      if (t.pieces.length === 0) {
+        // Remove the whole line when the statement is alone on it, so no blank line is left.
+        const lineStart = offsets[r.start.line];
+        const lineEnd = r.end.line + 1 < offsets.length ? offsets[r.end.line + 1] : text.length;
+        if (text.slice(lineStart, start).trim() === '' && text.slice(end, lineEnd).trim() === '') {
+          start = lineStart;
+          end = lineEnd;
+        }
+      }
+      edits.push({ start, end, text: join(t.pieces) });
+    }
+    if (loose.length > 0) {
       const closeLineStart = offsets[block.close.start.line];
       const onOwnLine = text.slice(closeLineStart, off(block.close.start)).trim() === '';
       const at = onOwnLine ? closeLineStart : off(block.close.start);
-      edits.push({ start: at, end: at, text: (onOwnLine ? '' : '\n') + joined + '\n' });
+      edits.push({ start: at, end: at, text: (onOwnLine ? '' : '\n') + join(loose) + '\n' });
     }
     edits.sort((a, b) => b.start - a.start);
     out = text;

@@ -116,7 +116,7 @@ export function resolvePlacement(
         noBlock(ctx, s);
         ctx.field('placement.policy', s.keyword.range);
         const a = new Args(ctx, s);
-        const c = a.choice('`policy`', POLICIES, POLICY_ALIASES);
+        const c = a.choice('`policy`', POLICIES, POLICY_ALIASES, 'MP401');
         if (c) spec.policy = { value: c.value, source: planSource(c.node.range), range: c.node.range };
         if (!a.done) {
           const t = a.number({ what: 'the time budget', unit: 'time', above: 0, suggest: 's', example: 'policy search 10 s' });

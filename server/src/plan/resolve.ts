@@ -262,7 +262,7 @@ function resolveModel(ctx: Ctx, stmt: Statement): ModelSpec | undefined {
   if (total.value < firstLayer.value + layers.value) {
     const r = given.get('total-layers') ?? given.get('layers') ?? given.get('first-layer') ?? stmt.range;
     if (given.has('total-layers')) {
-      ctx.report(r, 'error', 'MP213', `total-layers ${total.value} is less than first-layer ${firstLayer.value} + layers ${layers.value}: raise \`total-layers\` to at least ${firstLayer.value + layers.value}.`);
+      ctx.report(r, 'error', 'MP212', `total-layers ${total.value} is less than first-layer ${firstLayer.value} + layers ${layers.value}: raise \`total-layers\` to at least ${firstLayer.value + layers.value}.`);
     }
     total = { value: firstLayer.value + layers.value, source: 'first-layer + layers' };
   }
@@ -508,7 +508,7 @@ function resolveOffload(ctx: Ctx, stmt: Statement): OffloadSpec {
       noBlock(ctx, s);
       ctx.field('offload.policy', s.keyword.range);
       const r = new Args(ctx, s);
-      const c = r.choice('`offload` `policy`', ['lru', 'layer-lru', 'belady'] as const, { opt: 'belady', optimal: 'belady', min: 'belady', 'layer-aware': 'layer-lru', layerlru: 'layer-lru' });
+      const c = r.choice('`offload` `policy`', ['lru', 'layer-lru', 'belady'] as const, { opt: 'belady', optimal: 'belady', min: 'belady', 'layer-aware': 'layer-lru', layerlru: 'layer-lru' }, 'MP502');
       r.end();
       if (c) spec.policy = c.value;
     },
@@ -562,7 +562,7 @@ function buildHardware(
     const needed = slots * perSlot;
     const budget = reserve ? free : mem;
     if (needed > budget) {
-      ctx.report(slotsGiven.range, 'warning', 'MP212', `${slots} slots per GPU need ${formatBytes(needed)} of expert weights (${slots} × ${model.layers.value} layers × ${formatBytes(model.bytesPerExpert.value)}), but a ${g.gpu.name} has ${formatBytes(budget)}${reserve ? ' after the reserve' : ''}; memory allows ${fromMemory}. Lower \`slots\`${reserve ? ' or `reserve`' : ''}.`, {
+      ctx.report(slotsGiven.range, 'warning', 'MP211', `${slots} slots per GPU need ${formatBytes(needed)} of expert weights (${slots} × ${model.layers.value} layers × ${formatBytes(model.bytesPerExpert.value)}), but a ${g.gpu.name} has ${formatBytes(budget)}${reserve ? ' after the reserve' : ''}; memory allows ${fromMemory}. Lower \`slots\`${reserve ? ' or `reserve`' : ''}.`, {
         related: reserve ? [{ message: 'reserve set here', range: reserve.range }] : undefined,
       });
     }

@@ -66,12 +66,12 @@ export function readNumberValue(ctx: Ctx, v: NumberValue, spec: NumSpec): number
           `${spec.what} needs a unit: ${KIND_NAMES[spec.unit]}. Write e.g. \`${v.raw} ${suggest}\`.`,
           { fixes: [{ title: `Add unit \`${suggest}\``, edits: [{ range: at(v.range), newText: ' ' + suggest }], preferred: true }] },
         );
-        value *= lookupUnit(suggest)?.factor ?? 1;
+        value = scale(value, lookupUnit(suggest)?.factor ?? 1);
       }
     } else {
       const u = lookupUnit(v.unit.text);
       if (u && u.kind === spec.unit) {
-        value *= u.factor;
+        value = scale(value, u.factor);
       } else {
         const candidates = unitsOfKind(spec.unit).map((x) => x.text);
         const near = nearest(v.unit.text, candidates) ?? spec.suggest ?? candidates[0];
@@ -79,7 +79,7 @@ export function readNumberValue(ctx: Ctx, v: NumberValue, spec: NumSpec): number
         ctx.report(v.unit.range, 'error', 'MP115', `${why}. Did you mean \`${near}\`?`, {
           fixes: [{ title: `Change unit to \`${near}\``, edits: [{ range: v.unit.range, newText: near }], preferred: true }],
         });
-        value *= lookupUnit(near)?.factor ?? 1;
+        value = scale(value, lookupUnit(near)?.factor ?? 1);
       }
     }
   } else if (v.unit) {
@@ -93,6 +93,11 @@ export function readNumberValue(ctx: Ctx, v: NumberValue, spec: NumSpec): number
     return undefined;
   }
   return value;
+}
+
+/** value × factor, dividing for small factors so `5 us` is exactly 5e-6. */
+export function scale(value: number, factor: number): number {
+  return factor < 1 ? value / Math.round(1 / factor) : value * factor;
 }
 
 function rangeEndOfRaw(v: NumberValue): Range['start'] {
@@ -176,7 +181,7 @@ export class Args {
   }
 
   /** One of `choices` (case-insensitive); MP112 with the nearest as a fix. */
-  choice<T extends string>(what: string, choices: readonly T[], aliases: Record<string, T> = {}): { value: T; node: WordValue } | undefined {
+  choice<T extends string>(what: string, choices: readonly T[], aliases: Record<string, T> = {}, code = 'MP112'): { value: T; node: WordValue } | undefined {
     const v = this.peek();
     const list = choices.map((c) => `\`${c}\``).join(', ');
     if (!v || v.kind !== 'word') {
@@ -190,7 +195,7 @@ export class Args {
     if (hit) return { value: hit, node: v };
     const near = nearest(v.text, [...choices, ...Object.keys(aliases)]);
     const target = near ? ((choices as readonly string[]).includes(near) ? near : Object.hasOwn(aliases, near) ? aliases[near] : undefined) : undefined;
-    this.ctx.report(v.range, 'error', 'MP112', `${what} must be one of ${list}, not \`${v.text}\`${target ? `: did you mean \`${target}\`?` : '.'}`, {
+    this.ctx.report(v.range, 'error', code, `${what} must be one of ${list}, not \`${v.text}\`${target ? `: did you mean \`${target}\`?` : '.'}`, {
       fixes: target ? [{ title: `Change to \`${target}\``, edits: [{ range: v.range, newText: target }], preferred: true }] : undefined,
     });
     return undefined;

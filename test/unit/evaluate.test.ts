@@ -134,3 +134,43 @@ test('hand case: Mixtral-like pair split or together', () => {
   // A second copy of 0 on GPU 1 fixes {0,2}.
   assert.equal(expectedTime(dist, [[0, 2], [0, 1, 3]]), 1);
 });
+
+test('greedy insertion with incremental gains equals recomputing every gain from scratch', async () => {
+  const { insertCopies } = await import('../../server/src/solve/greedy');
+  const { instanceOf } = await import('../../server/src/solve/instance');
+  fc.assert(
+    fc.property(caseArb, fc.integer({ min: 1, max: 3 }), ({ n, G, k, dist }, extra) => {
+      if (G < 2) return;
+      const slots = Math.ceil(n / G) + extra;
+      const inst = instanceOf({ dist, gpus: G, slotsPerGpu: new Array(G).fill(slots), gpusPerNode: G, constraints: { pins: [], forbids: [], replicas: true }, seed: 1, timeBudgetMs: 1000 });
+      // One copy each, round-robin.
+      const first: number[][] = Array.from({ length: G }, () => []);
+      for (let e = 0; e < n; e++) first[e % G].push(e);
+      const load = new Array(n).fill(1);
+      const fast = new LayerEvaluator(dist, G);
+      fast.setPlacement(first);
+      insertCopies(inst, fast, load, { deadline: Infinity });
+      // Reference: the same rule with gains from additionGains at every step.
+      const ref = new LayerEvaluator(dist, G);
+      ref.setPlacement(first);
+      const used = first.map((es) => es.length);
+      const gains = new Float64Array(G);
+      const scratch = new Uint8Array(G);
+      for (;;) {
+        let best = { e: -1, g: -1, v: 1e-12 };
+        for (let e = 0; e < n; e++) {
+          ref.additionGains(e, gains, scratch);
+          for (let g = 0; g < G; g++) if (gains[g] > best.v && used[g] < slots && !ref.has(e, g)) best = { e, g, v: gains[g] };
+        }
+        if (best.e < 0) break;
+        ref.addCopy(best.e, best.g);
+        ref.probe([best.e]);
+        ref.commit();
+        used[best.g]++;
+        // Both make the same first choices while gains are positive.
+      }
+      assert.ok(fast.expectedTime() <= ref.expectedTime() + 1e-9, `incremental greedy ${fast.expectedTime()} worse than reference ${ref.expectedTime()} (k=${k})`);
+    }),
+    { numRuns: 150 },
+  );
+});

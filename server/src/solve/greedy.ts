@@ -72,6 +72,58 @@ export interface GreedyOptions {
 }
 
 /**
+ * Exact gains of every possible extra copy, kept up to date incrementally:
+ * gains[e * G + g] = decrease of Σ w·T if expert e got a copy on GPU g. A
+ * subset's contribution depends only on the copies of its own experts, so a
+ * new copy of e* changes only the contributions of subsets containing e*:
+ * those are withdrawn before the copy is added and re-added after.
+ */
+class GainTable {
+  readonly gains: Float64Array;
+  private readonly scratch: Uint8Array;
+  constructor(private readonly ev: LayerEvaluator) {
+    this.gains = new Float64Array(ev.experts * ev.gpus);
+    this.scratch = new Uint8Array(ev.gpus);
+  }
+
+  /** Adds (sign +1) or withdraws (−1) subset s's contributions. */
+  contribute(s: number, sign: number): void {
+    const ev = this.ev;
+    const T = ev.times[s];
+    if (T <= ev.floorT || T === 255) return;
+    const { ids, weights, k } = ev.dist;
+    const off = s * k;
+    const w = sign * weights[s];
+    const G = ev.gpus;
+    const m = ev.matcher;
+    for (let j = 0; j < k; j++) {
+      const t = m.time(ids, off, k, ev.table, j, 1);
+      if (t <= T - 1) {
+        m.relievableGpus(T - 1, this.scratch);
+        const base = ids[off + j] * G;
+        for (let g = 0; g < G; g++) if (this.scratch[g]) this.gains[base + g] += w;
+      }
+      m.clear();
+    }
+  }
+
+  computeAll(): void {
+    this.gains.fill(0);
+    for (let s = 0; s < this.ev.dist.count; s++) this.contribute(s, 1);
+  }
+
+  /** Adds a copy of e on g to the evaluator, keeping gains exact. */
+  addCopy(e: number, g: number): void {
+    const ev = this.ev;
+    for (let p = ev.subStart[e]; p < ev.subStart[e + 1]; p++) this.contribute(ev.subList[p], -1);
+    ev.addCopy(e, g);
+    ev.probe([e]);
+    ev.commit();
+    for (let p = ev.subStart[e]; p < ev.subStart[e + 1]; p++) this.contribute(ev.subList[p], 1);
+  }
+}
+
+/**
  * Adds copies by largest exact gain into `ev` (which holds a valid placement)
  * until every slot is used or no copy may be added. When the deadline passes,
  * the remaining slots are filled by load per copy. Returns whether it finished.
@@ -83,63 +135,64 @@ export function insertCopies(inst: Instance, ev: LayerEvaluator, load: number[],
   for (let e = 0; e < n; e++) {
     for (let c = 0; c < ev.table.copyCount[e]; c++) used[ev.table.copies[e * gpus + c]]++;
   }
-  const gains = new Float64Array(gpus);
-  const scratch = new Uint8Array(gpus);
-  const bound = new Float64Array(n);
+  let free = 0;
+  for (let g = 0; g < gpus; g++) free += Math.max(0, inst.capacity[g] - used[g]);
+  if (free === 0) return true;
+  const addable = (e: number, g: number) =>
+    used[g] < inst.capacity[g] && allowed[e * gpus + g] === 1 && ev.copiesOf(e) < maxCopies[e] && !ev.has(e, g);
+  const timeUp = () => performance.now() > opts.deadline || opts.signal?.aborted === true;
+  let table: GainTable | undefined;
   let finished = true;
-  for (;;) {
-    let room = false;
-    for (let g = 0; g < gpus; g++) if (used[g] < inst.capacity[g]) room = true;
-    if (!room) break;
-    const addable = (e: number, g: number) =>
-      used[g] < inst.capacity[g] && allowed[e * gpus + g] === 1 && ev.copiesOf(e) < maxCopies[e] && !ev.has(e, g);
+  if (!timeUp()) {
+    table = new GainTable(ev);
+    table.computeAll();
+  }
+  for (; free > 0; free--) {
     let bestE = -1;
     let bestG = -1;
-    let bestGain = 0;
-    const timeUp = performance.now() > opts.deadline || opts.signal?.aborted;
-    if (!timeUp) {
-      const candidates: number[] = [];
+    if (table && timeUp()) {
+      table = undefined;
+      finished = false;
+    }
+    if (table) {
+      let bestGain = 1e-12;
+      const gains = table.gains;
       for (let e = 0; e < n; e++) {
-        if (ev.copiesOf(e) >= maxCopies[e]) continue;
-        bound[e] = ev.additionGainBound(e);
-        if (bound[e] > 0) candidates.push(e);
-      }
-      candidates.sort((a, b) => bound[b] - bound[a] || a - b);
-      for (const e of candidates) {
-        if (bound[e] <= bestGain) break;
-        ev.additionGains(e, gains, scratch);
         for (let g = 0; g < gpus; g++) {
-          if (gains[g] > bestGain + 1e-12 && addable(e, g)) {
-            bestGain = gains[g];
+          const v = gains[e * gpus + g];
+          if (v > bestGain && addable(e, g)) {
+            bestGain = v;
             bestE = e;
             bestG = g;
           }
         }
       }
-    } else {
+    } else if (!table && finished) {
       finished = false;
     }
     if (bestE < 0) {
-      // No single copy helps (or time is up): fill by load per copy, onto the
-      // GPU with the most room.
-      let e0 = -1;
-      let g0 = -1;
+      // No single copy helps (or time is up): the largest load per copy, on
+      // the GPU with the most room.
       for (let e = 0; e < n; e++) {
         if (ev.copiesOf(e) >= maxCopies[e]) continue;
-        if (e0 >= 0 && load[e] / ev.copiesOf(e) <= load[e0] / ev.copiesOf(e0)) continue;
+        if (bestE >= 0 && load[e] / ev.copiesOf(e) <= load[bestE] / ev.copiesOf(bestE)) continue;
         let gg = -1;
         for (let g = 0; g < gpus; g++) {
           if (addable(e, g) && (gg < 0 || inst.capacity[g] - used[g] > inst.capacity[gg] - used[gg])) gg = g;
         }
-        if (gg >= 0) { e0 = e; g0 = gg; }
+        if (gg >= 0) {
+          bestE = e;
+          bestG = gg;
+        }
       }
-      if (e0 < 0) break;
-      bestE = e0;
-      bestG = g0;
+      if (bestE < 0) break;
     }
-    ev.addCopy(bestE, bestG);
-    ev.probe([bestE]);
-    ev.commit();
+    if (table) table.addCopy(bestE, bestG);
+    else {
+      ev.addCopy(bestE, bestG);
+      ev.probe([bestE]);
+      ev.commit();
+    }
     used[bestG]++;
   }
   return finished;

@@ -98,28 +98,52 @@ test('batch steps need the union of the batch experts', () => {
 
 test('prefetch loads the next layer in the link idle time and counts its bytes', () => {
   // 2 layers × 2 experts, one token (layer 0: expert 0, layer 1: expert 1).
-  // Transfer 1 s, run 2 s: step 0 misses (arrives 1, ends 3) → 2 s idle on the link.
+  // Transfer 1 s, run 2 s: step 0 misses (arrives 1, ends 3); the link is idle from 1.
   const hw: PagingHardware = { ...unitHw, hbmBytesPerS: 0.5 };
   const seq = seqOf([[[0], [1]]]);
   const order = [Int32Array.from([0, 1]), Int32Array.from([1, 0])];
-  const r = replay(buildSteps(seq, 2, 1), {
-    policy: 'lru',
-    capacity: [2],
-    prefetch: true,
-    prefetchOrder: order,
-    prefetchLimit: 2,
-    hardware: hw,
-  });
-  // Layer 1's expert 1 is prefetched; the second candidate would evict the
-  // step's locked expert, so prefetch stops there.
+  const cfg = { policy: 'lru' as const, capacity: [2], prefetchOrder: order, prefetchLimit: 2, prefetchMinShare: 0, hardware: hw };
+  const r = replay(buildSteps(seq, 2, 1), { ...cfg, prefetch: true });
+  // Layer 1's expert 1 arrives at 2, before step 1 starts at 3; the second
+  // candidate would evict the step's locked expert, so prefetch stops there.
   assert.deepEqual([...r.prefetches], [0, 1]);
   assert.deepEqual([...r.prefetchHits], [0, 1]);
   assert.deepEqual([...r.hits], [0, 1]);
   assert.deepEqual([...r.misses], [1, 0]);
   assert.equal(r.bytes[0] + r.bytes[1], 2);
-  assert.equal(r.timeS[0] + r.timeS[1], 3 + 2);
-  const off = replay(buildSteps(seq, 2, 1), { policy: 'lru', capacity: [2], prefetch: false, hardware: hw });
-  assert.equal(off.timeS[0] + off.timeS[1], 3 + 3);
+  assert.deepEqual([...r.timeS], [3, 2]);
+  const off = replay(buildSteps(seq, 2, 1), { ...cfg, prefetch: false });
+  assert.deepEqual([...off.timeS], [3, 3]);
+});
+
+test('a prefetch still in flight is a late hit; a wrong one delays the next misses', () => {
+  // Transfer 3 s, run 2 s. Step 0: miss arrives 3, ends 5; prefetch starts at 3, arrives 6.
+  const hw: PagingHardware = { ...unitHw, bytesPerExpert: 3, hbmBytesPerS: 1.5, pcieBytesPerS: 1 };
+  const seq = seqOf([[[0], [1]]]);
+  const run = (layer1First: number, prefetch: boolean) =>
+    replay(buildSteps(seq, 2, 1), {
+      policy: 'lru',
+      capacity: [2],
+      prefetch,
+      prefetchOrder: [Int32Array.from([0, 1]), Int32Array.from([layer1First, 1 - layer1First])],
+      prefetchLimit: 1,
+      prefetchMinShare: 0,
+      hardware: hw,
+    });
+  // Right guess: step 1 (from 5) waits for the arrival at 6, then runs 2 s.
+  const right = run(1, true);
+  assert.deepEqual([...right.timeS], [5, 3]);
+  assert.deepEqual([...right.hits], [0, 1]);
+  // No prefetch: step 1 misses, transfer 5→8, runs to 10.
+  assert.deepEqual([...run(1, false).timeS], [5, 5]);
+  // Wrong guess (expert 0 of layer 1): the link is busy until 6, so the miss arrives at 9.
+  const wrong = run(0, true);
+  assert.deepEqual([...wrong.timeS], [5, 6]);
+  assert.deepEqual([...wrong.misses], [1, 1]);
+  assert.deepEqual([...wrong.prefetchHits], [0, 0]);
+  // Two misses and two prefetches (the second, during step 1, for the next token's layer 0).
+  assert.deepEqual([...wrong.prefetches], [1, 1]);
+  assert.equal(wrong.bytes[0] + wrong.bytes[1], 12);
 });
 
 test('a cache smaller than one step streams the rest through (bypass)', () => {
@@ -151,6 +175,10 @@ test('bad paging settings get clear errors', () => {
   assert.throws(
     () => replay(st, { ...base, capacity: [1, 1], owner: Int32Array.from([0, 1, 2, 0]) }),
     /expert 2 of layer 0 is owned by GPU 2, but there are 2 GPUs/,
+  );
+  assert.throws(
+    () => replay(st, { ...base, capacity: [2], prefetch: true, prefetchMinShare: 1.5 }),
+    /prefetch threshold must be a share between 0 and 1, got 1.5/,
   );
   assert.throws(() => buildSteps(seq, 3, 1), /token 1, layer 0: expert id 3 is outside 0..2/);
   assert.throws(() => buildSteps(seq, 4, 0), /batch must be a whole number of tokens ≥ 1, got 0/);

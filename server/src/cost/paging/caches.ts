@@ -3,7 +3,7 @@
 // step is locked (the step is computing with it) and is never the victim.
 // Every method is O(1) or O(log n) except layer-aware LRU's victim search,
 // which walks layers in eviction order and usually stops at the first.
-import { IndexedMaxHeap } from './indexedHeap';
+import { StepHeap } from './stepHeap';
 import type { PagingPolicy } from './types';
 
 export interface ExpertCache {
@@ -189,7 +189,7 @@ export class LayerLruCache implements ExpertCache {
 export class BeladyCache implements ExpertCache {
   size = 0;
   readonly resident: Uint8Array;
-  private readonly heap: IndexedMaxHeap;
+  private readonly heap: StepHeap;
 
   constructor(
     readonly capacity: number,
@@ -197,13 +197,13 @@ export class BeladyCache implements ExpertCache {
     private readonly experts: number,
   ) {
     this.resident = new Uint8Array(universe);
-    this.heap = new IndexedMaxHeap(universe);
+    this.heap = new StepHeap(universe);
   }
 
   touch(id: number, step: number): void {
     // The key of an id used in this step is this step (its next use was now),
     // the smallest key in the cache, so it cannot be the victim.
-    if (this.heap.key[id] !== step) this.heap.set(id, step);
+    this.heap.set(id, step);
   }
 
   insert(id: number, _step: number, nextStep: number): void {
@@ -220,7 +220,7 @@ export class BeladyCache implements ExpertCache {
 
   victim(step: number, _layer: number, avoidLayer: number): number {
     const t = this.heap.top();
-    if (t < 0 || this.heap.key[t] <= step) return -1;
+    if (t < 0 || this.heap.key(t) <= step) return -1;
     if (avoidLayer >= 0 && ((t / this.experts) | 0) === avoidLayer) return -1;
     return t;
   }

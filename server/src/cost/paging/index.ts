@@ -9,6 +9,8 @@ export { sampleSequence } from './sample';
 export { distributionsFromSequence } from './fromSequence';
 export {
   simulatePaging,
+  STATIC_POLICY,
+  AUTO_PIN_FRACTIONS,
   needsPaging,
   pagingHardware,
   type PagingOptions,

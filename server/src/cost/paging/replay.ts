@@ -1,18 +1,23 @@
 // The paging replay: steps (one layer of one batch) in order, through one
-// expert cache per GPU, with a time model per step.
+// expert cache per GPU, with a time model per step (docs/paging.md).
 //
-// Time of a step on one GPU (see docs/paging.md):
-//   - an expert run on n tokens costs c(n) = max(bytes / HBM, n · FLOP / FLOP/s)
-//     (roofline: memory-bound at small n);
-//   - a miss costs x = PCIe latency + bytes / PCIe bandwidth on the GPU's link,
-//     transfers back to back from the start of the step;
-//   - resident experts run first, then each missed expert as soon as it has
-//     arrived and the GPU is free: f = Σ c(hits); for miss i: f = max(f, i·x) + c.
-// A step lasts as long as its slowest GPU. With prefetch on, each GPU's link
-// then spends the rest of the step (after its demand transfers) loading the
-// next layer's most likely experts: ⌊(T_step − misses·x) / x⌋ of them at most,
-// whole transfers only, never evicting an entry locked by the step or an entry
-// of the layer being prefetched.
+//   - An expert run on n tokens costs c(n) = max(bytes / HBM, n · FLOP / FLOP/s)
+//     (roofline: memory-bound at small n).
+//   - Each GPU has its own host link; a transfer takes x = PCIe latency +
+//     bytes / PCIe bandwidth, one at a time, first come first served.
+//   - A step starts when the previous one ends (the slowest GPU). Resident
+//     experts run first; each other expert runs once it has arrived and the
+//     GPU is free: f = T0 + Σ c(ready); then for each arrival a in link order,
+//     f = max(f, a) + c. A missed expert's transfer starts at
+//     max(T0, when the link is free).
+//   - Prefetch (when on): whenever a GPU's link would sit idle before the step
+//     ends, it starts loading the next layer's most likely expert that is not
+//     resident, among those used in at least `prefetchMinShare` of the layer's
+//     steps. The transfer may run past the step's end: if the next layer
+//     uses the expert it waits only for the rest of the transfer (a late hit);
+//     if not, the next layer's own misses queue behind it — a wrong guess
+//     costs time. A prefetch evicts like a miss, but never an entry the step
+//     is using nor one of the layer being prefetched.
 import { makeCache, type ExpertCache } from './caches';
 import { accessCounts, nextUses, type StepStream } from './steps';
 import { PagingError, type ReplayConfig, type ReplayResult } from './types';
@@ -66,13 +71,14 @@ export function replay(stream: StepStream, cfg: ReplayConfig): ReplayResult {
   let prefetchLimit = 0;
   if (cfg.prefetch && usage) {
     const order = cfg.prefetchOrder ?? defaultOrder(usage, L, E);
+    const minUses = (cfg.prefetchMinShare ?? 0.5) * (steps / L);
     const lists: number[] = [];
     for (let g = 0; g < G; g++) {
       for (let l = 0; l < L; l++) {
         pfStart[g * L + l] = lists.length;
         for (const e of order[l]) {
           const id = l * E + e;
-          if (owner[id] === g && !pinned[id]) lists.push(id);
+          if (owner[id] === g && !pinned[id] && usage[id] >= minUses) lists.push(id);
         }
       }
     }
@@ -89,96 +95,117 @@ export function replay(stream: StepStream, cfg: ReplayConfig): ReplayResult {
   const timeS = new Float64Array(L);
   const residentTimeS = new Float64Array(L);
   const prefetched = new Uint8Array(N);
+  /** When each cached expert-layer has arrived (or will), absolute seconds. */
+  const readyAt = new Float64Array(N);
+  const linkFree = new Float64Array(G);
   const finish = new Float64Array(G);
   const resident = new Float64Array(G);
-  const missN = new Int32Array(G);
   let maxStep = 0;
   for (let s = 0; s < steps; s++) maxStep = Math.max(maxStep, offsets[s + 1] - offsets[s]);
-  const wasHit = new Uint8Array(maxStep);
+  /** Per access of the step: 0 miss, 1 ready hit, 2 hit still in flight. */
+  const kind = new Uint8Array(maxStep);
+  const late: number[] = [];
   let bypasses = 0;
+  let clock = 0;
 
   for (let s = 0; s < steps; s++) {
     const l = s % L;
     const a0 = offsets[s];
     const a1 = offsets[s + 1];
-    finish.fill(0);
-    resident.fill(0);
-    missN.fill(0);
-    // Pass 1: hits run first; every id of the step gets locked.
+    const T0 = clock;
+    for (let g = 0; g < G; g++) {
+      finish[g] = T0;
+      resident[g] = 0;
+    }
+    // Pass 1: hits; every id of the step gets locked.
+    let stepHits = 0;
     for (let i = a0; i < a1; i++) {
       const id = ids[i];
       const g = owner[id];
       const n = counts[i];
       const c = n * flopS > memS ? n * flopS : memS;
       resident[g] += c;
-      if (pinned[id]) {
-        wasHit[i - a0] = 1;
-        finish[g] += c;
-      } else {
+      let k = 0;
+      if (pinned[id]) k = 1;
+      else {
         const cache = caches[g];
         if (cache.resident[id]) {
           cache.touch(id, s);
-          wasHit[i - a0] = 1;
-          finish[g] += c;
+          k = readyAt[id] <= T0 ? 1 : 2;
           if (prefetched[id]) {
             prefetched[id] = 0;
             prefetchHits[l]++;
           }
-        } else {
-          wasHit[i - a0] = 0;
         }
       }
+      kind[i - a0] = k;
+      if (k === 1) finish[g] += c;
+      else if (k === 2) late.push(i);
+      if (k !== 0) stepHits++;
     }
-    // Pass 2: misses are loaded over PCIe and run as they arrive.
-    let stepHits = 0;
-    for (let i = a0; i < a1; i++) {
-      if (wasHit[i - a0]) {
-        stepHits++;
-        continue;
+    // Prefetched experts still in flight, in arrival order.
+    if (late.length > 0) {
+      late.sort((x, y) => readyAt[ids[x]] - readyAt[ids[y]]);
+      for (const i of late) {
+        const id = ids[i];
+        const g = owner[id];
+        const n = counts[i];
+        const c = n * flopS > memS ? n * flopS : memS;
+        const a = readyAt[id];
+        finish[g] = (finish[g] > a ? finish[g] : a) + c;
       }
-      const id = ids[i];
-      const g = owner[id];
-      const cache = caches[g];
-      let cached = cache.capacity > 0;
-      if (cached && cache.size >= cache.capacity) {
-        const v = cache.victim(s, l, -1);
-        if (v >= 0) {
-          cache.remove(v);
-          prefetched[v] = 0;
-        } else cached = false;
+      late.length = 0;
+    }
+    // Pass 2: misses are loaded over the link and run as they arrive.
+    if (stepHits < a1 - a0) {
+      for (let i = a0; i < a1; i++) {
+        if (kind[i - a0] !== 0) continue;
+        const id = ids[i];
+        const g = owner[id];
+        const cache = caches[g];
+        let cached = cache.capacity > 0;
+        if (cached && cache.size >= cache.capacity) {
+          const v = cache.victim(s, l, -1);
+          if (v >= 0) {
+            cache.remove(v);
+            prefetched[v] = 0;
+          } else cached = false;
+        }
+        if (cached) cache.insert(id, s, s);
+        else bypasses++;
+        const start = linkFree[g] > T0 ? linkFree[g] : T0;
+        const arrive = start + transferS;
+        linkFree[g] = arrive;
+        readyAt[id] = arrive;
+        const n = counts[i];
+        const c = n * flopS > memS ? n * flopS : memS;
+        finish[g] = (finish[g] > arrive ? finish[g] : arrive) + c;
       }
-      if (cached) cache.insert(id, s, s);
-      else bypasses++;
-      const m = ++missN[g];
-      const n = counts[i];
-      const c = n * flopS > memS ? n * flopS : memS;
-      const arrive = m * transferS;
-      finish[g] = (finish[g] > arrive ? finish[g] : arrive) + c;
     }
     const stepMisses = a1 - a0 - stepHits;
     hits[l] += stepHits;
     misses[l] += stepMisses;
     bytes[l] += stepMisses * bytesPerExpert;
-    let stepTime = 0;
+    let end = T0;
     let stepResident = 0;
     for (let g = 0; g < G; g++) {
-      if (finish[g] > stepTime) stepTime = finish[g];
+      if (finish[g] > end) end = finish[g];
       if (resident[g] > stepResident) stepResident = resident[g];
     }
-    timeS[l] += stepTime;
+    timeS[l] += end - T0;
     residentTimeS[l] += stepResident;
+    clock = end;
 
-    // Prefetch the next layer's likely experts in the link's idle time.
+    // Prefetch the next layer's likely experts while the link would idle.
     if (prefetchLimit > 0) {
       const nl = l + 1 === L ? 0 : l + 1;
       for (let g = 0; g < G; g++) {
         const cache = caches[g];
         if (cache.capacity === 0) continue;
-        const idle = stepTime - missN[g] * transferS;
-        let budget = transferS > 0 ? Math.floor(idle / transferS + 1e-9) : prefetchLimit;
-        if (budget > prefetchLimit) budget = prefetchLimit;
+        let free = linkFree[g] > T0 ? linkFree[g] : T0;
+        let budget = prefetchLimit;
         const p1 = pfStart[g * L + nl + 1];
-        for (let p = pfStart[g * L + nl]; p < p1 && budget > 0; p++) {
+        for (let p = pfStart[g * L + nl]; p < p1 && budget > 0 && free < end; p++) {
           const id = pfIds[p];
           if (cache.resident[id]) continue;
           if (cache.size >= cache.capacity) {
@@ -188,15 +215,18 @@ export function replay(stream: StepStream, cfg: ReplayConfig): ReplayResult {
             prefetched[v] = 0;
           }
           cache.insert(id, s, nextStepOf ? nextStepOf[id] : 0);
+          free += transferS;
+          readyAt[id] = free;
           prefetched[id] = 1;
           prefetches[nl]++;
           bytes[nl] += bytesPerExpert;
           budget--;
         }
+        linkFree[g] = free;
       }
     }
     // Belady: ids used in this step now wait for their next use.
-    if (nextOf && nextStepOf) {
+    if (nextOf !== undefined && nextStepOf !== undefined) {
       for (let i = a0; i < a1; i++) {
         const id = ids[i];
         const nx = nextOf[i];
@@ -267,6 +297,9 @@ function checkConfig(cfg: ReplayConfig, universe: number): void {
   }
   if (cfg.pinned && cfg.pinned.length !== universe) {
     throw new PagingError(`pinned map has ${cfg.pinned.length} entries, expected layers × experts = ${universe}`);
+  }
+  if (cfg.prefetchMinShare !== undefined && !(cfg.prefetchMinShare >= 0 && cfg.prefetchMinShare <= 1)) {
+    throw new PagingError(`prefetch threshold must be a share between 0 and 1, got ${cfg.prefetchMinShare}`);
   }
   if (cfg.prefetchLimit !== undefined && !(Number.isInteger(cfg.prefetchLimit) && cfg.prefetchLimit >= 0)) {
     throw new PagingError(`prefetch limit must be a whole number ≥ 0, got ${cfg.prefetchLimit}`);

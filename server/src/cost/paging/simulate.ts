@@ -18,12 +18,22 @@ export interface PagingOptions {
   batch?: number;
   /** Default: the plan's `offload { prefetch }`, else on. */
   prefetch?: boolean;
+  /** Prefetch only experts used in at least this share of their layer's steps (default 0.5). */
+  prefetchMinShare?: number;
   /**
    * Share of each GPU's slots given to pinned experts, or 'auto': try
-   * 0, ¼, ½, ¾ and all, keep the fastest per policy. Belady (the bound)
-   * pins none under 'auto': pinning can only add misses to the optimum.
+   * 0, ¼, ½ and ¾ on (a prefix of) the trace and keep the fastest per policy.
+   * Belady (the bound) pins none under 'auto': pinning can only add misses
+   * to the optimum.
    */
   pinFraction?: number | 'auto';
+  /**
+   * Also report 'static': every slot pinned (the best expert-layers by load
+   * and co-activation), the rest streamed for each use, no cache. Default on.
+   */
+  staticBaseline?: boolean;
+  /** 'auto' pinning tries its shares on at most this many token-layers (default 50,000). */
+  autoSearchTokenLayers?: number;
   /** Expert slots per GPU per layer (default: the plan's). */
   slotsPerGpu?: number[];
   /** Owner GPU per layer and expert: [layer][gpu] = expert ids (e.g. a solver placement). */
@@ -43,11 +53,12 @@ export interface PolicyDetail {
 }
 
 export interface PagingSimulation {
-  /** Index = MoE layer. */
+  /** Index = MoE layer; keys: the policies replayed, and 'static'. */
   perLayer: Record<string, PagingFigures>[];
   overall: Record<string, PagingFigures>;
   /** µs per token if every expert were resident (same batch, same roofline). */
   residentUsPerToken: number;
+  /** Per policy (and 'static'): what was pinned, prefetch counts, time taken. */
   details: Record<string, PolicyDetail>;
   batch: number;
   tokens: number;
@@ -62,7 +73,10 @@ export interface PagingSimulation {
   ms: number;
 }
 
-export const AUTO_PIN_FRACTIONS = [0, 0.25, 0.5, 0.75, 1];
+export const AUTO_PIN_FRACTIONS = [0, 0.25, 0.5, 0.75];
+
+/** Key of the no-cache baseline in the figures (all slots pinned). */
+export const STATIC_POLICY = 'static';
 
 /** The replay's hardware figures from a resolved plan. */
 export function pagingHardware(plan: Plan): PagingHardware {
@@ -141,30 +155,54 @@ export function simulatePaging(plan: Plan, workload: Workload, options: PagingOp
   const overall: Record<string, PagingFigures> = {};
   const details: Record<string, PolicyDetail> = {};
   let residentS = 0;
-  for (const policy of policies) {
-    const fractions =
-      pinFraction !== 'auto' ? [pinFraction] : policy === 'belady' ? [0] : AUTO_PIN_FRACTIONS;
-    let best: { r: ReplayResult; perGpu: number[]; time: number } | undefined;
-    for (const f of fractions) {
-      const pins = pinnedFor(f);
-      const r = replay(stream, { policy, capacity, owner, pinned: pins.mask, prefetch, hardware });
-      const time = sum(r.timeS);
-      if (!best || time < best.time - 1e-15) best = { r, perGpu: pins.perGpu, time };
-    }
-    const r = best!.r;
+  // 'auto' compares pin shares on a prefix of the trace when it is long.
+  const searchLimit = options.autoSearchTokenLayers ?? 50_000;
+  const searchTokens = Math.max(batch, Math.min(seq.tokens, Math.ceil(searchLimit / L / batch) * batch));
+  const searchStream =
+    searchTokens < seq.tokens
+      ? buildSteps({ ...seq, tokens: searchTokens, ids: seq.ids.subarray(0, searchTokens * L * seq.k) }, E, batch)
+      : stream;
+  const run = (policy: PagingPolicy, f: number, st: StepStream) =>
+    replay(st, {
+      policy,
+      capacity,
+      owner,
+      pinned: pinnedFor(f).mask,
+      prefetch,
+      prefetchMinShare: options.prefetchMinShare,
+      hardware,
+    });
+
+  const record = (key: string, r: ReplayResult, f: number) => {
     residentS = sum(r.residentTimeS);
     for (let l = 0; l < L; l++) {
-      perLayer[l][policy] = figures(r.hits[l], r.misses[l], r.bytes[l], r.timeS[l], seq.tokens);
+      perLayer[l][key] = figures(r.hits[l], r.misses[l], r.bytes[l], r.timeS[l], seq.tokens);
     }
-    overall[policy] = figures(sum(r.hits), sum(r.misses), sum(r.bytes), sum(r.timeS), seq.tokens);
-    details[policy] = {
-      pinned: best!.perGpu,
+    overall[key] = figures(sum(r.hits), sum(r.misses), sum(r.bytes), sum(r.timeS), seq.tokens);
+    details[key] = {
+      pinned: pinnedFor(f).perGpu,
       prefetches: sum(r.prefetches),
       prefetchHits: sum(r.prefetchHits),
       bypasses: r.bypasses,
       ms: r.ms,
     };
+  };
+  for (const policy of policies) {
+    const fractions = pinFraction !== 'auto' ? [pinFraction] : policy === 'belady' ? [0] : AUTO_PIN_FRACTIONS;
+    let bestF = fractions[0];
+    if (fractions.length > 1) {
+      let bestTime = Infinity;
+      for (const f of fractions) {
+        const time = sum(run(policy, f, searchStream).timeS);
+        if (time < bestTime - 1e-15) {
+          bestTime = time;
+          bestF = f;
+        }
+      }
+    }
+    record(policy, run(policy, bestF, stream), bestF);
   }
+  if (options.staticBaseline ?? true) record(STATIC_POLICY, run('lru', 1, stream), 1);
   return {
     perLayer,
     overall,

@@ -39,8 +39,14 @@ export interface ReplayConfig {
    * how often the replayed sequence uses them (the workload's statistics).
    */
   prefetchOrder?: Int32Array[];
-  /** At most this many prefetches per GPU per step (default: k × batch). */
+  /** At most this many prefetches per GPU per step (default: mean accesses per GPU per step). */
   prefetchLimit?: number;
+  /**
+   * Prefetch only experts used in at least this share of their layer's steps
+   * (default 0.5: more likely than not). A wrong guess holds the link while
+   * the next layer's misses wait, so unlikely experts are not worth it.
+   */
+  prefetchMinShare?: number;
   hardware: PagingHardware;
 }
 

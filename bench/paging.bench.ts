@@ -1,0 +1,304 @@
+// Expert paging: hit rates and µs per token of every policy on the real
+// Mixtral-8x7B traces (one GPU, 4, 5 and 6 expert slots per layer, all 32
+// layers sharing them), on a DeepSeek-V3-scale synthetic case, and how fast
+// the replay runs (token-layer steps per second; target ≥ 1 M).
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  buildSteps,
+  compareWithFormula,
+  distributionsFromSequence,
+  replay,
+  simulatePaging,
+  PAGING_POLICIES,
+  STATIC_POLICY,
+  type PagingHardware,
+} from '../server/src/cost/paging';
+import type { Plan } from '../server/src/plan/types';
+import type { TokenSequence, Workload } from '../server/src/workload/types';
+
+const DATA = join(__dirname, '..', '..', 'shared', 'data');
+
+// H100 SXM5 (notes/model-and-gpu-figures.md): 3.35 TB/s HBM, 989 TFLOP/s BF16,
+// PCIe Gen5 64 GB/s one way; 10 µs per transfer is our assumption.
+const H100 = { hbm: 3.35e12, flops: 989e12, pcie: 64e9, pcieLatency: 10e-6 };
+
+/** Minimal reader for the Mixtral JSONL traces: one record per token per layer. */
+function readMixtral(file: string, layers: number): TokenSequence {
+  const byToken = new Map<string, Int32Array>();
+  const order: string[] = [];
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    const r = JSON.parse(line) as { problem_id: number; token_idx: number; layer: number; experts: number[] };
+    const key = `${r.problem_id}:${r.token_idx}`;
+    let t = byToken.get(key);
+    if (!t) {
+      t = new Int32Array(layers * 2).fill(-1);
+      byToken.set(key, t);
+      order.push(key);
+    }
+    t[r.layer * 2] = r.experts[0];
+    t[r.layer * 2 + 1] = r.experts[1];
+  }
+  const sortKey = (k: string) => k.split(':').map(Number);
+  order.sort((a, b) => sortKey(a)[0] - sortKey(b)[0] || sortKey(a)[1] - sortKey(b)[1]);
+  const full = order.map((k) => byToken.get(k)!).filter((t) => !t.includes(-1));
+  const ids = new Int32Array(full.length * layers * 2);
+  full.forEach((t, i) => ids.set(t, i * layers * 2));
+  return { tokens: full.length, layers, k: 2, ids };
+}
+
+const src = <T>(value: T) => ({ value, source: 'bench' });
+
+function benchPlan(o: {
+  name: string;
+  layers: number;
+  experts: number;
+  topK: number;
+  hidden: number;
+  ffn: number;
+  bytesPerWeight: number;
+  slotsPerGpu: number[];
+  batch: number;
+  tokens: number;
+}): Plan {
+  const link = (bps: number, s: number) => ({ bytesPerS: src(bps), latencyS: src(s) });
+  return {
+    file: 'bench',
+    model: {
+      name: o.name,
+      layers: src(o.layers),
+      firstMoeLayer: src(0),
+      totalLayers: src(o.layers),
+      experts: src(o.experts),
+      sharedExperts: src(0),
+      topK: src(o.topK),
+      hidden: src(o.hidden),
+      expertFfn: src(o.ffn),
+      weightDtype: src(o.bytesPerWeight === 1 ? 'fp8' : 'bf16'),
+      activationDtype: src('bf16'),
+      bytesPerExpert: src(3 * o.hidden * o.ffn * o.bytesPerWeight),
+    },
+    hardware: {
+      gpu: { type: 'h100', name: 'H100 SXM5', memoryBytes: src(80e9), hbmBytesPerS: src(H100.hbm), flops: src(H100.flops) },
+      count: o.slotsPerGpu.length,
+      nodes: 1,
+      gpusPerNode: o.slotsPerGpu.length,
+      nvlink: link(450e9, 1e-6),
+      network: link(50e9, 3e-6),
+      pcie: link(H100.pcie, H100.pcieLatency),
+      reserveBytes: src(0),
+      slotsPerGpu: o.slotsPerGpu,
+      slotsSource: 'bench',
+    },
+    workload: { batch: src(o.batch), phase: src('decode'), tokens: src(o.tokens) },
+    placement: {
+      policy: src('greedy'),
+      timeBudgetMs: src(1000),
+      seed: 1,
+      replicas: false,
+      pins: [],
+      forbids: [],
+      committed: new Map(),
+    },
+    offload: { enabled: true, policy: 'layer-lru', prefetch: true },
+    refs: [],
+  };
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`.padStart(6);
+const num = (x: number, w = 8) => (x < 100 ? x.toFixed(1) : x.toFixed(0)).padStart(w);
+
+function table(plan: Plan, workload: Workload, label: string, prefetchBoth = true): void {
+  for (const prefetch of prefetchBoth ? [false, true] : [true]) {
+    const sim = simulatePaging(plan, workload, { prefetch });
+    const parts = [...PAGING_POLICIES, STATIC_POLICY].map((p) => {
+      const f = sim.overall[p];
+      const d = sim.details[p];
+      return `${p} ${pct(f.hitRate)} ${num(f.usPerToken)} µs (pin ${d.pinned.reduce((a, b) => a + b, 0)})`;
+    });
+    console.log(
+      `${label.padEnd(26)} prefetch ${prefetch ? 'on ' : 'off'} | ${parts.join(' | ')} | resident ${num(sim.residentUsPerToken, 0)} µs | ${sim.ms.toFixed(0)} ms`,
+    );
+    if (prefetch) console.log(`${''.padEnd(26)} formula: ${compareWithFormula(plan, sim, 'layer-lru').message}`);
+  }
+}
+
+/** Replay speed: token-layer steps per second, each policy, no pinning, prefetch on. */
+function speed(seq: TokenSequence, experts: number, slots: number, hw: PagingHardware, label: string, repeat: number): void {
+  const ids = new Int32Array(seq.ids.length * repeat);
+  for (let r = 0; r < repeat; r++) ids.set(seq.ids, r * seq.ids.length);
+  const long: TokenSequence = { ...seq, tokens: seq.tokens * repeat, ids };
+  const t0 = performance.now();
+  const stream = buildSteps(long, experts, 1);
+  const buildMs = performance.now() - t0;
+  const tokenLayers = long.tokens * long.layers;
+  // CPU time, not wall time: the machine may be shared.
+  const parts = PAGING_POLICIES.map((policy) => {
+    const c0 = process.cpuUsage();
+    const r = replay(stream, { policy, capacity: [slots * seq.layers], prefetch: true, hardware: hw });
+    const c = process.cpuUsage(c0);
+    const cpuMs = (c.user + c.system) / 1e3;
+    return `${policy} ${(tokenLayers / cpuMs / 1e3).toFixed(2)} M/s (wall ${(tokenLayers / r.ms / 1e3).toFixed(2)})`;
+  });
+  console.log(
+    `speed (CPU time) ${label}: ${tokenLayers.toLocaleString('en-US')} token-layer steps (k=${seq.k}); ` +
+      `step stream ${((tokenLayers / buildMs) * 1e3 / 1e6).toFixed(1)} M/s; replay ${parts.join(', ')}`,
+  );
+}
+
+/** DeepSeek-V3-scale tokens: each token-layer draws 8 distinct experts by popularity. */
+function deepseekSequence(tokens: number, popularity: Float64Array[], seed: number): TokenSequence {
+  const L = popularity.length;
+  const E = popularity[0].length;
+  const k = 8;
+  let x = seed >>> 0;
+  const rnd = () => {
+    x = (x + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(x ^ (x >>> 15), x | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const cum = popularity.map((p) => {
+    const c = new Float64Array(E);
+    let a = 0;
+    for (let e = 0; e < E; e++) c[e] = a += p[e];
+    return c;
+  });
+  const ids = new Int32Array(tokens * L * k);
+  const chosen = new Int32Array(k);
+  for (let t = 0; t < tokens; t++) {
+    for (let l = 0; l < L; l++) {
+      const c = cum[l];
+      let n = 0;
+      while (n < k) {
+        const u = rnd() * c[E - 1];
+        let lo = 0;
+        let hi = E - 1;
+        while (lo < hi) {
+          const mid = (lo + hi) >> 1;
+          if (c[mid] > u) hi = mid;
+          else lo = mid + 1;
+        }
+        let dup = false;
+        for (let j = 0; j < n; j++) if (chosen[j] === lo) dup = true;
+        if (!dup) chosen[n++] = lo;
+      }
+      ids.set(chosen, (t * L + l) * k);
+    }
+  }
+  return { tokens, layers: L, k, ids };
+}
+
+export async function run(): Promise<void> {
+  const mixtralDir = join(DATA, 'mixtral-8x7b-routing');
+  if (!existsSync(mixtralDir)) {
+    console.log('skipped Mixtral traces: ../shared/data not found');
+  } else {
+    console.log('Mixtral-8x7B (FP8 experts, 176 MB each), one H100, PCIe 64 GB/s + 10 µs, batch 1 (decode).');
+    console.log('Columns: policy, hit rate, µs per token over the 32 MoE layers (pinned expert-layers).');
+    for (const name of ['gsm8k_2_routing.jsonl', 'humaneval_2_routing.jsonl']) {
+      const file = join(mixtralDir, name);
+      if (!existsSync(file)) continue;
+      const seq = readMixtral(file, 32);
+      const workload: Workload = {
+        layers: distributionsFromSequence(seq, 8),
+        description: name,
+        notes: [],
+        sequence: seq,
+      };
+      console.log(`\n${name}: ${seq.tokens} tokens × 32 layers`);
+      for (const slots of [4, 5, 6]) {
+        const plan = benchPlan({
+          name: 'Mixtral-8x7B',
+          layers: 32,
+          experts: 8,
+          topK: 2,
+          hidden: 4096,
+          ffn: 14336,
+          bytesPerWeight: 1,
+          slotsPerGpu: [slots],
+          batch: 1,
+          tokens: seq.tokens,
+        });
+        table(plan, workload, `${slots} slots/layer (${slots * 32})`);
+        if (slots === 4) {
+          const any = simulatePaging(plan, workload, { prefetch: true, prefetchMinShare: 0, policies: ['layer-lru'] });
+          const f = any.overall['layer-lru'];
+          console.log(
+            `${''.padEnd(26)} prefetch of any expert (no threshold): layer-lru ${pct(f.hitRate)} ${num(f.usPerToken)} µs ` +
+              `(${any.details['layer-lru'].prefetches} prefetches, ${any.details['layer-lru'].prefetchHits} used)`,
+          );
+        }
+      }
+      if (name.startsWith('gsm8k')) {
+        const hw: PagingHardware = {
+          bytesPerExpert: 3 * 4096 * 14336,
+          flopsPerTokenPerExpert: 6 * 4096 * 14336,
+          hbmBytesPerS: H100.hbm,
+          flops: H100.flops,
+          pcieBytesPerS: H100.pcie,
+          pcieLatencyS: H100.pcieLatency,
+        };
+        speed(seq, 8, 4, hw, 'Mixtral ×100', 100);
+      }
+    }
+  }
+
+  // DeepSeek-V3 scale: 58 MoE layers × 256 experts, top-8, FP8 experts of 44 MB.
+  const countsFile = join(DATA, 'deepseek-v3-sglang-expert-counts', 'decode_in1000out1000.json');
+  const L = 58;
+  const E = 256;
+  let popularity: Float64Array[];
+  let from: string;
+  if (existsSync(countsFile)) {
+    const counts = (JSON.parse(readFileSync(countsFile, 'utf8')) as { logical_count: number[][] }).logical_count;
+    popularity = counts.slice(3, 3 + L).map((c) => Float64Array.from(c, (v) => v + 1));
+    from = 'expert popularity from SGLang decode_in1000out1000 counts';
+  } else {
+    let x = 12345;
+    const rnd = () => ((x = (Math.imul(x, 1664525) + 1013904223) >>> 0) / 4294967296);
+    popularity = Array.from({ length: L }, () =>
+      Float64Array.from({ length: E }, () => Math.exp(Math.sqrt(-2 * Math.log(rnd() + 1e-12)) * Math.cos(2 * Math.PI * rnd()))),
+    );
+    from = 'lognormal(σ=1) popularity (../shared/data not found)';
+  }
+  const tokens = 1000;
+  const seq = deepseekSequence(tokens, popularity, 7);
+  const workload: Workload = {
+    layers: distributionsFromSequence(seq, E),
+    description: 'synthetic DeepSeek-V3',
+    notes: [],
+    sequence: seq,
+  };
+  console.log(`\nDeepSeek-V3 scale, synthetic: ${tokens} tokens × ${L} layers × top-8 of ${E}, ${from}, draws independent per token.`);
+  for (const [slots, batch] of [
+    [[32], 1],
+    [[64], 1],
+    [[32], 16],
+    [Array(8).fill(16), 1],
+  ] as [number[], number][]) {
+    const plan = benchPlan({
+      name: 'DeepSeek-V3',
+      layers: L,
+      experts: E,
+      topK: 8,
+      hidden: 7168,
+      ffn: 2048,
+      bytesPerWeight: 1,
+      slotsPerGpu: slots,
+      batch,
+      tokens,
+    });
+    table(plan, workload, `${slots.length}×${slots[0]} slots, B=${batch}`, false);
+  }
+  const hw: PagingHardware = {
+    bytesPerExpert: 3 * 7168 * 2048,
+    flopsPerTokenPerExpert: 6 * 7168 * 2048,
+    hbmBytesPerS: H100.hbm,
+    flops: H100.flops,
+    pcieBytesPerS: H100.pcie,
+    pcieLatencyS: H100.pcieLatency,
+  };
+  speed(seq, E, 32, hw, 'DeepSeek-V3 ×2', 2);
+}

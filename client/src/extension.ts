@@ -14,7 +14,7 @@ import {
   type SolveResponse,
 } from '../../server/src/protocol';
 import { SolveStatus } from './status';
-import { PlacementViewHost } from './viewBridge';
+import { registerPlacementView } from './placementView';
 
 const LANGUAGE_ID = 'moeplan';
 let client: LanguageClient | undefined;
@@ -41,8 +41,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 
   const status = new SolveStatus();
   context.subscriptions.push(status);
-  const view = new PlacementViewHost(context, () => client);
-  context.subscriptions.push(view);
+  // The placement view (engineer E) registers its panel serializer too.
+  const view = registerPlacementView(context, () => client);
 
   const hookNotifications = (c: LanguageClient): void => {
     status.attach(c);

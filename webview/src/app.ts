@@ -250,16 +250,25 @@ export class PlacementApp {
     const max = Math.max(...layer.gpuLoad);
     this.gpuLoad.caption.textContent = `Busiest GPU ${layer.gpuLoad.indexOf(max)} at ${max.toFixed(3)}, ${formatPercent(m > 0 ? max / m - 1 : 0)} above the mean ${m.toFixed(3)}.`;
     this.policies.slot.render(policiesConfig(layer, r.solver.name, p));
+    const policies = orderedPolicies(layer);
+    const hasUs = policies.some((q) => Number.isFinite(q.latencyUs));
     this.policyTable.replaceChildren(
-      el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'policy'), el('th', { scope: 'col' }, 'E[T]'), el('th', { scope: 'col' }, 'µs (layer)'))),
+      el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'policy'), el('th', { scope: 'col' }, 'E[T]'), ...(hasUs ? [el('th', { scope: 'col' }, 'µs (layer)')] : []))),
       el(
         'tbody',
         {},
-        ...orderedPolicies(layer).map((q) =>
-          el('tr', {}, el('th', { scope: 'row' }, q.policy), el('td', {}, formatExpectedTime(q.expectedTime)), el('td', {}, formatUs(q.latencyUs))),
+        ...policies.map((q) =>
+          el(
+            'tr',
+            {},
+            el('th', { scope: 'row' }, q.policy),
+            el('td', {}, formatExpectedTime(q.expectedTime)),
+            ...(hasUs ? [el('td', {}, formatUs(q.latencyUs))] : []),
+          ),
         ),
       ),
     );
+    this.policies.caption.textContent = hasUs ? '' : 'Predicted µs are not available for this plan; E[T] only.';
     this.tDist.slot.render(tDistributionConfig(layer, p));
     const pagingNow = layer.paging ? Object.entries(layer.paging) : [];
     this.tDist.caption.textContent =

@@ -1,0 +1,185 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { checkText } from '../../server/src/plan/check';
+import type { Plan } from '../../server/src/plan/types';
+import { exportPlan, committedPlacements, EXPORT_FORMATS } from '../../server/src/export/index';
+import { readMoeplanJson, readSglangMap, readTrtllmYaml, readVllmAscendMap } from '../../server/src/export/readers';
+import { main } from '../../server/src/cli/main';
+
+let dir: string;
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'moeplan-export-'));
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function planOf(text: string, name = 'p.moeplan'): Plan {
+  const r = checkText(text, join(dir, name));
+  const errors = r.diagnostics.filter((d) => d.severity === 'error');
+  assert.deepEqual(errors.map((d) => d.message), []);
+  assert.ok(r.plan);
+  return r.plan;
+}
+
+// 4 MoE layers after 2 dense ones, 8 experts, 4 GPUs.
+const tiny = `model custom "Tiny" {
+  layers 4
+  first-layer 2
+  total-layers 6
+  experts 8
+  top-k 2
+  hidden 1024
+  expert-ffn 512
+}
+gpu h100 x 4 in 2 nodes
+workload {
+  synthetic tokens 500 seed 1
+}
+`;
+
+function readBack(format: string, content: string, plan: Plan): number[][][] {
+  const o = { gpus: plan.hardware.count, firstMoeLayer: plan.model.firstMoeLayer.value, layers: plan.model.layers.value };
+  switch (format) {
+    case 'sglang':
+      return readSglangMap(content, o);
+    case 'trtllm':
+      return readTrtllmYaml(content, o);
+    case 'vllm-ascend':
+      return readVllmAscendMap(content);
+    default:
+      return readMoeplanJson(content);
+  }
+}
+
+/** Random valid placements: every expert at least once, m per GPU, no duplicates on a GPU. */
+const placementArb = (layers: number, gpus: number, experts: number, m: number) =>
+  fc.array(
+    fc.tuple(fc.array(fc.nat(), { minLength: experts, maxLength: experts }), fc.array(fc.nat({ max: experts - 1 }), { minLength: gpus * m, maxLength: gpus * m })).map(([perm, extra]) => {
+      // a permutation fills the first `experts` slots round the GPUs; extra copies fill the rest where allowed
+      const order = Array.from({ length: experts }, (_, e) => e).sort((a, b) => perm[a] - perm[b] || a - b);
+      const p: number[][] = Array.from({ length: gpus }, () => []);
+      order.forEach((e, i) => p[i % gpus].push(e));
+      let x = 0;
+      for (let g = 0; g < gpus; g++)
+        while (p[g].length < m) {
+          let e = extra[x++ % extra.length];
+          while (p[g].includes(e)) e = (e + 1) % experts;
+          p[g].push(e);
+        }
+      return p;
+    }),
+    { minLength: layers, maxLength: layers },
+  );
+
+test('every format round-trips through its reader', () => {
+  const plan = planOf(tiny);
+  fc.assert(
+    fc.property(placementArb(4, 4, 8, 3), (placements) => {
+      for (const f of EXPORT_FORMATS) {
+        const r = exportPlan(plan, placements, f);
+        assert.ok(r.ok, `${f}: ${!r.ok ? r.error : ''}`);
+        assert.deepEqual(readBack(f, r.content, plan), placements, f);
+      }
+    }),
+    { numRuns: 30 },
+  );
+});
+
+test('SGLang map: one row per model layer, dense rows trivial, slot p on rank p // slots', () => {
+  const plan = planOf(tiny);
+  const placements = Array.from({ length: 4 }, () => [[0, 1, 2], [3, 4, 5], [6, 7, 0], [1, 2, 3]]);
+  const r = exportPlan(plan, placements, 'sglang');
+  assert.ok(r.ok);
+  const doc = JSON.parse(r.content) as { physical_to_logical_map: number[][] };
+  assert.deepEqual(Object.keys(doc), ['physical_to_logical_map']);
+  assert.equal(doc.physical_to_logical_map.length, 6);
+  assert.deepEqual(doc.physical_to_logical_map[0], [0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3]);
+  assert.deepEqual(doc.physical_to_logical_map[2], [0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3]);
+  assert.equal(r.fileName, 'p.sglang.json');
+});
+
+test('TensorRT-LLM YAML keys layers by model layer index', () => {
+  const plan = planOf(tiny);
+  const placements = Array.from({ length: 4 }, () => [[0, 1], [2, 3], [4, 5], [6, 7]]);
+  const r = exportPlan(plan, placements, 'trtllm');
+  assert.ok(r.ok);
+  assert.match(r.content, /^num_slots: 8$/m);
+  assert.match(r.content, /^ep_size: 4$/m);
+  assert.match(r.content, /^layer_updates_per_iter: 0$/m);
+  assert.match(r.content, /^ {2}2: \[0, 1, 2, 3, 4, 5, 6, 7\]$/m);
+  assert.match(r.content, /^ {2}5: /m);
+});
+
+test('engines refuse unequal slots and empty slots, saying what to change; json keeps them', () => {
+  const plan = planOf(tiny);
+  const uneven = Array.from({ length: 4 }, () => [[0, 1, 2], [3, 4], [5, 6], [7, 0]]);
+  for (const f of ['sglang', 'trtllm', 'vllm-ascend'] as const) {
+    const r = exportPlan(plan, uneven, f);
+    assert.equal(r.ok, false);
+    assert.match(!r.ok ? r.error : '', /same number of expert slots on every GPU.*GPU 1 holds 2.*GPU 0 holds 3.*--format json/);
+  }
+  const j = exportPlan(plan, uneven, 'json');
+  assert.ok(j.ok);
+  assert.deepEqual(readMoeplanJson(j.content), uneven);
+});
+
+test('invalid placements are refused for every format', () => {
+  const plan = planOf(tiny);
+  const base = () => Array.from({ length: 4 }, () => [[0, 1], [2, 3], [4, 5], [6, 7]]);
+  const missing = base();
+  missing[2][3] = [6, 6];
+  const cases: [number[][][], RegExp][] = [
+    [base().slice(0, 3), /3 layers but Tiny has 4 MoE layers/],
+    [missing, /layer 2, GPU 3: expert 6 appears twice/],
+    [base().map((l, i) => (i === 1 ? [[0, 1], [2, 3], [4, 5], [6, 6 + 0]].map((g, j) => (j === 3 ? [6] : g)) : l)), /layer 1: expert 7 has no copy/],
+    [base().map((l) => l.map((g) => g.map((e) => (e === 7 ? 9 : e)))), /expert 9 does not exist/],
+  ];
+  for (const [p, re] of cases)
+    for (const f of EXPORT_FORMATS) {
+      const r = exportPlan(plan, p, f);
+      assert.equal(r.ok, false, f);
+      assert.match(!r.ok ? r.error : '', re);
+    }
+});
+
+test('committed placements are taken when every layer is committed', () => {
+  const partial = planOf(tiny + 'placement {\n  layer 0..2 {\n    gpu 0: 0 1\n    gpu 1: 2 3\n    gpu 2: 4 5\n    gpu 3: 6 7\n  }\n}\n');
+  assert.equal(committedPlacements(partial), undefined);
+  const full = planOf(tiny + 'placement {\n  layer 0..3 {\n    gpu 0: 0 1\n    gpu 1: 2 3\n    gpu 2: 4 5\n    gpu 3: 6 7\n  }\n}\n');
+  assert.deepEqual(committedPlacements(full)?.[3], [[0, 1], [2, 3], [4, 5], [6, 7]]);
+});
+
+test('CLI: export of a committed plan, atomically, next to the plan or with -o', async () => {
+  const text = tiny + 'placement {\n  layer 0..3 {\n    gpu 0: 0 1\n    gpu 1: 2 3\n    gpu 2: 4 5\n    gpu 3: 6 7\n  }\n}\n';
+  const planPath = join(dir, 'cli.moeplan');
+  writeFileSync(planPath, text);
+  const out: string[] = [];
+  const err: string[] = [];
+  const io = { out: (t: string) => void out.push(t), err: (t: string) => void err.push(t), cwd: dir };
+  assert.equal(await main(['export', 'cli.moeplan', '--format', 'trtllm'], io), 0, err.join(''));
+  const written = readFileSync(join(dir, 'cli.trtllm.yaml'), 'utf8');
+  assert.deepEqual(readTrtllmYaml(written, { firstMoeLayer: 2 })[0], [[0, 1], [2, 3], [4, 5], [6, 7]]);
+  assert.equal(await main(['export', 'cli.moeplan', '--format=sglang', '-o', 'x/../out.json'], io), 0, err.join(''));
+  assert.ok(readFileSync(join(dir, 'out.json'), 'utf8').startsWith('{"physical_to_logical_map"'));
+  assert.ok(!readdirSync(dir).some((f) => f.endsWith('.tmp')));
+  out.length = 0;
+  assert.equal(await main(['export', 'cli.moeplan', '--format', 'json', '-o', '-'], io), 0);
+  assert.equal(readMoeplanJson(out.join('')).length, 4);
+  // usage errors
+  assert.equal(await main(['export', 'cli.moeplan'], io), 2);
+  assert.equal(await main(['export', 'cli.moeplan', '--format', 'onnx'], io), 2);
+  assert.equal(await main(['export', '--format', 'json'], io), 2);
+  assert.equal(await main(['export', 'nope.moeplan', '--format', 'json'], io), 2);
+});
+
+test('CLI: an engine that cannot hold the placement exits 1 with the reason', async () => {
+  const text = tiny + 'placement {\n  layer 0..3 {\n    gpu 0: 0 1 2\n    gpu 1: 3 4\n    gpu 2: 5 6\n    gpu 3: 7\n  }\n}\n';
+  writeFileSync(join(dir, 'uneven.moeplan'), text);
+  const err: string[] = [];
+  const io = { out: () => {}, err: (t: string) => void err.push(t), cwd: dir };
+  assert.equal(await main(['export', 'uneven.moeplan', '--format', 'sglang'], io), 1);
+  assert.match(err.join(''), /cannot export as sglang: SGLang needs the same number of expert slots/);
+});

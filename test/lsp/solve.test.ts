@@ -11,9 +11,11 @@ import { join } from 'node:path';
 import type { CodeAction, CodeLens, Hover, InlayHint, Diagnostic, ApplyWorkspaceEditParams } from 'vscode-languageserver-protocol';
 import {
   ApplyPlacementRequest,
+  ExportRequest,
   GetResultsRequest,
   SolveRequest,
   type ApplyPlacementResponse,
+  type ExportResponse,
   type GetResultsResponse,
   type SolveResponse,
 } from '../../server/src/protocol';
@@ -100,6 +102,11 @@ describe('solving in the editor', () => {
     const edit = c.appliedEdits.at(-1) as ApplyWorkspaceEditParams;
     const all = applyEdits(fixed, edit.edit.changes![uri]!);
     assert.match(all, /layer 31 \{/);
+
+    const exported = await c.request<ExportResponse>(ExportRequest, { uri, format: 'json' });
+    assert.equal(exported.ok, true, exported.error);
+    assert.equal(JSON.parse(exported.content!).layers.length, 32);
+    assert.match(exported.suggestedName ?? '', /^small\./);
     await c.close(uri);
   });
 
@@ -179,5 +186,27 @@ describe('untrusted workspace', () => {
     assert.match(r.error ?? '', /outside the workspace/);
     const d = await u.diagnosticsFor(uri, 1, (p) => p.diagnostics.some((x) => x.code === 'MP806'));
     assert.ok(d.diagnostics.some((x) => x.code === 'MP806'));
+  });
+});
+
+describe('a hung analysis', () => {
+  test('is stopped by the watchdog and reported as a diagnostic; the server keeps working', async () => {
+    const dir2 = mkdtempSync(join(tmpdir(), 'moeplan-watchdog-'));
+    // The watchdog fires after 300 ms; a 60 s search cannot finish by then.
+    const w = await LspClient.start({ workspace: dir2, env: { MOEPLAN_WATCHDOG_MS: '300' } });
+    try {
+      const uri = fileUri(join(dir2, 'hang.moeplan'));
+      const text = smallPlan({ policy: 'search', time: '60 s' });
+      await w.open(uri, text);
+      const r = await w.resultsFor(uri, 1);
+      assert.match(r.error ?? '', /did not finish/);
+      const d = await w.diagnosticsFor(uri, 1, (p) => p.diagnostics.some((x) => x.code === 'MP805'));
+      assert.ok(d.diagnostics.find((x) => x.code === 'MP805')!.message.startsWith('Analysis timed out'));
+      const h = await w.request<Hover>('textDocument/hover', { textDocument: { uri }, position: positionOf(text, 'mixtral', 1) });
+      assert.match(hoverText(h), /Mixtral/);
+    } finally {
+      await w.stop();
+      rmSync(dir2, { recursive: true, force: true });
+    }
   });
 });

@@ -52,8 +52,12 @@ export interface SolveManagerDeps {
   starter(): AnalysisStarter | undefined;
 }
 
-/** Extra time allowed beyond the solver's budget before a job counts as hung. */
-const WATCHDOG_SLACK_MS = 30_000;
+/** A job counts as hung after max(budget × 4, budget + 2 min): generous, since a loaded machine slows everything. */
+function watchdogMs(budgetMs: number): number {
+  const forced = Number(process.env.MOEPLAN_WATCHDOG_MS); // tests
+  if (forced > 0) return forced;
+  return Math.max(budgetMs * 4, budgetMs + 120_000);
+}
 
 export class SolveManager {
   private entries = new Map<string, SolveEntry>();
@@ -195,7 +199,7 @@ export class SolveManager {
       .catch(() => undefined);
 
     const timeout = new Promise<'timeout'>((resolve) => {
-      watchdog = setTimeout(() => resolve('timeout'), budgetMs * 2 + WATCHDOG_SLACK_MS);
+      watchdog = setTimeout(() => resolve('timeout'), watchdogMs(budgetMs));
     });
     job.done = Promise.race([handle.result, timeout]).then(
       (r) => {
@@ -209,7 +213,7 @@ export class SolveManager {
           } catch {
             // already gone
           }
-          const msg = `the analysis did not finish within ${Math.round((budgetMs * 2 + WATCHDOG_SLACK_MS) / 1000)} s and was stopped`;
+          const msg = `the analysis did not finish within ${Math.round(watchdogMs(budgetMs) / 1000)} s (solver budget ${Math.round(budgetMs / 1000)} s) and was stopped; lower the plan's \`time\` or moeplan.solver.timeBudget, or keep fewer subsets (max-subsets)`;
           return this.store({ uri, version, key, ms: performance.now() - started, at: Date.now(), error: { kind: 'timeout', message: msg } }, started);
         }
         const results: PlanResults = { ...r, uri, version };

@@ -103,7 +103,7 @@ test('unknown and duplicate keys, with related location', () => {
   assert.deepEqual(errors(fixed(t, d)), []);
   const dup = variant('gpu h100-sxm x 2', 'gpu h100-sxm x 2\ngpu h100-sxm x 4');
   const dd = expectAt(dup, 'MP111', 'x 4');
-  assert.equal(dd.related?.[0].range.start.line + 1, lineOf(dup, 'x 2'));
+  assert.equal(dd.related![0].range.start.line + 1, lineOf(dup, 'x 2'));
   expectAt(variant('  batch 32 tokens', '  batch 32 tokens\n  batch 8'), 'MP111', 'batch 8');
 });
 

@@ -31,9 +31,20 @@ export interface LexResult {
 
 const isDigit = (c: string) => c >= '0' && c <= '9';
 const LETTER = /\p{L}/u;
-const isLetter = (c: string) => c !== '' && (c === '_' || LETTER.test(c));
-const isWordChar = (c: string) => isLetter(c) || isDigit(c) || c === '-' || c === '+' || c === '/';
-const isUnitChar = (c: string) => isLetter(c) || isDigit(c) || c === '/';
+// ASCII fast paths: the regex is only consulted for non-ASCII characters.
+const isLetter = (c: string) => {
+  if (c === '') return false;
+  const k = c.charCodeAt(0);
+  if (k < 128) return (k >= 97 && k <= 122) || (k >= 65 && k <= 90) || k === 95;
+  return LETTER.test(c);
+};
+const isWordChar = (c: string) => {
+  if (c === '') return false;
+  const k = c.charCodeAt(0);
+  if (k < 128) return (k >= 97 && k <= 122) || (k >= 65 && k <= 90) || (k >= 48 && k <= 57) || k === 95 || k === 45 || k === 43 || k === 47;
+  return LETTER.test(c);
+};
+const isUnitChar = (c: string) => c !== '-' && c !== '+' && isWordChar(c);
 
 export function lex(text: string): LexResult {
   const tokens: LexToken[] = [];
@@ -46,7 +57,7 @@ export function lex(text: string): LexResult {
   const n = text.length;
 
   const pos = (offset: number) => ({ line, character: offset - lineStart });
-  const push = (kind: TokenKind, start: number, end: number, extra?: Partial<LexToken>): LexToken => {
+  const push = (kind: TokenKind, start: number, end: number, extra?: { value?: number; str?: string }): LexToken => {
     const t: LexToken = {
       kind,
       text: text.slice(start, end),
@@ -54,8 +65,11 @@ export function lex(text: string): LexResult {
       start,
       end,
       spaceBefore,
-      ...extra,
     };
+    if (extra) {
+      if (extra.value !== undefined) t.value = extra.value;
+      if (extra.str !== undefined) t.str = extra.str;
+    }
     tokens.push(t);
     spaceBefore = false;
     return t;

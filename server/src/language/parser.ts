@@ -45,7 +45,8 @@ function finish(lexed: LexResult, r: { document: Document; diagnostics: Diagnost
   const diagnostics = [...lexed.diagnostics, ...r.diagnostics].sort(
     (a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character,
   );
-  const tokens: Token[] = lexed.tokens.map((t) => ({ kind: t.kind, text: t.text, range: t.range }));
+  // The lexer's tokens carry a few extra fields (offsets, values); they are Tokens all the same.
+  const tokens: Token[] = lexed.tokens;
   return { document: r.document, tokens, diagnostics };
 }
 

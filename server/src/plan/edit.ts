@@ -90,9 +90,10 @@ export function writeCommittedPlacement(text: string, layers: LayerAssignment[])
       edits.push({ start, end, text: join(t.pieces) });
     }
     if (loose.length > 0) {
-      const closeLineStart = offsets[block.close.start.line];
-      const onOwnLine = text.slice(closeLineStart, off(block.close.start)).trim() === '';
-      const at = onOwnLine ? closeLineStart : off(block.close.start);
+      const close = block.close!; // checked above: the placement block is closed
+      const closeLineStart = offsets[close.start.line];
+      const onOwnLine = text.slice(closeLineStart, off(close.start)).trim() === '';
+      const at = onOwnLine ? closeLineStart : off(close.start);
       edits.push({ start: at, end: at, text: (onOwnLine ? '' : '\n') + join(loose) + '\n' });
     }
     edits.sort((a, b) => b.start - a.start);

@@ -270,7 +270,8 @@ export function readExpertIds(
   const out: number[] = [];
   const E = model?.experts.value;
   const one = (n: NumberValue, node: Value): number | undefined => {
-    const id = readNumberValue(ctx, n, { what: 'an expert id', int: true, min: 0 });
+    // Fast path for the common case, a plain whole number (committed layers list thousands).
+    const id = !n.unit && Number.isInteger(n.value) && n.value >= 0 ? n.value : readNumberValue(ctx, n, { what: 'an expert id', int: true, min: 0 });
     if (id === undefined) return undefined;
     ctx.refs.push({ kind: 'expert', expert: id, layer: refCtx.layer, gpu: refCtx.gpu, range: n.range });
     if (E !== undefined && id >= E) {

@@ -62,6 +62,8 @@ export class PlacementView implements vscode.Disposable {
   private uri: string | undefined;
   /** The page said it is ready for data. */
   private ready = false;
+  /** Plan whose results the page shows (posted, or revived from its state). */
+  private shown: string | undefined;
   /** Last results per plan, from notifications. */
   private readonly latest = new Map<string, ResultsReadyParams>();
 
@@ -89,6 +91,8 @@ export class PlacementView implements vscode.Disposable {
       this.latest.set(p.uri, p);
       if (this.panel && sameUri(p.uri, this.uri)) void this.post(this.messageFor(p));
     });
+    // A panel revived before the client started is waiting for fresh data.
+    void this.push();
   }
 
   /** Open (or bring forward) the view for a plan: the given URI or the active .moeplan editor. */
@@ -114,7 +118,8 @@ export class PlacementView implements vscode.Disposable {
     this.panel?.dispose();
     this.panel = panel;
     this.ready = false;
-    if (!this.uri && state?.results?.uri) this.uri = this.toUriString(state.results.uri);
+    this.shown = state?.results?.uri ? this.toUriString(state.results.uri) : undefined;
+    if (!this.uri && this.shown) this.uri = this.shown;
     this.uri ??= this.activePlan();
     panel.webview.options = this.webviewOptions();
     panel.title = this.title();
@@ -197,21 +202,28 @@ export class PlacementView implements vscode.Disposable {
       await this.post(this.messageFor(cached));
       return;
     }
+    // Keep what the page shows for this plan (e.g. revived after a reload)
+    // until the server has something newer; attach() and the notification
+    // bring it.
+    const keep = sameUri(this.shown, uri);
     const client = this.getClient();
     if (!client?.isRunning()) {
-      await this.post({ type: 'empty', message: 'The moeplan language server is not running.' });
+      if (!keep) await this.post({ type: 'empty', message: 'Waiting for the moeplan language server…' });
       return;
     }
     try {
       const r = await client.sendRequest<GetResultsResponse>(GetResultsRequest, { uri });
-      if (sameUri(uri, this.uri)) await this.post(this.messageFor(r ?? cached));
+      if (!sameUri(uri, this.uri)) return;
+      if (r?.results || !keep) await this.post(this.messageFor(r ?? cached));
     } catch (e) {
-      await this.post({ type: 'empty', message: `Could not get results: ${(e as Error).message}` });
+      if (!keep) await this.post({ type: 'empty', message: `Could not get results: ${(e as Error).message}` });
     }
   }
 
   private async post(message: ToWebview): Promise<void> {
-    if (this.panel && this.ready) await this.panel.webview.postMessage(message);
+    if (!this.panel || !this.ready) return;
+    this.shown = message.type === 'results' ? this.uri : message.type === 'empty' ? undefined : this.shown;
+    await this.panel.webview.postMessage(message);
   }
 
   /** Move the plan's editor cursor to the expert or GPU clicked in the view. */

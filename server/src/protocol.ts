@@ -26,6 +26,10 @@ export interface PagingFigures {
   bytes: number;
   usPerToken: number;
   hitRate: number;
+  /** Overall figures only: expert-layers pinned (all GPUs), prefetches issued, µs per token with every expert resident. */
+  pinned?: number;
+  prefetches?: number;
+  residentUsPerToken?: number;
 }
 
 export interface LayerResult {

@@ -2,17 +2,16 @@
 // formula set against the replay.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fc from 'fast-check';
 import type { Plan } from '../../server/src/plan/types';
 import type { LayerDistribution, TokenSequence, Workload } from '../../server/src/workload/types';
 import {
   choosePinned,
   compareWithFormula,
   distributionsFromSequence,
-  offloadFormula,
   simulatePaging,
   type FormulaFigures,
 } from '../../server/src/cost/paging';
+import { planOffload } from '../../server/src/cost/offload';
 
 const src = <T>(value: T) => ({ value, source: 'test' });
 
@@ -182,40 +181,6 @@ test('simulatePaging: bad settings get clear errors', () => {
   assert.throws(() => simulatePaging(slowPcie, w), /PCIe bandwidth must be a positive number, got 0/);
 });
 
-test('offloadFormula: γ without latencies is the closed form of the blog', () => {
-  fc.assert(
-    fc.property(
-      fc.integer({ min: 1, max: 64 }),
-      fc.integer({ min: 2, max: 256 }),
-      fc.integer({ min: 1, max: 8 }),
-      fc.integer({ min: 1, max: 4096 }),
-      fc.double({ min: 1e9, max: 1e11, noNaN: true }),
-      fc.double({ min: 1e9, max: 1e11, noNaN: true }),
-      (L, E, k, Nt, pcie, net) => {
-        const i = {
-          layers: L,
-          experts: E,
-          topK: k,
-          tokens: Nt,
-          bytesPerExpert: 3 * 4096 * 14336 * 2,
-          hidden: 4096,
-          activationBytes: 2,
-          pcieBytesPerS: pcie,
-          pcieLatencyS: 0,
-          netBytesPerS: net,
-          netLatencyS: 0,
-        };
-        const f = offloadFormula(i);
-        const nue = Math.min(k * Nt, E);
-        const closed = 0.5 * (i.bytesPerExpert / (i.hidden * 2)) * (net / pcie) * (nue / Nt);
-        assert.ok(Math.abs(f.gamma - closed) <= 1e-9 * closed);
-        assert.equal(f.advice, closed < 1 ? 'offload' : 'expert-parallel');
-      },
-    ),
-    { numRuns: 100 },
-  );
-});
-
 test('compareWithFormula: says when the formula and the replay disagree', () => {
   const seq = trace(300, 2, 8, 4);
   const p = plan(2, 8, [2]);
@@ -244,8 +209,9 @@ test('compareWithFormula: says when the formula and the replay disagree', () => 
   const c = compareWithFormula(p, sim, 'layer-lru', fig(stall, stall / 100));
   assert.equal(c.agree, true);
   assert.match(c.message, /^expert parallelism wins in both/);
-  // The real formula from the plan's own figures gives finite numbers.
+  // By default the formula is cost/offload.ts's for the plan.
   const d = compareWithFormula(p, sim);
-  assert.ok(Number.isFinite(d.formula.gamma) && d.formula.gamma > 0);
+  assert.deepEqual(d.formula, planOffload(p));
   assert.equal(d.formula.usedExperts, 8);
+  assert.ok(Math.abs(d.formulaOffloadUsPerToken - d.formula.offloadUs / d.formula.tokens) < 1e-9);
 });

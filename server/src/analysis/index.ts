@@ -13,6 +13,8 @@ import type { LayerOutcome, SweepOutcome } from './layer';
 import type { PlanExtras } from './extras';
 import { DEFAULT_POLICY, POLICIES } from '../solve/index';
 import { LATENCY_MODEL_AVAILABLE } from './latency';
+import { needsPaging } from '../cost/paging/simulate';
+import { ownerSlotsForPaging, type PagingForResults } from '../cost/paging/forAnalysis';
 
 export type { PlanOverrides } from './overrides';
 
@@ -56,6 +58,8 @@ export interface AnalysisHandle {
 const SWEEP_SHARE = 0.2;
 /** Layers sampled (evenly spaced) for the memory sweep. */
 const SWEEP_LAYERS = 4;
+/** Least time a layer's solve is given, ms. */
+const MIN_LAYER_BUDGET_MS = 20;
 /** Points of the memory sweep at most. */
 const SWEEP_POINTS = 8;
 
@@ -77,7 +81,11 @@ export function startAnalysis(plan: Plan, options: AnalysisOptions = {}): Analys
     const L = workload.layers.length;
     const sweepLayers = sweeps ? pickLayers(L, SWEEP_LAYERS) : [];
     const slotValues = sweeps ? sweepSlots(p) : [];
-    const total = L + sweepLayers.length + (sweeps ? 1 : 0);
+    // Paging (docs/paging.md): when the slots cannot hold every expert, the solver
+    // gives each expert an owner GPU and the replay decides what stays resident.
+    const paging = needsPaging(p);
+    const ownerSlots = ownerSlotsForPaging(p);
+    const total = L + sweepLayers.length + (sweeps ? 1 : 0) + (paging ? 1 : 0);
     let done = 0;
     let sumT = 0;
     const progress = () => options.onProgress?.({ done, total, expectedTime: done > 0 && sumT > 0 ? sumT / Math.min(done, L) : undefined });
@@ -86,7 +94,7 @@ export function startAnalysis(plan: Plan, options: AnalysisOptions = {}): Analys
     const outcomes = await Promise.all(
       workload.layers.map((dist) =>
         pool!
-          .run<LayerOutcome>({ kind: 'layer', plan: p, dist, policy, budgetMs: layerBudget, slotsPerGpu: p.hardware.slotsPerGpu })
+          .run<LayerOutcome>({ kind: 'layer', plan: p, dist, policy, budgetMs: layerBudget, slotsPerGpu: ownerSlots ?? p.hardware.slotsPerGpu })
           .then((o) => {
             done++;
             sumT += o.result.expectedTime;
@@ -96,6 +104,20 @@ export function startAnalysis(plan: Plan, options: AnalysisOptions = {}): Analys
       ),
     );
     const layerMs = performance.now() - started;
+    const pagingJob = paging
+      ? pool
+          .run<PagingForResults>({ kind: 'paging', plan: p, workload, placements: outcomes.map((o) => o.result.placement) })
+          .catch((e: unknown): PagingForResults => {
+            // A paging setting the replay refuses is a note, not a failed analysis.
+            if (e instanceof WorkerJobError && e.kind === 'PagingError') return { perLayer: [], overall: {}, notes: [`paging not simulated: ${e.message}`], ms: 0 };
+            throw e;
+          })
+          .then((x) => {
+            done++;
+            progress();
+            return x;
+          })
+      : undefined;
     let memorySweep: SweepPoint[] = [];
     let extras: PlanExtras | undefined;
     if (sweeps) {
@@ -119,7 +141,22 @@ export function startAnalysis(plan: Plan, options: AnalysisOptions = {}): Analys
       memorySweep = sweepPoints(slotValues, sweepOut);
       extras = ex;
     }
-    return assemble(p, workload, outcomes, policy, layerMs, memorySweep, extras, options.version);
+    const results = assemble(p, workload, outcomes, policy, layerMs, memorySweep, extras, options.version);
+    if (pagingJob) {
+      const pg = await pagingJob;
+      pg.perLayer.forEach((figures, l) => {
+        if (results.layers[l]) results.layers[l].paging = figures;
+      });
+      if (Object.keys(pg.overall).length > 0) results.paging = pg.overall;
+      if (ownerSlots) {
+        results.notes.push(
+          `paging: ${p.hardware.slotsPerGpu.join('/')} slots per GPU cannot hold ${p.model.experts.value} experts; ` +
+            `the placement gives each expert an owner GPU (${ownerSlots[0]} per GPU) that pages it from host memory`,
+        );
+      }
+      results.notes.push(...pg.notes);
+    }
+    return results;
   })();
   const wrapped = result
     .catch((e: unknown) => {

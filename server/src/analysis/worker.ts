@@ -5,6 +5,7 @@ import { loadWorkload } from '../workload/load';
 import { analyzeLayer, sweepLayer } from './layer';
 import { shareWorkload } from './shared';
 import { planExtras } from './extras';
+import { pagingForResults } from '../cost/paging/forAnalysis';
 import type { WorkerReply, WorkerRequest } from './messages';
 
 async function run(req: WorkerRequest): Promise<unknown> {
@@ -18,6 +19,8 @@ async function run(req: WorkerRequest): Promise<unknown> {
       return sweepLayer(job);
     case 'extras':
       return planExtras(job.plan, job.workload, job.placements, job.policy);
+    case 'paging':
+      return pagingForResults(job.plan, job.workload, job.placements);
   }
 }
 

@@ -1,30 +1,14 @@
-// The back-of-the-envelope offload model (product brief, idea 3) checked
-// against the paging replay.
-//   T_P  = T_B + L · N_ue · (lat_pcie + S_E·f_E / B_pcie)
-//   T_EP = T_B + 2 · L · (lat_net + N_t · d · f_a / B_net)
-//   γ    = (T_P − T_B) / (T_EP − T_B)   (without latencies: ½ · S_E f_E/(d f_a) · B_net/B_pcie · N_ue/N_t)
-// with N_ue = min(k · N_t, experts). The formula moves every used expert
-// over PCIe once per N_t tokens and knows no cache; the replay knows the
-// cache, the trace's order and the slots. Both are reported, with a verdict.
-import type { DType, Plan } from '../../plan/types';
+// The back-of-the-envelope offload model (product brief, idea 3; computed by
+// cost/offload.ts) checked against the paging replay. The formula moves every
+// used expert over PCIe once per N_t tokens (N_ue = min(k·N_t, experts) per
+// layer) and knows no cache; the replay knows the cache, the trace's order
+// and the slots. Both are reported, with a verdict.
+import type { Plan } from '../../plan/types';
+import { planOffload } from '../offload';
 import type { PagingSimulation } from './simulate';
 import type { PagingPolicy } from './types';
 
-export interface FormulaInputs {
-  layers: number;
-  experts: number;
-  topK: number;
-  /** N_t: prompt tokens (prefill) or output length (decode). */
-  tokens: number;
-  bytesPerExpert: number;
-  hidden: number;
-  activationBytes: number;
-  pcieBytesPerS: number;
-  pcieLatencyS: number;
-  netBytesPerS: number;
-  netLatencyS: number;
-}
-
+/** What the check needs from the formula (cost/offload.ts's OffloadDetail has it). */
 export interface FormulaFigures {
   /** T_P − T_B, µs for the N_t tokens. */
   offloadUs: number;
@@ -34,41 +18,6 @@ export interface FormulaFigures {
   advice: 'offload' | 'expert-parallel';
   usedExperts: number;
   tokens: number;
-}
-
-const DTYPE_BYTES: Record<DType, number> = { fp32: 4, bf16: 2, fp16: 2, fp8: 1, int8: 1, int4: 0.5, fp4: 0.5 };
-
-export function formulaInputs(plan: Plan): FormulaInputs {
-  const m = plan.model;
-  const hw = plan.hardware;
-  return {
-    layers: m.layers.value,
-    experts: m.experts.value,
-    topK: m.topK.value,
-    tokens: plan.workload.tokens.value,
-    bytesPerExpert: m.bytesPerExpert.value,
-    hidden: m.hidden.value,
-    activationBytes: DTYPE_BYTES[m.activationDtype.value] ?? 2,
-    pcieBytesPerS: hw.pcie.bytesPerS.value,
-    pcieLatencyS: hw.pcie.latencyS.value,
-    netBytesPerS: hw.network.bytesPerS.value,
-    netLatencyS: hw.network.latencyS.value,
-  };
-}
-
-export function offloadFormula(i: FormulaInputs): FormulaFigures {
-  const usedExperts = Math.min(i.topK * i.tokens, i.experts);
-  const offloadS = i.layers * usedExperts * (i.pcieLatencyS + i.bytesPerExpert / i.pcieBytesPerS);
-  const epS = 2 * i.layers * (i.netLatencyS + (i.tokens * i.hidden * i.activationBytes) / i.netBytesPerS);
-  const gamma = offloadS / epS;
-  return {
-    offloadUs: offloadS * 1e6,
-    expertParallelUs: epS * 1e6,
-    gamma,
-    advice: gamma < 1 ? 'offload' : 'expert-parallel',
-    usedExperts,
-    tokens: i.tokens,
-  };
 }
 
 export interface FormulaCheck {
@@ -92,10 +41,10 @@ export function compareWithFormula(
   plan: Plan,
   sim: PagingSimulation,
   policy: PagingPolicy = sim.chosen,
-  formula: FormulaFigures = offloadFormula(formulaInputs(plan)),
+  formula: FormulaFigures = planOffload(plan),
 ): FormulaCheck {
-  const fig = sim.overall[policy] ?? Object.values(sim.overall)[0];
   const usedPolicy = (sim.overall[policy] ? policy : Object.keys(sim.overall)[0]) as PagingPolicy;
+  const fig = sim.overall[usedPolicy];
   const perToken = (us: number) => us / Math.max(1, formula.tokens);
   const fOff = perToken(formula.offloadUs);
   const fEp = perToken(formula.expertParallelUs);
@@ -104,7 +53,7 @@ export function compareWithFormula(
   const agree = replayAdvice === formula.advice;
   const g = formula.gamma.toFixed(2);
   const hit = `${(fig.hitRate * 100).toFixed(1)}%`;
-  const us = (x: number) => `${x < 10 ? x.toFixed(2) : x.toFixed(0)} µs`;
+  const us = (x: number) => (x >= 10_000 ? `${(x / 1000).toFixed(1)} ms` : `${x < 10 ? x.toFixed(2) : x.toFixed(0)} µs`);
   let message: string;
   if (agree && replayAdvice === 'offload') {
     message =

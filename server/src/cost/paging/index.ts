@@ -17,4 +17,5 @@ export {
   type PagingSimulation,
   type PolicyDetail,
 } from './simulate';
-export { compareWithFormula, offloadFormula, formulaInputs, type FormulaCheck, type FormulaFigures } from './formula';
+export { compareWithFormula, type FormulaCheck, type FormulaFigures } from './formula';
+export { ownerSlotsForPaging, pagingForResults, ANALYSIS_MAX_TOKEN_LAYERS, type PagingForResults } from './forAnalysis';

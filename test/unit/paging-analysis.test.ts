@@ -1,0 +1,79 @@
+// Paging inside the analysis pipeline: a plan whose GPUs cannot hold every
+// expert is solved (each expert gets an owner GPU) and its results carry
+// paging figures per layer and overall; plans that fit carry none.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { checkText } from '../../server/src/plan/check';
+import { analyzePlan } from '../../server/src/analysis/index';
+import { ownerSlotsForPaging, pagingForResults } from '../../server/src/cost/paging';
+import { loadWorkload } from '../../server/src/workload/load';
+import type { Plan } from '../../server/src/plan/types';
+
+const dir = mkdtempSync(join(tmpdir(), 'moeplan-paging-'));
+process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+
+function planOf(text: string): { plan: Plan; codes: string[] } {
+  const file = join(dir, 'p.moeplan');
+  writeFileSync(file, text);
+  const r = checkText(text, file);
+  assert.ok(r.plan, r.diagnostics.map((d) => d.message).join('\n'));
+  return { plan: r.plan, codes: r.diagnostics.map((d) => `${d.severity} ${d.code}`) };
+}
+
+const OFFLOAD = `model olmoe-1b-7b
+gpu h100-sxm x 2
+slots 12 per gpu
+workload {
+  synthetic tokens 400 seed 3 skew 1.0 concentration 0.6 topics 8
+  batch 1 tokens
+  phase decode output 400 tokens
+}
+placement {
+  policy greedy 1 s
+}
+offload {
+  policy layer-lru
+  prefetch on
+}
+`;
+
+test('a plan with too few slots and offload gets paging figures per layer and overall', async () => {
+  const { plan, codes } = planOf(OFFLOAD);
+  assert.ok(codes.includes('information MP208'), codes.join(', '));
+  assert.deepEqual(ownerSlotsForPaging(plan), [32, 32]);
+  const r = await analyzePlan(plan, { timeBudgetMs: 2000, sweeps: false, workers: 1 });
+  assert.ok(r.paging, 'overall paging figures');
+  for (const policy of ['lru', 'layer-lru', 'belady', 'static']) {
+    const o = r.paging[policy];
+    assert.ok(o, policy);
+    assert.ok(o.hitRate > 0 && o.hitRate < 1, `${policy} hit rate ${o.hitRate}`);
+    assert.ok(o.usPerToken >= (o.residentUsPerToken ?? 0));
+    const perLayerHits = r.layers.reduce((a, l) => a + (l.paging?.[policy]?.hits ?? 0), 0);
+    assert.equal(perLayerHits, o.hits);
+  }
+  assert.ok(r.paging.belady.misses <= r.paging.lru.misses);
+  // Every expert has an owner: the placement covers all 64 experts of each layer.
+  for (const l of r.layers) assert.equal(new Set(l.placement.flat()).size, 64);
+  assert.ok(r.notes.some((n) => /paging \(layer-lru, prefetch on, batch 1\): [\d.]+% hits/.test(n)), r.notes.join('\n'));
+  assert.ok(r.notes.some((n) => n.startsWith('paging vs formula: ')));
+});
+
+test('a plan that fits in memory has no paging figures', async () => {
+  const { plan } = planOf(OFFLOAD.replace('slots 12 per gpu', 'slots 40 per gpu').replace(/offload \{[^}]*\}\n/, ''));
+  assert.equal(ownerSlotsForPaging(plan), undefined);
+  const r = await analyzePlan(plan, { timeBudgetMs: 1000, sweeps: false, workers: 1 });
+  assert.equal(r.paging, undefined);
+  assert.ok(r.layers.every((l) => l.paging === undefined));
+});
+
+test('pagingForResults replays at most a bounded prefix and says so', async () => {
+  const { plan } = planOf(OFFLOAD.replace('synthetic tokens 400', 'synthetic tokens 20000'));
+  const w = await loadWorkload(plan, {});
+  if (!w.sequence) return assert.fail('the synthetic workload should keep its token order');
+  const pg = pagingForResults(plan, w);
+  assert.ok(pg.notes.some((n) => /replayed the first 12,500 of 20,000 tokens/.test(n)), pg.notes.join('\n'));
+  assert.equal(pg.perLayer.length, 16);
+});

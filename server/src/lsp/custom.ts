@@ -22,7 +22,7 @@ export function register(ctx: ServerContext): void {
     safely(ctx.log, 'getResults', null, (p: GetResultsParams): GetResultsResponse => {
       const e = ctx.solves.entry(p.uri);
       if (!e) return null;
-      return { uri: e.uri, version: e.version, results: e.results, error: e.error?.message, ms: e.ms };
+      return { uri: e.uri, version: e.version, results: e.wire ?? e.results, error: e.error?.message, ms: e.ms };
     }),
   );
 

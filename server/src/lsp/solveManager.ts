@@ -15,6 +15,7 @@ import type { Logger } from './safe';
 import type { ServerSettings } from './settings';
 import type { Timings } from './timings';
 import type { AnalysisStarter } from './analysisStarter';
+import { wireResults } from './wire';
 
 export type SolveFailureKind = 'failed' | 'timeout' | 'refused' | 'untrusted';
 
@@ -23,6 +24,8 @@ export interface SolveEntry {
   version: number;
   key: string;
   results?: PlanResults;
+  /** `results` as sent to clients (see wire.ts). */
+  wire?: PlanResults;
   error?: { kind: SolveFailureKind; message: string };
   ms: number;
   /** When the entry was made (Date.now()). */
@@ -121,7 +124,7 @@ export class SolveManager {
     const key = `${version}|${gate.identity}|${settings.policy}|${settings.timeBudgetS}`;
     const cached = this.entries.get(uri);
     if (cached && cached.key === key && cached.results) {
-      const p: ResultsReadyParams = { uri, version, results: cached.results, ms: cached.ms };
+      const p: ResultsReadyParams = { uri, version, results: cached.wire ?? cached.results, ms: cached.ms };
       this.deps.connection.sendNotification(ResultsReadyNotification, p);
       return p;
     }
@@ -217,7 +220,8 @@ export class SolveManager {
           return this.store({ uri, version, key, ms: performance.now() - started, at: Date.now(), error: { kind: 'timeout', message: msg } }, started);
         }
         const results: PlanResults = { ...r, uri, version };
-        return this.store({ uri, version, key, results, ms: performance.now() - started, at: Date.now() }, started);
+        const wire = wireResults(results);
+        return this.store({ uri, version, key, results, wire, ms: performance.now() - started, at: Date.now() }, started);
       },
       (e) => {
         if (watchdog) clearTimeout(watchdog);
@@ -247,7 +251,7 @@ export class SolveManager {
     const params: ResultsReadyParams = {
       uri: entry.uri,
       version: entry.version,
-      results: entry.error ? undefined : entry.results,
+      results: entry.error ? undefined : (entry.wire ?? entry.results),
       error: entry.error?.message,
       ms: entry.ms,
     };

@@ -7,6 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { availableParallelism, loadavg } from 'node:os';
 import type { ServerTimingsResponse } from '../server/src/protocol';
 import { ServerTimingsRequest } from '../server/src/protocol';
 import { LspClient, ROOT, fileUri } from '../test/lsp/harness';
@@ -58,6 +59,8 @@ async function timings(c: LspClient, reset = false): Promise<ServerTimingsRespon
 }
 
 export async function run(): Promise<void> {
+  const load = loadavg()[0]!;
+  console.log(`machine: ${availableParallelism()} cores, load average ${load.toFixed(1)}${load > availableParallelism() ? ' (busy: figures are inflated)' : ''}`);
   const build = spawnSync(process.execPath, ['esbuild.mjs'], { cwd: ROOT, stdio: 'inherit' });
   if (build.status !== 0) console.log('note: the full build failed; using the existing dist/server.js');
 
@@ -111,7 +114,9 @@ export async function run(): Promise<void> {
         times.push(performance.now() - t0);
         if (r.error) console.log(`  mixtral solve: ${r.error}`);
       }
-      console.log(`save → solver diagnostics, Mixtral example: ${times.map((x) => x.toFixed(0)).join(', ')} ms; median ${f1(pct(times, 50))} ms (target ≤ 1,500 ms)`);
+      console.log(
+        `save → solver diagnostics, Mixtral example (editor budget cap 1 s; the plan asks 5 s): ${times.map((x) => x.toFixed(0)).join(', ')} ms; median ${f1(pct(times, 50))} ms (target ≤ 1,500 ms)`,
+      );
       // Hovers on expert ids in the committed layers.
       const lines = text.split('\n');
       const positions: { line: number; character: number }[] = [];
@@ -133,9 +138,10 @@ export async function run(): Promise<void> {
     }
   }
 
-  // 4. Event-loop delay of the server's main thread during a 58-layer DeepSeek-V3 solve.
+  // 4. Event-loop delay of the server's main thread during a 58-layer DeepSeek-V3 solve
+  //    (with the plan's own 10 s budget, not the editor's 1 s cap).
   {
-    const c = await LspClient.start();
+    const c = await LspClient.start({ settings: { solver: { timeBudget: 0 } } });
     try {
       const file = join(ROOT, 'examples', 'deepseek-v3.moeplan');
       const text = readFileSync(file, 'utf8');

@@ -29,7 +29,8 @@ let dir: string;
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'moeplan-lsp-solve-'));
   // Threshold 0: any committed layer slower than the solver's is reported.
-  c = await LspClient.start({ workspace: dir, settings: { slowerThreshold: 0 } });
+  // Time budget 0: the plans' own budgets (the cancellation test needs a long one).
+  c = await LspClient.start({ workspace: dir, settings: { slowerThreshold: 0, solver: { timeBudget: 0 } } });
 });
 after(async () => {
   await c.stop();
@@ -94,6 +95,14 @@ describe('solving in the editor', () => {
     assert.equal(again.error, undefined);
     const after = await c.diagnosticsFor(uri, v, (p) => !p.diagnostics.some((x) => x.code === 'MP802' && x.message.startsWith('Layer 0:')));
     assert.equal(after.diagnostics.filter((x) => x.severity === 1).length, 0, JSON.stringify(after.diagnostics));
+
+    // Saving again without a change reuses the cached results: no new run.
+    const runsBefore = c.states.all.filter((s) => s.uri === uri && s.state === 'running').length;
+    c.results.drain();
+    await c.save(uri);
+    const cached = await c.resultsFor(uri, v);
+    assert.equal(cached.results?.expectedTime, again.results?.expectedTime);
+    assert.equal(c.states.all.filter((s) => s.uri === uri && s.state === 'running').length, runsBefore);
 
     const got = await c.request<GetResultsResponse>(GetResultsRequest, { uri });
     assert.equal(got?.version, v);

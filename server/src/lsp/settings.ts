@@ -5,7 +5,7 @@ import type { PolicyName } from '../plan/types';
 export interface ServerSettings {
   /** When the solver runs: after saving, or after every (debounced) change. */
   run: 'onSave' | 'onType';
-  /** Solver time budget in seconds (0 = the plan's own `time`). */
+  /** Cap on the solver's time budget in the editor, seconds (0 = the plan's own `time`). */
   timeBudgetS: number;
   /** Policy to solve with when the plan names none ('plan' = keep the plan's). */
   policy: PolicyName | 'plan';
@@ -17,7 +17,7 @@ export interface ServerSettings {
 
 export const DEFAULT_SETTINGS: ServerSettings = {
   run: 'onSave',
-  timeBudgetS: 0,
+  timeBudgetS: 1,
   policy: 'plan',
   traceMaxSizeMB: 512,
   slowerThresholdPct: 5,

@@ -153,14 +153,14 @@ export class SolveManager {
     const { uri, version } = fast;
     let progress: WorkDoneProgressServerReporter | undefined;
     let lastFraction = -1;
-    const budgetMs = settings.timeBudgetS > 0 ? settings.timeBudgetS * 1000 : plan.placement.timeBudgetMs.value;
+    const budgetMs = editorBudgetMs(plan, settings);
     let handle: ReturnType<AnalysisStarter>;
     try {
       handle = starter(plan, {
         uri,
         version,
         policy: settings.policy === 'plan' ? undefined : settings.policy,
-        timeBudgetMs: settings.timeBudgetS > 0 ? settings.timeBudgetS * 1000 : undefined,
+        timeBudgetMs: budgetMs,
         maxTraceBytes: settings.traceMaxSizeMB * 1024 * 1024,
         onProgress: (fraction, message) => {
           if (!progress) return;
@@ -309,6 +309,12 @@ export class SolveManager {
       return { identity: `${src.absPath}:missing` };
     }
   }
+}
+
+/** The solver budget in the editor: the plan's, capped by moeplan.solver.timeBudget (0 = no cap). */
+export function editorBudgetMs(plan: Plan, settings: ServerSettings): number {
+  const own = plan.placement.timeBudgetMs.value;
+  return settings.timeBudgetS > 0 ? Math.min(own, settings.timeBudgetS * 1000) : own;
 }
 
 export function insideAny(path: string, roots: string[]): boolean {

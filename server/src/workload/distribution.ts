@@ -363,13 +363,10 @@ export function distributionFromSortedTokens(
     hi[t] = h;
     lo[t] = l;
   }
-  // LSD radix sort, 8-bit digits, moving (hi, lo, token) together so every
+  // LSD radix sort, 8-bit digits, moving (hi, lo) together so every
   // pass reads sequentially and writes into only 256 buckets (cache friendly).
-  let order = new Uint32Array(tokens);
-  for (let t = 0; t < tokens; t++) order[t] = t;
   let hiA = hi;
   let loA = lo;
-  let order2 = new Uint32Array(tokens);
   let hi2 = new Uint32Array(tokens);
   let lo2 = new Uint32Array(tokens);
   const hist = new Uint32Array(256);
@@ -388,31 +385,34 @@ export function distributionFromSortedTokens(
     }
     for (let i = 0; i < tokens; i++) {
       const dst = hist[(key[i] >>> shift) & 0xff]++;
-      order2[dst] = order[i];
       hi2[dst] = hiA[i];
       lo2[dst] = loA[i];
     }
-    let tmp = order;
-    order = order2;
-    order2 = tmp;
-    tmp = hiA;
+    let tmp = hiA;
     hiA = hi2;
     hi2 = tmp;
     tmp = loA;
     loA = lo2;
     lo2 = tmp;
   }
-  // Count distinct, then emit (hiA/loA are now in sorted order, aligned with order).
+  // Count distinct, then emit (hiA/loA are now in sorted order).
   let distinct = 1;
   for (let i = 1; i < tokens; i++) if (hiA[i - 1] !== hiA[i] || loA[i - 1] !== loA[i]) distinct++;
   const ids = new Int32Array(distinct * k);
   const weights = new Float64Array(distinct);
+  const mask = (1 << b) - 1;
   let out = -1;
   for (let i = 0; i < tokens; i++) {
     if (i === 0 || hiA[i - 1] !== hiA[i] || loA[i - 1] !== loA[i]) {
       out++;
-      const t = order[i];
-      for (let j = 0; j < k; j++) ids[out * k + j] = flat[t * k + j];
+      // Decode the ids from the packed key (sequential reads, unlike flat[order[i]]).
+      let h = hiA[i];
+      let lo = loA[i];
+      for (let j = k - 1; j >= 0; j--) {
+        ids[out * k + j] = lo & mask;
+        lo = ((lo >>> b) | (h << (32 - b))) >>> 0;
+        h = h >>> b;
+      }
     }
     weights[out]++;
   }

@@ -6,37 +6,38 @@
 // Math.imul and shifts) and far better distributed than an LCG.
 
 export class Rng {
-  private a: number;
-  private b: number;
-  private c: number;
-  private d: number;
+  /** State in a typed array: plain int32 slots, never boxed numbers. */
+  private readonly s = new Int32Array(4);
 
   constructor(seed: number) {
-    let s = seed >>> 0;
+    let x = seed >>> 0;
     const next = (): number => {
-      s = (s + 0x9e3779b9) | 0;
-      let z = s;
+      x = (x + 0x9e3779b9) | 0;
+      let z = x;
       z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
       z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
       return (z ^ (z >>> 16)) | 0;
     };
-    this.a = next();
-    this.b = next();
-    this.c = next();
-    this.d = next();
-    if ((this.a | this.b | this.c | this.d) === 0) this.a = 1;
+    const s = this.s;
+    s[0] = next();
+    s[1] = next();
+    s[2] = next();
+    s[3] = next();
+    if ((s[0] | s[1] | s[2] | s[3]) === 0) s[0] = 1;
   }
 
   /** Uniform 32-bit unsigned integer. */
   nextU32(): number {
-    const r = Math.imul(rotl(Math.imul(this.b, 5), 7), 9);
-    const t = this.b << 9;
-    this.c ^= this.a;
-    this.d ^= this.b;
-    this.b ^= this.c;
-    this.a ^= this.d;
-    this.c ^= t;
-    this.d = rotl(this.d, 11);
+    const s = this.s;
+    const s1 = s[1];
+    const r = Math.imul(rotl(Math.imul(s1, 5), 7), 9);
+    const t = s1 << 9;
+    s[2] ^= s[0];
+    s[3] ^= s1;
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 11);
     return r >>> 0;
   }
 
@@ -113,7 +114,12 @@ export class AliasTable {
   }
 
   draw(rng: Rng): number {
-    const u = rng.next() * this.n;
+    return this.drawU(rng.next());
+  }
+
+  /** A draw from a uniform u in [0, 1) (lets a caller reuse the rest of a random number). */
+  drawU(u01: number): number {
+    const u = u01 * this.n;
     const i = Math.floor(u);
     return u - i < this.prob[i] ? i : this.alias[i];
   }

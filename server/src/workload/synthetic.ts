@@ -17,7 +17,7 @@
 // them are rejected, so every token stays within its top groups.
 import type { SyntheticSpec } from '../plan/types';
 import type { LayerDistribution, TokenSequence, Workload } from './types';
-import { distributionFromSortedTokens, sortSmall } from './distribution';
+import { distributionFromSortedTokens } from './distribution';
 import { AliasTable, Rng, deriveSeed } from './random';
 import { DEFAULT_MAX_SEQUENCE_IDS } from './readers/common';
 
@@ -167,16 +167,17 @@ export function generateSynthetic(spec: SyntheticSpec, model: SyntheticModel, op
       const maxAttempts = 16 * k;
       while (got < k && attempts < maxAttempts) {
         attempts++;
+        // One random number picks the group and, rescaled, the expert within it.
+        let u = rng.next() * chosenMass;
         let gi = 0;
-        if (topGroups > 1) {
-          let u = rng.next() * chosenMass;
-          for (; gi < topGroups - 1; gi++) {
-            u -= mass[pickedGroups[gi]];
-            if (u < 0) break;
-          }
+        for (; gi < topGroups - 1; gi++) {
+          const m = mass[pickedGroups[gi]];
+          if (u < m) break;
+          u -= m;
         }
         const g = pickedGroups[gi];
-        const e = g * groupSize + perGroup[g].draw(rng);
+        const within = u / mass[g];
+        const e = g * groupSize + perGroup[g].drawU(within < 1 ? (within > 0 ? within : 0) : 0.9999999999);
         if (taken[e]) continue;
         taken[e] = 1;
         chosen[got++] = e;
@@ -200,9 +201,18 @@ export function generateSynthetic(spec: SyntheticSpec, model: SyntheticModel, op
           }
       }
       for (let j = 0; j < k; j++) taken[chosen[j]] = 0;
-      sortSmall(chosen, 0, k);
-      flat.set(chosen, tok * k);
-      if (seqIds && tok < seqTokens) seqIds.set(chosen, (tok * L + l) * k);
+      if (seqIds && tok < seqTokens) for (let j = 0, o = (tok * L + l) * k; j < k; j++) seqIds[o + j] = chosen[j];
+      // insertion sort into the token's row of `flat` (k is small)
+      const base = tok * k;
+      for (let j = 0; j < k; j++) {
+        const v = chosen[j];
+        let i = base + j - 1;
+        while (i >= base && flat[i] > v) {
+          flat[i + 1] = flat[i];
+          i--;
+        }
+        flat[i + 1] = v;
+      }
     }
     dists.push(distributionFromSortedTokens(l, n, k, flat, T, true));
   }

@@ -144,6 +144,33 @@ test('memory that cannot hold one copy of every expert says how much is missing;
   assert.ok(r.diagnostics.filter((x) => x.code === 'MP407').every((x) => x.severity === 'information'));
 });
 
+test('memory shortfall fixes: lower the reserve, or add an offload block', () => {
+  const t = variant('reserve 16 GiB per gpu', 'reserve 60 GiB per gpu');
+  const d = find(check(t).diagnostics, 'MP208');
+  assert.equal(d.fixes?.length, 2);
+  const lowered = fixed(t, d, 0);
+  assert.match(lowered, /reserve 32 GiB per gpu/);
+  const r = check(lowered);
+  assert.equal(r.diagnostics.filter((x) => x.code === 'MP208').length, 0);
+  assert.deepEqual(r.plan!.hardware.slotsPerGpu, [4, 4]); // exactly one copy of each expert fits
+  const offloaded = fixed(t, d, 1);
+  assert.match(offloaded, /\noffload \{\n {2}policy lru\n\}\n$/);
+  assert.equal(find(check(offloaded).diagnostics, 'MP208').severity, 'information');
+});
+
+test('a keyword in the wrong block says where it belongs', () => {
+  const d = expectAt(variant('gpu h100-sxm x 2', 'gpu h100-sxm x 2\nexperts 8'), 'MP110', 'experts 8');
+  assert.match(d.message, /belongs inside `model`/);
+  const b = expectAt(variant('  batch 32 tokens', '  batch 32 tokens\n  prefetch on'), 'MP110', 'prefetch on');
+  assert.match(b.message, /belongs inside `offload`/);
+});
+
+test('a pin that a forbid rules out', () => {
+  const t = variant('  seed 1\n', '  seed 1\n  forbid gpu 1\n  pin expert 3 on gpu 1\n');
+  const d = expectAt(t, 'MP410', 'pin expert 3', 'warning');
+  assert.equal(d.related![0].range.start.line + 1, lineOf(t, 'forbid gpu 1'));
+});
+
 test('no room at all for experts', () => {
   expectAt(variant('reserve 16 GiB per gpu', 'reserve 76 GiB per gpu'), 'MP209', 'reserve 76');
 });

@@ -237,6 +237,16 @@ export function resolvePlacement(
     ['pin', 'forbid', 'layer'],
   );
 
+  // A pin that a forbid rules out can never be satisfied.
+  for (const p of spec.pins) {
+    const f = spec.forbids.find((x) => x.gpu === p.gpu && (x.expert === undefined || x.expert === p.expert) && (x.layer === undefined || p.layer === undefined || x.layer === p.layer));
+    if (f && p.range) {
+      ctx.report(p.range, 'warning', 'MP410', `Expert ${p.expert} is pinned to GPU ${p.gpu}, which a \`forbid\` rules out: drop one of the two.`, {
+        related: f.range ? [{ message: 'forbid here', range: f.range }] : undefined,
+      });
+    }
+  }
+
   // A layer committed by two statements: the first wins.
   const owner = new Map<number, LayerStmt>();
   for (const ls of internal.layerStmts) {

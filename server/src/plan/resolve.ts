@@ -3,7 +3,7 @@
 // is returned whenever the model and the GPUs are understood, with
 // documented defaults filling whatever else is missing or wrong.
 import type { Document, Range, Statement } from '../language/ast';
-import type { Diagnostic } from '../language/diagnostic';
+import type { Diagnostic, QuickFix } from '../language/diagnostic';
 import { formatBytes } from '../language/units';
 import type { DType, GpuSpec, HardwareSpec, LinkSpec, ModelSpec, OffloadSpec, Plan, Sourced } from './types';
 import { DEFAULTS } from './defaults';
@@ -99,7 +99,7 @@ function resolveInto(ctx: Ctx, doc: Document, opts: ResolveOptions): Plan | unde
     return undefined;
   }
 
-  const hardware = buildHardware(ctx, model, gpuRes, reserve, slotsGiven, linkSpecs, top, offload);
+  const hardware = buildHardware(ctx, model, gpuRes, reserve, slotsGiven, linkSpecs, top, offload, doc.range.end);
   const workload = resolveWorkload(ctx, top.workload, model, { ...opts, anchor: top.model!.range });
   const placement = resolvePlacement(ctx, top.placement, model, hardware);
   checkCommitted(ctx, placement.internal, model, hardware, { offload: offload?.enabled ?? false, slotsStatement: top.slots, gpuStatement: top.gpu! });
@@ -541,6 +541,7 @@ function buildHardware(
   given: GivenLinks,
   top: Record<string, Statement | undefined>,
   offload: OffloadSpec | undefined,
+  docEnd: Range['end'],
 ): HardwareSpec {
   const mem = g.gpu.memoryBytes.value;
   let reserveBytes: Sourced<number>;
@@ -587,7 +588,16 @@ function buildHardware(
       (offloading
         ? 'The `offload` block pages the rest from host memory.'
         : 'Lower `reserve`, add GPUs, or add an `offload { policy lru }` block to page experts from host memory.');
-    ctx.report(where, offloading ? 'information' : 'error', 'MP208', msg, { related });
+    const fixes: QuickFix[] = [];
+    if (!offloading) {
+      // Reserve that would leave room for one copy of every expert, rounded down to whole GiB.
+      const fitting = Math.floor((mem - needSlots * perSlot) / 2 ** 30);
+      if (reserve?.bytes !== undefined && !slotsGiven && fitting >= 0) {
+        fixes.push({ title: `Lower reserve to ${fitting} GiB`, edits: [{ range: reserve.range, newText: `${fitting} GiB` }] });
+      }
+      fixes.push({ title: 'Add an `offload { policy lru }` block', edits: [{ range: { start: docEnd, end: docEnd }, newText: (docEnd.character > 0 ? '\n' : '') + '\noffload {\n  policy lru\n}\n' }] });
+    }
+    ctx.report(where, offloading ? 'information' : 'error', 'MP208', msg, { related, fixes: fixes.length ? fixes : undefined });
   }
   if (offload && offload.enabled && total >= E && offload.range) {
     ctx.report(top.offload!.keyword.range, 'information', 'MP501', `Every expert fits in GPU memory (${total} slots per layer for ${E} experts): \`offload\` has nothing to page. Remove it, or raise \`reserve\` to study paging.`);

@@ -238,6 +238,17 @@ export function needBlock(ctx: Ctx, stmt: Statement, example: string): Statement
   return stmt.block.statements;
 }
 
+/** Where each keyword belongs, to say so when one is written in the wrong place. */
+const KEYWORD_HOMES: Record<string, string[]> = {
+  'top-level': ['model', 'gpu', 'reserve', 'slots', 'link', 'workload', 'placement', 'offload'],
+  '`model`': ['layers', 'first-layer', 'total-layers', 'experts', 'shared-experts', 'top-k', 'hidden', 'expert-ffn', 'dtype', 'activation-dtype', 'expert-size', 'groups'],
+  '`gpu`': ['memory', 'bandwidth', 'compute'],
+  '`workload`': ['trace', 'synthetic', 'subsets', 'batch', 'phase', 'max-subsets'],
+  '`placement`': ['time', 'replicas', 'max-copies', 'pin', 'forbid'],
+  '`subsets`': ['subset'],
+  '`offload`': ['prefetch'],
+};
+
 /**
  * Dispatch a block's statements by keyword: unknown keywords get MP110 with
  * the nearest known keyword as a fix, repeated single-use keywords MP111.
@@ -255,6 +266,11 @@ export function dispatch(
     const key = s.keyword.text.toLowerCase();
     const h = Object.hasOwn(handlers, key) ? handlers[key] : undefined;
     if (!h) {
+      const home = Object.entries(KEYWORD_HOMES).find(([, ks]) => ks.includes(key))?.[0];
+      if (home && home !== context) {
+        ctx.report(s.keyword.range, 'error', 'MP110', `\`${s.keyword.text}\` is not allowed in ${context}: it belongs inside ${home}.`);
+        continue;
+      }
       const near = nearest(s.keyword.text, known);
       ctx.report(
         s.keyword.range,

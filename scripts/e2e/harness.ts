@@ -188,18 +188,25 @@ export async function launchWorkbench(opts: LaunchOptions): Promise<Workbench> {
         return file;
       },
       async openFile(fileName) {
-        await dismissQuickInput(page);
-        await page.keyboard.press('Control+P');
-        const input = page.locator('.quick-input-widget input');
-        await input.waitFor({ state: 'visible', timeout: 10_000 });
-        await input.fill(fileName);
-        const row = page.locator('.quick-input-list .monaco-list-row', { hasText: fileName }).first();
-        await row.waitFor({ timeout: 15_000 });
-        await page.keyboard.press('Enter');
-        await page.locator(`.tabs-container .tab.active[aria-label*="${fileName}"], .tabs-container .tab.active:has-text("${fileName}")`)
-          .first().waitFor({ timeout: 15_000 });
-        await page.locator('.editor-group-container .monaco-editor .view-lines').first().waitFor({ timeout: 15_000 });
-        await page.locator('.editor-group-container .monaco-editor textarea').first().focus();
+        for (let attempt = 1; ; attempt++) {
+          await dismissQuickInput(page);
+          await page.keyboard.press('Control+P');
+          const input = page.locator('.quick-input-widget input');
+          await input.waitFor({ state: 'visible', timeout: 10_000 });
+          await input.fill(fileName);
+          const row = page.locator('.quick-input-list .monaco-list-row', { hasText: fileName }).first();
+          try {
+            await row.waitFor({ timeout: attempt < 3 ? 5_000 : 15_000 });
+          } catch (e) {
+            // Right after load the file index may still be empty; reopening Quick Open retries the search.
+            if (attempt >= 4) throw new Error(`Quick Open never listed ${fileName}: ${(e as Error).message}`);
+            continue;
+          }
+          await row.click();
+          break;
+        }
+        await page.locator(`.tabs-container .tab.active[data-resource-name="${fileName}"]`).first().waitFor({ timeout: 15_000 });
+        await focusEditor(page);
       },
       async runCommand(label) {
         for (let attempt = 1; ; attempt++) {
@@ -224,7 +231,7 @@ export async function launchWorkbench(opts: LaunchOptions): Promise<Workbench> {
       },
       async goTo(line, column) {
         await dismissQuickInput(page);
-        await page.locator('.editor-group-container .monaco-editor textarea').first().focus();
+        await focusEditor(page);
         await page.keyboard.press('Control+G');
         const input = page.locator('.quick-input-widget input');
         await input.waitFor({ state: 'visible', timeout: 10_000 });
@@ -251,6 +258,14 @@ export async function launchWorkbench(opts: LaunchOptions): Promise<Workbench> {
   }
 }
 
+/** Makes sure the active editor has keyboard focus (VS Code 1.139 types through an EditContext, not a textarea). */
+async function focusEditor(page: Page): Promise<void> {
+  const focused = page.locator('.editor-group-container .monaco-editor.focused').first();
+  if (await focused.isVisible().catch(() => false)) return;
+  await page.locator('.editor-group-container.active .monaco-editor .view-lines').first().click({ position: { x: 5, y: 5 } });
+  await focused.waitFor({ timeout: 10_000 });
+}
+
 async function dismissQuickInput(page: Page): Promise<void> {
   const widget = page.locator('.quick-input-widget');
   if (await widget.isVisible().catch(() => false)) {
@@ -261,7 +276,7 @@ async function dismissQuickInput(page: Page): Promise<void> {
 
 /** Runs the project's CLI (dist/cli.js) and returns stdout, stderr and status. */
 export function runCli(args: string[], cwd = projectRoot): { stdout: string; stderr: string; status: number } {
-  const r = spawnSync(process.execPath, [join(projectRoot, 'dist', 'cli.js'), ...args], { cwd, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, [join(projectRoot, 'bin', 'moeplan.js'), ...args], { cwd, encoding: 'utf8', timeout: 120_000 });
   return { stdout: r.stdout ?? '', stderr: r.stderr ?? '', status: r.status ?? -1 };
 }
 

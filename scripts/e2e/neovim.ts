@@ -15,6 +15,8 @@ export interface NeovimHoverQuery {
   /** 0-based LSP position. */
   line: number;
   character: number;
+  /** Repeat the request until the hover contains this text (or the timeout). */
+  until?: string;
 }
 
 export interface NeovimDiagnostic {
@@ -80,17 +82,28 @@ local ok, err = pcall(function()
     table.insert(out.diagnostics, { lnum = d.lnum, col = d.col, message = d.message, severity = d.severity,
       code = lsp.code, source = d.source })
   end
+  if cfg.save then
+    -- :write sends textDocument/didSave, which makes the server solve the plan.
+    vim.cmd('silent write')
+  end
   for _, q in ipairs(cfg.hovers) do
     local params = { textDocument = { uri = target_uri }, position = { line = q.line, character = q.character } }
-    local res = vim.lsp.buf_request_sync(buf, 'textDocument/hover', params, cfg.timeoutMs)
-    local text = ''
-    for _, r in pairs(res or {}) do
-      if r.result and r.result.contents then
-        local lines = vim.lsp.util.convert_input_to_markdown_lines(r.result.contents)
-        text = text .. table.concat(lines, '\n')
+    local deadline = vim.loop.now() + cfg.timeoutMs
+    local text
+    repeat
+      text = ''
+      local res = vim.lsp.buf_request_sync(buf, 'textDocument/hover', params, cfg.timeoutMs)
+      for _, r in pairs(res or {}) do
+        if r.result and r.result.contents then
+          local lines = vim.lsp.util.convert_input_to_markdown_lines(r.result.contents)
+          text = text .. table.concat(lines, '\n')
+        end
+        if r.err then text = text .. 'ERROR: ' .. vim.inspect(r.err) end
       end
-      if r.err then text = text .. 'ERROR: ' .. vim.inspect(r.err) end
-    end
+      -- Poll until the hover carries what the caller waits for (figures appear once solved).
+      local done = (q['until'] == nil) or (text:find(q['until'], 1, true) ~= nil)
+      if not done then vim.wait(200) end
+    until done or vim.loop.now() > deadline
     table.insert(out.hovers, text)
   end
   vim.lsp.stop_client(client_id)
@@ -107,6 +120,8 @@ export interface NeovimOptions {
   file: string;
   root: string;
   hovers?: NeovimHoverQuery[];
+  /** Save the buffer (:write, i.e. didSave) before the hovers. */
+  save?: boolean;
   /** Also wait until at least one diagnostic is stored (for a broken plan). */
   waitForDiagnostics?: boolean;
   minPublishes?: number;
@@ -124,7 +139,7 @@ export async function runNeovim(opts: NeovimOptions): Promise<NeovimRun> {
     writeFileSync(script, LUA);
     writeFileSync(config, JSON.stringify({
       cmd: opts.serverCmd, file: opts.file, root: opts.root, output, hovers: opts.hovers ?? [],
-      waitForDiagnostics: !!opts.waitForDiagnostics, minPublishes: opts.minPublishes ?? 1, timeoutMs,
+      waitForDiagnostics: !!opts.waitForDiagnostics, save: !!opts.save, minPublishes: opts.minPublishes ?? 1, timeoutMs,
     }));
     const env = { ...isolatedEnv(scratch), MOEPLAN_NVIM_CONFIG: config };
     const child = spawnTracked(opts.nvim, ['--headless', '--clean', '-u', 'NONE', '-i', 'NONE', '-n', '-c', `luafile ${script}`], {

@@ -44,7 +44,7 @@ placement {
 const BIG = `model dbrx
 gpu h100-sxm x 4
 workload {
-  synthetic tokens 40000 seed 9 skew 1.2 concentration 0.5 topics 16
+  synthetic tokens 15000 seed 9 skew 1.2 concentration 0.5 topics 16
 }
 placement {
   policy search 60 s
@@ -84,26 +84,42 @@ test('the calling thread stays responsive while layers are solved', async () => 
   h.enable();
   let ticks = 0;
   const timer = setInterval(() => ticks++, 10);
+  const elu0 = performance.eventLoopUtilization();
   const t0 = performance.now();
   const r = await analyzePlan(plan, { timeBudgetMs: 2000, sweeps: false });
   const wall = performance.now() - t0;
+  const elu = performance.eventLoopUtilization(elu0);
   clearInterval(timer);
   h.disable();
   assert.equal(r.layers.length, 40);
-  const maxMs = h.max / 1e6;
-  // Solving took most of the budget on worker threads, yet the main thread kept ticking.
+  // Solving took most of the budget on worker threads, while this thread was
+  // mostly idle (event-loop utilisation is the share of wall time it spent
+  // running callbacks) and kept ticking. The machine may be shared, so the
+  // delay figure is generous: OS scheduling counts in it too.
   assert.ok(wall > 500, `analysis too short to measure (${wall} ms)`);
-  assert.ok(ticks > wall / 10 / 4, `timer ran ${ticks} times in ${wall.toFixed(0)} ms`);
-  assert.ok(maxMs < 250, `event loop blocked for ${maxMs.toFixed(1)} ms`);
+  assert.ok(elu.utilization < 0.25, `main thread busy ${(elu.utilization * 100).toFixed(0)}% of the time`);
+  assert.ok(ticks > wall / 10 / 5, `timer ran ${ticks} times in ${wall.toFixed(0)} ms`);
+  assert.ok(h.percentile(50) / 1e6 < 50, `median event-loop delay ${(h.percentile(50) / 1e6).toFixed(1)} ms`);
 });
 
-test('cancel() stops a long analysis promptly', async () => {
+test('cancel() stops a long analysis promptly, mid-solve', async () => {
   const plan = planOf(BIG, 'big2.moeplan');
-  const h = startAnalysis(plan, { timeBudgetMs: 60_000 });
-  const t0 = performance.now();
-  setTimeout(() => h.cancel(), 300);
+  let cancelledAt = 0;
+  let progressAfterCancel = 0;
+  const h = startAnalysis(plan, {
+    timeBudgetMs: 120_000,
+    onProgress: (p) => {
+      if (cancelledAt) progressAfterCancel++;
+      else if (p.done >= 1) {
+        cancelledAt = performance.now();
+        h.cancel();
+      }
+    },
+  });
   await assert.rejects(h.result, (e: unknown) => e instanceof AnalysisError && e.kind === 'cancelled');
-  assert.ok(performance.now() - t0 < 5000, 'cancellation took too long');
+  assert.ok(cancelledAt > 0, 'no layer finished before the rejection');
+  assert.ok(performance.now() - cancelledAt < 3000, 'cancellation took too long');
+  assert.equal(progressAfterCancel, 0);
 });
 
 test('a missing trace is a workload error naming the file', async () => {

@@ -5,6 +5,8 @@ import fc from 'fast-check';
 import { evaluateLayer, expectedTime, LayerEvaluator, PlacementError } from '../../server/src/cost/evaluate';
 import { SubsetMatcher, copyTableOf } from '../../server/src/cost/matching';
 import { bruteForceExpectedTime, bruteForceTime, distributionOf } from '../../server/src/solve/brute';
+import { insertCopies } from '../../server/src/solve/greedy';
+import { instanceOf } from '../../server/src/solve/instance';
 
 /** Random case: n experts, k per token, G GPUs, a placement covering every expert, weighted subsets. */
 const caseArb = fc
@@ -135,9 +137,7 @@ test('hand case: Mixtral-like pair split or together', () => {
   assert.equal(expectedTime(dist, [[0, 2], [0, 1, 3]]), 1);
 });
 
-test('greedy insertion with incremental gains equals recomputing every gain from scratch', async () => {
-  const { insertCopies } = await import('../../server/src/solve/greedy');
-  const { instanceOf } = await import('../../server/src/solve/instance');
+test('greedy insertion with incremental gains equals recomputing every gain from scratch', () => {
   fc.assert(
     fc.property(caseArb, fc.integer({ min: 1, max: 3 }), ({ n, G, k, dist }, extra) => {
       if (G < 2) return;

@@ -147,7 +147,10 @@ export function startAnalysis(plan: Plan, options: AnalysisOptions = {}): Analys
       pg.perLayer.forEach((figures, l) => {
         if (results.layers[l]) results.layers[l].paging = figures;
       });
-      if (Object.keys(pg.overall).length > 0) results.paging = pg.overall;
+      if (Object.keys(pg.overall).length > 0) {
+        results.paging = pg.overall;
+        results.pagingPolicy = p.offload?.policy ?? 'layer-lru';
+      }
       if (ownerSlots) {
         results.notes.push(
           `paging: ${p.hardware.slotsPerGpu.join('/')} slots per GPU cannot hold ${p.model.experts.value} experts; ` +

@@ -90,8 +90,13 @@ export function analyzeLayer(job: LayerJob): LayerOutcome {
     for (const n of chosen.notes ?? []) notes.push(`layer ${dist.layer}, ${policy}: ${n}`);
     figures.push(chosen);
   }
-  // Greedy is cheap next to search; show it too (within a small share).
-  if (policy !== 'greedy') figures.push(solveLayerSync('greedy', mk(Math.max(1, job.budgetMs * 0.1))));
+  // Greedy: search starts from it, so take its figure from there when complete.
+  const greedyStage = chosen.stages?.find((s) => s.policy === 'greedy' && s.complete);
+  if (greedyStage && policy === 'search') {
+    figures.push({ policy: 'greedy', placement: [], expectedTime: greedyStage.expectedTime, optimal: false, ms: greedyStage.ms });
+  } else if (policy !== 'greedy' && dist.count * dist.k <= 400_000) {
+    figures.push(solveLayerSync('greedy', mk(Math.max(1, job.budgetMs * 0.1))));
+  }
   // A proof of optimality where branch and bound can finish quickly.
   if (policy !== 'exact' && dist.experts <= 16 && job.slotsPerGpu.length <= 4) {
     const exact = solveLayerSync('exact', mk(Math.max(20, job.budgetMs * 0.15)));

@@ -27,7 +27,8 @@ export function workerEntry(): { file: string; eval: boolean } {
 }
 
 interface Pending {
-  job: WorkerJob;
+  /** The job, or a function that makes it when a worker is free (late budgets). */
+  job: WorkerJob | (() => WorkerJob);
   resolve(v: unknown): void;
   reject(e: Error): void;
 }
@@ -58,7 +59,7 @@ export class WorkerPool {
     return this.workers.length;
   }
 
-  run<T>(job: WorkerJob): Promise<T> {
+  run<T>(job: WorkerJob | (() => WorkerJob)): Promise<T> {
     if (this.closed) return Promise.reject(new WorkerJobError('cancelled', 'analysis cancelled'));
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ id: this.nextId++, p: { job, resolve: resolve as (v: unknown) => void, reject } });
@@ -71,7 +72,8 @@ export class WorkerPool {
       const w = this.idle.shift()!;
       const item = this.queue.shift()!;
       this.running.set(w, item);
-      w.postMessage({ id: item.id, job: item.p.job } satisfies WorkerRequest);
+      const job = typeof item.p.job === 'function' ? item.p.job() : item.p.job;
+      w.postMessage({ id: item.id, job } satisfies WorkerRequest);
     }
   }
 

@@ -8,11 +8,23 @@ import { SubsetMatcher, copyTableOf, masksOf, type CopyTable } from './matching'
 /** A placement that cannot serve the workload (an expert without a copy, a bad id). */
 export class PlacementError extends Error {}
 
+const routedCache = new WeakMap<LayerDistribution, Uint8Array>();
+
+/** routed[e] = 1 when some token activates expert e (memoised per distribution). */
+function routedExperts(dist: LayerDistribution): Uint8Array {
+  let seen = routedCache.get(dist);
+  if (!seen) {
+    seen = new Uint8Array(dist.experts);
+    const ids = dist.ids;
+    for (let i = 0; i < dist.count * dist.k; i++) seen[ids[i]] = 1;
+    routedCache.set(dist, seen);
+  }
+  return seen;
+}
+
 /** Experts of the distribution that have no copy in `table` (empty when complete). */
 export function missingExperts(dist: LayerDistribution, table: CopyTable): number[] {
-  const seen = new Uint8Array(dist.experts);
-  const ids = dist.ids;
-  for (let i = 0; i < dist.count * dist.k; i++) seen[ids[i]] = 1;
+  const seen = routedExperts(dist);
   const out: number[] = [];
   for (let e = 0; e < dist.experts; e++) if (seen[e] && table.copyCount[e] === 0) out.push(e);
   return out;
@@ -63,8 +75,18 @@ function usedGpus(table: CopyTable): number {
   return n;
 }
 
-/** Expected activations of each expert per token (sums to k). */
+const loadCache = new WeakMap<LayerDistribution, number[]>();
+
+/** Expected activations of each expert per token (sums to k); memoised per distribution. */
 export function expertLoads(dist: LayerDistribution): number[] {
+  const hit = loadCache.get(dist);
+  if (hit) return hit.slice();
+  const out = computeExpertLoads(dist);
+  loadCache.set(dist, out);
+  return out.slice();
+}
+
+function computeExpertLoads(dist: LayerDistribution): number[] {
   const load = new Float64Array(dist.experts);
   const { ids, weights, k } = dist;
   for (let s = 0, off = 0; s < dist.count; s++, off += k) {

@@ -167,7 +167,9 @@ export function branchAndBound(
   const recurse = (depth: number): void => {
     if (aborted) return;
     nodes++;
-    if ((nodes & 255) === 0 && (performance.now() > deadline || signal?.aborted)) {
+    // A node costs one re-match of the expert's subsets per candidate set, so
+    // the clock is read at every node.
+    if (performance.now() > deadline || signal?.aborted) {
       aborted = true;
       return;
     }

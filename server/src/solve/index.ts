@@ -39,6 +39,7 @@ export function solveLayerSync(policy: PolicyName, input: SolveInput): SolveResu
   let optimal = false;
   let provedBound: number | undefined;
   const notes: string[] = [];
+  let stages: SolveResult['stages'];
   switch (policy) {
     case 'contiguous':
     case 'round-robin':
@@ -58,6 +59,7 @@ export function solveLayerSync(policy: PolicyName, input: SolveInput): SolveResu
       const out = searchPlacement(inst, input, load, start, deadline);
       placement = out.placement;
       notes.push(...out.notes);
+      stages = out.stages;
       // Small layers: spend the time left proving (or improving) the answer.
       if (inst.experts <= SEARCH_PROOF_LIMITS.experts && inst.gpus <= SEARCH_PROOF_LIMITS.gpus && !input.signal?.aborted && performance.now() < deadline) {
         const value = expectedTime(input.dist, placement);
@@ -106,6 +108,7 @@ export function solveLayerSync(policy: PolicyName, input: SolveInput): SolveResu
     ms: performance.now() - start,
     lowerBound: Math.max(bound, provedBound ?? 0),
     notes: notes.length > 0 ? notes : undefined,
+    stages,
   };
 }
 
@@ -124,7 +127,13 @@ function baseline(policy: 'contiguous' | 'round-robin' | 'eplb', inst: Instance,
  * Greedy, then local search from the better of greedy and EPLB — so the
  * answer is never worse than EPLB on the same slots.
  */
-function searchPlacement(inst: Instance, input: SolveInput, load: number[], start: number, deadline: number): { placement: Placement; notes: string[] } {
+function searchPlacement(
+  inst: Instance,
+  input: SolveInput,
+  load: number[],
+  start: number,
+  deadline: number,
+): { placement: Placement; notes: string[]; stages: NonNullable<SolveResult['stages']> } {
   const notes: string[] = [];
   const budget = deadline - start;
   // At scale the greedy answer is most of the gain; give it most of the budget.
@@ -132,6 +141,7 @@ function searchPlacement(inst: Instance, input: SolveInput, load: number[], star
   const { ev, finished } = greedyPlacement(inst, input.dist, { deadline: greedyDeadline, signal: input.signal });
   if (!finished) notes.push('greedy insertion hit its share of the time budget; filled the rest by load per copy');
   const greedyValue = ev.expectedTime();
+  const stages: NonNullable<SolveResult['stages']> = [{ policy: 'greedy', expectedTime: greedyValue, ms: performance.now() - start, complete: finished }];
   let eplbPlacement: Placement | undefined;
   try {
     eplbPlacement = eplb(inst, load, input.gpusPerNode, input.groups).placement;
@@ -154,7 +164,7 @@ function searchPlacement(inst: Instance, input: SolveInput, load: number[], star
     maxKicks: inst.experts <= SEARCH_PROOF_LIMITS.experts && inst.gpus <= SEARCH_PROOF_LIMITS.gpus ? 5 : undefined,
   });
   if (!outcome.converged && input.signal?.aborted) notes.push('cancelled; returned the best placement so far');
-  return { placement: ev.placement(), notes };
+  return { placement: ev.placement(), notes, stages };
 }
 
 /** E[T] of a placement, or undefined with the reason when it is invalid for the input. */

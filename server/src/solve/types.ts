@@ -50,4 +50,6 @@ export interface SolveResult {
   lowerBound?: number;
   /** What the policy had to change or could not do (e.g. bent to constraints, stopped by the time budget). */
   notes?: string[];
+  /** Intermediate answers on the way (e.g. search's greedy start), with their E[T]. */
+  stages?: { policy: PolicyName; expectedTime: number; ms: number; complete: boolean }[];
 }

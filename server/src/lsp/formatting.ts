@@ -12,8 +12,11 @@ export function formatEdits(text: string): TextEdit[] {
   return formatted === undefined ? [] : lineEdits(text, formatted);
 }
 
+/** Whether the edit changes a line inside the range (an edit ending at column 0 ends on the line before). */
 function touches(edit: TextEdit, r: Range): boolean {
-  return !(edit.range.end.line < r.start.line || edit.range.start.line > r.end.line);
+  const { start, end } = edit.range;
+  const lastLine = end.character === 0 && end.line > start.line ? end.line - 1 : end.line;
+  return !(lastLine < r.start.line || start.line > r.end.line);
 }
 
 export function register(ctx: ServerContext): void {

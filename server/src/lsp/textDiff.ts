@@ -10,10 +10,15 @@ export function splitLines(text: string): string[] {
   return text.split(/\r?\n/);
 }
 
+/** Lines with their terminators: joining them gives the text back. */
+function chunks(text: string): string[] {
+  return text === '' ? [] : text.split(/(?<=\n)/);
+}
+
 export function lineEdits(oldText: string, newText: string): TextEdit[] {
   if (oldText === newText) return [];
-  const a = splitLines(oldText);
-  const b = splitLines(newText);
+  const a = chunks(oldText);
+  const b = chunks(newText);
   let pre = 0;
   while (pre < a.length && pre < b.length && a[pre] === b[pre]) pre++;
   let suf = 0;
@@ -21,24 +26,18 @@ export function lineEdits(oldText: string, newText: string): TextEdit[] {
   const aMid = a.slice(pre, a.length - suf);
   const bMid = b.slice(pre, b.length - suf);
   const hunks = (aMid.length + 1) * (bMid.length + 1) <= MAX_LCS_CELLS ? diffHunks(aMid, bMid) : [{ a0: 0, a1: aMid.length, b0: 0, b1: bMid.length }];
-  return hunks.map((h) => replaceLines(a, pre + h.a0, pre + h.a1, bMid.slice(h.b0, h.b1)));
-}
-
-/** Replace lines [from, to) of `a` by `lines`. */
-function replaceLines(a: string[], from: number, to: number, lines: string[]): TextEdit {
-  if (from === to) {
-    // Pure insertion before line `from`.
-    if (from < a.length) return { range: { start: { line: from, character: 0 }, end: { line: from, character: 0 } }, newText: lines.map((l) => l + '\n').join('') };
-    const last = a.length - 1;
-    return { range: { start: { line: last, character: a[last]!.length }, end: { line: last, character: a[last]!.length } }, newText: lines.map((l) => '\n' + l).join('') };
-  }
-  if (lines.length === 0) {
-    // Deletion of whole lines, newline included.
-    if (to < a.length) return { range: { start: { line: from, character: 0 }, end: { line: to, character: 0 } }, newText: '' };
-    if (from === 0) return { range: { start: { line: 0, character: 0 }, end: { line: to - 1, character: a[to - 1]!.length } }, newText: '' };
-    return { range: { start: { line: from - 1, character: a[from - 1]!.length }, end: { line: to - 1, character: a[to - 1]!.length } }, newText: '' };
-  }
-  return { range: { start: { line: from, character: 0 }, end: { line: to - 1, character: a[to - 1]!.length } }, newText: lines.join('\n') };
+  // Position of the start of chunk k (k = a.length: the end of the text).
+  const pos = (k: number) => {
+    if (k < a.length) return { line: k, character: 0 };
+    const last = a[a.length - 1];
+    if (last === undefined) return { line: 0, character: 0 };
+    return last.endsWith('\n') ? { line: a.length, character: 0 } : { line: a.length - 1, character: last.length };
+  };
+  // Hunks are separated by at least one unchanged line, so edits never touch.
+  return hunks.map((h) => ({
+    range: { start: pos(pre + h.a0), end: pos(pre + h.a1) },
+    newText: bMid.slice(h.b0, h.b1).join(''),
+  }));
 }
 
 interface Hunk {

@@ -160,7 +160,29 @@ describe('placement view (webview page)', () => {
     msgs = await posted(page);
     assert.deepEqual(msgs.at(-1), { type: 'reveal', target: { kind: 'gpu', gpu, layer: layer.layer } });
 
+    // A bar of the GPU load chart reveals its GPU; a bar of the per-layer chart selects the layer.
+    type View = { moeplanView: { chartPoint(id: string, ds: number, i: number): { x: number; y: number } | null } };
+    const lastGpu = layer.gpuLoad.length - 1;
+    const mean = layer.gpuLoad.reduce((x, y) => x + y, 0) / layer.gpuLoad.length;
+    await page.locator('#chart-gpu-load').scrollIntoViewIfNeeded();
+    const bar = await page.evaluate(([g, ds]) => (window as unknown as View).moeplanView.chartPoint('gpu-load', ds, g), [lastGpu, layer.gpuLoad[lastGpu] > mean * 1.1 ? 1 : 0] as const);
+    assert.ok(bar, 'the GPU bar is drawn');
+    await page.mouse.click(bar.x, bar.y);
+    msgs = await posted(page);
+    assert.deepEqual(msgs.at(-1), { type: 'reveal', target: { kind: 'gpu', gpu: lastGpu, layer: layer.layer } });
+    if (results.layers.length > 2) {
+      await page.locator('#chart-summary').scrollIntoViewIfNeeded();
+      const layerBar = await page.evaluate(() => (window as unknown as View).moeplanView.chartPoint('summary', 0, 2));
+      assert.ok(layerBar);
+      await page.mouse.click(layerBar.x, layerBar.y);
+      msgs = await posted(page);
+      assert.deepEqual(msgs.at(-1), { type: 'selectLayer', layer: results.layers[2].layer });
+      assert.match(await page.locator('#title-matrix').innerText(), new RegExp(`layer ${results.layers[2].layer}\\b`));
+      await page.selectOption('#layer-select', '0');
+    }
+
     // Keyboard: focus the matrix, move, Enter reveals; G reveals the GPU.
+    await page.locator('#matrix').scrollIntoViewIfNeeded();
     await page.focus('#matrix');
     await page.keyboard.press('Home');
     await page.keyboard.press('ArrowDown');

@@ -122,6 +122,12 @@ export class PlacementApp {
     return this.matrix.pointOf(gpu, expert);
   }
 
+  /** Page coordinates of a bar or point of a chart (`gpu-load`, `summary`, …); for tests. */
+  chartPoint(id: string, datasetIndex: number, index: number): { x: number; y: number } | null {
+    const card = this.cards().find((c) => c.slot.canvas.id === `chart-${id}`);
+    return card?.slot.pointOf(datasetIndex, index) ?? null;
+  }
+
   private post(message: FromWebview): void {
     this.host.post(message);
   }

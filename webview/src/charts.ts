@@ -62,6 +62,15 @@ export class ChartSlot {
     this.chart = new Chart(this.canvas, config);
   }
 
+  /** Page coordinates of a drawn element (bar, point), for tests and automation. */
+  pointOf(datasetIndex: number, index: number): { x: number; y: number } | null {
+    const el = this.chart?.getDatasetMeta(datasetIndex).data[index];
+    if (!el) return null;
+    const { x, y } = el.getCenterPoint();
+    const r = this.canvas.getBoundingClientRect();
+    return { x: r.left + x, y: r.top + y };
+  }
+
   clear(): void {
     this.chart?.destroy();
     this.chart = null;

@@ -25,7 +25,7 @@ test('equal texts give no edits; one changed line gives one edit on that line', 
       const a = ls.join('\n');
       assert.deepEqual(lineEdits(a, a), []);
       const i = k % ls.length;
-      const changed = [...ls];
+      const changed: string[] = [...ls];
       changed[i] = changed[i] + ' changed';
       const edits = lineEdits(a, changed.join('\n'));
       assert.equal(edits.length, 1);

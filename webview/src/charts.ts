@@ -66,7 +66,8 @@ export class ChartSlot {
   pointOf(datasetIndex: number, index: number): { x: number; y: number } | null {
     const el = this.chart?.getDatasetMeta(datasetIndex).data[index];
     if (!el) return null;
-    const { x, y } = el.getCenterPoint();
+    // Bars, points and lines all implement getCenterPoint; the base type does not say so.
+    const { x, y } = (el as unknown as { getCenterPoint(): { x: number; y: number } }).getCenterPoint();
     const r = this.canvas.getBoundingClientRect();
     return { x: r.left + x, y: r.top + y };
   }

@@ -101,6 +101,8 @@ export interface PlanResults {
     tokens: number;
   };
   paging?: Record<string, PagingFigures>;
+  /** The paging policy the plan chose (its `offload` block, else layer-lru), when `paging` is set. */
+  pagingPolicy?: string;
   /** Messages worth showing (e.g. "trace has loads only"). */
   notes: string[];
 }

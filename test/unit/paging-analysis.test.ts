@@ -11,6 +11,7 @@ import { analyzePlan } from '../../server/src/analysis/index';
 import { ownerSlotsForPaging, pagingForResults } from '../../server/src/cost/paging';
 import { loadWorkload } from '../../server/src/workload/load';
 import type { Plan } from '../../server/src/plan/types';
+import { layerLensTitle, overallLensTitle, pagingDiagnostics, pagingHover, solverDiagnostics } from '../../server/src/feedback';
 
 const dir = mkdtempSync(join(tmpdir(), 'moeplan-paging-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
@@ -59,6 +60,24 @@ test('a plan with too few slots and offload gets paging figures per layer and ov
   for (const l of r.layers) assert.equal(new Set(l.placement.flat()).size, 64);
   assert.ok(r.notes.some((n) => /paging \(layer-lru, prefetch on, batch 1\): [\d.]+% hits/.test(n)), r.notes.join('\n'));
   assert.ok(r.notes.some((n) => n.startsWith('paging vs formula: ')));
+  assert.equal(r.pagingPolicy, 'layer-lru');
+
+  // Editor feedback: an information diagnostic with the miss rate and time per token.
+  const chosen = r.paging['layer-lru'];
+  const diags = pagingDiagnostics(plan, r);
+  assert.equal(diags.length, 1);
+  assert.equal(diags[0].severity, 'information');
+  assert.equal(diags[0].code, 'MP807');
+  assert.deepEqual(diags[0].range, plan.offload?.range);
+  const missPct = `${((1 - chosen.hitRate) * 100).toFixed(1)}%`;
+  assert.match(diags[0].message, new RegExp(`^Offloading applies: the GPUs hold 24 of 64 experts per layer.*layer-lru: ${missPct.replace('.', '\\.')} of expert uses miss, [\\d.]+ (µs|ms) per token`));
+  assert.ok(solverDiagnostics(plan, r, { slowerThresholdPct: 5 }).some((d) => d.code === 'MP807'));
+  // Lenses and hover show the same figures.
+  assert.match(overallLensTitle(r), new RegExp(`paging layer-lru ${(chosen.hitRate * 100).toFixed(1)}% hits · [\\d.]+ (µs|ms)/token$`));
+  const l0 = r.layers[0].paging!['layer-lru'];
+  assert.match(layerLensTitle(r.layers[0], r), new RegExp(`paging layer-lru ${(l0.hitRate * 100).toFixed(1)}% hits`));
+  const hover = pagingHover(plan, r) ?? '';
+  for (const policy of ['lru', '**layer-lru**', 'belady', 'static']) assert.ok(hover.includes(`| ${policy} |`), hover);
 });
 
 test('a plan that fits in memory has no paging figures', async () => {

@@ -14,6 +14,8 @@ export const FeedbackCode = {
   analysisTimeout: 'MP805',
   /** The trace was not read (untrusted workspace, size limit). */
   traceNotRead: 'MP806',
+  /** Experts are paged from host memory: miss rate and time per token of the replay. */
+  pagingFigures: 'MP807',
 } as const;
 
 export type FeedbackCodeValue = (typeof FeedbackCode)[keyof typeof FeedbackCode];

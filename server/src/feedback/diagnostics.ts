@@ -9,6 +9,7 @@ import type { PlanResults } from '../protocol';
 import { FeedbackCode } from './codes';
 import { committedFigure, gain, resultsMatchPlan, solverFigure, totalSlots } from './figures';
 import * as f from './format';
+import { pagingDiagnostics } from './paging';
 
 export interface FeedbackOptions {
   /** Warn when a committed placement is slower than the solver's by more than this, percent. */
@@ -91,6 +92,7 @@ export function solverDiagnostics(plan: Plan, results: PlanResults, options: Fee
         `(${f.micros(o.offloadUs)}) for ${o.phase} with ${f.count(o.tokens)} tokens.`,
     });
   }
+  out.push(...pagingDiagnostics(plan, results));
   return out;
 }
 

@@ -6,4 +6,5 @@ export * from './hover';
 export * from './lenses';
 export * from './inlay';
 export * from './figures';
+export * from './paging';
 export * as format from './format';

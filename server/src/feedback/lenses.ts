@@ -2,13 +2,15 @@
 import type { LayerResult, PlanResults } from '../protocol';
 import { committedFigure, gain, solverFigure } from './figures';
 import * as f from './format';
+import { pagingLensText } from './paging';
 
 export function overallLensTitle(results: PlanResults): string {
   const g = gain(results.expectedTime, results.baselines.eplb);
   const latency = Number.isFinite(results.latencyUsPerToken) ? ` · ${f.micros(results.latencyUsPerToken)}/token` : '';
   return (
     `E[T] ${f.et(results.expectedTime)} (bound ${f.et(results.lowerBound)})${latency} over ${results.layers.length} layers · ` +
-    `${g >= 0 ? `${f.pct(g)} faster` : `${f.pct(-g)} slower`} than eplb · ${results.solver.name}${results.solver.optimal ? ' (optimal)' : ''} ${f.ms(results.solver.ms)}`
+    `${g >= 0 ? `${f.pct(g)} faster` : `${f.pct(-g)} slower`} than eplb · ${results.solver.name}${results.solver.optimal ? ' (optimal)' : ''} ${f.ms(results.solver.ms)}` +
+    pagingLensText(results)
   );
 }
 
@@ -25,7 +27,7 @@ export function layerLensTitle(layer: LayerResult, results: PlanResults): string
   const ref = mine?.expectedTime ?? layer.expectedTime;
   const g = gain(ref, layer.baselines.eplb);
   parts.push(`· ${g >= 0 ? `${f.pct(g)} faster` : `${f.pct(-g)} slower`} than eplb`);
-  return parts.join(' ');
+  return parts.join(' ') + pagingLensText(results, layer.paging);
 }
 
 /** ` · 123 µs` when the latency model gave a figure, else nothing. */

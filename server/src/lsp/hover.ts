@@ -27,7 +27,7 @@ export function register(ctx: ServerContext): void {
             value = gpuHover(plan, results, ref.gpu, ref.layer);
             break;
           case 'field': {
-            value = fieldHover(plan, ref.path);
+            value = fieldHover(plan, ref.path, results && resultsMatchPlan(plan, results) ? results : undefined);
             // The offload block also shows the paging replay's figures.
             const paging = ref.path.startsWith('offload') ? pagingHover(plan, results) : undefined;
             if (paging) value = value ? `${value}\n\n${paging}` : paging;

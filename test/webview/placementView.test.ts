@@ -305,6 +305,16 @@ describe('placement view (webview page)', () => {
       return (performance.now() - t) / 10;
     });
     await page.screenshot({ path: join(ARTIFACTS, 'webview-large.png'), fullPage: true });
+    // A narrow side panel: the cards stack and the matrix still fits.
+    await page.setViewportSize({ width: 520, height: 900 });
+    await page.waitForFunction(() => {
+      const c = document.getElementById('chart-summary') as HTMLCanvasElement;
+      return c.getBoundingClientRect().width < 520 && (document.getElementById('matrix') as HTMLCanvasElement).getBoundingClientRect().width <= 520;
+    });
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    assertAllDrawn(await canvasInk(page), ['matrix', 'chart-summary', 'chart-gpu-load']);
+    await page.evaluate(() => document.getElementById('card-matrix')!.scrollIntoView());
+    await page.screenshot({ path: join(ARTIFACTS, 'webview-narrow.png') });
     console.log(`# large model (${(json.length / 1e6).toFixed(1)} MB payload): first render ${firstMs.toFixed(0)} ms, layer switch ${switchMs.toFixed(1)} ms`);
     assert.ok(firstMs < 3000, `first render took ${firstMs.toFixed(0)} ms`);
     assert.ok(switchMs < 250, `a layer switch took ${switchMs.toFixed(1)} ms`);

@@ -72,6 +72,11 @@ describe('solving in the editor', () => {
     assert.match(hoverText(gpu), /slots \| 2 used, 1 free of 3/);
     assert.match(hoverText(gpu), /expected load \| \d\.\d{3}/);
 
+    const placementHover = await c.request<Hover>('textDocument/hover', { textDocument: { uri }, position: positionOf(text, 'placement {', 2) });
+    assert.match(hoverText(placementHover), /last solve \| greedy.*E\[T\] \d\.\d{3} \(eplb \d\.\d{3}, bound \d\.\d{3}\)/);
+    const policyHover = await c.request<Hover>('textDocument/hover', { textDocument: { uri }, position: positionOf(text, 'policy greedy', 2) });
+    assert.match(hoverText(policyHover), /\| \*\*policy\*\* \| greedy \|/);
+
     const hints = await c.request<InlayHint[]>('textDocument/inlayHint', {
       textDocument: { uri },
       range: { start: { line: 0, character: 0 }, end: { line: 200, character: 0 } },

@@ -70,13 +70,56 @@ export function gpuHover(plan: Plan, results: PlanResults | undefined, gpu: numb
   return lines.join('\n');
 }
 
+let focusLabel: string | undefined;
+
 function sourced(label: string, s: Sourced<number | string> | undefined, show: (v: never) => string): string | undefined {
   if (!s) return undefined;
-  return `| ${label} | ${show(s.value as never)} | ${s.source} |`;
+  const name = label === focusLabel ? `**${label}**` : label;
+  return `| ${name} | ${show(s.value as never)} | ${s.source} |`;
 }
 
-/** Hover for a model or hardware field (`path` as the resolver records it, e.g. "model.topK"). */
-export function fieldHover(plan: Plan, path: string): string | undefined {
+/** Row label of the field a path names, to set it in bold. */
+const FOCUS: Record<string, string> = {
+  'model.layers': 'MoE layers',
+  'model.experts': 'routed experts',
+  'model.shared-experts': 'shared experts',
+  'model.top-k': 'top-k',
+  'model.hidden': 'hidden (d)',
+  'model.expert-ffn': 'expert FFN (f)',
+  'model.dtype': 'weight dtype',
+  'model.expert-size': 'bytes per expert',
+  'gpu.memory': 'memory',
+  'gpu.bandwidth': 'HBM bandwidth',
+  'gpu.compute': 'dense BF16',
+  reserve: 'reserved per GPU',
+  'link.nvlink': 'NVLink',
+  'link.network': 'network',
+  'link.pcie': 'PCIe',
+  'workload.batch': 'batch (tokens per step)',
+  'workload.phase': 'phase',
+  'placement.policy': 'policy',
+  'placement.time': 'time budget',
+};
+
+function offloadRows(results: PlanResults | undefined): string[] {
+  const o = results?.offload;
+  if (!o || !Number.isFinite(o.gamma)) return [];
+  return [
+    `| offload vs expert parallelism | γ = ${o.gamma.toFixed(2)} → ${o.advice === 'offload' ? 'PCIe offload' : 'expert parallelism'} (${f.micros(o.offloadUs)} offload, ${f.micros(o.expertParallelUs)} EP; ${o.phase}, ${f.count(o.tokens)} tokens) | cost model |`,
+  ];
+}
+
+/** Hover for a plan field (`path` as the resolver records it, e.g. "model.top-k"); results add derived figures. */
+export function fieldHover(plan: Plan, path: string, results?: PlanResults): string | undefined {
+  focusLabel = FOCUS[path];
+  try {
+    return fieldHoverText(plan, path, results);
+  } finally {
+    focusLabel = undefined;
+  }
+}
+
+function fieldHoverText(plan: Plan, path: string, results: PlanResults | undefined): string | undefined {
   const m = plan.model;
   const hw = plan.hardware;
   const head = path.split('.')[0];
@@ -120,12 +163,25 @@ export function fieldHover(plan: Plan, path: string): string | undefined {
       sourced('batch (tokens per step)', w.batch, num),
       sourced('phase', w.phase, String),
       sourced(w.phase.value === 'decode' ? 'output tokens' : 'prompt tokens', w.tokens, num),
+      ...offloadRows(results),
     );
+    if (results) rows.push(`| routing statistics | ${results.workload.description} | workload |`);
   } else if (head === 'placement') {
     const p = plan.placement;
     title = '**Placement**';
     rows.push(sourced('policy', p.policy, String), sourced('time budget', p.timeBudgetMs, (v: number) => f.ms(v)));
     rows.push(`| committed layers | ${p.committed.size} | plan |`);
+    if (results) {
+      rows.push(`| last solve | ${results.solver.name}${results.solver.optimal ? ' (optimal)' : ''}, ${f.ms(results.solver.ms)}, E[T] ${f.et(results.expectedTime)} (eplb ${f.et(results.baselines.eplb)}, bound ${f.et(results.lowerBound)}) | analysis |`);
+    }
+  } else if (head === 'offload') {
+    const o = plan.offload;
+    title = '**Offload** (experts paged from host memory)';
+    if (o) rows.push(`| policy | ${o.policy} | plan |`, `| prefetch | ${o.prefetch ? 'on' : 'off'} | plan |`);
+    rows.push(...offloadRows(results));
+    for (const [name, p] of Object.entries(results?.paging ?? {})) {
+      rows.push(`| paging ${name} | hit rate ${f.pct(p.hitRate)}, ${f.micros(p.usPerToken)}/token, ${f.bytes(p.bytes)} over PCIe | simulation |`);
+    }
   } else {
     return undefined;
   }

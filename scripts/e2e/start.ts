@@ -58,6 +58,7 @@ export async function main(argv: string[]): Promise<number> {
   say('');
   say(`moeplan is running in VS Code (code-server ${tools.codeServerVersion}) with ${folder} open:`);
   say(`  ${server.url}`);
+  note(`code-server PID ${server.pid}; scratch profile ${scratch}`);
   say('Open that address in a browser on this machine. Press Ctrl+C to stop.');
   const editors = localEditors();
   say(editors.length

@@ -9,6 +9,7 @@ import { bruteForceOptimum, distributionOf } from '../../server/src/solve/brute'
 import { expectedTime } from '../../server/src/cost/evaluate';
 import { lowerBound } from '../../server/src/cost/bounds';
 import { Rng } from '../../server/src/solve/rng';
+import { integerProgram } from '../../server/src/solve/ip';
 import type { SolveInput, SolveConstraints } from '../../server/src/solve/types';
 
 /** Random routing with popular experts and co-activated pairs. */
@@ -97,6 +98,19 @@ test('exact equals brute force and proves it; lower bounds hold', () => {
     }),
     { numRuns: 30 },
   );
+});
+
+test('the integer program (javascript-lp-solver) equals brute force on tiny layers', () => {
+  for (let seed = 1; seed <= 6; seed++) {
+    const inp = input(5, 2, 2, 3 + (seed % 2), seed, { replicas: seed % 3 !== 0 }, 25);
+    const inst = instanceOf(inp);
+    const ip = integerProgram(inst, inp.dist, 10_000);
+    assert.ok(ip, 'IP refused a tiny layer');
+    assert.deepEqual(placementProblems(inst, ip.placement), []);
+    const bf = bruteForceOptimum(inst, inp.dist, (p) => expectedTime(inp.dist, p));
+    assert.ok(Math.abs(expectedTime(inp.dist, ip.placement) - bf.value) < 1e-9, `seed ${seed}: IP ${expectedTime(inp.dist, ip.placement)} vs ${bf.value}`);
+    assert.equal(ip.proved, true);
+  }
 });
 
 test('search (the default policy) is never worse than eplb', () => {

@@ -8,6 +8,7 @@ import { contiguous, eplb, roundRobin } from './baselines';
 import { greedyPlacement } from './greedy';
 import { localSearch } from './search';
 import { branchAndBound } from './exact';
+import { integerProgram } from './ip';
 import type { Placement, SolveInput, SolveResult } from './types';
 
 export { SolveError } from './instance';
@@ -86,7 +87,20 @@ export function solveLayerSync(policy: PolicyName, input: SolveInput): SolveResu
         placement = bb.placement;
         optimal = bb.proved;
         if (bb.proved) provedBound = bb.value;
-        else notes.push(`optimality not proved: ${bb.reason}; returned the best placement found`);
+        else {
+          // Tiny layers the branch and bound could not finish: the integer program.
+          const left = deadline - performance.now();
+          const ip = left > 50 && !input.signal?.aborted ? integerProgram(inst, input.dist, left) : undefined;
+          if (ip && placementProblems(inst, ip.placement).length === 0) {
+            const v = expectedTime(input.dist, ip.placement);
+            if (v < bb.value - 1e-12) placement = ip.placement;
+            if (ip.proved) {
+              optimal = true;
+              provedBound = Math.min(v, bb.value);
+            }
+          }
+          if (!optimal) notes.push(`optimality not proved: ${bb.reason}; returned the best placement found`);
+        }
       }
       break;
     }

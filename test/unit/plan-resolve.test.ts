@@ -91,6 +91,15 @@ test('slots per GPU follow from memory, reserve, layers and bytes per expert', (
   assert.match(given.hardware.slotsSource, /line 3/);
 });
 
+test('slots are capped at the expert count', () => {
+  const { plan: p } = plan('model qwen3-30b-a3b\ngpu h200 x 2\n');
+  assert.deepEqual(p.hardware.slotsPerGpu, [128, 128]);
+  assert.match(p.hardware.slotsSource, /capped at the 128 experts/);
+  const r = checkText('model mixtral-8x7b\ngpu h200 x 2\nslots 12\n', '/p.moeplan');
+  assert.deepEqual(r.plan!.hardware.slotsPerGpu, [8, 8]);
+  assert.equal(r.diagnostics.find((d) => d.code === 'MP213')?.severity, 'information');
+});
+
 test('custom model and GPU from explicit fields', () => {
   const { plan: p } = plan('model custom "Tiny" {\n  layers 4\n  experts 16\n  top-k 2\n  hidden 1024\n  expert-ffn 512\n  dtype fp8\n}\ngpu custom x 2 {\n  memory 24 GB\n  bandwidth 1 TB/s\n  compute 200 TFLOPS\n}\nslots 8\n');
   assert.equal(p.model.name, 'Tiny');

@@ -8,12 +8,8 @@ import type { Range, Token, TokenKind } from './ast';
 import type { Diagnostic } from './diagnostic';
 import { looksLikeUnit } from './units';
 
-/** A token plus what the parser needs: offsets and whether space preceded it. */
+/** A token plus what the parser needs (kept small: a 5,000-line plan has ~40,000 tokens). */
 export interface LexToken extends Token {
-  start: number;
-  end: number;
-  /** Whitespace (not a line break) directly before the token. */
-  spaceBefore: boolean;
   /** For numbers: the parsed value (NaN when malformed). */
   value?: number;
   /** For strings: the unescaped contents. */
@@ -53,7 +49,6 @@ export function lex(text: string): LexResult {
   let line = 0;
   let lineStart = 0;
   let i = 0;
-  let spaceBefore = false;
   const n = text.length;
 
   const pos = (offset: number) => ({ line, character: offset - lineStart });
@@ -62,16 +57,12 @@ export function lex(text: string): LexResult {
       kind,
       text: text.slice(start, end),
       range: { start: pos(start), end: pos(end) },
-      start,
-      end,
-      spaceBefore,
     };
     if (extra) {
       if (extra.value !== undefined) t.value = extra.value;
       if (extra.str !== undefined) t.str = extra.str;
     }
     tokens.push(t);
-    spaceBefore = false;
     return t;
   };
   const error = (range: Range, code: string, message: string) =>
@@ -85,7 +76,6 @@ export function lex(text: string): LexResult {
     const c = text[i];
     if (c === ' ' || c === '\t' || c === '\f' || c === '\v' || c === '\u00a0') {
       i++;
-      spaceBefore = true;
       continue;
     }
     if (c === '\n' || c === '\r') {
@@ -185,7 +175,6 @@ export function lex(text: string): LexResult {
         let k = i;
         while (k < n && (text[k] === ' ' || text[k] === '\t')) k++;
         if (k > i && text[k] === '%') {
-          spaceBefore = true;
           push('unit', k, k + 1);
           i = k + 1;
         } else if (k > i && isLetter(text[k] ?? '')) {
@@ -193,7 +182,6 @@ export function lex(text: string): LexResult {
           while (m < n && isUnitChar(text[m])) m++;
           // Only letters/digits/slash, so a word like `a100-80g` is never a unit.
           if (!isWordChar(text[m] ?? '') && looksLikeUnit(text.slice(k, m))) {
-            spaceBefore = true;
             push('unit', k, m);
             i = m;
           }

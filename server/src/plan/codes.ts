@@ -33,6 +33,7 @@ export const CODES = {
   MP210: 'inconsistent routing groups',
   MP211: 'slots exceed memory',
   MP212: 'inconsistent layer counts',
+  MP213: 'more slots than experts',
   // MP3xx: workload
   MP301: 'trace file not found',
   MP302: 'more than one workload source',

@@ -575,6 +575,14 @@ function buildHardware(
       ctx.report(where, 'error', 'MP209', `No room for experts: each ${g.gpu.name} has ${formatBytes(mem)} − ${formatBytes(reserveBytes.value)} reserve = ${formatBytes(free)}, but one expert slot (one expert in each of ${model.layers.value} layers) needs ${formatBytes(perSlot)}. Lower \`reserve\`, or use GPUs with more memory.`);
     }
   }
+  if (slots > E) {
+    // A GPU holds each expert at most once, so slots beyond the expert count would stay empty.
+    if (slotsGiven) {
+      ctx.report(slotsGiven.range, 'information', 'MP213', `${slots} slots per GPU is more than the ${E} experts a GPU can hold (one copy each): ${E} are used.`);
+    }
+    slotsSource += `, capped at the ${E} experts`;
+    slots = E;
+  }
   const total = slots * g.count;
   if (slots > 0 && total < E) {
     const needSlots = Math.ceil(E / g.count);

@@ -96,3 +96,16 @@ test('PRNG: uniform-ish and reproducible', () => {
   }
   for (const c of bins) assert.ok(Math.abs(c - 2000) < 200, `bin ${c}`);
 });
+
+test('layers generated one by one equal the whole workload (for parallel generation)', async () => {
+  const { syntheticLayer, syntheticTopics } = await import('../../server/src/workload/synthetic');
+  const m = { layers: 3, experts: 64, topK: 6, groups: { count: 8, topGroups: 2 } };
+  const s = spec({ tokens: 1500 });
+  const whole = generateSynthetic(s, m);
+  const topics = syntheticTopics(s);
+  for (const l of [2, 0]) {
+    const one = syntheticLayer(s, m, l, topics);
+    assert.deepEqual(one.ids, whole.layers[l].ids);
+    assert.deepEqual(one.weights, whole.layers[l].weights);
+  }
+});

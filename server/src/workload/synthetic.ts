@@ -61,160 +61,16 @@ export function generateSynthetic(spec: SyntheticSpec, model: SyntheticModel, op
   if (problem) throw new RangeError(`synthetic workload: ${problem}`);
   const { layers: L, experts: n, topK: k } = model;
   const T = spec.tokens;
-  const topics = Math.max(1, spec.topics);
-  const c = spec.topics > 0 ? spec.concentration : 0;
 
-  // Topic of every token (shared across layers).
-  const topicOf = new Int32Array(T);
-  {
-    const rng = new Rng(deriveSeed(spec.seed, 0x7091c));
-    let current = rng.int(topics);
-    for (let t = 0; t < T; t++) {
-      if (rng.next() < 1 / MEAN_REQUEST_TOKENS) current = rng.int(topics);
-      topicOf[t] = rng.next() < TOPIC_STICKINESS ? current : rng.int(topics);
-    }
-  }
-
+  const topicOf = syntheticTopics(spec);
   const maxIds = opts.maxSequenceIds ?? DEFAULT_MAX_SEQUENCE_IDS;
   const seqTokens = Math.min(T, Math.floor(maxIds / (L * k)));
   const seqIds = seqTokens > 0 ? new Int32Array(seqTokens * L * k) : undefined;
-
-  // Groups: without routing groups the whole layer is one group.
-  const G = model.groups && model.groups.topGroups < model.groups.count ? model.groups.count : 1;
-  const topGroups = G > 1 ? model.groups!.topGroups : 1;
-  const groupSize = n / G;
-
+  const scratch = new LayerScratch(T, n, k);
   const dists: LayerDistribution[] = [];
-  const chosen = new Int32Array(k);
-  const taken = new Uint8Array(n);
-  const flat = new Int32Array(T * k);
-  const pickedGroups = new Int32Array(topGroups);
-  const groupLeft = new Float64Array(G);
   for (let l = 0; l < L; l++) {
     if (opts.signal?.aborted) throw new Error('synthetic generation cancelled');
-    const rng = new Rng(deriveSeed(spec.seed, 1, l));
-    const pop = new Float64Array(n);
-    let popSum = 0;
-    for (let e = 0; e < n; e++) {
-      pop[e] = Math.exp(spec.skew * rng.normal());
-      popSum += pop[e];
-    }
-    for (let e = 0; e < n; e++) pop[e] /= popSum;
-
-    // Per topic: routing probabilities p_t, their mass per group, an alias
-    // table per group, and experts by decreasing p_t (fallback fill).
-    const groupMass: Float64Array[] = [];
-    const tables: AliasTable[][] = [];
-    const fallbackOrder: Int32Array[] = [];
-    const memberCount = Math.min(n, Math.max(2 * k, Math.ceil(n / topics)));
-    for (let t = 0; t < topics; t++) {
-      const p = new Float64Array(n);
-      for (let e = 0; e < n; e++) p[e] = (1 - c) * pop[e];
-      if (c > 0) {
-        const members = weightedSampleWithoutReplacement(pop, memberCount, rng);
-        let s = 0;
-        for (const e of members) s += pop[e];
-        for (const e of members) p[e] += (c * pop[e]) / s;
-      }
-      const mass = new Float64Array(G);
-      const perGroup: AliasTable[] = [];
-      for (let g = 0; g < G; g++) {
-        const slice = p.subarray(g * groupSize, (g + 1) * groupSize);
-        for (let i = 0; i < groupSize; i++) mass[g] += slice[i];
-        // A group with no mass still needs a valid table (never drawn from).
-        perGroup.push(new AliasTable(mass[g] > 0 ? slice : new Float64Array(groupSize).fill(1)));
-      }
-      groupMass.push(mass);
-      tables.push(perGroup);
-      const order = Int32Array.from({ length: n }, (_, i) => i);
-      order.sort((a, b) => p[b] - p[a] || a - b);
-      fallbackOrder.push(order);
-    }
-
-    for (let tok = 0; tok < T; tok++) {
-      const topic = topicOf[tok];
-      const mass = groupMass[topic];
-      const perGroup = tables[topic];
-      // Top groups: drawn without replacement in proportion to their mass.
-      let chosenMass = 0;
-      if (G === 1) {
-        pickedGroups[0] = 0;
-        chosenMass = mass[0];
-      } else {
-        let left = 0;
-        for (let g = 0; g < G; g++) {
-          groupLeft[g] = mass[g];
-          left += mass[g];
-        }
-        for (let i = 0; i < topGroups; i++) {
-          let u = rng.next() * left;
-          let g = 0;
-          for (; g < G - 1; g++) {
-            if (groupLeft[g] === 0) continue;
-            u -= groupLeft[g];
-            if (u < 0) break;
-          }
-          while (groupLeft[g] === 0 && g > 0) g--; // rounding at the end of the scan
-          pickedGroups[i] = g;
-          chosenMass += groupLeft[g];
-          left -= groupLeft[g];
-          groupLeft[g] = 0;
-        }
-      }
-      // k distinct experts within the picked groups, in proportion to p_t.
-      let got = 0;
-      let attempts = 0;
-      const maxAttempts = 16 * k;
-      while (got < k && attempts < maxAttempts) {
-        attempts++;
-        // One random number picks the group and, rescaled, the expert within it.
-        let u = rng.next() * chosenMass;
-        let gi = 0;
-        for (; gi < topGroups - 1; gi++) {
-          const m = mass[pickedGroups[gi]];
-          if (u < m) break;
-          u -= m;
-        }
-        const g = pickedGroups[gi];
-        const within = u / mass[g];
-        const e = g * groupSize + perGroup[g].drawU(within < 1 ? (within > 0 ? within : 0) : 0.9999999999);
-        if (taken[e]) continue;
-        taken[e] = 1;
-        chosen[got++] = e;
-      }
-      if (got < k) {
-        // Very concentrated routing: fill with the most likely experts of the picked groups
-        // (then of any group, if the picked groups have too few experts with mass).
-        const order = fallbackOrder[topic];
-        for (let pass = 0; pass < 2 && got < k; pass++)
-          for (let i = 0; i < n && got < k; i++) {
-            const e = order[i];
-            if (taken[e]) continue;
-            if (pass === 0) {
-              const g = (e / groupSize) | 0;
-              let ok = false;
-              for (let q = 0; q < topGroups; q++) if (pickedGroups[q] === g) ok = true;
-              if (!ok) continue;
-            }
-            taken[e] = 1;
-            chosen[got++] = e;
-          }
-      }
-      for (let j = 0; j < k; j++) taken[chosen[j]] = 0;
-      if (seqIds && tok < seqTokens) for (let j = 0, o = (tok * L + l) * k; j < k; j++) seqIds[o + j] = chosen[j];
-      // insertion sort into the token's row of `flat` (k is small)
-      const base = tok * k;
-      for (let j = 0; j < k; j++) {
-        const v = chosen[j];
-        let i = base + j - 1;
-        while (i >= base && flat[i] > v) {
-          flat[i + 1] = flat[i];
-          i--;
-        }
-        flat[i + 1] = v;
-      }
-    }
-    dists.push(distributionFromSortedTokens(l, n, k, flat, T, true));
+    dists.push(syntheticLayer(spec, model, l, topicOf, seqIds ? { ids: seqIds, tokens: seqTokens } : undefined, scratch));
   }
 
   const notes: string[] = [];
@@ -226,7 +82,7 @@ export function generateSynthetic(spec: SyntheticSpec, model: SyntheticModel, op
         ? `token order kept for the first ${seqTokens.toLocaleString('en-US')} of ${T.toLocaleString('en-US')} synthetic tokens (memory cap)`
         : 'token order not kept (memory cap)',
     );
-  const g = model.groups && G > 1 ? `, group-limited ${model.groups.topGroups} of ${model.groups.count} groups` : '';
+  const g = model.groups && model.groups.topGroups < model.groups.count ? `, group-limited ${model.groups.topGroups} of ${model.groups.count} groups` : '';
   return {
     layers: dists,
     description:
@@ -247,4 +103,184 @@ function weightedSampleWithoutReplacement(w: Float64Array, m: number, rng: Rng):
   }
   keys.sort((a, b) => b.key - a.key || a.e - b.e);
   return keys.slice(0, m).map((x) => x.e);
+}
+
+/** Topic index of every token (shared by all layers): requests with sticky topics. */
+export function syntheticTopics(spec: SyntheticSpec): Int32Array {
+  const T = spec.tokens;
+  const topics = Math.max(1, spec.topics);
+  const topicOf = new Int32Array(T);
+  const rng = new Rng(deriveSeed(spec.seed, 0x7091c));
+  let current = rng.int(topics);
+  for (let t = 0; t < T; t++) {
+    if (rng.next() < 1 / MEAN_REQUEST_TOKENS) current = rng.int(topics);
+    topicOf[t] = rng.next() < TOPIC_STICKINESS ? current : rng.int(topics);
+  }
+  return topicOf;
+}
+
+/** Buffers one layer's generation needs; reusable across layers. */
+export class LayerScratch {
+  readonly chosen: Int32Array;
+  readonly taken: Uint8Array;
+  readonly flat: Int32Array;
+  constructor(tokens: number, experts: number, k: number) {
+    this.chosen = new Int32Array(k);
+    this.taken = new Uint8Array(experts);
+    this.flat = new Int32Array(tokens * k);
+  }
+}
+
+/**
+ * One MoE layer of a synthetic workload. Layers are independent given the
+ * token topics (`syntheticTopics`), so callers may generate them on several
+ * threads; the result equals generateSynthetic's layer l. When `seq` is
+ * given, the layer's ids of its first seq.tokens tokens are written into it
+ * (tokens × model.layers × k layout).
+ */
+export function syntheticLayer(
+  spec: SyntheticSpec,
+  model: SyntheticModel,
+  l: number,
+  topicOf: Int32Array,
+  seq?: { ids: Int32Array; tokens: number },
+  scratch?: LayerScratch,
+): LayerDistribution {
+  const { layers: L, experts: n, topK: k } = model;
+  const T = spec.tokens;
+  const topics = Math.max(1, spec.topics);
+  const c = spec.topics > 0 ? spec.concentration : 0;
+  const seqIds = seq?.ids;
+  const seqTokens = seq?.tokens ?? 0;
+  // Groups: without routing groups the whole layer is one group.
+  const G = model.groups && model.groups.topGroups < model.groups.count ? model.groups.count : 1;
+  const topGroups = G > 1 ? model.groups!.topGroups : 1;
+  const groupSize = n / G;
+  const sc = scratch ?? new LayerScratch(T, n, k);
+  const { chosen, taken, flat } = sc;
+  const pickedGroups = new Int32Array(topGroups);
+  const groupLeft = new Float64Array(G);
+  const rng = new Rng(deriveSeed(spec.seed, 1, l));
+  const pop = new Float64Array(n);
+  let popSum = 0;
+  for (let e = 0; e < n; e++) {
+    pop[e] = Math.exp(spec.skew * rng.normal());
+    popSum += pop[e];
+  }
+  for (let e = 0; e < n; e++) pop[e] /= popSum;
+
+  // Per topic: routing probabilities p_t, their mass per group, an alias
+  // table per group, and experts by decreasing p_t (fallback fill).
+  const groupMass: Float64Array[] = [];
+  const tables: AliasTable[][] = [];
+  const fallbackOrder: Int32Array[] = [];
+  const memberCount = Math.min(n, Math.max(2 * k, Math.ceil(n / topics)));
+  for (let t = 0; t < topics; t++) {
+    const p = new Float64Array(n);
+    for (let e = 0; e < n; e++) p[e] = (1 - c) * pop[e];
+    if (c > 0) {
+      const members = weightedSampleWithoutReplacement(pop, memberCount, rng);
+      let s = 0;
+      for (const e of members) s += pop[e];
+      for (const e of members) p[e] += (c * pop[e]) / s;
+    }
+    const mass = new Float64Array(G);
+    const perGroup: AliasTable[] = [];
+    for (let g = 0; g < G; g++) {
+      const slice = p.subarray(g * groupSize, (g + 1) * groupSize);
+      for (let i = 0; i < groupSize; i++) mass[g] += slice[i];
+      // A group with no mass still needs a valid table (never drawn from).
+      perGroup.push(new AliasTable(mass[g] > 0 ? slice : new Float64Array(groupSize).fill(1)));
+    }
+    groupMass.push(mass);
+    tables.push(perGroup);
+    const order = Int32Array.from({ length: n }, (_, i) => i);
+    order.sort((a, b) => p[b] - p[a] || a - b);
+    fallbackOrder.push(order);
+  }
+
+  for (let tok = 0; tok < T; tok++) {
+    const topic = topicOf[tok];
+    const mass = groupMass[topic];
+    const perGroup = tables[topic];
+    // Top groups: drawn without replacement in proportion to their mass.
+    let chosenMass = 0;
+    if (G === 1) {
+      pickedGroups[0] = 0;
+      chosenMass = mass[0];
+    } else {
+      let left = 0;
+      for (let g = 0; g < G; g++) {
+        groupLeft[g] = mass[g];
+        left += mass[g];
+      }
+      for (let i = 0; i < topGroups; i++) {
+        let u = rng.next() * left;
+        let g = 0;
+        for (; g < G - 1; g++) {
+          if (groupLeft[g] === 0) continue;
+          u -= groupLeft[g];
+          if (u < 0) break;
+        }
+        while (groupLeft[g] === 0 && g > 0) g--; // rounding at the end of the scan
+        pickedGroups[i] = g;
+        chosenMass += groupLeft[g];
+        left -= groupLeft[g];
+        groupLeft[g] = 0;
+      }
+    }
+    // k distinct experts within the picked groups, in proportion to p_t.
+    let got = 0;
+    let attempts = 0;
+    const maxAttempts = 16 * k;
+    while (got < k && attempts < maxAttempts) {
+      attempts++;
+      // One random number picks the group and, rescaled, the expert within it.
+      let u = rng.next() * chosenMass;
+      let gi = 0;
+      for (; gi < topGroups - 1; gi++) {
+        const m = mass[pickedGroups[gi]];
+        if (u < m) break;
+        u -= m;
+      }
+      const g = pickedGroups[gi];
+      const within = u / mass[g];
+      const e = g * groupSize + perGroup[g].drawU(within < 1 ? (within > 0 ? within : 0) : 0.9999999999);
+      if (taken[e]) continue;
+      taken[e] = 1;
+      chosen[got++] = e;
+    }
+    if (got < k) {
+      // Very concentrated routing: fill with the most likely experts of the picked groups
+      // (then of any group, if the picked groups have too few experts with mass).
+      const order = fallbackOrder[topic];
+      for (let pass = 0; pass < 2 && got < k; pass++)
+        for (let i = 0; i < n && got < k; i++) {
+          const e = order[i];
+          if (taken[e]) continue;
+          if (pass === 0) {
+            const g = (e / groupSize) | 0;
+            let ok = false;
+            for (let q = 0; q < topGroups; q++) if (pickedGroups[q] === g) ok = true;
+            if (!ok) continue;
+          }
+          taken[e] = 1;
+          chosen[got++] = e;
+        }
+    }
+    for (let j = 0; j < k; j++) taken[chosen[j]] = 0;
+    if (seqIds && tok < seqTokens) for (let j = 0, o = (tok * L + l) * k; j < k; j++) seqIds[o + j] = chosen[j];
+    // insertion sort into the token's row of `flat` (k is small)
+    const base = tok * k;
+    for (let j = 0; j < k; j++) {
+      const v = chosen[j];
+      let i = base + j - 1;
+      while (i >= base && flat[i] > v) {
+        flat[i + 1] = flat[i];
+        i--;
+      }
+      flat[i + 1] = v;
+    }
+  }
+  return distributionFromSortedTokens(l, n, k, flat, T, true);
 }

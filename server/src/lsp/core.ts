@@ -30,7 +30,15 @@ export interface AnalyseOptions {
 
 export function analyseText(uri: string, version: number, file: string, text: string, opts: AnalyseOptions = {}): FastAnalysis {
   const t0 = performance.now();
-  const r = checkText(text, file, opts.fileExists ? { fileExists: opts.fileExists } : {});
+  let r: ReturnType<typeof checkText>;
+  try {
+    r = checkText(text, file, opts.fileExists ? { fileExists: opts.fileExists } : {});
+  } catch (e) {
+    // The core is written not to throw; if it does, say so where the user looks.
+    const zero = { line: 0, character: 0 };
+    const message = `Internal error while checking the plan: ${e instanceof Error ? e.message : String(e)}. Please report it with the file.`;
+    return { uri, version, file, text, tokens: [], diagnostics: [{ range: { start: zero, end: zero }, severity: 'error', code: 'MP100', message }], ms: performance.now() - t0 };
+  }
   return {
     uri,
     version,

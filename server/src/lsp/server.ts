@@ -219,8 +219,9 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     validate(e.document.uri, true);
   });
   documents.onDidChangeContent((e) => {
-    if (!fastCache.has(e.document.uri) || fastCache.get(e.document.uri)!.version === e.document.version) return;
     const uri = e.document.uri;
+    // didOpen also fires this event; the open handler has analysed that version already.
+    if (fastCache.get(uri)?.version === e.document.version) return;
     changedAt.set(uri, performance.now());
     debouncer.schedule(uri, () => validate(uri, settings.run === 'onType'));
   });

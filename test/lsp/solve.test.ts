@@ -224,3 +224,22 @@ describe('a hung analysis', () => {
     }
   });
 });
+
+describe('moeplan.run = onType', () => {
+  test('a change solves without a save', async () => {
+    const dir3 = mkdtempSync(join(tmpdir(), 'moeplan-ontype-'));
+    const t = await LspClient.start({ workspace: dir3, settings: { run: 'onType' } });
+    try {
+      const uri = fileUri(join(dir3, 'typed.moeplan'));
+      await t.open(uri, smallPlan());
+      await t.resultsFor(uri, 1);
+      const v = await t.change(uri, smallPlan().replace('seed 7', 'seed 8'));
+      const r = await t.resultsFor(uri, v);
+      assert.equal(r.error, undefined);
+      assert.equal(r.version, v);
+    } finally {
+      await t.stop();
+      rmSync(dir3, { recursive: true, force: true });
+    }
+  });
+});

@@ -51,23 +51,46 @@ local function finish()
 end
 local ok, err = pcall(function()
   local target_uri = vim.uri_from_fname(cfg.file)
-  local client_id = vim.lsp.start_client({
-    name = 'moeplan',
-    cmd = cfg.cmd,
-    root_dir = cfg.root,
-    handlers = {
-      ['textDocument/publishDiagnostics'] = function(e, result, ctx, c)
-        if result and result.uri == target_uri then out.publishCount = out.publishCount + 1 end
-        return vim.lsp.handlers['textDocument/publishDiagnostics'](e, result, ctx, c)
-      end,
-    },
-    on_init = function(client) out.initialized = true; out.serverName = client.name end,
-  })
-  if not client_id then error('vim.lsp.start_client returned nil') end
-  vim.cmd('edit ' .. vim.fn.fnameescape(cfg.file))
-  local buf = vim.api.nvim_get_current_buf()
-  vim.bo[buf].filetype = 'moeplan'
-  if not vim.lsp.buf_attach_client(buf, client_id) then error('buf_attach_client failed') end
+  local client_id
+  local buf
+  if cfg.init then
+    -- The user's configuration (e.g. the docs' init.lua) attaches the server itself.
+    dofile(cfg.init)
+    vim.cmd('edit ' .. vim.fn.fnameescape(cfg.file))
+    buf = vim.api.nvim_get_current_buf()
+    if not vim.wait(cfg.timeoutMs, function() return next(vim.lsp.buf_get_clients(buf)) ~= nil end, 20) then
+      out.timeout = 'a client attached by the init file'; return
+    end
+    local client = select(2, next(vim.lsp.buf_get_clients(buf)))
+    client_id = client.id
+    out.serverName = client.name
+    -- Count this file's diagnostics from here on (the init's client has the default handler).
+    local default = vim.lsp.handlers['textDocument/publishDiagnostics']
+    vim.lsp.handlers['textDocument/publishDiagnostics'] = function(e, result, ctx, c)
+      if result and result.uri == target_uri then out.publishCount = out.publishCount + 1 end
+      return default(e, result, ctx, c)
+    end
+    out.initialized = not client.is_stopped()
+    if #vim.diagnostic.get(buf) > 0 then out.publishCount = out.publishCount + 1 end
+  else
+    client_id = vim.lsp.start_client({
+      name = 'moeplan',
+      cmd = cfg.cmd,
+      root_dir = cfg.root,
+      handlers = {
+        ['textDocument/publishDiagnostics'] = function(e, result, ctx, c)
+          if result and result.uri == target_uri then out.publishCount = out.publishCount + 1 end
+          return vim.lsp.handlers['textDocument/publishDiagnostics'](e, result, ctx, c)
+        end,
+      },
+      on_init = function(client) out.initialized = true; out.serverName = client.name end,
+    })
+    if not client_id then error('vim.lsp.start_client returned nil') end
+    vim.cmd('edit ' .. vim.fn.fnameescape(cfg.file))
+    buf = vim.api.nvim_get_current_buf()
+    vim.bo[buf].filetype = 'moeplan'
+    if not vim.lsp.buf_attach_client(buf, client_id) then error('buf_attach_client failed') end
+  end
   if not vim.wait(cfg.timeoutMs, function() return out.initialized end, 20) then
     out.timeout = 'server initialisation'; return
   end
@@ -120,6 +143,8 @@ export interface NeovimOptions {
   file: string;
   root: string;
   hovers?: NeovimHoverQuery[];
+  /** Lua file run first that attaches the server itself (instead of the built-in start_client). */
+  init?: string;
   /** Save the buffer (:write, i.e. didSave) before the hovers. */
   save?: boolean;
   /** Also wait until at least one diagnostic is stored (for a broken plan). */
@@ -139,7 +164,7 @@ export async function runNeovim(opts: NeovimOptions): Promise<NeovimRun> {
     writeFileSync(script, LUA);
     writeFileSync(config, JSON.stringify({
       cmd: opts.serverCmd, file: opts.file, root: opts.root, output, hovers: opts.hovers ?? [],
-      waitForDiagnostics: !!opts.waitForDiagnostics, save: !!opts.save, minPublishes: opts.minPublishes ?? 1, timeoutMs,
+      waitForDiagnostics: !!opts.waitForDiagnostics, save: !!opts.save, init: opts.init, minPublishes: opts.minPublishes ?? 1, timeoutMs,
     }));
     const env = { ...isolatedEnv(scratch), MOEPLAN_NVIM_CONFIG: config };
     const child = spawnTracked(opts.nvim, ['--headless', '--clean', '-u', 'NONE', '-i', 'NONE', '-n', '-c', `luafile ${script}`], {

@@ -4,7 +4,7 @@
 // on the same files.
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureE2eTools, projectRoot, type E2eTools } from '../../scripts/e2e/setup.js';
@@ -65,6 +65,33 @@ describe('Neovim (headless) as an LSP client of dist/server.js --stdio', { timeo
       assert.ok(match, `no Neovim diagnostic at line ${first.line} with code ${first.code}; got ${JSON.stringify(errors)}`);
       assert.equal(broken.brokenLine, first.line, 'the CLI reports the error on the line the test broke');
       assert.ok(readFileSync(broken.path, 'utf8').length > 0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the init.lua documented for Neovim 0.7 in docs/editors.md attaches the server and shows its diagnostics', async () => {
+    const doc = readFileSync(join(projectRoot, 'docs', 'editors.md'), 'utf8');
+    const section = doc.slice(doc.indexOf('### Neovim 0.7'));
+    const snippet = /```lua\n([\s\S]*?)```/.exec(section)?.[1];
+    assert.ok(snippet, 'docs/editors.md has no lua block under "### Neovim 0.7"');
+    const path = /vim\.fn\.expand\('([^']*dist\/server\.js)'\)/.exec(snippet)?.[1];
+    assert.ok(path, 'the documented snippet does not name dist/server.js');
+    const dir = mkdtempSync(join(tmpdir(), 'moeplan-nvim-doc-'));
+    try {
+      const init = join(dir, 'init.lua');
+      // The reader's checkout path → this checkout; `node` → this Node.
+      writeFileSync(init, snippet.replace(`vim.fn.expand('${path}')`, JSON.stringify(join(projectRoot, 'dist', 'server.js')))
+        .replace(`{ 'node',`, `{ ${JSON.stringify(process.execPath)},`));
+      const broken = makeBrokenPlan(dir);
+      const run = await runNeovim({
+        nvim: tools.nvim, serverCmd: [], file: broken.path, root: dir, init, waitForDiagnostics: true, minPublishes: 0,
+      });
+      assert.equal(run.error, undefined, `Neovim script error: ${run.error}`);
+      assert.equal(run.timeout, undefined, `Neovim timed out waiting for ${run.timeout}`);
+      assert.equal(run.serverName, 'moeplan');
+      assert.ok(run.diagnostics.some((d) => d.severity === 1 && d.lnum + 1 === broken.brokenLine),
+        `no error on line ${broken.brokenLine}: ${JSON.stringify(run.diagnostics)}`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

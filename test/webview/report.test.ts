@@ -14,7 +14,7 @@ import type { PlanResults } from '../../server/src/protocol';
 import { formatExpectedTime } from '../../server/src/report/keyFigures';
 import { renderReport } from '../../server/src/report/render';
 import { ARTIFACTS, canvasInk, ensureWebviewBundle, launch, type Session } from './harness';
-import { EXAMPLE_PLAN, examplePlanText, realResults } from './realResults';
+import { EXAMPLE_PLAN, examplePlanText, PAGING_PLAN, pagingResults, realResults } from './realResults';
 
 let session: Session;
 let results: PlanResults;
@@ -125,6 +125,25 @@ describe('HTML report', () => {
     await page.waitForFunction((n) => Number(document.getElementById('app')!.dataset.renders) > n, renders);
     for (const c of await canvasInk(page)) assert.notEqual(c.hash, before.get(c.id), `${c.id} redrawn for the dark scheme`);
     await page.screenshot({ path: join(ARTIFACTS, 'report-dark.png'), fullPage: true });
+    await page.close();
+  });
+
+  test('a plan that pages experts from host memory shows its paging hit rates', async () => {
+    const paged = await pagingResults();
+    assert.ok(paged.layers.some((l) => l.paging && Object.keys(l.paging).length), 'the analysis reports paging per layer');
+    const file = join(scratch, 'paging.html');
+    writeFileSync(file, renderReport(paged, { title: 'paging.moeplan', planText: readFileSync(PAGING_PLAN, 'utf8') }));
+    const { page, requests, violations, errors } = await openReport(file, 'dark');
+    const ink = await canvasInk(page);
+    const chart = ink.find((c) => c.id === 'chart-paging');
+    assert.ok(chart, 'the paging chart is shown');
+    assert.ok(chart.inked / (chart.width * chart.height) > 0.01 && chart.colours >= 3, 'and drawn');
+    const caption = await page.locator('#card-paging .caption').innerText();
+    assert.match(caption, /Whole model: .*\d+(\.\d)?% hits/);
+    if (paged.pagingPolicy) assert.match(caption, new RegExp(`${paged.pagingPolicy} \\(plan\\)`));
+    await page.locator('#card-paging').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(ARTIFACTS, 'report-paging.png'), fullPage: true });
+    assert.deepEqual([requests, violations, errors], [[], [], []]);
     await page.close();
   });
 

@@ -20,6 +20,33 @@ import type { Host, ViewState } from './host';
 import { MatrixView } from './matrix';
 import { readPalette, watchTheme, type Palette } from './theme';
 
+/** The analysis' notes: the first few in a list, the rest folded away. */
+function notesBlock(notes: string[]): HTMLElement[] {
+  if (!notes.length) return [];
+  const shown = notes.length > 4 ? 3 : notes.length;
+  const out: HTMLElement[] = [el('ul', { class: 'notes' }, ...notes.slice(0, shown).map((n) => el('li', {}, n)))];
+  if (notes.length > shown) {
+    out.push(
+      el(
+        'details',
+        { class: 'notes-more' },
+        el('summary', {}, `${notes.length - shown} more notes`),
+        el('ul', { class: 'notes' }, ...notes.slice(shown).map((n) => el('li', {}, n))),
+      ),
+    );
+  }
+  return out;
+}
+
+/** Whole-model paging figures in one sentence. */
+function pagingSummary(r: PlanResults): string {
+  const overall = Object.entries(r.paging ?? {});
+  if (!overall.length) return '';
+  const parts = overall.map(([name, f]) => `${name}${name === r.pagingPolicy ? ' (plan)' : ''} ${formatPercent(f.hitRate)} hits, ${formatUs(f.usPerToken)}/token`);
+  const resident = overall.map(([, f]) => f.residentUsPerToken).find((x) => x !== undefined && Number.isFinite(x));
+  return `Whole model: ${parts.join('; ')}${resident !== undefined ? `; every expert resident: ${formatUs(resident)}/token` : ''}.`;
+}
+
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
@@ -74,7 +101,7 @@ export class PlacementApp {
   private readonly memory = card('memory', 'E[T] against memory', 'E[T] as each GPU gets more expert slots (room for extra copies). The diamond marks this plan. A flat curve means more memory buys little.');
   private readonly batch = card('batch', 'Throughput against latency', 'Each point is a batch size: larger batches give more tokens per second but each token waits for a longer step. The diamond is the plan\'s batch.');
   private readonly gamma = card('gamma', 'Expert parallelism vs offload (γ)', 'γ = ½·(S_E·f_E)/(d·f_a)·(B_net/B_pcie)·(N_ue/N_t) compares moving activations over the network (expert parallelism) with moving expert weights over PCIe (offload). Above the dashed line γ = 1, expert parallelism is faster; below it, offload. γ falls as more tokens share each expert load.');
-  private readonly paging = card('paging', 'Paging hit rates', 'Share of expert uses served from GPU memory when experts are paged in from host memory, per eviction policy.', true);
+  private readonly paging = card('paging', 'Paging hit rates', 'Share of expert uses served from GPU memory when experts are paged in from host memory, per layer and eviction policy. Belady (dashed) is the offline optimum no policy can beat; static keeps a fixed set resident. The thick line is the plan\'s policy.', true);
 
   constructor(
     private readonly root: HTMLElement,
@@ -198,7 +225,7 @@ export class PlacementApp {
     this.header.replaceChildren(
       el('h1', {}, `Placement — ${this.planName || r.model.name}`),
       dl,
-      ...(notes.length ? [el('ul', { class: 'notes' }, ...notes.map((n) => el('li', {}, n)))] : []),
+      ...notesBlock(notes),
     );
   }
 
@@ -232,6 +259,7 @@ export class PlacementApp {
     this.paging.section.hidden = paging === null;
     if (paging) this.paging.slot.render(paging);
     else this.paging.slot.clear();
+    this.paging.caption.textContent = pagingSummary(r);
     this.modelHeading.hidden = this.memory.section.hidden && this.batch.section.hidden && this.gamma.section.hidden && this.paging.section.hidden;
     this.root.dataset.renders = String(this.renders);
     this.root.dataset.theme = this.palette.kind;

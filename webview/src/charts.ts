@@ -471,11 +471,12 @@ export function pagingConfig(r: PlanResults, p: Palette): AnyConfig | null {
       data: {
         labels: r.layers.map((l) => String(l.layer)),
         datasets: policies.map((name, i) => ({
-          label: name,
+          label: name === r.pagingPolicy ? `${name} (the plan's)` : name,
           data: r.layers.map((l) => l.paging?.[name]?.hitRate ?? null),
           borderColor: p.series[i % p.series.length],
           backgroundColor: p.series[i % p.series.length],
-          borderWidth: 2,
+          borderWidth: name === r.pagingPolicy ? 3.5 : 1.5,
+          borderDash: name === 'belady' ? [5, 3] : undefined,
           pointRadius: r.layers.length > 20 ? 0 : 3,
           spanGaps: true,
         })),

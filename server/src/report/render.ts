@@ -60,6 +60,16 @@ function layerTable(r: PlanResults): string {
   );
 }
 
+/** The first few notes in a list, the rest folded (same as the view). */
+function notesHtml(notes: string[]): string {
+  if (!notes.length) return '';
+  const li = (list: string[]) => list.map((n) => `<li>${escapeHtml(n)}</li>`).join('');
+  const shown = notes.length > 4 ? 3 : notes.length;
+  let html = `<ul class="notes">${li(notes.slice(0, shown))}</ul>\n`;
+  if (notes.length > shown) html += `<details class="notes-more"><summary>${notes.length - shown} more notes</summary><ul class="notes">${li(notes.slice(shown))}</ul></details>\n`;
+  return html;
+}
+
 export function renderReport(results: PlanResults, opts: ReportOptions): string {
   const bundle = opts.bundle ?? loadWebviewBundle();
   const script = inlineScript(bundle.js);
@@ -94,7 +104,7 @@ export function renderReport(results: PlanResults, opts: ReportOptions): string 
 ${opts.source ? `<p class="report-meta">${escapeHtml(opts.source)}</p>\n` : ''}<dl class="key-figures" id="key-figures">
 ${figures}
 </dl>
-${notes.length ? `<ul class="notes">${notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>\n` : ''}<noscript><p>The charts need JavaScript; every figure above and in the tables below is complete without it.</p></noscript>
+${notesHtml(notes)}<noscript><p>The charts need JavaScript; every figure above and in the tables below is complete without it.</p></noscript>
 </header>
 <main id="app" data-static-header="true" aria-label="Expert placement"></main>
 <details class="report-details"><summary>Per-layer figures (E[T] in expert-time units)</summary>

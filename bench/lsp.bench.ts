@@ -155,6 +155,9 @@ export async function run(): Promise<void> {
       console.log(
         `DeepSeek-V3 (58 layers) solve: ${(ms / 1000).toFixed(1)} s${r.error ? ` (error: ${r.error})` : ''}; server event-loop delay max ${f1(t.eventLoopMaxMs)} ms, p99 ${f1(t.eventLoopP99Ms)} ms (target ≤ 50 ms)`,
       );
+      console.log(
+        `  main thread taking in the result (trim, diagnostics): ${f1(pct(t.resultsSendMs ?? [], 100))} ms; the notification carries ${(JSON.stringify(r.results ?? {}).length / 1e6).toFixed(1)} MB of JSON`,
+      );
     } finally {
       await c.stop();
     }

@@ -211,6 +211,8 @@ export interface ServerTimingsResponse {
   hoverMs: number[];
   /** Save (or solve request) → solver diagnostics published, ms. */
   solveMs: number[];
+  /** Main-thread time to take in one result (trim for the wire, diagnostics, queue the notification), ms. */
+  resultsSendMs?: number[];
   /** Debounce applied to fast work, ms. */
   debounceMs: number;
   /** Largest event-loop delay seen since the last reset, ms (perf_hooks histogram). */

@@ -219,9 +219,12 @@ export class SolveManager {
           const msg = `the analysis did not finish within ${Math.round(watchdogMs(budgetMs) / 1000)} s (solver budget ${Math.round(budgetMs / 1000)} s) and was stopped; lower the plan's \`time\` or moeplan.solver.timeBudget, or keep fewer subsets (max-subsets)`;
           return this.store({ uri, version, key, ms: performance.now() - started, at: Date.now(), error: { kind: 'timeout', message: msg } }, started);
         }
+        const t0 = performance.now();
         const results: PlanResults = { ...r, uri, version };
         const wire = wireResults(results);
-        return this.store({ uri, version, key, results, wire, ms: performance.now() - started, at: Date.now() }, started);
+        const sent = this.store({ uri, version, key, results, wire, ms: performance.now() - started, at: Date.now() }, started);
+        this.deps.timings.add(this.deps.timings.resultsSendMs, performance.now() - t0);
+        return sent;
       },
       (e) => {
         if (watchdog) clearTimeout(watchdog);

@@ -11,6 +11,7 @@ export class Timings {
   changeToDiagnosticsMs: number[] = [];
   hoverMs: number[] = [];
   solveMs: number[] = [];
+  resultsSendMs: number[] = [];
   private loop: IntervalHistogram;
 
   constructor(readonly debounceMs: number) {
@@ -31,6 +32,7 @@ export class Timings {
       changeToDiagnosticsMs: [...this.changeToDiagnosticsMs],
       hoverMs: [...this.hoverMs],
       solveMs: [...this.solveMs],
+      resultsSendMs: [...this.resultsSendMs],
       debounceMs: this.debounceMs,
       eventLoopMaxMs: this.loop.max / 1e6,
       eventLoopP99Ms: this.loop.percentile(99) / 1e6,
@@ -41,6 +43,7 @@ export class Timings {
       this.changeToDiagnosticsMs = [];
       this.hoverMs = [];
       this.solveMs = [];
+      this.resultsSendMs = [];
       this.loop.reset();
     }
     return r;

@@ -294,7 +294,8 @@ describe('placement view (webview page)', () => {
       return performance.now() - t;
     }, json);
     assertAllDrawn(await canvasInk(page), [...chartsFor(big), 'chart-memory', 'chart-batch', 'chart-gamma', 'chart-paging']);
-    // Switching layers must stay interactive: time it inside the page.
+    // Switching layers must stay interactive: time it inside the page. (Bounds
+    // are generous: 2 shared cores; unloaded it is ~0.4 s and ~35 ms.)
     const switchMs = await page.evaluate(async () => {
       const sel = document.getElementById('layer-select') as HTMLSelectElement;
       const t = performance.now();
@@ -316,8 +317,8 @@ describe('placement view (webview page)', () => {
     await page.evaluate(() => document.getElementById('card-matrix')!.scrollIntoView());
     await page.screenshot({ path: join(ARTIFACTS, 'webview-narrow.png') });
     console.log(`# large model (${(json.length / 1e6).toFixed(1)} MB payload): first render ${firstMs.toFixed(0)} ms, layer switch ${switchMs.toFixed(1)} ms`);
-    assert.ok(firstMs < 3000, `first render took ${firstMs.toFixed(0)} ms`);
-    assert.ok(switchMs < 250, `a layer switch took ${switchMs.toFixed(1)} ms`);
+    assert.ok(firstMs < 5000, `first render took ${firstMs.toFixed(0)} ms`);
+    assert.ok(switchMs < 400, `a layer switch took ${switchMs.toFixed(1)} ms`);
     assert.deepEqual(log.violations, []);
     assert.deepEqual(log.errors, []);
     await page.close();

@@ -122,6 +122,10 @@ test('batching: step time non-decreasing in B, throughput increasing; optimised 
   assert.ok(better >= sweep.length - 1, `optimised no worse at ${better} of ${sweep.length}`);
   // deterministic per seed
   assert.deepEqual(batchSweep(input, [8, 64]), batchSweep(input, [8, 64]));
+  // across two nodes the slow network makes locality matter: the optimised choice weighs it too
+  const twoNodes = { ...input, hardware: { ...input.hardware, gpusPerNode: 2 } };
+  for (const p of batchSweep(twoNodes, [1, 16, 256], { samples: 8 }))
+    assert.ok(p.stepUs <= p.engineStepUs * 1.0001, `B=${p.batch}: ${p.stepUs} vs engine ${p.engineStepUs}`);
 });
 
 test('batching at B = 1 with optimised choice matches E[T]·read time when memory-bound', () => {

@@ -48,7 +48,16 @@ export const DEFAULT_BATCHES = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512];
 
 /** Samples per batch size: more for small batches (noisier), bounded work for large. */
 export function defaultSamples(batch: number): number {
-  return Math.max(4, Math.min(64, Math.ceil(2048 / batch)));
+  return Math.max(4, Math.min(32, Math.ceil(1024 / batch)));
+}
+
+/** Layers timed per step at most by default; the rest are scaled from them. */
+export const DEFAULT_MAX_LAYERS = 16;
+
+/** `count` evenly spaced layer indices out of `layers` (all when count ≥ layers). */
+export function spacedLayers(layers: number, count: number): number[] {
+  if (count >= layers) return Array.from({ length: layers }, (_, l) => l);
+  return Array.from({ length: count }, (_, i) => Math.floor(((i + 0.5) * layers) / count));
 }
 
 interface LayerTables {
@@ -126,6 +135,17 @@ export function layerStepS(
   const math = tokenExpertMathS(model, hw);
   const { tokensOn, distinctOn, timeOn, stamp, traffic } = scratch;
   const epoch = scratch.epoch;
+  const bytes = messageBytes(model);
+  const nvPer = bytes / hw.nvlink.bytesPerS;
+  const netPer = bytes / hw.network.bytesPerS;
+  /** A GPU's all-to-all time given its message counts (one direction; combine mirrors it). */
+  const linkS = (nvSend: number, nvRecv: number, netSend: number, netRecv: number): number => {
+    const nv = Math.max(nvSend, nvRecv);
+    const net = Math.max(netSend, netRecv);
+    return Math.max(nv > 0 ? hw.nvlink.latencyS + nv * nvPer : 0, net > 0 ? hw.network.latencyS + net * netPer : 0);
+  };
+  let maxCompute = 0;
+  let maxLink = 0;
   const assign = (o: number, e: number, g: number): void => {
     tokensOn[g]++;
     const key = g * experts + e;
@@ -134,14 +154,18 @@ export function layerStepS(
       distinctOn[g]++;
     }
     timeOn[g] = Math.max(distinctOn[g] * read, tokensOn[g] * math);
+    if (timeOn[g] > maxCompute) maxCompute = timeOn[g];
     if (o !== g) {
+      const to = traffic[o];
+      const tg = traffic[g];
       if (nodeOf(o, hw) === nodeOf(g, hw)) {
-        traffic[o].nvSend++;
-        traffic[g].nvRecv++;
+        to.nvSend++;
+        tg.nvRecv++;
       } else {
-        traffic[o].netSend++;
-        traffic[g].netRecv++;
+        to.netSend++;
+        tg.netRecv++;
       }
+      maxLink = Math.max(maxLink, linkS(to.nvSend, to.nvRecv, to.netSend, to.netRecv), linkS(tg.nvSend, tg.nvRecv, tg.netSend, tg.netRecv));
     }
   };
   if (choice === 'engine') {
@@ -155,7 +179,10 @@ export function layerStepS(
       }
     }
   } else {
-    // Forced pairs (one copy) first, then the rest greedily.
+    // Forced pairs (one copy) first, then each remaining pair to the copy that
+    // least increases the step's estimate: slowest GPU's compute plus twice
+    // (dispatch + combine) the slowest GPU's link time. Ties: the smaller
+    // local figure, then the token's own GPU, then a copy already active.
     for (let i = 0; i < count; i++)
       for (let j = 0; j < k; j++) {
         const e = subsets[i * k + j];
@@ -163,20 +190,39 @@ export function layerStepS(
       }
     for (let i = 0; i < count; i++) {
       const o = origin[i];
+      const oNode = nodeOf(o, hw);
+      const to = traffic[o];
       for (let j = 0; j < k; j++) {
         const e = subsets[i * k + j];
         const c = copies[e];
         if (c.length === 1) continue;
         let best = -1;
-        let bestTime = Infinity;
+        let bestObj = Infinity;
+        let bestLocal = Infinity;
+        let bestActive = false;
         for (const g of c) {
           const active = stamp[g * experts + e] === epoch;
           const t = Math.max((distinctOn[g] + (active ? 0 : 1)) * read, (tokensOn[g] + 1) * math);
-          // prefer the earliest finish; on ties, the token's own GPU (no transfer), then an active copy
-          const better = t < bestTime - 1e-15 || (Math.abs(t - bestTime) <= 1e-15 && (g === o || (best !== o && active)));
+          let link = 0;
+          if (g !== o) {
+            const tg = traffic[g];
+            link =
+              nodeOf(g, hw) === oNode
+                ? Math.max(linkS(to.nvSend + 1, to.nvRecv, to.netSend, to.netRecv), linkS(tg.nvSend, tg.nvRecv + 1, tg.netSend, tg.netRecv))
+                : Math.max(linkS(to.nvSend, to.nvRecv, to.netSend + 1, to.netRecv), linkS(tg.nvSend, tg.nvRecv, tg.netSend, tg.netRecv + 1));
+          }
+          const obj = Math.max(maxCompute, t) + 2 * Math.max(maxLink, link);
+          const local = t + 2 * link;
+          const eps = 1e-15;
+          const better =
+            obj < bestObj - eps ||
+            (obj <= bestObj + eps &&
+              (local < bestLocal - eps || (local <= bestLocal + eps && ((g === o && best !== o) || (best !== o && active && !bestActive)))));
           if (better) {
             best = g;
-            bestTime = t;
+            bestObj = obj;
+            bestLocal = local;
+            bestActive = active;
           }
         }
         assign(o, e, best);
@@ -186,7 +232,6 @@ export function layerStepS(
   let compute = 0;
   for (let g = 0; g < timeOn.length; g++) compute = Math.max(compute, timeOn[g]);
   compute += sharedExpertS(model, hw, count / hw.gpus);
-  const bytes = messageBytes(model);
   const dispatch = allToAllS(hw, bytes, traffic);
   const combine = allToAllS(
     hw,
@@ -201,7 +246,7 @@ export function expectedStep(
   input: BatchingInput,
   batch: number,
   choice: CopyChoice,
-  opts: { samples?: number; tables?: LayerTables[] } = {},
+  opts: { samples?: number; tables?: LayerTables[]; maxLayers?: number } = {},
 ): StepEstimate {
   const B = Math.max(1, Math.floor(batch));
   const tables = opts.tables ?? prepare(input);
@@ -214,6 +259,7 @@ export function expectedStep(
   const subsets = new Int32Array(B * k);
   const origin = new Int32Array(B);
   const seq = input.useSequence ? input.sequence : undefined;
+  const timedLayers = spacedLayers(input.layers.length, opts.maxLayers ?? DEFAULT_MAX_LAYERS);
   let compute = 0;
   let dispatch = 0;
   let combine = 0;
@@ -226,9 +272,10 @@ export function expectedStep(
     const offset = sampler.int(G);
     for (let i = 0; i < B; i++) origin[i] = (i + offset) % G;
     const start = seq && seq.tokens > 0 ? sampler.int(seq.tokens) : 0;
-    input.layers.forEach(({ dist }, l) => {
+    for (const l of timedLayers) {
+      const { dist } = input.layers[l];
       const t = tables[l];
-      if (t.gpus === 0) return;
+      if (t.gpus === 0) continue;
       if (seq && seq.tokens > 0) {
         for (let i = 0; i < B; i++) {
           const tok = (start + i) % seq.tokens;
@@ -240,14 +287,16 @@ export function expectedStep(
           const sIdx = t.alias.draw(layerSampler);
           for (let j = 0; j < k; j++) subsets[i * k + j] = dist.ids[sIdx * k + j];
         }
-      } else return;
+      } else continue;
       const r = layerStepS(input.model, hw, t.copies, k, subsets, origin, B, choice, rng, scratch);
       compute += r.compute;
       dispatch += r.dispatch;
       combine += r.combine;
-    });
+    }
   }
-  const us = (x: number) => (x / samples) * 1e6;
+  // Layers not timed are taken to cost what the timed ones cost on average.
+  const scale = timedLayers.length > 0 ? input.layers.length / timedLayers.length : 0;
+  const us = (x: number) => ((x * scale) / samples) * 1e6;
   return { batch: B, stepUs: us(compute + dispatch + combine), computeUs: us(compute), dispatchUs: us(dispatch), combineUs: us(combine), samples };
 }
 
@@ -256,11 +305,15 @@ export function expectedStep(
  * step time with optimised copy choice and with the engines' choice. A token
  * waits for its whole step, so its latency per MoE pass is the step time.
  */
-export function batchSweep(input: BatchingInput, batches: readonly number[] = DEFAULT_BATCHES, opts: { samples?: number } = {}): BatchPoint[] {
+export function batchSweep(
+  input: BatchingInput,
+  batches: readonly number[] = DEFAULT_BATCHES,
+  opts: { samples?: number; maxLayers?: number } = {},
+): BatchPoint[] {
   const tables = prepare(input);
   return batches.map((B) => {
-    const opt = expectedStep(input, B, 'optimised', { samples: opts.samples, tables });
-    const eng = expectedStep(input, B, 'engine', { samples: opts.samples, tables });
+    const opt = expectedStep(input, B, 'optimised', { ...opts, tables });
+    const eng = expectedStep(input, B, 'engine', { ...opts, tables });
     return {
       batch: opt.batch,
       stepUs: opt.stepUs,
@@ -277,7 +330,7 @@ export function planBatchSweep(
   workload: Workload,
   placements: readonly (readonly (readonly number[])[])[],
   batches: readonly number[] = DEFAULT_BATCHES,
-  opts: { samples?: number } = {},
+  opts: { samples?: number; maxLayers?: number } = {},
 ): BatchPoint[] {
   const input: BatchingInput = {
     model: costModelOf(plan.model),

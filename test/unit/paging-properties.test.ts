@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { buildSteps } from '../../server/src/cost/paging/steps';
 import { replay } from '../../server/src/cost/paging/replay';
+import { StepHeap } from '../../server/src/cost/paging/stepHeap';
+import { IndexedMaxHeap } from '../../server/src/cost/paging/indexedHeap';
 import type { PagingHardware, PagingPolicy } from '../../server/src/cost/paging/types';
 import type { TokenSequence } from '../../server/src/workload/types';
 
@@ -172,5 +174,41 @@ test('hits + misses = accesses, and bytes = misses × bytes per expert without p
       assert.ok(total(r.timeS) >= total(r.residentTimeS) - 1e-9);
     }),
     { numRuns: 200 },
+  );
+});
+
+test('the heaps always return the largest key (ties: larger id) under pushes, key changes and removals', () => {
+  const op = fc.oneof(
+    fc.record({ kind: fc.constant('push' as const), id: fc.integer({ min: 0, max: 19 }), key: fc.integer({ min: 0, max: 9 }) }),
+    fc.record({ kind: fc.constant('set' as const), id: fc.integer({ min: 0, max: 19 }), key: fc.integer({ min: 0, max: 9 }) }),
+    fc.record({ kind: fc.constant('remove' as const), id: fc.integer({ min: 0, max: 19 }), key: fc.constant(0) }),
+  );
+  fc.assert(
+    fc.property(fc.array(op, { maxLength: 80 }), (ops) => {
+      const step = new StepHeap(20);
+      const indexed = new IndexedMaxHeap(20);
+      const model = new Map<number, number>();
+      for (const o of ops) {
+        if (o.kind === 'push' && !model.has(o.id)) {
+          step.push(o.id, o.key);
+          indexed.push(o.id, o.key);
+          model.set(o.id, o.key);
+        } else if (o.kind === 'set' && model.has(o.id)) {
+          step.set(o.id, o.key);
+          indexed.set(o.id, o.key);
+          model.set(o.id, o.key);
+        } else if (o.kind === 'remove') {
+          step.remove(o.id);
+          indexed.remove(o.id);
+          model.delete(o.id);
+        }
+        let want = -1;
+        for (const [id, key] of model) if (want < 0 || key > model.get(want)! || (key === model.get(want)! && id > want)) want = id;
+        assert.equal(step.top(), want);
+        assert.equal(indexed.top(), want);
+        assert.equal(step.size, model.size);
+      }
+    }),
+    { numRuns: 300 },
   );
 });

@@ -1,7 +1,9 @@
 // Belady's priority queue: expert-layer ids keyed by the step of their next
 // use, largest first. Keys are whole steps, so key · universe + id is an
 // exact double that orders by key and then id; the heap stores these
-// composites in heap order, so sifting compares plain numbers.
+// composites in heap order, so sifting compares plain numbers. Four children
+// per node: half the depth of a binary heap, and most changes are key
+// increases (sift up), which cost one comparison per level.
 
 export class StepHeap {
   private readonly val: Float64Array;
@@ -52,7 +54,7 @@ export class StepHeap {
     const lv = this.val[last];
     const lid = this.ids[last];
     this.place(i, lv, lid);
-    if (i > 0 && this.val[(i - 1) >> 1] < lv) this.up(i);
+    if (i > 0 && this.val[(i - 1) >> 2] < lv) this.up(i);
     else this.down(i);
   }
 
@@ -69,7 +71,7 @@ export class StepHeap {
     const v = val[i];
     const id = ids[i];
     while (i > 0) {
-      const p = (i - 1) >> 1;
+      const p = (i - 1) >> 2;
       const pv = val[p];
       if (pv >= v) break;
       val[i] = pv;
@@ -91,13 +93,16 @@ export class StepHeap {
     const v = val[i];
     const id = ids[i];
     for (;;) {
-      let c = 2 * i + 1;
-      if (c >= n) break;
-      let cv = val[c];
-      const r = c + 1;
-      if (r < n && val[r] > cv) {
-        c = r;
-        cv = val[r];
+      const first = 4 * i + 1;
+      if (first >= n) break;
+      const last = first + 4 < n ? first + 4 : n;
+      let c = first;
+      let cv = val[first];
+      for (let j = first + 1; j < last; j++) {
+        if (val[j] > cv) {
+          c = j;
+          cv = val[j];
+        }
       }
       if (cv <= v) break;
       val[i] = cv;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateSynthetic } from '../../server/src/workload/synthetic';
+import { generateSynthetic, syntheticLayer, syntheticTopics } from '../../server/src/workload/synthetic';
 import { expertLoads, subsetAt } from '../../server/src/workload/distribution';
 import { Rng } from '../../server/src/workload/random';
 import type { SyntheticSpec } from '../../server/src/plan/types';
@@ -97,8 +97,7 @@ test('PRNG: uniform-ish and reproducible', () => {
   for (const c of bins) assert.ok(Math.abs(c - 2000) < 200, `bin ${c}`);
 });
 
-test('layers generated one by one equal the whole workload (for parallel generation)', async () => {
-  const { syntheticLayer, syntheticTopics } = await import('../../server/src/workload/synthetic');
+test('layers generated one by one equal the whole workload (for parallel generation)', () => {
   const m = { layers: 3, experts: 64, topK: 6, groups: { count: 8, topGroups: 2 } };
   const s = spec({ tokens: 1500 });
   const whole = generateSynthetic(s, m);

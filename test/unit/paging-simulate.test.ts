@@ -8,6 +8,8 @@ import {
   choosePinned,
   compareWithFormula,
   distributionsFromSequence,
+  needsPaging,
+  sampleSequence,
   simulatePaging,
   type FormulaFigures,
 } from '../../server/src/cost/paging';
@@ -214,4 +216,32 @@ test('compareWithFormula: says when the formula and the replay disagree', () => 
   assert.deepEqual(d.formula, planOffload(p));
   assert.equal(d.formula.usedExperts, 8);
   assert.ok(Math.abs(d.formulaOffloadUsPerToken - d.formula.offloadUs / d.formula.tokens) < 1e-9);
+});
+
+test('sampleSequence: same seed, same tokens; frequencies follow the weights', () => {
+  const layer: LayerDistribution = {
+    layer: 0,
+    experts: 4,
+    k: 2,
+    ids: Int32Array.from([0, 1, 2, 3]),
+    weights: Float64Array.from([3, 1]),
+    count: 2,
+    total: 4,
+    coactivationKnown: true,
+  };
+  const a = sampleSequence([layer, layer], 4000, 7);
+  const b = sampleSequence([layer, layer], 4000, 7);
+  assert.deepEqual(a.ids, b.ids);
+  assert.notDeepEqual(a.ids, sampleSequence([layer, layer], 4000, 8).ids);
+  let first = 0;
+  for (let t = 0; t < a.tokens * a.layers; t++) if (a.ids[t * 2] === 0) first++;
+  const share = first / (a.tokens * a.layers);
+  assert.ok(Math.abs(share - 0.75) < 0.03, `share of {0,1}: ${share}`);
+  assert.throws(() => sampleSequence([layer], 0, 1), /tokens to sample must be a whole number ≥ 1, got 0/);
+});
+
+test('needsPaging: offload on, or slots short of one copy of every expert', () => {
+  assert.equal(needsPaging(plan(2, 8, [4, 4], { offload: undefined })), false);
+  assert.equal(needsPaging(plan(2, 8, [3, 4], { offload: undefined })), true);
+  assert.equal(needsPaging(plan(2, 8, [4, 4])), true);
 });

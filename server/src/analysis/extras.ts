@@ -1,12 +1,11 @@
-// Whole-plan figures that need the cost model beyond E[T]: the batch sweep
-// (throughput against latency) and expert parallelism versus PCIe offload.
-//
-// TODO(cost/batching.ts, cost/offload.ts): these modules (cost-model
-// engineer) have not landed yet; until they do the batch sweep is empty and
-// the offload comparison is marked unavailable in the notes.
+// Whole-plan figures beyond E[T], from the cost model: the batch sweep
+// (throughput against latency, optimised copy choice versus the engines') and
+// expert parallelism versus PCIe offload.
 import type { Plan, PolicyName } from '../plan/types';
 import type { Workload } from '../workload/types';
 import type { BatchPoint, PlanResults } from '../protocol';
+import { planBatchSweep } from '../cost/batching';
+import { planOffload } from '../cost/offload';
 
 export interface PlanExtras {
   batchSweep: BatchPoint[];
@@ -14,11 +13,13 @@ export interface PlanExtras {
   notes: string[];
 }
 
-export function planExtras(plan: Plan, _workload: Workload, _placements: number[][][], _policy: PolicyName): PlanExtras {
-  const phase = plan.workload.phase.value;
+export function planExtras(plan: Plan, workload: Workload, placements: number[][][], _policy: PolicyName, withBatchSweep = true): PlanExtras {
+  const notes: string[] = [];
+  const batchSweep = withBatchSweep ? planBatchSweep(plan, workload, placements) : [];
+  const o = planOffload(plan);
   return {
-    batchSweep: [],
-    offload: { offloadUs: NaN, expertParallelUs: NaN, gamma: NaN, advice: 'expert-parallel', phase, tokens: plan.workload.tokens.value },
-    notes: ['batch sweep and offload comparison are not computed yet (cost model pending)'],
+    batchSweep,
+    offload: { offloadUs: o.offloadUs, expertParallelUs: o.expertParallelUs, gamma: o.gamma, advice: o.advice, phase: o.phase, tokens: o.tokens },
+    notes,
   };
 }

@@ -89,12 +89,21 @@ export function startAnalysis(plan: Plan, options: AnalysisOptions = {}): Analys
     let done = 0;
     let sumT = 0;
     const progress = () => options.onProgress?.({ done, total, expectedTime: done > 0 && sumT > 0 ? sumT / Math.min(done, L) : undefined });
-    // Per-layer share of the wall budget: layers run size at a time.
-    const layerBudget = Math.max(20, ((budget - (performance.now() - started)) * (sweeps ? 1 - SWEEP_SHARE : 1) * size) / Math.max(1, L));
+    // Each layer's budget is set when a worker takes it: its share of the time
+    // left before the layers' deadline, so start-up and layers that overran
+    // are paid back by the ones after them.
+    const layersDeadline = started + budget * (sweeps ? 1 - SWEEP_SHARE : 1);
+    let notStarted = L;
+    const layerBudget = () => {
+      // Time left × workers / (layers not started + the others in flight).
+      const share = ((layersDeadline - performance.now()) * size) / Math.max(1, notStarted + size - 1);
+      notStarted--;
+      return Math.max(MIN_LAYER_BUDGET_MS, share);
+    };
     const outcomes = await Promise.all(
       workload.layers.map((dist) =>
         pool!
-          .run<LayerOutcome>({ kind: 'layer', plan: p, dist, policy, budgetMs: layerBudget, slotsPerGpu: ownerSlots ?? p.hardware.slotsPerGpu })
+          .run<LayerOutcome>(() => ({ kind: 'layer', plan: p, dist, policy, budgetMs: layerBudget(), slotsPerGpu: ownerSlots ?? p.hardware.slotsPerGpu }))
           .then((o) => {
             done++;
             sumT += o.result.expectedTime;
@@ -118,29 +127,27 @@ export function startAnalysis(plan: Plan, options: AnalysisOptions = {}): Analys
             return x;
           })
       : undefined;
-    let memorySweep: SweepPoint[] = [];
-    let extras: PlanExtras | undefined;
-    if (sweeps) {
-      const sweepBudget = Math.max(20, (budget * SWEEP_SHARE * size) / Math.max(1, sweepLayers.length));
-      const [sweepOut, ex] = await Promise.all([
-        Promise.all(
-          sweepLayers.map((l) =>
-            pool!.run<SweepOutcome>({ kind: 'sweep', plan: p, dist: workload.layers[l], policy, slots: slotValues, budgetMs: sweepBudget }).then((o) => {
-              done++;
-              progress();
-              return o;
-            }),
-          ),
+    const sweepBudget = Math.max(20, (budget * SWEEP_SHARE * size) / Math.max(1, sweepLayers.length));
+    const [sweepOut, extras] = await Promise.all([
+      Promise.all(
+        sweepLayers.map((l) =>
+          pool!.run<SweepOutcome>({ kind: 'sweep', plan: p, dist: workload.layers[l], policy, slots: slotValues, budgetMs: sweepBudget }).then((o) => {
+            done++;
+            progress();
+            return o;
+          }),
         ),
-        pool.run<PlanExtras>({ kind: 'extras', plan: p, workload, placements: outcomes.map((o) => o.result.placement), policy }).then((x) => {
+      ),
+      // Offload comparison always (a formula); the batch sweep with the sweeps.
+      pool.run<PlanExtras>({ kind: 'extras', plan: p, workload, placements: outcomes.map((o) => o.result.placement), policy, batchSweep: sweeps }).then((x) => {
+        if (sweeps) {
           done++;
           progress();
-          return x;
-        }),
-      ]);
-      memorySweep = sweepPoints(slotValues, sweepOut);
-      extras = ex;
-    }
+        }
+        return x;
+      }),
+    ]);
+    const memorySweep: SweepPoint[] = sweeps ? sweepPoints(slotValues, sweepOut) : [];
     const results = assemble(p, workload, outcomes, policy, layerMs, memorySweep, extras, options.version);
     if (pagingJob) {
       const pg = await pagingJob;
@@ -235,14 +242,15 @@ function assemble(
   policy: PolicyName,
   layerMs: number,
   memorySweep: SweepPoint[],
-  extras: PlanExtras | undefined,
+  extras: PlanExtras,
   version: number | undefined,
 ): PlanResults {
   const layers: LayerResult[] = outcomes.map((o) => o.result);
   const notes = [...workload.notes];
   for (const o of outcomes) notes.push(...o.notes);
   if (!LATENCY_MODEL_AVAILABLE) notes.push('latency in µs is not computed yet (latency model pending)');
-  if (extras) notes.push(...extras.notes);
+  if (memorySweep.length === 0) notes.push('sweeps were skipped: no memory or batch sweep');
+  notes.push(...extras.notes);
   const phase = plan.workload.phase.value;
   return {
     uri: plan.file,
@@ -267,8 +275,8 @@ function assemble(
     latencyUsPerToken: layers.reduce((a, l) => a + l.latencyUs, 0),
     solver: { name: policy, ms: layerMs, optimal: outcomes.every((o) => o.solver.optimal) },
     memorySweep,
-    batchSweep: extras?.batchSweep ?? [],
-    offload: extras?.offload ?? { offloadUs: NaN, expertParallelUs: NaN, gamma: NaN, advice: 'expert-parallel', phase, tokens: plan.workload.tokens.value },
+    batchSweep: extras.batchSweep,
+    offload: extras.offload,
     notes,
   };
 }

@@ -1,14 +1,11 @@
-// Microseconds for one MoE layer from its E[T]: the link to the latency model
-// (server/src/cost/latency.ts, owned by the cost-model engineer).
-//
-// TODO(cost/latency.ts): not landed yet. Until it is, this returns NaN and the
-// analysis adds a note; replace the body with the latency model's per-layer
-// figure at the plan's batch size.
+// Microseconds for one MoE layer: the link from an evaluated placement to the
+// latency model (server/src/cost/latency.ts) at the plan's batch size.
 import type { Plan } from '../plan/types';
-import type { LayerDistribution } from '../workload/types';
+import type { LayerEvaluation } from '../cost/types';
+import { planLayerLatency } from '../cost/latency';
 
-export const LATENCY_MODEL_AVAILABLE = false;
+export const LATENCY_MODEL_AVAILABLE = true;
 
-export function layerLatencyUs(_plan: Plan, _dist: LayerDistribution, _expectedTime: number): number {
-  return NaN;
+export function layerLatencyUs(plan: Plan, evaluation: Pick<LayerEvaluation, 'expectedTime' | 'gpuLoad' | 'expertLoad'>, placement: number[][]): number {
+  return planLayerLatency(plan, evaluation, placement).totalUs;
 }

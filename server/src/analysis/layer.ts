@@ -7,7 +7,8 @@ import type { LayerResult, PolicyFigure } from '../protocol';
 import type { SolveConstraints, SolveInput, SolveResult } from '../solve/types';
 import { solveLayerSync, SolveError } from '../solve/index';
 import { EXACT_LIMITS } from '../solve/exact';
-import { evaluateLayer, expectedTime, PlacementError } from '../cost/evaluate';
+import { evaluateLayer, PlacementError } from '../cost/evaluate';
+import type { LayerEvaluation } from '../cost/types';
 import { pairMass } from '../solve/greedy';
 import { layerLatencyUs } from './latency';
 
@@ -68,8 +69,11 @@ export function topPartners(dist: LayerDistribution, expertLoad: number[], top =
   return out;
 }
 
-function figure(plan: Plan, dist: LayerDistribution, r: SolveResult): PolicyFigure {
-  return { policy: r.policy, expectedTime: r.expectedTime, latencyUs: layerLatencyUs(plan, dist, r.expectedTime), ms: r.ms, optimal: r.optimal };
+/** A policy's figure; its latency from its own loads (or, without a placement, the chosen one's loads at its E[T]). */
+function figure(plan: Plan, dist: LayerDistribution, r: SolveResult, fallback: { ev: LayerEvaluation; placement: number[][] }): PolicyFigure {
+  const own = r.placement.length > 0;
+  const ev = own ? evaluateLayer(dist, r.placement) : { ...fallback.ev, expectedTime: r.expectedTime };
+  return { policy: r.policy, expectedTime: r.expectedTime, latencyUs: layerLatencyUs(plan, ev, own ? r.placement : fallback.placement), ms: r.ms, optimal: r.optimal };
 }
 
 export function analyzeLayer(job: LayerJob): LayerOutcome {
@@ -110,19 +114,21 @@ export function analyzeLayer(job: LayerJob): LayerOutcome {
   }
   const ev = evaluateLayer(dist, chosen.placement);
   const lowerBound = Math.max(...figures.map((r) => r.lowerBound ?? 0));
-  const policies: PolicyFigure[] = figures.map((r) => figure(plan, dist, r));
+  const chosenFig = { ev, placement: chosen.placement };
+  const policies: PolicyFigure[] = figures.map((r) => figure(plan, dist, r, chosenFig));
   const committed = plan.placement.committed.get(dist.layer);
   let committedExpectedTime: number | undefined;
   if (committed) {
     try {
-      committedExpectedTime = expectedTime(dist, committed.gpus);
-      policies.push({ policy: 'committed', expectedTime: committedExpectedTime, latencyUs: layerLatencyUs(plan, dist, committedExpectedTime) });
+      const cev = evaluateLayer(dist, committed.gpus);
+      committedExpectedTime = cev.expectedTime;
+      policies.push({ policy: 'committed', expectedTime: committedExpectedTime, latencyUs: layerLatencyUs(plan, cev, committed.gpus) });
     } catch (e) {
       if (!(e instanceof PlacementError) && !(e instanceof SolveError)) throw e;
       notes.push(`layer ${dist.layer}: the committed placement cannot be evaluated: ${(e as Error).message}`);
     }
   }
-  policies.push({ policy: 'lower-bound', expectedTime: lowerBound, latencyUs: layerLatencyUs(plan, dist, lowerBound) });
+  policies.push({ policy: 'lower-bound', expectedTime: lowerBound, latencyUs: layerLatencyUs(plan, { ...ev, expectedTime: lowerBound }, chosen.placement) });
   const result: LayerResult = {
     layer: dist.layer,
     placement: chosen.placement,
@@ -130,7 +136,7 @@ export function analyzeLayer(job: LayerJob): LayerOutcome {
     lowerBound,
     baselines: { contiguous: contiguous.expectedTime, roundRobin: roundRobin.expectedTime, eplb: eplb.expectedTime },
     policies,
-    latencyUs: layerLatencyUs(plan, dist, chosen.expectedTime),
+    latencyUs: layerLatencyUs(plan, ev, chosen.placement),
     gpuLoad: ev.gpuLoad,
     expertLoad: ev.expertLoad,
     tDistribution: ev.tDistribution,

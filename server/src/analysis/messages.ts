@@ -7,7 +7,7 @@ export type WorkerJob =
   | { kind: 'load'; plan: Plan; maxTraceBytes?: number }
   | ({ kind: 'layer' } & LayerJob)
   | ({ kind: 'sweep' } & SweepJob)
-  | { kind: 'extras'; plan: Plan; workload: Workload; placements: number[][][]; policy: PolicyName }
+  | { kind: 'extras'; plan: Plan; workload: Workload; placements: number[][][]; policy: PolicyName; batchSweep: boolean }
   | { kind: 'paging'; plan: Plan; workload: Workload; placements: number[][][] };
 
 export interface WorkerRequest {

@@ -18,7 +18,7 @@ async function run(req: WorkerRequest): Promise<unknown> {
     case 'sweep':
       return sweepLayer(job);
     case 'extras':
-      return planExtras(job.plan, job.workload, job.placements, job.policy);
+      return planExtras(job.plan, job.workload, job.placements, job.policy, job.batchSweep);
     case 'paging':
       return pagingForResults(job.plan, job.workload, job.placements);
   }

@@ -154,7 +154,7 @@ test('memory shortfall fixes: lower the reserve, or add an offload block', () =>
   assert.equal(r.diagnostics.filter((x) => x.code === 'MP208').length, 0);
   assert.deepEqual(r.plan!.hardware.slotsPerGpu, [4, 4]); // exactly one copy of each expert fits
   const offloaded = fixed(t, d, 1);
-  assert.match(offloaded, /\noffload \{\n {2}policy lru\n\}\n$/);
+  assert.match(offloaded, /\noffload \{\n {2}policy layer-lru\n\}\n$/);
   assert.equal(find(check(offloaded).diagnostics, 'MP208').severity, 'information');
 });
 

@@ -595,7 +595,7 @@ function buildHardware(
       `${formatBytes(needSlots * perSlot)} of expert weights per GPU, ${formatBytes(Math.max(0, missingPerGpu))} more than is free. ` +
       (offloading
         ? 'The `offload` block pages the rest from host memory.'
-        : 'Lower `reserve`, add GPUs, or add an `offload { policy lru }` block to page experts from host memory.');
+        : 'Lower `reserve`, add GPUs, or add an `offload { policy layer-lru }` block to page experts from host memory.');
     const fixes: QuickFix[] = [];
     if (!offloading) {
       // Reserve that would leave room for one copy of every expert, rounded down to whole GiB.
@@ -603,7 +603,7 @@ function buildHardware(
       if (reserve?.bytes !== undefined && !slotsGiven && fitting >= 0) {
         fixes.push({ title: `Lower reserve to ${fitting} GiB`, edits: [{ range: reserve.range, newText: `${fitting} GiB` }] });
       }
-      fixes.push({ title: 'Add an `offload { policy lru }` block', edits: [{ range: { start: docEnd, end: docEnd }, newText: (docEnd.character > 0 ? '\n' : '') + '\noffload {\n  policy lru\n}\n' }] });
+      fixes.push({ title: 'Add an `offload { policy layer-lru }` block', edits: [{ range: { start: docEnd, end: docEnd }, newText: (docEnd.character > 0 ? '\n' : '') + '\noffload {\n  policy layer-lru\n}\n' }] });
     }
     ctx.report(where, offloading ? 'information' : 'error', 'MP208', msg, { related, fixes: fixes.length ? fixes : undefined });
   }

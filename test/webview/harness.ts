@@ -1,7 +1,7 @@
 // Headless Chromium (Debian's) through playwright-core for the webview and
 // report tests. Every request is answered from memory by a route handler, so
 // nothing reaches the network; CSP violations and console errors are recorded.
-import { mkdtempSync, rmSync, existsSync, statSync, readdirSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -131,27 +131,42 @@ export async function canvasInk(page: Page, frame?: import('playwright-core').Fr
   });
 }
 
-/** Build dist/webview.js from source when it is missing or older than webview/src. */
-export async function ensureWebviewBundle(): Promise<void> {
-  const out = join(ROOT, 'dist/webview.js');
-  const newest = (dir: string): number =>
-    readdirSync(dir, { withFileTypes: true }).reduce((m, d) => {
-      const p = join(dir, d.name);
-      return Math.max(m, d.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-    }, 0);
-  const sources = Math.max(newest(join(ROOT, 'webview/src')), statSync(join(ROOT, 'server/src/report/keyFigures.ts')).mtimeMs, statSync(join(ROOT, 'server/src/protocol.ts')).mtimeMs);
-  if (existsSync(out) && existsSync(join(ROOT, 'dist/webview.css')) && statSync(out).mtimeMs >= sources) return;
-  const esbuild = await import('esbuild');
-  // Same options as esbuild.mjs's webview entry.
-  await esbuild.build({
-    entryPoints: [join(ROOT, 'webview/src/main.ts')],
-    outfile: out,
-    bundle: true,
-    platform: 'browser',
-    format: 'iife',
-    target: 'es2022',
-    sourcemap: true,
-    logLevel: 'warning',
-    legalComments: 'none',
-  });
+export interface Bundle {
+  js: string;
+  css: string;
+}
+
+let built: Promise<Bundle> | undefined;
+
+/**
+ * The webview bundle built in memory from the current sources, with the same
+ * options as esbuild.mjs's webview entry. (dist/ is shared with everyone's
+ * builds in this tree, so the tests do not trust its timestamps.) Writes
+ * dist/webview.{js,css} too when they are missing, for the CLI under test.
+ */
+export function buildWebviewBundle(): Promise<Bundle> {
+  built ??= (async () => {
+    const esbuild = await import('esbuild');
+    const out = join(ROOT, 'dist/webview.js');
+    const r = await esbuild.build({
+      entryPoints: [join(ROOT, 'webview/src/main.ts')],
+      outfile: out,
+      bundle: true,
+      platform: 'browser',
+      format: 'iife',
+      target: 'es2022',
+      logLevel: 'warning',
+      legalComments: 'none',
+      write: false,
+    });
+    const js = r.outputFiles.find((f) => f.path.endsWith('.js'))!.text;
+    const css = r.outputFiles.find((f) => f.path.endsWith('.css'))?.text ?? '';
+    if (!existsSync(out) || !existsSync(join(ROOT, 'dist/webview.css'))) {
+      mkdirSync(join(ROOT, 'dist'), { recursive: true });
+      writeFileSync(out, js);
+      writeFileSync(join(ROOT, 'dist/webview.css'), css);
+    }
+    return { js, css };
+  })();
+  return built;
 }

@@ -2,13 +2,13 @@
 // the extension serves it (client/src/placementViewHtml.ts, strict CSP), with
 // a stand-in for acquireVsCodeApi that records posted messages and state.
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { placementViewHtml } from '../../client/src/placementViewHtml';
 import type { FromWebview, PlanResults, ToWebview } from '../../server/src/protocol';
-import { ARTIFACTS, canvasInk, ensureWebviewBundle, launch, ROOT, servePage, type PageLog, type Session } from './harness';
+import { ARTIFACTS, buildWebviewBundle, canvasInk, launch, servePage, type PageLog, type Session } from './harness';
 import { realResults } from './realResults';
 import { syntheticResults } from './syntheticResults';
 import { THEMES, type ThemeKind } from './vscodeThemes';
@@ -20,7 +20,7 @@ let files: Record<string, { body: string; type: string }>;
 let results: PlanResults;
 
 before(async () => {
-  await ensureWebviewBundle();
+  const bundle = await buildWebviewBundle();
   mkdirSync(ARTIFACTS, { recursive: true });
   const html = placementViewHtml({
     scriptUri: `${ORIGIN}/dist/webview.js`,
@@ -30,8 +30,8 @@ before(async () => {
   });
   files = {
     [`${ORIGIN}/index.html`]: { body: html, type: 'text/html' },
-    [`${ORIGIN}/dist/webview.js`]: { body: readFileSync(join(ROOT, 'dist/webview.js'), 'utf8'), type: 'text/javascript' },
-    [`${ORIGIN}/dist/webview.css`]: { body: readFileSync(join(ROOT, 'dist/webview.css'), 'utf8'), type: 'text/css' },
+    [`${ORIGIN}/dist/webview.js`]: { body: bundle.js, type: 'text/javascript' },
+    [`${ORIGIN}/dist/webview.css`]: { body: bundle.css, type: 'text/css' },
   };
   results = await realResults();
   session = await launch();
@@ -261,6 +261,14 @@ describe('placement view (webview page)', () => {
     assert.match(log.violations[0], /style-src/);
     const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
     assert.notEqual(bg, 'rgb(255, 0, 0)', 'the injected style did not apply');
+    await page.close();
+  });
+
+  test('a payload it cannot read gives a message, not a blank page', async () => {
+    const { page } = await open('dark');
+    await page.evaluate(() => window.postMessage({ type: 'results', results: { layers: [{ layer: 0 }] }, planName: 'odd.moeplan' }, '*'));
+    await page.waitForFunction(() => document.querySelector('.empty')?.textContent?.includes('could not be drawn'));
+    assert.equal(await page.locator('.content').isHidden(), true);
     await page.close();
   });
 

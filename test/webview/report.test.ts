@@ -13,15 +13,16 @@ import type { CliIo } from '../../server/src/cli/io';
 import type { PlanResults } from '../../server/src/protocol';
 import { formatExpectedTime } from '../../server/src/report/keyFigures';
 import { renderReport } from '../../server/src/report/render';
-import { ARTIFACTS, canvasInk, ensureWebviewBundle, launch, type Session } from './harness';
+import { ARTIFACTS, buildWebviewBundle, canvasInk, launch, type Bundle, type Session } from './harness';
 import { EXAMPLE_PLAN, examplePlanText, PAGING_PLAN, pagingResults, realResults } from './realResults';
 
 let session: Session;
 let results: PlanResults;
 let scratch: string;
+let bundle: Bundle;
 
 before(async () => {
-  await ensureWebviewBundle();
+  bundle = await buildWebviewBundle();
   mkdirSync(ARTIFACTS, { recursive: true });
   scratch = mkdtempSync(join(tmpdir(), 'moeplan-report-'));
   results = await realResults();
@@ -81,7 +82,7 @@ function silentIo(cwd: string): CliIo & { stdout: string; stderr: string } {
 describe('HTML report', () => {
   test('one file: charts drawn from inlined data, no network, no CSP violation, key figures in text', async () => {
     const title = 'mixtral </script><script>window.__pwned = 1</script> & "quotes"';
-    const html = renderReport(results, { title, planText: examplePlanText(), source: 'examples/mixtral-8x7b.moeplan' });
+    const html = renderReport(results, { title, planText: examplePlanText(), source: 'examples/mixtral-8x7b.moeplan', bundle });
     assert.doesNotMatch(html, /<script[^>]*\bsrc=/i, 'no external script');
     assert.doesNotMatch(html, /<link\b/i, 'no external stylesheet');
     assert.match(html, /<meta http-equiv="Content-Security-Policy" content="default-src &#39;none&#39;; script-src &#39;sha256-/);
@@ -132,7 +133,7 @@ describe('HTML report', () => {
     const paged = await pagingResults();
     assert.ok(paged.layers.some((l) => l.paging && Object.keys(l.paging).length), 'the analysis reports paging per layer');
     const file = join(scratch, 'paging.html');
-    writeFileSync(file, renderReport(paged, { title: 'paging.moeplan', planText: readFileSync(PAGING_PLAN, 'utf8') }));
+    writeFileSync(file, renderReport(paged, { title: 'paging.moeplan', planText: readFileSync(PAGING_PLAN, 'utf8'), bundle }));
     const { page, requests, violations, errors } = await openReport(file, 'dark');
     const ink = await canvasInk(page);
     const chart = ink.find((c) => c.id === 'chart-paging');

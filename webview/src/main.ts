@@ -38,7 +38,14 @@ function boot(): void {
   window.addEventListener('message', (ev: MessageEvent<ToWebview>) => {
     const m = ev.data;
     if (!m || typeof m !== 'object') return;
-    if (m.type === 'results') app.show(m.results, m.planName);
+    if (m.type === 'results') {
+      try {
+        app.show(m.results, m.planName);
+      } catch (e) {
+        // A payload this view cannot read (e.g. from a newer server): say so instead of a blank page.
+        app.showEmpty(`These results could not be drawn: ${(e as Error).message}`);
+      }
+    }
     else if (m.type === 'empty') app.showEmpty(m.message);
     else if (m.type === 'theme') app.redraw();
   });

@@ -47,16 +47,17 @@ function sha256(text: string): string {
 }
 
 function layerTable(r: PlanResults): string {
+  const us = r.layers.some((l) => Number.isFinite(l.latencyUs));
   const rows = r.layers
     .map(
       (l) =>
         `<tr><th scope="row">${l.layer}</th><td>${formatExpectedTime(l.expectedTime)}</td><td>${formatExpectedTime(l.lowerBound)}</td>` +
-        `<td>${formatExpectedTime(l.baselines.eplb)}</td><td>${formatExpectedTime(l.baselines.contiguous)}</td><td>${formatUs(l.latencyUs)}</td></tr>`,
+        `<td>${formatExpectedTime(l.baselines.eplb)}</td><td>${formatExpectedTime(l.baselines.contiguous)}</td>${us ? `<td>${formatUs(l.latencyUs)}</td>` : ''}</tr>`,
     )
     .join('\n');
   return (
     `<table class="figures"><thead><tr><th scope="col">layer</th><th scope="col">E[T]</th><th scope="col">bound</th>` +
-    `<th scope="col">EPLB</th><th scope="col">contiguous</th><th scope="col">µs</th></tr></thead>\n<tbody>\n${rows}\n</tbody></table>`
+    `<th scope="col">EPLB</th><th scope="col">contiguous</th>${us ? '<th scope="col">µs</th>' : ''}</tr></thead>\n<tbody>\n${rows}\n</tbody></table>`
   );
 }
 

@@ -174,6 +174,7 @@ export function syntheticLayer(
   const groupMass: Float64Array[] = [];
   const tables: AliasTable[][] = [];
   const fallbackOrder: Int32Array[] = [];
+  const probs: Float64Array[] = [];
   const memberCount = Math.min(n, Math.max(2 * k, Math.ceil(n / topics)));
   for (let t = 0; t < topics; t++) {
     const p = new Float64Array(n);
@@ -197,58 +198,88 @@ export function syntheticLayer(
     const order = Int32Array.from({ length: n }, (_, i) => i);
     order.sort((a, b) => p[b] - p[a] || a - b);
     fallbackOrder.push(order);
+    probs.push(p);
   }
+
+  // Fast path: the chance of each set of top groups (as drawn one by one in
+  // proportion to mass) in one alias table per topic, and per drawn set an
+  // alias table over its experts, built on first use. Then a token costs one
+  // draw for its groups and one per expert.
+  const combos = groupSets(G, topGroups);
+  const comboAlias: (AliasTable | undefined)[] = [];
+  const comboTables: (ComboTable | undefined)[][] = [];
+  if (combos)
+    for (let t = 0; t < topics; t++) {
+      const chance = setChances(groupMass[t], combos, topGroups);
+      comboAlias.push(chance ? new AliasTable(chance) : undefined);
+      comboTables.push(new Array<ComboTable | undefined>(combos.length));
+    }
 
   for (let tok = 0; tok < T; tok++) {
     const topic = topicOf[tok];
     const mass = groupMass[topic];
     const perGroup = tables[topic];
-    // Top groups: drawn without replacement in proportion to their mass.
-    let chosenMass = 0;
-    if (G === 1) {
-      pickedGroups[0] = 0;
-      chosenMass = mass[0];
-    } else {
-      let left = 0;
-      for (let g = 0; g < G; g++) {
-        groupLeft[g] = mass[g];
-        left += mass[g];
-      }
-      for (let i = 0; i < topGroups; i++) {
-        let u = rng.next() * left;
-        let g = 0;
-        for (; g < G - 1; g++) {
-          if (groupLeft[g] === 0) continue;
-          u -= groupLeft[g];
-          if (u < 0) break;
-        }
-        while (groupLeft[g] === 0 && g > 0) g--; // rounding at the end of the scan
-        pickedGroups[i] = g;
-        chosenMass += groupLeft[g];
-        left -= groupLeft[g];
-        groupLeft[g] = 0;
-      }
-    }
-    // k distinct experts within the picked groups, in proportion to p_t.
     let got = 0;
-    let attempts = 0;
-    const maxAttempts = 16 * k;
-    while (got < k && attempts < maxAttempts) {
-      attempts++;
-      // One random number picks the group and, rescaled, the expert within it.
-      let u = rng.next() * chosenMass;
-      let gi = 0;
-      for (; gi < topGroups - 1; gi++) {
-        const m = mass[pickedGroups[gi]];
-        if (u < m) break;
-        u -= m;
+    const fast = combos ? comboAlias[topic] : undefined;
+    if (fast) {
+      const ci = fast.draw(rng);
+      let ct = comboTables[topic][ci];
+      if (!ct) ct = comboTables[topic][ci] = comboTable(probs[topic], combos![ci], G, groupSize);
+      const mask = combos![ci];
+      for (let g = 0, i = 0; g < G; g++) if (mask & (1 << g)) pickedGroups[i++] = g;
+      for (let attempts = 0; got < k && attempts < 16 * k; attempts++) {
+        const e = ct.experts[ct.table.draw(rng)];
+        if (taken[e]) continue;
+        taken[e] = 1;
+        chosen[got++] = e;
       }
-      const g = pickedGroups[gi];
-      const within = u / mass[g];
-      const e = g * groupSize + perGroup[g].drawU(within < 1 ? (within > 0 ? within : 0) : 0.9999999999);
-      if (taken[e]) continue;
-      taken[e] = 1;
-      chosen[got++] = e;
+    } else {
+      // Top groups: drawn without replacement in proportion to their mass.
+      let chosenMass = 0;
+      if (G === 1) {
+        pickedGroups[0] = 0;
+        chosenMass = mass[0];
+      } else {
+        let left = 0;
+        for (let g = 0; g < G; g++) {
+          groupLeft[g] = mass[g];
+          left += mass[g];
+        }
+        for (let i = 0; i < topGroups; i++) {
+          let u = rng.next() * left;
+          let g = 0;
+          for (; g < G - 1; g++) {
+            if (groupLeft[g] === 0) continue;
+            u -= groupLeft[g];
+            if (u < 0) break;
+          }
+          while (groupLeft[g] === 0 && g > 0) g--; // rounding at the end of the scan
+          pickedGroups[i] = g;
+          chosenMass += groupLeft[g];
+          left -= groupLeft[g];
+          groupLeft[g] = 0;
+        }
+      }
+      // k distinct experts within the picked groups, in proportion to p_t.
+      let attempts = 0;
+      const maxAttempts = 16 * k;
+      while (got < k && attempts < maxAttempts) {
+        attempts++;
+        // One random number picks the group and, rescaled, the expert within it.
+        let u = rng.next() * chosenMass;
+        let gi = 0;
+        for (; gi < topGroups - 1; gi++) {
+          const m = mass[pickedGroups[gi]];
+          if (u < m) break;
+          u -= m;
+        }
+        const g = pickedGroups[gi];
+        const within = u / mass[g];
+        const e = g * groupSize + perGroup[g].drawU(within < 1 ? (within > 0 ? within : 0) : 0.9999999999);
+        if (taken[e]) continue;
+        taken[e] = 1;
+        chosen[got++] = e;
+      }
     }
     if (got < k) {
       // Very concentrated routing: fill with the most likely experts of the picked groups
@@ -283,4 +314,66 @@ export function syntheticLayer(
     }
   }
   return distributionFromSortedTokens(l, n, k, flat, T, true);
+}
+
+interface ComboTable {
+  table: AliasTable;
+  experts: Int32Array;
+}
+
+/** Group sets of size g out of G as bit masks, or undefined when too many to tabulate. */
+function groupSets(G: number, g: number): number[] | undefined {
+  if (G > 16) return undefined;
+  const out: number[] = [];
+  for (let mask = 0; mask < 1 << G; mask++) {
+    let bits = 0;
+    for (let x = mask; x; x &= x - 1) bits++;
+    if (bits === g) out.push(mask);
+    if (out.length > 512) return undefined;
+  }
+  return out;
+}
+
+/**
+ * Chance that drawing g groups one by one without replacement, each in
+ * proportion to its mass, yields each set: f(S) = Σ_{x∈S} f(S∖x)·m_x / (M − m(S∖x)).
+ * Undefined when no set has a positive chance.
+ */
+function setChances(mass: Float64Array, sets: number[], g: number): Float64Array | undefined {
+  const G = mass.length;
+  let total = 0;
+  for (let i = 0; i < G; i++) total += mass[i];
+  const f = new Float64Array(1 << G);
+  const m = new Float64Array(1 << G);
+  f[0] = 1;
+  for (let mask = 1; mask < 1 << G; mask++) {
+    const low = mask & -mask;
+    m[mask] = m[mask ^ low] + mass[31 - Math.clz32(low)];
+    let bits = 0;
+    for (let x = mask; x; x &= x - 1) bits++;
+    if (bits > g) continue;
+    let v = 0;
+    for (let x = mask; x; x &= x - 1) {
+      const b = x & -x;
+      const rest = mask ^ b;
+      const left = total - m[rest];
+      if (f[rest] > 0 && left > 0) v += (f[rest] * mass[31 - Math.clz32(b)]) / left;
+    }
+    f[mask] = v;
+  }
+  const out = new Float64Array(sets.length);
+  let sum = 0;
+  sets.forEach((s, i) => {
+    out[i] = f[s];
+    sum += f[s];
+  });
+  return sum > 0 ? out : undefined;
+}
+
+/** Alias table over the experts of the groups in `mask`, weighted by p. */
+function comboTable(p: Float64Array, mask: number, G: number, groupSize: number): ComboTable {
+  const experts: number[] = [];
+  for (let g = 0; g < G; g++) if (mask & (1 << g)) for (let i = 0; i < groupSize; i++) experts.push(g * groupSize + i);
+  const w = experts.map((e) => p[e]);
+  return { table: new AliasTable(w), experts: Int32Array.from(experts) };
 }

@@ -83,13 +83,13 @@ export class SubsetMatcher {
    * Returns −1 when an expert has no copy, unless `ignoreMissing`, which
    * leaves such experts out (T of the placed part, for branch and bound).
    */
-  time(ids: Int32Array, off: number, k: number, table: CopyTable, skip = -1, startT = 1, ignoreMissing = false): number {
+  time(ids: Int32Array, off: number, k: number, table: CopyTable, skip = -1, startT = 1, ignoreMissing = false, limit = Infinity): number {
     if (k > this.gpuOf.length) {
       (this as { gpuOf: Int32Array }).gpuOf = new Int32Array(k);
       this.members = new Int32Array(k);
     }
     this.table = table;
-    if (table.masks) return this.timeMask(ids, off, k, table.masks, skip, startT, ignoreMissing);
+    if (table.masks) return this.timeMask(ids, off, k, table.masks, skip, startT, ignoreMissing, limit);
     const { gpus, copies, copyCount } = table;
     const load = this.load;
     // Local expert ids; the skipped one is kept out of the matching.
@@ -142,7 +142,8 @@ export class SubsetMatcher {
   private vis = 0;
   private masks!: Uint32Array;
 
-  private timeMask(ids: Int32Array, off: number, k: number, masks: Uint32Array, skip: number, startT: number, ignoreMissing: boolean): number {
+  /** `limit`: stop as soon as T is known to exceed it (returning a value > limit). */
+  private timeMask(ids: Int32Array, off: number, k: number, masks: Uint32Array, skip: number, startT: number, ignoreMissing: boolean, limit: number): number {
     const load = this.load;
     const gpuOf = this.gpuOf;
     const members = this.members;
@@ -176,6 +177,7 @@ export class SubsetMatcher {
       if (++load[g] > t) t = load[g];
     }
     if (multi === 0) return m === 0 ? 0 : t;
+    if (t > limit) return t;
     let full = 0;
     for (let j = 0; j < m; j++) {
       const g = gpuOf[j];
@@ -207,6 +209,7 @@ export class SubsetMatcher {
       }
       // Hall's condition fails at t; at t+1 no GPU is full.
       t++;
+      if (t > limit) return t;
       const g = 31 - Math.clz32(mask & -mask);
       gpuOf[j] = g;
       full = ++load[g] >= t ? 1 << g : 0;

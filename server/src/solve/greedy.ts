@@ -97,7 +97,7 @@ class GainTable {
     const G = ev.gpus;
     const m = ev.matcher;
     for (let j = 0; j < k; j++) {
-      const t = m.time(ids, off, k, ev.table, j, 1);
+      const t = m.time(ids, off, k, ev.table, j, 1, false, T - 1);
       if (t <= T - 1) {
         m.relievableGpus(T - 1, this.scratch);
         const base = ids[off + j] * G;
@@ -107,9 +107,14 @@ class GainTable {
     }
   }
 
-  computeAll(): void {
+  /** Fills the table; false when the deadline passed first (the table is then unusable). */
+  computeAll(deadline: number, signal?: AbortSignal): boolean {
     this.gains.fill(0);
-    for (let s = 0; s < this.ev.dist.count; s++) this.contribute(s, 1);
+    for (let s = 0; s < this.ev.dist.count; s++) {
+      if ((s & 1023) === 0 && (performance.now() > deadline || signal?.aborted)) return false;
+      this.contribute(s, 1);
+    }
+    return true;
   }
 
   /** Adds a copy of e on g to the evaluator, keeping gains exact. */
@@ -145,15 +150,20 @@ export function insertCopies(inst: Instance, ev: LayerEvaluator, load: number[],
   let finished = true;
   if (!timeUp()) {
     table = new GainTable(ev);
-    table.computeAll();
+    if (!table.computeAll(opts.deadline, opts.signal)) table = undefined;
   }
+  // When time runs out with a complete table, keep choosing from the last
+  // exact gains without updating them (cheap), halving an expert's row once it
+  // got a copy — an estimate, noted by `finished = false`.
+  let stale = false;
   for (; free > 0; free--) {
     let bestE = -1;
     let bestG = -1;
-    if (table && timeUp()) {
-      table = undefined;
+    if (table && !stale && timeUp()) {
+      stale = true;
       finished = false;
     }
+    if (!table) finished = false;
     if (table) {
       let bestGain = 1e-12;
       const gains = table.gains;
@@ -167,11 +177,9 @@ export function insertCopies(inst: Instance, ev: LayerEvaluator, load: number[],
           }
         }
       }
-    } else if (!table && finished) {
-      finished = false;
     }
     if (bestE < 0) {
-      // No single copy helps (or time is up): the largest load per copy, on
+      // No single copy helps (or no table): the largest load per copy, on
       // the GPU with the most room.
       for (let e = 0; e < n; e++) {
         if (ev.copiesOf(e) >= maxCopies[e]) continue;
@@ -187,11 +195,12 @@ export function insertCopies(inst: Instance, ev: LayerEvaluator, load: number[],
       }
       if (bestE < 0) break;
     }
-    if (table) table.addCopy(bestE, bestG);
+    if (table && !stale) table.addCopy(bestE, bestG);
     else {
       ev.addCopy(bestE, bestG);
       ev.probe([bestE]);
       ev.commit();
+      if (table) for (let g = 0; g < gpus; g++) table.gains[bestE * gpus + g] *= 0.5;
     }
     used[bestG]++;
   }

@@ -90,6 +90,8 @@ export class LspClient {
   readonly states = new Inbox<SolveStateParams>();
   readonly logs: string[] = [];
   readonly appliedEdits: unknown[] = [];
+  /** `$/progress` values by token, in order (begin, report…, end). */
+  readonly progress = new Map<string, { kind: string; percentage?: number; title?: string }[]>();
   private versions = new Map<string, number>();
   initializeResult!: InitializeResult;
 
@@ -115,7 +117,11 @@ export class LspClient {
       p.items.map((i) => (i.section === 'moeplan' ? (opts.settings ?? {}) : null)),
     );
     conn.onRequest('window/workDoneProgress/create', () => null);
-    conn.onNotification('$/progress', () => undefined);
+    conn.onNotification('$/progress', (p: { token: string | number; value: { kind: string; percentage?: number; title?: string } }) => {
+      const list = c.progress.get(String(p.token)) ?? [];
+      list.push(p.value);
+      c.progress.set(String(p.token), list);
+    });
     conn.onRequest('client/registerCapability', () => null);
     conn.onRequest('workspace/codeLens/refresh', () => null);
     conn.onRequest('workspace/inlayHint/refresh', () => null);

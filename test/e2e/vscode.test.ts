@@ -215,6 +215,18 @@ describe('moeplan in VS Code (code-server + Chromium)', { timeout: 20 * 60_000 }
       assert.match(after, /^\s*gpu\s+\d+\s*:/m, 'the written plan has no committed `gpu N:` line');
       const cli = checkWithCli(join(w.workspace, plan.name));
       assert.deepEqual(cli.errors, [], `the written plan does not check clean:\n${cli.raw}`);
+      // Saving re-solves. Each written layer's lens then compares the committed
+      // placement with the solver's: they should agree (within the 5% the
+      // "committed is slower" warning allows).
+      let lastLenses: string[] = [];
+      await waitUntil('layer lenses showing the written placement as fast as the solver\'s', 120_000, async () => {
+        lastLenses = await w.page.locator(`${EDITOR} .codelens-decoration`).allInnerTexts();
+        // e.g. "layer 0: committed E[T] 1.033 · 504 µs · search 1.034 · 0.2% faster than eplb"
+        const layers = lastLenses
+          .map((t) => /^layer \d+: committed E\[T\] ([\d.]+)\b.*?· ([a-z][\w+-]*) ([\d.]+) ·/.exec(t.trim()))
+          .filter((m) => m !== null);
+        return layers.length > 0 && layers.every((m) => Number(m[1]) <= Number(m[3]) * 1.05);
+      }).catch((e: Error) => { throw new Error(`${e.message}; lenses: ${JSON.stringify(lastLenses)}`); });
       await shot('placement-applied');
     }));
 

@@ -45,6 +45,8 @@ export async function loadWorkload(plan: Plan, opts: LoadOptions = {}): Promise<
         maxSequenceIds: opts.maxSequenceIds,
         seed: plan.placement.seed,
       });
+      // Show the path as the plan writes it.
+      w = { ...w, description: w.description.replace(src.absPath, src.path) };
       break;
     case 'synthetic':
       try {

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkText } from '../../server/src/plan/check';
 import { CODES } from '../../server/src/plan/codes';
-import { EXAMPLES, ROOT, diagnosticProblems, lineLengths, mutate, mutation, planText, rangeProblem } from './plan-arbitraries';
+import { EXAMPLES, ROOT, applyEdits, diagnosticProblems, lineLengths, mutate, mutation, planText, rangeProblem } from './plan-arbitraries';
 
 const inputs = fc.oneof(
   { arbitrary: planText, weight: 3 },
@@ -43,6 +43,29 @@ test('property: checkText never throws; ranges valid; codes documented; a plan o
     }),
     { numRuns: 500 },
   );
+});
+
+test('property: quick fixes never add syntax errors and remove what they fix', () => {
+  let applied = 0;
+  const source = fc.oneof(planText, fc.tuple(planText, fc.array(mutation, { minLength: 1, maxLength: 4 })).map(([t, m]) => mutate(t, m)));
+  fc.assert(
+    fc.property(source, (text) => {
+      const r = checkText(text, '/plans/p.moeplan', { fileExists: () => true });
+      if (r.parse.diagnostics.length > 0) return; // fixes are best-effort in files with syntax errors
+      for (const d of r.diagnostics) {
+        for (const f of d.fixes ?? []) {
+          applied++;
+          const after = checkText(applyEdits(text, f.edits), '/plans/p.moeplan', { fileExists: () => true });
+          assert.deepEqual(after.parse.diagnostics, [], `fix "${f.title}" for ${d.code}`);
+          if (d.code.startsWith('MP1')) continue; // value fixes may reveal a deeper problem with the same code
+          const same = (xs: typeof r.diagnostics) => xs.filter((x) => x.code === d.code && x.message === d.message).length;
+          assert.ok(same(after.diagnostics) < same(r.diagnostics), `fix "${f.title}" leaves ${d.code}: ${d.message}`);
+        }
+      }
+    }),
+    { numRuns: 300 },
+  );
+  assert.ok(applied > 50, `only ${applied} fixes were exercised`);
 });
 
 test('docs/diagnostics.md explains every code', () => {

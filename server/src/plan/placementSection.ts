@@ -13,8 +13,8 @@ import { formatExpertList } from './expertList';
 interface GpuLine {
   gpu: number;
   stmt: Statement;
-  /** Every id as listed (ranges expanded), with the node it came from. */
-  experts: { id: number; node: Value }[];
+  /** Every id as listed (ranges expanded), with the node and `gpu` line it came from. */
+  experts: { id: number; node: Value; stmt: Statement }[];
 }
 
 interface LayerStmt {
@@ -218,7 +218,7 @@ export function resolvePlacement(
                 });
               }
               const experts: GpuLine['experts'] = [];
-              readExpertIds(ctx, x.args.slice(a.i), model, { layer: ids?.[0], gpu: g }, (id, node) => experts.push({ id, node }));
+              readExpertIds(ctx, x.args.slice(a.i), model, { layer: ids?.[0], gpu: g }, (id, node) => experts.push({ id, node, stmt: x }));
               if (g === undefined) return;
               const prev = ls.gpus.get(g);
               if (prev) {
@@ -270,11 +270,19 @@ export function resolvePlacement(
 const layerName = (ls: LayerStmt) =>
   ls.layers.length === 1 ? `layer ${ls.layers[0]}` : `layers ${ls.layers[0]}–${ls.layers[ls.layers.length - 1]}`;
 
+/** Whether a `gpu` line is well-formed (`gpu G: …`), so its list can be rewritten by a fix. */
+function rewritable(line: GpuLine | Statement): boolean {
+  const stmt = 'kind' in line ? line : line.stmt;
+  const colon = stmt.args[1];
+  return stmt.args[0]?.kind === 'number' && colon?.kind === 'punct' && colon.text === ':' && stmt.args.slice(2).every((v) => v.kind === 'number' || v.kind === 'range' || (v.kind === 'punct' && v.text === ','));
+}
+
 /** Replace a `gpu G:` line's expert list. */
-function rewriteList(line: GpuLine, ids: number[]): TextEdit {
-  const colon = line.stmt.args.find((v) => v.kind === 'punct' && v.text === ':');
-  const startAfter = colon ?? line.stmt.args[0] ?? line.stmt.keyword;
-  const last = line.stmt.args[line.stmt.args.length - 1] ?? line.stmt.keyword;
+function rewriteList(line: GpuLine | Statement, ids: number[]): TextEdit {
+  const stmt = 'kind' in line ? line : line.stmt;
+  const colon = stmt.args.find((v) => v.kind === 'punct' && v.text === ':');
+  const startAfter = colon ?? stmt.args[0] ?? stmt.keyword;
+  const last = stmt.args[stmt.args.length - 1] ?? stmt.keyword;
   const list = formatExpertList(ids);
   return {
     range: { start: startAfter.range.end, end: last.range.end },
@@ -309,14 +317,15 @@ export function checkCommitted(
     const copies = new Array<number>(E).fill(0);
     for (const line of ls.gpus.values()) {
       const seen = new Map<number, Value>();
-      for (const { id, node } of line.experts) {
+      for (const { id, node, stmt } of line.experts) {
         const first = seen.get(id);
         if (first) {
-          const ids = line.experts.map((x) => x.id);
+          // Remove this copy from the line it is written on.
+          const ids = line.experts.filter((x) => x.stmt === stmt).map((x) => x.id);
           ids.splice(ids.lastIndexOf(id), 1);
           ctx.report(node.range, 'error', 'MP405', `Expert ${id} is twice on GPU ${line.gpu} in ${name}: a second copy on the same GPU serves nothing. Remove one (put extra copies on other GPUs).`, {
             related: first !== node ? [{ message: 'first copy here', range: first.range }] : undefined,
-            fixes: [{ title: `Remove the duplicate expert ${id}`, edits: [rewriteList(line, ids)], preferred: true }],
+            fixes: rewritable(stmt) ? [{ title: `Remove the duplicate expert ${id}`, edits: [rewriteList(stmt, ids)], preferred: true }] : undefined,
           });
           continue;
         }
@@ -351,8 +360,19 @@ export function checkCommitted(
     if (missing.length > 0) {
       const shown = missing.length > 12 ? formatExpertList(missing.slice(0, 12)) + ' …' : formatExpertList(missing);
       const fixes: QuickFix[] = [];
-      const free = counts.map((c, g) => (hw.slotsPerGpu[g] ?? 0) - c);
-      if (free.reduce((t, f) => t + Math.max(0, f), 0) >= missing.length) {
+      // Place the missing experts on the GPUs with the most free slots; when there are
+      // not enough, the same fix first raises the slots per GPU.
+      let slotsNow = hw.slotsPerGpu.map((x) => x ?? 0);
+      let slotEdit: QuickFix | undefined;
+      const freeTotal = counts.reduce((t, c, g) => t + Math.max(0, slotsNow[g] - c), 0);
+      if (freeTotal < missing.length && addSlotFix) {
+        const needed = Math.min(E, Math.max(Math.max(...slotsNow), Math.ceil((counts.reduce((t, c) => t + c, 0) + missing.length) / hw.count), Math.max(...counts)));
+        slotEdit = addSlotFix(needed);
+        slotsNow = slotsNow.map(() => needed);
+      }
+      const free = counts.map((c, g) => slotsNow[g] - c);
+      const linesOk = [...ls.gpus.values()].every((l) => rewritable(l) && l.experts.every((x) => x.stmt === l.stmt));
+      if (linesOk && free.reduce((t, f) => t + Math.max(0, f), 0) >= missing.length) {
         const adds: number[][] = Array.from({ length: hw.count }, () => []);
         for (const e of missing) {
           let best = -1;
@@ -360,7 +380,7 @@ export function checkCommitted(
           adds[best].push(e);
           free[best]--;
         }
-        const edits: TextEdit[] = [];
+        const edits: TextEdit[] = slotEdit ? [...slotEdit.edits] : [];
         const newLines: string[] = [];
         for (let g = 0; g < hw.count; g++) {
           if (adds[g].length === 0) continue;
@@ -370,16 +390,16 @@ export function checkCommitted(
         }
         const close = ls.stmt.block?.close;
         if (newLines.length > 0 && close) {
+          // New lines go just before `}`, indented one level deeper than `layer`.
           const pad = ' '.repeat(close.start.character);
-          edits.push({ range: { start: close.start, end: close.start }, newText: newLines.map((l) => '  ' + l + '\n' + pad).join('') });
+          const deeper = ' '.repeat(Math.max(0, ls.stmt.keyword.range.start.character + 2 - close.start.character));
+          edits.push({ range: { start: close.start, end: close.start }, newText: newLines.map((l) => deeper + l + '\n' + pad).join('') });
         }
         if (newLines.length === 0 || close) {
           const where = adds.map((a, g) => (a.length ? `${formatExpertList(a)} on GPU ${g}` : '')).filter(Boolean).join(', ');
-          fixes.push({ title: `Place expert${missing.length > 1 ? 's' : ''} ${where}`, edits, preferred: true });
+          const title = `${slotEdit ? `${slotEdit.title}, and place` : 'Place'} expert${missing.length > 1 ? 's' : ''} ${where}`;
+          fixes.push({ title, edits, preferred: !slotEdit });
         }
-      } else if (addSlotFix) {
-        const needed = Math.ceil(E / hw.count);
-        if (needed > (hw.slotsPerGpu[0] ?? 0)) fixes.push(addSlotFix(needed));
       }
       const sev = opts.offload ? 'information' : 'error';
       ctx.report(ls.stmt.args[0] ? { start: ls.stmt.keyword.range.start, end: ls.stmt.args[ls.stmt.args.length - 1].range.end } : ls.stmt.keyword.range, sev, 'MP407',
@@ -394,7 +414,7 @@ export function checkCommitted(
         const line = ls.gpus.get(p.gpu);
         ctx.report(line?.stmt.range ?? ls.stmt.keyword.range, 'warning', 'MP410', `Expert ${p.expert} is pinned to GPU ${p.gpu} but ${name} does not put it there: add it to \`gpu ${p.gpu}\` or drop the pin.`, {
           related: p.range ? [{ message: 'pin here', range: p.range }] : undefined,
-          fixes: line && (hw.slotsPerGpu[p.gpu] ?? 0) > counts[p.gpu] ? [{ title: `Add expert ${p.expert} to GPU ${p.gpu}`, edits: [rewriteList(line, [...unique[p.gpu], p.expert])] }] : undefined,
+          fixes: line && rewritable(line) && line.experts.every((x) => x.stmt === line.stmt) && (hw.slotsPerGpu[p.gpu] ?? 0) > counts[p.gpu] ? [{ title: `Add expert ${p.expert} to GPU ${p.gpu}`, edits: [rewriteList(line, [...unique[p.gpu], p.expert])] }] : undefined,
         });
       }
     }

@@ -12,7 +12,7 @@ import { ownerSlotsForPaging, pagingForResults } from '../../server/src/cost/pag
 import { loadWorkload } from '../../server/src/workload/load';
 import type { Plan } from '../../server/src/plan/types';
 import type { PagingFigures } from '../../server/src/protocol';
-import { layerLensTitle, overallLensTitle, pagingDiagnostics, pagingHover, solverDiagnostics } from '../../server/src/feedback';
+import { fieldHover, layerLensTitle, overallLensTitle, pagingDiagnostics, solverDiagnostics } from '../../server/src/feedback';
 
 const dir = mkdtempSync(join(tmpdir(), 'moeplan-paging-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
@@ -78,8 +78,8 @@ test('a plan with too few slots and offload gets paging figures per layer and ov
   assert.match(overallLensTitle(r), new RegExp(`paging layer-lru ${(chosen.hitRate * 100).toFixed(1)}% hits · [\\d.]+ (µs|ms)/token$`));
   const l0 = r.layers[0].paging!['layer-lru'];
   assert.match(layerLensTitle(r.layers[0], r), new RegExp(`paging layer-lru ${(l0.hitRate * 100).toFixed(1)}% hits`));
-  const hover = pagingHover(plan, r) ?? '';
-  for (const policy of ['lru', '**layer-lru**', 'belady', 'static']) assert.ok(hover.includes(`| ${policy} |`), hover);
+  const hover = fieldHover(plan, 'offload', r) ?? '';
+  for (const policy of ['lru', 'layer-lru', 'belady', 'static']) assert.ok(hover.includes(`| paging ${policy} | hit rate`), hover);
 });
 
 test('a plan that fits in memory has no paging figures', async () => {

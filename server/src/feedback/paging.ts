@@ -1,6 +1,6 @@
 // Paging figures (docs/paging.md) in the editor: an information diagnostic
-// that offloading applies, with the miss rate and time per token; lens text;
-// a hover that compares the policies. Pure: (plan, results) → text.
+// that offloading applies, with the miss rate and time per token, and lens
+// text (the hover on `offload` lists every policy: hover.ts). Pure.
 import type { Diagnostic } from '../language/diagnostic';
 import type { Range } from '../language/ast';
 import type { Plan } from '../plan/types';
@@ -61,24 +61,4 @@ export function pagingLensText(results: PlanResults, figures: Record<string, Pag
   if (!chosen) return '';
   const [name, fig] = chosen;
   return ` · paging ${name} ${f.pct(fig.hitRate)} hits · ${f.micros(fig.usPerToken)}/token`;
-}
-
-/** Markdown table: every policy's hit rate, µs per token and PCIe bytes. */
-export function pagingHover(plan: Plan, results: PlanResults | undefined): string | undefined {
-  if (!results || !results.paging || !resultsMatchPlan(plan, results)) return undefined;
-  const chosen = chosenPagingPolicy(results, plan);
-  const rows = Object.entries(results.paging).map(
-    ([name, p]) =>
-      `| ${name === chosen ? `**${name}**` : name} | ${f.pct(p.hitRate)} | ${f.micros(p.usPerToken)} | ${f.bytes(p.bytes)} | ${p.pinned ?? '—'} |`,
-  );
-  const resident = results.paging[chosen]?.residentUsPerToken;
-  return [
-    `**Paging** (batch ${results.workload.batch}${resident !== undefined ? `; every expert resident: ${f.micros(resident)}/token` : ''})`,
-    '',
-    '| policy | hits | per token | PCIe | pinned |',
-    '|---|---|---|---|---|',
-    ...rows,
-    '',
-    '_belady is the offline optimum (a bound); static pins the busiest expert-layers and streams the rest._',
-  ].join('\n');
 }

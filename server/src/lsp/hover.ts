@@ -2,7 +2,7 @@
 // memory, load), model/hardware fields and presets (values with sources),
 // layers (E[T] and µs), trace files.
 import { MarkupKind, type Hover } from 'vscode-languageserver';
-import { expertHover, fieldHover, gpuHover, layerLensTitle, layerResult, pagingHover, resultsMatchPlan } from '../feedback';
+import { expertHover, fieldHover, gpuHover, layerLensTitle, layerResult, resultsMatchPlan } from '../feedback';
 import type { ServerContext } from './context';
 import { refAt } from './refs';
 import { safely } from './safe';
@@ -26,13 +26,9 @@ export function register(ctx: ServerContext): void {
           case 'gpu':
             value = gpuHover(plan, results, ref.gpu, ref.layer);
             break;
-          case 'field': {
+          case 'field':
             value = fieldHover(plan, ref.path, results && resultsMatchPlan(plan, results) ? results : undefined);
-            // The offload block also shows the paging replay's figures.
-            const paging = ref.path.startsWith('offload') ? pagingHover(plan, results) : undefined;
-            if (paging) value = value ? `${value}\n\n${paging}` : paging;
             break;
-          }
           case 'preset':
             value = fieldHover(plan, ref.presetKind === 'model' ? 'model' : 'hardware');
             break;

@@ -67,10 +67,10 @@ class Inbox<T> {
     this.unread = [];
   }
 
-  close(): void {
+  close(why = 'connection closed'): void {
     for (const w of this.waiters) {
       clearTimeout(w.timer);
-      w.reject(new Error('connection closed'));
+      w.reject(new Error(why));
     }
     this.waiters = [];
   }
@@ -82,6 +82,8 @@ export interface StartOptions {
   env?: Record<string, string>;
   workspace?: string;
   capabilities?: ClientCapabilities;
+  /** Node options for the server process (e.g. --cpu-prof). */
+  execArgv?: string[];
 }
 
 export class LspClient {
@@ -102,13 +104,21 @@ export class LspClient {
 
   static async start(opts: StartOptions = {}): Promise<LspClient> {
     if (!existsSync(SERVER)) throw new Error(`${SERVER} is missing: run \`node esbuild.mjs\` first`);
-    const child = spawn(process.execPath, [SERVER, '--stdio'], {
+    const child = spawn(process.execPath, [...(opts.execArgv ?? []), SERVER, '--stdio'], {
       env: { ...process.env, ...opts.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     const conn = createProtocolConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
     const c = new LspClient(child, conn);
     child.stderr.on('data', (d: Buffer) => c.logs.push(d.toString()));
+    // A server that dies fails the waits at once, with what it printed.
+    child.on('exit', (code, signal) => {
+      if (c.stopping) return;
+      const why = `the server exited (${code ?? signal}): ${c.logs.join('').slice(-2000)}`;
+      c.diagnostics.close(why);
+      c.results.close(why);
+      c.states.close(why);
+    });
     conn.onNotification(PublishDiagnosticsNotification.type, (p) => c.diagnostics.push(p));
     conn.onNotification(ResultsReadyNotification, (p: ResultsReadyParams) => c.results.push(p));
     conn.onNotification(SolveStateNotification, (p: SolveStateParams) => c.states.push(p));
@@ -189,7 +199,10 @@ export class LspClient {
     return this.conn.sendRequest(method, params) as Promise<R>;
   }
 
+  stopping = false;
+
   async stop(): Promise<void> {
+    this.stopping = true;
     try {
       await Promise.race([
         this.conn.sendRequest(ShutdownRequest.type).then(() => this.conn.sendNotification(ExitNotification.type)),

@@ -64,9 +64,10 @@ export async function run(): Promise<void> {
   const build = spawnSync(process.execPath, ['esbuild.mjs'], { cwd: ROOT, stdio: 'inherit' });
   if (build.status !== 0) console.log('note: the full build failed; using the existing dist/server.js');
 
-  // 1. change → diagnostics on a ~2,000-line plan.
+  // 1. change → diagnostics on a ~2,000-line plan. Untrusted, so opening it
+  //    starts no solve that would compete for the cores.
   {
-    const c = await LspClient.start();
+    const c = await LspClient.start({ trusted: false });
     try {
       const text = generatedPlan();
       const uri = fileUri(join(ROOT, 'bench', 'generated-2000.moeplan'));

@@ -21,13 +21,16 @@ export const PINS = {
   codeServer: '4.139.1',
 } as const;
 
-/** Debian packages: binary or file that proves each is present. */
-const DEBIAN_PACKAGES: { pkg: string; present: () => boolean }[] = [
-  { pkg: 'chromium', present: () => existsSync('/usr/bin/chromium') },
-  { pkg: 'neovim', present: () => existsSync('/usr/bin/nvim') },
-  { pkg: 'pkg-config', present: () => existsSync('/usr/bin/pkg-config') },
+/** What the tools are for: the test suites need everything; `npm start` only code-server. */
+export type SetupScope = 'tests' | 'start';
+
+/** Debian packages: binary or file that proves each is present, and who needs it. */
+const DEBIAN_PACKAGES: { pkg: string; present: () => boolean; testsOnly: boolean }[] = [
+  { pkg: 'chromium', present: () => existsSync('/usr/bin/chromium'), testsOnly: true },
+  { pkg: 'neovim', present: () => existsSync('/usr/bin/nvim'), testsOnly: true },
+  { pkg: 'pkg-config', present: () => existsSync('/usr/bin/pkg-config'), testsOnly: false },
   // code-server's `kerberos` module compiles against gssapi.h.
-  { pkg: 'libkrb5-dev', present: () => existsSync('/usr/include/gssapi/gssapi.h') },
+  { pkg: 'libkrb5-dev', present: () => existsSync('/usr/include/gssapi/gssapi.h'), testsOnly: false },
 ];
 
 export interface E2eTools {
@@ -123,8 +126,9 @@ function writeStamp(file: string, stamp: Stamp): void {
 }
 
 // ---------------------------------------------------------------- Debian
-async function ensureDebianPackages(log: Log): Promise<void> {
-  const missing = DEBIAN_PACKAGES.filter((p) => !p.present()).map((p) => p.pkg);
+async function ensureDebianPackages(log: Log, scope: SetupScope): Promise<void> {
+  const wanted = DEBIAN_PACKAGES.filter((p) => scope === 'tests' || !p.testsOnly);
+  const missing = wanted.filter((p) => !p.present()).map((p) => p.pkg);
   if (missing.length === 0) return;
   const isRoot = process.getuid?.() === 0;
   const sudo = !isRoot && spawnSync('sudo', ['-n', 'true']).status === 0;
@@ -140,7 +144,7 @@ async function ensureDebianPackages(log: Log): Promise<void> {
   const script = 'apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q ' + missing.join(' ');
   const argv = ['/usr/bin/flock', '/tmp/moeplan-apt.lock', 'sh', '-c', script];
   await runLoud(sudo ? 'sudo' : argv[0]!, sudo ? ['-n', ...argv] : argv.slice(1));
-  const still = DEBIAN_PACKAGES.filter((p) => !p.present()).map((p) => p.pkg);
+  const still = wanted.filter((p) => !p.present()).map((p) => p.pkg);
   if (still.length) throw new SetupError(`apt-get ran but these are still missing: ${still.join(' ')}`);
 }
 
@@ -279,13 +283,15 @@ function ensureProjectDeps(): void {
 }
 
 // ---------------------------------------------------------------- entry
-let memo: Promise<E2eTools> | undefined;
+const memo = new Map<SetupScope, Promise<E2eTools>>();
 
 /** Installs whatever is missing and returns the tool paths. Safe to call repeatedly. */
-export function ensureE2eTools(log: Log = defaultLog): Promise<E2eTools> {
-  memo ??= (async () => {
+export function ensureE2eTools(log: Log = defaultLog, scope: SetupScope = 'tests'): Promise<E2eTools> {
+  const known = memo.get(scope);
+  if (known) return known;
+  const p = (async () => {
     ensureProjectDeps();
-    await ensureDebianPackages(log);
+    await ensureDebianPackages(log, scope);
     const cache = cacheRoot();
     return withCacheLock(cache, log, async () => {
       const node = await ensureNode24(cache, log);
@@ -296,8 +302,9 @@ export function ensureE2eTools(log: Log = defaultLog): Promise<E2eTools> {
       };
     });
   })();
-  memo.catch(() => { memo = undefined; });
-  return memo;
+  memo.set(scope, p);
+  p.catch(() => memo.delete(scope));
+  return p;
 }
 
 if (require.main === module) {

@@ -41,7 +41,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 
   note('setting up code-server (first run: a few minutes; later runs: seconds)');
-  const tools = await ensureE2eTools((m) => note(m));
+  const tools = await ensureE2eTools((m) => note(m), 'start');
   note('building and packaging the extension');
   const version = (JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { version: string }).version;
   const vsix = await buildAndPackage(projectRoot, `moeplan-${version}.vsix`);

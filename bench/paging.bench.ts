@@ -16,37 +16,13 @@ import {
 } from '../server/src/cost/paging';
 import type { Plan } from '../server/src/plan/types';
 import type { TokenSequence, Workload } from '../server/src/workload/types';
+import { readTrace } from '../server/src/workload/readers';
 
 const DATA = join(__dirname, '..', '..', 'shared', 'data');
 
 // H100 SXM5 (notes/model-and-gpu-figures.md): 3.35 TB/s HBM, 989 TFLOP/s BF16,
 // PCIe Gen5 64 GB/s one way; 10 µs per transfer is our assumption.
 const H100 = { hbm: 3.35e12, flops: 989e12, pcie: 64e9, pcieLatency: 10e-6 };
-
-/** Minimal reader for the Mixtral JSONL traces: one record per token per layer. */
-function readMixtral(file: string, layers: number): TokenSequence {
-  const byToken = new Map<string, Int32Array>();
-  const order: string[] = [];
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    const r = JSON.parse(line) as { problem_id: number; token_idx: number; layer: number; experts: number[] };
-    const key = `${r.problem_id}:${r.token_idx}`;
-    let t = byToken.get(key);
-    if (!t) {
-      t = new Int32Array(layers * 2).fill(-1);
-      byToken.set(key, t);
-      order.push(key);
-    }
-    t[r.layer * 2] = r.experts[0];
-    t[r.layer * 2 + 1] = r.experts[1];
-  }
-  const sortKey = (k: string) => k.split(':').map(Number);
-  order.sort((a, b) => sortKey(a)[0] - sortKey(b)[0] || sortKey(a)[1] - sortKey(b)[1]);
-  const full = order.map((k) => byToken.get(k)!).filter((t) => !t.includes(-1));
-  const ids = new Int32Array(full.length * layers * 2);
-  full.forEach((t, i) => ids.set(t, i * layers * 2));
-  return { tokens: full.length, layers, k: 2, ids };
-}
 
 const src = <T>(value: T) => ({ value, source: 'bench' });
 
@@ -200,13 +176,13 @@ export async function run(): Promise<void> {
     for (const name of ['gsm8k_2_routing.jsonl', 'humaneval_2_routing.jsonl']) {
       const file = join(mixtralDir, name);
       if (!existsSync(file)) continue;
-      const seq = readMixtral(file, 32);
-      const workload: Workload = {
-        layers: distributionsFromSequence(seq, 8),
-        description: name,
-        notes: [],
-        sequence: seq,
-      };
+      // The workload module's JSONL reader: distributions and the token order.
+      const workload = await readTrace(file, { model: { layers: 32, experts: 8, topK: 2, name: 'Mixtral-8x7B' } });
+      const seq = workload.sequence;
+      if (!seq) {
+        console.log(`${name}: skipped, the reader kept no token order (${workload.notes.join('; ')})`);
+        continue;
+      }
       console.log(`\n${name}: ${seq.tokens} tokens × 32 layers`);
       for (const slots of [4, 5, 6]) {
         const plan = benchPlan({

@@ -86,7 +86,7 @@ describe('solving in the editor', () => {
       textDocument: { uri },
       range: { start: { line: 0, character: 0 }, end: { line: 200, character: 0 } },
     });
-    assert.ok(hints.some((h) => String(h.label) === '3 slots/GPU'));
+    assert.ok(hints.some((h) => /^3 slots\/GPU · \d+ GiB total$/.test(String(h.label))), JSON.stringify(hints.map((h) => h.label)));
 
     const actions = await c.request<CodeAction[]>('textDocument/codeAction', {
       textDocument: { uri },

@@ -28,12 +28,17 @@ export function inlayHints(plan: Plan): FeedbackHint[] {
       tooltip: `Expert slots per GPU per layer: ${hw.slotsSource}. One slot holds one expert in each of ${m.layers.value} layers (${f.bytes(perSlot)}).`,
     });
   }
-  if (hw.range && hw.range !== hwAnchor) {
-    out.push({
+  if (hw.range) {
+    const total = {
       anchor: hw.range,
       label: `${f.bytes(hw.gpu.memoryBytes.value * hw.count)} total`,
       tooltip: `${hw.count} × ${f.bytes(hw.gpu.memoryBytes.value)} (${hw.gpu.memoryBytes.source})`,
-    });
+    };
+    const sameLine = out.find((h) => h.anchor.start.line === hw.range!.start.line);
+    if (sameLine) {
+      sameLine.label += ` · ${total.label}`;
+      sameLine.tooltip += ` Memory: ${total.tooltip}.`;
+    } else out.push(total);
   }
   const modelAnchor =
     m.bytesPerExpert.range ?? plan.refs.find((r) => r.kind === 'preset' && r.presetKind === 'model')?.range ?? m.experts.range;

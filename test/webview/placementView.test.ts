@@ -84,6 +84,13 @@ async function posted(page: Page): Promise<FromWebview[]> {
   return page.evaluate(() => (window as unknown as { __posted: FromWebview[] }).__posted);
 }
 
+/** Click and wait for the page to post a message (chart.js handles clicks on the next animation frame). */
+async function clickForMessage(page: Page, x: number, y: number): Promise<void> {
+  const before = (await posted(page)).length;
+  await page.mouse.click(x, y);
+  await page.waitForFunction((n) => (window as unknown as { __posted: unknown[] }).__posted.length > n, before, { timeout: 10_000 });
+}
+
 async function renders(page: Page): Promise<number> {
   return page.evaluate(() => Number(document.getElementById('app')?.dataset.renders ?? 0));
 }
@@ -148,7 +155,7 @@ describe('placement view (webview page)', () => {
     const expert = layer.placement[gpu][0];
     const cell = await page.evaluate(([g, e]) => (window as unknown as { moeplanView: { matrixPoint(g: number, e: number | null): { x: number; y: number } } }).moeplanView.matrixPoint(g, e), [gpu, expert] as const);
     assert.ok(cell);
-    await page.mouse.click(cell.x, cell.y);
+    await clickForMessage(page, cell.x, cell.y);
     let msgs = await posted(page);
     assert.deepEqual(msgs.at(-1), { type: 'reveal', target: { kind: 'expert', expert, gpu, layer: layer.layer } });
     assert.match(await page.locator('.matrix-status').innerText(), new RegExp(`expert ${expert}`));
@@ -156,7 +163,7 @@ describe('placement view (webview page)', () => {
     // A GPU label reveals the GPU.
     const label = await page.evaluate((g) => (window as unknown as { moeplanView: { matrixPoint(g: number, e: number | null): { x: number; y: number } } }).moeplanView.matrixPoint(g, null), gpu);
     assert.ok(label);
-    await page.mouse.click(label.x, label.y);
+    await clickForMessage(page, label.x, label.y);
     msgs = await posted(page);
     assert.deepEqual(msgs.at(-1), { type: 'reveal', target: { kind: 'gpu', gpu, layer: layer.layer } });
 
@@ -167,14 +174,14 @@ describe('placement view (webview page)', () => {
     await page.locator('#chart-gpu-load').scrollIntoViewIfNeeded();
     const bar = await page.evaluate(([g, ds]) => (window as unknown as View).moeplanView.chartPoint('gpu-load', ds, g), [lastGpu, layer.gpuLoad[lastGpu] > mean * 1.1 ? 1 : 0] as const);
     assert.ok(bar, 'the GPU bar is drawn');
-    await page.mouse.click(bar.x, bar.y);
+    await clickForMessage(page, bar.x, bar.y);
     msgs = await posted(page);
     assert.deepEqual(msgs.at(-1), { type: 'reveal', target: { kind: 'gpu', gpu: lastGpu, layer: layer.layer } });
     if (results.layers.length > 2) {
       await page.locator('#chart-summary').scrollIntoViewIfNeeded();
       const layerBar = await page.evaluate(() => (window as unknown as View).moeplanView.chartPoint('summary', 0, 2));
       assert.ok(layerBar);
-      await page.mouse.click(layerBar.x, layerBar.y);
+      await clickForMessage(page, layerBar.x, layerBar.y);
       msgs = await posted(page);
       assert.deepEqual(msgs.at(-1), { type: 'selectLayer', layer: results.layers[2].layer });
       assert.match(await page.locator('#title-matrix').innerText(), new RegExp(`layer ${results.layers[2].layer}\\b`));

@@ -14,7 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { ensureE2eTools, projectRoot, type E2eTools } from './setup.js';
 import { isolatedEnv, startCodeServer, type RunningCodeServer } from './codeServer.js';
 import { spawnTracked, stopTracked, waitUntil } from './processes.js';
@@ -134,8 +134,6 @@ export interface Workbench {
   goTo(line: number, column: number): Promise<void>;
   /** The visible text of the active editor (spaces normalised). */
   editorText(): Promise<string>;
-  /** Frames of the open webviews' content (the inner #active-frame). */
-  webviewFrames(): Frame[];
   close(): Promise<void>;
 }
 
@@ -246,9 +244,6 @@ export async function launchWorkbench(opts: LaunchOptions): Promise<Workbench> {
       async editorText() {
         return plain(await page.locator('.editor-group-container .monaco-editor .view-lines').first().innerText());
       },
-      webviewFrames() {
-        return page.frames().filter((f) => f.url().includes('fake.html') || (f.name() !== 'pending-frame' && f.url().includes('/webview/') && f.parentFrame() !== page.mainFrame()));
-      },
       close: cleanup,
     };
     return wb;
@@ -272,12 +267,6 @@ async function dismissQuickInput(page: Page): Promise<void> {
     await page.keyboard.press('Escape');
     await widget.waitFor({ state: 'hidden', timeout: 5_000 }).catch(() => {});
   }
-}
-
-/** Runs the project's CLI (dist/cli.js) and returns stdout, stderr and status. */
-export function runCli(args: string[], cwd = projectRoot): { stdout: string; stderr: string; status: number } {
-  const r = spawnSync(process.execPath, [join(projectRoot, 'bin', 'moeplan.js'), ...args], { cwd, encoding: 'utf8', timeout: 120_000 });
-  return { stdout: r.stdout ?? '', stderr: r.stderr ?? '', status: r.status ?? -1 };
 }
 
 /** Runs `fn`; on failure saves a screenshot named after `label`, then rethrows. */

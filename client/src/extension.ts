@@ -56,7 +56,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand('moeplan.showPlacementView', (arg?: unknown) => view.show(planUri(arg))),
     vscode.commands.registerCommand('moeplan.restartServer', async () => {
       if (!client) return;
-      await client.restart();
+      if (client.isRunning()) await client.restart();
+      else await client.start();
       hookNotifications(client);
       vscode.window.setStatusBarMessage('moeplan: language server restarted', 3000);
     }),
@@ -67,8 +68,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   );
   status.setTrusted(vscode.workspace.isTrusted);
 
-  await client.start();
-  hookNotifications(client);
+  try {
+    await client.start();
+    hookNotifications(client);
+  } catch (e) {
+    // Keep the commands (restart can retry) rather than failing activation.
+    void vscode.window.showErrorMessage(`moeplan: the language server did not start: ${e instanceof Error ? e.message : String(e)}`);
+  }
 }
 
 export async function deactivate(): Promise<void> {

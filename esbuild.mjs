@@ -34,6 +34,8 @@ const options = entries
     minify: production,
     logLevel: 'warning',
     legalComments: 'none',
+    // Error classes are told apart by name across worker threads.
+    keepNames: true,
   }));
 
 if (watch) {

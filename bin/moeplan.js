@@ -9,7 +9,10 @@ if (!fs.existsSync(cli)) {
   process.exit(2);
 }
 require(cli).main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  // exitCode, not exit(): exit() would cut off output still draining into a pipe.
+  (code) => {
+    process.exitCode = code;
+  },
   (err) => {
     process.stderr.write('moeplan: internal error: ' + (err && err.stack ? err.stack : String(err)) + '\n');
     process.exit(3);

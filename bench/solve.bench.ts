@@ -19,6 +19,8 @@ import { expectedTime } from '../server/src/cost/evaluate';
 import { lowerBound } from '../server/src/cost/bounds';
 import { checkText } from '../server/src/plan/check';
 import { analyzePlan } from '../server/src/analysis/index';
+import { solveInputFor } from '../server/src/analysis/layer';
+import { loadWorkload } from '../server/src/workload/load';
 
 const DATA = join(__dirname, '..', '..', 'shared', 'data');
 const LONG = process.argv.includes('--long');
@@ -153,6 +155,24 @@ function evaluatorTiming(): void {
   console.log(`${d.count.toLocaleString('en-US')} subsets: ${ms.toFixed(2)} ms per exact E[T] (target ≤ 10 ms); trivial pass over the same data ${ref.toFixed(2)} ms (ratio ${(ms / ref).toFixed(1)})${sink === -1 ? '' : ''}`);
 }
 
+/** The example's layers solved one after another in this thread: solve time without worker start-up. */
+async function exampleInProcess(file: string, budgetMs: number): Promise<void> {
+  const abs = join(__dirname, '..', 'examples', file);
+  const checked = checkText(readFileSync(abs, 'utf8'), abs);
+  if (!checked.plan) return;
+  const plan = checked.plan;
+  const w = await loadWorkload(plan);
+  const t0 = performance.now();
+  let proved = 0;
+  let sum = 0;
+  for (const d of w.layers) {
+    const r = solveLayerSync('search', solveInputFor(plan, d, plan.hardware.slotsPerGpu, budgetMs / w.layers.length));
+    sum += r.expectedTime;
+    if (r.optimal) proved++;
+  }
+  console.log(`${file}: ${w.layers.length} layers solved in this thread (search, ${budgetMs} ms budget in all): ${(performance.now() - t0).toFixed(0)} ms, mean E[T] ${(sum / w.layers.length).toFixed(4)}, optimal proved on ${proved}`);
+}
+
 async function examplePlan(file: string, budgetMs: number, policy?: PolicyName): Promise<void> {
   const abs = join(__dirname, '..', 'examples', file);
   const checked = checkText(readFileSync(abs, 'utf8'), abs);
@@ -172,7 +192,16 @@ async function examplePlan(file: string, budgetMs: number, policy?: PolicyName):
   );
 }
 
+/** `--plans`: only the whole-plan timings; `--cases`: only the per-case tables. */
+const ONLY_PLANS = process.argv.includes('--plans');
+const ONLY_CASES = process.argv.includes('--cases');
+
 export async function run(): Promise<void> {
+  if (!ONLY_PLANS) await cases();
+  if (!ONLY_CASES) await plans();
+}
+
+async function cases(): Promise<void> {
   await mixtralTraces();
   const dbrx = synthetic(200_000, 16, 4, 2, 5);
   runCase({ name: 'DBRX-like synthetic (200k tokens)', layers: dbrx, gpus: 4, gpusPerNode: 4, slots: [4, 5, 6, 8], policies: [...FAST, { policy: 'search', budgetMs: 2000 }, { policy: 'exact', budgetMs: 3000 }] });
@@ -181,7 +210,14 @@ export async function run(): Promise<void> {
   const v3 = synthetic(200_000, 256, 8, 1, 7, { count: 8, topGroups: 4 });
   runCase({ name: 'DeepSeek-V3-like synthetic (200k tokens, group-limited routing)', layers: v3, gpus: 32, gpusPerNode: 8, groups: 8, slots: [8, 9, 10], policies: [...FAST.filter((p) => p.policy !== 'greedy'), { policy: 'greedy', budgetMs: 60_000 }, { policy: 'search', budgetMs: 10_000 }] });
   evaluatorTiming();
-  console.log('\n## whole plans (analysis on worker threads, sweeps off)');
+}
+
+async function plans(): Promise<void> {
+  console.log('\n## whole plans');
+  await exampleInProcess('mixtral-8x7b.moeplan', 1000);
+  const bundled = join(__dirname, '..', 'dist', 'worker.js');
+  if (existsSync(bundled)) process.env.MOEPLAN_WORKER_JS = bundled;
+  console.log(`analysis on worker threads (${existsSync(bundled) ? 'bundled dist/worker.js' : 'TypeScript sources via tsx'}), sweeps off:`);
   await examplePlan('mixtral-8x7b.moeplan', 1000, 'search');
   await examplePlan('deepseek-v3.moeplan', 10_000, 'search');
   if (LONG) await examplePlan('deepseek-v3.moeplan', 60_000, 'search');

@@ -72,7 +72,7 @@ export function topPartners(dist: LayerDistribution, expertLoad: number[], top =
 /** A policy's figure; its latency from its own loads (or, without a placement, the chosen one's loads at its E[T]). */
 function figure(plan: Plan, dist: LayerDistribution, r: SolveResult, fallback: { ev: LayerEvaluation; placement: number[][] }): PolicyFigure {
   const own = r.placement.length > 0;
-  const ev = own ? evaluateLayer(dist, r.placement) : { ...fallback.ev, expectedTime: r.expectedTime };
+  const ev = own ? (r.evaluation ?? evaluateLayer(dist, r.placement)) : { ...fallback.ev, expectedTime: r.expectedTime };
   return { policy: r.policy, expectedTime: r.expectedTime, latencyUs: layerLatencyUs(plan, ev, own ? r.placement : fallback.placement), ms: r.ms, optimal: r.optimal };
 }
 
@@ -102,7 +102,10 @@ export function analyzeLayer(job: LayerJob): LayerOutcome {
     figures.push(solveLayerSync('greedy', mk(Math.max(1, job.budgetMs * 0.1))));
   }
   // A proof of optimality where branch and bound can finish quickly.
-  if (policy !== 'exact' && dist.experts <= 16 && job.slotsPerGpu.length <= 4) {
+  if (policy === 'search' && chosen.optimal) {
+    // search already ran the branch and bound to the end: that is exact's answer.
+    figures.push({ ...chosen, policy: 'exact' });
+  } else if (policy !== 'exact' && dist.experts <= 16 && job.slotsPerGpu.length <= 4) {
     const exact = solveLayerSync('exact', mk(Math.max(20, job.budgetMs * 0.15)));
     figures.push(exact);
     if (exact.expectedTime < chosen.expectedTime - 1e-12 && (policy === 'search' || policy === 'greedy')) {
@@ -112,7 +115,7 @@ export function analyzeLayer(job: LayerJob): LayerOutcome {
       chosen = { ...chosen, optimal: true };
     }
   }
-  const ev = evaluateLayer(dist, chosen.placement);
+  const ev = chosen.evaluation ?? evaluateLayer(dist, chosen.placement);
   const lowerBound = Math.max(...figures.map((r) => r.lowerBound ?? 0));
   const chosenFig = { ev, placement: chosen.placement };
   const policies: PolicyFigure[] = figures.map((r) => figure(plan, dist, r, chosenFig));

@@ -12,8 +12,18 @@ import type { Instance } from './instance';
 import { firstCopies, SolveError } from './instance';
 import type { Placement } from './types';
 
-/** Pair co-activation mass: co[a * n + b] = Σ weights of subsets holding a and b. */
+const pairCache = new WeakMap<LayerDistribution, Float64Array>();
+
+/** Pair co-activation mass: co[a * n + b] = Σ weights of subsets holding a and b (memoised; do not modify). */
 export function pairMass(dist: LayerDistribution): Float64Array {
+  const hit = pairCache.get(dist);
+  if (hit) return hit;
+  const co = computePairMass(dist);
+  pairCache.set(dist, co);
+  return co;
+}
+
+function computePairMass(dist: LayerDistribution): Float64Array {
   const n = dist.experts;
   const co = new Float64Array(n * n);
   const { ids, weights, k } = dist;

@@ -1,7 +1,7 @@
 // solveLayer: one entry point for every placement policy. Every result is
 // re-evaluated exactly over the full distribution and checked for validity.
 import type { PolicyName } from '../plan/types';
-import { expectedTime, expertLoads, LayerEvaluator } from '../cost/evaluate';
+import { evaluateLayer, expectedTime, expertLoads, LayerEvaluator } from '../cost/evaluate';
 import { lowerBound } from '../cost/bounds';
 import { instanceOf, placementProblems, SolveError, type Instance } from './instance';
 import { contiguous, eplb, roundRobin } from './baselines';
@@ -112,7 +112,8 @@ export function solveLayerSync(policy: PolicyName, input: SolveInput): SolveResu
   if (problems.length > 0) {
     throw new SolveError(`${policy} produced an invalid placement for layer ${input.dist.layer}: ${problems.slice(0, 3).join('; ')}`);
   }
-  const value = expectedTime(input.dist, placement);
+  const evaluation = evaluateLayer(input.dist, placement);
+  const value = evaluation.expectedTime;
   if (value <= bound + 1e-12) optimal = true;
   return {
     policy,
@@ -123,6 +124,7 @@ export function solveLayerSync(policy: PolicyName, input: SolveInput): SolveResu
     lowerBound: Math.max(bound, provedBound ?? 0),
     notes: notes.length > 0 ? notes : undefined,
     stages,
+    evaluation,
   };
 }
 

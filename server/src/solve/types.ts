@@ -50,6 +50,8 @@ export interface SolveResult {
   lowerBound?: number;
   /** What the policy had to change or could not do (e.g. bent to constraints, stopped by the time budget). */
   notes?: string[];
+  /** Per-GPU and per-expert loads and P(T = t) of `placement` (from the final exact evaluation). */
+  evaluation?: import('../cost/types').LayerEvaluation;
   /** Intermediate answers on the way (e.g. search's greedy start), with their E[T]. */
   stages?: { policy: PolicyName; expectedTime: number; ms: number; complete: boolean }[];
 }

@@ -3,7 +3,7 @@
 // change. Everything is created with DOM calls (no inline styles or markup
 // strings), so it runs under a strict CSP.
 import type { FromWebview, LayerResult, PlanResults } from '../../server/src/protocol';
-import { formatExpectedTime, formatPercent, formatUs, keyFigures } from '../../server/src/report/keyFigures';
+import { formatExpectedTime, formatNumber, formatPercent, formatUs, keyFigures } from '../../server/src/report/keyFigures';
 import {
   batchConfig,
   ChartSlot,
@@ -253,7 +253,7 @@ export class PlacementApp {
     if (gamma) {
       this.gamma.slot.render(gamma);
       const o = r.offload;
-      this.gamma.caption.textContent = `γ = ${o.gamma.toPrecision(3)} at ${o.tokens} tokens (${o.phase}): offload ${formatUs(o.offloadUs)} vs expert parallelism ${formatUs(o.expertParallelUs)} → ${o.advice === 'offload' ? 'offload wins' : 'expert parallelism wins'}.`;
+      this.gamma.caption.textContent = `γ = ${formatNumber(o.gamma)} at ${o.tokens} tokens (${o.phase}): offload ${formatUs(o.offloadUs)} vs expert parallelism ${formatUs(o.expertParallelUs)} → ${o.advice === 'offload' ? 'offload wins' : 'expert parallelism wins'}.`;
     } else this.gamma.slot.clear();
     const paging = pagingConfig(r, this.palette);
     this.paging.section.hidden = paging === null;

@@ -294,7 +294,7 @@ export function policiesConfig(layer: LayerResult, solver: string, p: Palette): 
         },
       },
       scales: {
-        y: axis(p, '', { title: { display: false }, grid: { display: false } }),
+        y: axis(p, '', { title: { display: false }, grid: { display: false }, ticks: { color: p.foreground, autoSkip: false, font: { family: p.fontFamily } } }),
         x: axis(p, 'E[T] (expert-time units)', { beginAtZero: true, position: 'bottom' }),
         ...(hasUs ? { x2: axis(p, 'µs per layer', { beginAtZero: true, position: 'top', grid: { display: false } }) } : {}),
       },

@@ -10,6 +10,16 @@ export interface KeyFigure {
   hint: string;
 }
 
+/** About 3 significant digits, never in exponent form for everyday sizes: 4730 → "4,730", 0.0123 → "0.0123". */
+export function formatNumber(x: number): string {
+  if (!Number.isFinite(x)) return '—';
+  const a = Math.abs(x);
+  if (a >= 1000) return Math.round(x).toLocaleString('en-US');
+  if (a >= 100) return x.toFixed(0);
+  if (a !== 0 && a < 0.001) return x.toExponential(2);
+  return x.toPrecision(3);
+}
+
 /** Expected time in expert-time units, 3 significant digits. */
 export function formatExpectedTime(t: number): string {
   if (!Number.isFinite(t)) return '—';
@@ -18,7 +28,7 @@ export function formatExpectedTime(t: number): string {
 
 export function formatUs(us: number): string {
   if (!Number.isFinite(us)) return '—';
-  if (us >= 1e6) return `${(us / 1e6).toPrecision(3)} s`;
+  if (us >= 1e6) return `${formatNumber(us / 1e6)} s`;
   if (us >= 1e4) return `${(us / 1e3).toPrecision(3)} ms`;
   return `${us >= 100 ? us.toFixed(0) : us.toPrecision(3)} µs`;
 }
@@ -68,7 +78,7 @@ export function keyFigures(r: PlanResults): KeyFigure[] {
     {
       label: 'Offload vs EP',
       value: Number.isFinite(r.offload?.gamma)
-        ? `γ = ${r.offload.gamma.toPrecision(3)} → ${r.offload.advice === 'offload' ? 'offload' : 'expert parallelism'}`
+        ? `γ = ${formatNumber(r.offload.gamma)} → ${r.offload.advice === 'offload' ? 'offload' : 'expert parallelism'}`
         : 'not computed',
       hint: 'γ < 1 favours offloading experts over PCIe; γ > 1 favours expert parallelism over the network.',
     },

@@ -57,16 +57,22 @@ export function solverDiagnostics(plan: Plan, results: PlanResults, options: Fee
     if (!committed || !mine || !solver) continue;
     const slower = (mine.expectedTime - solver.expectedTime) / solver.expectedTime;
     if (!(slower > threshold)) continue;
+    const usKnown = Number.isFinite(mine.latencyUs) && Number.isFinite(solver.latencyUs);
+    // E[T] is per token; at the plan's batch the latency model may disagree
+    // (extra copies cost weight traffic): then it is advice, not a warning.
+    const fasterInUs = usKnown && mine.latencyUs <= solver.latencyUs;
+    const figures = usKnown
+      ? fasterInUs
+        ? ` At batch ${results.workload.batch}, though, the latency model predicts the committed placement is faster (${f.micros(mine.latencyUs)} vs ${f.micros(solver.latencyUs)} per layer).`
+        : ` Predicted ${f.micros(mine.latencyUs)} vs ${f.micros(solver.latencyUs)} per layer at batch ${results.workload.batch}.`
+      : '';
     out.push({
       range: committed.range ?? plan.placement.range ?? TOP,
-      severity: 'warning',
+      severity: fasterInUs ? 'information' : 'warning',
       code: FeedbackCode.committedSlower,
       message:
         `Layer ${layer.layer}: the committed placement has E[T] ${f.et(mine.expectedTime)}, ${f.pct(slower)} slower than ` +
-        `${solver.policy}'s ${f.et(solver.expectedTime)}` +
-        (Number.isFinite(mine.latencyUs) && Number.isFinite(solver.latencyUs)
-          ? ` (${f.micros(mine.latencyUs)} vs ${f.micros(solver.latencyUs)} per layer at batch ${results.workload.batch}). `
-          : '. ') +
+        `${solver.policy}'s ${f.et(solver.expectedTime)}.${figures} ` +
         `Threshold: ${options.slowerThresholdPct}% (setting moeplan.slowerThreshold). Use "Write the solver's placement" to replace it.`,
       related: plan.placement.policy.range ? [{ message: `policy ${plan.placement.policy.value}`, range: plan.placement.policy.range }] : undefined,
     });

@@ -89,25 +89,32 @@ export class AliasTable {
     for (let i = 0; i < n; i++) sum += weights[i];
     if (!(sum > 0)) throw new RangeError('alias table needs a positive total weight');
     const scaled = new Float64Array(n);
-    const small: number[] = [];
-    const large: number[] = [];
+    // Work lists as typed-array stacks (cheap to build many small tables).
+    const small = new Int32Array(n);
+    const large = new Int32Array(n);
+    let ns = 0;
+    let nl = 0;
     for (let i = 0; i < n; i++) {
       scaled[i] = (weights[i] * n) / sum;
-      (scaled[i] < 1 ? small : large).push(i);
+      if (scaled[i] < 1) small[ns++] = i;
+      else large[nl++] = i;
     }
-    while (small.length && large.length) {
-      const s = small.pop()!;
-      const l = large.pop()!;
+    while (ns > 0 && nl > 0) {
+      const s = small[--ns];
+      const l = large[--nl];
       this.prob[s] = scaled[s];
       this.alias[s] = l;
       scaled[l] = scaled[l] + scaled[s] - 1;
-      (scaled[l] < 1 ? small : large).push(l);
+      if (scaled[l] < 1) small[ns++] = l;
+      else large[nl++] = l;
     }
-    for (const i of large) {
+    while (nl > 0) {
+      const i = large[--nl];
       this.prob[i] = 1;
       this.alias[i] = i;
     }
-    for (const i of small) {
+    while (ns > 0) {
+      const i = small[--ns];
       this.prob[i] = 1;
       this.alias[i] = i;
     }

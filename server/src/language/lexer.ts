@@ -25,22 +25,26 @@ export interface LexResult {
   end: { line: number; character: number };
 }
 
-const isDigit = (c: string) => c >= '0' && c <= '9';
+// Character classes on UTF-16 code units (charCodeAt; NaN past the end is in no class).
+// ASCII is decided by comparisons; the Unicode regex is only consulted above 127.
 const LETTER = /\p{L}/u;
-// ASCII fast paths: the regex is only consulted for non-ASCII characters.
-const isLetter = (c: string) => {
-  if (c === '') return false;
-  const k = c.charCodeAt(0);
+const isDigit = (k: number) => k >= 48 && k <= 57;
+const isLetterAt = (text: string, i: number): boolean => {
+  const k = text.charCodeAt(i);
   if (k < 128) return (k >= 97 && k <= 122) || (k >= 65 && k <= 90) || k === 95;
-  return LETTER.test(c);
+  return k === k && LETTER.test(text[i]); // k === k: not NaN
 };
-const isWordChar = (c: string) => {
-  if (c === '') return false;
-  const k = c.charCodeAt(0);
-  if (k < 128) return (k >= 97 && k <= 122) || (k >= 65 && k <= 90) || (k >= 48 && k <= 57) || k === 95 || k === 45 || k === 43 || k === 47;
-  return LETTER.test(c);
+/** Letters, digits, `_`, and `/` (units such as GB/s). */
+const isUnitCharAt = (text: string, i: number): boolean => {
+  const k = text.charCodeAt(i);
+  if (k < 128) return (k >= 97 && k <= 122) || (k >= 65 && k <= 90) || (k >= 48 && k <= 57) || k === 95 || k === 47;
+  return k === k && LETTER.test(text[i]);
 };
-const isUnitChar = (c: string) => c !== '-' && c !== '+' && isWordChar(c);
+/** Unit characters plus `-` and `+` (words such as mixtral-8x7b, greedy+search). */
+const isWordCharAt = (text: string, i: number): boolean => {
+  const k = text.charCodeAt(i);
+  return k === 45 || k === 43 || isUnitCharAt(text, i);
+};
 
 export function lex(text: string): LexResult {
   const tokens: LexToken[] = [];
@@ -52,16 +56,14 @@ export function lex(text: string): LexResult {
   const n = text.length;
 
   const pos = (offset: number) => ({ line, character: offset - lineStart });
-  const push = (kind: TokenKind, start: number, end: number, extra?: { value?: number; str?: string }): LexToken => {
+  const push = (kind: TokenKind, start: number, end: number, value?: number, str?: string): LexToken => {
     const t: LexToken = {
       kind,
       text: text.slice(start, end),
       range: { start: pos(start), end: pos(end) },
+      value,
+      str,
     };
-    if (extra) {
-      if (extra.value !== undefined) t.value = extra.value;
-      if (extra.str !== undefined) t.str = extra.str;
-    }
     tokens.push(t);
     return t;
   };
@@ -73,132 +75,152 @@ export function lex(text: string): LexResult {
   }
 
   while (i < n) {
-    const c = text[i];
-    if (c === ' ' || c === '\t' || c === '\f' || c === '\v' || c === '\u00a0') {
+    const k = text.charCodeAt(i);
+    // space, tab, form feed, vertical tab, no-break space
+    if (k === 32 || k === 9 || k === 12 || k === 11 || k === 0xa0) {
       i++;
       continue;
     }
-    if (c === '\n' || c === '\r') {
-      const len = c === '\r' && text[i + 1] === '\n' ? 2 : 1;
-      push('newline', i, i + len);
+    if (k === 10 || k === 13) {
+      const len = k === 13 && text.charCodeAt(i + 1) === 10 ? 2 : 1;
+      const t: LexToken = { kind: 'newline', text: len === 2 ? '\r\n' : text[i], range: { start: pos(i), end: { line: line + 1, character: 0 } } };
       // A line break runs from the end of its line to the start of the next, as in LSP.
-      tokens[tokens.length - 1].range.end = { line: line + 1, character: 0 };
+      tokens.push(t);
       i += len;
       line++;
       lineStart = i;
       lineStarts.push(i);
       continue;
     }
-    if (c === ';') {
+    if (k === 59 /* ; */) {
       push('newline', i, i + 1);
       i++;
       continue;
     }
-    if (c === '#') {
+    if (k === 35 /* # */) {
       let j = i;
-      while (j < n && text[j] !== '\n' && text[j] !== '\r') j++;
+      while (j < n) {
+        const d = text.charCodeAt(j);
+        if (d === 10 || d === 13) break;
+        j++;
+      }
       push('comment', i, j);
       i = j;
       continue;
     }
-    if (c === '{') {
+    if (k === 123 /* { */) {
       push('lbrace', i, i + 1);
       i++;
       continue;
     }
-    if (c === '}') {
+    if (k === 125 /* } */) {
       push('rbrace', i, i + 1);
       i++;
       continue;
     }
-    if (c === ':' || c === ',' || c === '=') {
+    if (k === 58 || k === 44 || k === 61 /* : , = */) {
       push('punct', i, i + 1);
       i++;
       continue;
     }
-    if (c === '.' && text[i + 1] === '.') {
+    if (k === 46 && text.charCodeAt(i + 1) === 46 /* .. */) {
       push('range', i, i + 2);
       i += 2;
       continue;
     }
-    if (c === '"') {
+    if (k === 34 /* " */) {
       let j = i + 1;
       let value = '';
       let closed = false;
-      while (j < n && text[j] !== '\n' && text[j] !== '\r') {
-        const d = text[j];
-        if (d === '"') {
+      while (j < n) {
+        const d = text.charCodeAt(j);
+        if (d === 10 || d === 13) break;
+        if (d === 34) {
           closed = true;
           j++;
           break;
         }
-        if (d === '\\' && j + 1 < n && text[j + 1] !== '\n' && text[j + 1] !== '\r') {
-          const e = text[j + 1];
-          value += e === 'n' ? '\n' : e === 't' ? '\t' : e;
+        const e = text.charCodeAt(j + 1);
+        if (d === 92 /* \ */ && j + 1 < n && e !== 10 && e !== 13) {
+          value += e === 110 ? '\n' : e === 116 ? '\t' : text[j + 1];
           j += 2;
           continue;
         }
-        value += d;
+        value += text[j];
         j++;
       }
-      const t = push('string', i, j, { str: value });
+      const t = push('string', i, j, undefined, value);
       if (!closed) {
         error(t.range, 'MP102', 'This string is never closed: add a closing `"` before the end of the line.');
       }
       i = j;
       continue;
     }
-    if (isDigit(c) || ((c === '-' || c === '+') && isDigit(text[i + 1] ?? ''))) {
+    if (isDigit(k) || ((k === 45 || k === 43) && isDigit(text.charCodeAt(i + 1)))) {
       let j = i + 1;
-      while (j < n && (isDigit(text[j]) || (text[j] === '_' && isDigit(text[j + 1] ?? '')))) j++;
-      if (text[j] === '.' && isDigit(text[j + 1] ?? '')) {
-        j++;
-        while (j < n && (isDigit(text[j]) || (text[j] === '_' && isDigit(text[j + 1] ?? '')))) j++;
+      let underscore = false;
+      // Integer part, then an optional fraction; `_` may separate digits.
+      for (let part = 0; part < 2; part++) {
+        for (;;) {
+          const d = text.charCodeAt(j);
+          if (isDigit(d)) j++;
+          else if (d === 95 && isDigit(text.charCodeAt(j + 1))) {
+            underscore = true;
+            j++;
+          } else break;
+        }
+        if (part === 0 && text.charCodeAt(j) === 46 && isDigit(text.charCodeAt(j + 1))) j++;
+        else break;
       }
-      if ((text[j] === 'e' || text[j] === 'E') && (isDigit(text[j + 1] ?? '') || ((text[j + 1] === '-' || text[j + 1] === '+') && isDigit(text[j + 2] ?? '')))) {
+      const e = text.charCodeAt(j);
+      const e1 = text.charCodeAt(j + 1);
+      if ((e === 101 || e === 69) && (isDigit(e1) || ((e1 === 45 || e1 === 43) && isDigit(text.charCodeAt(j + 2))))) {
         j += 2;
-        while (j < n && isDigit(text[j])) j++;
+        while (isDigit(text.charCodeAt(j))) j++;
       }
       const raw = text.slice(i, j);
-      push('number', i, j, { value: Number(raw.replace(/_/g, '')) });
+      push('number', i, j, Number(underscore ? raw.replace(/_/g, '') : raw));
       i = j;
       // A unit: directly attached (`10s`, `12%`), or after spaces when it reads as one (`52 GiB`).
-      if (text[i] === '%') {
+      if (text.charCodeAt(i) === 37 /* % */) {
         push('unit', i, i + 1);
         i++;
-      } else if (isLetter(text[i] ?? '')) {
-        let k = i;
-        while (k < n && isUnitChar(text[k])) k++;
-        push('unit', i, k);
-        i = k;
+      } else if (isLetterAt(text, i)) {
+        let m = i;
+        while (m < n && isUnitCharAt(text, m)) m++;
+        push('unit', i, m);
+        i = m;
       } else {
-        let k = i;
-        while (k < n && (text[k] === ' ' || text[k] === '\t')) k++;
-        if (k > i && text[k] === '%') {
-          push('unit', k, k + 1);
-          i = k + 1;
-        } else if (k > i && isLetter(text[k] ?? '')) {
-          let m = k;
-          while (m < n && isUnitChar(text[m])) m++;
+        let m = i;
+        for (;;) {
+          const d = text.charCodeAt(m);
+          if (d === 32 || d === 9) m++;
+          else break;
+        }
+        if (m > i && text.charCodeAt(m) === 37) {
+          push('unit', m, m + 1);
+          i = m + 1;
+        } else if (m > i && isLetterAt(text, m)) {
+          let q = m;
+          while (q < n && isUnitCharAt(text, q)) q++;
           // Only letters/digits/slash, so a word like `a100-80g` is never a unit.
-          if (!isWordChar(text[m] ?? '') && looksLikeUnit(text.slice(k, m))) {
-            push('unit', k, m);
-            i = m;
+          if (!isWordCharAt(text, q) && looksLikeUnit(text.slice(m, q))) {
+            push('unit', m, q);
+            i = q;
           }
         }
       }
       continue;
     }
-    if (isLetter(c)) {
+    if (isLetterAt(text, i)) {
       let j = i + 1;
-      while (j < n && isWordChar(text[j])) j++;
+      while (j < n && isWordCharAt(text, j)) j++;
       push('word', i, j);
       i = j;
       continue;
     }
     // Anything else: one invalid token per run of unreadable characters.
     let j = i + 1;
-    // Keep surrogate pairs together so columns stay in UTF-16 units but the message names the character.
     while (j < n && !/[\s#{};:,="\p{L}\d]/u.test(text[j]) && !(text[j] === '.' && text[j + 1] === '.')) j++;
     const t = push('invalid', i, j);
     error(t.range, 'MP101', `Unexpected character${j - i > 1 ? 's' : ''} \`${t.text}\`: remove ${j - i > 1 ? 'them' : 'it'}, or put text in quotes.`);

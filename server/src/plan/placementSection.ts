@@ -13,8 +13,10 @@ import { formatExpertList } from './expertList';
 interface GpuLine {
   gpu: number;
   stmt: Statement;
-  /** Every id as listed (ranges expanded), with the node and `gpu` line it came from. */
-  experts: { id: number; node: Value; stmt: Statement }[];
+  /** Every id as listed (ranges expanded), with (same index) the node and `gpu` line it came from. */
+  ids: number[];
+  nodes: Value[];
+  stmts: Statement[];
 }
 
 interface LayerStmt {
@@ -217,16 +219,22 @@ export function resolvePlacement(
                   fixes: [{ title: 'Add `:`', edits: [{ range: at(x.args[0]?.range ?? x.keyword.range), newText: ':' }], preferred: true }],
                 });
               }
-              const experts: GpuLine['experts'] = [];
-              readExpertIds(ctx, x.args.slice(a.i), model, { layer: ids?.[0], gpu: g }, (id, node) => experts.push({ id, node, stmt: x }));
+              const line: GpuLine = { gpu: g ?? -1, stmt: x, ids: [], nodes: [], stmts: [] };
+              readExpertIds(ctx, x.args.slice(a.i), model, { layer: ids?.[0], gpu: g }, (id, node) => {
+                line.ids.push(id);
+                line.nodes.push(node);
+                line.stmts.push(x);
+              });
               if (g === undefined) return;
               const prev = ls.gpus.get(g);
               if (prev) {
                 ctx.report(x.args[0].range, 'error', 'MP409', `GPU ${g} is listed twice in this layer: merge the two lines into one.`, {
                   related: [{ message: `first \`gpu ${g}\` here`, range: prev.stmt.range }],
                 });
-                prev.experts.push(...experts);
-              } else ls.gpus.set(g, { gpu: g, stmt: x, experts });
+                prev.ids.push(...line.ids);
+                prev.nodes.push(...line.nodes);
+                prev.stmts.push(...line.stmts);
+              } else ls.gpus.set(g, line);
             },
           },
           ['gpu'],
@@ -314,22 +322,30 @@ export function checkCommitted(
     const name = layerName(ls);
     const counts = new Array<number>(hw.count).fill(0);
     const unique: number[][] = Array.from({ length: hw.count }, () => []);
-    const copies = new Array<number>(E).fill(0);
+    const copies = new Int32Array(E);
+    // first[e] = index + 1 of expert e's first entry on the current GPU line; stamp[e] says which line.
+    const stamp = new Int32Array(E);
+    const first = new Int32Array(E);
+    let lineNo = 0;
     for (const line of ls.gpus.values()) {
-      const seen = new Map<number, Value>();
-      for (const { id, node, stmt } of line.experts) {
-        const first = seen.get(id);
-        if (first) {
+      lineNo++;
+      for (let k = 0; k < line.ids.length; k++) {
+        const id = line.ids[k];
+        const node = line.nodes[k];
+        const stmt = line.stmts[k];
+        if (stamp[id] === lineNo) {
+          const firstNode = line.nodes[first[id]];
           // Remove this copy from the line it is written on.
-          const ids = line.experts.filter((x) => x.stmt === stmt).map((x) => x.id);
+          const ids = line.ids.filter((_, j) => line.stmts[j] === stmt);
           ids.splice(ids.lastIndexOf(id), 1);
           ctx.report(node.range, 'error', 'MP405', `Expert ${id} is twice on GPU ${line.gpu} in ${name}: a second copy on the same GPU serves nothing. Remove one (put extra copies on other GPUs).`, {
-            related: first !== node ? [{ message: 'first copy here', range: first.range }] : undefined,
+            related: firstNode !== node ? [{ message: 'first copy here', range: firstNode.range }] : undefined,
             fixes: rewritable(stmt) ? [{ title: `Remove the duplicate expert ${id}`, edits: [rewriteList(stmt, ids)], preferred: true }] : undefined,
           });
           continue;
         }
-        seen.set(id, node);
+        stamp[id] = lineNo;
+        first[id] = k;
         unique[line.gpu].push(id);
         copies[id]++;
       }
@@ -371,7 +387,7 @@ export function checkCommitted(
         slotsNow = slotsNow.map(() => needed);
       }
       const free = counts.map((c, g) => slotsNow[g] - c);
-      const linesOk = [...ls.gpus.values()].every((l) => rewritable(l) && l.experts.every((x) => x.stmt === l.stmt));
+      const linesOk = [...ls.gpus.values()].every((l) => rewritable(l) && l.stmts.every((x) => x === l.stmt));
       if (linesOk && free.reduce((t, f) => t + Math.max(0, f), 0) >= missing.length) {
         const adds: number[][] = Array.from({ length: hw.count }, () => []);
         for (const e of missing) {
@@ -414,7 +430,7 @@ export function checkCommitted(
         const line = ls.gpus.get(p.gpu);
         ctx.report(line?.stmt.range ?? ls.stmt.keyword.range, 'warning', 'MP410', `Expert ${p.expert} is pinned to GPU ${p.gpu} but ${name} does not put it there: add it to \`gpu ${p.gpu}\` or drop the pin.`, {
           related: p.range ? [{ message: 'pin here', range: p.range }] : undefined,
-          fixes: line && rewritable(line) && line.experts.every((x) => x.stmt === line.stmt) && (hw.slotsPerGpu[p.gpu] ?? 0) > counts[p.gpu] ? [{ title: `Add expert ${p.expert} to GPU ${p.gpu}`, edits: [rewriteList(line, [...unique[p.gpu], p.expert])] }] : undefined,
+          fixes: line && rewritable(line) && line.stmts.every((x) => x === line.stmt) && (hw.slotsPerGpu[p.gpu] ?? 0) > counts[p.gpu] ? [{ title: `Add expert ${p.expert} to GPU ${p.gpu}`, edits: [rewriteList(line, [...unique[p.gpu], p.expert])] }] : undefined,
         });
       }
     }

@@ -107,7 +107,7 @@ test('cancel() stops a long analysis promptly, mid-solve', async () => {
   let cancelledAt = 0;
   let progressAfterCancel = 0;
   const h = startAnalysis(plan, {
-    timeBudgetMs: 120_000,
+    timeBudgetMs: 40_000,
     onProgress: (p) => {
       if (cancelledAt) progressAfterCancel++;
       else if (p.done >= 1) {

@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readTrace, detectFormat } from '../../server/src/workload/readers/index';
 import { encodeNpy } from '../../server/src/workload/readers/npy';
+import { sampleIndependent } from '../../server/src/workload/readers/sglang';
+import { Rng } from '../../server/src/workload/random';
 import { WorkloadError } from '../../server/src/workload/types';
 import { subsetAt } from '../../server/src/workload/distribution';
 
@@ -174,4 +176,16 @@ test('reading can be cancelled', async () => {
   const ac = new AbortController();
   ac.abort();
   await rejects(readTrace(file('c.jsonl', jsonl([{ layer: 0, experts: [0, 1] }])), { model: mixtral, signal: ac.signal }), undefined, /cancelled/);
+});
+
+test('sglang assumption: experts drawn in proportion to load without replacement (sequential renormalised)', () => {
+  // loads 2:1:1, k = 2 → P({1,2}) = ¼·⅓ + ¼·⅓ = 1/6, P({0,1}) = P({0,2}) = 5/12
+  const d = sampleIndependent(0, [2, 1, 1], 2, 30000, new Rng(9));
+  const share = (a: number, b: number) => {
+    for (let i = 0; i < d.count; i++) if (d.ids[2 * i] === a && d.ids[2 * i + 1] === b) return d.weights[i] / d.total;
+    return 0;
+  };
+  assert.ok(Math.abs(share(1, 2) - 1 / 6) < 0.012, `${share(1, 2)}`);
+  assert.ok(Math.abs(share(0, 1) - 5 / 12) < 0.015, `${share(0, 1)}`);
+  assert.equal(d.coactivationKnown, false);
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateSynthetic, syntheticLayer, syntheticTopics } from '../../server/src/workload/synthetic';
+import { generateSynthetic, groupSets, setChances, syntheticLayer, syntheticTopics } from '../../server/src/workload/synthetic';
 import { expertLoads, subsetAt } from '../../server/src/workload/distribution';
 import { Rng } from '../../server/src/workload/random';
 import type { SyntheticSpec } from '../../server/src/plan/types';
@@ -107,4 +107,14 @@ test('layers generated one by one equal the whole workload (for parallel generat
     assert.deepEqual(one.ids, whole.layers[l].ids);
     assert.deepEqual(one.weights, whole.layers[l].weights);
   }
+});
+
+test('chance of each set of top groups equals drawing groups one by one in proportion to mass', () => {
+  // masses 1, 2, 3; two groups: P({0,1}) = 1/6·2/5 + 2/6·1/4 = 0.15, P({0,2}) = 1/6·3/5 + 3/6·1/3, P({1,2}) = 2/6·3/4 + 3/6·2/3
+  const sets = groupSets(3, 2)!;
+  assert.deepEqual(sets, [0b011, 0b101, 0b110]);
+  const p = setChances(new Float64Array([1, 2, 3]), sets, 2)!;
+  const expected = [0.15, 1 / 10 + 1 / 6, 1 / 4 + 1 / 3];
+  p.forEach((x, i) => assert.ok(Math.abs(x - expected[i]) < 1e-12, `${i}: ${x}`));
+  assert.equal(groupSets(20, 4), undefined);
 });

@@ -429,7 +429,7 @@ class WeightTree {
 }
 
 /** Group sets of size g out of G as bit masks, or undefined when too many to tabulate. */
-function groupSets(G: number, g: number): number[] | undefined {
+export function groupSets(G: number, g: number): number[] | undefined {
   if (G > 16) return undefined;
   const out: number[] = [];
   for (let mask = 0; mask < 1 << G; mask++) {
@@ -446,7 +446,7 @@ function groupSets(G: number, g: number): number[] | undefined {
  * proportion to its mass, yields each set: f(S) = Σ_{x∈S} f(S∖x)·m_x / (M − m(S∖x)).
  * Undefined when no set has a positive chance.
  */
-function setChances(mass: Float64Array, sets: number[], g: number): Float64Array | undefined {
+export function setChances(mass: Float64Array, sets: number[], g: number): Float64Array | undefined {
   const G = mass.length;
   let total = 0;
   for (let i = 0; i < G; i++) total += mass[i];

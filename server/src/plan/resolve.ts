@@ -87,8 +87,8 @@ function resolveInto(ctx: Ctx, doc: Document, opts: ResolveOptions): Plan | unde
   if (!top.gpu) {
     ctx.report(top.model?.range ?? docStart, 'error', 'MP204', 'The plan names no GPUs: add e.g. `gpu h100-sxm x 8`.');
   }
-  const linkSpecs = resolveLinks(ctx, links, gpuRes?.preset);
-  const reserve = top.reserve ? resolveReserve(ctx, top.reserve, gpuRes?.gpu) : undefined;
+  const linkSpecs = resolveLinks(ctx, links);
+  const reserve = top.reserve ? resolveReserve(ctx, top.reserve) : undefined;
   const slotsGiven = top.slots ? resolveSlots(ctx, top.slots) : undefined;
   const offload = top.offload ? resolveOffload(ctx, top.offload) : undefined;
 
@@ -414,7 +414,7 @@ function resolveGpu(ctx: Ctx, stmt: Statement): GpuRes | undefined {
 type LinkKind = 'nvlink' | 'network' | 'pcie';
 type GivenLinks = Partial<Record<LinkKind, { bytesPerS?: Sourced<number>; latencyS?: Sourced<number> }>>;
 
-function resolveLinks(ctx: Ctx, links: Statement[], _preset: GpuPreset | undefined): GivenLinks {
+function resolveLinks(ctx: Ctx, links: Statement[]): GivenLinks {
   const out: GivenLinks = {};
   const firstAt: Partial<Record<LinkKind, Range>> = {};
   for (const s of links) {
@@ -471,7 +471,7 @@ interface Reserve {
   stmt: Statement;
 }
 
-function resolveReserve(ctx: Ctx, stmt: Statement, _gpu: GpuSpec | undefined): Reserve | undefined {
+function resolveReserve(ctx: Ctx, stmt: Statement): Reserve | undefined {
   noBlock(ctx, stmt);
   const a = new Args(ctx, stmt);
   const v = a.peek();

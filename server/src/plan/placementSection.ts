@@ -454,13 +454,10 @@ export function checkCommitted(
       }
     }
     // Record
+    // Layers of one `layer a..b` statement share their (read-only) lists.
+    const gpuRanges = Array.from({ length: hw.count }, (_, g) => ls.gpus.get(g)?.stmt.range);
     for (const l of ls.layers) {
-      const cl: CommittedLayer = {
-        layer: l,
-        gpus: unique.map((u) => [...u]),
-        range: ls.stmt.range,
-        gpuRanges: Array.from({ length: hw.count }, (_, g) => ls.gpus.get(g)?.stmt.range),
-      };
+      const cl: CommittedLayer = { layer: l, gpus: unique, range: ls.stmt.range, gpuRanges };
       spec.committed.set(l, cl);
     }
   }

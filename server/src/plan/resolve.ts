@@ -200,10 +200,10 @@ function resolveModel(ctx: Ctx, stmt: Statement): ModelSpec | undefined {
     if (c) set(sourced(c.value, planSource(c.node.range), c.node.range));
   };
   dispatch(ctx, stmt.block?.statements ?? [], '`model`', {
-    layers: intField('layers', 1, 100000),
-    'first-layer': intField('first-layer', 0, 100000),
-    'total-layers': intField('total-layers', 1, 100000),
-    experts: intField('experts', 1, 1 << 20),
+    layers: intField('layers', 1, 1000),
+    'first-layer': intField('first-layer', 0, 1000),
+    'total-layers': intField('total-layers', 1, 2000),
+    experts: intField('experts', 1, 1 << 16),
     'shared-experts': intField('shared-experts', 0, 1 << 20),
     'top-k': intField('top-k', 1, 1 << 20),
     hidden: intField('hidden', 1, 1 << 24),
@@ -354,13 +354,13 @@ function resolveGpu(ctx: Ctx, stmt: Statement): GpuRes | undefined {
   let count: number | undefined;
   if (w && w.kind === 'word') {
     if (a.expectWord('x', 'write `gpu TYPE x COUNT`, e.g. `gpu h100-sxm x 8`')) {
-      count = a.number({ what: 'the GPU count', int: true, min: 1, max: 1 << 20, example: 'gpu h100-sxm x 8' })?.value;
+      count = a.number({ what: 'the GPU count', int: true, min: 1, max: 4096, example: 'gpu h100-sxm x 8' })?.value;
     }
   }
   let nodes = 1;
   let nodesRange: Range | undefined;
   if (a.optWord('in')) {
-    const n = a.number({ what: 'the node count', int: true, min: 1, max: 1 << 20, example: 'in 4 nodes' });
+    const n = a.number({ what: 'the node count', int: true, min: 1, max: 4096, example: 'in 4 nodes' });
     if (!a.optWord('nodes') && !a.optWord('node')) a.expectWord('nodes', 'write `in N nodes`');
     if (n) {
       nodes = n.value;

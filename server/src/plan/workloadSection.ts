@@ -227,6 +227,9 @@ function readSubsets(ctx: Ctx, s: Statement, model: ModelSpec | undefined): Inli
   return { kind: 'inline', layers, range: s.range };
 }
 
+/** Longest `a..b` expanded when the model does not bound it (keeps absurd input from exhausting memory). */
+const MAX_RANGE = 1 << 16;
+
 export function readLayerIds(ctx: Ctx, x: Statement, model: ModelSpec | undefined): number[] | undefined {
   const a = new Args(ctx, x);
   const v = a.take();
@@ -250,6 +253,7 @@ export function readLayerIds(ctx: Ctx, x: Statement, model: ModelSpec | undefine
     const to = check(v.to);
     if (from !== undefined && to !== undefined) {
       if (to < from) ctx.report(v.range, 'error', 'MP107', `The range ${from}..${to} runs backwards: write \`${to}..${from}\`.`);
+      else if (to - from >= MAX_RANGE) ctx.report(v.range, 'error', 'MP116', `The range ${from}..${to} is too long (at most ${MAX_RANGE} ids).`);
       else ids = Array.from({ length: to - from + 1 }, (_, k) => from + k);
     }
   } else {
@@ -294,6 +298,7 @@ export function readExpertIds(
       const b = one(v.to, v);
       if (a !== undefined && b !== undefined) {
         if (b < a) ctx.report(v.range, 'error', 'MP107', `The range ${a}..${b} runs backwards: write \`${b}..${a}\`.`);
+        else if (b - a >= MAX_RANGE) ctx.report(v.range, 'error', 'MP116', `The range ${a}..${b} is too long (at most ${MAX_RANGE} ids).`);
         else
           for (let id = a; id <= b; id++) {
             out.push(id);

@@ -281,3 +281,12 @@ test('several problems are reported in one pass', () => {
   const codes = new Set(check(t).diagnostics.map((d) => d.code));
   for (const c of ['MP114', 'MP116', 'MP403']) assert.ok(codes.has(c), c);
 });
+
+test('absurd ranges are refused quickly instead of exhausting memory', () => {
+  const t = 'model nosuch\ngpu h100 x 2\nplacement {\n  layer 0..999999999 {\n    gpu 0: 0..999999999\n  }\n}\n';
+  const t0 = performance.now();
+  const r = check(t);
+  assert.ok(performance.now() - t0 < 2000);
+  assert.equal(r.diagnostics.filter((d) => d.code === 'MP116').length, 2);
+  expectAt(variant('gpu h100-sxm x 2', 'gpu h100-sxm x 100000'), 'MP116', 'gpu h100-sxm x 100000');
+});

@@ -177,13 +177,20 @@ export function startServer(connection: Connection, options: ServerOptions = {})
         codeLensProvider: { resolveProvider: false },
         inlayHintProvider: true,
         codeActionProvider: codeActions.options,
-        workspace: { workspaceFolders: { supported: true } },
+        workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
       },
       serverInfo: { name: 'moeplan', version: process.env.MOEPLAN_VERSION ?? '0.1.0' },
     };
   });
 
   connection.onInitialized(() => {
+    if (clientCaps.workspace?.workspaceFolders) {
+      // Roots decide which traces an untrusted workspace may read.
+      connection.workspace.onDidChangeWorkspaceFolders((e) => {
+        const removed = new Set(e.removed.map((f) => uriToPath(f.uri)));
+        roots = [...roots.filter((r) => !removed.has(r)), ...e.added.map((f) => uriToPath(f.uri))];
+      });
+    }
     if (configPull) {
       if (clientCaps.workspace?.didChangeConfiguration?.dynamicRegistration) {
         void connection.client.register(DidChangeConfigurationNotification.type, { section: 'moeplan' }).catch(() => undefined);

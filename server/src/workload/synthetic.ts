@@ -159,7 +159,6 @@ export function syntheticLayer(
   const sc = scratch ?? new LayerScratch(T, n, k);
   const { chosen, taken, flat } = sc;
   const pickedGroups = new Int32Array(topGroups);
-  const chosenSlot = new Int32Array(k);
   const groupLeft = new Float64Array(G);
   const rng = new Rng(deriveSeed(spec.seed, 1, l));
   const pop = new Float64Array(n);
@@ -228,36 +227,13 @@ export function syntheticLayer(
       if (!ct) ct = comboTables[topic][ci] = comboTable(probs[topic], combos![ci], G, groupSize);
       const mask = combos![ci];
       for (let g = 0, i = 0; g < G; g++) if (mask & (1 << g)) pickedGroups[i++] = g;
-      // Draw with rejection of repeats; after a few rejections (a topic
-      // concentrated on few experts) switch to exact sampling without
-      // replacement from a Fenwick tree of the set's weights (chosen experts
-      // removed, restored afterwards). Both draw the next expert from the
-      // renormalised remainder.
-      let rejects = 0;
-      while (got < k && rejects < 3) {
-        const i = ct.table.draw(rng);
-        const e = ct.experts[i];
-        if (taken[e]) {
-          rejects++;
-          continue;
-        }
+      // Rejecting repeats is exactly the sequential draw from the renormalised
+      // remainder; after 16·k draws (extreme concentration) the fallback below fills in.
+      for (let attempts = 0; got < k && attempts < 16 * k; attempts++) {
+        const e = ct.experts[ct.table.draw(rng)];
+        if (taken[e]) continue;
         taken[e] = 1;
-        chosenSlot[got] = i;
         chosen[got++] = e;
-      }
-      if (got < k) {
-        const tree = ct.tree ?? (ct.tree = new WeightTree(ct.weights));
-        for (let j = 0; j < got; j++) tree.remove(chosenSlot[j]);
-        while (got < k) {
-          const i = tree.draw(rng.next());
-          if (i < 0) break;
-          const e = ct.experts[i];
-          tree.remove(i);
-          chosenSlot[got] = i;
-          taken[e] = 1;
-          chosen[got++] = e;
-        }
-        for (let j = 0; j < got; j++) tree.restore(chosenSlot[j]);
       }
     } else {
       // Top groups: drawn without replacement in proportion to their mass.
@@ -347,85 +323,6 @@ interface ComboTable {
   experts: Int32Array;
   weights: Float64Array;
   total: number;
-  /** Built on first need (concentrated topics). */
-  tree?: WeightTree;
-}
-
-/**
- * Fenwick tree over fixed weights that supports removing entries and putting
- * them back, and drawing an entry in proportion to the weights present.
- * Rebuilt from the exact weights every 4,096 restores so rounding cannot drift.
- */
-class WeightTree {
-  private readonly tree: Float64Array;
-  private readonly present: Uint8Array;
-  private readonly top: number;
-  private total = 0;
-  private restores = 0;
-
-  constructor(private readonly weights: Float64Array) {
-    this.tree = new Float64Array(weights.length + 1);
-    this.present = new Uint8Array(weights.length);
-    let top = 1;
-    while (top * 2 <= weights.length) top *= 2;
-    this.top = top;
-    this.rebuild();
-  }
-
-  private rebuild(): void {
-    const n = this.weights.length;
-    this.tree.fill(0);
-    this.total = 0;
-    for (let i = 0; i < n; i++) {
-      this.present[i] = 1;
-      this.total += this.weights[i];
-      for (let x = i + 1; x <= n; x += x & -x) this.tree[x] += this.weights[i];
-    }
-  }
-
-  private add(i: number, w: number): void {
-    const n = this.weights.length;
-    for (let x = i + 1; x <= n; x += x & -x) this.tree[x] += w;
-    this.total += w;
-  }
-
-  remove(i: number): void {
-    if (!this.present[i]) return;
-    this.present[i] = 0;
-    this.add(i, -this.weights[i]);
-  }
-
-  restore(i: number): void {
-    if (this.present[i]) return;
-    this.present[i] = 1;
-    this.add(i, this.weights[i]);
-    if (++this.restores >= 4096 && this.present.every((x) => x === 1)) {
-      this.restores = 0;
-      this.rebuild();
-    }
-  }
-
-  /** Index drawn in proportion to the present weights (u uniform in [0,1)); -1 when none left. */
-  draw(u01: number): number {
-    if (!(this.total > 0)) return -1;
-    let u = u01 * this.total;
-    let pos = 0;
-    const n = this.weights.length;
-    for (let step = this.top; step > 0; step >>= 1) {
-      const next = pos + step;
-      if (next <= n && this.tree[next] <= u) {
-        pos = next;
-        u -= this.tree[next];
-      }
-    }
-    // pos is the 0-based index; guard against rounding landing on an absent or empty entry
-    if (pos >= n || !this.present[pos] || this.weights[pos] === 0) {
-      let best = -1;
-      for (let i = 0; i < n; i++) if (this.present[i] && this.weights[i] > 0) best = i;
-      return best;
-    }
-    return pos;
-  }
 }
 
 /** Group sets of size g out of G as bit masks, or undefined when too many to tabulate. */
@@ -494,5 +391,5 @@ function comboTable(p: Float64Array, mask: number, G: number, groupSize: number)
       total += p[e];
     }
   }
-  return { table: new AliasTable(weights), experts, weights, total, tree: undefined };
+  return { table: new AliasTable(weights), experts, weights, total };
 }

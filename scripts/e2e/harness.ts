@@ -49,8 +49,14 @@ function runOrThrow(cmd: string, args: string[], what: string): void {
  * Builds the bundles and packages the extension the way a user would
  * (`vsce package --no-dependencies`); returns the .vsix path. Once per process.
  */
-export function buildAndPackage(outDir = join(tmpdir(), `moeplan-vsix-${process.pid}`), fileName = 'moeplan.vsix'): Promise<string> {
+export function buildAndPackage(outDir?: string, fileName = 'moeplan.vsix'): Promise<string> {
   packaged ??= (async () => {
+    if (!outDir) {
+      // A private folder for this process's package, removed when it exits.
+      outDir = mkdtempSync(join(tmpdir(), 'moeplan-vsix-'));
+      const dir = outDir;
+      process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+    }
     runOrThrow(process.execPath, ['esbuild.mjs'], 'build (node esbuild.mjs)');
     for (const f of ['dist/client.js', 'dist/server.js']) {
       if (!existsSync(join(projectRoot, f))) throw new Error(`the build did not produce ${f}; the extension cannot be packaged`);

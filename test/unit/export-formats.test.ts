@@ -183,3 +183,34 @@ test('CLI: an engine that cannot hold the placement exits 1 with the reason', as
   assert.equal(await main(['export', 'uneven.moeplan', '--format', 'sglang'], io), 1);
   assert.match(err.join(''), /cannot export as sglang: SGLang needs the same number of expert slots/);
 });
+
+test('CLI: without a committed placement the plan is solved first, then exported', async () => {
+  const text = `model custom "Tiny" {
+  layers 2
+  experts 8
+  top-k 2
+  hidden 1024
+  expert-ffn 512
+}
+gpu h100 x 2
+workload {
+  synthetic tokens 500 seed 1
+}
+placement {
+  policy greedy 0.2 s
+}
+`;
+  writeFileSync(join(dir, 'solve.moeplan'), text);
+  const out: string[] = [];
+  const err: string[] = [];
+  const io = { out: (t: string) => void out.push(t), err: (t: string) => void err.push(t), cwd: dir };
+  assert.equal(await main(['export', 'solve.moeplan', '--format', 'vllm-ascend', '-o', '-'], io), 0, err.join(''));
+  const placements = readVllmAscendMap(out.join(''));
+  assert.equal(placements.length, 2);
+  for (const layer of placements) {
+    assert.equal(layer.length, 2);
+    // every expert placed, no expert twice on one GPU
+    assert.deepEqual([...new Set(layer.flat())].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7]);
+    for (const gpu of layer) assert.equal(new Set(gpu).size, gpu.length);
+  }
+});

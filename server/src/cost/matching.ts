@@ -148,34 +148,32 @@ export class SubsetMatcher {
     const gpuOf = this.gpuOf;
     const members = this.members;
     this.masks = masks;
+    // One pass: collect the experts and place the single-copy ones (no
+    // choice); their largest count on one GPU is already a lower bound on T.
     let m = 0;
+    let t = startT > 1 ? startT : 1;
+    let multi = 0;
     for (let j = 0; j < k; j++) {
       if (j === skip) continue;
       const e = ids[off + j];
-      if (masks[e] === 0) {
+      const mask = masks[e];
+      if (mask === 0) {
         if (ignoreMissing) continue;
         this.resetLoads(m);
         return -1;
       }
       members[m] = e;
-      gpuOf[m] = -1;
+      if ((mask & (mask - 1)) === 0) {
+        const g = 31 - Math.clz32(mask);
+        gpuOf[m] = g;
+        if (++load[g] > t) t = load[g];
+      } else {
+        gpuOf[m] = -1;
+        multi++;
+      }
       m++;
     }
     this.k = m;
-    let t = startT > 1 ? startT : 1;
-    // Single-copy experts have no choice: place them first; their largest
-    // count on one GPU is already a lower bound on T.
-    let multi = 0;
-    for (let j = 0; j < m; j++) {
-      const mask = masks[members[j]];
-      if ((mask & (mask - 1)) !== 0) {
-        multi++;
-        continue;
-      }
-      const g = 31 - Math.clz32(mask);
-      gpuOf[j] = g;
-      if (++load[g] > t) t = load[g];
-    }
     if (multi === 0) return m === 0 ? 0 : t;
     if (t > limit) return t;
     let full = 0;
@@ -186,16 +184,9 @@ export class SubsetMatcher {
     for (let j = 0; j < m; j++) {
       if (gpuOf[j] >= 0) continue;
       const mask = masks[members[j]];
-      // Least-loaded free copy keeps later experts from colliding.
-      let free = mask & ~full;
+      const free = mask & ~full;
       if (free !== 0) {
-        let g = 31 - Math.clz32(free & -free);
-        free &= free - 1;
-        while (free !== 0) {
-          const h = 31 - Math.clz32(free & -free);
-          free &= free - 1;
-          if (load[h] < load[g]) g = h;
-        }
+        const g = 31 - Math.clz32(free & -free);
         gpuOf[j] = g;
         if (++load[g] >= t) full |= 1 << g;
         continue;

@@ -100,6 +100,21 @@ test('exact equals brute force and proves it; lower bounds hold', () => {
   );
 });
 
+test('search (the default) reaches and proves the optimum on small layers', () => {
+  fc.assert(
+    fc.property(smallCase, (c) => {
+      const inp = caseInput({ ...c, n: Math.min(c.n, 6) });
+      inp.timeBudgetMs = 3000;
+      const inst = instanceOf(inp);
+      const bf = bruteForceOptimum(inst, inp.dist, (p) => expectedTime(inp.dist, p));
+      const s = solveLayerSync('search', inp);
+      assert.equal(s.optimal, true, 'search did not prove a 6-expert layer optimal');
+      assert.ok(Math.abs(s.expectedTime - bf.value) < 1e-9, `search ${s.expectedTime} vs optimum ${bf.value}`);
+    }),
+    { numRuns: 20 },
+  );
+});
+
 test('the integer program (javascript-lp-solver) equals brute force on tiny layers', () => {
   for (let seed = 1; seed <= 6; seed++) {
     const inp = input(5, 2, 2, 3 + (seed % 2), seed, { replicas: seed % 3 !== 0 }, 25);

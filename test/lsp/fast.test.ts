@@ -23,6 +23,7 @@ import { LspClient, fileUri } from './harness';
 import { positionOf, smallPlan } from './plans';
 import { applyEdits } from '../../server/src/lsp/textDiff';
 import { formatText } from '../../server/src/language/formatter';
+import { checkText } from '../../server/src/plan/check';
 
 let c: LspClient;
 let dir: string;
@@ -122,6 +123,94 @@ describe('fast features', () => {
     const trace = base.replace('  synthetic tokens', '  trace "traces/\n  # synthetic tokens');
     const paths = await complete(uri, trace, positionOf(trace, 'trace "traces/', 14));
     assert.deepEqual(paths, ['chat.jsonl']);
+    await c.close(uri);
+  });
+
+  test('completion offers exactly the keywords the checker accepts in each block', async () => {
+    // One plan with a marked line in every kind of block; `subsets { layer … }` and
+    // `placement { layer … }` hold different statements.
+    const plan = (where: string, line: string) => `model custom {
+  layers 2; experts 8; top-k 2; hidden 64; expert-ffn 64
+${where === 'model' ? line : ''}
+}
+gpu custom x 2 {
+  memory 80 GB; bandwidth 3 TB/s; compute 900 TFLOPS
+${where === 'gpu' ? line : ''}
+}
+${where === 'top' ? line : ''}
+workload {
+  subsets {
+    subset 0 1: 1
+${where === 'subsets' ? line : ''}
+    layer 1 {
+      subset 0 1: 1
+${where === 'subsets-layer' ? line : ''}
+    }
+  }
+${where === 'workload' ? line : ''}
+}
+placement {
+${where === 'placement' ? line : ''}
+  layer 0 {
+    gpu 0: 0..3
+    gpu 1: 4..7
+${where === 'layer' ? line : ''}
+  }
+}
+offload {
+${where === 'offload' ? line : ''}
+}
+`;
+    const uri = fileUri(join(dir, 'contexts.moeplan'));
+    await c.open(uri, plan('top', ''));
+    await c.diagnosticsFor(uri, 1);
+    for (const where of ['top', 'model', 'gpu', 'workload', 'subsets', 'subsets-layer', 'placement', 'layer', 'offload']) {
+      const probe = checkText(plan(where, '    zzqq 1'), join(dir, 'contexts.moeplan'), { fileExists: () => true });
+      const unknown = probe.diagnostics.find((d) => d.code === 'MP110' && d.message.includes('`zzqq`'));
+      assert.ok(unknown, `${where}: the checker reports the unknown keyword`);
+      const accepted = [...unknown.message.split('Known here:')[1]!.matchAll(/`([^`]+)`/g)].map((m) => m[1]!).sort();
+      assert.ok(accepted.length > 0, unknown.message);
+      const text = plan(where, '    ');
+      const offered = await complete(uri, text, { line: text.split('\n').indexOf('    '), character: 4 });
+      assert.deepEqual([...offered].sort(), accepted, `${where}: completion offers what the checker accepts`);
+    }
+    await c.close(uri);
+  });
+
+  test('completion: preset aliases, subset experts, synthetic options, units already given', async () => {
+    const uri = fileUri(join(dir, 'complete2.moeplan'));
+    const base = smallPlan();
+    await c.open(uri, base);
+    await c.diagnosticsFor(uri, 1);
+    const at = async (text: string, needle: string) => complete(uri, text, positionOf(text, needle, needle.length));
+
+    const preset = base.replace('model mixtral-8x7b', 'model ');
+    const presets = await at(preset, 'model ');
+    assert.ok(presets.includes('deepseek-r1') && presets.includes('deepseek-v3') && presets.includes('custom'), presets.join());
+
+    const subsets = base.replace(/  synthetic tokens[^\n]*/, '  subsets {\n    subset 0 1: 1\n    subset 2 \n  }');
+    const subsetIds = await at(subsets, 'subset 2 ');
+    assert.deepEqual(subsetIds, ['0', '1', '3', '4', '5', '6', '7']);
+
+    const synth = base.replace(/  synthetic tokens[^\n]*/, '  synthetic seed 7 ');
+    assert.deepEqual(await at(synth, 'synthetic seed 7 '), ['tokens', 'skew', 'concentration', 'topics']);
+
+    for (const line of ['reserve 52GiB ', 'reserve 52 GiB ', 'reserve 20% ', 'slots 3 ']) {
+      const text = base.replace('slots 3 per gpu', line);
+      assert.deepEqual(await at(text, line), ['per gpu'], line);
+    }
+    const units = base.replace('slots 3 per gpu', 'reserve 40 ');
+    assert.ok((await at(units, 'reserve 40 ')).includes('GiB'));
+
+    const budget = base.replace('policy greedy', 'policy search 10 ');
+    assert.ok((await at(budget, 'policy search 10 ')).includes('s'));
+
+    const pin = base.replace('pin expert 0 on gpu 0 layer 0', 'pin expert 0 on gpu 0 layer 0 ');
+    assert.deepEqual(await at(pin, 'layer 0 '), []);
+
+    const oneLine = base.replace('  batch 16 tokens', '  batch 16 tokens; ');
+    const afterSemicolon = await at(oneLine, 'batch 16 tokens; ');
+    assert.ok(afterSemicolon.includes('phase') && afterSemicolon.includes('trace'), afterSemicolon.join());
     await c.close(uri);
   });
 

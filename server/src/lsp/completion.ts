@@ -16,7 +16,8 @@ import type { ServerContext } from './context';
 import { enclosingStatements, insideBlock } from './astUtil';
 import { safely } from './safe';
 import { insideAny } from './solveManager';
-import { GPU_PRESETS, KEYWORDS, MODEL_PRESETS, unitsFor, valuesFor } from './vocabulary';
+import { lex } from '../language/lexer';
+import { GPU_PRESETS, KEYWORDS, MODEL_PRESETS, SYNTHETIC_OPTIONS, unitsFor, valuesFor } from './vocabulary';
 
 export const options: CompletionOptions = { triggerCharacters: [' ', '"', '/'] };
 
@@ -44,15 +45,43 @@ export function register(ctx: ServerContext): void {
       }
       if (prefix.includes('#')) return [];
       const chain = a.ast ? enclosingStatements(a.ast, p.position) : [];
-      const block = [...chain].reverse().find((s) => s.block && insideBlock(s.block, p.position));
-      const context = block ? block.keyword.text : 'top';
+      const blocks = chain.filter((s) => s.block && insideBlock(s.block, p.position)).map((s) => s.keyword.text.toLowerCase());
+      const context = blockContext(blocks);
       const trailingSpace = /\s$/.test(prefix) || prefix.endsWith(':');
-      const words = prefix.replace(/:/g, ' : ').trim().split(/\s+/).filter(Boolean);
-      const done = trailingSpace ? words : words.slice(0, -1);
+      const tokens = lineTokens(prefix);
+      const done = trailingSpace ? tokens : tokens.slice(0, -1);
       if (done.length === 0) return keywordItems(context);
-      return argumentItems(context, done, plan, context === 'layer');
+      return argumentItems(context, done, plan);
     }),
   );
+}
+
+/** The completion context from the enclosing blocks' keywords, outermost first (see KEYWORDS). */
+export function blockContext(blocks: string[]): string {
+  const inner = blocks[blocks.length - 1];
+  if (!inner) return 'top';
+  return inner === 'layer' && blocks[blocks.length - 2] === 'subsets' ? 'subsets-layer' : inner;
+}
+
+interface Word {
+  text: string;
+  /** A number with no unit after it (a unit may follow). */
+  bareNumber: boolean;
+}
+
+/**
+ * The statement being written, as the lexer reads it (so `52GiB` and `52 GiB`
+ * are both a number and its unit): the tokens after the last `{`, `}` or `;`
+ * on the line.
+ */
+function lineTokens(prefix: string): Word[] {
+  const all = lex(prefix).tokens.filter((t) => t.kind !== 'comment');
+  let from = 0;
+  all.forEach((t, i) => {
+    if (t.kind === 'newline' || t.kind === 'lbrace' || t.kind === 'rbrace') from = i + 1;
+  });
+  const toks = all.slice(from);
+  return toks.map((t, i) => ({ text: t.text, bareNumber: t.kind === 'number' && toks[i + 1]?.kind !== 'unit' }));
 }
 
 function keywordItems(context: string): CompletionItem[] {
@@ -78,47 +107,63 @@ function ids(n: number, exclude: Set<number>, kind: CompletionItemKind, what: st
   return out;
 }
 
-function argumentItems(context: string, done: string[], plan: Plan | undefined, inLayer: boolean): CompletionItem[] {
-  const kw = done[0]!;
-  const last = done[done.length - 1]!;
+function argumentItems(context: string, done: Word[], plan: Plan | undefined): CompletionItem[] {
+  const texts = done.map((w) => w.text);
+  const kw = texts[0]!.toLowerCase();
+  const last = texts[texts.length - 1]!;
+  const lastIsBareNumber = done[done.length - 1]!.bareNumber;
   const experts = plan?.model.experts.value ?? 0;
   const gpus = plan?.hardware.count ?? 0;
-  if (inLayer && kw === 'gpu') {
-    if (done.length === 1) return ids(gpus, new Set(), CompletionItemKind.Value, 'GPU');
-    if (done.includes(':')) {
-      const listed = new Set(done.slice(done.indexOf(':') + 1).filter(isNumber).map(Number));
-      return ids(experts, listed, CompletionItemKind.Value, 'expert');
-    }
+  /** Expert ids not yet on the line after `from`. */
+  const remainingExperts = (from: number) =>
+    ids(experts, new Set(texts.slice(from).filter(isNumber).map(Number)), CompletionItemKind.Value, 'expert');
+  if (context === 'layer' && kw === 'gpu') {
+    if (texts.length === 1) return ids(gpus, new Set(), CompletionItemKind.Value, 'GPU');
+    if (texts.includes(':')) return remainingExperts(texts.indexOf(':') + 1);
     return [{ label: ':', kind: CompletionItemKind.Operator }];
+  }
+  if ((context === 'subsets' || context === 'subsets-layer') && kw === 'subset') {
+    return texts.includes(':') ? [] : remainingExperts(1);
+  }
+  if (kw === 'synthetic' && context === 'workload') {
+    // `synthetic [tokens N] [seed N] …`: an option name first and after each number.
+    const tokensUnit = last.toLowerCase() === 'tokens' && texts[texts.length - 3]?.toLowerCase() === 'tokens'; // `tokens 2000 tokens`
+    if (texts.length === 1 || isNumber(last) || tokensUnit) {
+      const used = new Set(texts.slice(1).map((t) => t.toLowerCase()));
+      return words(SYNTHETIC_OPTIONS.filter((o) => !used.has(o)), CompletionItemKind.Keyword, 'synthetic option');
+    }
+    return [];
   }
   if (kw === 'pin' || kw === 'forbid') {
     if (last === 'expert') return ids(experts, new Set(), CompletionItemKind.Value, 'expert');
     if (last === 'gpu') return ids(gpus, new Set(), CompletionItemKind.Value, 'GPU');
     if (last === 'layer') return ids(plan?.model.layers.value ?? 0, new Set(), CompletionItemKind.Value, 'layer');
-    if (done.length === 1) return words(kw === 'pin' ? ['expert'] : ['expert', 'gpu'], CompletionItemKind.Keyword);
-    if (isNumber(last) && done[done.length - 2] === 'expert') return words(['on'], CompletionItemKind.Keyword);
+    if (texts.length === 1) return words(kw === 'pin' ? ['expert'] : ['expert', 'gpu'], CompletionItemKind.Keyword);
+    if (isNumber(last) && texts[texts.length - 2] === 'expert') return words(['on'], CompletionItemKind.Keyword);
     if (last === 'on') return words(['gpu'], CompletionItemKind.Keyword);
-    if (isNumber(last)) return words(['layer'], CompletionItemKind.Keyword);
+    if (isNumber(last) && !texts.includes('layer')) return words(['layer'], CompletionItemKind.Keyword);
     return [];
   }
   if (kw === 'gpu' && context === 'top') {
-    if (done.length === 1) return words(GPU_PRESETS, CompletionItemKind.Class, 'GPU preset');
-    if (done.length === 2) return words(['x'], CompletionItemKind.Keyword, 'count');
-    if (done.length === 4) return words(['in'], CompletionItemKind.Keyword, 'nodes');
-    if (done.length === 6 && last !== 'nodes') return words(['nodes'], CompletionItemKind.Keyword);
+    if (texts.length === 1) return words(GPU_PRESETS, CompletionItemKind.Class, 'GPU preset');
+    if (texts.length === 2) return words(['x'], CompletionItemKind.Keyword, 'count');
+    if (texts.length === 4) return words(['in'], CompletionItemKind.Keyword, 'nodes');
+    if (texts.length === 6 && last !== 'nodes') return words(['nodes'], CompletionItemKind.Keyword);
     return [];
   }
-  if (kw === 'model' && context === 'top' && done.length === 1) return words(MODEL_PRESETS, CompletionItemKind.Class, 'model preset');
+  if (kw === 'model' && context === 'top' && texts.length === 1) return words(MODEL_PRESETS, CompletionItemKind.Class, 'model preset');
   if (kw === 'trace' && last.startsWith('"')) return words(['format'], CompletionItemKind.Keyword);
   if (last === 'format') return words(valuesFor(context, 'format') ?? [], CompletionItemKind.EnumMember);
-  if (isNumber(last)) {
-    return words(unitsFor(kw), CompletionItemKind.Unit, 'unit');
+  if (lastIsBareNumber) {
+    const units = kw === 'policy' && context === 'placement' ? unitsFor('time') : unitsFor(kw);
+    if (units.length) return words(units, CompletionItemKind.Unit, 'unit');
   }
-  if (kw === 'reserve' && done.length === 3) return words(['per gpu'], CompletionItemKind.Keyword);
-  if (kw === 'slots' && done.length === 2) return words(['per gpu'], CompletionItemKind.Keyword);
-  if (kw === 'groups' && done.length === 2) return words(['top'], CompletionItemKind.Keyword);
-  if (kw === 'phase' && done.length === 2 && last === 'decode') return words(['output'], CompletionItemKind.Keyword);
-  if (done.length === 1) {
+  if (kw === 'reserve' && texts.length === 3) return words(['per gpu'], CompletionItemKind.Keyword);
+  if (kw === 'slots' && texts.length === 2) return words(['per gpu'], CompletionItemKind.Keyword);
+  if (kw === 'link' && last === ',') return words(valuesFor(context, 'link') ?? [], CompletionItemKind.EnumMember);
+  if (kw === 'groups' && texts.length === 2) return words(['top'], CompletionItemKind.Keyword);
+  if (kw === 'phase' && texts.length === 2 && last === 'decode') return words(['output'], CompletionItemKind.Keyword);
+  if (texts.length === 1) {
     const values = valuesFor(context, kw);
     if (values) return words(values, CompletionItemKind.EnumMember);
   }

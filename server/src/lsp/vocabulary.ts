@@ -1,6 +1,6 @@
 // What may be written where, for completion. Mirrors docs/language.md; the
 // meaning of each keyword lives in the resolver (server/src/plan).
-import { DTYPES as CORE_DTYPES, GPU_PRESETS as GPU_PRESET_TABLE, MODEL_PRESETS as MODEL_PRESET_TABLE } from '../plan/presets';
+import { DTYPES as CORE_DTYPES, GPU_PRESETS as GPU_PRESET_TABLE, MODEL_PRESET_NAMES } from '../plan/presets';
 
 export interface KeywordInfo {
   detail: string;
@@ -8,7 +8,11 @@ export interface KeywordInfo {
   snippet?: string;
 }
 
-/** Keywords by context: 'top' or the enclosing block's keyword. */
+/**
+ * Keywords by context: 'top', the enclosing block's keyword, or
+ * 'subsets-layer' for a `layer { … }` inside `subsets` (a `layer` inside
+ * `placement` holds `gpu` lines instead).
+ */
 export const KEYWORDS: Record<string, Record<string, KeywordInfo>> = {
   top: {
     model: { detail: 'model preset or custom block', snippet: 'model ${1:mixtral-8x7b}' },
@@ -18,7 +22,7 @@ export const KEYWORDS: Record<string, Record<string, KeywordInfo>> = {
     link: { detail: 'link bandwidth and latency (nvlink, network, pcie)', snippet: 'link ${1|nvlink,network,pcie|} ${2:450} GB/s ${3:1} us' },
     workload: { detail: 'routing statistics, batch, phase', snippet: 'workload {\n\t$0\n}' },
     placement: { detail: 'policy, constraints, committed layers', snippet: 'placement {\n\tpolicy ${1:search}\n\t$0\n}' },
-    offload: { detail: 'page experts from host memory', snippet: 'offload {\n\tpolicy ${1|lru,layer-lru,belady|}\n}' },
+    offload: { detail: 'page experts from host memory', snippet: 'offload {\n\tpolicy ${1|layer-lru,lru,belady|}\n}' },
   },
   model: {
     layers: { detail: 'MoE layers' },
@@ -38,6 +42,7 @@ export const KEYWORDS: Record<string, Record<string, KeywordInfo>> = {
     memory: { detail: 'GPU memory' },
     bandwidth: { detail: 'HBM bandwidth' },
     compute: { detail: 'dense BF16 FLOP/s' },
+    name: { detail: 'display name', snippet: 'name "${1}"' },
   },
   workload: {
     trace: { detail: 'trace file, relative to the plan', snippet: 'trace "${1}"' },
@@ -63,19 +68,26 @@ export const KEYWORDS: Record<string, Record<string, KeywordInfo>> = {
   offload: {
     policy: { detail: 'eviction policy' },
     prefetch: { detail: 'prefetch the next layer’s experts', snippet: 'prefetch ${1|on,off|}' },
+    enabled: { detail: 'turn paging off without removing the block', snippet: 'enabled ${1|on,off|}' },
   },
   subsets: {
+    subset: { detail: 'top-k experts and their weight', snippet: 'subset ${1:0 1}: ${2:30%}' },
     layer: { detail: 'per-layer subsets', snippet: 'layer ${1:0} {\n\t$0\n}' },
+  },
+  'subsets-layer': {
+    subset: { detail: 'top-k experts and their weight', snippet: 'subset ${1:0 1}: ${2:30%}' },
   },
 };
 
-/** Preset names from the plan core, so completion never drifts from the resolver. */
-export const MODEL_PRESETS = [...Object.keys(MODEL_PRESET_TABLE), 'custom'];
+/** Preset names (aliases such as `deepseek-r1` included) from the plan core, so completion never drifts from the resolver. */
+export const MODEL_PRESETS = [...MODEL_PRESET_NAMES, 'custom'];
 export const GPU_PRESETS = [...Object.keys(GPU_PRESET_TABLE), 'custom'];
 export const DTYPES: string[] = [...CORE_DTYPES];
 export const POLICIES = ['contiguous', 'round-robin', 'eplb', 'greedy', 'search', 'exact'];
-export const PAGING_POLICIES = ['lru', 'layer-lru', 'belady'];
+export const PAGING_POLICIES = ['layer-lru', 'lru', 'belady'];
 export const TRACE_FORMATS = ['jsonl', 'csv', 'sglang', 'npy'];
+/** Options of `synthetic`, each followed by a number. */
+export const SYNTHETIC_OPTIONS = ['tokens', 'seed', 'skew', 'concentration', 'topics'];
 
 /** Values after `keyword` (first argument), by context. */
 export function valuesFor(context: string, keyword: string): string[] | undefined {
@@ -95,6 +107,7 @@ export function valuesFor(context: string, keyword: string): string[] | undefine
       return ['nvlink', 'network', 'pcie'];
     case 'replicas':
     case 'prefetch':
+    case 'enabled':
       return ['on', 'off'];
     case 'format':
       return TRACE_FORMATS;

@@ -5,6 +5,7 @@
 // terminates the workers.
 import { availableParallelism } from 'node:os';
 import type { Plan, PolicyName } from '../plan/types';
+import { DEFAULTS } from '../plan/defaults';
 import type { PlanResults, SweepPoint, LayerResult } from '../protocol';
 import type { Workload } from '../workload/types';
 import { applyOverrides, type PlanOverrides } from './overrides';
@@ -156,7 +157,7 @@ export function startAnalysis(plan: Plan, options: AnalysisOptions = {}): Analys
       });
       if (Object.keys(pg.overall).length > 0) {
         results.paging = pg.overall;
-        results.pagingPolicy = p.offload?.policy ?? 'layer-lru';
+        results.pagingPolicy = p.offload?.policy ?? DEFAULTS.offloadPolicy;
       }
       if (ownerSlots) {
         results.notes.push(

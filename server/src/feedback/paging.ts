@@ -4,6 +4,7 @@
 import type { Diagnostic } from '../language/diagnostic';
 import type { Range } from '../language/ast';
 import type { Plan } from '../plan/types';
+import { DEFAULTS } from '../plan/defaults';
 import type { PagingFigures, PlanResults } from '../protocol';
 import { FeedbackCode } from './codes';
 import { resultsMatchPlan, totalSlots } from './figures';
@@ -11,9 +12,9 @@ import * as f from './format';
 
 const TOP: Range = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
 
-/** The policy the plan asks for (its `offload` block), else layer-aware LRU. */
+/** The policy the plan asks for (its `offload` block), else the default (layer-aware LRU). */
 export function chosenPagingPolicy(results: PlanResults, plan?: Plan): string {
-  return results.pagingPolicy ?? plan?.offload?.policy ?? 'layer-lru';
+  return results.pagingPolicy ?? plan?.offload?.policy ?? DEFAULTS.offloadPolicy;
 }
 
 function chosenFigures(results: PlanResults, paging: Record<string, PagingFigures> | undefined, plan?: Plan): [string, PagingFigures] | undefined {

@@ -74,6 +74,65 @@ export function deriveSeed(seed: number, ...parts: number[]): number {
   return h >>> 0;
 }
 
+/** Scratch lists for buildAliasInto; reusable for tables of up to `n` entries. */
+export class AliasWork {
+  readonly scaled: Float64Array;
+  readonly small: Int32Array;
+  readonly large: Int32Array;
+  constructor(readonly n: number) {
+    this.scaled = new Float64Array(n);
+    this.small = new Int32Array(n);
+    this.large = new Int32Array(n);
+  }
+}
+
+/**
+ * Vose's alias table for weights[off .. off+n), written into prob/alias at
+ * the same offsets (alias holds indices within the table, 0..n-1). Lets a
+ * caller keep many small tables in two flat arrays. Returns false (and
+ * writes nothing) when the total weight is not positive.
+ */
+export function buildAliasInto(
+  weights: ArrayLike<number>,
+  off: number,
+  n: number,
+  prob: Float64Array,
+  alias: Int32Array,
+  work: AliasWork = new AliasWork(n),
+): boolean {
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += weights[off + i];
+  if (!(sum > 0)) return false;
+  const { scaled, small, large } = work;
+  let ns = 0;
+  let nl = 0;
+  for (let i = 0; i < n; i++) {
+    scaled[i] = (weights[off + i] * n) / sum;
+    if (scaled[i] < 1) small[ns++] = i;
+    else large[nl++] = i;
+  }
+  while (ns > 0 && nl > 0) {
+    const s = small[--ns];
+    const l = large[--nl];
+    prob[off + s] = scaled[s];
+    alias[off + s] = l;
+    scaled[l] = scaled[l] + scaled[s] - 1;
+    if (scaled[l] < 1) small[ns++] = l;
+    else large[nl++] = l;
+  }
+  while (nl > 0) {
+    const i = large[--nl];
+    prob[off + i] = 1;
+    alias[off + i] = i;
+  }
+  while (ns > 0) {
+    const i = small[--ns];
+    prob[off + i] = 1;
+    alias[off + i] = i;
+  }
+  return true;
+}
+
 /** Vose's alias table: O(1) draws from a fixed discrete distribution. */
 export class AliasTable {
   readonly prob: Float64Array;
@@ -85,39 +144,7 @@ export class AliasTable {
     this.n = n;
     this.prob = new Float64Array(n);
     this.alias = new Int32Array(n);
-    let sum = 0;
-    for (let i = 0; i < n; i++) sum += weights[i];
-    if (!(sum > 0)) throw new RangeError('alias table needs a positive total weight');
-    const scaled = new Float64Array(n);
-    // Work lists as typed-array stacks (cheap to build many small tables).
-    const small = new Int32Array(n);
-    const large = new Int32Array(n);
-    let ns = 0;
-    let nl = 0;
-    for (let i = 0; i < n; i++) {
-      scaled[i] = (weights[i] * n) / sum;
-      if (scaled[i] < 1) small[ns++] = i;
-      else large[nl++] = i;
-    }
-    while (ns > 0 && nl > 0) {
-      const s = small[--ns];
-      const l = large[--nl];
-      this.prob[s] = scaled[s];
-      this.alias[s] = l;
-      scaled[l] = scaled[l] + scaled[s] - 1;
-      if (scaled[l] < 1) small[ns++] = l;
-      else large[nl++] = l;
-    }
-    while (nl > 0) {
-      const i = large[--nl];
-      this.prob[i] = 1;
-      this.alias[i] = i;
-    }
-    while (ns > 0) {
-      const i = small[--ns];
-      this.prob[i] = 1;
-      this.alias[i] = i;
-    }
+    if (!buildAliasInto(weights, 0, n, this.prob, this.alias)) throw new RangeError('alias table needs a positive total weight');
   }
 
   draw(rng: Rng): number {

@@ -18,7 +18,7 @@
 import type { SyntheticSpec } from '../plan/types';
 import type { LayerDistribution, TokenSequence, Workload } from './types';
 import { distributionFromSortedTokens } from './distribution';
-import { AliasTable, Rng, deriveSeed } from './random';
+import { AliasWork, Rng, buildAliasInto, deriveSeed } from './random';
 import { DEFAULT_MAX_SEQUENCE_IDS } from './readers/common';
 
 export interface SyntheticModel {
@@ -36,6 +36,8 @@ export interface SyntheticOptions {
 
 /** Mean request length in tokens (geometric). */
 const MEAN_REQUEST_TOKENS = 256;
+/** Tokens of the throw-away warm-up layer (see generateSynthetic). */
+const WARM_UP_TOKENS = 256;
 /** Probability a token keeps its request's topic. */
 const TOPIC_STICKINESS = 0.9;
 
@@ -67,6 +69,10 @@ export function generateSynthetic(spec: SyntheticSpec, model: SyntheticModel, op
   const seqTokens = Math.min(T, Math.floor(maxIds / (L * k)));
   const seqIds = seqTokens > 0 ? new Int32Array(seqTokens * L * k) : undefined;
   const scratch = new LayerScratch(T, n, k);
+  // A short run first lets V8 see every path of the hot loops before it
+  // optimises them mid-loop, so the optimised code does not bail out at the
+  // first layer's end (measured: a fresh worker generates Mixtral ~2× faster).
+  if (T > 4 * WARM_UP_TOKENS) syntheticLayer({ ...spec, tokens: WARM_UP_TOKENS }, model, 0, topicOf.subarray(0, WARM_UP_TOKENS));
   const dists: LayerDistribution[] = [];
   for (let l = 0; l < L; l++) {
     if (opts.signal?.aborted) throw new Error('synthetic generation cancelled');
@@ -93,16 +99,29 @@ export function generateSynthetic(spec: SyntheticSpec, model: SyntheticModel, op
   };
 }
 
-/** m distinct indices drawn with probability ∝ w, without replacement (Efraimidis–Spirakis keys). */
-function weightedSampleWithoutReplacement(w: Float64Array, m: number, rng: Rng): number[] {
-  const keys: { e: number; key: number }[] = [];
+/**
+ * m distinct indices drawn with probability ∝ w, without replacement
+ * (Efraimidis–Spirakis: the m largest keys log(u)/w, ties to the lower
+ * index), written to out[0..m). Keeps the m best in a small sorted buffer
+ * instead of sorting all n keys.
+ */
+function weightedSampleWithoutReplacement(w: Float64Array, m: number, rng: Rng, out: Int32Array, outKeys: Float64Array): void {
+  let size = 0;
   for (let e = 0; e < w.length; e++) {
     let u = rng.next();
     while (u <= 0) u = rng.next();
-    keys.push({ e, key: w[e] > 0 ? Math.log(u) / w[e] : -Infinity });
+    const key = w[e] > 0 ? Math.log(u) / w[e] : -Infinity;
+    // Later indices lose ties, so only a strictly larger key enters a full buffer.
+    if (size === m && !(key > outKeys[m - 1])) continue;
+    let i = size < m ? size++ : m - 1;
+    while (i > 0 && key > outKeys[i - 1]) {
+      outKeys[i] = outKeys[i - 1];
+      out[i] = out[i - 1];
+      i--;
+    }
+    outKeys[i] = key;
+    out[i] = e;
   }
-  keys.sort((a, b) => b.key - a.key || a.e - b.e);
-  return keys.slice(0, m).map((x) => x.e);
 }
 
 /** Topic index of every token (shared by all layers): requests with sticky topics. */
@@ -137,6 +156,10 @@ export class LayerScratch {
  * threads; the result equals generateSynthetic's layer l. When `seq` is
  * given, the layer's ids of its first seq.tokens tokens are written into it
  * (tokens × model.layers × k layout).
+ *
+ * Tables live in flat typed arrays (topic-major), small enough to stay in
+ * cache: per topic, p_t, each group's mass and an alias table per group; per
+ * topic, an alias table over the sets of top groups when they are few.
  */
 export function syntheticLayer(
   spec: SyntheticSpec,
@@ -158,8 +181,6 @@ export function syntheticLayer(
   const groupSize = n / G;
   const sc = scratch ?? new LayerScratch(T, n, k);
   const { chosen, taken, flat } = sc;
-  const pickedGroups = new Int32Array(topGroups);
-  const groupLeft = new Float64Array(G);
   const rng = new Rng(deriveSeed(spec.seed, 1, l));
   const pop = new Float64Array(n);
   let popSum = 0;
@@ -169,124 +190,235 @@ export function syntheticLayer(
   }
   for (let e = 0; e < n; e++) pop[e] /= popSum;
 
-  // Per topic: routing probabilities p_t, their mass per group, an alias
-  // table per group, and experts by decreasing p_t (fallback fill).
-  const groupMass: Float64Array[] = [];
-  const tables: AliasTable[][] = [];
-  const fallbackOrder: Int32Array[] = [];
-  const probs: Float64Array[] = [];
+  // Per topic t (row t): p_t, its mass per group, and per group an alias
+  // table over the group's experts (prob/alias at the experts' positions,
+  // alias indices within the group).
+  const probs = new Float64Array(topics * n);
+  const groupMass = new Float64Array(topics * G);
+  const aliasProb = new Float64Array(topics * n);
+  const aliasIdx = new Int32Array(topics * n);
   const memberCount = Math.min(n, Math.max(2 * k, Math.ceil(n / topics)));
+  const members = new Int32Array(memberCount);
+  const memberKeys = new Float64Array(memberCount);
+  const work = new AliasWork(Math.max(n, 1));
   for (let t = 0; t < topics; t++) {
-    const p = new Float64Array(n);
-    for (let e = 0; e < n; e++) p[e] = (1 - c) * pop[e];
+    const row = t * n;
+    for (let e = 0; e < n; e++) probs[row + e] = (1 - c) * pop[e];
     if (c > 0) {
-      const members = weightedSampleWithoutReplacement(pop, memberCount, rng);
+      weightedSampleWithoutReplacement(pop, memberCount, rng, members, memberKeys);
       let s = 0;
-      for (const e of members) s += pop[e];
-      for (const e of members) p[e] += (c * pop[e]) / s;
+      for (let i = 0; i < memberCount; i++) s += pop[members[i]];
+      for (let i = 0; i < memberCount; i++) probs[row + members[i]] += (c * pop[members[i]]) / s;
     }
-    const mass = new Float64Array(G);
-    const perGroup: AliasTable[] = [];
     for (let g = 0; g < G; g++) {
-      const slice = p.subarray(g * groupSize, (g + 1) * groupSize);
-      for (let i = 0; i < groupSize; i++) mass[g] += slice[i];
-      // A group with no mass still needs a valid table (never drawn from).
-      perGroup.push(new AliasTable(mass[g] > 0 ? slice : new Float64Array(groupSize).fill(1)));
+      const off = row + g * groupSize;
+      let m = 0;
+      for (let i = 0; i < groupSize; i++) m += probs[off + i];
+      groupMass[t * G + g] = m;
+      // A group with no mass is never drawn from; give it a valid (uniform) table anyway.
+      if (!buildAliasInto(probs, off, groupSize, aliasProb, aliasIdx, work))
+        for (let i = 0; i < groupSize; i++) {
+          aliasProb[off + i] = 1;
+          aliasIdx[off + i] = i;
+        }
     }
-    groupMass.push(mass);
-    tables.push(perGroup);
-    const order = Int32Array.from({ length: n }, (_, i) => i);
-    order.sort((a, b) => p[b] - p[a] || a - b);
-    fallbackOrder.push(order);
-    probs.push(p);
   }
 
-  // Fast path: the chance of each set of top groups (as drawn one by one in
-  // proportion to mass) in one alias table per topic, and per drawn set an
-  // alias table over its experts, built on first use. Then a token costs one
-  // draw for its groups and one per expert.
-  const combos = groupSets(G, topGroups);
-  const comboAlias: (AliasTable | undefined)[] = [];
-  const comboTables: (ComboTable | undefined)[][] = [];
+  // Sets of top groups: when few, the chance of each set (as drawn group by
+  // group in proportion to mass) in one alias table per topic, so a token
+  // costs one draw for its groups.
+  const combos = G > 1 ? groupSets(G, topGroups) : undefined;
+  const C = combos ? combos.length : 0;
+  const comboGroups = new Int32Array(C * topGroups);
+  for (let ci = 0; ci < C; ci++)
+    for (let g = 0, i = 0; g < G; g++) if (combos![ci] & (1 << g)) comboGroups[ci * topGroups + i++] = g;
+  const comboProb = new Float64Array(topics * C);
+  const comboAlias = new Int32Array(topics * C);
+  const comboReady = new Uint8Array(topics);
   if (combos)
     for (let t = 0; t < topics; t++) {
-      const chance = setChances(groupMass[t], combos, topGroups);
-      comboAlias.push(chance ? new AliasTable(chance) : undefined);
-      comboTables.push(new Array<ComboTable | undefined>(combos.length));
+      const chance = setChances(groupMass.subarray(t * G, t * G + G), combos, topGroups);
+      if (chance) comboReady[t] = buildAliasInto(chance, 0, C, comboProb.subarray(t * C), comboAlias.subarray(t * C), work) ? 1 : 0;
     }
+
+  drawTokens(
+    { n, k, G, topGroups, groupSize, C, probs, groupMass, aliasProb, aliasIdx, comboProb, comboAlias, comboGroups, comboReady },
+    rng,
+    topicOf,
+    T,
+    sc,
+    seqIds,
+    seqTokens,
+    l,
+    L,
+  );
+  return countSortedRows(l, n, k, flat, T) ?? distributionFromSortedTokens(l, n, k, flat, T, true);
+}
+
+/** Largest packed subset key (bits) merged by a direct count instead of a sort. */
+const COUNT_KEY_BITS = 16;
+
+/**
+ * For small layers (k·⌈log2 n⌉ ≤ 16 bits, e.g. Mixtral or DBRX): merges the
+ * sorted rows by counting packed keys in one pass. Same result as
+ * distributionFromSortedTokens (subsets in lexicographic order); undefined
+ * when the keys are too wide.
+ */
+function countSortedRows(layer: number, experts: number, k: number, flat: Int32Array, tokens: number): LayerDistribution | undefined {
+  const b = experts <= 1 ? 0 : 32 - Math.clz32(experts - 1);
+  if (b === 0 || b * k > COUNT_KEY_BITS || tokens < 2) return undefined;
+  const counts = new Int32Array(1 << (b * k));
+  for (let t = 0, o = 0; t < tokens; t++) {
+    let key = 0;
+    for (let j = 0; j < k; j++, o++) key = (key << b) | flat[o];
+    counts[key]++;
+  }
+  let distinct = 0;
+  for (let key = 0; key < counts.length; key++) if (counts[key] > 0) distinct++;
+  const ids = new Int32Array(distinct * k);
+  const weights = new Float64Array(distinct);
+  const mask = (1 << b) - 1;
+  for (let key = 0, i = 0; key < counts.length; key++) {
+    if (counts[key] === 0) continue;
+    weights[i] = counts[key];
+    for (let j = k - 1, x = key; j >= 0; j--, x >>>= b) ids[i * k + j] = x & mask;
+    i++;
+  }
+  return { layer, experts, k, ids, weights, count: distinct, total: tokens, coactivationKnown: true };
+}
+
+/** One layer's routing tables (flat, topic-major; see syntheticLayer). */
+interface LayerTables {
+  n: number;
+  k: number;
+  G: number;
+  topGroups: number;
+  groupSize: number;
+  /** Number of sets of top groups tabulated (0: draw groups one by one). */
+  C: number;
+  probs: Float64Array;
+  groupMass: Float64Array;
+  aliasProb: Float64Array;
+  aliasIdx: Int32Array;
+  comboProb: Float64Array;
+  comboAlias: Int32Array;
+  comboGroups: Int32Array;
+  comboReady: Uint8Array;
+}
+
+/**
+ * Draws every token's k experts into scratch.flat (each row sorted), and the
+ * first seqTokens tokens' ids in draw order into seqIds. A function of its
+ * own so the hot loop is optimised as one unit.
+ */
+function drawTokens(
+  tb: LayerTables,
+  rng: Rng,
+  topicOf: Int32Array,
+  T: number,
+  sc: LayerScratch,
+  seqIds: Int32Array | undefined,
+  seqTokens: number,
+  l: number,
+  L: number,
+): void {
+  const { n, k, G, topGroups, groupSize, C, probs, groupMass, aliasProb, aliasIdx, comboProb, comboAlias, comboGroups, comboReady } = tb;
+  const { chosen, taken, flat } = sc;
+  const topics = groupMass.length / G;
+  // Per token: the picked groups and the mass each has left as experts are chosen.
+  const picked = new Int32Array(topGroups);
+  const left = new Float64Array(topGroups);
+  const groupLeft = new Float64Array(G);
+  const fallbackOrder: (Int32Array | undefined)[] = new Array<Int32Array | undefined>(topics).fill(undefined);
+  const maxAttempts = 16 * k;
 
   for (let tok = 0; tok < T; tok++) {
     const topic = topicOf[tok];
-    const mass = groupMass[topic];
-    const perGroup = tables[topic];
-    let got = 0;
-    const fast = combos ? comboAlias[topic] : undefined;
-    if (fast) {
-      const ci = fast.draw(rng);
-      let ct = comboTables[topic][ci];
-      if (!ct) ct = comboTables[topic][ci] = comboTable(probs[topic], combos![ci], G, groupSize);
-      const mask = combos![ci];
-      for (let g = 0, i = 0; g < G; g++) if (mask & (1 << g)) pickedGroups[i++] = g;
-      // Rejecting repeats is exactly the sequential draw from the renormalised
-      // remainder; after 16·k draws (extreme concentration) the fallback below fills in.
-      for (let attempts = 0; got < k && attempts < 16 * k; attempts++) {
-        const e = ct.experts[ct.table.draw(rng)];
-        if (taken[e]) continue;
-        taken[e] = 1;
-        chosen[got++] = e;
+    const mrow = topic * G;
+    const prow = topic * n;
+    if (G === 1) {
+      picked[0] = 0;
+      left[0] = groupMass[mrow];
+    } else if (comboReady[topic] === 1) {
+      const x = rng.next() * C;
+      const i = x | 0;
+      const ci = x - i < comboProb[topic * C + i] ? i : comboAlias[topic * C + i];
+      for (let q = 0; q < topGroups; q++) {
+        const g = comboGroups[ci * topGroups + q];
+        picked[q] = g;
+        left[q] = groupMass[mrow + g];
       }
     } else {
-      // Top groups: drawn without replacement in proportion to their mass.
-      let chosenMass = 0;
-      if (G === 1) {
-        pickedGroups[0] = 0;
-        chosenMass = mass[0];
-      } else {
-        let left = 0;
-        for (let g = 0; g < G; g++) {
-          groupLeft[g] = mass[g];
-          left += mass[g];
-        }
-        for (let i = 0; i < topGroups; i++) {
-          let u = rng.next() * left;
-          let g = 0;
-          for (; g < G - 1; g++) {
-            if (groupLeft[g] === 0) continue;
-            u -= groupLeft[g];
-            if (u < 0) break;
-          }
-          while (groupLeft[g] === 0 && g > 0) g--; // rounding at the end of the scan
-          pickedGroups[i] = g;
-          chosenMass += groupLeft[g];
-          left -= groupLeft[g];
-          groupLeft[g] = 0;
-        }
+      // Many sets: draw the groups one by one, without replacement, by mass.
+      let all = 0;
+      for (let g = 0; g < G; g++) {
+        groupLeft[g] = groupMass[mrow + g];
+        all += groupLeft[g];
       }
-      // k distinct experts within the picked groups, in proportion to p_t.
-      let attempts = 0;
-      const maxAttempts = 16 * k;
-      while (got < k && attempts < maxAttempts) {
+      for (let q = 0; q < topGroups; q++) {
+        let u = rng.next() * all;
+        let g = 0;
+        for (; g < G - 1; g++) {
+          if (groupLeft[g] === 0) continue;
+          u -= groupLeft[g];
+          if (u < 0) break;
+        }
+        while (groupLeft[g] === 0 && g > 0) g--; // rounding at the end of the scan
+        picked[q] = g;
+        left[q] = groupLeft[g];
+        all -= groupLeft[g];
+        groupLeft[g] = 0;
+      }
+    }
+
+    // k distinct experts within the picked groups, sequentially in proportion
+    // to p_t with the chosen ones' weight removed: one random number picks a
+    // group by its remaining mass and, rescaled, an expert from the group's
+    // alias table; an expert already chosen is redrawn within that group
+    // (exactly p_e / remaining mass overall, and few redraws).
+    let got = 0;
+    let attempts = 0;
+    while (got < k && attempts < maxAttempts) {
+      let total = 0;
+      for (let q = 0; q < topGroups; q++) total += left[q];
+      if (!(total > 0)) break;
+      attempts++;
+      let u = rng.next() * total;
+      let q = -1;
+      for (let r = 0; r < topGroups; r++) {
+        if (!(left[r] > 0)) continue;
+        q = r;
+        if (u < left[r]) break;
+        u -= left[r];
+      }
+      const within = u / left[q];
+      const g = picked[q];
+      const off = prow + g * groupSize;
+      let x = (within < 1 ? (within > 0 ? within : 0) : 0.9999999999) * groupSize;
+      let e = -1;
+      for (;;) {
+        const i = x | 0;
+        e = g * groupSize + (x - i < aliasProb[off + i] ? i : aliasIdx[off + i]);
+        if (!taken[e] || attempts >= maxAttempts) break;
         attempts++;
-        // One random number picks the group and, rescaled, the expert within it.
-        let u = rng.next() * chosenMass;
-        let gi = 0;
-        for (; gi < topGroups - 1; gi++) {
-          const m = mass[pickedGroups[gi]];
-          if (u < m) break;
-          u -= m;
-        }
-        const g = pickedGroups[gi];
-        const within = u / mass[g];
-        const e = g * groupSize + perGroup[g].drawU(within < 1 ? (within > 0 ? within : 0) : 0.9999999999);
-        if (taken[e]) continue;
-        taken[e] = 1;
-        chosen[got++] = e;
+        x = rng.next() * groupSize;
       }
+      if (taken[e]) break;
+      taken[e] = 1;
+      chosen[got++] = e;
+      const rest = left[q] - probs[prow + e];
+      // What is left of a group once its weighty experts are chosen may be rounding noise.
+      left[q] = rest > 1e-12 * groupMass[mrow + g] ? rest : 0;
     }
     if (got < k) {
       // Very concentrated routing: fill with the most likely experts of the picked groups
       // (then of any group, if the picked groups have too few experts with mass).
-      const order = fallbackOrder[topic];
+      let order = fallbackOrder[topic];
+      if (!order) {
+        const o = Int32Array.from({ length: n }, (_, i) => i);
+        o.sort((a, b) => probs[prow + b] - probs[prow + a] || a - b);
+        order = fallbackOrder[topic] = o;
+      }
       for (let pass = 0; pass < 2 && got < k; pass++)
         for (let i = 0; i < n && got < k; i++) {
           const e = order[i];
@@ -294,7 +426,7 @@ export function syntheticLayer(
           if (pass === 0) {
             const g = (e / groupSize) | 0;
             let ok = false;
-            for (let q = 0; q < topGroups; q++) if (pickedGroups[q] === g) ok = true;
+            for (let q = 0; q < topGroups; q++) if (picked[q] === g) ok = true;
             if (!ok) continue;
           }
           taken[e] = 1;
@@ -315,14 +447,6 @@ export function syntheticLayer(
       flat[i + 1] = v;
     }
   }
-  return distributionFromSortedTokens(l, n, k, flat, T, true);
-}
-
-interface ComboTable {
-  table: AliasTable;
-  experts: Int32Array;
-  weights: Float64Array;
-  total: number;
 }
 
 /** Group sets of size g out of G as bit masks, or undefined when too many to tabulate. */
@@ -372,24 +496,4 @@ export function setChances(mass: Float64Array, sets: number[], g: number): Float
     sum += f[s];
   });
   return sum > 0 ? out : undefined;
-}
-
-/** Alias table over the experts of the groups in `mask`, weighted by p. */
-function comboTable(p: Float64Array, mask: number, G: number, groupSize: number): ComboTable {
-  let groups = 0;
-  for (let x = mask; x; x &= x - 1) groups++;
-  const experts = new Int32Array(groups * groupSize);
-  const weights = new Float64Array(groups * groupSize);
-  let n = 0;
-  let total = 0;
-  for (let g = 0; g < G; g++) {
-    if (!(mask & (1 << g))) continue;
-    for (let i = 0; i < groupSize; i++, n++) {
-      const e = g * groupSize + i;
-      experts[n] = e;
-      weights[n] = p[e];
-      total += p[e];
-    }
-  }
-  return { table: new AliasTable(weights), experts, weights, total };
 }

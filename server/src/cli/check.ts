@@ -1,11 +1,10 @@
 // `moeplan check FILE… [--format text|json]`: parse and check plans, print
 // `path:line:col: severity CODE: message` (1-based), exit 0 when clean,
 // 1 when any error, 2 on usage errors (unknown flag, no files, unreadable file).
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { Diagnostic } from '../language/diagnostic';
 import { checkText } from '../plan/check';
 import type { CliIo } from './io';
+import { readPlanFiles } from './planInput';
 
 const HELP = `usage: moeplan check FILE... [--format text|json]
 
@@ -52,18 +51,8 @@ export async function runCheck(args: string[], io: CliIo): Promise<number> {
     io.err(`moeplan check: no files given\n\n${HELP}`);
     return 2;
   }
-  const texts: { path: string; abs: string; text: string }[] = [];
-  for (const f of files) {
-    const abs = resolve(io.cwd, f);
-    try {
-      texts.push({ path: f, abs, text: readFileSync(abs, 'utf8') });
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not a plan file' : code === 'EACCES' ? 'permission denied' : String((e as Error).message);
-      io.err(`moeplan check: cannot read '${f}': ${why}\n`);
-      return 2;
-    }
-  }
+  const texts = readPlanFiles(files, 'check', io);
+  if (!texts) return 2;
   const results: CheckedFile[] = texts.map((t) => ({ path: t.path, diagnostics: checkText(t.text, t.abs).diagnostics }));
   const errors = results.reduce((n, r) => n + r.diagnostics.filter((d) => d.severity === 'error').length, 0);
   if (format === 'json') {

@@ -5,13 +5,11 @@
 // next to the plan (plan.sglang.json, …); `-o -` prints to stdout.
 // Exit: 0 written, 1 plan/workload errors or a format that cannot hold the
 // placement, 2 usage.
-import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { checkText } from '../plan/check';
 import { analyzePlan, AnalysisError } from '../analysis/index';
 import { EXPORT_FORMATS, committedPlacements, exportPlan, type ExportFormat } from '../export/index';
 import { writeFileAtomic } from '../util/atomicWrite';
-import { formatLine } from './check';
+import { planWithoutErrors, readPlanFiles, splitInlineOption } from './planInput';
 import type { CliIo } from './io';
 
 const HELP = `usage: moeplan export PLAN --format ${EXPORT_FORMATS.join('|')} [-o FILE]
@@ -32,12 +30,7 @@ export async function runExport(args: string[], io: CliIo): Promise<number> {
   let out: string | undefined;
   const files: string[] = [];
   for (let i = 0; i < args.length; i++) {
-    let a = args[i];
-    let inline: string | undefined;
-    if (a.startsWith('--') && a.includes('=')) {
-      inline = a.slice(a.indexOf('=') + 1);
-      a = a.slice(0, a.indexOf('='));
-    }
+    const { name: a, inline } = splitInlineOption(args[i]);
     if (a === '--help' || a === '-h') {
       io.out(HELP);
       return 0;
@@ -74,24 +67,11 @@ export async function runExport(args: string[], io: CliIo): Promise<number> {
     io.err(`moeplan export: --format is required (${EXPORT_FORMATS.join(', ')})\n\n${HELP}`);
     return 2;
   }
-  const shown = files[0];
-  const abs = resolve(io.cwd, shown);
-  let text: string;
-  try {
-    text = readFileSync(abs, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    io.err(`moeplan export: cannot read '${shown}': ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not a plan file' : (e as Error).message}\n`);
-    return 2;
-  }
-  const checked = checkText(text, abs);
-  const errors = checked.diagnostics.filter((d) => d.severity === 'error');
-  if (errors.length > 0 || !checked.plan) {
-    for (const d of errors) io.err(formatLine(shown, d) + '\n');
-    io.err(`${errors.length} error${errors.length === 1 ? '' : 's'} in ${shown}: fix ${errors.length === 1 ? 'it' : 'them'} before exporting (see 'moeplan check')\n`);
-    return 1;
-  }
-  const plan = checked.plan;
+  const file = readPlanFiles([files[0]], 'export', io)?.[0];
+  if (!file) return 2;
+  const { path: shown, abs } = file;
+  const plan = planWithoutErrors(file, 'exporting', io);
+  if (!plan) return 1;
   let placements = committedPlacements(plan);
   let source = 'committed placement';
   if (!placements) {

@@ -1,11 +1,10 @@
 // `moeplan fmt FILE… [--check]`: rewrite plans in canonical form (atomic
 // in-place writes), or with --check list the files that are not formatted
 // and exit 1. Files with syntax errors are left untouched and reported.
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { formatText } from '../language/formatter';
 import { writeFileAtomic } from '../util/atomicWrite';
 import type { CliIo } from './io';
+import { readPlanFiles } from './planInput';
 
 const HELP = `usage: moeplan fmt FILE... [--check]
 
@@ -36,18 +35,8 @@ export async function runFmt(args: string[], io: CliIo): Promise<number> {
     io.err(`moeplan fmt: no files given\n\n${HELP}`);
     return 2;
   }
-  const inputs: { path: string; abs: string; text: string }[] = [];
-  for (const f of files) {
-    const abs = resolve(io.cwd, f);
-    try {
-      inputs.push({ path: f, abs, text: readFileSync(abs, 'utf8') });
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not a plan file' : String((e as Error).message);
-      io.err(`moeplan fmt: cannot read '${f}': ${why}\n`);
-      return 2;
-    }
-  }
+  const inputs = readPlanFiles(files, 'fmt', io);
+  if (!inputs) return 2;
   let status = 0;
   for (const f of inputs) {
     const r = formatText(f.text);

@@ -3,15 +3,14 @@
 // self-contained HTML file with the placement view's charts and the key
 // figures in text. The write is atomic. Exit: 0 written, 1 plan/analysis/write
 // errors, 2 usage.
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { analyzePlan, AnalysisError } from '../analysis/index';
-import { checkText } from '../plan/check';
 import { formatExpectedTime, formatUs } from '../report/keyFigures';
 import { MissingBundleError } from '../report/bundle';
 import { renderReport } from '../report/render';
 import { writeFileAtomic } from '../util/atomicWrite';
-import { formatLine } from './check';
+import { planWithoutErrors, readErrorText, readPlanFiles, splitInlineOption } from './planInput';
 import type { CliIo } from './io';
 
 const HELP = `usage: moeplan report PLAN -o report.html [options]
@@ -40,12 +39,7 @@ function parseArgs(args: string[]): ReportArgs | string {
   let timeMs: number | undefined;
   let title: string | undefined;
   for (let i = 0; i < args.length; i++) {
-    let a = args[i];
-    let inline: string | undefined;
-    if (a.startsWith('--') && a.includes('=')) {
-      inline = a.slice(a.indexOf('=') + 1);
-      a = a.slice(0, a.indexOf('='));
-    }
+    const { name: a, inline } = splitInlineOption(args[i]);
     const value = (): string | undefined => inline ?? args[++i];
     switch (a) {
       case '-o':
@@ -76,11 +70,6 @@ function parseArgs(args: string[]): ReportArgs | string {
   if (files.length !== 1) return files.length === 0 ? 'no plan file given' : `one plan file at a time (got ${files.length})`;
   if (!output) return 'no output file: add -o report.html';
   return { file: files[0], output, timeMs, title };
-}
-
-function readError(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException).code;
-  return code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not a plan file' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
 }
 
 export async function runReport(args: string[], io: CliIo): Promise<number> {
@@ -115,24 +104,14 @@ export async function runReport(args: string[], io: CliIo): Promise<number> {
     /* a new file */
   }
 
-  let text: string;
-  try {
-    text = readFileSync(abs, 'utf8');
-  } catch (e) {
-    io.err(`moeplan report: cannot read '${parsed.file}': ${readError(e)}\n`);
-    return 1;
-  }
-  const checked = checkText(text, abs);
-  const errors = checked.diagnostics.filter((d) => d.severity === 'error');
-  if (errors.length > 0 || !checked.plan) {
-    for (const d of errors) io.err(formatLine(parsed.file, d) + '\n');
-    io.err(`${errors.length} error${errors.length === 1 ? '' : 's'} in ${parsed.file}: fix ${errors.length === 1 ? 'it' : 'them'} before making a report (see 'moeplan check')\n`);
-    return 1;
-  }
+  const file = readPlanFiles([parsed.file], 'report', io)?.[0];
+  if (!file) return 1;
+  const plan = planWithoutErrors(file, 'making a report', io);
+  if (!plan) return 1;
 
   let results;
   try {
-    results = await analyzePlan(checked.plan, { timeBudgetMs: parsed.timeMs });
+    results = await analyzePlan(plan, { timeBudgetMs: parsed.timeMs });
   } catch (e) {
     const msg = e instanceof AnalysisError ? e.message : `internal error: ${(e as Error).message}`;
     io.err(`moeplan report: ${parsed.file}: ${msg}\n`);
@@ -142,7 +121,7 @@ export async function runReport(args: string[], io: CliIo): Promise<number> {
 
   let html: string;
   try {
-    html = renderReport(results, { title: parsed.title ?? basename(parsed.file), planText: text, source: parsed.file });
+    html = renderReport(results, { title: parsed.title ?? basename(parsed.file), planText: file.text, source: parsed.file });
   } catch (e) {
     const msg = e instanceof MissingBundleError ? e.message : `internal error: ${(e as Error).message}`;
     io.err(`moeplan report: ${msg}\n`);
@@ -151,7 +130,7 @@ export async function runReport(args: string[], io: CliIo): Promise<number> {
   try {
     writeFileAtomic(out, html);
   } catch (e) {
-    io.err(`moeplan report: cannot write '${parsed.output}': ${readError(e)}\n`);
+    io.err(`moeplan report: cannot write '${parsed.output}': ${readErrorText(e)}\n`);
     return 1;
   }
   const latency = Number.isFinite(results.latencyUsPerToken) ? `, ${formatUs(results.latencyUsPerToken)} per token` : '';

@@ -7,12 +7,11 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { PolicyName } from '../plan/types';
 import type { PlanResults } from '../protocol';
-import { checkText } from '../plan/check';
 import { writeCommittedPlacement } from '../plan/edit';
 import { writeFileAtomic } from '../util/atomicWrite';
 import { analyzePlan, AnalysisError, type PlanOverrides } from '../analysis/index';
 import { POLICIES } from '../solve/index';
-import { formatLine } from './check';
+import { planWithoutErrors, readPlanFiles, splitInlineOption } from './planInput';
 import type { CliIo } from './io';
 
 const HELP = `usage: moeplan solve PLAN [options]
@@ -47,12 +46,7 @@ function parseArgs(args: string[]): SolveArgs | string {
   const out: SolveArgs = { file: '', json: false, write: false, sweeps: true, overrides: {} };
   const files: string[] = [];
   for (let i = 0; i < args.length; i++) {
-    let a = args[i];
-    let inline: string | undefined;
-    if (a.startsWith('--') && a.includes('=')) {
-      inline = a.slice(a.indexOf('=') + 1);
-      a = a.slice(0, a.indexOf('='));
-    }
+    const { name: a, inline } = splitInlineOption(args[i]);
     const value = (): string | undefined => inline ?? args[++i];
     const count = (name: string, min: number): number | string => {
       const v = value();
@@ -127,27 +121,15 @@ export async function runSolve(args: string[], io: CliIo): Promise<number> {
     io.err(`moeplan solve: ${parsed}\n\n${HELP}`);
     return 2;
   }
-  const abs = resolve(io.cwd, parsed.file);
-  let text: string;
-  try {
-    text = readFileSync(abs, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not a plan file' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
-    io.err(`moeplan solve: cannot read '${parsed.file}': ${why}\n`);
-    return 2;
-  }
+  const file = readPlanFiles([parsed.file], 'solve', io)?.[0];
+  if (!file) return 2;
+  const { abs, text } = file;
   if (parsed.overrides.tracePath) parsed.overrides.tracePath = resolve(io.cwd, parsed.overrides.tracePath);
-  const checked = checkText(text, abs);
-  const errors = checked.diagnostics.filter((d) => d.severity === 'error');
-  if (errors.length > 0 || !checked.plan) {
-    for (const d of errors) io.err(formatLine(parsed.file, d) + '\n');
-    io.err(`${errors.length} error${errors.length === 1 ? '' : 's'} in ${parsed.file}: fix ${errors.length === 1 ? 'it' : 'them'} before solving (see 'moeplan check')\n`);
-    return 1;
-  }
+  const plan = planWithoutErrors(file, 'solving', io);
+  if (!plan) return 1;
   let results: PlanResults;
   try {
-    results = await analyzePlan(checked.plan, {
+    results = await analyzePlan(plan, {
       policy: parsed.policy,
       timeBudgetMs: parsed.timeMs,
       overrides: parsed.overrides,

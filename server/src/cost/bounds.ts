@@ -15,6 +15,7 @@
 //             r-sets. Hence E[T] ≥ t₀ + (sum of the N smallest q) / C(k, r).
 //             Proof sketch and measured strength in docs/solvers.md.
 import type { LayerDistribution } from '../workload/types';
+import { pairMass } from './pairMass';
 
 export interface BoundInput {
   dist: LayerDistribution;
@@ -73,20 +74,15 @@ export function colocationBound(input: BoundInput): number {
   const { ids, weights } = dist;
   let values: number[];
   if (r === 2 && n <= 2048) {
-    // Pairs: a dense upper triangle is much faster than a map.
-    const dense = new Float64Array(n * n);
-    for (let s = 0, off = 0; s < dist.count; s++, off += k) {
-      const w = weights[s];
-      for (let i = 0; i < k; i++) {
-        const a = ids[off + i];
-        for (let j = i + 1; j < k; j++) {
-          const b = ids[off + j];
-          dense[a < b ? a * n + b : b * n + a] += w;
-        }
+    // Pairs: the layer's (memoised) pair mass, upper triangle, instead of a map.
+    const co = pairMass(dist);
+    values = [];
+    for (let a = 0; a < n; a++) {
+      for (let b = a + 1; b < n; b++) {
+        const v = co[a * n + b];
+        if (v > 0) values.push(v);
       }
     }
-    values = [];
-    for (let i = 0; i < dense.length; i++) if (dense[i] > 0) values.push(dense[i]);
   } else {
     const mass = new Map<number, number>();
     const idx = new Int32Array(r);

@@ -11,35 +11,7 @@ import { LayerEvaluator, expertLoads } from '../cost/evaluate';
 import type { Instance } from './instance';
 import { firstCopies, SolveError } from './instance';
 import type { Placement } from './types';
-
-const pairCache = new WeakMap<LayerDistribution, Float64Array>();
-
-/** Pair co-activation mass: co[a * n + b] = Σ weights of subsets holding a and b (memoised; do not modify). */
-export function pairMass(dist: LayerDistribution): Float64Array {
-  const hit = pairCache.get(dist);
-  if (hit) return hit;
-  const co = computePairMass(dist);
-  pairCache.set(dist, co);
-  return co;
-}
-
-function computePairMass(dist: LayerDistribution): Float64Array {
-  const n = dist.experts;
-  const co = new Float64Array(n * n);
-  const { ids, weights, k } = dist;
-  for (let s = 0, off = 0; s < dist.count; s++, off += k) {
-    const w = weights[s];
-    for (let i = 0; i < k; i++) {
-      const a = ids[off + i];
-      for (let j = i + 1; j < k; j++) {
-        const b = ids[off + j];
-        co[a * n + b] += w;
-        co[b * n + a] += w;
-      }
-    }
-  }
-  return co;
-}
+import { pairMass } from '../cost/pairMass';
 
 /**
  * One copy per expert, hottest first, each on the GPU (with room in its share

@@ -3,6 +3,7 @@
 // every side (server bundle, client bundle, webview bundle, tests) can import
 // it without pulling in a runtime.
 import type { PolicyName } from './plan/types';
+import type { OffloadComparison } from './cost/types';
 
 // ---------------------------------------------------------------------------
 // Results of analysing a plan (solvers + cost model). Also the payload of the
@@ -92,14 +93,8 @@ export interface PlanResults {
   solver: { name: PolicyName; ms: number; optimal: boolean };
   memorySweep: SweepPoint[];
   batchSweep: BatchPoint[];
-  offload: {
-    offloadUs: number;
-    expertParallelUs: number;
-    gamma: number;
-    advice: 'offload' | 'expert-parallel';
-    phase: 'prefill' | 'decode';
-    tokens: number;
-  };
+  /** Offload versus expert parallelism (γ), from the cost model. */
+  offload: OffloadComparison;
   paging?: Record<string, PagingFigures>;
   /** The paging policy the plan chose (its `offload` block, else layer-lru), when `paging` is set. */
   pagingPolicy?: string;

@@ -16,6 +16,7 @@ import { DEFAULT_POLICY, POLICIES } from '../solve/index';
 import { LATENCY_MODEL_AVAILABLE } from './latency';
 import { needsPaging } from '../cost/paging/simulate';
 import { ownerSlotsForPaging, type PagingForResults } from '../cost/paging/forAnalysis';
+import { sharedWorkloadCache, workloadKey, type WorkloadCache } from './workloadCache';
 
 export type { PlanOverrides } from './overrides';
 
@@ -41,6 +42,11 @@ export interface AnalysisOptions {
   workers?: number;
   /** Document version, copied into the results. */
   version?: number;
+  /**
+   * Workloads reused between analyses with the same workload settings
+   * (default: one cache per process); false to always load.
+   */
+  workloadCache?: WorkloadCache | false;
 }
 
 /** Why an analysis failed: the workload, the constraints, cancellation, or a bug. */
@@ -78,7 +84,13 @@ export function startAnalysis(plan: Plan, options: AnalysisOptions = {}): Analys
     const started = performance.now();
     const budget = Math.max(10, options.timeBudgetMs ?? p.placement.timeBudgetMs.value);
     const sweeps = options.sweeps ?? true;
-    const workload = await pool.run<Workload>({ kind: 'load', plan: p, maxTraceBytes: options.maxTraceBytes });
+    const cache = options.workloadCache ?? sharedWorkloadCache;
+    const key = cache ? await workloadKey(p, options.maxTraceBytes) : undefined;
+    let workload = key !== undefined && cache ? cache.get(key) : undefined;
+    if (!workload) {
+      workload = await pool.run<Workload>({ kind: 'load', plan: p, maxTraceBytes: options.maxTraceBytes });
+      if (key !== undefined && cache) cache.set(key, workload);
+    }
     const L = workload.layers.length;
     const sweepLayers = sweeps ? pickLayers(L, SWEEP_LAYERS) : [];
     const slotValues = sweeps ? sweepSlots(p) : [];

@@ -9,7 +9,7 @@ import { solveLayerSync, SolveError } from '../solve/index';
 import { EXACT_LIMITS } from '../solve/exact';
 import { evaluateLayer, PlacementError } from '../cost/evaluate';
 import type { LayerEvaluation } from '../cost/types';
-import { pairMass } from '../cost/pairMass';
+import { pairMass } from '../workload/distribution';
 import { layerLatencyUs } from './latency';
 
 export interface LayerJob {

@@ -15,7 +15,7 @@
 //             r-sets. Hence E[T] ≥ t₀ + (sum of the N smallest q) / C(k, r).
 //             Proof sketch and measured strength in docs/solvers.md.
 import type { LayerDistribution } from '../workload/types';
-import { pairMass } from './pairMass';
+import { pairMass } from '../workload/distribution';
 
 export interface BoundInput {
   dist: LayerDistribution;

@@ -11,7 +11,7 @@ import { LayerEvaluator, expertLoads } from '../cost/evaluate';
 import type { Instance } from './instance';
 import { firstCopies, SolveError } from './instance';
 import type { Placement } from './types';
-import { pairMass } from '../cost/pairMass';
+import { pairMass } from '../workload/distribution';
 
 /**
  * One copy per expert, hottest first, each on the GPU (with room in its share

@@ -224,26 +224,42 @@ export function expertLoads(dist: LayerDistribution): Float64Array {
   return load;
 }
 
+const pairCache = new WeakMap<LayerDistribution, Float64Array>();
+
 /**
- * Co-activation: P(both a and b in the token's subset), as a dense
- * experts × experts matrix (symmetric, zero diagonal), row-major.
+ * Pair co-activation mass: co[a * n + b] = Σ weights of the subsets holding
+ * both a and b (symmetric, zero diagonal). Memoised per distribution, since
+ * the greedy, the colocation bound and the partner lists all read it: do not
+ * modify the array.
  */
-export function coactivationMatrix(dist: LayerDistribution): Float64Array {
+export function pairMass(dist: LayerDistribution): Float64Array {
+  const hit = pairCache.get(dist);
+  if (hit) return hit;
   const n = dist.experts;
-  const m = new Float64Array(n * n);
-  const { k, ids, weights, count } = dist;
-  for (let i = 0; i < count; i++) {
-    const w = weights[i];
-    const base = i * k;
-    for (let a = 0; a < k; a++) {
-      const ea = ids[base + a];
-      for (let b = a + 1; b < k; b++) {
-        const eb = ids[base + b];
-        m[ea * n + eb] += w;
-        m[eb * n + ea] += w;
+  const co = new Float64Array(n * n);
+  const { ids, weights, k } = dist;
+  for (let s = 0, off = 0; s < dist.count; s++, off += k) {
+    const w = weights[s];
+    for (let i = 0; i < k; i++) {
+      const a = ids[off + i];
+      for (let j = i + 1; j < k; j++) {
+        const b = ids[off + j];
+        co[a * n + b] += w;
+        co[b * n + a] += w;
       }
     }
   }
+  pairCache.set(dist, co);
+  return co;
+}
+
+/**
+ * Co-activation: P(both a and b in the token's subset), as a dense
+ * experts × experts matrix (symmetric, zero diagonal), row-major. A fresh
+ * array: the pair mass divided by the total weight.
+ */
+export function coactivationMatrix(dist: LayerDistribution): Float64Array {
+  const m = Float64Array.from(pairMass(dist));
   if (dist.total > 0) for (let i = 0; i < m.length; i++) m[i] /= dist.total;
   return m;
 }

@@ -4,6 +4,7 @@
 // it without pulling in a runtime.
 import type { PolicyName } from './plan/types';
 import type { OffloadComparison } from './cost/types';
+import type { Partner } from './workload/distribution';
 
 // ---------------------------------------------------------------------------
 // Results of analysing a plan (solvers + cost model). Also the payload of the
@@ -52,8 +53,11 @@ export interface LayerResult {
   tDistribution: number[];
   /** Committed placement's E[T], when the plan commits one for this layer. */
   committedExpectedTime?: number;
-  /** Top co-activated partners per expert: [expert][i] = {expert, share}. */
-  partners: { expert: number; share: number }[][];
+  /**
+   * Top co-activated partners per expert, best first: [expert][i] =
+   * [partner id, P(partner active | expert active)] (at most 3, share to 4 decimals).
+   */
+  partners: Partner[][];
   paging?: Record<string, PagingFigures>;
 }
 

@@ -84,7 +84,7 @@ function layerResult(layer: number, shape: Required<SyntheticShape>, rand: () =>
   const wsum = weights.reduce((a, b) => a + b, 0);
   const tDistribution = weights.map((w) => w / wsum);
   const partners = expertLoad.map((_, e) =>
-    [1, 2, 3].map((d) => ({ expert: (e + d * 7) % experts, share: 0.3 / d })),
+    [1, 2, 3].map((d): [number, number] => [(e + d * 7) % experts, 0.3 / d]),
   );
   const result: LayerResult = {
     layer,

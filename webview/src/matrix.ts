@@ -313,7 +313,7 @@ export class MatrixView {
     const load = layer.expertLoad[expert] ?? 0;
     const partners = (layer.partners?.[expert] ?? [])
       .slice(0, 3)
-      .map((q) => `${q.expert} (${(q.share * 100).toFixed(0)}%)`)
+      .map(([partner, share]) => `${partner} (${(share * 100).toFixed(0)}%)`)
       .join(', ');
     const copies = where.length;
     this.status.textContent =

@@ -9,7 +9,7 @@ import { solveLayerSync, SolveError } from '../solve/index';
 import { EXACT_LIMITS } from '../solve/exact';
 import { evaluateLayer, PlacementError } from '../cost/evaluate';
 import type { LayerEvaluation } from '../cost/types';
-import { pairMass } from '../workload/distribution';
+import { topPartners } from '../workload/distribution';
 import { layerLatencyUs } from './latency';
 
 export interface LayerJob {
@@ -50,23 +50,6 @@ export function solveInputFor(plan: Plan, dist: LayerDistribution, slotsPerGpu: 
     seed: (plan.placement.seed + dist.layer * 7919) >>> 0,
     timeBudgetMs: budgetMs,
   };
-}
-
-/** Top co-activated partners: the share of e's tokens that also activate f. */
-export function topPartners(dist: LayerDistribution, expertLoad: number[], top = 5): { expert: number; share: number }[][] {
-  const n = dist.experts;
-  const co = pairMass(dist);
-  const out: { expert: number; share: number }[][] = [];
-  for (let e = 0; e < n; e++) {
-    const mass = expertLoad[e] * dist.total;
-    const list: { expert: number; share: number }[] = [];
-    if (mass > 0) {
-      for (let f = 0; f < n; f++) if (f !== e && co[e * n + f] > 0) list.push({ expert: f, share: co[e * n + f] / mass });
-      list.sort((a, b) => b.share - a.share || a.expert - b.expert);
-    }
-    out.push(list.slice(0, top));
-  }
-  return out;
 }
 
 /** A policy's figure; its latency from its own loads (or, without a placement, the chosen one's loads at its E[T]). */
@@ -144,7 +127,7 @@ export function analyzeLayer(job: LayerJob): LayerOutcome {
     expertLoad: ev.expertLoad,
     tDistribution: ev.tDistribution,
     committedExpectedTime,
-    partners: topPartners(dist, ev.expertLoad),
+    partners: topPartners(dist),
   };
   return { result, solver: { name: policy, ms: chosen.ms, optimal: chosen.optimal }, notes };
 }

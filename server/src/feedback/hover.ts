@@ -31,7 +31,7 @@ export function expertHover(plan: Plan, results: PlanResults | undefined, expert
     `| load | ${load.toFixed(3)} activations/token (${f.pct(load)} of tokens; uniform ${uniform.toFixed(3)}) |`,
     `| copies (${results.solver.name}) | ${where.length}${where.length ? ` — GPU ${where.join(', GPU ')}` : ' — not placed'} |`,
     ...committedCopies(plan, l.layer, expert),
-    `| top partners | ${partners.length ? partners.map((p) => `${p.expert} (${f.pct(p.share)})`).join(', ') : 'none recorded'} |`,
+    `| top partners | ${partners.length ? partners.map(([partner, share]) => `${partner} (${f.pct(share)})`).join(', ') : 'none recorded'} |`,
     `| share of E[T] | ≈ ${f.et(share * l.expectedTime)} of ${f.et(l.expectedTime)}${Number.isFinite(l.latencyUs) ? ` (≈ ${f.micros(share * l.latencyUs)} of ${f.micros(l.latencyUs)})` : ''}, in proportion to load |`,
   );
   if (layer === undefined) lines.push('', `_Figures for layer ${l.layer}._`);

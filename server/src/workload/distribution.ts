@@ -282,20 +282,29 @@ export function topCoactivationPairs(dist: LayerDistribution, limit = 20): Coact
   return pairs.slice(0, limit);
 }
 
+/** A co-activated partner: [partner expert id, share of this expert's tokens that also activate it]. */
+export type Partner = [expert: number, share: number];
+
+/** Partners kept per expert: what the hover and the placement view show. */
+export const PARTNERS_KEPT = 3;
+
 /**
- * Each expert's top partners: share = P(partner active | expert active).
- * [expert][i], best first, at most `limit` each.
+ * Each expert's top partners, best first, at most `limit` each: share =
+ * P(partner active | expert active), to 4 decimals (a display figure; the
+ * results of a DeepSeek-V3-scale plan hold 256 × 58 of these lists, and
+ * every digit is sent to the editor).
  */
-export function topPartners(dist: LayerDistribution, limit = 5): { expert: number; share: number }[][] {
+export function topPartners(dist: LayerDistribution, limit = PARTNERS_KEPT): Partner[][] {
   const n = dist.experts;
-  const m = coactivationMatrix(dist);
+  const co = pairMass(dist);
   const load = expertLoads(dist);
-  const out: { expert: number; share: number }[][] = [];
+  const out: Partner[][] = [];
   for (let a = 0; a < n; a++) {
-    const row: { expert: number; share: number }[] = [];
-    if (load[a] > 0) for (let b = 0; b < n; b++) if (b !== a && m[a * n + b] > 0) row.push({ expert: b, share: m[a * n + b] / load[a] });
-    row.sort((x, y) => y.share - x.share || x.expert - y.expert);
-    out.push(row.slice(0, limit));
+    const row: Partner[] = [];
+    const mass = load[a] * dist.total;
+    if (mass > 0) for (let b = 0; b < n; b++) if (b !== a && co[a * n + b] > 0) row.push([b, co[a * n + b] / mass]);
+    row.sort((x, y) => y[1] - x[1] || x[0] - y[0]);
+    out.push(row.slice(0, limit).map(([b, share]) => [b, Math.round(share * 1e4) / 1e4]));
   }
   return out;
 }

@@ -15,41 +15,44 @@
 // the right place while the user is still typing.
 import type { Block, Comment, Document, NumberValue, Range, Statement, Token, Value, WordValue } from './ast';
 import type { Diagnostic } from './diagnostic';
-import { lex, type LexResult, type LexToken } from './lexer';
+import { lex } from './lexer';
+import { Scanner, type ScanKind } from './scanner';
 
 export interface ParseResult {
   document: Document;
+  /** Every token of the text; built on first use (the tree alone does not need them). */
   tokens: Token[];
   diagnostics: Diagnostic[];
 }
 
 export function parse(text: string): ParseResult {
-  let lexed: LexResult;
   try {
-    lexed = lex(text);
+    const first = new Parser(new Scanner(text)).parseDocument();
+    if (first.unclosed.size === 0) return finish(text, first);
+    const second = new Parser(new Scanner(text), Math.min(...first.unclosed)).parseDocument();
+    return finish(text, second);
   } catch (e) {
-    // Defensive: the lexer is written not to throw; if it ever does, report instead of crashing.
-    return internalError(e);
-  }
-  try {
-    const first = new Parser(lexed).parseDocument();
-    if (first.unclosed.size === 0) return finish(lexed, first);
-    const second = new Parser(lexed, Math.min(...first.unclosed)).parseDocument();
-    return finish(lexed, second);
-  } catch (e) {
+    // Defensive: the parser is written not to throw; if it ever does, report instead of crashing.
     return internalError(e);
   }
 }
 
-function finish(lexed: LexResult, r: { document: Document; diagnostics: Diagnostic[] }): ParseResult {
-  const diagnostics = [...lexed.diagnostics, ...r.diagnostics].sort(
+function finish(text: string, r: { document: Document; diagnostics: Diagnostic[]; lexDiagnostics: Diagnostic[] }): ParseResult {
+  const diagnostics = [...r.lexDiagnostics, ...r.diagnostics].sort(
     (a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character,
   );
-  // The lexer's tokens carry a few extra fields (offsets, values); they are Tokens all the same.
-  const tokens: Token[] = lexed.tokens;
-  return { document: r.document, tokens, diagnostics };
+  const result = { document: r.document, diagnostics } as ParseResult;
+  let tokens: Token[] | undefined;
+  Object.defineProperty(result, 'tokens', {
+    enumerable: true,
+    configurable: true,
+    get: () => (tokens ??= lex(text).tokens),
+    set: (v: Token[]) => {
+      tokens = v;
+    },
+  });
+  return result;
 }
-
 function internalError(e: unknown): ParseResult {
   const zero: Range = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
   return {
@@ -64,44 +67,40 @@ function internalError(e: unknown): ParseResult {
 const rangeOf = (a: Range, b: Range): Range => ({ start: a.start, end: b.end });
 
 class Parser {
-  private pos = 0;
-  private readonly toks: LexToken[];
   private readonly diags: Diagnostic[] = [];
   /** Token indices of `{` that were never closed. */
   readonly unclosed = new Set<number>();
 
   constructor(
-    private readonly lexed: LexResult,
+    /** Positioned at the current token; `next()` consumes it. */
+    private readonly s: Scanner,
     /** Blocks opened at or after this token index close by indentation (second pass). */
     private readonly recoverFrom = Infinity,
-  ) {
-    this.toks = lexed.tokens;
-  }
+  ) {}
 
-  private peek(o = 0): LexToken | undefined {
-    return this.toks[this.pos + o];
+  private kindNow(): ScanKind {
+    return this.s.kind;
   }
 
   private error(range: Range, code: string, message: string, extra?: Partial<Diagnostic>) {
     this.diags.push({ range, severity: 'error', code, message, ...extra });
   }
 
-  parseDocument(): { document: Document; diagnostics: Diagnostic[]; unclosed: Set<number> } {
+  private comment(): Comment {
+    const c: Comment = { text: this.s.tokenText().trimEnd(), range: this.s.range() };
+    this.s.next();
+    return c;
+  }
+
+  parseDocument(): { document: Document; diagnostics: Diagnostic[]; lexDiagnostics: Diagnostic[]; unclosed: Set<number> } {
     const { statements, trailingComments } = this.parseLines(undefined);
-    const end = this.lexed.end;
     const document: Document = {
       kind: 'document',
       statements,
       trailingComments,
-      range: { start: { line: 0, character: 0 }, end },
+      range: { start: { line: 0, character: 0 }, end: this.s.endPosition() },
     };
-    return { document, diagnostics: this.diags, unclosed: this.unclosed };
-  }
-
-  /** Whether token t is the first non-space token on its line. */
-  private firstOnLine(index: number): boolean {
-    const prev = this.toks[index - 1];
-    return !prev || (prev.kind === 'newline' && prev.text !== ';');
+    return { document, diagnostics: this.diags, lexDiagnostics: this.s.diagnostics, unclosed: this.unclosed };
   }
 
   /**
@@ -111,99 +110,98 @@ class Parser {
   private parseLines(block: { indent: number; recover: boolean } | undefined): {
     statements: Statement[];
     trailingComments: Comment[];
-    closedBy?: LexToken;
+    closedBy?: Range;
   } {
+    const s = this.s;
     const statements: Statement[] = [];
     let pending: Comment[] = [];
     for (;;) {
-      const t = this.peek();
-      if (!t) break;
-      if (t.kind === 'newline') {
-        this.pos++;
+      const kind = s.kind;
+      if (kind === 'eof') break;
+      if (kind === 'newline') {
+        s.next();
         continue;
       }
-      if (t.kind === 'comment') {
-        pending.push({ text: t.text.trimEnd(), range: t.range });
-        this.pos++;
+      if (kind === 'comment') {
+        pending.push(this.comment());
         continue;
       }
-      if (t.kind === 'rbrace') {
-        if (block) {
-          this.pos++;
-          return { statements, trailingComments: pending, closedBy: t };
-        }
-        this.error(t.range, 'MP105', 'This `}` closes no block: remove it, or add the `{` it belongs to.');
-        this.pos++;
+      if (kind === 'rbrace') {
+        const range = s.range();
+        s.next();
+        if (block) return { statements, trailingComments: pending, closedBy: range };
+        this.error(range, 'MP105', 'This `}` closes no block: remove it, or add the `{` it belongs to.');
         continue;
       }
-      if (block && block.recover && this.firstOnLine(this.pos) && t.range.start.character <= block.indent) {
+      if (block && block.recover && s.firstOnLine && s.col <= block.indent) {
         // The enclosing block was never closed; this line belongs outside it.
         return { statements, trailingComments: pending };
       }
-      if (t.kind === 'invalid') {
-        // Already reported by the lexer; read the rest of the line normally.
-        this.pos++;
+      if (kind === 'invalid') {
+        // Already reported by the scanner; read the rest of the line normally.
+        s.next();
         continue;
       }
-      if (t.kind !== 'word') {
+      if (kind !== 'word') {
         this.error(
-          t.range,
+          s.range(),
           'MP103',
-          t.kind === 'lbrace'
+          kind === 'lbrace'
             ? 'A block `{` needs a keyword before it, e.g. `workload {`.'
-            : `A statement starts with a keyword, not \`${t.text}\`: start the line with a keyword such as \`model\`, or remove it.`,
+            : `A statement starts with a keyword, not \`${s.tokenText()}\`: start the line with a keyword such as \`model\`, or remove it.`,
         );
         this.skipLine();
         continue;
       }
-      const stmt = this.parseStatement(pending);
+      statements.push(this.parseStatement(pending));
       pending = [];
-      statements.push(stmt);
     }
     return { statements, trailingComments: pending };
   }
 
   /** Skip to the end of the current line, skipping whole blocks met on the way. */
   private skipLine() {
+    const s = this.s;
     let depth = 0;
     for (;;) {
-      const t = this.peek();
-      if (!t) return;
-      if (t.kind === 'newline' && depth === 0) return;
-      if (t.kind === 'rbrace') {
+      const kind = s.kind;
+      if (kind === 'eof') return;
+      if (kind === 'newline' && depth === 0) return;
+      if (kind === 'rbrace') {
         if (depth === 0) return;
         depth--;
       }
-      if (t.kind === 'lbrace') depth++;
-      this.pos++;
+      if (kind === 'lbrace') depth++;
+      s.next();
     }
   }
 
   private parseStatement(leadingComments: Comment[]): Statement {
-    const kw = this.toks[this.pos++];
-    const keyword: WordValue = { kind: 'word', text: kw.text, range: kw.range };
+    const s = this.s;
+    const kwRange = s.range();
+    const kwIndent = s.col;
+    const keyword: WordValue = { kind: 'word', text: s.tokenText(), range: kwRange };
+    s.next();
     const args: Value[] = [];
     let block: Block | undefined;
     let trailingComment: Comment | undefined;
-    let end = kw.range;
+    let end = kwRange;
     for (;;) {
-      const t = this.peek();
-      if (!t || t.kind === 'newline' || t.kind === 'rbrace') break;
-      if (t.kind === 'comment') {
-        trailingComment = { text: t.text.trimEnd(), range: t.range };
-        this.pos++;
+      const kind = s.kind;
+      if (kind === 'eof' || kind === 'newline' || kind === 'rbrace') break;
+      if (kind === 'comment') {
+        trailingComment = this.comment();
         break;
       }
-      if (t.kind === 'lbrace') {
-        block = this.parseBlock(kw.range.start.character);
+      if (kind === 'lbrace') {
+        block = this.parseBlock(kwIndent);
         end = block.range;
         // After `}` only a comment or the end of the line may follow.
-        const after = this.peek();
-        if (after && after.kind === 'comment') {
-          trailingComment = { text: after.text.trimEnd(), range: after.range };
-          this.pos++;
-        } else if (after && block.close && after.kind !== 'newline' && after.kind !== 'rbrace') {
-          this.error(after.range, 'MP106', 'Expected the end of the line after `}`: put the next statement on its own line.');
+        const after = s.kind;
+        if (after === 'comment') {
+          trailingComment = this.comment();
+        } else if (after !== 'eof' && block.close && after !== 'newline' && after !== 'rbrace') {
+          this.error(s.range(), 'MP106', 'Expected the end of the line after `}`: put the next statement on its own line.');
           this.skipLine();
         }
         break;
@@ -221,78 +219,90 @@ class Parser {
       block,
       leadingComments,
       trailingComment,
-      range: rangeOf(kw.range, end),
+      range: rangeOf(kwRange, end),
     };
   }
 
   private parseValue(): Value | undefined {
-    const t = this.toks[this.pos++];
-    switch (t.kind) {
-      case 'word':
-        return { kind: 'word', text: t.text, range: t.range };
-      case 'string':
-        return { kind: 'string', value: t.str ?? '', raw: t.text, range: t.range };
-      case 'punct':
-        return { kind: 'punct', text: t.text as ':' | ',' | '=', range: t.range };
+    const s = this.s;
+    switch (s.kind) {
+      case 'word': {
+        const v: Value = { kind: 'word', text: s.tokenText(), range: s.range() };
+        s.next();
+        return v;
+      }
+      case 'string': {
+        const v: Value = { kind: 'string', value: s.str, raw: s.tokenText(), range: s.range() };
+        s.next();
+        return v;
+      }
+      case 'punct': {
+        const v: Value = { kind: 'punct', text: s.tokenText() as ':' | ',' | '=', range: s.range() };
+        s.next();
+        return v;
+      }
       case 'number': {
-        const num = this.finishNumber(t);
-        const r = this.peek();
-        if (r && r.kind === 'range') {
-          this.pos++;
-          const to = this.peek();
-          if (to && to.kind === 'number') {
-            this.pos++;
-            const toNum = this.finishNumber(to);
+        const num = this.parseNumber();
+        // kindNow(): the switch above narrowed s.kind, but parseNumber() moved on.
+        if (this.kindNow() === 'range') {
+          const r = s.range();
+          s.next();
+          if (this.kindNow() === 'number') {
+            const toNum = this.parseNumber();
             return { kind: 'range', from: num, to: toNum, range: rangeOf(num.range, toNum.range) };
           }
-          this.error(r.range, 'MP107', `A range needs a number after \`..\`, e.g. \`${num.raw}..${num.raw === '0' ? 7 : Number(num.value) + 1}\`.`);
+          this.error(r, 'MP107', `A range needs a number after \`..\`, e.g. \`${num.raw}..${num.raw === '0' ? 7 : Number(num.value) + 1}\`.`);
         }
         return num;
       }
       case 'range':
-        this.error(t.range, 'MP107', 'A range needs a number before `..`, e.g. `0..7`.');
+        this.error(s.range(), 'MP107', 'A range needs a number before `..`, e.g. `0..7`.');
+        s.next();
         return undefined;
       case 'unit':
-        // Only reachable when a unit follows a range's end; the lexer attaches units to numbers.
-        this.error(t.range, 'MP115', `Unexpected unit \`${t.text}\` here: remove it.`);
+        // Only reachable when a unit follows a range's end; the scanner attaches units to numbers.
+        this.error(s.range(), 'MP115', `Unexpected unit \`${s.tokenText()}\` here: remove it.`);
+        s.next();
         return undefined;
       default:
-        // invalid tokens were reported by the lexer
+        // invalid tokens were reported by the scanner
+        s.next();
         return undefined;
     }
   }
 
-  private finishNumber(t: LexToken): NumberValue {
-    const num: NumberValue = { kind: 'number', value: t.value ?? NaN, raw: t.text, range: t.range };
-    const u = this.peek();
-    if (u && u.kind === 'unit') {
-      this.pos++;
-      num.unit = { text: u.text, range: u.range };
-      num.range = rangeOf(t.range, u.range);
+  /** The current number token and the unit right after it, if any. */
+  private parseNumber(): NumberValue {
+    const s = this.s;
+    const num: NumberValue = { kind: 'number', value: s.value, raw: s.tokenText(), range: s.range() };
+    s.next();
+    if (s.kind === 'unit') {
+      const range = s.range();
+      num.unit = { text: s.tokenText(), range };
+      num.range = rangeOf(num.range, range);
+      s.next();
     }
     return num;
   }
 
   private parseBlock(keywordIndent: number): Block {
-    const openIndex = this.pos;
-    const open = this.toks[this.pos++];
+    const s = this.s;
+    const openIndex = s.index;
+    const open = s.range();
+    s.next();
     // A comment right after `{` on the same line stays there.
     let openComment: Comment | undefined;
-    const c = this.peek();
-    if (c && c.kind === 'comment') {
-      openComment = { text: c.text.trimEnd(), range: c.range };
-      this.pos++;
-    }
+    if (s.kind === 'comment') openComment = this.comment();
     const { statements, trailingComments, closedBy } = this.parseLines({ indent: keywordIndent, recover: openIndex >= this.recoverFrom });
     let end: Range;
     if (closedBy) {
-      end = closedBy.range;
+      end = closedBy;
     } else {
       this.unclosed.add(openIndex);
-      const last = statements[statements.length - 1]?.range ?? open.range;
+      const last = statements[statements.length - 1]?.range ?? open;
       const lastComment = trailingComments[trailingComments.length - 1]?.range;
       end = lastComment && lastComment.end.line > last.end.line ? lastComment : last;
-      this.error(open.range, 'MP104', 'This `{` is never closed: add a `}` on its own line where the block ends.', {
+      this.error(open, 'MP104', 'This `{` is never closed: add a `}` on its own line where the block ends.', {
         fixes: [
           {
             title: 'Add the missing `}`',
@@ -304,11 +314,11 @@ class Parser {
     }
     const block: Block = {
       kind: 'block',
-      open: open.range,
-      close: closedBy?.range,
+      open,
+      close: closedBy,
       statements,
       trailingComments,
-      range: rangeOf(open.range, end),
+      range: rangeOf(open, end),
     };
     if (openComment) block.openComment = openComment;
     return block;

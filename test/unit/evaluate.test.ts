@@ -52,6 +52,45 @@ test('T(S) equals brute force on random subsets and placements', () => {
   );
 });
 
+test('timeOf (T alone, fast path for ≤ 32 GPUs) equals the full matcher, and brute force where small', () => {
+  const arb = fc
+    .record({ G: fc.oneof(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 30, max: 36 })), n: fc.integer({ min: 2, max: 24 }) })
+    .chain(({ G, n }) =>
+      fc.record({
+        G: fc.constant(G),
+        n: fc.constant(n),
+        k: fc.integer({ min: 1, max: Math.min(n, 10) }),
+        startT: fc.integer({ min: 1, max: 4 }),
+        // Per expert: a few copies (mostly one, so single-copy experts pile up on a GPU).
+        copies: fc.array(fc.array(fc.nat(G - 1), { minLength: 1, maxLength: 3 }), { minLength: n, maxLength: n }),
+        picks: fc.array(fc.array(fc.nat(), { minLength: 10, maxLength: 10 }), { minLength: 1, maxLength: 10 }),
+      }),
+    );
+  fc.assert(
+    fc.property(arb, ({ G, n, k, startT, copies, picks }) => {
+      const placement: number[][] = Array.from({ length: G }, () => []);
+      copies.forEach((gs, e) => {
+        for (const g of new Set(gs)) placement[g].push(e);
+      });
+      const table = copyTableOf(placement, n);
+      const m = new SubsetMatcher(G, k);
+      for (const p of picks) {
+        const pool = Array.from({ length: n }, (_, i) => i);
+        const subset: number[] = [];
+        for (let j = 0; j < k; j++) subset.push(pool.splice(p[j] % pool.length, 1)[0]);
+        const ids = Int32Array.from([7, ...subset]);
+        const full = m.time(ids, 1, k, table, -1, startT);
+        m.clear();
+        const fast = m.timeOf(ids, 1, k, table, startT);
+        assert.equal(fast, full, `subset ${subset}, startT ${startT}, on ${JSON.stringify(placement)}`);
+        if (G <= 8 && k <= 7) assert.equal(fast, Math.max(startT, bruteForceTime(subset, placement)));
+        assert.ok(m.load.every((x) => x === 0), 'timeOf leaves the loads clear');
+      }
+    }),
+    { numRuns: 500 },
+  );
+});
+
 test('expectedTime and evaluateLayer equal brute force; gpuLoad and tDistribution are consistent', () => {
   fc.assert(
     fc.property(caseArb, ({ k, placement, dist }) => {

@@ -59,8 +59,7 @@ export function expectedTime(dist: LayerDistribution, placement: number[][]): nu
   const t0 = startTime(k, usedGpus(table));
   let sum = 0;
   for (let s = 0, off = 0; s < dist.count; s++, off += k) {
-    sum += weights[s] * m.time(ids, off, k, table, -1, t0);
-    m.clear();
+    sum += weights[s] * m.timeOf(ids, off, k, table, t0);
   }
   return sum / dist.total;
 }
@@ -197,8 +196,7 @@ export class LayerEvaluator {
     const { ids, weights, k, count } = this.dist;
     let sum = 0;
     for (let s = 0, off = 0; s < count; s++, off += k) {
-      const t = this.matcher.time(ids, off, k, this.table, -1, this.floorT);
-      this.matcher.clear();
+      const t = this.matcher.timeOf(ids, off, k, this.table, this.floorT);
       this.times[s] = t < 0 ? 255 : t;
       sum += weights[s] * (t < 0 ? Infinity : t);
     }
@@ -266,8 +264,7 @@ export class LayerEvaluator {
         const s = this.subList[p];
         if (this.mark[s] === stamp) continue;
         this.mark[s] = stamp;
-        const t = this.matcher.time(ids, s * k, k, this.table, -1, this.floorT);
-        this.matcher.clear();
+        const t = this.matcher.timeOf(ids, s * k, k, this.table, this.floorT);
         const old = this.times[s];
         if (t !== old) {
           delta += weights[s] * (t - old);

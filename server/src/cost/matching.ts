@@ -67,6 +67,8 @@ export class SubsetMatcher {
   private t = 0;
   /** GPUs from which one expert can be pushed towards spare capacity. */
   private readonly good: Uint8Array;
+  /** Copy masks of the multi-copy experts of the subset (timeOf). */
+  private pending = new Int32Array(16);
 
   constructor(readonly gpus: number, maxK = 64) {
     this.load = new Int32Array(gpus);
@@ -135,6 +137,82 @@ export class SubsetMatcher {
     }
     this.k = m;
     return m === 0 ? 0 : t;
+  }
+
+  /**
+   * T(S) alone (nothing of the matching is kept; `load` stays clear). The
+   * same value as `time(ids, off, k, table, -1, startT)` followed by
+   * `clear()`. With ≤ 32 GPUs most subsets never reach the matcher. Counts
+   * per GPU are kept as bit planes (bit g of cN set when GPU g serves ≥ N
+   * experts). Experts with one copy fix their GPU; their largest count t is a
+   * lower bound on T. Each multi-copy expert then goes to its least loaded
+   * copy within t; when every copy's GPU already holds t single-copy experts,
+   * T > t is proved and t grows by one. If all fit, T = t. A copy blocked
+   * only by other multi-copy experts (a matching question), or counts above
+   * 4, go to the full matcher.
+   */
+  timeOf(ids: Int32Array, off: number, k: number, table: CopyTable, startT = 1): number {
+    const masks = table.masks;
+    if (masks !== undefined && k > 0) {
+      const pending = this.pending.length >= k ? this.pending : (this.pending = new Int32Array(k));
+      let c1 = 0;
+      let c2 = 0;
+      let c3 = 0;
+      let c4 = 0;
+      let over = 0;
+      let missing = 0;
+      let n = 0;
+      for (let j = 0; j < k; j++) {
+        const mask = masks[ids[off + j]];
+        const single = (mask & (mask - 1)) === 0;
+        const b = single ? mask : 0;
+        pending[n] = mask;
+        n += single ? 0 : 1;
+        if (mask === 0) missing = 1;
+        over |= c4 & b;
+        c4 |= c3 & b;
+        c3 |= c2 & b;
+        c2 |= c1 & b;
+        c1 |= b;
+      }
+      let t = c4 !== 0 ? 4 : c3 !== 0 ? 3 : c2 !== 0 ? 2 : 1;
+      if (startT > t) t = startT;
+      if ((missing | over) === 0 && t <= 4) {
+        if (n === 0) return t;
+        // Planes of the single-copy experts alone, for the proofs.
+        const s1 = c1;
+        const s2 = c2;
+        const s3 = c3;
+        const s4 = c4;
+        let i = 0;
+        for (; i < n; i++) {
+          const mask = pending[i];
+          let free = mask & ~c1;
+          if (free === 0 && t > 1) free = mask & ~c2;
+          if (free === 0 && t > 2) free = mask & ~c3;
+          if (free === 0 && t > 3) free = mask & ~c4;
+          if (free === 0) {
+            const singlesAtT = t === 1 ? s1 : t === 2 ? s2 : t === 3 ? s3 : s4;
+            if ((mask & ~singlesAtT) !== 0 || t === 4) break;
+            // Every copy's GPU holds t single-copy experts: T ≥ t + 1.
+            t++;
+            free = mask & ~c1;
+            if (free === 0) free = mask & ~c2;
+            if (free === 0) free = mask & ~c3;
+            if (free === 0) free = mask & ~c4;
+          }
+          const b = free & -free;
+          c4 |= c3 & b;
+          c3 |= c2 & b;
+          c2 |= c1 & b;
+          c1 |= b;
+        }
+        if (i === n) return t;
+      }
+    }
+    const t = this.time(ids, off, k, table, -1, startT);
+    this.clear();
+    return t;
   }
 
   // --- bitmask matcher (≤ 32 GPUs) -----------------------------------------

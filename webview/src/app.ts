@@ -221,7 +221,7 @@ export class PlacementApp {
     if (!r || this.options.staticHeader) return;
     const dl = el('dl', { class: 'key-figures', id: 'key-figures' });
     for (const f of keyFigures(r)) dl.append(el('div', { title: f.hint }, el('dt', {}, f.label), el('dd', {}, f.value)));
-    const notes = [...r.notes, ...r.workload.notes];
+    const notes = [...new Set([...r.notes, ...r.workload.notes])];
     this.header.replaceChildren(
       el('h1', {}, `Placement — ${this.planName || r.model.name}`),
       dl,

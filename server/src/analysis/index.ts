@@ -17,6 +17,7 @@ import { LATENCY_MODEL_AVAILABLE } from './latency';
 import { needsPaging } from '../cost/paging/simulate';
 import { ownerSlotsForPaging, type PagingForResults } from '../cost/paging/forAnalysis';
 import { sharedWorkloadCache, workloadKey, type WorkloadCache } from './workloadCache';
+import { groupLayerNotes } from './layerNotes';
 
 export type { PlanOverrides } from './overrides';
 
@@ -260,7 +261,7 @@ function assemble(
 ): PlanResults {
   const layers: LayerResult[] = outcomes.map((o) => o.result);
   const notes = [...workload.notes];
-  for (const o of outcomes) notes.push(...o.notes);
+  notes.push(...groupLayerNotes(outcomes.flatMap((o) => o.notes)));
   if (!LATENCY_MODEL_AVAILABLE) notes.push('latency in µs is not computed yet (latency model pending)');
   if (memorySweep.length === 0) notes.push('sweeps were skipped: no memory or batch sweep');
   notes.push(...extras.notes);

@@ -86,7 +86,7 @@ export function renderReport(results: PlanResults, opts: ReportOptions): string 
   const figures = keyFigures(results)
     .map((f) => `<div title="${escapeHtml(f.hint)}"><dt>${escapeHtml(f.label)}</dt><dd>${escapeHtml(f.value)}</dd></div>`)
     .join('\n');
-  const notes = [...results.notes, ...results.workload.notes];
+  const notes = [...new Set([...results.notes, ...results.workload.notes])];
   const data = jsonForScriptBlock({ results, planName: opts.title });
   const title = escapeHtml(opts.title);
   return `<!DOCTYPE html>

@@ -138,6 +138,7 @@ export function insertCopies(inst: Instance, ev: LayerEvaluator, load: number[],
   // exact gains without updating them (cheap), halving an expert's row once it
   // got a copy — an estimate, noted by `finished = false`.
   let stale = false;
+  let unevaluated = false;
   for (; free > 0; free--) {
     let bestE = -1;
     let bestG = -1;
@@ -179,13 +180,15 @@ export function insertCopies(inst: Instance, ev: LayerEvaluator, load: number[],
     }
     if (table && !stale) table.addCopy(bestE, bestG);
     else {
+      // Past the deadline: place the copy now, evaluate once at the end
+      // (re-matching after every copy cost more than the whole budget at scale).
       ev.addCopy(bestE, bestG);
-      ev.probe([bestE]);
-      ev.commit();
+      unevaluated = true;
       if (table) for (let g = 0; g < gpus; g++) table.gains[bestE * gpus + g] *= 0.5;
     }
     used[bestG]++;
   }
+  if (unevaluated) ev.recomputeAll();
   return finished;
 }
 

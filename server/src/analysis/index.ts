@@ -163,6 +163,15 @@ export function startAnalysis(plan: Plan, options: AnalysisOptions = {}): Analys
     ]);
     const memorySweep: SweepPoint[] = sweeps ? sweepPoints(slotValues, sweepOut) : [];
     const results = assemble(p, workload, outcomes, policy, layerMs, memorySweep, extras, options.version);
+    if (layerMs > budget * 1.5 && !cancelled) {
+      // The budget bounds the search; the baselines and the exact evaluations
+      // around it are paid in full, so say so when they dominate.
+      results.notes.push(
+        `the layers took ${(layerMs / 1000).toFixed(1)} s against a ${(budget / 1000).toFixed(1)} s budget: ` +
+          `the baselines and the exact E[T] of each placement (${workload.layers[0]?.count.toLocaleString('en-US') ?? 0} subsets in layer ${workload.layers[0]?.layer ?? 0}) ` +
+          `are computed in full whatever the budget; keep fewer subsets (max-subsets) to go faster`,
+      );
+    }
     if (pagingJob) {
       const pg = await pagingJob;
       pg.perLayer.forEach((figures, l) => {

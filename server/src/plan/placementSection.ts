@@ -7,17 +7,24 @@ import type { QuickFix, TextEdit } from '../language/diagnostic';
 import type { CommittedLayer, ForbidConstraint, HardwareSpec, ModelSpec, PinConstraint, PlacementSpec, PolicyName } from './types';
 import { DEFAULTS } from './defaults';
 import { Args, Ctx, at, dispatch, needBlock, noBlock, planSource } from './values';
-import { readExpertIds, readLayerIds } from './workloadSection';
+import { readExpertIds, readExpertIdsInto, readLayerIds } from './workloadSection';
 import { formatExpertList } from './expertList';
 
 interface GpuLine {
   gpu: number;
   stmt: Statement;
-  /** Every id as listed (ranges expanded), with (same index) the node and `gpu` line it came from. */
+  /** Every id as listed (ranges expanded), with (same index) the node it came from. */
   ids: number[];
   nodes: Value[];
-  stmts: Statement[];
+  /** The `gpu` line each id came from, when the GPU is listed twice; otherwise every id is from `stmt`. */
+  stmts?: Statement[];
 }
+
+/** The `gpu` line entry k of a GPU's list was written on. */
+const stmtOf = (line: GpuLine, k: number): Statement => (line.stmts ? line.stmts[k] : line.stmt);
+
+/** Whether the GPU's whole list is written on its one `gpu` line. */
+const oneLine = (line: GpuLine): boolean => !line.stmts || line.stmts.every((x) => x === line.stmt);
 
 interface LayerStmt {
   layers: number[];
@@ -219,21 +226,21 @@ export function resolvePlacement(
                   fixes: [{ title: 'Add `:`', edits: [{ range: at(x.args[0]?.range ?? x.keyword.range), newText: ':' }], preferred: true }],
                 });
               }
-              const line: GpuLine = { gpu: g ?? -1, stmt: x, ids: [], nodes: [], stmts: [] };
-              readExpertIds(ctx, x.args.slice(a.i), model, { layer: ids?.[0], gpu: g }, (id, node) => {
-                line.ids.push(id);
-                line.nodes.push(node);
-                line.stmts.push(x);
-              });
+              const line: GpuLine = { gpu: g ?? -1, stmt: x, ids: [], nodes: [] };
+              readExpertIdsInto(ctx, x.args, a.i, model, ids?.[0], g, line.ids, line.nodes);
               if (g === undefined) return;
               const prev = ls.gpus.get(g);
               if (prev) {
                 ctx.report(x.args[0].range, 'error', 'MP409', `GPU ${g} is listed twice in this layer: merge the two lines into one.`, {
                   related: [{ message: `first \`gpu ${g}\` here`, range: prev.stmt.range }],
                 });
-                prev.ids.push(...line.ids);
-                prev.nodes.push(...line.nodes);
-                prev.stmts.push(...line.stmts);
+                const stmts = prev.stmts ?? prev.ids.map(() => prev.stmt);
+                for (const id of line.ids) {
+                  prev.ids.push(id);
+                  stmts.push(x);
+                }
+                for (const node of line.nodes) prev.nodes.push(node);
+                prev.stmts = stmts;
               } else ls.gpus.set(g, line);
             },
           },
@@ -332,11 +339,11 @@ export function checkCommitted(
       for (let k = 0; k < line.ids.length; k++) {
         const id = line.ids[k];
         const node = line.nodes[k];
-        const stmt = line.stmts[k];
         if (stamp[id] === lineNo) {
+          const stmt = stmtOf(line, k);
           const firstNode = line.nodes[first[id]];
           // Remove this copy from the line it is written on.
-          const ids = line.ids.filter((_, j) => line.stmts[j] === stmt);
+          const ids = line.ids.filter((_, j) => stmtOf(line, j) === stmt);
           ids.splice(ids.lastIndexOf(id), 1);
           ctx.report(node.range, 'error', 'MP405', `Expert ${id} is twice on GPU ${line.gpu} in ${name}: a second copy on the same GPU serves nothing. Remove one (put extra copies on other GPUs).`, {
             related: firstNode !== node ? [{ message: 'first copy here', range: firstNode.range }] : undefined,
@@ -387,7 +394,7 @@ export function checkCommitted(
         slotsNow = slotsNow.map(() => needed);
       }
       const free = counts.map((c, g) => slotsNow[g] - c);
-      const linesOk = [...ls.gpus.values()].every((l) => rewritable(l) && l.stmts.every((x) => x === l.stmt));
+      const linesOk = [...ls.gpus.values()].every((l) => rewritable(l) && oneLine(l));
       if (linesOk && free.reduce((t, f) => t + Math.max(0, f), 0) >= missing.length) {
         const adds: number[][] = Array.from({ length: hw.count }, () => []);
         for (const e of missing) {
@@ -430,7 +437,7 @@ export function checkCommitted(
         const line = ls.gpus.get(p.gpu);
         ctx.report(line?.stmt.range ?? ls.stmt.keyword.range, 'warning', 'MP410', `Expert ${p.expert} is pinned to GPU ${p.gpu} but ${name} does not put it there: add it to \`gpu ${p.gpu}\` or drop the pin.`, {
           related: p.range ? [{ message: 'pin here', range: p.range }] : undefined,
-          fixes: line && rewritable(line) && line.stmts.every((x) => x === line.stmt) && (hw.slotsPerGpu[p.gpu] ?? 0) > counts[p.gpu] ? [{ title: `Add expert ${p.expert} to GPU ${p.gpu}`, edits: [rewriteList(line, [...unique[p.gpu], p.expert])] }] : undefined,
+          fixes: line && rewritable(line) && oneLine(line) && (hw.slotsPerGpu[p.gpu] ?? 0) > counts[p.gpu] ? [{ title: `Add expert ${p.expert} to GPU ${p.gpu}`, edits: [rewriteList(line, [...unique[p.gpu], p.expert])] }] : undefined,
         });
       }
     }

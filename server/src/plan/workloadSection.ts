@@ -272,44 +272,65 @@ export function readExpertIds(
   onId?: (id: number, node: Value) => void,
 ): number[] {
   const out: number[] = [];
-  const E = model?.experts.value;
-  const one = (n: NumberValue, node: Value): number | undefined => {
-    // Fast path for the common case, a plain whole number (committed layers list thousands).
-    const id = !n.unit && Number.isInteger(n.value) && n.value >= 0 ? n.value : readNumberValue(ctx, n, { what: 'an expert id', int: true, min: 0 });
-    if (id === undefined) return undefined;
-    ctx.refs.push({ kind: 'expert', expert: id, layer: refCtx.layer, gpu: refCtx.gpu, range: n.range });
-    if (E !== undefined && id >= E) {
-      ctx.report(n.range, 'error', 'MP404', `Expert ${id} does not exist: ${model!.name} has ${E} routed experts, numbered 0–${E - 1}.`);
-      return undefined;
-    }
-    void node;
-    return id;
-  };
-  for (const v of values) {
-    if (v.kind === 'punct' && v.text === ',') continue;
+  const nodes: Value[] | undefined = onId ? [] : undefined;
+  readExpertIdsInto(ctx, values, 0, model, refCtx.layer, refCtx.gpu, out, nodes);
+  if (onId) for (let k = 0; k < out.length; k++) onId(out[k], nodes![k]);
+  return out;
+}
+
+/**
+ * readExpertIds for `values[from…]`, appending each id to `out` and the
+ * node it came from to `nodes`. No closures or copies: committed layers list
+ * tens of thousands of ids.
+ */
+export function readExpertIdsInto(
+  ctx: Ctx,
+  values: Value[],
+  from: number,
+  model: ModelSpec | undefined,
+  layer: number | undefined,
+  gpu: number | undefined,
+  out: number[],
+  nodes?: Value[],
+): void {
+  for (let i = from; i < values.length; i++) {
+    const v = values[i];
     if (v.kind === 'number') {
-      const id = one(v, v);
+      const id = expertIdOf(ctx, v, model, layer, gpu);
       if (id !== undefined) {
         out.push(id);
-        onId?.(id, v);
+        nodes?.push(v);
       }
     } else if (v.kind === 'range') {
-      const a = one(v.from, v);
-      const b = one(v.to, v);
+      const a = expertIdOf(ctx, v.from, model, layer, gpu);
+      const b = expertIdOf(ctx, v.to, model, layer, gpu);
       if (a !== undefined && b !== undefined) {
         if (b < a) ctx.report(v.range, 'error', 'MP107', `The range ${a}..${b} runs backwards: write \`${b}..${a}\`.`);
         else if (b - a >= MAX_RANGE) ctx.report(v.range, 'error', 'MP116', `The range ${a}..${b} is too long (at most ${MAX_RANGE} ids).`);
         else
           for (let id = a; id <= b; id++) {
             out.push(id);
-            onId?.(id, v);
+            nodes?.push(v);
           }
       }
-    } else {
+    } else if (!(v.kind === 'punct' && v.text === ',')) {
       ctx.report(v.range, 'error', 'MP112', `Expected an expert id or range (e.g. \`0 1 4..7\`), not \`${describe(v)}\`.`);
     }
   }
-  return out;
+}
+
+/** One expert id: a whole number from 0 below the model's expert count; records the reference. */
+function expertIdOf(ctx: Ctx, n: NumberValue, model: ModelSpec | undefined, layer: number | undefined, gpu: number | undefined): number | undefined {
+  // Fast path for the common case, a plain whole number (committed layers list thousands).
+  const id = !n.unit && Number.isInteger(n.value) && n.value >= 0 ? n.value : readNumberValue(ctx, n, { what: 'an expert id', int: true, min: 0 });
+  if (id === undefined) return undefined;
+  ctx.refs.push({ kind: 'expert', expert: id, layer, gpu, range: n.range });
+  const E = model?.experts.value;
+  if (E !== undefined && id >= E) {
+    ctx.report(n.range, 'error', 'MP404', `Expert ${id} does not exist: ${model!.name} has ${E} routed experts, numbered 0–${E - 1}.`);
+    return undefined;
+  }
+  return id;
 }
 
 function readSubset(ctx: Ctx, x: Statement, model: ModelSpec | undefined, layer: number | undefined): { experts: number[]; weight: number; range: Range } | undefined {

@@ -1,0 +1,466 @@
+// Frozen copy of server/src/plan/placementSection.ts as of commit 296b76c (before the
+// resolver's allocation work): the reference the fast path is compared with.
+// The `placement { … }` block: policy and options, constraints, and
+// committed per-layer assignments, which are checked (not recomputed):
+// GPUs and experts exist, no expert twice on one GPU, no GPU over its slots,
+// every expert somewhere, constraints respected.
+import type { Statement, Value } from '../../../server/src/language/ast';
+import type { QuickFix, TextEdit } from '../../../server/src/language/diagnostic';
+import type { CommittedLayer, ForbidConstraint, HardwareSpec, ModelSpec, PinConstraint, PlacementSpec, PolicyName } from '../../../server/src/plan/types';
+import { DEFAULTS } from '../../../server/src/plan/defaults';
+import { Args, Ctx, at, dispatch, needBlock, noBlock, planSource } from './values';
+import { readExpertIds, readLayerIds } from './workloadSection';
+import { formatExpertList } from '../../../server/src/plan/expertList';
+
+interface GpuLine {
+  gpu: number;
+  stmt: Statement;
+  /** Every id as listed (ranges expanded), with (same index) the node and `gpu` line it came from. */
+  ids: number[];
+  nodes: Value[];
+  stmts: Statement[];
+}
+
+interface LayerStmt {
+  layers: number[];
+  stmt: Statement;
+  gpus: Map<number, GpuLine>;
+}
+
+export interface PlacementInternal {
+  layerStmts: LayerStmt[];
+  spec: PlacementSpec;
+}
+
+export const POLICIES: readonly PolicyName[] = ['contiguous', 'round-robin', 'eplb', 'greedy', 'search', 'exact'];
+const POLICY_ALIASES: Record<string, PolicyName> = {
+  'greedy+search': 'search',
+  'local-search': 'search',
+  linear: 'contiguous',
+  roundrobin: 'round-robin',
+  round_robin: 'round-robin',
+  deepseek: 'eplb',
+  'load-balanced': 'eplb',
+  balanced: 'eplb',
+  ilp: 'exact',
+  milp: 'exact',
+  optimal: 'exact',
+};
+
+export function resolvePlacement(
+  ctx: Ctx,
+  stmt: Statement | undefined,
+  model: ModelSpec | undefined,
+  hw: HardwareSpec | undefined,
+): { spec: PlacementSpec; internal: PlacementInternal } {
+  const spec: PlacementSpec = {
+    policy: { ...DEFAULTS.policy },
+    timeBudgetMs: { ...DEFAULTS.timeBudgetMs },
+    seed: DEFAULTS.seed,
+    replicas: DEFAULTS.replicas,
+    pins: [],
+    forbids: [],
+    committed: new Map(),
+  };
+  const internal: PlacementInternal = { layerStmts: [], spec };
+  if (!stmt) return { spec, internal };
+  spec.range = stmt.range;
+  if (stmt.block?.close) spec.insertAt = { start: stmt.block.close.start, end: stmt.block.close.start };
+  new Args(ctx, stmt).end('write placement options inside `placement { … }`');
+  const G = hw?.count;
+
+  const gpuId = (v: Value | undefined, a: Args, layer?: number): number | undefined => {
+    if (!v || v.kind !== 'number') {
+      ctx.report(v ? v.range : a.here(), 'error', 'MP112', 'Expected a GPU number, e.g. `gpu 0`.');
+      return undefined;
+    }
+    if (!Number.isInteger(v.value) || v.value < 0 || v.unit) {
+      ctx.report(v.range, 'error', 'MP116', `A GPU number is a whole number from 0, not \`${v.raw}${v.unit?.text ?? ''}\`.`);
+      return undefined;
+    }
+    ctx.refs.push({ kind: 'gpu', gpu: v.value, layer, range: v.range });
+    if (G !== undefined && v.value >= G) {
+      ctx.report(v.range, 'error', 'MP403', `GPU ${v.value} does not exist: the plan has ${G} GPU${G > 1 ? 's' : ''}, numbered 0–${G - 1}.`, {
+        related: hw?.range ? [{ message: 'GPUs set here', range: hw.range }] : undefined,
+      });
+      return undefined;
+    }
+    return v.value;
+  };
+  const optLayer = (a: Args): { layer?: number; ok: boolean } => {
+    if (!a.optWord('layer')) return { ok: true };
+    const v = a.take();
+    if (!v || v.kind !== 'number' || !Number.isInteger(v.value) || v.value < 0) {
+      ctx.report(v ? v.range : a.here(), 'error', 'MP112', 'Expected a layer number after `layer`.');
+      return { ok: false };
+    }
+    ctx.refs.push({ kind: 'layer', layer: v.value, range: v.range });
+    if (model && v.value >= model.layers.value) {
+      ctx.report(v.range, 'error', 'MP402', `Layer ${v.value} does not exist: ${model.name} has ${model.layers.value} MoE layers, numbered 0–${model.layers.value - 1}.`);
+      return { ok: false };
+    }
+    return { layer: v.value, ok: true };
+  };
+  const expertId = (a: Args, layer?: number, gpu?: number): number | undefined => {
+    const v = a.take();
+    if (!v || v.kind !== 'number') {
+      ctx.report(v ? v.range : a.here(), 'error', 'MP112', 'Expected an expert number, e.g. `expert 0`.');
+      return undefined;
+    }
+    const ids = readExpertIds(ctx, [v], model, { layer, gpu });
+    return ids[0];
+  };
+
+  dispatch(
+    ctx,
+    needBlock(ctx, stmt, 'placement { policy greedy }'),
+    '`placement`',
+    {
+      policy: (s) => {
+        noBlock(ctx, s);
+        ctx.field('placement.policy', s.keyword.range);
+        const a = new Args(ctx, s);
+        const c = a.choice('`policy`', POLICIES, POLICY_ALIASES, 'MP401');
+        if (c) spec.policy = { value: c.value, source: planSource(c.node.range), range: c.node.range };
+        if (!a.done) {
+          const t = a.number({ what: 'the time budget', unit: 'time', above: 0, suggest: 's', example: 'policy search 10 s' });
+          if (t) spec.timeBudgetMs = { value: t.value * 1000, source: planSource(t.node.range), range: t.node.range };
+        }
+        a.end('write `policy NAME [TIME]`');
+      },
+      time: (s) => {
+        noBlock(ctx, s);
+        ctx.field('placement.time', s.keyword.range);
+        const a = new Args(ctx, s);
+        const t = a.number({ what: '`time`', unit: 'time', above: 0, suggest: 's', example: 'time 10 s' });
+        a.end();
+        if (t) spec.timeBudgetMs = { value: t.value * 1000, source: planSource(t.node.range), range: t.node.range };
+      },
+      seed: (s) => {
+        noBlock(ctx, s);
+        ctx.field('placement.seed', s.keyword.range);
+        const a = new Args(ctx, s);
+        const n = a.number({ what: '`seed`', int: true, min: 0, max: 2 ** 32 - 1 });
+        a.end();
+        if (n) spec.seed = n.value;
+      },
+      replicas: (s) => {
+        noBlock(ctx, s);
+        ctx.field('placement.replicas', s.keyword.range);
+        const a = new Args(ctx, s);
+        const t = a.toggle('`replicas`');
+        a.end();
+        if (t !== undefined) spec.replicas = t;
+      },
+      'max-copies': (s) => {
+        noBlock(ctx, s);
+        ctx.field('placement.max-copies', s.keyword.range);
+        const a = new Args(ctx, s);
+        const n = a.number({ what: '`max-copies`', int: true, min: 1, max: 1 << 20 });
+        a.end();
+        if (n) spec.maxCopies = n.value;
+      },
+      pin: (s) => {
+        noBlock(ctx, s);
+        ctx.field('placement.pin', s.keyword.range);
+        const a = new Args(ctx, s);
+        if (!a.expectWord('expert', 'write `pin expert E on gpu G [layer L]`')) return a.end();
+        const look = new Args(ctx, s);
+        look.i = a.i + 3;
+        const layerAhead = look.isWord('layer') && look.peek(1)?.kind === 'number' ? (look.peek(1) as { value: number }).value : undefined;
+        const e = expertId(a, layerAhead);
+        if (!a.expectWord('on', 'write `pin expert E on gpu G [layer L]`')) return a.end();
+        if (!a.expectWord('gpu', 'write `pin expert E on gpu G [layer L]`')) return a.end();
+        const g = gpuId(a.take(), a, layerAhead);
+        const l = optLayer(a);
+        a.end('write `pin expert E on gpu G [layer L]`');
+        if (e !== undefined && g !== undefined && l.ok) {
+          const p: PinConstraint = { expert: e, gpu: g, range: s.range };
+          if (l.layer !== undefined) p.layer = l.layer;
+          spec.pins.push(p);
+        }
+      },
+      forbid: (s) => {
+        noBlock(ctx, s);
+        ctx.field('placement.forbid', s.keyword.range);
+        const a = new Args(ctx, s);
+        let e: number | undefined;
+        let hasExpert = false;
+        if (a.optWord('expert')) {
+          hasExpert = true;
+          e = expertId(a);
+          if (!a.expectWord('on', 'write `forbid expert E on gpu G [layer L]`')) return a.end();
+        }
+        if (!a.expectWord('gpu', 'write `forbid gpu G` or `forbid expert E on gpu G`')) return a.end();
+        const g = gpuId(a.take(), a);
+        const l = optLayer(a);
+        a.end('write `forbid [expert E on] gpu G [layer L]`');
+        if (g !== undefined && l.ok && (!hasExpert || e !== undefined)) {
+          const f: ForbidConstraint = { gpu: g, range: s.range };
+          if (e !== undefined) f.expert = e;
+          if (l.layer !== undefined) f.layer = l.layer;
+          spec.forbids.push(f);
+        }
+      },
+      layer: (s) => {
+        ctx.field('placement.layer', s.keyword.range);
+        const ids = readLayerIds(ctx, s, model);
+        const ls: LayerStmt = { layers: ids ?? [], stmt: s, gpus: new Map() };
+        dispatch(
+          ctx,
+          needBlock(ctx, s, 'layer 0 { gpu 0: 0 1 2 3 }'),
+          '`layer`',
+          {
+            gpu: (x) => {
+              noBlock(ctx, x);
+              const a = new Args(ctx, x);
+              const g = gpuId(a.take(), a, ids?.[0]);
+              if (!a.optPunct(':')) {
+                const v = a.peek();
+                ctx.report(v ? v.range : a.here(), 'error', 'MP112', 'Write `gpu G: EXPERTS`, with a `:` after the GPU number.', {
+                  fixes: [{ title: 'Add `:`', edits: [{ range: at(x.args[0]?.range ?? x.keyword.range), newText: ':' }], preferred: true }],
+                });
+              }
+              const line: GpuLine = { gpu: g ?? -1, stmt: x, ids: [], nodes: [], stmts: [] };
+              readExpertIds(ctx, x.args.slice(a.i), model, { layer: ids?.[0], gpu: g }, (id, node) => {
+                line.ids.push(id);
+                line.nodes.push(node);
+                line.stmts.push(x);
+              });
+              if (g === undefined) return;
+              const prev = ls.gpus.get(g);
+              if (prev) {
+                ctx.report(x.args[0].range, 'error', 'MP409', `GPU ${g} is listed twice in this layer: merge the two lines into one.`, {
+                  related: [{ message: `first \`gpu ${g}\` here`, range: prev.stmt.range }],
+                });
+                prev.ids.push(...line.ids);
+                prev.nodes.push(...line.nodes);
+                prev.stmts.push(...line.stmts);
+              } else ls.gpus.set(g, line);
+            },
+          },
+          ['gpu'],
+        );
+        internal.layerStmts.push(ls);
+      },
+    },
+    ['pin', 'forbid', 'layer'],
+  );
+
+  // A pin that a forbid rules out can never be satisfied.
+  for (const p of spec.pins) {
+    const f = spec.forbids.find((x) => x.gpu === p.gpu && (x.expert === undefined || x.expert === p.expert) && (x.layer === undefined || p.layer === undefined || x.layer === p.layer));
+    if (f && p.range) {
+      ctx.report(p.range, 'warning', 'MP410', `Expert ${p.expert} is pinned to GPU ${p.gpu}, which a \`forbid\` rules out: drop one of the two.`, {
+        related: f.range ? [{ message: 'forbid here', range: f.range }] : undefined,
+      });
+    }
+  }
+
+  // A layer committed by two statements: the first wins.
+  const owner = new Map<number, LayerStmt>();
+  for (const ls of internal.layerStmts) {
+    const kept: number[] = [];
+    for (const l of ls.layers) {
+      const o = owner.get(l);
+      if (o) {
+        ctx.report(ls.stmt.args[0]?.range ?? ls.stmt.keyword.range, 'error', 'MP408', `Layer ${l} is already committed above: each layer has one assignment; remove it from one of the two.`, {
+          related: [{ message: `layer ${l} first committed here`, range: o.stmt.range }],
+        });
+      } else {
+        owner.set(l, ls);
+        kept.push(l);
+      }
+    }
+    ls.layers = kept;
+  }
+  return { spec, internal };
+}
+
+const layerName = (ls: LayerStmt) =>
+  ls.layers.length === 1 ? `layer ${ls.layers[0]}` : `layers ${ls.layers[0]}–${ls.layers[ls.layers.length - 1]}`;
+
+/** Whether a `gpu` line is well-formed (`gpu G: …`), so its list can be rewritten by a fix. */
+function rewritable(line: GpuLine | Statement): boolean {
+  const stmt = 'kind' in line ? line : line.stmt;
+  const colon = stmt.args[1];
+  return stmt.args[0]?.kind === 'number' && colon?.kind === 'punct' && colon.text === ':' && stmt.args.slice(2).every((v) => v.kind === 'number' || v.kind === 'range' || (v.kind === 'punct' && v.text === ','));
+}
+
+/** Replace a `gpu G:` line's expert list. */
+function rewriteList(line: GpuLine | Statement, ids: number[]): TextEdit {
+  const stmt = 'kind' in line ? line : line.stmt;
+  const colon = stmt.args.find((v) => v.kind === 'punct' && v.text === ':');
+  const startAfter = colon ?? stmt.args[0] ?? stmt.keyword;
+  const last = stmt.args[stmt.args.length - 1] ?? stmt.keyword;
+  const list = formatExpertList(ids);
+  return {
+    range: { start: startAfter.range.end, end: last.range.end },
+    newText: (colon ? '' : ':') + (list ? ' ' + list : ''),
+  };
+}
+
+export function checkCommitted(
+  ctx: Ctx,
+  internal: PlacementInternal,
+  model: ModelSpec,
+  hw: HardwareSpec,
+  opts: { offload: boolean; slotsStatement?: Statement; gpuStatement: Statement },
+) {
+  const E = model.experts.value;
+  const { spec } = internal;
+  let addSlotFix: ((needed: number) => QuickFix) | undefined = (needed) => {
+    const s = opts.slotsStatement;
+    const num = s?.args.find((v) => v.kind === 'number');
+    if (s && num) return { title: `Give each GPU ${needed} slots`, edits: [{ range: num.range, newText: String(needed) }] };
+    const g = opts.gpuStatement;
+    const end = g.trailingComment?.range.end ?? g.range.end;
+    return { title: `Add \`slots ${needed} per gpu\``, edits: [{ range: { start: end, end }, newText: `\nslots ${needed} per gpu` }] };
+  };
+  if (!Number.isFinite(E)) addSlotFix = undefined;
+
+  for (const ls of internal.layerStmts) {
+    if (ls.layers.length === 0) continue;
+    const name = layerName(ls);
+    const counts = new Array<number>(hw.count).fill(0);
+    const unique: number[][] = Array.from({ length: hw.count }, () => []);
+    const copies = new Int32Array(E);
+    // first[e] = index + 1 of expert e's first entry on the current GPU line; stamp[e] says which line.
+    const stamp = new Int32Array(E);
+    const first = new Int32Array(E);
+    let lineNo = 0;
+    for (const line of ls.gpus.values()) {
+      lineNo++;
+      for (let k = 0; k < line.ids.length; k++) {
+        const id = line.ids[k];
+        const node = line.nodes[k];
+        const stmt = line.stmts[k];
+        if (stamp[id] === lineNo) {
+          const firstNode = line.nodes[first[id]];
+          // Remove this copy from the line it is written on.
+          const ids = line.ids.filter((_, j) => line.stmts[j] === stmt);
+          ids.splice(ids.lastIndexOf(id), 1);
+          ctx.report(node.range, 'error', 'MP405', `Expert ${id} is twice on GPU ${line.gpu} in ${name}: a second copy on the same GPU serves nothing. Remove one (put extra copies on other GPUs).`, {
+            related: firstNode !== node ? [{ message: 'first copy here', range: firstNode.range }] : undefined,
+            fixes: rewritable(stmt) ? [{ title: `Remove the duplicate expert ${id}`, edits: [rewriteList(stmt, ids)], preferred: true }] : undefined,
+          });
+          continue;
+        }
+        stamp[id] = lineNo;
+        first[id] = k;
+        unique[line.gpu].push(id);
+        copies[id]++;
+      }
+      counts[line.gpu] = unique[line.gpu].length;
+    }
+    // Slots
+    let maxOver = 0;
+    for (const line of ls.gpus.values()) {
+      const slots = hw.slotsPerGpu[line.gpu] ?? 0;
+      if (counts[line.gpu] > slots) {
+        maxOver = Math.max(maxOver, counts[line.gpu]);
+      }
+    }
+    for (const line of ls.gpus.values()) {
+      const slots = hw.slotsPerGpu[line.gpu] ?? 0;
+      if (counts[line.gpu] > slots) {
+        const fixes: QuickFix[] = [];
+        if (addSlotFix) fixes.push(addSlotFix(maxOver));
+        ctx.report(line.stmt.range, 'error', 'MP406', `GPU ${line.gpu} holds ${counts[line.gpu]} experts in ${name} but has ${slots} slot${slots === 1 ? '' : 's'} (${hw.slotsSource}): move ${counts[line.gpu] - slots} expert${counts[line.gpu] - slots > 1 ? 's' : ''} to another GPU, or give GPUs more slots.`, {
+          fixes,
+          related: opts.slotsStatement ? [{ message: 'slots set here', range: opts.slotsStatement.range }] : undefined,
+        });
+      }
+    }
+    // Unplaced experts
+    const missing: number[] = [];
+    for (let e = 0; e < E; e++) if (copies[e] === 0) missing.push(e);
+    if (missing.length > 0) {
+      const shown = missing.length > 12 ? formatExpertList(missing.slice(0, 12)) + ' …' : formatExpertList(missing);
+      const fixes: QuickFix[] = [];
+      // Place the missing experts on the GPUs with the most free slots; when there are
+      // not enough, the same fix first raises the slots per GPU.
+      let slotsNow = hw.slotsPerGpu.map((x) => x ?? 0);
+      let slotEdit: QuickFix | undefined;
+      const freeTotal = counts.reduce((t, c, g) => t + Math.max(0, slotsNow[g] - c), 0);
+      if (freeTotal < missing.length && addSlotFix) {
+        const needed = Math.min(E, Math.max(Math.max(...slotsNow), Math.ceil((counts.reduce((t, c) => t + c, 0) + missing.length) / hw.count), Math.max(...counts)));
+        slotEdit = addSlotFix(needed);
+        slotsNow = slotsNow.map(() => needed);
+      }
+      const free = counts.map((c, g) => slotsNow[g] - c);
+      const linesOk = [...ls.gpus.values()].every((l) => rewritable(l) && l.stmts.every((x) => x === l.stmt));
+      if (linesOk && free.reduce((t, f) => t + Math.max(0, f), 0) >= missing.length) {
+        const adds: number[][] = Array.from({ length: hw.count }, () => []);
+        for (const e of missing) {
+          let best = -1;
+          for (let g = 0; g < hw.count; g++) if (free[g] > 0 && (best < 0 || free[g] > free[best])) best = g;
+          adds[best].push(e);
+          free[best]--;
+        }
+        const edits: TextEdit[] = slotEdit ? [...slotEdit.edits] : [];
+        const newLines: string[] = [];
+        for (let g = 0; g < hw.count; g++) {
+          if (adds[g].length === 0) continue;
+          const line = ls.gpus.get(g);
+          if (line) edits.push(rewriteList(line, [...unique[g], ...adds[g]]));
+          else newLines.push(`gpu ${g}: ${formatExpertList(adds[g])}`);
+        }
+        const close = ls.stmt.block?.close;
+        if (newLines.length > 0 && close) {
+          // New lines go just before `}`, indented one level deeper than `layer`.
+          const pad = ' '.repeat(close.start.character);
+          const deeper = ' '.repeat(Math.max(0, ls.stmt.keyword.range.start.character + 2 - close.start.character));
+          edits.push({ range: { start: close.start, end: close.start }, newText: newLines.map((l) => deeper + l + '\n' + pad).join('') });
+        }
+        if (newLines.length === 0 || close) {
+          const where = adds.map((a, g) => (a.length ? `${formatExpertList(a)} on GPU ${g}` : '')).filter(Boolean).join(', ');
+          const title = `${slotEdit ? `${slotEdit.title}, and place` : 'Place'} expert${missing.length > 1 ? 's' : ''} ${where}`;
+          fixes.push({ title, edits, preferred: !slotEdit });
+        }
+      }
+      const sev = opts.offload ? 'information' : 'error';
+      ctx.report(ls.stmt.args[0] ? { start: ls.stmt.keyword.range.start, end: ls.stmt.args[ls.stmt.args.length - 1].range.end } : ls.stmt.keyword.range, sev, 'MP407',
+        `${missing.length === 1 ? 'Expert' : `${missing.length} experts:`} ${shown} ${missing.length === 1 ? 'is' : 'are'} on no GPU in ${name}${opts.offload ? ': they are paged from host memory (offload).' : `: every expert needs at least one copy. Add ${missing.length === 1 ? 'it' : 'them'} to a GPU with a free slot.`}`,
+        { fixes },
+      );
+    }
+    // Constraints
+    for (const p of spec.pins) {
+      if (p.layer !== undefined && !ls.layers.includes(p.layer)) continue;
+      if (!unique[p.gpu]?.includes(p.expert)) {
+        const line = ls.gpus.get(p.gpu);
+        ctx.report(line?.stmt.range ?? ls.stmt.keyword.range, 'warning', 'MP410', `Expert ${p.expert} is pinned to GPU ${p.gpu} but ${name} does not put it there: add it to \`gpu ${p.gpu}\` or drop the pin.`, {
+          related: p.range ? [{ message: 'pin here', range: p.range }] : undefined,
+          fixes: line && rewritable(line) && line.stmts.every((x) => x === line.stmt) && (hw.slotsPerGpu[p.gpu] ?? 0) > counts[p.gpu] ? [{ title: `Add expert ${p.expert} to GPU ${p.gpu}`, edits: [rewriteList(line, [...unique[p.gpu], p.expert])] }] : undefined,
+        });
+      }
+    }
+    for (const f of spec.forbids) {
+      if (f.layer !== undefined && !ls.layers.includes(f.layer)) continue;
+      const held = unique[f.gpu] ?? [];
+      const bad = f.expert === undefined ? held : held.filter((e) => e === f.expert);
+      if (bad.length > 0) {
+        const line = ls.gpus.get(f.gpu);
+        ctx.report(line?.stmt.range ?? ls.stmt.keyword.range, 'warning', 'MP410', f.expert === undefined ? `GPU ${f.gpu} is forbidden but holds experts in ${name}: move them elsewhere or drop the \`forbid\`.` : `Expert ${f.expert} is forbidden on GPU ${f.gpu} but ${name} puts it there: move it or drop the \`forbid\`.`, {
+          related: f.range ? [{ message: 'forbid here', range: f.range }] : undefined,
+        });
+      }
+    }
+    if (!spec.replicas || spec.maxCopies !== undefined) {
+      const limit = spec.replicas ? spec.maxCopies! : 1;
+      for (let e = 0; e < E; e++) {
+        if (copies[e] > limit) {
+          ctx.report(ls.stmt.keyword.range, 'warning', spec.replicas ? 'MP410' : 'MP411', spec.replicas ? `Expert ${e} has ${copies[e]} copies in ${name}, more than \`max-copies ${limit}\`: remove ${copies[e] - limit}.` : `Expert ${e} has ${copies[e]} copies in ${name} but \`replicas off\` allows one: remove the extra copies or set \`replicas on\`.`);
+        }
+      }
+    }
+    // Record
+    // Layers of one `layer a..b` statement share their (read-only) lists.
+    const gpuRanges = Array.from({ length: hw.count }, (_, g) => ls.gpus.get(g)?.stmt.range);
+    for (const l of ls.layers) {
+      const cl: CommittedLayer = { layer: l, gpus: unique, range: ls.stmt.range, gpuRanges };
+      spec.committed.set(l, cl);
+    }
+  }
+}

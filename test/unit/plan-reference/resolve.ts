@@ -1,0 +1,629 @@
+// Frozen copy of server/src/plan/resolve.ts as of commit 296b76c (before the
+// resolver's allocation work): the reference the fast path is compared with.
+// From syntax tree to plan: the meaning of every keyword, presets, units,
+// defaults with their sources, and the semantic checks. Never throws; a plan
+// is returned whenever the model and the GPUs are understood, with
+// documented defaults filling whatever else is missing or wrong.
+import type { Document, Range, Statement } from '../../../server/src/language/ast';
+import type { Diagnostic, QuickFix } from '../../../server/src/language/diagnostic';
+import { formatBytes } from '../../../server/src/language/units';
+import type { DType, GpuSpec, HardwareSpec, LinkSpec, ModelSpec, OffloadSpec, Plan, Sourced } from '../../../server/src/plan/types';
+import { DEFAULTS } from '../../../server/src/plan/defaults';
+import {
+  DTYPE_BYTES,
+  DTYPES,
+  GPU_PRESET_NAMES,
+  MODEL_PRESET_NAMES,
+  expertParams,
+  findGpuPreset,
+  findModelPreset,
+  type GpuPreset,
+} from '../../../server/src/plan/presets';
+import { nearest } from '../../../server/src/plan/nearest';
+import { Args, Ctx, dispatch, noBlock, planSource } from './values';
+
+export { planSource };
+import { resolveWorkload } from './workloadSection';
+import { checkCommitted, resolvePlacement } from './placementSection';
+
+export interface ResolveOptions {
+  /** Absolute path of the plan file; trace paths are relative to its folder. */
+  file: string;
+  /** How to test that a trace exists; defaults to the file system. */
+  fileExists?: (absPath: string) => boolean;
+}
+
+export interface ResolveResult {
+  plan?: Plan;
+  diagnostics: Diagnostic[];
+}
+
+export function resolvePlan(document: Document, opts: ResolveOptions): ResolveResult {
+  const ctx = new Ctx();
+  try {
+    const plan = resolveInto(ctx, document, opts);
+    return { plan, diagnostics: ctx.diags };
+  } catch (e) {
+    const zero: Range = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
+    ctx.report(zero, 'error', 'MP100', `Internal checker error: ${e instanceof Error ? e.message : String(e)}. Please report this with the file.`);
+    return { diagnostics: ctx.diags };
+  }
+}
+
+
+function sourced<T>(value: T, source: string, range?: Range): Sourced<T> {
+  return range ? { value, source, range } : { value, source };
+}
+
+function resolveInto(ctx: Ctx, doc: Document, opts: ResolveOptions): Plan | undefined {
+  const top: Record<string, Statement | undefined> = {};
+  const links: Statement[] = [];
+  const take = (k: string) => (s: Statement) => {
+    top[k] = s;
+  };
+  dispatch(
+    ctx,
+    doc.statements,
+    'top-level',
+    {
+      model: take('model'),
+      gpu: take('gpu'),
+      reserve: take('reserve'),
+      slots: take('slots'),
+      link: (s) => links.push(s),
+      workload: take('workload'),
+      placement: take('placement'),
+      offload: take('offload'),
+    },
+    ['link'],
+  );
+  for (const k of Object.keys(top)) if (top[k]) ctx.field(k, top[k]!.keyword.range);
+  for (const l of links) ctx.field('link', l.keyword.range);
+
+  const docStart: Range = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
+  const model = top.model ? resolveModel(ctx, top.model) : undefined;
+  if (!top.model) {
+    ctx.report(docStart, 'error', 'MP203', 'The plan names no model: add e.g. `model mixtral-8x7b` (or `model custom { … }` with its fields).');
+  }
+  const gpuRes = top.gpu ? resolveGpu(ctx, top.gpu) : undefined;
+  if (!top.gpu) {
+    ctx.report(top.model?.range ?? docStart, 'error', 'MP204', 'The plan names no GPUs: add e.g. `gpu h100-sxm x 8`.');
+  }
+  const linkSpecs = resolveLinks(ctx, links);
+  const reserve = top.reserve ? resolveReserve(ctx, top.reserve) : undefined;
+  const slotsGiven = top.slots ? resolveSlots(ctx, top.slots) : undefined;
+  const offload = top.offload ? resolveOffload(ctx, top.offload) : undefined;
+
+  if (!model || !gpuRes) {
+    // Still read the rest so its own errors show, against no model.
+    if (top.workload) resolveWorkload(ctx, top.workload, undefined, opts);
+    if (top.placement) resolvePlacement(ctx, top.placement, undefined, undefined);
+    return undefined;
+  }
+
+  const hardware = buildHardware(ctx, model, gpuRes, reserve, slotsGiven, linkSpecs, top, offload, doc.range.end);
+  const workload = resolveWorkload(ctx, top.workload, model, { ...opts, anchor: top.model!.range });
+  const placement = resolvePlacement(ctx, top.placement, model, hardware);
+  checkCommitted(ctx, placement.internal, model, hardware, { offload: offload?.enabled ?? false, slotsStatement: top.slots, gpuStatement: top.gpu! });
+  const plan: Plan = {
+    file: opts.file,
+    model,
+    hardware,
+    workload,
+    placement: placement.spec,
+    refs: ctx.refs,
+  };
+  if (offload) plan.offload = offload;
+  return plan;
+}
+
+// ---------------------------------------------------------------------------
+// model
+// ---------------------------------------------------------------------------
+
+function resolveModel(ctx: Ctx, stmt: Statement): ModelSpec | undefined {
+  const a = new Args(ctx, stmt);
+  const w = a.peek();
+  let presetHit: ReturnType<typeof findModelPreset>;
+  let custom = false;
+  let known = false;
+  if (!w || w.kind !== 'word') {
+    ctx.report(w ? w.range : a.here(), 'error', 'MP112', `\`model\` needs a preset (${MODEL_PRESET_NAMES.join(', ')}) or \`custom\`.`);
+    if (w && w.kind !== 'string') a.take();
+  } else {
+    a.take();
+    if (w.text.toLowerCase() === 'custom') {
+      custom = true;
+      known = true;
+    } else {
+      presetHit = findModelPreset(w.text);
+      if (presetHit) {
+        known = true;
+        ctx.refs.push({ kind: 'preset', presetKind: 'model', id: presetHit.preset.id, range: w.range });
+      } else {
+        const near = nearest(w.text, MODEL_PRESET_NAMES);
+        ctx.report(
+          w.range,
+          'error',
+          'MP201',
+          `Unknown model preset \`${w.text}\`${near ? `: did you mean \`${near}\`?` : '.'} Presets: ${MODEL_PRESET_NAMES.join(', ')}; or write \`model custom { … }\` with the fields.`,
+          { fixes: near ? [{ title: `Change to \`${near}\``, edits: [{ range: w.range, newText: near }], preferred: true }] : undefined },
+        );
+        custom = true;
+      }
+    }
+  }
+  let displayName: string | undefined;
+  const nameArg = a.peek();
+  if (nameArg?.kind === 'string') {
+    a.take();
+    displayName = nameArg.value;
+  }
+  a.end('write fields inside `model … { }`, one per line');
+
+  const p = presetHit?.preset;
+  const src = p ? p.source : '';
+  type F = { value: number; range?: Range; source: string };
+  const num = (v: number | undefined): F | undefined => (v === undefined ? undefined : { value: v, source: src });
+  const f: Record<string, F | undefined> = {
+    layers: num(p?.layers),
+    'first-layer': num(p?.firstMoeLayer),
+    'total-layers': num(p?.totalLayers),
+    experts: num(p?.experts),
+    'shared-experts': num(p?.sharedExperts ?? 0),
+    'top-k': num(p?.topK),
+    hidden: num(p?.hidden),
+    'expert-ffn': num(p?.expertFfn),
+  };
+  if (!p) f['shared-experts'] = undefined;
+  let dtype: Sourced<DType> | undefined = p ? sourced(p.weightDtype, src) : undefined;
+  let actDtype: Sourced<DType> | undefined = p ? sourced(p.activationDtype, src) : undefined;
+  let expertSize: Sourced<number> | undefined;
+  let groups: ModelSpec['groups'] = p?.groups ? { ...p.groups } : undefined;
+  const given = new Map<string, Range>();
+
+  const intField = (key: string, min: number, max: number) => (s: Statement) => {
+    noBlock(ctx, s);
+    ctx.field('model.' + key, s.keyword.range);
+    const r = new Args(ctx, s);
+    const n = r.number({ what: `\`${key}\``, int: true, min, max });
+    r.end();
+    if (n) {
+      f[key] = { value: n.value, range: n.node.range, source: planSource(n.node.range) };
+      given.set(key, n.node.range);
+    }
+  };
+  const dtypeField = (key: string, set: (d: Sourced<DType>) => void) => (s: Statement) => {
+    noBlock(ctx, s);
+    ctx.field('model.' + key, s.keyword.range);
+    const r = new Args(ctx, s);
+    const c = r.choice(`\`${key}\``, DTYPES, { bfloat16: 'bf16', float16: 'fp16', half: 'fp16', float32: 'fp32', mxfp4: 'fp4' });
+    r.end();
+    if (c) set(sourced(c.value, planSource(c.node.range), c.node.range));
+  };
+  dispatch(ctx, stmt.block?.statements ?? [], '`model`', {
+    layers: intField('layers', 1, 1000),
+    'first-layer': intField('first-layer', 0, 1000),
+    'total-layers': intField('total-layers', 1, 2000),
+    experts: intField('experts', 1, 1 << 16),
+    'shared-experts': intField('shared-experts', 0, 1 << 20),
+    'top-k': intField('top-k', 1, 1 << 20),
+    hidden: intField('hidden', 1, 1 << 24),
+    'expert-ffn': intField('expert-ffn', 1, 1 << 24),
+    dtype: dtypeField('dtype', (d) => (dtype = d)),
+    'activation-dtype': dtypeField('activation-dtype', (d) => (actDtype = d)),
+    'expert-size': (s) => {
+      noBlock(ctx, s);
+      ctx.field('model.expert-size', s.keyword.range);
+      const r = new Args(ctx, s);
+      const n = r.number({ what: '`expert-size`', unit: 'bytes', above: 0, suggest: 'MiB', example: 'expert-size 336 MiB' });
+      r.end();
+      if (n) expertSize = sourced(n.value, planSource(n.node.range), n.node.range);
+    },
+    groups: (s) => {
+      noBlock(ctx, s);
+      ctx.field('model.groups', s.keyword.range);
+      const r = new Args(ctx, s);
+      const c = r.number({ what: '`groups`', int: true, min: 1, max: 1 << 20, example: 'groups 8 top 4' });
+      let t: { value: number } | undefined;
+      if (r.expectWord('top', 'write `groups N top M` (M groups kept per token)')) {
+        t = r.number({ what: '`top` (groups kept per token)', int: true, min: 1, max: 1 << 20, example: 'groups 8 top 4' });
+      }
+      r.end();
+      if (c && t) {
+        groups = { count: c.value, topGroups: t.value, range: s.range };
+        given.set('groups', s.range);
+      }
+    },
+  });
+
+  if (!known && !stmt.block) return undefined;
+  // Required fields when there is no preset behind them.
+  const missing: string[] = [];
+  for (const k of ['layers', 'experts', 'top-k', 'hidden']) if (!f[k]) missing.push(k);
+  if (!f['expert-ffn'] && !expertSize) missing.push('expert-ffn (or expert-size)');
+  if (missing.length > 0) {
+    if (custom && known) {
+      ctx.report(stmt.keyword.range, 'error', 'MP206', `A custom model needs ${missing.map((m) => `\`${m}\``).join(', ')}: add ${missing.length > 1 ? 'them' : 'it'} inside \`model custom { … }\`.`);
+    }
+    return undefined;
+  }
+  const layers = f.layers!;
+  const experts = f.experts!;
+  const topK = f['top-k']!;
+  const firstLayer = f['first-layer'] ?? { value: 0, source: 'default: 0 (every layer is MoE)' };
+  let total = f['total-layers'] ?? { value: firstLayer.value + layers.value, source: 'default: first-layer + layers' };
+  let ok = true;
+  if (topK.value > experts.value) {
+    const r = given.get('top-k') ?? given.get('experts') ?? stmt.range;
+    ctx.report(r, 'error', 'MP205', `top-k ${topK.value} is more than the ${experts.value} routed experts: each token picks top-k distinct experts, so set \`top-k\` to at most ${experts.value}.`, {
+      related: given.has('experts') && given.get('experts') !== r ? [{ message: 'experts set here', range: given.get('experts')! }] : undefined,
+    });
+    ok = false;
+  }
+  if (total.value < firstLayer.value + layers.value) {
+    const r = given.get('total-layers') ?? given.get('layers') ?? given.get('first-layer') ?? stmt.range;
+    if (given.has('total-layers')) {
+      ctx.report(r, 'error', 'MP212', `total-layers ${total.value} is less than first-layer ${firstLayer.value} + layers ${layers.value}: raise \`total-layers\` to at least ${firstLayer.value + layers.value}.`);
+    }
+    total = { value: firstLayer.value + layers.value, source: 'first-layer + layers' };
+  }
+  if (groups) {
+    const gr = groups.range ?? stmt.range;
+    if (experts.value % groups.count !== 0) {
+      ctx.report(gr, 'error', 'MP210', `${experts.value} experts do not split into ${groups.count} equal routing groups: use a number of groups that divides ${experts.value}.`);
+      groups = undefined;
+    } else if (groups.topGroups > groups.count) {
+      ctx.report(gr, 'error', 'MP210', `top ${groups.topGroups} groups is more than the ${groups.count} groups: keep at most ${groups.count}.`);
+      groups = undefined;
+    } else if (groups.topGroups * (experts.value / groups.count) < topK.value) {
+      ctx.report(gr, 'error', 'MP210', `${groups.topGroups} groups of ${experts.value / groups.count} experts cannot supply top-k ${topK.value} experts: keep more groups.`);
+      groups = undefined;
+    }
+  }
+  if (!ok) return undefined;
+
+  const w0 = dtype ?? sourced<DType>('bf16', 'default: bf16');
+  const a0 = actDtype ?? sourced<DType>('bf16', 'default: bf16');
+  const hidden = f.hidden!;
+  const ffn = f['expert-ffn'];
+  let bytesPerExpert: Sourced<number>;
+  if (expertSize) bytesPerExpert = expertSize;
+  else {
+    const bytes = expertParams(hidden.value, ffn!.value) * DTYPE_BYTES[w0.value];
+    bytesPerExpert = sourced(bytes, `3 × hidden ${hidden.value} × expert-ffn ${ffn!.value} × ${DTYPE_BYTES[w0.value]} B (${w0.value}) = ${formatBytes(bytes)}`);
+  }
+  const name = displayName ?? presetHit?.name ?? 'custom model';
+  const s = (x: F) => sourced(x.value, x.source, x.range);
+  const spec: ModelSpec = {
+    name,
+    layers: s(layers),
+    firstMoeLayer: s(firstLayer),
+    totalLayers: s(total),
+    experts: s(experts),
+    sharedExperts: s(f['shared-experts'] ?? { value: 0, source: 'default: 0' }),
+    topK: s(topK),
+    hidden: s(hidden),
+    expertFfn: s(ffn ?? { value: 0, source: 'not given (expert-size given instead)' }),
+    weightDtype: w0,
+    activationDtype: a0,
+    bytesPerExpert,
+  };
+  if (presetHit) spec.preset = presetHit.preset.id;
+  if (groups) spec.groups = groups;
+  return spec;
+}
+
+// ---------------------------------------------------------------------------
+// hardware
+// ---------------------------------------------------------------------------
+
+interface GpuRes {
+  gpu: GpuSpec;
+  preset?: GpuPreset;
+  count: number;
+  nodes: number;
+  stmt: Statement;
+}
+
+function resolveGpu(ctx: Ctx, stmt: Statement): GpuRes | undefined {
+  const a = new Args(ctx, stmt);
+  const w = a.peek();
+  let preset: GpuPreset | undefined;
+  let custom = false;
+  let known = false;
+  if (!w || w.kind !== 'word') {
+    ctx.report(w ? w.range : a.here(), 'error', 'MP112', `\`gpu\` needs a preset (${GPU_PRESET_NAMES.slice(0, 4).join(', ')}) or \`custom\`, then \`x COUNT\`: e.g. \`gpu h100-sxm x 8\`.`);
+  } else {
+    a.take();
+    if (w.text.toLowerCase() === 'custom') {
+      custom = true;
+      known = true;
+    } else {
+      preset = findGpuPreset(w.text);
+      if (preset) {
+        known = true;
+        ctx.refs.push({ kind: 'preset', presetKind: 'gpu', id: preset.id, range: w.range });
+      } else {
+        const near = nearest(w.text, GPU_PRESET_NAMES);
+        ctx.report(w.range, 'error', 'MP202', `Unknown GPU preset \`${w.text}\`${near ? `: did you mean \`${near}\`?` : '.'} Presets: a100-80g, h100-sxm, h200, b200; or \`gpu custom x N { memory …; bandwidth …; compute … }\`.`, {
+          fixes: near ? [{ title: `Change to \`${near}\``, edits: [{ range: w.range, newText: near }], preferred: true }] : undefined,
+        });
+        custom = true;
+      }
+    }
+  }
+  let count: number | undefined;
+  if (w && w.kind === 'word') {
+    if (a.expectWord('x', 'write `gpu TYPE x COUNT`, e.g. `gpu h100-sxm x 8`')) {
+      count = a.number({ what: 'the GPU count', int: true, min: 1, max: 4096, example: 'gpu h100-sxm x 8' })?.value;
+    }
+  }
+  let nodes = 1;
+  let nodesRange: Range | undefined;
+  if (a.optWord('in')) {
+    const n = a.number({ what: 'the node count', int: true, min: 1, max: 4096, example: 'in 4 nodes' });
+    if (!a.optWord('nodes') && !a.optWord('node')) a.expectWord('nodes', 'write `in N nodes`');
+    if (n) {
+      nodes = n.value;
+      nodesRange = n.node.range;
+    }
+  }
+  a.end('write `gpu TYPE x COUNT [in N nodes]`');
+
+  let memory: Sourced<number> | undefined = preset ? sourced(preset.memoryBytes, preset.source) : undefined;
+  let bandwidth: Sourced<number> | undefined = preset ? sourced(preset.hbmBytesPerS, preset.source) : undefined;
+  let flops: Sourced<number> | undefined = preset ? sourced(preset.flops, preset.source) : undefined;
+  let name = preset?.name ?? 'custom GPU';
+  const field = (key: string, spec: Parameters<Args['number']>[0], set: (v: Sourced<number>) => void) => (s: Statement) => {
+    noBlock(ctx, s);
+    ctx.field('gpu.' + key, s.keyword.range);
+    const r = new Args(ctx, s);
+    const n = r.number(spec);
+    r.end();
+    if (n) set(sourced(n.value, planSource(n.node.range), n.node.range));
+  };
+  dispatch(ctx, stmt.block?.statements ?? [], '`gpu`', {
+    memory: field('memory', { what: '`memory`', unit: 'bytes', above: 0, suggest: 'GB', example: 'memory 80 GB' }, (v) => (memory = v)),
+    bandwidth: field('bandwidth', { what: '`bandwidth` (HBM)', unit: 'bandwidth', above: 0, suggest: 'TB/s', example: 'bandwidth 3.35 TB/s' }, (v) => (bandwidth = v)),
+    compute: field('compute', { what: '`compute`', unit: 'compute', above: 0, suggest: 'TFLOPS', example: 'compute 989 TFLOPS' }, (v) => (flops = v)),
+    name: (s) => {
+      noBlock(ctx, s);
+      const r = new Args(ctx, s);
+      const v = r.take();
+      if (v?.kind === 'string') name = v.value;
+      else ctx.report(v ? v.range : r.here(), 'error', 'MP112', '`name` needs a string, e.g. `name "MI300X"`.');
+      r.end();
+    },
+  });
+  if (!known && !stmt.block) return undefined;
+  if (!memory || !bandwidth || !flops) {
+    if (custom && known) {
+      const missing = [!memory && 'memory', !bandwidth && 'bandwidth', !flops && 'compute'].filter(Boolean) as string[];
+      ctx.report(stmt.keyword.range, 'error', 'MP206', `A custom GPU needs ${missing.map((m) => `\`${m}\``).join(', ')}: add ${missing.length > 1 ? 'them' : 'it'} inside \`gpu custom x N { … }\` (e.g. \`memory 80 GB\`, \`bandwidth 3.35 TB/s\`, \`compute 989 TFLOPS\`).`);
+    }
+    return undefined;
+  }
+  if (count === undefined) return undefined;
+  if (count % nodes !== 0) {
+    ctx.report(nodesRange ?? stmt.range, 'error', 'MP207', `${count} GPUs do not split evenly into ${nodes} nodes: use a node count that divides ${count} (every node must hold the same number of GPUs).`);
+    nodes = 1;
+  }
+  const gpu: GpuSpec = { type: preset?.id ?? 'custom', name, memoryBytes: memory, hbmBytesPerS: bandwidth, flops };
+  return { gpu, preset, count, nodes, stmt };
+}
+
+type LinkKind = 'nvlink' | 'network' | 'pcie';
+type GivenLinks = Partial<Record<LinkKind, { bytesPerS?: Sourced<number>; latencyS?: Sourced<number> }>>;
+
+function resolveLinks(ctx: Ctx, links: Statement[]): GivenLinks {
+  const out: GivenLinks = {};
+  const firstAt: Partial<Record<LinkKind, Range>> = {};
+  for (const s of links) {
+    noBlock(ctx, s);
+    const a = new Args(ctx, s);
+    for (;;) {
+      const k = a.choice('`link`', ['nvlink', 'network', 'pcie'] as const, { net: 'network', rdma: 'network', ib: 'network', infiniband: 'network', ethernet: 'network', nvl: 'nvlink' });
+      if (!k) break;
+      ctx.field('link.' + k.value, k.node.range);
+      const bw = a.number({ what: `\`link ${k.value}\` bandwidth`, unit: 'bandwidth', above: 0, suggest: 'GB/s', example: `link ${k.value} 50 GB/s 3 us` });
+      let lat: { value: number; node: { range: Range } } | undefined;
+      const nx = a.peek();
+      if (nx && nx.kind === 'number') lat = a.number({ what: `\`link ${k.value}\` latency`, unit: 'time', min: 0, suggest: 'us' });
+      if (firstAt[k.value]) {
+        ctx.report(k.node.range, 'error', 'MP111', `\`link ${k.value}\` is given twice: keep one.`, { related: [{ message: 'first given here', range: firstAt[k.value]! }] });
+      } else {
+        firstAt[k.value] = k.node.range;
+        out[k.value] = {
+          bytesPerS: bw ? sourced(bw.value, planSource(bw.node.range), bw.node.range) : undefined,
+          latencyS: lat ? sourced(lat.value, planSource(lat.node.range), lat.node.range) : undefined,
+        };
+      }
+      if (!a.optPunct(',')) break;
+    }
+    a.end('separate links with `,`: `link nvlink 450 GB/s, network 50 GB/s 3 us`');
+  }
+  return out;
+}
+
+function defaultLinks(preset: GpuPreset | undefined, given: GivenLinks): { nvlink: LinkSpec; network: LinkSpec; pcie: LinkSpec } {
+  const h100 = findGpuPreset('h100-sxm')!;
+  const p = preset ?? h100;
+  const fallback = preset ? '' : ' (custom GPU: H100-SXM figure assumed; set `link …`)';
+  return {
+    nvlink: {
+      bytesPerS: given.nvlink?.bytesPerS ?? sourced(p.nvlinkBytesPerS, `${p.name} NVLink, ${p.nvlinkBytesPerS / 1e9} GB/s each way (half the datasheet's ${(2 * p.nvlinkBytesPerS) / 1e9} GB/s both ways)${fallback}`),
+      latencyS: given.nvlink?.latencyS ?? sourced(DEFAULTS.nvlinkLatencyS.value, DEFAULTS.nvlinkLatencyS.source),
+    },
+    network: {
+      bytesPerS: given.network?.bytesPerS ?? sourced(DEFAULTS.network.bytesPerS, DEFAULTS.network.source),
+      latencyS: given.network?.latencyS ?? sourced(DEFAULTS.networkLatencyS.value, DEFAULTS.networkLatencyS.source),
+    },
+    pcie: {
+      bytesPerS: given.pcie?.bytesPerS ?? sourced(p.pcieBytesPerS, p.pcieSource + fallback),
+      latencyS: given.pcie?.latencyS ?? sourced(DEFAULTS.pcieLatencyS.value, DEFAULTS.pcieLatencyS.source),
+    },
+  };
+}
+
+interface Reserve {
+  bytes?: number;
+  fraction?: number;
+  range: Range;
+  stmt: Statement;
+}
+
+function resolveReserve(ctx: Ctx, stmt: Statement): Reserve | undefined {
+  noBlock(ctx, stmt);
+  const a = new Args(ctx, stmt);
+  const v = a.peek();
+  let out: Reserve | undefined;
+  if (v?.kind === 'number' && v.unit?.text === '%') {
+    a.take();
+    const n = v.value;
+    if (!(n >= 0 && n < 100)) ctx.report(v.range, 'error', 'MP116', `\`reserve\` as a percentage must be from 0% to below 100%, not ${v.raw}%.`);
+    else out = { fraction: n / 100, range: v.range, stmt };
+  } else {
+    const n = a.number({ what: '`reserve`', unit: 'bytes', min: 0, suggest: 'GiB', example: 'reserve 20 GiB per gpu' });
+    if (n) out = { bytes: n.value, range: n.node.range, stmt };
+  }
+  if (a.optWord('per')) a.expectWord('gpu', 'write `reserve SIZE per gpu`');
+  a.end('write `reserve SIZE per gpu`');
+  return out;
+}
+
+function resolveSlots(ctx: Ctx, stmt: Statement): { value: number; range: Range; stmt: Statement } | undefined {
+  noBlock(ctx, stmt);
+  const a = new Args(ctx, stmt);
+  const n = a.number({ what: '`slots`', int: true, min: 1, max: 1 << 20, example: 'slots 9 per gpu' });
+  if (a.optWord('per')) a.expectWord('gpu', 'write `slots N per gpu`');
+  a.end('write `slots N per gpu`');
+  return n ? { value: n.value, range: n.node.range, stmt } : undefined;
+}
+
+function resolveOffload(ctx: Ctx, stmt: Statement): OffloadSpec {
+  const a = new Args(ctx, stmt);
+  a.end('write options inside `offload { … }`');
+  const spec: OffloadSpec = { enabled: true, policy: DEFAULTS.offloadPolicy, prefetch: DEFAULTS.prefetch, range: stmt.range };
+  dispatch(ctx, stmt.block?.statements ?? [], '`offload`', {
+    policy: (s) => {
+      noBlock(ctx, s);
+      ctx.field('offload.policy', s.keyword.range);
+      const r = new Args(ctx, s);
+      const c = r.choice('`offload` `policy`', ['lru', 'layer-lru', 'belady'] as const, { opt: 'belady', optimal: 'belady', min: 'belady', 'layer-aware': 'layer-lru', layerlru: 'layer-lru' }, 'MP502');
+      r.end();
+      if (c) spec.policy = c.value;
+    },
+    prefetch: (s) => {
+      noBlock(ctx, s);
+      ctx.field('offload.prefetch', s.keyword.range);
+      const r = new Args(ctx, s);
+      const t = r.toggle('`prefetch`');
+      r.end();
+      if (t !== undefined) spec.prefetch = t;
+    },
+    enabled: (s) => {
+      noBlock(ctx, s);
+      ctx.field('offload.enabled', s.keyword.range);
+      const r = new Args(ctx, s);
+      const t = r.toggle('`enabled`');
+      r.end();
+      if (t !== undefined) spec.enabled = t;
+    },
+  });
+  return spec;
+}
+
+function buildHardware(
+  ctx: Ctx,
+  model: ModelSpec,
+  g: GpuRes,
+  reserve: Reserve | undefined,
+  slotsGiven: { value: number; range: Range; stmt: Statement } | undefined,
+  given: GivenLinks,
+  top: Record<string, Statement | undefined>,
+  offload: OffloadSpec | undefined,
+  docEnd: Range['end'],
+): HardwareSpec {
+  const mem = g.gpu.memoryBytes.value;
+  let reserveBytes: Sourced<number>;
+  if (reserve?.bytes !== undefined) reserveBytes = sourced(reserve.bytes, planSource(reserve.range), reserve.range);
+  else if (reserve?.fraction !== undefined) reserveBytes = sourced(mem * reserve.fraction, `${reserve.fraction * 100}% of ${formatBytes(mem)}, ${planSource(reserve.range)}`, reserve.range);
+  else reserveBytes = sourced(mem * DEFAULTS.reserveFraction.value, DEFAULTS.reserveFraction.source);
+
+  const perSlot = model.layers.value * model.bytesPerExpert.value;
+  const free = mem - reserveBytes.value;
+  const fromMemory = Math.max(0, Math.floor(free / perSlot + 1e-9));
+  const E = model.experts.value;
+  const offloading = offload?.enabled ?? false;
+  let slots: number;
+  let slotsSource: string;
+  const memText = `(${formatBytes(mem)} − ${formatBytes(reserveBytes.value)} reserve) / (${model.layers.value} layers × ${formatBytes(model.bytesPerExpert.value)} per expert)`;
+  if (slotsGiven) {
+    slots = slotsGiven.value;
+    slotsSource = `slots ${slots} per gpu, ${planSource(slotsGiven.range)}`;
+    const needed = slots * perSlot;
+    const budget = reserve ? free : mem;
+    if (needed > budget) {
+      ctx.report(slotsGiven.range, 'warning', 'MP211', `${slots} slots per GPU need ${formatBytes(needed)} of expert weights (${slots} × ${model.layers.value} layers × ${formatBytes(model.bytesPerExpert.value)}), but a ${g.gpu.name} has ${formatBytes(budget)}${reserve ? ' after the reserve' : ''}; memory allows ${fromMemory}. Lower \`slots\`${reserve ? ' or `reserve`' : ''}.`, {
+        related: reserve ? [{ message: 'reserve set here', range: reserve.range }] : undefined,
+      });
+    }
+  } else {
+    slots = fromMemory;
+    slotsSource = `floor(${memText}) = ${fromMemory}`;
+    if (fromMemory === 0) {
+      const where = reserve?.range ?? g.stmt.range;
+      ctx.report(where, 'error', 'MP209', `No room for experts: each ${g.gpu.name} has ${formatBytes(mem)} − ${formatBytes(reserveBytes.value)} reserve = ${formatBytes(free)}, but one expert slot (one expert in each of ${model.layers.value} layers) needs ${formatBytes(perSlot)}. Lower \`reserve\`, or use GPUs with more memory.`);
+    }
+  }
+  if (slots > E) {
+    // A GPU holds each expert at most once, so slots beyond the expert count would stay empty.
+    if (slotsGiven) {
+      ctx.report(slotsGiven.range, 'information', 'MP213', `${slots} slots per GPU is more than the ${E} experts a GPU can hold (one copy each): ${E} are used.`);
+    }
+    slotsSource += `, capped at the ${E} experts`;
+    slots = E;
+  }
+  const total = slots * g.count;
+  if (slots > 0 && total < E) {
+    const needSlots = Math.ceil(E / g.count);
+    const missingPerGpu = needSlots * perSlot - (slotsGiven ? slots * perSlot : free);
+    const where = slotsGiven?.range ?? reserve?.range ?? g.stmt.range;
+    const related = [{ message: 'GPUs set here', range: g.stmt.range }];
+    if (reserve && where !== reserve.range) related.push({ message: 'reserve set here', range: reserve.range });
+    const msg =
+      `The ${g.count} GPU${g.count > 1 ? 's' : ''} hold ${total} expert slot${total === 1 ? '' : 's'} per layer (${slots} each) but ${model.name} has ${E} experts: one copy of every expert needs ${needSlots} slots per GPU, ` +
+      `${formatBytes(needSlots * perSlot)} of expert weights per GPU, ${formatBytes(Math.max(0, missingPerGpu))} more than is free. ` +
+      (offloading
+        ? 'The `offload` block pages the rest from host memory.'
+        : 'Lower `reserve`, add GPUs, or add an `offload { policy layer-lru }` block to page experts from host memory.');
+    const fixes: QuickFix[] = [];
+    if (!offloading) {
+      // Reserve that would leave room for one copy of every expert, rounded down to whole GiB.
+      const fitting = Math.floor((mem - needSlots * perSlot) / 2 ** 30);
+      if (reserve?.bytes !== undefined && !slotsGiven && fitting >= 0) {
+        fixes.push({ title: `Lower reserve to ${fitting} GiB`, edits: [{ range: reserve.range, newText: `${fitting} GiB` }] });
+      }
+      fixes.push({ title: 'Add an `offload { policy layer-lru }` block', edits: [{ range: { start: docEnd, end: docEnd }, newText: (docEnd.character > 0 ? '\n' : '') + '\noffload {\n  policy layer-lru\n}\n' }] });
+    }
+    ctx.report(where, offloading ? 'information' : 'error', 'MP208', msg, { related, fixes: fixes.length ? fixes : undefined });
+  }
+  if (offload && offload.enabled && total >= E && offload.range) {
+    ctx.report(top.offload!.keyword.range, 'information', 'MP501', `Every expert fits in GPU memory (${total} slots per layer for ${E} experts): \`offload\` has nothing to page. Remove it, or raise \`reserve\` to study paging.`);
+  }
+  const links = defaultLinks(g.preset, given);
+  return {
+    gpu: g.gpu,
+    count: g.count,
+    nodes: g.nodes,
+    gpusPerNode: g.count / g.nodes,
+    nvlink: links.nvlink,
+    network: links.network,
+    pcie: links.pcie,
+    reserveBytes,
+    slotsPerGpu: new Array<number>(g.count).fill(slots),
+    slotsSource,
+    range: g.stmt.range,
+  };
+}

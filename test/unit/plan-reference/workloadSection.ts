@@ -1,0 +1,347 @@
+// Frozen copy of server/src/plan/workloadSection.ts as of commit 296b76c (before the
+// resolver's allocation work): the reference the fast path is compared with.
+// The `workload { … }` block: where routing statistics come from (a trace
+// file, inline subset probabilities, or the seeded synthetic generator),
+// batch size, phase and the cap on subsets kept.
+import * as nodePath from 'node:path';
+import { existsSync } from 'node:fs';
+import type { NumberValue, Range, Statement, Value } from '../../../server/src/language/ast';
+import type { InlineSubsetsSpec, ModelSpec, Sourced, SyntheticSpec, TraceFormat, WorkloadSource, WorkloadSpec } from '../../../server/src/plan/types';
+import { DEFAULTS } from '../../../server/src/plan/defaults';
+import { Args, Ctx, dispatch, needBlock, noBlock, planSource, readNumberValue, describe, type NumSpec } from './values';
+import { nearest } from '../../../server/src/plan/nearest';
+import type { ResolveOptions } from './resolve';
+
+export function resolveWorkload(
+  ctx: Ctx,
+  stmt: Statement | undefined,
+  model: ModelSpec | undefined,
+  opts: ResolveOptions & { anchor?: Range },
+): WorkloadSpec {
+  let source: WorkloadSource | undefined;
+  let sourceStmt: Statement | undefined;
+  let batch: Sourced<number> = { ...DEFAULTS.batch };
+  let phase: Sourced<'prefill' | 'decode'> = { ...DEFAULTS.phase };
+  let tokens: Sourced<number> | undefined;
+  let maxSubsets: number | undefined;
+
+  const setSource = (s: Statement, src: WorkloadSource | undefined) => {
+    if (sourceStmt) {
+      ctx.report(s.keyword.range, 'error', 'MP302', `The workload already comes from \`${sourceStmt.keyword.text}\`: keep one source (trace, synthetic or subsets).`, {
+        related: [{ message: 'first source here', range: sourceStmt.range }],
+      });
+      return;
+    }
+    sourceStmt = s;
+    source = src;
+  };
+
+  if (stmt) {
+    new Args(ctx, stmt).end('write workload fields inside `workload { … }`');
+    const body = needBlock(ctx, stmt, 'workload { synthetic seed 1; batch 64 tokens }');
+    dispatch(ctx, body, '`workload`', {
+      trace: (s) => {
+        noBlock(ctx, s);
+        ctx.field('workload.trace', s.keyword.range);
+        const a = new Args(ctx, s);
+        const v = a.take();
+        let spec: WorkloadSource | undefined;
+        if (!v || v.kind !== 'string') {
+          ctx.report(v ? v.range : a.here(), 'error', 'MP112', '`trace` needs a path in quotes, relative to the plan: e.g. `trace "traces/chat.jsonl"`.');
+        } else {
+          const dir = nodePath.dirname(opts.file);
+          const absPath = nodePath.resolve(dir, v.value);
+          ctx.refs.push({ kind: 'trace', absPath, range: v.range });
+          const exists = opts.fileExists ?? existsSync;
+          let found = false;
+          try {
+            found = v.value !== '' && exists(absPath);
+          } catch {
+            found = false;
+          }
+          if (!found) {
+            ctx.report(v.range, 'error', 'MP301', `Trace file \`${v.value}\` not found (looked for ${absPath}): the path is relative to the plan's folder; fix it or create the file.`);
+          }
+          const t: WorkloadSource = { kind: 'trace', path: v.value, absPath, range: s.range };
+          spec = t;
+        }
+        if (a.optWord('format')) {
+          const f = a.choice('`format`', ['jsonl', 'csv', 'sglang', 'npy'] as const, { tsv: 'csv', json: 'jsonl', numpy: 'npy' });
+          if (f && spec && spec.kind === 'trace') spec.format = f.value as TraceFormat;
+        }
+        a.end('write `trace "PATH" [format jsonl|csv|sglang|npy]`');
+        setSource(s, spec);
+      },
+      synthetic: (s) => {
+        noBlock(ctx, s);
+        ctx.field('workload.synthetic', s.keyword.range);
+        setSource(s, readSynthetic(ctx, s));
+      },
+      subsets: (s) => {
+        ctx.field('workload.subsets', s.keyword.range);
+        new Args(ctx, s).end('write `subset …` lines inside `subsets { … }`');
+        setSource(s, readSubsets(ctx, s, model));
+      },
+      batch: (s) => {
+        noBlock(ctx, s);
+        ctx.field('workload.batch', s.keyword.range);
+        const a = new Args(ctx, s);
+        const n = a.number({ what: '`batch`', int: true, min: 1, max: 1 << 24, unit: 'tokens', unitOptional: true, example: 'batch 64 tokens' });
+        a.end('write `batch N tokens`');
+        if (n) batch = { value: n.value, source: planSource(n.node.range), range: n.node.range };
+      },
+      phase: (s) => {
+        noBlock(ctx, s);
+        ctx.field('workload.phase', s.keyword.range);
+        const a = new Args(ctx, s);
+        const p = a.choice('`phase`', ['prefill', 'decode'] as const);
+        if (p) {
+          phase = { value: p.value, source: planSource(p.node.range), range: p.node.range };
+          if (p.value === 'decode') a.optWord('output');
+          if (!a.done) {
+            const n = a.number({ what: p.value === 'decode' ? 'the output length' : 'the prompt length', int: true, min: 1, max: 1 << 30, unit: 'tokens', unitOptional: true, example: p.value === 'decode' ? 'phase decode output 256 tokens' : 'phase prefill 4096 tokens' });
+            if (n) tokens = { value: n.value, source: planSource(n.node.range), range: n.node.range };
+          }
+        }
+        a.end(phase.value === 'decode' ? 'write `phase decode [output N tokens]`' : 'write `phase prefill [N tokens]`');
+      },
+      'max-subsets': (s) => {
+        noBlock(ctx, s);
+        ctx.field('workload.max-subsets', s.keyword.range);
+        const a = new Args(ctx, s);
+        const n = a.number({ what: '`max-subsets`', int: true, min: 1, max: 1e9 });
+        a.end();
+        if (n) maxSubsets = n.value;
+      },
+    });
+  }
+  if (!sourceStmt) {
+    const where = stmt ? stmt.keyword.range : opts.anchor;
+    if (where) {
+      const d = DEFAULTS.synthetic;
+      ctx.report(where, 'information', 'MP303', `No workload source: using the synthetic generator (\`synthetic tokens ${d.tokens} seed ${d.seed}\`). Add a \`trace "…"\`, \`synthetic …\` or \`subsets { … }\` line to \`workload { … }\` to choose.`);
+    }
+    source = defaultSynthetic();
+  }
+  if (!tokens) tokens = phase.value === 'decode' ? { ...DEFAULTS.decodeTokens } : { ...DEFAULTS.prefillTokens };
+  const spec: WorkloadSpec = { source, batch, phase, tokens };
+  if (maxSubsets !== undefined) spec.maxSubsets = maxSubsets;
+  return spec;
+}
+
+function defaultSynthetic(): SyntheticSpec {
+  return { kind: 'synthetic', ...DEFAULTS.synthetic };
+}
+
+const SYNTHETIC_KEYS: Record<string, NumSpec & { key: keyof typeof DEFAULTS.synthetic }> = {
+  tokens: { key: 'tokens', what: '`tokens`', int: true, min: 1, max: 1e8, unit: 'tokens', unitOptional: true },
+  seed: { key: 'seed', what: '`seed`', int: true, min: 0, max: 2 ** 32 - 1 },
+  skew: { key: 'skew', what: '`skew`', min: 0, max: 10 },
+  concentration: { key: 'concentration', what: '`concentration`', min: 0, max: 1, unit: 'percent', unitOptional: true },
+  topics: { key: 'topics', what: '`topics`', int: true, min: 1, max: 4096 },
+};
+
+/** `synthetic [tokens N] [seed N] [skew X] [concentration X] [topics N]`. */
+function readSynthetic(ctx: Ctx, s: Statement): SyntheticSpec {
+  const spec: SyntheticSpec = { ...defaultSynthetic(), range: s.range };
+  const seen = new Set<string>();
+  const args = s.args;
+  let i = 0;
+  // `seed 7 tokens 2000` lexes `tokens` as the unit of 7; such a unit is really the next key.
+  let pendingKey: { text: string; range: Range } | undefined;
+  while (i < args.length || pendingKey) {
+    let keyText: string;
+    let keyRange: Range;
+    if (pendingKey) {
+      keyText = pendingKey.text;
+      keyRange = pendingKey.range;
+      pendingKey = undefined;
+    } else {
+      const k = args[i++];
+      if (k.kind !== 'word') {
+        ctx.report(k.range, 'error', 'MP112', `Expected a synthetic option name (${Object.keys(SYNTHETIC_KEYS).join(', ')}), not \`${describe(k)}\`.`);
+        continue;
+      }
+      keyText = k.text;
+      keyRange = k.range;
+    }
+    const key = keyText.toLowerCase();
+    const spec0 = Object.hasOwn(SYNTHETIC_KEYS, key) ? SYNTHETIC_KEYS[key] : undefined;
+    if (!spec0) {
+      const near = nearest(keyText, Object.keys(SYNTHETIC_KEYS));
+      ctx.report(keyRange, 'error', 'MP110', `Unknown synthetic option \`${keyText}\`${near ? `: did you mean \`${near}\`?` : '.'} Options: ${Object.keys(SYNTHETIC_KEYS).join(', ')}.`, {
+        fixes: near ? [{ title: `Change to \`${near}\``, edits: [{ range: keyRange, newText: near }], preferred: true }] : undefined,
+      });
+      if (args[i]?.kind === 'number') i++;
+      continue;
+    }
+    if (seen.has(key)) ctx.report(keyRange, 'error', 'MP111', `\`${key}\` is given twice: keep one.`);
+    seen.add(key);
+    const v = args[i];
+    if (!v || v.kind !== 'number') {
+      ctx.report(v ? v.range : { start: keyRange.end, end: keyRange.end }, 'error', 'MP112', `\`${key}\` needs a number, e.g. \`${key} ${DEFAULTS.synthetic[spec0.key]}\`.`);
+      continue;
+    }
+    i++;
+    let node: NumberValue = v;
+    if (v.unit && Object.hasOwn(SYNTHETIC_KEYS, v.unit.text.toLowerCase()) && !(spec0.unit === 'tokens' && /^tokens?$/i.test(v.unit.text) && args[i]?.kind !== 'number')) {
+      pendingKey = v.unit;
+      node = { ...v, unit: undefined, range: { start: v.range.start, end: { line: v.range.start.line, character: v.range.start.character + v.raw.length } } };
+    }
+    const n = readNumberValue(ctx, node, spec0);
+    if (n !== undefined) (spec as unknown as Record<string, number>)[spec0.key] = n;
+  }
+  return spec;
+}
+
+/** `subsets { subset 0 1: 30%; layer 5 { subset 0 2: 1 } }` */
+function readSubsets(ctx: Ctx, s: Statement, model: ModelSpec | undefined): InlineSubsetsSpec {
+  const layers: InlineSubsetsSpec['layers'] = new Map();
+  const add = (layer: number, entry: { experts: number[]; weight: number; range?: Range }) => {
+    let list = layers.get(layer);
+    if (!list) layers.set(layer, (list = []));
+    list.push(entry);
+  };
+  const readLines = (stmts: Statement[], layerIds: number[] | undefined, context: string) => {
+    const handlers: Record<string, (x: Statement) => void> = {
+      subset: (x) => {
+        noBlock(ctx, x);
+        const e = readSubset(ctx, x, model, layerIds?.[0]);
+        if (e) for (const l of layerIds ?? [-1]) add(l, e);
+      },
+    };
+    if (!layerIds) {
+      handlers.layer = (x) => {
+        const ids = readLayerIds(ctx, x, model);
+        readLines(needBlock(ctx, x, 'layer 5 { subset 0 2: 1 }'), ids ?? [], '`layer` in `subsets`');
+      };
+    }
+    dispatch(ctx, stmts, context, handlers, ['subset', 'layer']);
+  };
+  readLines(needBlock(ctx, s, 'subsets { subset 0 1: 30% }'), undefined, '`subsets`');
+  const total = [...layers.values()].flat().reduce((t, e) => t + e.weight, 0);
+  if (layers.size > 0 && !(total > 0)) {
+    ctx.report(s.keyword.range, 'error', 'MP304', 'The subset weights add up to zero: give at least one subset a positive weight.');
+  }
+  if (layers.size === 0) {
+    ctx.report(s.keyword.range, 'error', 'MP304', '`subsets` lists no subsets: add lines such as `subset 0 1: 30%`.');
+  }
+  return { kind: 'inline', layers, range: s.range };
+}
+
+/** Longest `a..b` expanded when the model does not bound it (keeps absurd input from exhausting memory). */
+const MAX_RANGE = 1 << 16;
+
+export function readLayerIds(ctx: Ctx, x: Statement, model: ModelSpec | undefined): number[] | undefined {
+  const a = new Args(ctx, x);
+  const v = a.take();
+  let ids: number[] | undefined;
+  const L = model?.layers.value;
+  const check = (n: NumberValue): number | undefined => {
+    const id = readNumberValue(ctx, n, { what: 'a layer number', int: true, min: 0 });
+    if (id === undefined) return undefined;
+    ctx.refs.push({ kind: 'layer', layer: id, range: n.range });
+    if (L !== undefined && id >= L) {
+      ctx.report(n.range, 'error', 'MP402', `Layer ${id} does not exist: ${model!.name} has ${L} MoE layers, numbered 0–${L - 1} (MoE layers count from 0).`);
+      return undefined;
+    }
+    return id;
+  };
+  if (v?.kind === 'number') {
+    const id = check(v);
+    if (id !== undefined) ids = [id];
+  } else if (v?.kind === 'range') {
+    const from = check(v.from);
+    const to = check(v.to);
+    if (from !== undefined && to !== undefined) {
+      if (to < from) ctx.report(v.range, 'error', 'MP107', `The range ${from}..${to} runs backwards: write \`${to}..${from}\`.`);
+      else if (to - from >= MAX_RANGE) ctx.report(v.range, 'error', 'MP116', `The range ${from}..${to} is too long (at most ${MAX_RANGE} ids).`);
+      else ids = Array.from({ length: to - from + 1 }, (_, k) => from + k);
+    }
+  } else {
+    ctx.report(v ? v.range : a.here(), 'error', 'MP112', '`layer` needs a layer number or range, e.g. `layer 0` or `layer 0..31`.');
+  }
+  a.end('write `layer N { … }` or `layer A..B { … }`');
+  return ids;
+}
+
+/** Expert ids of a list of numbers and ranges (commas allowed); refs and MP404 per id. */
+export function readExpertIds(
+  ctx: Ctx,
+  values: Value[],
+  model: ModelSpec | undefined,
+  refCtx: { layer?: number; gpu?: number },
+  onId?: (id: number, node: Value) => void,
+): number[] {
+  const out: number[] = [];
+  const E = model?.experts.value;
+  const one = (n: NumberValue, node: Value): number | undefined => {
+    // Fast path for the common case, a plain whole number (committed layers list thousands).
+    const id = !n.unit && Number.isInteger(n.value) && n.value >= 0 ? n.value : readNumberValue(ctx, n, { what: 'an expert id', int: true, min: 0 });
+    if (id === undefined) return undefined;
+    ctx.refs.push({ kind: 'expert', expert: id, layer: refCtx.layer, gpu: refCtx.gpu, range: n.range });
+    if (E !== undefined && id >= E) {
+      ctx.report(n.range, 'error', 'MP404', `Expert ${id} does not exist: ${model!.name} has ${E} routed experts, numbered 0–${E - 1}.`);
+      return undefined;
+    }
+    void node;
+    return id;
+  };
+  for (const v of values) {
+    if (v.kind === 'punct' && v.text === ',') continue;
+    if (v.kind === 'number') {
+      const id = one(v, v);
+      if (id !== undefined) {
+        out.push(id);
+        onId?.(id, v);
+      }
+    } else if (v.kind === 'range') {
+      const a = one(v.from, v);
+      const b = one(v.to, v);
+      if (a !== undefined && b !== undefined) {
+        if (b < a) ctx.report(v.range, 'error', 'MP107', `The range ${a}..${b} runs backwards: write \`${b}..${a}\`.`);
+        else if (b - a >= MAX_RANGE) ctx.report(v.range, 'error', 'MP116', `The range ${a}..${b} is too long (at most ${MAX_RANGE} ids).`);
+        else
+          for (let id = a; id <= b; id++) {
+            out.push(id);
+            onId?.(id, v);
+          }
+      }
+    } else {
+      ctx.report(v.range, 'error', 'MP112', `Expected an expert id or range (e.g. \`0 1 4..7\`), not \`${describe(v)}\`.`);
+    }
+  }
+  return out;
+}
+
+function readSubset(ctx: Ctx, x: Statement, model: ModelSpec | undefined, layer: number | undefined): { experts: number[]; weight: number; range: Range } | undefined {
+  const colon = x.args.findIndex((v) => v.kind === 'punct' && v.text === ':');
+  if (colon < 0) {
+    ctx.report(x.range, 'error', 'MP112', 'A subset line is `subset EXPERTS: WEIGHT`, e.g. `subset 0 1: 30%`: add the `:` and the weight.');
+    return undefined;
+  }
+  const experts = readExpertIds(ctx, x.args.slice(0, colon), model, { layer });
+  const wv = x.args[colon + 1];
+  let weight: number | undefined;
+  if (!wv || wv.kind !== 'number') {
+    ctx.report(wv ? wv.range : x.args[colon].range, 'error', 'MP112', 'The subset needs a weight after `:` (a probability like `30%` or a count).');
+  } else {
+    weight = readNumberValue(ctx, wv, { what: 'the subset weight', min: 0, unit: 'percent', unitOptional: true });
+  }
+  if (x.args.length > colon + 2) {
+    const extra = x.args.slice(colon + 2);
+    ctx.report({ start: extra[0].range.start, end: extra[extra.length - 1].range.end }, 'error', 'MP113', 'Only one weight follows `:`: remove the rest.');
+  }
+  if (weight === undefined) return undefined;
+  const k = model?.topK.value;
+  const distinct = new Set(experts);
+  if (distinct.size !== experts.length) {
+    ctx.report(x.range, 'error', 'MP304', 'A subset names each expert once: remove the repeated expert.');
+    return undefined;
+  }
+  if (k !== undefined && experts.length !== k) {
+    ctx.report(x.range, 'error', 'MP304', `A subset has exactly top-k = ${k} experts (${model!.name}), but this one has ${experts.length}: list ${k} experts.`);
+    return undefined;
+  }
+  return { experts: [...experts].sort((a, b) => a - b), weight, range: x.range };
+}

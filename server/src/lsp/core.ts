@@ -39,13 +39,17 @@ export function analyseText(uri: string, version: number, file: string, text: st
     const message = `Internal error while checking the plan: ${e instanceof Error ? e.message : String(e)}. Please report it with the file.`;
     return { uri, version, file, text, tokens: [], diagnostics: [{ range: { start: zero, end: zero }, severity: 'error', code: 'MP100', message }], ms: performance.now() - t0 };
   }
+  const parsed = r.parse;
   return {
     uri,
     version,
     file,
     text,
-    ast: r.parse.document,
-    tokens: r.parse.tokens,
+    ast: parsed.document,
+    // On first use only: no feature reads the token list on the change path.
+    get tokens() {
+      return parsed.tokens;
+    },
     plan: r.plan,
     diagnostics: r.diagnostics,
     ms: performance.now() - t0,

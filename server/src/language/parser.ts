@@ -53,6 +53,24 @@ function finish(text: string, r: { document: Document; diagnostics: Diagnostic[]
   });
   return result;
 }
+/**
+ * Top-level statements of the lines from offset `from` (the start of line
+ * `line`) to offset `limit` (a line start or the end of the text), as a
+ * whole-text parse would read them there, given that a statement starts
+ * with the first of these lines. For re-reading one edited part of a plan.
+ */
+export function parseRegion(
+  text: string,
+  from: number,
+  line: number,
+  limit: number,
+): { statements: Statement[]; trailingComments: Comment[]; diagnostics: Diagnostic[] } {
+  const s = new Scanner(text, from, line, limit);
+  const p = new Parser(s);
+  const r = p.parseTopLevel();
+  return { ...r, diagnostics: [...s.diagnostics, ...r.diagnostics] };
+}
+
 function internalError(e: unknown): ParseResult {
   const zero: Range = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
   return {
@@ -101,6 +119,11 @@ class Parser {
       range: { start: { line: 0, character: 0 }, end: this.s.endPosition() },
     };
     return { document, diagnostics: this.diags, lexDiagnostics: this.s.diagnostics, unclosed: this.unclosed };
+  }
+
+  parseTopLevel(): { statements: Statement[]; trailingComments: Comment[]; diagnostics: Diagnostic[] } {
+    const { statements, trailingComments } = this.parseLines(undefined);
+    return { statements, trailingComments, diagnostics: this.diags };
   }
 
   /**

@@ -73,8 +73,21 @@ export class Scanner {
   /** Interned word and unit texts, keyed by a hash of their characters. */
   private readonly words = new Map<number, string>();
 
-  constructor(readonly text: string) {
-    if (text.charCodeAt(0) === 0xfeff) this.i = 1; // byte-order mark
+  /**
+   * Scans `text`, or only the lines from offset `from` (the start of line
+   * `line`) up to offset `limit` (a line start or the end) when re-reading
+   * part of a document: tokens never cross a line break.
+   */
+  constructor(
+    readonly text: string,
+    from = 0,
+    line = 0,
+    private readonly limit = text.length,
+  ) {
+    this.i = from;
+    this.curLine = line;
+    this.lineStart = from;
+    if (from === 0 && text.charCodeAt(0) === 0xfeff) this.i = 1; // byte-order mark
     this.next();
   }
 
@@ -142,8 +155,9 @@ export class Scanner {
     }
     const text = this.text;
     const n = text.length;
+    const limit = this.limit;
     let i = this.i;
-    while (i < n) {
+    while (i < limit) {
       const k = text.charCodeAt(i);
       // space, tab, form feed, vertical tab, no-break space
       if (k === 32 || k === 9 || k === 12 || k === 11 || k === 0xa0) {

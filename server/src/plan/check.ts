@@ -2,6 +2,7 @@
 // diagnostics in document order. Used by the CLI, the language server and tests.
 import type { Diagnostic } from '../language/diagnostic';
 import { parse, type ParseResult } from '../language/parser';
+import { reparse, type PreviousParse } from '../language/incremental';
 import type { Plan } from './types';
 import { resolvePlan, type ResolveOptions } from './resolve';
 
@@ -11,8 +12,9 @@ export interface CheckResult {
   diagnostics: Diagnostic[];
 }
 
-export function checkText(text: string, file: string, opts: Omit<ResolveOptions, 'file'> = {}): CheckResult {
-  const parsed = parse(text);
+/** `previous`: the last text checked and its parse, to re-read only what an edit changed (the editor). */
+export function checkText(text: string, file: string, opts: Omit<ResolveOptions, 'file'> = {}, previous?: PreviousParse): CheckResult {
+  const parsed = previous ? reparse(text, previous) : parse(text);
   const resolved = resolvePlan(parsed.document, { ...opts, file });
   const diagnostics = [...parsed.diagnostics, ...resolved.diagnostics];
   sortDiagnostics(diagnostics);

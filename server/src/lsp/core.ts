@@ -2,6 +2,7 @@
 // change of the core's API touches one file. Everything here is synchronous
 // and takes milliseconds: it runs on the main thread on every (debounced) edit.
 import type { Document, Token } from '../language/ast';
+import type { ParseResult } from '../language/parser';
 import type { Diagnostic as CoreDiagnostic } from '../language/diagnostic';
 import type { Plan } from '../plan/types';
 import { checkText } from '../plan/check';
@@ -16,6 +17,8 @@ export interface FastAnalysis {
   text: string;
   ast?: Document;
   tokens: Token[];
+  /** The parse of `text`, which the next version's analysis re-reads only where it changed. */
+  parse?: ParseResult;
   /** Undefined when the plan has errors that stop resolution. */
   plan?: Plan;
   diagnostics: CoreDiagnostic[];
@@ -26,13 +29,16 @@ export interface FastAnalysis {
 export interface AnalyseOptions {
   /** How the resolver tests that a trace exists (untrusted workspaces: never outside it). */
   fileExists?: (absPath: string) => boolean;
+  /** The analysis of the document's previous version: its parse is reused where the text did not change. */
+  previous?: FastAnalysis;
 }
 
 export function analyseText(uri: string, version: number, file: string, text: string, opts: AnalyseOptions = {}): FastAnalysis {
   const t0 = performance.now();
   let r: ReturnType<typeof checkText>;
   try {
-    r = checkText(text, file, opts.fileExists ? { fileExists: opts.fileExists } : {});
+    const prev = opts.previous?.parse ? { text: opts.previous.text, result: opts.previous.parse } : undefined;
+    r = checkText(text, file, opts.fileExists ? { fileExists: opts.fileExists } : {}, prev);
   } catch (e) {
     // The core is written not to throw; if it does, say so where the user looks.
     const zero = { line: 0, character: 0 };
@@ -46,6 +52,7 @@ export function analyseText(uri: string, version: number, file: string, text: st
     file,
     text,
     ast: parsed.document,
+    parse: parsed,
     // On first use only: no feature reads the token list on the change path.
     get tokens() {
       return parsed.tokens;

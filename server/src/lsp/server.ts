@@ -74,9 +74,12 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     if (!doc) return undefined;
     const cached = fastCache.get(uri);
     if (cached && cached.version === doc.version) return cached;
+    // The superseded analysis leaves the cache first; its parse is re-used where the text did not change.
+    fastCache.delete(uri);
     const a = analyseText(uri, doc.version, uriToPath(uri), doc.getText(), {
       // Untrusted: do not even probe the file system outside the workspace.
       fileExists: (abs) => (trusted || insideAny(abs, roots) ? existsSync(abs) : true),
+      previous: cached,
     });
     timings.add(timings.fastMs, a.ms);
     fastCache.set(uri, a);

@@ -53,6 +53,8 @@ export interface LayerResult {
   tDistribution: number[];
   /** Committed placement's E[T], when the plan commits one for this layer. */
   committedExpectedTime?: number;
+  /** Fingerprint (placementDigest) of the committed placement evaluated above, to spot edits made since. */
+  committedDigest?: string;
   /**
    * Top co-activated partners per expert, best first: [expert][i] =
    * [partner id, P(partner active | expert active)] (at most 3, share to 4 decimals).

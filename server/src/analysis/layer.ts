@@ -11,6 +11,7 @@ import { evaluateLayer, PlacementError } from '../cost/evaluate';
 import type { LayerEvaluation } from '../cost/types';
 import { topPartners } from '../workload/distribution';
 import { layerLatencyUs } from './latency';
+import { placementDigest } from '../solve/placementDigest';
 
 export interface LayerJob {
   plan: Plan;
@@ -104,6 +105,7 @@ export function analyzeLayer(job: LayerJob): LayerOutcome {
   const policies: PolicyFigure[] = figures.map((r) => figure(plan, dist, r, chosenFig));
   const committed = plan.placement.committed.get(dist.layer);
   let committedExpectedTime: number | undefined;
+  const committedDigest = committed ? placementDigest(committed.gpus) : undefined;
   if (committed) {
     try {
       const cev = evaluateLayer(dist, committed.gpus);
@@ -127,6 +129,7 @@ export function analyzeLayer(job: LayerJob): LayerOutcome {
     expertLoad: ev.expertLoad,
     tDistribution: ev.tDistribution,
     committedExpectedTime,
+    committedDigest,
     partners: topPartners(dist),
   };
   return { result, solver: { name: policy, ms: chosen.ms, optimal: chosen.optimal }, notes };

@@ -52,7 +52,7 @@ export function solverDiagnostics(plan: Plan, results: PlanResults, options: Fee
   const threshold = options.slowerThresholdPct / 100;
   for (const layer of results.layers) {
     const committed = plan.placement.committed.get(layer.layer);
-    const mine = committedFigure(layer);
+    const mine = committedFigure(layer, plan);
     const solver = solverFigure(layer, results);
     if (!committed || !mine || !solver) continue;
     const slower = (mine.expectedTime - solver.expectedTime) / solver.expectedTime;

@@ -1,6 +1,7 @@
 // Figures derived from a plan and its results, shared by every feedback text.
 import type { Plan } from '../plan/types';
 import type { LayerResult, PlanResults, PolicyFigure } from '../protocol';
+import { placementDigest } from '../solve/placementDigest';
 
 export function totalSlots(plan: Plan): number {
   return plan.hardware.slotsPerGpu.reduce((a, b) => a + b, 0);
@@ -14,11 +15,28 @@ export function solverFigure(layer: LayerResult, results: PlanResults): PolicyFi
   return candidates.sort((a, b) => a.expectedTime - b.expectedTime)[0];
 }
 
-export function committedFigure(layer: LayerResult): PolicyFigure | undefined {
+/**
+ * The committed placement's figure on a layer, as the plan's text stands
+ * now: the evaluated one while the text still holds the placement that was
+ * evaluated; the solver's own figure when the text now holds the solver's
+ * placement (it was just applied); undefined when there is no committed
+ * placement, or it was edited since the last solve (see `committedEdited`).
+ */
+export function committedFigure(layer: LayerResult, plan?: Plan): PolicyFigure | undefined {
   const c = layer.policies.find((p) => p.policy === 'committed');
-  if (c) return c;
-  if (layer.committedExpectedTime === undefined) return undefined;
-  return { policy: 'committed', expectedTime: layer.committedExpectedTime, latencyUs: layer.latencyUs };
+  const evaluated = c ?? (layer.committedExpectedTime === undefined ? undefined : { policy: 'committed', expectedTime: layer.committedExpectedTime, latencyUs: layer.latencyUs });
+  if (!plan) return evaluated;
+  const now = plan.placement.committed.get(layer.layer);
+  if (!now) return undefined;
+  const digest = placementDigest(now.gpus);
+  if (evaluated && (layer.committedDigest === undefined || digest === layer.committedDigest)) return evaluated;
+  if (digest === placementDigest(layer.placement)) return { policy: 'committed', expectedTime: layer.expectedTime, latencyUs: layer.latencyUs };
+  return undefined;
+}
+
+/** Whether the plan commits a placement for the layer that the results have not evaluated (edited since the last solve). */
+export function committedEdited(layer: LayerResult, plan: Plan): boolean {
+  return plan.placement.committed.has(layer.layer) && committedFigure(layer, plan) === undefined;
 }
 
 /** Relative gain of `value` over `baseline` (positive = faster). */

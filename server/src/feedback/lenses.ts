@@ -1,6 +1,7 @@
 // Code lens titles: E[T] and predicted µs per layer and overall, the gain over eplb.
 import type { LayerResult, PlanResults } from '../protocol';
-import { committedFigure, gain, solverFigure } from './figures';
+import type { Plan } from '../plan/types';
+import { committedEdited, committedFigure, gain, solverFigure } from './figures';
 import * as f from './format';
 import { pagingLensText } from './paging';
 
@@ -14,9 +15,12 @@ export function overallLensTitle(results: PlanResults): string {
   );
 }
 
-export function layerLensTitle(layer: LayerResult, results: PlanResults): string {
-  const mine = committedFigure(layer);
+export function layerLensTitle(layer: LayerResult, results: PlanResults, plan?: Plan): string {
   const solver = solverFigure(layer, results);
+  if (plan && committedEdited(layer, plan)) {
+    return `layer ${layer.layer}: committed placement edited since the last solve (save to evaluate it)` + (solver ? ` · ${solver.policy} ${f.et(solver.expectedTime)}${us(solver.latencyUs)}` : '');
+  }
+  const mine = committedFigure(layer, plan);
   const parts = [`layer ${layer.layer}:`];
   if (mine) {
     parts.push(`committed E[T] ${f.et(mine.expectedTime)}${us(mine.latencyUs)}`);

@@ -2,7 +2,7 @@
 // placement block; per committed layer block its own figures. Before any
 // result, a lens that starts a solve.
 import type { CodeLens, Range } from 'vscode-languageserver';
-import { layerLensTitle, layerResult, overallLensTitle, resultsMatchPlan, solverFigure } from '../feedback';
+import { committedEdited, committedFigure, layerLensTitle, layerResult, overallLensTitle, resultsMatchPlan, solverFigure } from '../feedback';
 import * as f from '../feedback/format';
 import type { CommittedLayer } from '../plan/types';
 import type { ServerContext } from './context';
@@ -44,10 +44,13 @@ export function register(ctx: ServerContext): void {
         const found = layers.map((l) => layerResult(results, l)).filter((l) => l !== undefined);
         if (found.length === 0) continue;
         let title: string;
-        if (found.length === 1) title = layerLensTitle(found[0]!, results);
+        if (found.length === 1) title = layerLensTitle(found[0]!, results, plan);
+        else if (found.some((l) => committedEdited(l!, plan))) {
+          title = `layers ${layers[0]}–${layers[layers.length - 1]}: committed placement edited since the last solve (save to evaluate it)`;
+        }
         else {
           const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-          const committed = found.map((l) => l.committedExpectedTime ?? l.expectedTime);
+          const committed = found.map((l) => committedFigure(l!, plan)?.expectedTime ?? l!.expectedTime);
           const us = mean(found.map((l) => l.latencyUs));
           title =
             `layers ${layers[0]}–${layers[layers.length - 1]}: mean committed E[T] ${f.et(mean(committed))}` +

@@ -2,9 +2,9 @@
 // committed per-layer assignments, which are checked (not recomputed):
 // GPUs and experts exist, no expert twice on one GPU, no GPU over its slots,
 // every expert somewhere, constraints respected.
-import type { Statement, Value } from '../language/ast';
-import type { QuickFix, TextEdit } from '../language/diagnostic';
-import type { CommittedLayer, ForbidConstraint, HardwareSpec, ModelSpec, PinConstraint, PlacementSpec, PolicyName } from './types';
+import type { Range, Statement, Value } from '../language/ast';
+import type { Diagnostic, QuickFix, TextEdit } from '../language/diagnostic';
+import type { CommittedLayer, ForbidConstraint, HardwareSpec, ModelSpec, PinConstraint, PlacementSpec, PlanRef, PolicyName } from './types';
 import { DEFAULTS } from './defaults';
 import { Args, Ctx, at, dispatch, needBlock, noBlock, planSource } from './values';
 import { readExpertIds, readExpertIdsInto, readLayerIds } from './workloadSection';
@@ -36,6 +36,28 @@ export interface PlacementInternal {
   layerStmts: LayerStmt[];
   spec: PlacementSpec;
 }
+
+/**
+ * What reading a `layer` statement produced (references, diagnostics, GPU
+ * lines), by statement. The editor re-parses only what an edit touched, so
+ * the other layer statements arrive as the same objects and are replayed.
+ */
+interface LayerMemo {
+  key: string;
+  refs: PlanRef[];
+  diags: Diagnostic[];
+  layers: number[];
+  gpus: Map<number, GpuLine>;
+}
+const layerMemo = new WeakMap<Statement, LayerMemo>();
+
+/**
+ * What checking a committed layer that had nothing to report produced (the
+ * lists per GPU), by its GPU lines; the key holds everything else it read.
+ */
+const committedMemo = new WeakMap<Map<number, GpuLine>, { key: string; unique: number[][]; gpuRanges: (Range | undefined)[] }>();
+
+const rangeKey = (r: Range) => `${r.start.line}:${r.start.character}-${r.end.line}:${r.end.character}`;
 
 export const POLICIES: readonly PolicyName[] = ['contiguous', 'round-robin', 'eplb', 'greedy', 'search', 'exact'];
 const POLICY_ALIASES: Record<string, PolicyName> = {
@@ -73,6 +95,8 @@ export function resolvePlacement(
   if (stmt.block?.close) spec.insertAt = { start: stmt.block.close.start, end: stmt.block.close.start };
   new Args(ctx, stmt).end('write placement options inside `placement { … }`');
   const G = hw?.count;
+  // Everything besides the statement itself that reading a `layer` statement depends on.
+  const layerKey = [model?.experts.value, model?.name, model?.layers.value, G, hw?.range && rangeKey(hw.range)].join('|');
 
   const gpuId = (v: Value | undefined, a: Args, layer?: number): number | undefined => {
     if (!v || v.kind !== 'number') {
@@ -208,6 +232,16 @@ export function resolvePlacement(
         }
       },
       layer: (s) => {
+        // The same (unchanged) statement read in the same setting reads the same: replay it.
+        const memo = layerMemo.get(s);
+        if (memo && memo.key === layerKey) {
+          for (const r of memo.refs) ctx.refs.push(r);
+          for (const d of memo.diags) ctx.diags.push(d);
+          internal.layerStmts.push({ layers: memo.layers.slice(), stmt: s, gpus: memo.gpus });
+          return;
+        }
+        const refs0 = ctx.refs.length;
+        const diags0 = ctx.diags.length;
         ctx.field('placement.layer', s.keyword.range);
         const ids = readLayerIds(ctx, s, model);
         const ls: LayerStmt = { layers: ids ?? [], stmt: s, gpus: new Map() };
@@ -247,6 +281,7 @@ export function resolvePlacement(
           ['gpu'],
         );
         internal.layerStmts.push(ls);
+        layerMemo.set(s, { key: layerKey, refs: ctx.refs.slice(refs0), diags: ctx.diags.slice(diags0), layers: ls.layers.slice(), gpus: ls.gpus });
       },
     },
     ['pin', 'forbid', 'layer'],
@@ -324,8 +359,34 @@ export function checkCommitted(
   };
   if (!Number.isFinite(E)) addSlotFix = undefined;
 
+  // Everything besides a layer's GPU lines and layer numbers that checking it reads.
+  const commitKey = [
+    E,
+    hw.count,
+    hw.slotsPerGpu.join(','),
+    spec.replicas,
+    spec.maxCopies,
+    opts.offload,
+    spec.pins.map((p) => `${p.expert}/${p.gpu}/${p.layer}`).join(';'),
+    spec.forbids.map((f) => `${f.expert}/${f.gpu}/${f.layer}`).join(';'),
+  ].join('|');
+  const record = (ls: LayerStmt, unique: number[][], gpuRanges: (Range | undefined)[]) => {
+    // Layers of one `layer a..b` statement share their (read-only) lists.
+    for (const l of ls.layers) {
+      const cl: CommittedLayer = { layer: l, gpus: unique, range: ls.stmt.range, gpuRanges };
+      spec.committed.set(l, cl);
+    }
+  };
+
   for (const ls of internal.layerStmts) {
     if (ls.layers.length === 0) continue;
+    const key = commitKey + '|' + ls.layers.join(',');
+    const memo = committedMemo.get(ls.gpus);
+    if (memo && memo.key === key) {
+      record(ls, memo.unique, memo.gpuRanges);
+      continue;
+    }
+    const diags0 = ctx.diags.length;
     const name = layerName(ls);
     const counts = new Array<number>(hw.count).fill(0);
     const unique: number[][] = Array.from({ length: hw.count }, () => []);
@@ -460,12 +521,8 @@ export function checkCommitted(
         }
       }
     }
-    // Record
-    // Layers of one `layer a..b` statement share their (read-only) lists.
     const gpuRanges = Array.from({ length: hw.count }, (_, g) => ls.gpus.get(g)?.stmt.range);
-    for (const l of ls.layers) {
-      const cl: CommittedLayer = { layer: l, gpus: unique, range: ls.stmt.range, gpuRanges };
-      spec.committed.set(l, cl);
-    }
+    record(ls, unique, gpuRanges);
+    if (ctx.diags.length === diags0) committedMemo.set(ls.gpus, { key, unique, gpuRanges });
   }
 }

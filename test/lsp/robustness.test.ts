@@ -12,6 +12,7 @@ import type { CodeAction, CodeLens, Diagnostic, FoldingRange, Hover, InlayHint, 
 import { LspClient, fileUri } from './harness';
 import { EXAMPLES, lineLengths, mutate, mutation, planText, rangeProblem } from '../unit/plan-arbitraries';
 import { applyEdits } from '../../server/src/lsp/textDiff';
+import { checkText } from '../../server/src/plan/check';
 
 let c: LspClient;
 let dir: string;
@@ -40,7 +41,8 @@ function checkRange(r: Range | undefined, lens: number[], what: string): void {
 }
 
 test('every feature answers well-formed on random and mutated plans; the server stays up', async () => {
-  const uri = fileUri(join(dir, 'fuzz.moeplan'));
+  const fsPath = join(dir, 'fuzz.moeplan');
+  const uri = fileUri(fsPath);
   await c.open(uri, '# empty\n');
   await c.diagnosticsFor(uri, 1);
   let runs = 0;
@@ -54,6 +56,12 @@ test('every feature answers well-formed on random and mutated plans; the server 
         checkRange(d.range, lens, `diagnostic ${String(d.code)}`);
         assert.ok(d.message.length > 0, 'diagnostic without a message');
       }
+      // The server reuses parts of the previous parse between versions; what
+      // it publishes must be what a fresh check of the same text reports.
+      const key = (d: { code?: unknown; message: string; range: Range }) =>
+        `${String(d.code)} ${d.range.start.line}:${d.range.start.character}-${d.range.end.line}:${d.range.end.character} ${d.message}`;
+      const fresh = checkText(text, fsPath).diagnostics.map(key).sort();
+      assert.deepEqual((diags.diagnostics as Diagnostic[]).map(key).sort(), fresh);
       const doc = { textDocument: { uri } };
       const positions = spots.map(([l, ch]) => {
         const line = l % lens.length;
@@ -104,4 +112,49 @@ test('every feature answers well-formed on random and mutated plans; the server 
   const v = await c.change(uri, 'model mixtral-8x7\n');
   const d = await c.diagnosticsFor(uri, v);
   assert.ok(d.diagnostics.some((x) => x.code === 'MP201' || /preset|model/i.test(x.message)), JSON.stringify(d.diagnostics));
+});
+
+/** An edit inside one line, as an editor sends it: a range and its new text. */
+const lineEdit = fc.record({
+  line: fc.nat(),
+  at: fc.nat(),
+  remove: fc.integer({ min: 0, max: 4 }),
+  insert: fc.constantFrom('', '1', '9', ' ', 'x', '..', ':', '#', '{', '}', 'gpu', ' 3', '0', '-', '"'),
+});
+
+test('typing inside lines of a clean plan (incremental changes) publishes what a fresh check reports', async () => {
+  const fsPath = join(dir, 'typing.moeplan');
+  const uri = fileUri(fsPath);
+  await fc.assert(
+    fc.asyncProperty(fc.constantFrom(...EXAMPLES.map((e) => e.text)), fc.array(lineEdit, { minLength: 1, maxLength: 12 }), async (start, edits) => {
+      let text = start;
+      await c.close(uri).catch(() => undefined);
+      await c.open(uri, text);
+      await c.diagnosticsFor(uri, 1);
+      let version = 1;
+      for (const e of edits) {
+        const lines = text.split('\n');
+        const line = e.line % lines.length;
+        const at = e.at % (lines[line].length + 1);
+        const end = Math.min(lines[line].length, at + e.remove);
+        lines[line] = lines[line].slice(0, at) + e.insert + lines[line].slice(end);
+        text = lines.join('\n');
+        version++;
+        await c.conn.sendNotification('textDocument/didChange', {
+          textDocument: { uri, version },
+          contentChanges: [{ range: { start: { line, character: at }, end: { line, character: end } }, text: e.insert }],
+        });
+      }
+      const published = await c.diagnosticsFor(uri, version);
+      const key = (d: { code?: unknown; message: string; range: Range }) =>
+        `${String(d.code)} ${d.range.start.line}:${d.range.start.character}-${d.range.end.line}:${d.range.end.character} ${d.message}`;
+      const fresh = checkText(text, fsPath).diagnostics.map(key).sort();
+      assert.deepEqual((published.diagnostics as Diagnostic[]).map(key).sort(), fresh);
+      // Formatting reads the same text the server holds.
+      const formatted = await c.request<TextEdit[] | null>('textDocument/formatting', { textDocument: { uri }, options: { tabSize: 2, insertSpaces: true } });
+      if (formatted && formatted.length > 0) applyEdits(text, formatted);
+    }),
+    { numRuns: 30, seed: Number(process.env.MOEPLAN_FUZZ_SEED ?? 20261123) },
+  );
+  assert.equal(c.child.exitCode, null, `the server exited: ${c.logs.join('').slice(-1000)}`);
 });

@@ -397,10 +397,13 @@ export function checkCommitted(
     let lineNo = 0;
     for (const line of ls.gpus.values()) {
       lineNo++;
+      // The GPU's list is the line's own ids unless a duplicate shows up; then a copy without them.
+      let list: number[] | undefined;
       for (let k = 0; k < line.ids.length; k++) {
         const id = line.ids[k];
         const node = line.nodes[k];
         if (stamp[id] === lineNo) {
+          list ??= line.ids.slice(0, k);
           const stmt = stmtOf(line, k);
           const firstNode = line.nodes[first[id]];
           // Remove this copy from the line it is written on.
@@ -414,9 +417,10 @@ export function checkCommitted(
         }
         stamp[id] = lineNo;
         first[id] = k;
-        unique[line.gpu].push(id);
+        list?.push(id);
         copies[id]++;
       }
+      unique[line.gpu] = list ?? line.ids;
       counts[line.gpu] = unique[line.gpu].length;
     }
     // Slots

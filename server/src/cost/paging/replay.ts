@@ -18,13 +18,21 @@
 //     if not, the next layer's own misses queue behind it — a wrong guess
 //     costs time. A prefetch evicts like a miss, but never an entry the step
 //     is using nor one of the layer being prefetched.
-import { makeCache, type ExpertCache } from './caches';
-import { accessCounts, nextUses, type StepStream } from './steps';
+import { ExpertCaches, RECORD } from './caches';
+import { nextUses, type NextUses } from './nextUse';
+import { accessCounts, type StepStream } from './steps';
 import { PagingError, type ReplayConfig, type ReplayResult } from './types';
+
+// Typed arrays and one cache object for all GPUs, nothing allocated per
+// step. The steps run in chunks, each a call of StepRunner.run: V8 runs a
+// long loop entered once through on-stack replacement, which on Node 20 kept
+// the loop's numbers boxed and ran the replay about 5× slower than the same
+// loop in a function called many times.
+const CHUNK_STEPS = 512;
 
 export function replay(stream: StepStream, cfg: ReplayConfig): ReplayResult {
   const started = performance.now();
-  const { steps, layers: L, experts: E, offsets, ids, counts } = stream;
+  const { steps, layers: L, experts: E, offsets, ids } = stream;
   const N = L * E;
   const G = cfg.capacity.length;
   checkConfig(cfg, N);
@@ -39,39 +47,27 @@ export function replay(stream: StepStream, cfg: ReplayConfig): ReplayResult {
     }
     if (pinned[id]) pinnedPerGpu[g]++;
   }
-  const caches: ExpertCache[] = [];
+  const free = new Int32Array(G);
   for (let g = 0; g < G; g++) {
     if (pinnedPerGpu[g] > cfg.capacity[g]) {
       throw new PagingError(
         `GPU ${g} pins ${pinnedPerGpu[g]} expert-layers but has only ${cfg.capacity[g]} slots; pin fewer experts`,
       );
     }
-    caches.push(makeCache(cfg.policy, cfg.capacity[g] - pinnedPerGpu[g], L, E));
+    free[g] = cfg.capacity[g] - pinnedPerGpu[g];
   }
 
-  const hw = cfg.hardware;
-  const bytesPerExpert = hw.bytesPerExpert;
-  const transferS = hw.pcieLatencyS + bytesPerExpert / hw.pcieBytesPerS;
-  const memS = bytesPerExpert / hw.hbmBytesPerS;
-  const flopS = hw.flopsPerTokenPerExpert / hw.flops;
-
-  const belady = cfg.policy === 'belady';
-  let nextOf: Int32Array | undefined;
-  let nextStepOf: Int32Array | undefined;
-  if (belady) {
-    const nu = nextUses(stream);
-    nextOf = nu.next;
-    nextStepOf = nu.first;
-  }
+  const uses = cfg.policy === 'belady' ? nextUses(stream) : undefined;
+  const caches = new ExpertCaches(cfg.policy, free, owner, pinned, L, E, uses);
 
   // Prefetch candidates per (GPU, layer): owned, not pinned, most likely first.
-  const usage = cfg.prefetch ? accessCounts(stream) : undefined;
   const pfStart = new Int32Array(G * L + 1);
   let pfIds = new Int32Array(0);
   let prefetchLimit = 0;
-  if (cfg.prefetch && usage) {
-    const order = cfg.prefetchOrder ?? defaultOrder(usage, L, E);
+  if (cfg.prefetch) {
+    const usage = accessCounts(stream);
     const minUses = (cfg.prefetchMinShare ?? 0.5) * (steps / L);
+    const order = cfg.prefetchOrder ?? defaultOrder(usage, L, E, minUses);
     const lists: number[] = [];
     for (let g = 0; g < G; g++) {
       for (let l = 0; l < L; l++) {
@@ -87,182 +83,243 @@ export function replay(stream: StepStream, cfg: ReplayConfig): ReplayResult {
     prefetchLimit = cfg.prefetchLimit ?? Math.max(1, Math.ceil(ids.length / Math.max(1, steps) / G));
   }
 
-  const hits = new Float64Array(L);
-  const misses = new Float64Array(L);
-  const bytes = new Float64Array(L);
-  const prefetches = new Float64Array(L);
-  const prefetchHits = new Float64Array(L);
-  const timeS = new Float64Array(L);
-  const residentTimeS = new Float64Array(L);
-  const prefetched = new Uint8Array(N);
-  /** When each cached expert-layer has arrived (or will), absolute seconds. */
-  const readyAt = new Float64Array(N);
-  const linkFree = new Float64Array(G);
-  const finish = new Float64Array(G);
-  const resident = new Float64Array(G);
   let maxStep = 0;
   for (let s = 0; s < steps; s++) maxStep = Math.max(maxStep, offsets[s + 1] - offsets[s]);
-  /** Per access of the step: 0 miss, 1 ready hit, 2 hit still in flight. */
-  const kind = new Uint8Array(maxStep);
-  const late: number[] = [];
-  let bypasses = 0;
-  let clock = 0;
-
-  for (let s = 0; s < steps; s++) {
-    const l = s % L;
-    const a0 = offsets[s];
-    const a1 = offsets[s + 1];
-    const T0 = clock;
-    for (let g = 0; g < G; g++) {
-      finish[g] = T0;
-      resident[g] = 0;
-    }
-    // Pass 1: hits; every id of the step gets locked.
-    let stepHits = 0;
-    for (let i = a0; i < a1; i++) {
-      const id = ids[i];
-      const g = owner[id];
-      const n = counts[i];
-      const c = n * flopS > memS ? n * flopS : memS;
-      resident[g] += c;
-      let k = 0;
-      if (pinned[id]) k = 1;
-      else {
-        const cache = caches[g];
-        if (cache.resident[id]) {
-          cache.touch(id, s);
-          k = readyAt[id] <= T0 ? 1 : 2;
-          if (prefetched[id]) {
-            prefetched[id] = 0;
-            prefetchHits[l]++;
-          }
-        }
-      }
-      kind[i - a0] = k;
-      if (k === 1) finish[g] += c;
-      else if (k === 2) late.push(i);
-      if (k !== 0) stepHits++;
-    }
-    // Prefetched experts still in flight, in arrival order.
-    if (late.length > 0) {
-      late.sort((x, y) => readyAt[ids[x]] - readyAt[ids[y]]);
-      for (const i of late) {
-        const id = ids[i];
-        const g = owner[id];
-        const n = counts[i];
-        const c = n * flopS > memS ? n * flopS : memS;
-        const a = readyAt[id];
-        finish[g] = (finish[g] > a ? finish[g] : a) + c;
-      }
-      late.length = 0;
-    }
-    // Pass 2: misses are loaded over the link and run as they arrive.
-    if (stepHits < a1 - a0) {
-      for (let i = a0; i < a1; i++) {
-        if (kind[i - a0] !== 0) continue;
-        const id = ids[i];
-        const g = owner[id];
-        const cache = caches[g];
-        let cached = cache.capacity > 0;
-        if (cached && cache.size >= cache.capacity) {
-          const v = cache.victim(s, l, -1);
-          if (v >= 0) {
-            cache.remove(v);
-            prefetched[v] = 0;
-          } else cached = false;
-        }
-        if (cached) cache.insert(id, s, s);
-        else bypasses++;
-        const start = linkFree[g] > T0 ? linkFree[g] : T0;
-        const arrive = start + transferS;
-        linkFree[g] = arrive;
-        readyAt[id] = arrive;
-        const n = counts[i];
-        const c = n * flopS > memS ? n * flopS : memS;
-        finish[g] = (finish[g] > arrive ? finish[g] : arrive) + c;
-      }
-    }
-    const stepMisses = a1 - a0 - stepHits;
-    hits[l] += stepHits;
-    misses[l] += stepMisses;
-    bytes[l] += stepMisses * bytesPerExpert;
-    let end = T0;
-    let stepResident = 0;
-    for (let g = 0; g < G; g++) {
-      if (finish[g] > end) end = finish[g];
-      if (resident[g] > stepResident) stepResident = resident[g];
-    }
-    timeS[l] += end - T0;
-    residentTimeS[l] += stepResident;
-    clock = end;
-
-    // Prefetch the next layer's likely experts while the link would idle.
-    if (prefetchLimit > 0) {
-      const nl = l + 1 === L ? 0 : l + 1;
-      for (let g = 0; g < G; g++) {
-        const cache = caches[g];
-        if (cache.capacity === 0) continue;
-        let free = linkFree[g] > T0 ? linkFree[g] : T0;
-        let budget = prefetchLimit;
-        const p1 = pfStart[g * L + nl + 1];
-        for (let p = pfStart[g * L + nl]; p < p1 && budget > 0 && free < end; p++) {
-          const id = pfIds[p];
-          if (cache.resident[id]) continue;
-          if (cache.size >= cache.capacity) {
-            const v = cache.victim(s, l, nl);
-            if (v < 0) break;
-            cache.remove(v);
-            prefetched[v] = 0;
-          }
-          cache.insert(id, s, nextStepOf ? nextStepOf[id] : 0);
-          free += transferS;
-          readyAt[id] = free;
-          prefetched[id] = 1;
-          prefetches[nl]++;
-          bytes[nl] += bytesPerExpert;
-          budget--;
-        }
-        linkFree[g] = free;
-      }
-    }
-    // Belady: ids used in this step now wait for their next use.
-    if (nextOf !== undefined && nextStepOf !== undefined) {
-      for (let i = a0; i < a1; i++) {
-        const id = ids[i];
-        const nx = nextOf[i];
-        nextStepOf[id] = nx;
-        if (!pinned[id]) {
-          const cache = caches[owner[id]];
-          if (cache.resident[id]) cache.settle(id, nx);
-        }
-      }
-    }
-  }
+  const runner = new StepRunner(stream, cfg, caches, uses, pfStart, pfIds, prefetchLimit, maxStep);
+  for (let s = 0; s < steps; s += CHUNK_STEPS) runner.run(s, Math.min(steps, s + CHUNK_STEPS));
 
   return {
     policy: cfg.policy,
     tokens: stream.tokens,
     steps,
     layers: L,
-    hits,
-    misses,
-    bytes,
-    prefetches,
-    prefetchHits,
-    timeS,
-    residentTimeS,
-    bypasses,
+    hits: runner.hits,
+    misses: runner.misses,
+    bytes: runner.bytes,
+    prefetches: runner.prefetches,
+    prefetchHits: runner.prefetchHits,
+    timeS: runner.timeS,
+    residentTimeS: runner.residentTimeS,
+    bypasses: runner.bypasses,
     ms: performance.now() - started,
   };
 }
 
-/** Expert ids of each layer by how often the stream uses them, most first. */
-export function defaultOrder(usage: Float64Array, layers: number, experts: number): Int32Array[] {
+/** The replay's state between chunks of steps, and the loop over them. */
+class StepRunner {
+  readonly hits: Float64Array;
+  readonly misses: Float64Array;
+  readonly bytes: Float64Array;
+  readonly prefetches: Float64Array;
+  readonly prefetchHits: Float64Array;
+  readonly timeS: Float64Array;
+  readonly residentTimeS: Float64Array;
+  bypasses = 0;
+  private clock = 0;
+  /** When a prefetched expert-layer arrives (or arrived), absolute seconds. */
+  private readonly readyAt: Float64Array;
+  private readonly linkFree: Float64Array;
+  private readonly finish: Float64Array;
+  private readonly resident: Float64Array;
+  /** This step's misses and late hits (prefetches still in flight), as access indices. */
+  private readonly missList: Int32Array;
+  private readonly late: Int32Array;
+  private readonly transferS: number;
+  private readonly memS: number;
+  private readonly flopS: number;
+  private readonly bytesPerExpert: number;
+  /** Belady: per access, the step of its id's next use. */
+  private readonly nextOf: Int32Array;
+  private readonly belady: boolean;
+
+  constructor(
+    private readonly stream: StepStream,
+    cfg: ReplayConfig,
+    private readonly caches: ExpertCaches,
+    uses: NextUses | undefined,
+    private readonly pfStart: Int32Array,
+    private readonly pfIds: Int32Array,
+    private readonly prefetchLimit: number,
+    maxStep: number,
+  ) {
+    const L = stream.layers;
+    const G = cfg.capacity.length;
+    this.hits = new Float64Array(L);
+    this.misses = new Float64Array(L);
+    this.bytes = new Float64Array(L);
+    this.prefetches = new Float64Array(L);
+    this.prefetchHits = new Float64Array(L);
+    this.timeS = new Float64Array(L);
+    this.residentTimeS = new Float64Array(L);
+    this.readyAt = new Float64Array(L * stream.experts);
+    this.linkFree = new Float64Array(G);
+    this.finish = new Float64Array(G);
+    this.resident = new Float64Array(G);
+    this.missList = new Int32Array(maxStep);
+    this.late = new Int32Array(maxStep);
+    const hw = cfg.hardware;
+    this.bytesPerExpert = hw.bytesPerExpert;
+    this.transferS = hw.pcieLatencyS + hw.bytesPerExpert / hw.pcieBytesPerS;
+    this.memS = hw.bytesPerExpert / hw.hbmBytesPerS;
+    this.flopS = hw.flopsPerTokenPerExpert / hw.flops;
+    this.belady = uses !== undefined;
+    this.nextOf = uses?.next ?? new Int32Array(0);
+  }
+
+  /** Steps s0 .. s1-1, in order. */
+  run(s0: number, s1: number): void {
+    const { layers: L, offsets, ids, counts } = this.stream;
+    const G = this.finish.length;
+    const { caches, readyAt, linkFree, finish, resident, missList, late } = this;
+    const { hits, misses, bytes, prefetches, prefetchHits, timeS, residentTimeS, pfStart, pfIds, prefetchLimit } = this;
+    const { transferS, memS, flopS, bytesPerExpert, belady, nextOf } = this;
+    // Records: 4 Int32 slots per id, from id << 2 (caches.ts).
+    const { META, NEXT_USE, PINNED, CACHED, PREFETCHED, OWNER_SHIFT, OWNER_MASK } = RECORD;
+    const rec = caches.rec;
+    const size = caches.size;
+    const capacity = caches.capacity;
+    let clock = this.clock;
+    let bypasses = this.bypasses;
+    let l = s0 % L;
+
+    for (let s = s0; s < s1; s++, l = l + 1 === L ? 0 : l + 1) {
+      const a0 = offsets[s];
+      const a1 = offsets[s + 1];
+      const T0 = clock;
+      caches.now = s;
+      for (let g = 0; g < G; g++) {
+        finish[g] = T0;
+        resident[g] = 0;
+      }
+      // Pass 1: hits run at once; every cached id of the step gets locked.
+      // Only a prefetch can still be in flight: any other cached expert
+      // arrived during an earlier step, so before T0.
+      let nMiss = 0;
+      let nLate = 0;
+      for (let i = a0; i < a1; i++) {
+        const id = ids[i];
+        const meta = rec[(id << 2) + META];
+        const g = (meta >>> OWNER_SHIFT) & OWNER_MASK;
+        const n = counts[i];
+        const c = n * flopS > memS ? n * flopS : memS;
+        resident[g] += c;
+        if ((meta & PINNED) !== 0) finish[g] += c;
+        else if ((meta & CACHED) !== 0) {
+          caches.touch(id, s);
+          if ((meta & PREFETCHED) === 0 || readyAt[id] <= T0) finish[g] += c;
+          else late[nLate++] = i;
+          if ((meta & PREFETCHED) !== 0) {
+            rec[(id << 2) + META] = meta & ~PREFETCHED;
+            prefetchHits[l]++;
+          }
+        } else missList[nMiss++] = i;
+      }
+      const stepHits = a1 - a0 - nMiss;
+      // Prefetched experts still in flight, in arrival order (stable).
+      if (nLate > 0) {
+        for (let x = 1; x < nLate; x++) {
+          const i = late[x];
+          const ready = readyAt[ids[i]];
+          let y = x;
+          while (y > 0 && readyAt[ids[late[y - 1]]] > ready) {
+            late[y] = late[y - 1];
+            y--;
+          }
+          late[y] = i;
+        }
+        for (let x = 0; x < nLate; x++) {
+          const i = late[x];
+          const id = ids[i];
+          const g = (rec[(id << 2) + META] >>> OWNER_SHIFT) & OWNER_MASK;
+          const n = counts[i];
+          const c = n * flopS > memS ? n * flopS : memS;
+          const a = readyAt[id];
+          finish[g] = (finish[g] > a ? finish[g] : a) + c;
+        }
+      }
+      // Pass 2: misses are loaded over the link and run as they arrive.
+      for (let x = 0; x < nMiss; x++) {
+        const i = missList[x];
+        const id = ids[i];
+        const g = (rec[(id << 2) + META] >>> OWNER_SHIFT) & OWNER_MASK;
+        let keep = capacity[g] > 0;
+        if (keep && size[g] >= capacity[g]) {
+          const v = caches.victim(g, s, l, -1);
+          if (v >= 0) caches.remove(v);
+          else keep = false;
+        }
+        if (keep) caches.insert(id, s, -1);
+        else bypasses++;
+        const start = linkFree[g] > T0 ? linkFree[g] : T0;
+        const arrive = start + transferS;
+        linkFree[g] = arrive;
+        const n = counts[i];
+        const c = n * flopS > memS ? n * flopS : memS;
+        finish[g] = (finish[g] > arrive ? finish[g] : arrive) + c;
+      }
+      hits[l] += stepHits;
+      misses[l] += nMiss;
+      bytes[l] += nMiss * bytesPerExpert;
+      let end = T0;
+      let stepResident = 0;
+      for (let g = 0; g < G; g++) {
+        if (finish[g] > end) end = finish[g];
+        if (resident[g] > stepResident) stepResident = resident[g];
+      }
+      timeS[l] += end - T0;
+      residentTimeS[l] += stepResident;
+      clock = end;
+
+      // Prefetch the next layer's likely experts while the link would idle.
+      if (prefetchLimit > 0) {
+        const nl = l + 1 === L ? 0 : l + 1;
+        for (let g = 0; g < G; g++) {
+          if (capacity[g] === 0) continue;
+          let linkAt = linkFree[g] > T0 ? linkFree[g] : T0;
+          let budget = prefetchLimit;
+          const p1 = pfStart[g * L + nl + 1];
+          for (let p = pfStart[g * L + nl]; p < p1 && budget > 0 && linkAt < end; p++) {
+            const id = pfIds[p];
+            const r = id << 2;
+            if ((rec[r + META] & CACHED) !== 0) continue;
+            if (size[g] >= capacity[g]) {
+              const v = caches.victim(g, s, l, nl);
+              if (v < 0) break;
+              caches.remove(v);
+            }
+            caches.insert(id, s, belady ? rec[r + NEXT_USE] : -1);
+            linkAt += transferS;
+            readyAt[id] = linkAt;
+            rec[r + META] |= PREFETCHED;
+            prefetches[nl]++;
+            bytes[nl] += bytesPerExpert;
+            budget--;
+          }
+          linkFree[g] = linkAt;
+        }
+      }
+      // Belady: ids used in this step now wait for their next use.
+      if (belady) caches.settleStep(ids, nextOf, a0, a1);
+    }
+    this.clock = clock;
+    this.bypasses = bypasses;
+  }
+}
+
+/**
+ * Expert ids of each layer by how often the stream uses them, most first
+ * (ties: lower id); only those used at least `minUses` times (the rest are
+ * never prefetched, and sorting all of them cost more than the replay of a
+ * short trace).
+ */
+export function defaultOrder(usage: Float64Array, layers: number, experts: number, minUses = 0): Int32Array[] {
   const out: Int32Array[] = [];
+  const chosen: number[] = [];
   for (let l = 0; l < layers; l++) {
-    const ord = Array.from({ length: experts }, (_, e) => e);
-    ord.sort((a, b) => usage[l * experts + b] - usage[l * experts + a] || a - b);
-    out.push(Int32Array.from(ord));
+    chosen.length = 0;
+    for (let e = 0; e < experts; e++) if (usage[l * experts + e] >= minUses) chosen.push(e);
+    chosen.sort((a, b) => usage[l * experts + b] - usage[l * experts + a] || a - b);
+    out.push(Int32Array.from(chosen));
   }
   return out;
 }

@@ -13,15 +13,31 @@ import { formatExpertList } from './expertList';
 interface GpuLine {
   gpu: number;
   stmt: Statement;
-  /** Every id as listed (ranges expanded), with (same index) the node it came from. */
+  /** Every id as listed (ranges expanded). */
   ids: number[];
-  nodes: Value[];
+  /** Index in `stmt.args` where the ids start. */
+  from: number;
+  /**
+   * The node each id came from (same index); absent in the common case where
+   * every argument from `from` on is a number that gave one id.
+   */
+  nodes?: Value[];
   /** The `gpu` line each id came from, when the GPU is listed twice; otherwise every id is from `stmt`. */
   stmts?: Statement[];
 }
 
 /** The `gpu` line entry k of a GPU's list was written on. */
 const stmtOf = (line: GpuLine, k: number): Statement => (line.stmts ? line.stmts[k] : line.stmt);
+
+/** The node entry k of a GPU's list came from. */
+const nodeAt = (line: GpuLine, k: number): Value => (line.nodes ? line.nodes[k] : line.stmt.args[line.from + k]);
+
+/** Whether each argument from `from` on is a number that gave one of the `count` ids. */
+function onePerArgument(values: Value[], from: number, count: number): boolean {
+  if (count !== values.length - from) return false;
+  for (let i = from; i < values.length; i++) if (values[i].kind !== 'number') return false;
+  return true;
+}
 
 /** Whether the GPU's whole list is written on its one `gpu` line. */
 const oneLine = (line: GpuLine): boolean => !line.stmts || line.stmts.every((x) => x === line.stmt);
@@ -260,8 +276,13 @@ export function resolvePlacement(
                   fixes: [{ title: 'Add `:`', edits: [{ range: at(x.args[0]?.range ?? x.keyword.range), newText: ':' }], preferred: true }],
                 });
               }
-              const line: GpuLine = { gpu: g ?? -1, stmt: x, ids: [], nodes: [] };
-              readExpertIdsInto(ctx, x.args, a.i, model, ids?.[0], g, line.ids, line.nodes);
+              const line: GpuLine = { gpu: g ?? -1, stmt: x, ids: [], from: a.i };
+              readExpertIdsInto(ctx, x.args, a.i, model, ids?.[0], g, line.ids);
+              if (!onePerArgument(x.args, a.i, line.ids.length)) {
+                // Ranges, commas or rejected values: read again for the nodes, reporting into nothing.
+                line.nodes = [];
+                readExpertIdsInto(new Ctx(), x.args, a.i, model, ids?.[0], g, [], line.nodes);
+              }
               if (g === undefined) return;
               const prev = ls.gpus.get(g);
               if (prev) {
@@ -269,12 +290,14 @@ export function resolvePlacement(
                   related: [{ message: `first \`gpu ${g}\` here`, range: prev.stmt.range }],
                 });
                 const stmts = prev.stmts ?? prev.ids.map(() => prev.stmt);
-                for (const id of line.ids) {
-                  prev.ids.push(id);
+                const nodes = prev.nodes ?? prev.ids.map((_, k) => nodeAt(prev, k));
+                for (let k = 0; k < line.ids.length; k++) {
+                  prev.ids.push(line.ids[k]);
                   stmts.push(x);
+                  nodes.push(nodeAt(line, k));
                 }
-                for (const node of line.nodes) prev.nodes.push(node);
                 prev.stmts = stmts;
+                prev.nodes = nodes;
               } else ls.gpus.set(g, line);
             },
           },
@@ -401,11 +424,11 @@ export function checkCommitted(
       let list: number[] | undefined;
       for (let k = 0; k < line.ids.length; k++) {
         const id = line.ids[k];
-        const node = line.nodes[k];
+        const node = nodeAt(line, k);
         if (stamp[id] === lineNo) {
           list ??= line.ids.slice(0, k);
           const stmt = stmtOf(line, k);
-          const firstNode = line.nodes[first[id]];
+          const firstNode = nodeAt(line, first[id]);
           // Remove this copy from the line it is written on.
           const ids = line.ids.filter((_, j) => stmtOf(line, j) === stmt);
           ids.splice(ids.lastIndexOf(id), 1);

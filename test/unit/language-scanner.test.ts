@@ -64,3 +64,12 @@ test('repeated words and small numbers share their text; values are exact', () =
   const nums = c.args.map((v) => (v.kind === 'number' ? [v.raw, v.value] : []));
   assert.deepEqual(nums, [['007', 7], ['1_000', 1000], ['2.5', 2.5], ['1e3', 1000], ['123456789012345', 123456789012345]]);
 });
+
+test('positions past the shared range (long lines) are the same as the reference', () => {
+  const long = 'placement {\n  layer 0 {\n    gpu 0: ' + Array.from({ length: 120 }, (_, i) => String(i)).join(' ') + '\n  }\n}\n';
+  same(long);
+  const r = parse(long);
+  const last = r.document.statements[0].block!.statements[0].block!.statements[0].args.at(-1)!;
+  assert.ok(last.range.start.character > 200);
+  assert.equal(long.split('\n')[2].slice(last.range.start.character, last.range.end.character), '119');
+});

@@ -7,7 +7,7 @@
 // Never throws: characters it cannot read become `invalid` tokens with a
 // diagnostic, and scanning continues. Positions are 0-based lines and UTF-16
 // columns, as LSP wants them; `\n`, `\r\n` and `\r` all end a line.
-import type { Range, TokenKind } from './ast';
+import type { Position, Range, TokenKind } from './ast';
 import type { Diagnostic } from './diagnostic';
 import { looksLikeUnit } from './units';
 
@@ -37,6 +37,35 @@ const isWordCharAt = (text: string, i: number): boolean => {
 /** Texts of small whole numbers, shared: committed layers repeat the same ids thousands of times. */
 const SMALL_INTS: string[] = [];
 const SMALL_INT_LIMIT = 4096;
+
+/**
+ * Positions are values nobody changes, so tokens share one object per line
+ * and column: a parse then allocates one Range per token instead of three
+ * objects, and the shared positions live long (the collector does not copy
+ * them again on every parse). Bounded, so odd files cannot grow it much.
+ */
+const POSITIONS: Position[][] = [];
+const POOL_LINES = 50_000;
+const POOL_COLUMNS = 200;
+const POOL_MAX = 600_000;
+let pooled = 0;
+
+export function position(line: number, character: number): Position {
+  if (line < POOL_LINES && character < POOL_COLUMNS) {
+    let row = POSITIONS[line];
+    if (row === undefined) {
+      row = [];
+      POSITIONS[line] = row;
+    }
+    const p = row[character];
+    if (p !== undefined) return p;
+    if (pooled < POOL_MAX) {
+      pooled++;
+      return (row[character] = { line, character });
+    }
+  }
+  return { line, character };
+}
 
 export class Scanner {
   /** The current token; `eof` past the end. */
@@ -102,14 +131,14 @@ export class Scanner {
     return text.slice(start, end);
   }
 
-  /** A new Range object for the current token. */
+  /** A new Range object for the current token (its positions are shared, see position()). */
   range(): Range {
     const line = this.line;
     if (this.kind === 'newline' && !this.semicolon) {
       // A line break runs from the end of its line to the start of the next, as in LSP.
-      return { start: { line, character: this.col }, end: { line: line + 1, character: 0 } };
+      return { start: position(line, this.col), end: position(line + 1, 0) };
     }
-    return { start: { line, character: this.col }, end: { line, character: this.col + this.end - this.start } };
+    return { start: position(line, this.col), end: position(line, this.col + this.end - this.start) };
   }
 
   /** Position just past the end of the text (valid once the scanner is at `eof`). */

@@ -39,10 +39,11 @@ const SMALL_INTS: string[] = [];
 const SMALL_INT_LIMIT = 4096;
 
 /**
- * Positions are values nobody changes, so tokens share one object per line
- * and column: a parse then allocates one Range per token instead of three
- * objects, and the shared positions live long (the collector does not copy
- * them again on every parse). Bounded, so odd files cannot grow it much.
+ * Positions and ranges are values nobody changes, so tokens share one
+ * object per line and column: a parse then allocates no range objects for
+ * the tokens it has seen at the same place before, and the shared ones live
+ * long (the collector does not copy them again on every parse). Bounded, so
+ * odd files cannot grow them much.
  */
 const POSITIONS: Position[][] = [];
 const POOL_LINES = 50_000;
@@ -65,6 +66,29 @@ export function position(line: number, character: number): Position {
     }
   }
   return { line, character };
+}
+
+/** Ranges within one line, shared like positions: one per line and start column (the last end seen there). */
+const RANGES: Range[][] = [];
+let pooledRanges = 0;
+
+export function rangeAt(line: number, from: number, to: number): Range {
+  if (line < POOL_LINES && from < POOL_COLUMNS) {
+    let row = RANGES[line];
+    if (row === undefined) {
+      row = [];
+      RANGES[line] = row;
+    }
+    const r = row[from];
+    if (r !== undefined && r.end.character === to) return r;
+    const fresh: Range = { start: position(line, from), end: position(line, to) };
+    if (r !== undefined || pooledRanges < POOL_MAX) {
+      if (r === undefined) pooledRanges++;
+      row[from] = fresh;
+    }
+    return fresh;
+  }
+  return { start: position(line, from), end: position(line, to) };
 }
 
 export class Scanner {
@@ -131,14 +155,14 @@ export class Scanner {
     return text.slice(start, end);
   }
 
-  /** A new Range object for the current token (its positions are shared, see position()). */
+  /** The current token's range (shared between tokens at the same place, see rangeAt()). */
   range(): Range {
     const line = this.line;
     if (this.kind === 'newline' && !this.semicolon) {
       // A line break runs from the end of its line to the start of the next, as in LSP.
       return { start: position(line, this.col), end: position(line + 1, 0) };
     }
-    return { start: position(line, this.col), end: position(line, this.col + this.end - this.start) };
+    return rangeAt(line, this.col, this.col + this.end - this.start);
   }
 
   /** Position just past the end of the text (valid once the scanner is at `eof`). */

@@ -424,8 +424,8 @@ export function checkCommitted(
       let list: number[] | undefined;
       for (let k = 0; k < line.ids.length; k++) {
         const id = line.ids[k];
-        const node = nodeAt(line, k);
         if (stamp[id] === lineNo) {
+          const node = nodeAt(line, k);
           list ??= line.ids.slice(0, k);
           const stmt = stmtOf(line, k);
           const firstNode = nodeAt(line, first[id]);

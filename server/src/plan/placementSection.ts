@@ -412,7 +412,8 @@ export function checkCommitted(
     const diags0 = ctx.diags.length;
     const name = layerName(ls);
     const counts = new Array<number>(hw.count).fill(0);
-    const unique: number[][] = Array.from({ length: hw.count }, () => []);
+    // Each GPU's list: its line's (below), or empty.
+    const unique = new Array<number[]>(hw.count);
     const copies = new Int32Array(E);
     // first[e] = index + 1 of expert e's first entry on the current GPU line; stamp[e] says which line.
     const stamp = new Int32Array(E);
@@ -446,6 +447,7 @@ export function checkCommitted(
       unique[line.gpu] = list ?? line.ids;
       counts[line.gpu] = unique[line.gpu].length;
     }
+    for (let g = 0; g < hw.count; g++) unique[g] ??= [];
     // Slots
     let maxOver = 0;
     for (const line of ls.gpus.values()) {
@@ -548,7 +550,8 @@ export function checkCommitted(
         }
       }
     }
-    const gpuRanges = Array.from({ length: hw.count }, (_, g) => ls.gpus.get(g)?.stmt.range);
+    const gpuRanges = new Array<Range | undefined>(hw.count);
+    for (let g = 0; g < hw.count; g++) gpuRanges[g] = ls.gpus.get(g)?.stmt.range;
     record(ls, unique, gpuRanges);
     if (ctx.diags.length === diags0) committedMemo.set(ls.gpus, { key, unique, gpuRanges });
   }

@@ -264,8 +264,13 @@ export class SolveManager {
       ms: entry.ms,
       expectedTime: entry.results?.expectedTime,
     });
-    this.deps.connection.sendNotification(ResultsReadyNotification, params);
-    this.refresh();
+    // Diagnostics went out above; serialising the results (up to a megabyte of
+    // JSON for a DeepSeek-V3-scale plan) runs in a task of its own, so the
+    // main thread is never blocked for both at once.
+    setImmediate(() => {
+      this.deps.connection.sendNotification(ResultsReadyNotification, params);
+      this.refresh();
+    });
     return params;
   }
 

@@ -271,23 +271,7 @@ export class ExpertCaches {
       const meta = rec[r + R_META];
       if ((meta & (F_CACHED | F_PINNED)) !== F_CACHED) continue;
       rec[r + R_STAMP] = nextUse;
-      const g = (meta >>> OWNER_SHIFT) & OWNER_MASK;
-      if (this.hSize[g] === this.hRoom[g]) this.compact(g);
-      const hKey = this.hKey;
-      const hId = this.hId;
-      const h0 = this.hStart[g];
-      const key = nextUse * N + id;
-      let j = this.hSize[g]++;
-      while (j > 0) {
-        const parent = (j - 1) >> 2;
-        const pk = hKey[h0 + parent];
-        if (pk >= key) break;
-        hKey[h0 + j] = pk;
-        hId[h0 + j] = hId[h0 + parent];
-        j = parent;
-      }
-      hKey[h0 + j] = key;
-      hId[h0 + j] = id;
+      this.push((meta >>> OWNER_SHIFT) & OWNER_MASK, nextUse * N + id, id);
     }
   }
 

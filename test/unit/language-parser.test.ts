@@ -147,3 +147,14 @@ test('generated plans are syntactically valid', () => {
     { numRuns: 100 },
   );
 });
+
+test('unreadable characters: control characters shown as escapes, a binary file named as such, one emoji is one character', () => {
+  const message = (text: string) => parse(text).diagnostics.find((d) => d.code === 'MP101')?.message ?? '';
+  const bin = message('\u0000\u0001\u0002garbage');
+  assert.ok(bin.includes('`\\u0000\\u0001\\u0002`'), bin);
+  assert.match(bin, /binary file/);
+  assert.ok(!/[\u0000-\u001f]/.test(bin), 'no raw control characters in the message');
+  assert.equal(message('a 😀'), 'Unexpected character `😀`: remove it, or put text in quotes.');
+  assert.ok(message('a \ud800 b').includes('\\ud800'));
+  assert.doesNotMatch(message('x @@'), /binary/);
+});

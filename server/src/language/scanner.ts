@@ -283,7 +283,11 @@ export class Scanner {
       this.set('invalid', i, j);
       this.i = j;
       const raw = text.slice(i, j);
-      this.error('MP101', `Unexpected character${j - i > 1 ? 's' : ''} \`${raw}\`: remove ${j - i > 1 ? 'them' : 'it'}, or put text in quotes.`);
+      // Control characters are shown as \u escapes: raw, they would garble the terminal or the editor.
+      const shown = raw.length > 40 ? `${showCharacters(raw.slice(0, 40))}…` : showCharacters(raw);
+      const binary = /[\u0000-\u0008\u000e-\u001f]/.test(raw) ? ' This looks like a binary file, not a plan: check the file name.' : '';
+      const several = [...raw].length > 1;
+      this.error('MP101', `Unexpected character${several ? 's' : ''} \`${shown}\`: remove ${several ? 'them' : 'it'}, or put text in quotes.${binary}`);
       return;
     }
     this.i = i;
@@ -405,4 +409,9 @@ export class Scanner {
     }
     return i;
   }
+}
+
+/** Text with control characters (and lone surrogates) written as \u escapes. */
+function showCharacters(raw: string): string {
+  return raw.replace(/[\u0000-\u001f\u007f-\u009f]|\p{Cs}/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

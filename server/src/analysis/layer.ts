@@ -82,6 +82,10 @@ export function analyzeLayer(job: LayerJob): LayerOutcome {
   const greedyStage = chosen.stages?.find((s) => s.policy === 'greedy' && s.complete);
   if (greedyStage && policy === 'search') {
     figures.push({ policy: 'greedy', placement: [], expectedTime: greedyStage.expectedTime, optimal: false, ms: greedyStage.ms });
+  } else if (policy === 'search' && chosen.stages?.some((s) => s.policy === 'greedy' && !s.complete)) {
+    // Greedy did not finish within the search's larger share: on its own with
+    // less time it would not either, and an unfinished greedy is no figure.
+    notes.push(`layer ${dist.layer}, greedy: not shown; it did not finish within the search's share of the budget`);
   } else if (policy !== 'greedy' && dist.count * dist.k <= 400_000) {
     figures.push(solveLayerSync('greedy', mk(Math.max(1, job.budgetMs * 0.1))));
   }

@@ -10,6 +10,8 @@ import { localSearch } from './search';
 import { branchAndBound } from './exact';
 import { integerProgram } from './ip';
 import type { Placement, SolveInput, SolveResult } from './types';
+import type { LayerDistribution } from '../workload/types';
+import { placementDigest } from './placementDigest';
 
 export { SolveError } from './instance';
 
@@ -23,6 +25,28 @@ export const DEFAULT_POLICY: PolicyName = 'search';
 
 export async function solveLayer(policy: PolicyName, input: SolveInput): Promise<SolveResult> {
   return solveLayerSync(policy, input);
+}
+
+/**
+ * E[T] of placements already evaluated on a distribution (by digest): the
+ * analysis solves the baselines first, and the search evaluates EPLB's
+ * placement again as a starting point. A few entries per layer.
+ */
+const evaluated = new WeakMap<LayerDistribution, Map<string, number>>();
+
+function rememberValue(dist: LayerDistribution, placement: Placement, value: number): void {
+  let m = evaluated.get(dist);
+  if (!m) evaluated.set(dist, (m = new Map()));
+  if (m.size >= 16) m.clear();
+  m.set(placementDigest(placement), value);
+}
+
+function valueOf(dist: LayerDistribution, placement: Placement): number {
+  const known = evaluated.get(dist)?.get(placementDigest(placement));
+  if (known !== undefined) return known;
+  const value = expectedTime(dist, placement);
+  rememberValue(dist, placement, value);
+  return value;
 }
 
 /** Sorted copy of a placement (experts ascending per GPU). */
@@ -114,6 +138,7 @@ export function solveLayerSync(policy: PolicyName, input: SolveInput): SolveResu
   }
   const evaluation = evaluateLayer(input.dist, placement);
   const value = evaluation.expectedTime;
+  rememberValue(input.dist, placement, value);
   if (value <= bound + 1e-12) optimal = true;
   return {
     policy,
@@ -165,7 +190,7 @@ function searchPlacement(
     eplbPlacement = undefined;
   }
   if (eplbPlacement && placementProblems(inst, eplbPlacement).length === 0) {
-    const eplbValue = expectedTime(input.dist, eplbPlacement);
+    const eplbValue = valueOf(input.dist, eplbPlacement);
     if (eplbValue < greedyValue - 1e-12) ev.setPlacement(eplbPlacement);
   }
   input.onProgress?.({ expectedTime: ev.expectedTime(), elapsedMs: performance.now() - start, fraction: 0.4 });

@@ -5,9 +5,8 @@
 // innermost statements around the edit are read again. The result is the
 // same tree a whole parse gives (test/unit/language-incremental.test.ts);
 // anything less simple falls back to a whole parse.
-import type { Document, Statement, Token } from './ast';
-import { lex } from './lexer';
-import { parse, parseRegion, type ParseResult } from './parser';
+import type { Document, Statement } from './ast';
+import { parse, parseRegion, withLazyTokens, type ParseResult } from './parser';
 
 export interface PreviousParse {
   text: string;
@@ -102,17 +101,7 @@ function tryReparse(text: string, previous: PreviousParse): ParseResult | undefi
     trailingComments: doc.trailingComments,
     range: { start: { line: 0, character: 0 }, end: endOf(text, doc.range.end.line) },
   };
-  const out = { document, diagnostics: [] } as unknown as ParseResult;
-  let tokens: Token[] | undefined;
-  Object.defineProperty(out, 'tokens', {
-    enumerable: true,
-    configurable: true,
-    get: () => (tokens ??= lex(text).tokens),
-    set: (v: Token[]) => {
-      tokens = v;
-    },
-  });
-  return out;
+  return withLazyTokens({ document, diagnostics: [] }, text);
 }
 
 /** Position past the end of the text, whose last line is `lastLine` (unchanged by the edit). */

@@ -41,7 +41,15 @@ function finish(text: string, r: { document: Document; diagnostics: Diagnostic[]
   const diagnostics = [...r.lexDiagnostics, ...r.diagnostics].sort(
     (a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character,
   );
-  const result = { document: r.document, diagnostics } as ParseResult;
+  return withLazyTokens({ document: r.document, diagnostics }, text);
+}
+
+/**
+ * The result with `tokens` built from the text on first read (only semantic
+ * highlighting needs them; the change path never reads them).
+ */
+export function withLazyTokens(r: Omit<ParseResult, 'tokens'>, text: string): ParseResult {
+  const result = r as ParseResult;
   let tokens: Token[] | undefined;
   Object.defineProperty(result, 'tokens', {
     enumerable: true,

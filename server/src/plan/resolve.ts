@@ -115,6 +115,39 @@ function resolveInto(ctx: Ctx, doc: Document, opts: ResolveOptions): Plan | unde
   return plan;
 }
 
+/**
+ * The word after `model` or `gpu` when it is one: `custom`, a preset
+ * (recorded for hovers and go to definition), or an unknown name (reported
+ * with the nearest preset as a quick fix, then read as custom). The
+ * caller has checked that the next argument is a word.
+ */
+function readPresetWord<P>(
+  ctx: Ctx,
+  a: Args,
+  o: {
+    kind: 'model' | 'gpu';
+    find: (text: string) => P | undefined;
+    idOf: (hit: P) => string;
+    names: readonly string[];
+    code: string;
+    unknown: (text: string, near: string | undefined) => string;
+  },
+): { preset?: P; custom: boolean; known: boolean } {
+  const w = a.take();
+  if (!w || w.kind !== 'word') return { custom: false, known: false };
+  if (w.text.toLowerCase() === 'custom') return { custom: true, known: true };
+  const preset = o.find(w.text);
+  if (preset) {
+    ctx.refs.push({ kind: 'preset', presetKind: o.kind, id: o.idOf(preset), range: w.range });
+    return { preset, custom: false, known: true };
+  }
+  const near = nearest(w.text, [...o.names]);
+  ctx.report(w.range, 'error', o.code, o.unknown(w.text, near), {
+    fixes: near ? [{ title: `Change to \`${near}\``, edits: [{ range: w.range, newText: near }], preferred: true }] : undefined,
+  });
+  return { custom: true, known: false };
+}
+
 // ---------------------------------------------------------------------------
 // model
 // ---------------------------------------------------------------------------
@@ -122,35 +155,20 @@ function resolveInto(ctx: Ctx, doc: Document, opts: ResolveOptions): Plan | unde
 function resolveModel(ctx: Ctx, stmt: Statement): ModelSpec | undefined {
   const a = new Args(ctx, stmt);
   const w = a.peek();
-  let presetHit: ReturnType<typeof findModelPreset>;
-  let custom = false;
-  let known = false;
-  if (!w || w.kind !== 'word') {
+  const noPreset = !w || w.kind !== 'word';
+  if (noPreset) {
     ctx.report(w ? w.range : a.here(), 'error', 'MP112', `\`model\` needs a preset (${MODEL_PRESET_NAMES.join(', ')}) or \`custom\`.`);
     if (w && w.kind !== 'string') a.take();
-  } else {
-    a.take();
-    if (w.text.toLowerCase() === 'custom') {
-      custom = true;
-      known = true;
-    } else {
-      presetHit = findModelPreset(w.text);
-      if (presetHit) {
-        known = true;
-        ctx.refs.push({ kind: 'preset', presetKind: 'model', id: presetHit.preset.id, range: w.range });
-      } else {
-        const near = nearest(w.text, MODEL_PRESET_NAMES);
-        ctx.report(
-          w.range,
-          'error',
-          'MP201',
-          `Unknown model preset \`${w.text}\`${near ? `: did you mean \`${near}\`?` : '.'} Presets: ${MODEL_PRESET_NAMES.join(', ')}; or write \`model custom { … }\` with the fields.`,
-          { fixes: near ? [{ title: `Change to \`${near}\``, edits: [{ range: w.range, newText: near }], preferred: true }] : undefined },
-        );
-        custom = true;
-      }
-    }
   }
+  const { preset: presetHit, custom, known } = noPreset ? { preset: undefined, custom: false, known: false } : readPresetWord(ctx, a, {
+    kind: 'model',
+    find: findModelPreset,
+    idOf: (hit) => hit.preset.id,
+    names: MODEL_PRESET_NAMES,
+    code: 'MP201',
+    unknown: (text, near) =>
+      `Unknown model preset \`${text}\`${near ? `: did you mean \`${near}\`?` : '.'} Presets: ${MODEL_PRESET_NAMES.join(', ')}; or write \`model custom { … }\` with the fields.`,
+  });
   let displayName: string | undefined;
   const nameArg = a.peek();
   if (nameArg?.kind === 'string') {
@@ -327,30 +345,19 @@ interface GpuRes {
 function resolveGpu(ctx: Ctx, stmt: Statement): GpuRes | undefined {
   const a = new Args(ctx, stmt);
   const w = a.peek();
-  let preset: GpuPreset | undefined;
-  let custom = false;
-  let known = false;
-  if (!w || w.kind !== 'word') {
+  const noPreset = !w || w.kind !== 'word';
+  if (noPreset) {
     ctx.report(w ? w.range : a.here(), 'error', 'MP112', `\`gpu\` needs a preset (${GPU_PRESET_NAMES.slice(0, 4).join(', ')}) or \`custom\`, then \`x COUNT\`: e.g. \`gpu h100-sxm x 8\`.`);
-  } else {
-    a.take();
-    if (w.text.toLowerCase() === 'custom') {
-      custom = true;
-      known = true;
-    } else {
-      preset = findGpuPreset(w.text);
-      if (preset) {
-        known = true;
-        ctx.refs.push({ kind: 'preset', presetKind: 'gpu', id: preset.id, range: w.range });
-      } else {
-        const near = nearest(w.text, GPU_PRESET_NAMES);
-        ctx.report(w.range, 'error', 'MP202', `Unknown GPU preset \`${w.text}\`${near ? `: did you mean \`${near}\`?` : '.'} Presets: a100-80g, h100-sxm, h200, b200; or \`gpu custom x N { memory …; bandwidth …; compute … }\`.`, {
-          fixes: near ? [{ title: `Change to \`${near}\``, edits: [{ range: w.range, newText: near }], preferred: true }] : undefined,
-        });
-        custom = true;
-      }
-    }
   }
+  const { preset, custom, known } = noPreset ? { preset: undefined, custom: false, known: false } : readPresetWord(ctx, a, {
+    kind: 'gpu',
+    find: findGpuPreset,
+    idOf: (hit) => hit.id,
+    names: GPU_PRESET_NAMES,
+    code: 'MP202',
+    unknown: (text, near) =>
+      `Unknown GPU preset \`${text}\`${near ? `: did you mean \`${near}\`?` : '.'} Presets: a100-80g, h100-sxm, h200, b200; or \`gpu custom x N { memory …; bandwidth …; compute … }\`.`,
+  });
   let count: number | undefined;
   if (w && w.kind === 'word') {
     if (a.expectWord('x', 'write `gpu TYPE x COUNT`, e.g. `gpu h100-sxm x 8`')) {

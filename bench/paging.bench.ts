@@ -17,70 +17,25 @@ import {
 import type { Plan } from '../server/src/plan/types';
 import type { TokenSequence, Workload } from '../server/src/workload/types';
 import { readTrace } from '../server/src/workload/readers';
+import { H100, pagingPlan, type PagingPlanOptions } from '../test/unit/paging-fixtures';
 
 const DATA = join(__dirname, '..', '..', 'shared', 'data');
 
-// H100 SXM5 (notes/model-and-gpu-figures.md): 3.35 TB/s HBM, 989 TFLOP/s BF16,
-// PCIe Gen5 64 GB/s one way; 10 µs per transfer is our assumption.
-const H100 = { hbm: 3.35e12, flops: 989e12, pcie: 64e9, pcieLatency: 10e-6 };
+// PCIe Gen5 64 GB/s one way (notes/model-and-gpu-figures.md); 10 µs per transfer is our assumption.
+const PCIE = { bytesPerS: 64e9, latencyS: 10e-6 };
 
-const src = <T>(value: T) => ({ value, source: 'bench' });
+type BenchPlanOptions = Omit<PagingPlanOptions, 'source' | 'pcie'>;
+const benchPlan = (o: BenchPlanOptions): Plan => pagingPlan({ ...o, source: 'bench', pcie: PCIE });
 
-function benchPlan(o: {
-  name: string;
-  layers: number;
-  experts: number;
-  topK: number;
-  hidden: number;
-  ffn: number;
-  bytesPerWeight: number;
-  slotsPerGpu: number[];
-  batch: number;
-  tokens: number;
-}): Plan {
-  const link = (bps: number, s: number) => ({ bytesPerS: src(bps), latencyS: src(s) });
-  return {
-    file: 'bench',
-    model: {
-      name: o.name,
-      layers: src(o.layers),
-      firstMoeLayer: src(0),
-      totalLayers: src(o.layers),
-      experts: src(o.experts),
-      sharedExperts: src(0),
-      topK: src(o.topK),
-      hidden: src(o.hidden),
-      expertFfn: src(o.ffn),
-      weightDtype: src(o.bytesPerWeight === 1 ? 'fp8' : 'bf16'),
-      activationDtype: src('bf16'),
-      bytesPerExpert: src(3 * o.hidden * o.ffn * o.bytesPerWeight),
-    },
-    hardware: {
-      gpu: { type: 'h100', name: 'H100 SXM5', memoryBytes: src(80e9), hbmBytesPerS: src(H100.hbm), flops: src(H100.flops) },
-      count: o.slotsPerGpu.length,
-      nodes: 1,
-      gpusPerNode: o.slotsPerGpu.length,
-      nvlink: link(450e9, 1e-6),
-      network: link(50e9, 3e-6),
-      pcie: link(H100.pcie, H100.pcieLatency),
-      reserveBytes: src(0),
-      slotsPerGpu: o.slotsPerGpu,
-      slotsSource: 'bench',
-    },
-    workload: { batch: src(o.batch), phase: src('decode'), tokens: src(o.tokens) },
-    placement: {
-      policy: src('greedy'),
-      timeBudgetMs: src(1000),
-      seed: 1,
-      replicas: false,
-      pins: [],
-      forbids: [],
-      committed: new Map(),
-    },
-    offload: { enabled: true, policy: 'layer-lru', prefetch: true },
-    refs: [],
-  };
-}
+/** Replay-only hardware of one H100 for experts of hidden × ffn (FP8: one byte per weight). */
+const h100Hardware = (hidden: number, ffn: number): PagingHardware => ({
+  bytesPerExpert: 3 * hidden * ffn,
+  flopsPerTokenPerExpert: 6 * hidden * ffn,
+  hbmBytesPerS: H100.hbmBytesPerS,
+  flops: H100.flops,
+  pcieBytesPerS: PCIE.bytesPerS,
+  pcieLatencyS: PCIE.latencyS,
+});
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`.padStart(6);
 const num = (x: number, w = 8) => (x < 100 ? x.toFixed(1) : x.toFixed(0)).padStart(w);
@@ -215,15 +170,7 @@ export async function run(): Promise<void> {
         }
       }
       if (name.startsWith('gsm8k')) {
-        const hw: PagingHardware = {
-          bytesPerExpert: 3 * 4096 * 14336,
-          flopsPerTokenPerExpert: 6 * 4096 * 14336,
-          hbmBytesPerS: H100.hbm,
-          flops: H100.flops,
-          pcieBytesPerS: H100.pcie,
-          pcieLatencyS: H100.pcieLatency,
-        };
-        speed(seq, 8, 4, hw, 'Mixtral ×100', 100);
+        speed(seq, 8, 4, h100Hardware(4096, 14336), 'Mixtral ×100', 100);
       }
     }
   }
@@ -275,13 +222,5 @@ export async function run(): Promise<void> {
     });
     table(plan, workload, `${slots.length}×${slots[0]} slots, B=${batch}`, false);
   }
-  const hw: PagingHardware = {
-    bytesPerExpert: 3 * 7168 * 2048,
-    flopsPerTokenPerExpert: 6 * 7168 * 2048,
-    hbmBytesPerS: H100.hbm,
-    flops: H100.flops,
-    pcieBytesPerS: H100.pcie,
-    pcieLatencyS: H100.pcieLatency,
-  };
-  speed(seq, E, 32, hw, 'DeepSeek-V3 ×2', 2);
+  speed(seq, E, 32, h100Hardware(7168, 2048), 'DeepSeek-V3 ×2', 2);
 }

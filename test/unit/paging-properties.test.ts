@@ -6,17 +6,9 @@ import fc from 'fast-check';
 import { buildSteps } from '../../server/src/cost/paging/steps';
 import { replay } from '../../server/src/cost/paging/replay';
 import { IndexedMaxHeap } from '../../server/src/cost/paging/indexedHeap';
-import type { PagingHardware, PagingPolicy } from '../../server/src/cost/paging/types';
+import type { PagingPolicy } from '../../server/src/cost/paging/types';
 import type { TokenSequence } from '../../server/src/workload/types';
-
-const hw: PagingHardware = {
-  bytesPerExpert: 1,
-  flopsPerTokenPerExpert: 0,
-  hbmBytesPerS: 1,
-  flops: 1,
-  pcieBytesPerS: 1,
-  pcieLatencyS: 0,
-};
+import { UNIT_HARDWARE } from './paging-fixtures';
 
 interface Case {
   layers: number;
@@ -70,7 +62,7 @@ function sim(c: Case, policy: PagingPolicy) {
     capacity: [c.capacity],
     pinned: c.pinned,
     prefetch: false,
-    hardware: hw,
+    hardware: UNIT_HARDWARE,
   });
 }
 
@@ -169,7 +161,7 @@ test('hits + misses = accesses, and bytes = misses × bytes per expert without p
       const r = sim(c, policy);
       const accesses = stepsOf(c).reduce((a, s) => a + s.ids.length, 0);
       assert.equal(total(r.hits) + total(r.misses), accesses);
-      assert.equal(total(r.bytes), total(r.misses) * hw.bytesPerExpert);
+      assert.equal(total(r.bytes), total(r.misses) * UNIT_HARDWARE.bytesPerExpert);
       assert.ok(total(r.timeS) >= total(r.residentTimeS) - 1e-9);
     }),
     { numRuns: 200 },

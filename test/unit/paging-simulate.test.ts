@@ -14,54 +14,29 @@ import {
   type FormulaFigures,
 } from '../../server/src/cost/paging';
 import { planOffload } from '../../server/src/cost/offload';
+import { pagingPlan } from './paging-fixtures';
 
-const src = <T>(value: T) => ({ value, source: 'test' });
-
-/** A small plan: `layers` MoE layers of `experts` experts, top-2, one GPU by default. */
+/** A small plan: `layers` MoE layers of `experts` experts, top-2, BF16, one GPU by default. */
 function plan(layers: number, experts: number, slotsPerGpu: number[], extra: Partial<Plan> = {}): Plan {
-  const link = (gbs: number, us: number) => ({ bytesPerS: src(gbs * 1e9), latencyS: src(us * 1e-6) });
-  return {
-    file: '/tmp/test.moeplan',
-    model: {
+  return pagingPlan(
+    {
+      source: 'test',
+      file: '/tmp/test.moeplan',
       name: 'tiny',
-      layers: src(layers),
-      firstMoeLayer: src(0),
-      totalLayers: src(layers),
-      experts: src(experts),
-      sharedExperts: src(0),
-      topK: src(2),
-      hidden: src(1024),
-      expertFfn: src(2048),
-      weightDtype: src('bf16'),
-      activationDtype: src('bf16'),
-      bytesPerExpert: src(3 * 1024 * 2048 * 2),
-    },
-    hardware: {
-      gpu: { type: 'h100', name: 'H100', memoryBytes: src(80e9), hbmBytesPerS: src(3.35e12), flops: src(989e12) },
-      count: slotsPerGpu.length,
-      nodes: 1,
-      gpusPerNode: slotsPerGpu.length,
-      nvlink: link(450, 1),
-      network: link(50, 3),
-      pcie: link(55, 10),
-      reserveBytes: src(0),
+      layers,
+      experts,
+      topK: 2,
+      hidden: 1024,
+      ffn: 2048,
+      bytesPerWeight: 2,
       slotsPerGpu,
-      slotsSource: 'test',
+      batch: 1,
+      tokens: 1000,
+      gpuName: 'H100',
+      pcie: { bytesPerS: 55e9, latencyS: 10e-6 },
     },
-    workload: { batch: src(1), phase: src('decode'), tokens: src(1000) },
-    placement: {
-      policy: src('greedy'),
-      timeBudgetMs: src(1000),
-      seed: 1,
-      replicas: false,
-      pins: [],
-      forbids: [],
-      committed: new Map(),
-    },
-    offload: { enabled: true, policy: 'layer-lru', prefetch: true },
-    refs: [],
-    ...extra,
-  };
+    extra,
+  );
 }
 
 /** Tokens with locality: each token keeps its previous expert pair with probability `stay`. */

@@ -6,16 +6,7 @@ import { buildSteps } from '../../server/src/cost/paging/steps';
 import { replay } from '../../server/src/cost/paging/replay';
 import { PagingError, type PagingHardware, type PagingPolicy } from '../../server/src/cost/paging/types';
 import type { TokenSequence } from '../../server/src/workload/types';
-
-/** One transfer = 1 s, one expert run = 1 s, whatever the tokens. */
-const unitHw: PagingHardware = {
-  bytesPerExpert: 1,
-  flopsPerTokenPerExpert: 0,
-  hbmBytesPerS: 1,
-  flops: 1,
-  pcieBytesPerS: 1,
-  pcieLatencyS: 0,
-};
+import { UNIT_HARDWARE } from './paging-fixtures';
 
 /** tokens as arrays of per-layer expert lists. */
 function seqOf(tokens: number[][][]): TokenSequence {
@@ -25,7 +16,7 @@ function seqOf(tokens: number[][][]): TokenSequence {
 }
 
 function run(policy: PagingPolicy, seq: TokenSequence, experts: number, capacity: number, batch = 1) {
-  return replay(buildSteps(seq, experts, batch), { policy, capacity: [capacity], prefetch: false, hardware: unitHw });
+  return replay(buildSteps(seq, experts, batch), { policy, capacity: [capacity], prefetch: false, hardware: UNIT_HARDWARE });
 }
 
 test('one layer, capacity 2: LRU and Belady on 0 1 2 0 3 0 1', () => {
@@ -63,7 +54,7 @@ test('two layers, capacity 3: layer-aware LRU keeps the next layer, LRU evicts i
 
 test('time model: hits run first, misses run as they arrive over PCIe', () => {
   // One step needing experts 0 (pinned), 1, 2; transfer 1.5 s, run 1 s each.
-  const hw: PagingHardware = { ...unitHw, pcieLatencyS: 0.5 };
+  const hw: PagingHardware = { ...UNIT_HARDWARE, pcieLatencyS: 0.5 };
   const seq = seqOf([[[0, 1, 2]]]);
   const pinned = Uint8Array.from([1, 0, 0, 0]);
   const r = replay(buildSteps(seq, 4, 1), { policy: 'lru', capacity: [3], pinned, prefetch: false, hardware: hw });
@@ -76,7 +67,7 @@ test('time model: hits run first, misses run as they arrive over PCIe', () => {
 
 test('roofline: an expert run on many tokens becomes compute-bound', () => {
   // 4 tokens in one batch all use expert 0: 4 · 2 FLOP / 1 FLOP/s = 8 s > 1 s of memory.
-  const hw: PagingHardware = { ...unitHw, flopsPerTokenPerExpert: 2 };
+  const hw: PagingHardware = { ...UNIT_HARDWARE, flopsPerTokenPerExpert: 2 };
   const seq = seqOf([[[0]], [[0]], [[0]], [[0]]]);
   const r = replay(buildSteps(seq, 2, 4), { policy: 'lru', capacity: [1], prefetch: false, hardware: hw });
   assert.equal(r.steps, 1);
@@ -90,7 +81,7 @@ test('batch steps need the union of the batch experts', () => {
   assert.equal(st.steps, 2);
   assert.deepEqual([...st.ids], [0, 1, 2, 0, 1, 3]);
   assert.deepEqual([...st.counts], [1, 2, 1, 1, 2, 1]);
-  const r = replay(st, { policy: 'lru', capacity: [3], prefetch: false, hardware: unitHw });
+  const r = replay(st, { policy: 'lru', capacity: [3], prefetch: false, hardware: UNIT_HARDWARE });
   // step 0: 3 misses; step 1: 0 and 1 hit, 3 misses and evicts 2.
   assert.equal(r.hits[0], 2);
   assert.equal(r.misses[0], 4);
@@ -99,7 +90,7 @@ test('batch steps need the union of the batch experts', () => {
 test('prefetch loads the next layer in the link idle time and counts its bytes', () => {
   // 2 layers × 2 experts, one token (layer 0: expert 0, layer 1: expert 1).
   // Transfer 1 s, run 2 s: step 0 misses (arrives 1, ends 3); the link is idle from 1.
-  const hw: PagingHardware = { ...unitHw, hbmBytesPerS: 0.5 };
+  const hw: PagingHardware = { ...UNIT_HARDWARE, hbmBytesPerS: 0.5 };
   const seq = seqOf([[[0], [1]]]);
   const order = [Int32Array.from([0, 1]), Int32Array.from([1, 0])];
   const cfg = { policy: 'lru' as const, capacity: [2], prefetchOrder: order, prefetchLimit: 2, prefetchMinShare: 0, hardware: hw };
@@ -118,7 +109,7 @@ test('prefetch loads the next layer in the link idle time and counts its bytes',
 
 test('a prefetch still in flight is a late hit; a wrong one delays the next misses', () => {
   // Transfer 3 s, run 2 s. Step 0: miss arrives 3, ends 5; prefetch starts at 3, arrives 6.
-  const hw: PagingHardware = { ...unitHw, bytesPerExpert: 3, hbmBytesPerS: 1.5, pcieBytesPerS: 1 };
+  const hw: PagingHardware = { ...UNIT_HARDWARE, bytesPerExpert: 3, hbmBytesPerS: 1.5, pcieBytesPerS: 1 };
   const seq = seqOf([[[0], [1]]]);
   const run = (layer1First: number, prefetch: boolean) =>
     replay(buildSteps(seq, 2, 1), {
@@ -161,7 +152,7 @@ test('a cache smaller than one step streams the rest through (bypass)', () => {
 test('bad paging settings get clear errors', () => {
   const seq = seqOf([[[0, 1]], [[2, 3]]]);
   const st = buildSteps(seq, 4, 1);
-  const base = { policy: 'lru' as const, prefetch: false, hardware: unitHw };
+  const base = { policy: 'lru' as const, prefetch: false, hardware: UNIT_HARDWARE };
   assert.throws(() => replay(st, { ...base, capacity: [-1] }), /GPU 0: expert slots must be a whole number ≥ 0, got -1/);
   assert.throws(() => replay(st, { ...base, capacity: [] }), /at least one GPU/);
   assert.throws(
@@ -169,7 +160,7 @@ test('bad paging settings get clear errors', () => {
     /GPU 0 pins 2 expert-layers but has only 1 slots; pin fewer experts/,
   );
   assert.throws(
-    () => replay(st, { ...base, capacity: [2], hardware: { ...unitHw, pcieBytesPerS: 0 } }),
+    () => replay(st, { ...base, capacity: [2], hardware: { ...UNIT_HARDWARE, pcieBytesPerS: 0 } }),
     /PCIe bandwidth must be a positive number, got 0/,
   );
   assert.throws(

@@ -3,6 +3,16 @@
 // Contrast defaults for the variables the view reads.
 export type ThemeKind = 'dark' | 'light' | 'high-contrast';
 
+/** Dark+ and High Contrast share their chart colours. */
+const DARK_CHART_COLOURS = {
+  '--vscode-charts-blue': '#3794ff',
+  '--vscode-charts-orange': '#d18616',
+  '--vscode-charts-green': '#89d185',
+  '--vscode-charts-red': '#f14c4c',
+  '--vscode-charts-purple': '#b180d7',
+  '--vscode-charts-yellow': '#cca700',
+};
+
 export const THEMES: Record<ThemeKind, { bodyClass: string; vars: Record<string, string> }> = {
   dark: {
     bodyClass: 'vscode-dark',
@@ -17,12 +27,7 @@ export const THEMES: Record<ThemeKind, { bodyClass: string; vars: Record<string,
       '--vscode-panel-border': '#2b2b2b',
       '--vscode-charts-foreground': '#cccccc',
       '--vscode-charts-lines': 'rgba(204, 204, 204, 0.5)',
-      '--vscode-charts-blue': '#3794ff',
-      '--vscode-charts-orange': '#d18616',
-      '--vscode-charts-green': '#89d185',
-      '--vscode-charts-red': '#f14c4c',
-      '--vscode-charts-purple': '#b180d7',
-      '--vscode-charts-yellow': '#cca700',
+      ...DARK_CHART_COLOURS,
       '--vscode-dropdown-background': '#313131',
       '--vscode-dropdown-foreground': '#cccccc',
       '--vscode-dropdown-border': '#3c3c3c',
@@ -65,12 +70,7 @@ export const THEMES: Record<ThemeKind, { bodyClass: string; vars: Record<string,
       '--vscode-focusBorder': '#f38518',
       '--vscode-charts-foreground': '#ffffff',
       '--vscode-charts-lines': 'rgba(255, 255, 255, 0.5)',
-      '--vscode-charts-blue': '#3794ff',
-      '--vscode-charts-orange': '#d18616',
-      '--vscode-charts-green': '#89d185',
-      '--vscode-charts-red': '#f14c4c',
-      '--vscode-charts-purple': '#b180d7',
-      '--vscode-charts-yellow': '#cca700',
+      ...DARK_CHART_COLOURS,
       '--vscode-dropdown-background': '#000000',
       '--vscode-dropdown-foreground': '#ffffff',
       '--vscode-dropdown-border': '#6fc3df',

@@ -1,7 +1,7 @@
 // Pieces every trace reader shares: the model figures a trace is checked
-// against, streaming line input with 1-based line numbers, mapping trace
-// layer ids onto MoE layers, and bounded token-sequence capture.
-import { createReadStream, statSync } from 'node:fs';
+// against, mapping trace layer ids onto MoE layers, and bounded
+// token-sequence capture. Line input is in lines.ts.
+import { statSync } from 'node:fs';
 import type { LayerDistribution, TokenSequence } from '../types';
 import { WorkloadError } from '../types';
 import { SubsetCounter } from '../distribution';
@@ -37,6 +37,14 @@ export interface ReadOptions {
 }
 
 export const DEFAULT_MAX_SEQUENCE_IDS = 1 << 24;
+
+/**
+ * Largest count a row or a layer may carry: 2^53, the largest integer a
+ * double holds exactly. Larger counts overflow the sums behind E[T] (a count
+ * of 1e308 made it Infinity, and E[T] blank).
+ */
+export const MAX_COUNT = 2 ** 53;
+export const MAX_COUNT_TEXT = `${MAX_COUNT.toLocaleString('en-US')} (2^53)`;
 
 export function modelLabel(m: TraceModel): string {
   const first = m.firstMoeLayer ? `, first MoE layer ${m.firstMoeLayer}` : '';
@@ -75,43 +83,6 @@ export function formatBytes(n: number): string {
   if (n >= 1 << 20) return `${(n / (1 << 20)).toFixed(1)} MiB`;
   if (n >= 1 << 10) return `${(n / (1 << 10)).toFixed(1)} KiB`;
   return `${n} B`;
-}
-
-/**
- * Calls `onLine(text, lineNo)` for every line (1-based; `\r\n` and `\n`),
- * streaming in 1 MiB chunks. Checks the abort signal between chunks.
- */
-export async function forEachLine(
-  file: string,
-  onLine: (text: string, line: number) => void,
-  signal?: AbortSignal,
-): Promise<number> {
-  const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 });
-  let rest = '';
-  let line = 0;
-  try {
-    for await (const chunk of stream as AsyncIterable<string>) {
-      checkAborted(signal, file);
-      const text = rest + chunk;
-      let start = 0;
-      for (;;) {
-        const nl = text.indexOf('\n', start);
-        if (nl < 0) break;
-        line++;
-        const end = nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
-        onLine(text.slice(start, end), line);
-        start = nl + 1;
-      }
-      rest = text.slice(start);
-    }
-  } finally {
-    stream.destroy();
-  }
-  if (rest.length > 0) {
-    line++;
-    onLine(rest.endsWith('\r') ? rest.slice(0, -1) : rest, line);
-  }
-  return line;
 }
 
 /**

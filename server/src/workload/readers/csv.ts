@@ -14,7 +14,8 @@ import type { Workload } from '../types';
 import { WorkloadError } from '../types';
 import { SubsetCounter, subsetProblem } from '../distribution';
 import type { ReadOptions } from './common';
-import { checkFile, finishLayers, forEachLine, maxRawLayer, modelLabel } from './common';
+import { MAX_COUNT, MAX_COUNT_TEXT, checkFile, finishLayers, maxRawLayer, modelLabel } from './common';
+import { forEachLine } from './lines';
 
 const COUNT_NAMES = ['count', 'weight', 'tokens', 'probability', 'prob', 'p'];
 
@@ -70,6 +71,8 @@ export async function readCsv(file: string, opts: ReadOptions): Promise<Workload
         weight = Number(ct);
         if (ct === '' || !Number.isFinite(weight) || weight < 0)
           throw new WorkloadError(`count must be a finite number ≥ 0 (got "${ct}")`, file, line);
+        if (weight > MAX_COUNT)
+          throw new WorkloadError(`count ${ct} is too large: a count is a number of tokens, at most ${MAX_COUNT_TEXT} per row`, file, line);
       }
       for (let j = 0; j < k; j++) ids[j] = experts[j];
       let c = counters.get(layer);
@@ -77,10 +80,12 @@ export async function readCsv(file: string, opts: ReadOptions): Promise<Workload
         c = new SubsetCounter(layer, m.experts, k);
         counters.set(layer, c);
       }
+      if (c.totalWeight + weight > MAX_COUNT)
+        throw new WorkloadError(`the counts of layer ${layer} add up to more than ${MAX_COUNT_TEXT} tokens at this row; a count is a number of tokens`, file, line);
       if (weight > 0) c.add(ids, 0, weight);
       rows++;
     },
-    opts.signal,
+    { signal: opts.signal },
   );
   if (!header) throw new WorkloadError('empty file: expected a header "layer,experts,count" and one row per subset', file);
   const { layers, offset } = finishLayers(counters, m, file, true);

@@ -43,14 +43,13 @@ export function detectFromBytes(buf: Uint8Array): TraceFormat | undefined {
     if (/^\{\s*"logical_count"\s*:/.test(trimmed) || (!firstLineIsObject(trimmed) && trimmed.includes('"logical_count"'))) return 'sglang';
     return 'jsonl';
   }
-  const firstLine = trimmed.split(/\r?\n/).find((l) => l.trim() !== '' && !l.trimStart().startsWith('#'));
+  const firstLine = trimmed.split(/\r\n|\r|\n/).find((l) => l.trim() !== '' && !l.trimStart().startsWith('#'));
   if (firstLine && /\blayer\b/i.test(firstLine) && /\bexperts?\b/i.test(firstLine)) return 'csv';
   return undefined;
 }
 
 function firstLineIsObject(text: string): boolean {
-  const nl = text.indexOf('\n');
-  const line = (nl < 0 ? text : text.slice(0, nl)).trim();
+  const line = text.split(/\r\n|\r|\n/, 1)[0].trim();
   if (!line.endsWith('}')) return false;
   try {
     const v = JSON.parse(line);

@@ -8,12 +8,12 @@ import type { Workload } from '../types';
 import { WorkloadError } from '../types';
 import { SubsetCounter, subsetProblem } from '../distribution';
 import type { ReadOptions } from './common';
+import { forEachLine } from './lines';
 import {
   DEFAULT_MAX_SEQUENCE_IDS,
   SequenceBuilder,
   checkFile,
   finishLayers,
-  forEachLine,
   maxRawLayer,
   modelLabel,
 } from './common';
@@ -77,7 +77,7 @@ export async function readJsonl(file: string, opts: ReadOptions): Promise<Worklo
         }
       }
     },
-    opts.signal,
+    { signal: opts.signal },
   );
 
   const { layers, offset } = finishLayers(counters, m, file, true);

@@ -14,7 +14,7 @@ import { WorkloadError } from '../types';
 import { SubsetCounter } from '../distribution';
 import { AliasTable, Rng, deriveSeed } from '../random';
 import type { ReadOptions, TraceModel } from './common';
-import { checkAborted, checkFile, modelLabel } from './common';
+import { MAX_COUNT, MAX_COUNT_TEXT, checkAborted, checkFile, modelLabel } from './common';
 
 export const DEFAULT_SAMPLE_TOKENS = 20_000;
 
@@ -76,6 +76,7 @@ function checkRow(row: unknown, width: number, text: string, file: string, path:
     const v = row[e];
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
       throw new WorkloadError(`${label}, expert ${e}: count must be a number ≥ 0 (got ${JSON.stringify(v)})`, file, where);
+    if (v > MAX_COUNT) throw new WorkloadError(`${label}, expert ${e}: count ${v} is too large (at most ${MAX_COUNT_TEXT})`, file, where);
   }
 }
 

@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import type { Plan, PolicyName } from '../plan/types';
 import { DEFAULTS } from '../plan/defaults';
 import type { PlanResults, SweepPoint, LayerResult } from '../protocol';
-import type { Workload } from '../workload/types';
+import type { ReadProgress, Workload } from '../workload/types';
 import { applyOverrides, type PlanOverrides } from './overrides';
 import { WorkerPool, WorkerJobError } from './pool';
 import type { LayerOutcome, SweepOutcome } from './layer';
@@ -26,6 +26,8 @@ export interface AnalysisProgress {
   total: number;
   /** Mean E[T] over the layers solved so far. */
   expectedTime?: number;
+  /** While the trace is read (done and total are 0 then). */
+  reading?: ReadProgress;
 }
 
 export interface AnalysisOptions {
@@ -37,6 +39,8 @@ export interface AnalysisOptions {
   /** Memory sweep, batch sweep and offload comparison (default true). */
   sweeps?: boolean;
   onProgress?: (p: AnalysisProgress) => void;
+  /** Least time between two trace-read progress reports, ms (default 250; tests use 0). */
+  readProgressEveryMs?: number;
   /** Refuse trace files larger than this. */
   maxTraceBytes?: number;
   /** Worker threads (default min(cores, layers)). */
@@ -89,7 +93,9 @@ export function startAnalysis(plan: Plan, options: AnalysisOptions = {}): Analys
     const key = cache ? await workloadKey(p, options.maxTraceBytes) : undefined;
     let workload = key !== undefined && cache ? cache.get(key) : undefined;
     if (!workload) {
-      workload = await pool.run<Workload>({ kind: 'load', plan: p, maxTraceBytes: options.maxTraceBytes });
+      workload = await pool.run<Workload>({ kind: 'load', plan: p, maxTraceBytes: options.maxTraceBytes, readProgressEveryMs: options.readProgressEveryMs }, (reading) =>
+        options.onProgress?.({ done: 0, total: 0, reading }),
+      );
       if (key !== undefined && cache) cache.set(key, workload);
     }
     const L = workload.layers.length;

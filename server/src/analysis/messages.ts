@@ -1,10 +1,10 @@
 // Messages between the analysis coordinator (calling thread) and its workers.
 import type { Plan, PolicyName } from '../plan/types';
-import type { Workload } from '../workload/types';
+import type { ReadProgress, Workload } from '../workload/types';
 import type { LayerJob, LayerOutcome, SweepJob, SweepOutcome } from './layer';
 
 export type WorkerJob =
-  | { kind: 'load'; plan: Plan; maxTraceBytes?: number }
+  | { kind: 'load'; plan: Plan; maxTraceBytes?: number; readProgressEveryMs?: number }
   | ({ kind: 'layer' } & LayerJob)
   | ({ kind: 'sweep' } & SweepJob)
   | { kind: 'extras'; plan: Plan; workload: Workload; placements: number[][][]; policy: PolicyName; batchSweep: boolean }
@@ -17,6 +17,8 @@ export interface WorkerRequest {
 
 export type WorkerReply =
   | { id: number; ok: true; value: unknown }
-  | { id: number; ok: false; error: { name: string; message: string } };
+  | { id: number; ok: false; error: { name: string; message: string } }
+  /** A running job's progress (trace reads); the job goes on. */
+  | { id: number; progress: ReadProgress };
 
 export type { LayerOutcome, SweepOutcome };

@@ -4,6 +4,7 @@ import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WorkerJob, WorkerReply, WorkerRequest } from './messages';
+import type { ReadProgress } from '../workload/types';
 
 /** A failure reported by a worker, with the original error's class name. */
 export class WorkerJobError extends Error {
@@ -34,6 +35,7 @@ interface Pending {
   job: WorkerJob | (() => WorkerJob);
   resolve(v: unknown): void;
   reject(e: Error): void;
+  onProgress?: (p: ReadProgress) => void;
 }
 
 export class WorkerPool {
@@ -62,10 +64,11 @@ export class WorkerPool {
     return this.workers.length;
   }
 
-  run<T>(job: WorkerJob | (() => WorkerJob)): Promise<T> {
+  /** Queues a job; `onProgress` hears the progress a job reports while it runs. */
+  run<T>(job: WorkerJob | (() => WorkerJob), onProgress?: (p: ReadProgress) => void): Promise<T> {
     if (this.closed) return Promise.reject(new WorkerJobError('cancelled', 'analysis cancelled'));
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, p: { job, resolve: resolve as (v: unknown) => void, reject } });
+      this.queue.push({ id: this.nextId++, p: { job, resolve: resolve as (v: unknown) => void, reject, onProgress } });
       this.pump();
     });
   }
@@ -83,6 +86,10 @@ export class WorkerPool {
   private onReply(w: Worker, r: WorkerReply): void {
     const item = this.running.get(w);
     if (!item || item.id !== r.id) return;
+    if ('progress' in r) {
+      item.p.onProgress?.(r.progress);
+      return;
+    }
     this.running.delete(w);
     this.idle.push(w);
     if (r.ok) item.p.resolve(r.value);

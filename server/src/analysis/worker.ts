@@ -12,7 +12,13 @@ async function run(req: WorkerRequest): Promise<unknown> {
   const job = req.job;
   switch (job.kind) {
     case 'load':
-      return shareWorkload(await loadWorkload(job.plan, { maxBytes: job.maxTraceBytes }));
+      return shareWorkload(
+        await loadWorkload(job.plan, {
+          maxBytes: job.maxTraceBytes,
+          progressEveryMs: job.readProgressEveryMs,
+          onProgress: (progress) => parentPort?.postMessage({ id: req.id, progress } satisfies WorkerReply),
+        }),
+      );
     case 'layer':
       return analyzeLayer(job);
     case 'sweep':

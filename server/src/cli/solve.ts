@@ -13,6 +13,7 @@ import { analyzePlan, AnalysisError, type PlanOverrides } from '../analysis/inde
 import { POLICIES } from '../solve/index';
 import { planWithoutErrors, readPlanFiles, splitInlineOption } from './planInput';
 import type { CliIo } from './io';
+import { describeReadProgress } from '../workload/readers/progress';
 
 const HELP = `usage: moeplan solve PLAN [options]
 
@@ -128,14 +129,25 @@ export async function runSolve(args: string[], io: CliIo): Promise<number> {
   const plan = planWithoutErrors(file, 'solving', io);
   if (!plan) return 1;
   let results: PlanResults;
+  let readShown = false;
   try {
     results = await analyzePlan(plan, {
       policy: parsed.policy,
       timeBudgetMs: parsed.timeMs,
       overrides: parsed.overrides,
       sweeps: parsed.sweeps,
+      onProgress: (p) => {
+        if (p.reading) {
+          readShown = true;
+          io.progress?.(describeReadProgress(p.reading));
+        } else if (readShown) {
+          readShown = false;
+          io.progress?.('');
+        }
+      },
     });
   } catch (e) {
+    if (readShown) io.progress?.('');
     const msg = e instanceof AnalysisError ? e.message : `internal error: ${(e as Error).message}`;
     io.err(`moeplan solve: ${parsed.file}: ${msg}\n`);
     return 1;

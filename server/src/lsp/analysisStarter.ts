@@ -3,6 +3,7 @@
 import { startAnalysis } from '../analysis/index';
 import type { Plan, PolicyName } from '../plan/types';
 import type { PlanResults } from '../protocol';
+import { describeReadProgress, readFraction } from '../workload/readers/progress';
 
 export interface StartOptions {
   uri: string;
@@ -15,15 +16,28 @@ export interface StartOptions {
 
 export type AnalysisStarter = (plan: Plan, options: StartOptions) => { result: Promise<PlanResults>; cancel(): void };
 
-export const workerStarter: AnalysisStarter = (plan, o) =>
-  startAnalysis(plan, {
+/** Share of the progress bar given to reading the trace, when a long read reports. */
+const READ_SHARE = 0.4;
+
+export const workerStarter: AnalysisStarter = (plan, o) => {
+  // The bar only rises: once the read has reported, the jobs fill the rest.
+  let readShare = 0;
+  return startAnalysis(plan, {
     policy: o.policy,
     timeBudgetMs: o.timeBudgetMs,
     maxTraceBytes: o.maxTraceBytes,
     version: o.version,
-    onProgress: (p) =>
-      o.onProgress(p.total > 0 ? p.done / p.total : 0, `${p.done}/${p.total} jobs${p.expectedTime !== undefined ? `, E[T] ${p.expectedTime.toFixed(3)}` : ''}`),
+    onProgress: (p) => {
+      if (p.reading) {
+        readShare = READ_SHARE;
+        o.onProgress(READ_SHARE * readFraction(p.reading), describeReadProgress(p.reading));
+        return;
+      }
+      const jobs = p.total > 0 ? p.done / p.total : 0;
+      o.onProgress(readShare + (1 - readShare) * jobs, `${p.done}/${p.total} jobs${p.expectedTime !== undefined ? `, E[T] ${p.expectedTime.toFixed(3)}` : ''}`);
+    },
   });
+};
 
 export function defaultStarter(): AnalysisStarter | undefined {
   return workerStarter;

@@ -1,7 +1,7 @@
 // The workload a plan names: a trace file, inline subsets, or the synthetic
 // generator, cut to `maxSubsets` per layer when the plan asks.
 import type { InlineSubsetsSpec, ModelSpec, Plan } from '../plan/types';
-import type { LayerDistribution, Workload } from './types';
+import type { LayerDistribution, ReadProgress, Workload } from './types';
 import { WorkloadError } from './types';
 import { SubsetCounter, subsetProblem, truncateDistribution } from './distribution';
 import { readTrace } from './readers/index';
@@ -14,6 +14,10 @@ export interface LoadOptions {
   maxBytes?: number;
   /** Cap on token-order ids kept (tokens × layers × k); default 1<<24. */
   maxSequenceIds?: number;
+  /** Progress of a long trace read. */
+  onProgress?: (p: ReadProgress) => void;
+  /** Least time between two progress reports, ms (default 250). */
+  progressEveryMs?: number;
 }
 
 export function traceModelOf(model: ModelSpec): TraceModel {
@@ -44,6 +48,8 @@ export async function loadWorkload(plan: Plan, opts: LoadOptions = {}): Promise<
         maxBytes: opts.maxBytes,
         maxSequenceIds: opts.maxSequenceIds,
         seed: plan.placement.seed,
+        onProgress: opts.onProgress,
+        progressEveryMs: opts.progressEveryMs,
       });
       // Show the path as the plan writes it.
       w = { ...w, description: w.description.replace(src.absPath, src.path) };

@@ -43,6 +43,17 @@ export interface TokenSequence {
   ids: Int32Array;
 }
 
+/** How far the read of a trace file has come (for progress reports). */
+export interface ReadProgress {
+  file: string;
+  bytesRead: number;
+  totalBytes: number;
+  /** Records (rows, tokens) read so far. */
+  records: number;
+  /** Since the read started, ms. */
+  elapsedMs: number;
+}
+
 /** A problem in an input file, with its location. */
 export class WorkloadError extends Error {
   constructor(

@@ -2,7 +2,7 @@
 // against, mapping trace layer ids onto MoE layers, and bounded
 // token-sequence capture. Line input is in lines.ts.
 import { statSync } from 'node:fs';
-import type { LayerDistribution, TokenSequence } from '../types';
+import type { LayerDistribution, ReadProgress, TokenSequence } from '../types';
 import { WorkloadError } from '../types';
 import { SubsetCounter } from '../distribution';
 
@@ -34,6 +34,10 @@ export interface ReadOptions {
   sampleTokens?: number;
   /** SGLang counts only: seed of that sample (default 1). */
   seed?: number;
+  /** Called as a long read goes on (a few times a second at most). */
+  onProgress?: (p: ReadProgress) => void;
+  /** Least time between two progress reports, ms (default 250). */
+  progressEveryMs?: number;
 }
 
 export const DEFAULT_MAX_SEQUENCE_IDS = 1 << 24;

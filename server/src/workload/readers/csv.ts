@@ -16,11 +16,13 @@ import { SubsetCounter, subsetProblem } from '../distribution';
 import type { ReadOptions } from './common';
 import { MAX_COUNT, MAX_COUNT_TEXT, checkFile, finishLayers, maxRawLayer, modelLabel } from './common';
 import { forEachLine } from './lines';
+import { progressReporter } from './progress';
 
 const COUNT_NAMES = ['count', 'weight', 'tokens', 'probability', 'prob', 'p'];
 
 export async function readCsv(file: string, opts: ReadOptions): Promise<Workload> {
-  checkFile(file, opts.maxBytes);
+  const size = checkFile(file, opts.maxBytes);
+  const report = progressReporter(file, size, opts.onProgress, opts.progressEveryMs);
   const m = opts.model;
   const k = m.topK;
   const counters = new Map<number, SubsetCounter>();
@@ -85,7 +87,7 @@ export async function readCsv(file: string, opts: ReadOptions): Promise<Workload
       if (weight > 0) c.add(ids, 0, weight);
       rows++;
     },
-    { signal: opts.signal },
+    { signal: opts.signal, onBytes: (b) => report(b, rows) },
   );
   if (!header) throw new WorkloadError('empty file: expected a header "layer,experts,count" and one row per subset', file);
   const { layers, offset } = finishLayers(counters, m, file, true);

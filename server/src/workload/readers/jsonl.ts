@@ -9,6 +9,7 @@ import { WorkloadError } from '../types';
 import { SubsetCounter, subsetProblem } from '../distribution';
 import type { ReadOptions } from './common';
 import { forEachLine } from './lines';
+import { progressReporter } from './progress';
 import {
   DEFAULT_MAX_SEQUENCE_IDS,
   SequenceBuilder,
@@ -22,7 +23,8 @@ const POSITION_FIELDS = ['token_idx', 'token_index', 'position'] as const;
 const REQUEST_FIELDS = ['problem_id', 'request_id', 'req_id', 'rid', 'seq_id', 'sequence_id'] as const;
 
 export async function readJsonl(file: string, opts: ReadOptions): Promise<Workload> {
-  checkFile(file, opts.maxBytes);
+  const size = checkFile(file, opts.maxBytes);
+  const report = progressReporter(file, size, opts.onProgress, opts.progressEveryMs);
   const m = opts.model;
   const k = m.topK;
   const counters = new Map<number, SubsetCounter>();
@@ -77,7 +79,7 @@ export async function readJsonl(file: string, opts: ReadOptions): Promise<Worklo
         }
       }
     },
-    { signal: opts.signal },
+    { signal: opts.signal, onBytes: (b) => report(b, records) },
   );
 
   const { layers, offset } = finishLayers(counters, m, file, true);

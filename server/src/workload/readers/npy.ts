@@ -10,6 +10,7 @@ import { WorkloadError } from '../types';
 import { SubsetCounter } from '../distribution';
 import type { ReadOptions } from './common';
 import { DEFAULT_MAX_SEQUENCE_IDS, checkAborted, checkFile, modelLabel } from './common';
+import { progressReporter } from './progress';
 
 export interface NpyHeader {
   dtype: { kind: 'i' | 'u'; bytes: 1 | 2 | 4 | 8; littleEndian: boolean; descr: string };
@@ -106,8 +107,10 @@ export async function readNpy(file: string, opts: ReadOptions): Promise<Workload
     const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     const ids = new Int32Array(k);
     const read = reader(h.dtype, dv);
+    const report = progressReporter(file, size, opts.onProgress, opts.progressEveryMs);
     for (let t0 = 0; t0 < tokens; t0 += perChunk) {
       checkAborted(opts.signal, file);
+      report(h.dataOffset + t0 * rowBytes, t0);
       const nTok = Math.min(perChunk, tokens - t0);
       const want = nTok * rowBytes;
       let got = 0;

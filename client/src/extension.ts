@@ -5,16 +5,14 @@ import * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
 import {
   ApplyPlacementRequest,
-  ExportRequest,
   SolveRequest,
   WorkspaceTrustNotification,
   type ApplyPlacementResponse,
-  type ExportFormat,
-  type ExportResponse,
   type SolveResponse,
 } from '../../server/src/protocol';
 import { SolveStatus } from './status';
 import { registerPlacementView } from './placementView';
+import { exportPlacement } from './exportCommand';
 
 const LANGUAGE_ID = 'moeplan';
 let client: LanguageClient | undefined;
@@ -120,28 +118,9 @@ async function applyPlacement(arg: unknown): Promise<void> {
   if (!r.applied) void vscode.window.showWarningMessage(`moeplan: placement not written: ${r.message ?? 'the editor refused the edit'}`);
 }
 
-const FORMATS: { label: string; format: ExportFormat; detail: string }[] = [
-  { label: 'SGLang', format: 'sglang', detail: 'expert location file for --init-expert-location' },
-  { label: 'TensorRT-LLM', format: 'trtllm', detail: 'MoE load balancer placement (YAML)' },
-  { label: 'vLLM-Ascend', format: 'vllm-ascend', detail: 'expert map JSON' },
-  { label: 'JSON', format: 'json', detail: 'moeplan results (same as `moeplan solve --json`)' },
-];
-
 async function exportPlan(arg: unknown): Promise<void> {
   const uri = planUri(arg);
   const c = ready();
   if (!uri || !c) return;
-  const pick = await vscode.window.showQuickPick(FORMATS, { title: 'moeplan: export the placement as…' });
-  if (!pick) return;
-  const r = await c.sendRequest<ExportResponse>(ExportRequest, { uri, format: pick.format });
-  if (!r.ok || r.content === undefined) {
-    void vscode.window.showWarningMessage(`moeplan: export failed: ${r.error ?? 'no content'}`);
-    return;
-  }
-  const planDoc = vscode.Uri.parse(uri);
-  const defaultUri = vscode.Uri.joinPath(planDoc, '..', r.suggestedName ?? `placement.${pick.format}.json`);
-  const target = await vscode.window.showSaveDialog({ defaultUri, title: `Save ${pick.label} placement` });
-  if (!target) return;
-  await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(r.content));
-  void vscode.window.showInformationMessage(`moeplan: wrote ${vscode.workspace.asRelativePath(target)}`);
+  await exportPlacement(c, uri);
 }

@@ -161,13 +161,49 @@ export type ExportFormat = 'sglang' | 'trtllm' | 'vllm-ascend' | 'json';
 export interface ExportParams {
   uri: string;
   format: ExportFormat;
+  /** Absolute path the client saves the file to; the launch arguments name it. Default: the suggested name next to the plan. */
+  outputPath?: string;
 }
 export interface ExportResponse {
   ok: boolean;
   /** File contents when ok; the client saves them. */
   content?: string;
   suggestedName?: string;
+  /** The engine flags that go with the file (engine formats only). */
+  launch?: LaunchArguments;
+  /** Things that make the engine not run the placement as planned. */
+  warnings?: string[];
+  /** Things the user should know (the version of the engine read, optional keys). */
+  notes?: string[];
   error?: string;
+}
+
+/**
+ * What to pass a serving engine so that it loads an exported placement with
+ * the meaning moeplan gives it (docs/engines.md). Later figures (redundant
+ * experts or running requests from a capacity plan) join `args`.
+ */
+export interface LaunchArguments {
+  engine: 'SGLang' | 'TensorRT-LLM' | 'vLLM-Ascend';
+  /** EP ranks: the GPUs of the placement. */
+  epSize: number;
+  slotsPerGpu: number;
+  /** epSize × slotsPerGpu. */
+  physicalExperts: number;
+  /** physicalExperts − the model's routed experts. */
+  redundantExperts: number;
+  /** The exported file as the flags name it (absolute); undefined when it went to stdout (the flags then say FILE). */
+  file?: string;
+  /** The flags, one argv word per entry (not shell-quoted). */
+  args: string[];
+  /** The same flags as one shell-quoted line. */
+  flags: string;
+  /** A full command line, shell-quoted, with <model> for the model path. */
+  command: string;
+  /** An entry for a config file the flags point at (TensorRT-LLM: moe_config in the --extra_llm_api_options YAML). */
+  configEntry?: { file: string; text: string };
+  /** All of the above as the CLI prints it and the editor shows it. */
+  text: string;
 }
 
 // ---------------------------------------------------------------------------

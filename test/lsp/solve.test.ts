@@ -126,6 +126,16 @@ describe('solving in the editor', () => {
     assert.equal(exported.ok, true, exported.error);
     assert.equal(JSON.parse(exported.content!).layers.length, 32);
     assert.match(exported.suggestedName ?? '', /^small\./);
+    assert.equal(exported.launch, undefined);
+    // An engine format carries the flags, naming the file where the client saves it.
+    const target = join(dir, 'saved elsewhere', 'map.json');
+    const sglang = await c.request<ExportResponse>(ExportRequest, { uri, format: 'sglang', outputPath: target });
+    assert.equal(sglang.ok, true, sglang.error);
+    assert.equal(sglang.launch?.engine, 'SGLang');
+    assert.equal(sglang.launch?.file, target);
+    assert.ok(sglang.launch?.args.includes(target));
+    assert.match(sglang.launch?.text ?? '', /--ep-num-redundant-experts \d+/);
+    assert.ok(Array.isArray(sglang.warnings) && Array.isArray(sglang.notes));
     await c.close(uri);
   });
 

@@ -4,11 +4,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import YAML from 'yaml';
 import { checkText } from '../../server/src/plan/check';
 import type { Plan } from '../../server/src/plan/types';
 import { exportPlan, committedPlacements, EXPORT_FORMATS } from '../../server/src/export/index';
-import { readMoeplanJson, readSglangMap, readTrtllmYaml, readVllmAscendMap } from '../../server/src/export/readers';
+import type { ExportFormat } from '../../server/src/protocol';
 import { main } from '../../server/src/cli/main';
+import { loadAsEngine, sglangFlags, sglangLoad, trtllmLoad, vllmAscendFlags, vllmAscendLoad, type Ok } from './engine-loaders';
 
 let dir: string;
 before(() => {
@@ -40,18 +42,10 @@ workload {
 }
 `;
 
-function readBack(format: string, content: string, plan: Plan): number[][][] {
-  const o = { gpus: plan.hardware.count, firstMoeLayer: plan.model.firstMoeLayer.value, layers: plan.model.layers.value };
-  switch (format) {
-    case 'sglang':
-      return readSglangMap(content, o);
-    case 'trtllm':
-      return readTrtllmYaml(content, o);
-    case 'vllm-ascend':
-      return readVllmAscendMap(content);
-    default:
-      return readMoeplanJson(content);
-  }
+function exported(plan: Plan, placements: number[][][], format: ExportFormat, target: string | undefined = join(dir, `out.${format}.json`)): Ok {
+  const r = exportPlan(plan, placements, format, format === 'trtllm' && target ? target.replace(/\.json$/, '.yaml') : target);
+  assert.ok(r.ok, `${format}: ${!r.ok ? r.error : ''}`);
+  return r;
 }
 
 /** Random valid placements: every expert at least once, m per GPU, no duplicates on a GPU. */
@@ -74,18 +68,45 @@ const placementArb = (layers: number, gpus: number, experts: number, m: number) 
     { minLength: layers, maxLength: layers },
   );
 
-test('every format round-trips through its reader', () => {
+test('every engine, loading the export with the printed flags, ends up with the planned experts on every rank', () => {
   const plan = planOf(tiny);
   fc.assert(
-    fc.property(placementArb(4, 4, 8, 3), (placements) => {
-      for (const f of EXPORT_FORMATS) {
-        const r = exportPlan(plan, placements, f);
-        assert.ok(r.ok, `${f}: ${!r.ok ? r.error : ''}`);
-        assert.deepEqual(readBack(f, r.content, plan), placements, f);
-      }
+    fc.property(fc.integer({ min: 2, max: 4 }).chain((m) => placementArb(4, 4, 8, m)), (placements) => {
+      for (const f of EXPORT_FORMATS) assert.deepEqual(loadAsEngine(f, exported(plan, placements, f), plan), placements, f);
     }),
     { numRuns: 30 },
   );
+});
+
+test('the oracles fail on what the engines reject: an ep_size key, redundancy left at 0, a missing layer', () => {
+  const plan = planOf(tiny);
+  const placements = Array.from({ length: 4 }, () => [[0, 1, 2], [3, 4, 5], [6, 7, 0], [1, 2, 3]]);
+  const moe = { moeLayerIds: [2, 3, 4, 5], experts: 8 };
+  const trt = exported(plan, placements, 'trtllm');
+  assert.throws(() => trtllmLoad(trt.content + 'ep_size: 4\n', moe, 4), /forbids the key 'ep_size'/);
+  assert.throws(() => trtllmLoad(trt.content.replace(/^ {2}5: .*$/m, ''), moe, 4), /KeyError: layer_idx 5/);
+  assert.throws(() => trtllmLoad(trt.content, moe, 5), /must be divisible by ep_size/);
+  const sg = exported(plan, placements, 'sglang');
+  const flags = sglangFlags(sg.launch!.args);
+  assert.equal(flags.redundantExperts, 4);
+  assert.throws(() => sglangLoad(sg.content, { totalLayers: 6, firstMoeLayer: 2, moeLayers: 4, experts: 8 }, { ...flags, redundantExperts: 0 }), /allocate 8/);
+  const va = exported(plan, placements, 'vllm-ascend');
+  const vf = vllmAscendFlags(va.launch!.args);
+  assert.equal(vf.numRedundantExperts, 4);
+  assert.throws(() => vllmAscendLoad(va.content, { moeLayers: 4, experts: 8 }, { ...vf, numRedundantExperts: 0 }), /EPLB local expert capacity mismatch/);
+});
+
+test("TensorRT-LLM's own YAML (sorted keys, flow lists, no ep_size) loads with the EP size taken from the plan", () => {
+  const plan = planOf(tiny);
+  // Written by PyYAML as NVIDIA's generate_eplb_config.py writes it (test/fixtures/engines/make_trtllm_yaml.py).
+  const nvidia = readFileSync(join(__dirname, '../fixtures/engines/nvidia-style.trtllm.yaml'), 'utf8');
+  assert.doesNotMatch(nvidia, /ep_size/);
+  const got = trtllmLoad(nvidia, { moeLayerIds: [2, 3, 4, 5], experts: 8 }, plan.hardware.count);
+  assert.deepEqual(got[0], [[0, 1, 2], [3, 4, 5], [6, 7, 0], [1, 2, 3]]);
+  assert.deepEqual(got[3], [[1, 0, 3], [2, 5, 4], [7, 6, 1], [0, 3, 2]]);
+  // moeplan's YAML means the same as NVIDIA's for the same placement.
+  const ours = exported(plan, got, 'trtllm');
+  assert.deepEqual(trtllmLoad(ours.content, { moeLayerIds: [2, 3, 4, 5], experts: 8 }, plan.hardware.count), got);
 });
 
 test('SGLang map: one row per model layer, dense rows trivial, slot p on rank p // slots', () => {
@@ -101,16 +122,19 @@ test('SGLang map: one row per model layer, dense rows trivial, slot p on rank p 
   assert.equal(r.fileName, 'p.sglang.json');
 });
 
-test('TensorRT-LLM YAML keys layers by model layer index', () => {
+test('TensorRT-LLM YAML: only the three config keys, layers keyed by model layer index, EP size in a comment and the flags', () => {
   const plan = planOf(tiny);
   const placements = Array.from({ length: 4 }, () => [[0, 1], [2, 3], [4, 5], [6, 7]]);
-  const r = exportPlan(plan, placements, 'trtllm');
-  assert.ok(r.ok);
-  assert.match(r.content, /^num_slots: 8$/m);
-  assert.match(r.content, /^ep_size: 4$/m);
-  assert.match(r.content, /^layer_updates_per_iter: 0$/m);
-  assert.match(r.content, /^ {2}2: \[0, 1, 2, 3, 4, 5, 6, 7\]$/m);
-  assert.match(r.content, /^ {2}5: /m);
+  const r = exported(plan, placements, 'trtllm');
+  const doc = YAML.parse(r.content, { mapAsMap: true }) as Map<unknown, unknown>;
+  assert.deepEqual([...doc.keys()].sort(), ['initial_global_assignments', 'layer_updates_per_iter', 'num_slots']);
+  assert.equal(doc.get('num_slots'), 8);
+  assert.equal(doc.get('layer_updates_per_iter'), 0);
+  assert.deepEqual([...(doc.get('initial_global_assignments') as Map<number, number[]>).keys()], [2, 3, 4, 5]);
+  assert.doesNotMatch(r.content, /^ep_size/m);
+  assert.match(r.content, /^# Made for EP size 4 \(--ep_size 4\)/m);
+  assert.deepEqual(r.launch?.args.slice(0, 4), ['--tp_size', '4', '--ep_size', '4']);
+  assert.equal(r.launch?.redundantExperts, 0);
 });
 
 test('engines refuse unequal slots and empty slots, saying what to change; json keeps them', () => {
@@ -121,9 +145,8 @@ test('engines refuse unequal slots and empty slots, saying what to change; json 
     assert.equal(r.ok, false);
     assert.match(!r.ok ? r.error : '', /same number of expert slots on every GPU.*GPU 1 holds 2.*GPU 0 holds 3.*--format json/);
   }
-  const j = exportPlan(plan, uneven, 'json');
-  assert.ok(j.ok);
-  assert.deepEqual(readMoeplanJson(j.content), uneven);
+  const j = exported(plan, uneven, 'json');
+  assert.deepEqual(loadAsEngine('json', j, plan), uneven);
 });
 
 test('invalid placements are refused for every format', () => {
@@ -161,13 +184,15 @@ test('CLI: export of a committed plan, atomically, next to the plan or with -o',
   const io = { out: (t: string) => void out.push(t), err: (t: string) => void err.push(t), cwd: dir };
   assert.equal(await main(['export', 'cli.moeplan', '--format', 'trtllm'], io), 0, err.join(''));
   const written = readFileSync(join(dir, 'cli.trtllm.yaml'), 'utf8');
-  assert.deepEqual(readTrtllmYaml(written, { firstMoeLayer: 2 })[0], [[0, 1], [2, 3], [4, 5], [6, 7]]);
+  assert.deepEqual(trtllmLoad(written, { moeLayerIds: [2, 3, 4, 5], experts: 8 }, 4)[0], [[0, 1], [2, 3], [4, 5], [6, 7]]);
+  assert.match(out.join(''), /TensorRT-LLM launch arguments for this file \(EP size 4, 2 slots per GPU = 8 physical experts for 8, 0 redundant\)/);
+  assert.match(out.join(''), new RegExp(`load_balancer: ${join(dir, 'cli.trtllm.yaml').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
   assert.equal(await main(['export', 'cli.moeplan', '--format=sglang', '-o', 'x/../out.json'], io), 0, err.join(''));
   assert.ok(readFileSync(join(dir, 'out.json'), 'utf8').startsWith('{"physical_to_logical_map"'));
   assert.ok(!readdirSync(dir).some((f) => f.endsWith('.tmp')));
   out.length = 0;
   assert.equal(await main(['export', 'cli.moeplan', '--format', 'json', '-o', '-'], io), 0);
-  assert.equal(readMoeplanJson(out.join('')).length, 4);
+  assert.equal((JSON.parse(out.join('')) as { layers: unknown[] }).layers.length, 4);
   // usage errors
   assert.equal(await main(['export', 'cli.moeplan'], io), 2);
   assert.equal(await main(['export', 'cli.moeplan', '--format', 'onnx'], io), 2);
@@ -205,7 +230,9 @@ placement {
   const err: string[] = [];
   const io = { out: (t: string) => void out.push(t), err: (t: string) => void err.push(t), cwd: dir };
   assert.equal(await main(['export', 'solve.moeplan', '--format', 'vllm-ascend', '-o', '-'], io), 0, err.join(''));
-  const placements = readVllmAscendMap(out.join(''));
+  const placements = (JSON.parse(out.join('')) as { layer_list: { device_list: { device_expert: number[] }[] }[] }).layer_list.map((l) =>
+    l.device_list.map((d) => d.device_expert),
+  );
   assert.equal(placements.length, 2);
   for (const layer of placements) {
     assert.equal(layer.length, 2);

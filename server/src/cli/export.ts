@@ -1,18 +1,21 @@
-// `moeplan export PLAN --format sglang|trtllm|vllm-ascend|json [-o FILE]`:
-// writes the placement in a serving engine's format. The placement is the
-// plan's committed one when it commits every MoE layer; otherwise the plan's
-// policy solves it first (as `moeplan solve` would). Without -o the file goes
-// next to the plan (plan.sglang.json, …); `-o -` prints to stdout.
+// `moeplan export PLAN --format sglang|trtllm|vllm-ascend|json [-o FILE] [--json]`:
+// writes the placement in a serving engine's format, then prints the engine
+// flags that go with the file (docs/engines.md) and any warnings. The
+// placement is the plan's committed one when it commits every MoE layer;
+// otherwise the plan's policy solves it first (as `moeplan solve` would).
+// Without -o the file goes next to the plan (plan.sglang.json, …); `-o -`
+// prints the file to stdout and the flags to stderr. --json prints what was
+// written, the flags and the warnings as one JSON object instead of text.
 // Exit: 0 written, 1 plan/workload errors or a format that cannot hold the
 // placement, 2 usage.
 import { dirname, join, resolve } from 'node:path';
 import { analyzePlan, AnalysisError } from '../analysis/index';
-import { EXPORT_FORMATS, committedPlacements, exportPlan, type ExportFormat } from '../export/index';
+import { EXPORT_FORMATS, committedPlacements, exportFileName, exportPlan, type ExportFormat } from '../export/index';
 import { writeFileAtomic } from '../util/atomicWrite';
 import { planWithoutErrors, readPlanFiles, splitInlineOption } from './planInput';
 import type { CliIo } from './io';
 
-const HELP = `usage: moeplan export PLAN --format ${EXPORT_FORMATS.join('|')} [-o FILE]
+const HELP = `usage: moeplan export PLAN --format ${EXPORT_FORMATS.join('|')} [-o FILE] [--json]
 
 Writes the plan's placement in a serving engine's format:
   sglang       {"physical_to_logical_map": …} for --init-expert-location
@@ -22,12 +25,18 @@ Writes the plan's placement in a serving engine's format:
 The committed placement is used when the plan commits every MoE layer;
 otherwise the plan's policy solves it first.
   -o FILE      output file (default: next to the plan, e.g. plan.sglang.json; '-' = stdout)
+  --json       print what was written, the engine flags and the warnings as JSON
+After writing, it prints the engine flags that go with the file (SGLang:
+--init-expert-location, --ep-size, --ep-num-redundant-experts; vLLM-Ascend:
+--additional-config with expert_map_path and num_redundant_experts;
+TensorRT-LLM: the moe_config entry and --ep_size). See docs/engines.md.
 Exit status: 0 written, 1 errors (plan, workload, or a format that cannot hold the placement), 2 usage error.
 `;
 
 export async function runExport(args: string[], io: CliIo): Promise<number> {
   let format: ExportFormat | undefined;
   let out: string | undefined;
+  let json = false;
   const files: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const { name: a, inline } = splitInlineOption(args[i]);
@@ -42,6 +51,10 @@ export async function runExport(args: string[], io: CliIo): Promise<number> {
         return 2;
       }
       format = v as ExportFormat;
+      continue;
+    }
+    if (a === '--json') {
+      json = true;
       continue;
     }
     if (a === '-o' || a === '--output') {
@@ -67,6 +80,10 @@ export async function runExport(args: string[], io: CliIo): Promise<number> {
     io.err(`moeplan export: --format is required (${EXPORT_FORMATS.join(', ')})\n\n${HELP}`);
     return 2;
   }
+  if (json && out === '-') {
+    io.err(`moeplan export: --json describes a written file, and -o - writes the file to stdout: use one or the other\n`);
+    return 2;
+  }
   const file = readPlanFiles([files[0]], 'export', io)?.[0];
   if (!file) return 2;
   const { path: shown, abs } = file;
@@ -74,10 +91,12 @@ export async function runExport(args: string[], io: CliIo): Promise<number> {
   if (!plan) return 1;
   let placements = committedPlacements(plan);
   let source = 'committed placement';
+  let placementOrigin: { committed: true } | { committed: false; policy: string; seconds: number } = { committed: true };
   if (!placements) {
     try {
       const results = await analyzePlan(plan, { sweeps: false });
       placements = results.layers.map((l) => l.placement);
+      placementOrigin = { committed: false, policy: results.solver.name, seconds: results.solver.ms / 1000 };
       source = `solved with policy ${results.solver.name} (${(results.solver.ms / 1000).toFixed(1)} s); commit it with 'moeplan solve --write' to export it unchanged next time`;
     } catch (e) {
       const msg = e instanceof AnalysisError ? e.message : `internal error: ${(e as Error).message}`;
@@ -85,22 +104,30 @@ export async function runExport(args: string[], io: CliIo): Promise<number> {
       return 1;
     }
   }
-  const r = exportPlan(plan, placements, format);
+  const target = out === '-' ? undefined : out ? resolve(io.cwd, out) : join(dirname(abs), exportFileName(abs, format));
+  const r = exportPlan(plan, placements, format, target);
   if (!r.ok) {
     io.err(`moeplan export: ${shown}: cannot export as ${format}: ${r.error}\n`);
     return 1;
   }
-  if (out === '-') {
+  const advice = [...r.warnings.map((w) => `moeplan export: warning: ${w}\n`), ...r.notes.map((n) => `moeplan export: note: ${n}\n`)].join('');
+  if (target === undefined) {
     io.out(r.content);
+    io.err(advice + (r.launch ? r.launch.text : ''));
     return 0;
   }
-  const target = out ? resolve(io.cwd, out) : join(dirname(abs), r.fileName);
   try {
     writeFileAtomic(target, r.content);
   } catch (e) {
     io.err(`moeplan export: cannot write ${out ?? target}: ${(e as Error).message}\n`);
     return 1;
   }
-  io.out(`wrote ${out ?? target} (${format}, ${placements.length} layers, ${source})\n`);
+  if (json) {
+    const doc = { file: target, format, layers: placements.length, placement: placementOrigin, launch: r.launch ?? null, warnings: r.warnings, notes: r.notes };
+    io.out(JSON.stringify(doc, null, 2) + '\n');
+    return 0;
+  }
+  io.out(`wrote ${out ?? target} (${format}, ${placements.length} layers, ${source})\n` + (r.launch ? r.launch.text : ''));
+  if (advice) io.err(advice);
   return 0;
 }

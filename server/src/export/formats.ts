@@ -1,15 +1,21 @@
-// Writers for the engines' placement formats (../shared/notes/serving-engines.md)
-// and our own JSON. Inputs are already validated (validate.ts).
+// Writers for the engines' placement formats and our own JSON. Inputs are
+// already validated (validate.ts). What each engine reads, and the versions
+// checked, are in docs/engines.md.
 //
-// SGLang (--init-expert-location FILE.json):
+// SGLang (--init-expert-location FILE.json; sgl-project/sglang,
+// python/sglang/srt/eplb/expert_location.py, init_by_mapping):
 //   {"physical_to_logical_map": [[logical expert of physical slot p] × num_physical] × all model layers]}
 //   physical slot p lives on EP rank p // slots_per_rank. Dense layers (before
 //   the first MoE layer) get SGLang's trivial map, p % experts.
-// TensorRT-LLM (offline MoE load balancer YAML):
-//   num_slots, layer_updates_per_iter: 0 (static), initial_global_assignments
-//   keyed by model layer index, num_slots entries each (rank r holds entries
-//   r·num_slots/ep_size … (r+1)·num_slots/ep_size − 1).
-// vLLM-Ascend (expert map JSON):
+// TensorRT-LLM (MoeLoadBalancerConfig in NVIDIA/TensorRT-LLM,
+// tensorrt_llm/llmapi/llm_args.py): exactly num_slots, layer_updates_per_iter
+//   (0 = static) and initial_global_assignments keyed by model layer index,
+//   num_slots entries each (rank r holds entries r·num_slots/EP … (r+1)·num_slots/EP − 1).
+//   The class forbids any other key, so the EP size, which comes from the
+//   run's --ep_size, is only named in a comment.
+// vLLM-Ascend (expert map JSON; vllm-project/vllm-ascend,
+// vllm_ascend/eplb/core/eplb_utils.py, expert_file_to_tensor): read by
+//   position, layer_list[i] is MoE layer i and device_list[r] is EP rank r:
 //   {"moe_layer_count": L, "layer_list": [{"layer_id": l, "device_count": D,
 //     "device_list": [{"device_id": d, "device_expert": [...]}]}]}
 // moeplan JSON: the placement with the model and hardware it was made for.
@@ -34,11 +40,12 @@ export function trtllmYaml(plan: Plan, placements: Placements): string {
   const first = plan.model.firstMoeLayer.value;
   const G = placements[0].length;
   const slots = placements[0].flat().length;
+  const perRank = slots / G;
   const lines = [
-    `# MoE load balancer config for TensorRT-LLM, written by moeplan for ${plan.model.name}`,
-    `# ${G} EP ranks × ${slots / G} slots; rank r holds entries r*${slots / G} .. r*${slots / G}+${slots / G - 1} of each layer.`,
+    `# MoE load balancer config for TensorRT-LLM (moe_config.load_balancer), written by moeplan for ${plan.model.name}.`,
+    `# Made for EP size ${G} (--ep_size ${G}): ${perRank} slots per rank; rank r holds entries r*${perRank} .. r*${perRank}+${perRank - 1} of each layer.`,
+    `# Keys are model layer indices (${first} .. ${first + placements.length - 1}).`,
     `num_slots: ${slots}`,
-    `ep_size: ${G}`,
     'layer_updates_per_iter: 0',
     'initial_global_assignments:',
     ...placements.map((layer, l) => `  ${l + first}: [${layer.flat().join(', ')}]`),

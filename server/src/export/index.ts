@@ -1,14 +1,27 @@
 // Export a placement in a serving engine's format, or say why it cannot be.
 import { basename, extname } from 'node:path';
 import type { Plan } from '../plan/types';
-import type { ExportFormat } from '../protocol';
+import type { ExportFormat, LaunchArguments } from '../protocol';
 import { placementProblem, uniformSlots, type Placements } from './validate';
 import { moeplanJson, sglangMap, trtllmYaml, vllmAscendMap } from './formats';
+import { launchArguments } from './launch';
+import { exportAdvice } from './warnings';
 
 export type { ExportFormat } from '../protocol';
 export const EXPORT_FORMATS: readonly ExportFormat[] = ['sglang', 'trtllm', 'vllm-ascend', 'json'];
 
-export type ExportResult = { ok: true; content: string; fileName: string } | { ok: false; error: string };
+export type ExportResult =
+  | {
+      ok: true;
+      content: string;
+      /** Suggested name next to the plan. */
+      fileName: string;
+      /** Engine formats: the flags that go with the file. */
+      launch?: LaunchArguments;
+      warnings: string[];
+      notes: string[];
+    }
+  | { ok: false; error: string };
 
 const ENGINE: Record<ExportFormat, string> = { sglang: 'SGLang', trtllm: 'TensorRT-LLM', 'vllm-ascend': 'vLLM-Ascend', json: 'moeplan JSON' };
 const SUFFIX: Record<ExportFormat, string> = {
@@ -25,31 +38,28 @@ export function exportFileName(planFile: string, format: ExportFormat): string {
   return (stem || 'plan') + SUFFIX[format];
 }
 
-/** placements: layer → GPU → expert ids, one entry per MoE layer. */
-export function exportPlan(plan: Plan, placements: number[][][] | Placements, format: ExportFormat): ExportResult {
+/**
+ * placements: layer → GPU → expert ids, one entry per MoE layer. `target` is
+ * the absolute path the file will be written to (the launch arguments name
+ * it); undefined when it goes to stdout.
+ */
+export function exportPlan(plan: Plan, placements: number[][][] | Placements, format: ExportFormat, target?: string): ExportResult {
   if (!EXPORT_FORMATS.includes(format)) return { ok: false, error: `unknown format '${String(format)}' (use ${EXPORT_FORMATS.join(', ')})` };
   const problem = placementProblem(plan, placements);
   if (problem) return { ok: false, error: problem };
-  if (format !== 'json') {
-    const slots = uniformSlots(plan, placements, ENGINE[format]);
-    if (typeof slots === 'string') return { ok: false, error: slots };
-    if (format === 'sglang' && plan.model.firstMoeLayer.value + plan.model.layers.value > plan.model.totalLayers.value)
-      return {
-        ok: false,
-        error: `the model says ${plan.model.totalLayers.value} layers in all but MoE layers run to ${plan.model.firstMoeLayer.value + plan.model.layers.value - 1}; SGLang's map needs one row per model layer: fix the model's layer counts`,
-      };
-  }
   const fileName = exportFileName(plan.file, format);
-  switch (format) {
-    case 'sglang':
-      return { ok: true, content: sglangMap(plan, placements), fileName };
-    case 'trtllm':
-      return { ok: true, content: trtllmYaml(plan, placements), fileName };
-    case 'vllm-ascend':
-      return { ok: true, content: vllmAscendMap(placements), fileName };
-    case 'json':
-      return { ok: true, content: moeplanJson(plan, placements), fileName };
-  }
+  if (format === 'json') return { ok: true, content: moeplanJson(plan, placements), fileName, warnings: [], notes: [] };
+  const slots = uniformSlots(plan, placements, ENGINE[format]);
+  if (typeof slots === 'string') return { ok: false, error: slots };
+  if (format === 'sglang' && plan.model.firstMoeLayer.value + plan.model.layers.value > plan.model.totalLayers.value)
+    return {
+      ok: false,
+      error: `the model says ${plan.model.totalLayers.value} layers in all but MoE layers run to ${plan.model.firstMoeLayer.value + plan.model.layers.value - 1}; SGLang's map needs one row per model layer: fix the model's layer counts`,
+    };
+  const gpus = placements[0].length;
+  const content = format === 'sglang' ? sglangMap(plan, placements) : format === 'trtllm' ? trtllmYaml(plan, placements) : vllmAscendMap(placements);
+  const launch = launchArguments(format, { gpus, slotsPerGpu: slots, experts: plan.model.experts.value, nodes: plan.hardware.nodes }, target);
+  return { ok: true, content, fileName, launch, ...exportAdvice(plan, format, gpus, slots) };
 }
 
 /** The plan's committed placement when it has one for every MoE layer. */

@@ -45,7 +45,7 @@ export function register(ctx: ServerContext): void {
     safely(ctx.log, 'export', { ok: false, error: 'internal error; see the moeplan log' }, (p: ExportParams): ExportResponse => {
       const fast = ctx.fast(p.uri);
       if (!fast?.plan) return { ok: false, error: 'the plan has errors; fix them first' };
-      return exportText(fast.plan, ctx.solves.entry(p.uri)?.results, p.format);
+      return exportText(fast.plan, ctx.solves.entry(p.uri)?.results, p.format, p.outputPath);
     }),
   );
 }

@@ -1,13 +1,15 @@
 // Export for the editor (moeplan/export): the plan's committed placement when
 // it commits every layer (what the repository reviews), else the solver's
-// last placement; the engine formats come from server/src/export.
-import { basename } from 'node:path';
-import { committedPlacements, exportPlan } from '../export/index';
+// last placement; the engine formats and their launch arguments come from
+// server/src/export. The launch arguments name the file where the client
+// saves it (outputPath), else the suggested name next to the plan.
+import { basename, dirname, isAbsolute, join } from 'node:path';
+import { committedPlacements, exportFileName, exportPlan } from '../export/index';
 import type { Plan } from '../plan/types';
 import type { ExportFormat, ExportResponse, PlanResults } from '../protocol';
 import { resultsMatchPlan } from '../feedback';
 
-export function exportText(plan: Plan, results: PlanResults | undefined, format: ExportFormat): ExportResponse {
+export function exportText(plan: Plan, results: PlanResults | undefined, format: ExportFormat, outputPath?: string): ExportResponse {
   let placements = committedPlacements(plan);
   if (!placements) {
     if (!results) return { ok: false, error: 'the plan commits no placement for every layer and is not solved yet: save it (or run "moeplan: Solve Now") first' };
@@ -20,7 +22,9 @@ export function exportText(plan: Plan, results: PlanResults | undefined, format:
       placements.push(p);
     }
   }
-  const r = exportPlan(plan, placements, format);
+  const suggested = exportFileName(plan.file, format);
+  const target = outputPath && isAbsolute(outputPath) ? outputPath : isAbsolute(plan.file) ? join(dirname(plan.file), suggested) : undefined;
+  const r = exportPlan(plan, placements, format, target);
   if (!r.ok) return { ok: false, error: r.error };
-  return { ok: true, content: r.content, suggestedName: basename(r.fileName) };
+  return { ok: true, content: r.content, suggestedName: basename(r.fileName), launch: r.launch, warnings: r.warnings, notes: r.notes };
 }

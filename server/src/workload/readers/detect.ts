@@ -1,11 +1,13 @@
 // Recognises a trace's format from its first bytes, not its extension:
 //   \x93NUMPY                                   → npy
 //   a JSON object mentioning "logical_count"    → sglang
+//   a torch.save zip (SGLang's .pt dump)        → sglang
 //   a JSON object per line                      → jsonl
 //   a header line naming layer/experts columns  → csv (comma, tab or semicolon)
 import { openSync, readSync, closeSync } from 'node:fs';
 import type { TraceFormat } from '../../plan/types';
 import { WorkloadError } from '../types';
+import { looksLikeTorchSave } from './torchSave';
 
 const PROBE_BYTES = 64 * 1024;
 
@@ -36,6 +38,7 @@ export function detectFormat(file: string): TraceFormat {
 
 export function detectFromBytes(buf: Uint8Array): TraceFormat | undefined {
   if (buf.length >= 6 && buf[0] === 0x93 && String.fromCharCode(...buf.subarray(1, 6)) === 'NUMPY') return 'npy';
+  if (looksLikeTorchSave(buf)) return 'sglang';
   let text = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const trimmed = text.trimStart();

@@ -8,6 +8,7 @@ import { detectFormat } from './detect';
 import { readJsonl } from './jsonl';
 import { readCsv } from './csv';
 import { readSglang } from './sglang';
+import { isTorchSaveFile, readSglangDump } from './sglangDump';
 import { readNpy } from './npy';
 
 export type { TraceModel, ReadOptions } from './common';
@@ -35,7 +36,7 @@ export async function readTrace(absPath: string, opts: ReadTraceOptions): Promis
     case 'csv':
       return readCsv(absPath, opts);
     case 'sglang':
-      return readSglang(absPath, opts);
+      return isTorchSaveFile(absPath) ? readSglangDump(absPath, opts) : readSglang(absPath, opts);
     case 'npy':
       return readNpy(absPath, opts);
     default:

@@ -89,7 +89,12 @@ function arrayDepth(v: unknown): number {
   return d;
 }
 
-function loadsToWorkload(rows: number[][], file: string, m: TraceModel, opts: ReadOptions): Workload {
+/**
+ * Per-expert loads (rows: MoE layers, or all layers with the dense ones
+ * first) to subset distributions. `source` names the counts in messages;
+ * the SGLang .pt and TensorRT-LLM statistics readers share this.
+ */
+export function loadsToWorkload(rows: number[][], file: string, m: TraceModel, opts: ReadOptions, source = 'SGLang logical_count'): Workload {
   const first = m.firstMoeLayer ?? 0;
   const notes: string[] = [];
   let moeRows: number[][];
@@ -100,7 +105,7 @@ function loadsToWorkload(rows: number[][], file: string, m: TraceModel, opts: Re
     if (denseTotal > 0) notes.push(`rows 0–${first - 1} (dense layers) have non-zero counts; ignored`);
   } else
     throw new WorkloadError(
-      `"logical_count" has ${rows.length} layer rows, but ${modelLabel(m)}` +
+      `${source} has ${rows.length} layer rows, but ${modelLabel(m)}` +
         (first > 0 ? `; expected ${m.layers} (MoE layers) or ${first + m.layers} (all layers)` : `; expected ${m.layers}`),
       file,
     );
@@ -114,12 +119,12 @@ function loadsToWorkload(rows: number[][], file: string, m: TraceModel, opts: Re
     return sampleIndependent(l, loads, m.topK, N, new Rng(deriveSeed(seed, 0x5916, l)));
   });
   notes.unshift(
-    `co-activation unknown (SGLang logical_count has per-expert loads only): each token is assumed to pick its ${m.topK} experts ` +
+    `co-activation unknown (${source} has per-expert loads only): each token is assumed to pick its ${m.topK} experts ` +
       `independently in proportion to load (without replacement), from a seeded sample of ${N.toLocaleString('en-US')} tokens per layer`,
   );
   return {
     layers,
-    description: `trace ${file} (sglang logical_count, ${rows.length} layer rows, loads only)`,
+    description: `trace ${file} (${source}, ${rows.length} layer rows, loads only)`,
     notes,
   };
 }

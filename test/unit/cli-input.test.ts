@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../server/src/cli/main';
-import { readErrorText, splitInlineOption } from '../../server/src/cli/planInput';
+import { splitInlineOption } from '../../server/src/cli/planInput';
 
 async function run(argv: string[], cwd: string) {
   let out = '';
@@ -22,15 +22,6 @@ test('splitInlineOption: --name=value splits at the first =; anything else is le
   assert.deepEqual(splitInlineOption('--json'), { name: '--json' });
   assert.deepEqual(splitInlineOption('-o=x'), { name: '-o=x' });
   assert.deepEqual(splitInlineOption('plan=1.moeplan'), { name: 'plan=1.moeplan' });
-});
-
-test('readErrorText names the usual failures in words', () => {
-  const err = (code: string) => Object.assign(new Error(`raw ${code}`), { code });
-  assert.equal(readErrorText(err('ENOENT')), 'no such file');
-  assert.equal(readErrorText(err('EISDIR')), 'is a folder, not a plan file');
-  assert.equal(readErrorText(err('EACCES')), 'permission denied');
-  assert.equal(readErrorText(err('EIO')), 'raw EIO');
-  assert.equal(readErrorText('odd'), 'odd');
 });
 
 test('solve, export, report and fmt: a missing plan, a folder, a plan with errors', async () => {

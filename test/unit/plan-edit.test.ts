@@ -1,15 +1,11 @@
 // writeCommittedPlacement: written placements resolve back to the same
-// assignment, comments survive, output is formatted; writeFileAtomic.
+// assignment, comments survive, output is formatted.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync, rmSync, statSync, chmodSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { writeCommittedPlacement } from '../../server/src/plan/edit';
 import { checkText } from '../../server/src/plan/check';
 import { formatText } from '../../server/src/language/formatter';
-import { writeFileAtomic } from '../../server/src/util/atomicWrite';
 import { EXAMPLES } from './plan-arbitraries';
 
 const byName = (n: string) => EXAMPLES.find((e) => e.name === n)!;
@@ -73,20 +69,3 @@ test('property: written placements resolve back to the same assignment', () => {
   );
 });
 
-test('writeFileAtomic replaces the file, keeps its mode, leaves no temp file', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'moeplan-atomic-'));
-  try {
-    const p = join(dir, 'plan.moeplan');
-    writeFileSync(p, 'old\n');
-    chmodSync(p, 0o640);
-    writeFileAtomic(p, 'new\n');
-    assert.equal(readFileSync(p, 'utf8'), 'new\n');
-    assert.equal(statSync(p).mode & 0o777, 0o640);
-    writeFileAtomic(join(dir, 'fresh.moeplan'), 'x');
-    assert.deepEqual(readdirSync(dir).sort(), ['fresh.moeplan', 'plan.moeplan']);
-    assert.throws(() => writeFileAtomic(join(dir, 'missing-dir', 'x.moeplan'), 'x'));
-    assert.deepEqual(readdirSync(dir).sort(), ['fresh.moeplan', 'plan.moeplan']);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});

@@ -188,8 +188,8 @@ describe('HTML report', () => {
     assert.match(io.stderr, /folder no\/such\/dir does not exist/);
 
     io = silentIo(dir);
-    assert.equal(await runReport(['plan.moeplan', '-o', 'plan.moeplan'], io), 2);
-    assert.match(io.stderr, /is the plan itself/);
+    assert.equal(await runReport(['plan.moeplan', '-o', 'plan.moeplan'], io), 1);
+    assert.match(io.stderr, /cannot write 'plan\.moeplan': is the plan itself; choose another output file/);
     assert.equal(readFileSync(join(dir, 'plan.moeplan'), 'utf8'), examplePlanText(), 'the plan is untouched');
 
     io = silentIo(dir);

@@ -6,13 +6,16 @@
 // Without -o the file goes next to the plan (plan.sglang.json, …); `-o -`
 // prints the file to stdout and the flags to stderr. --json prints what was
 // written, the flags and the warnings as one JSON object instead of text.
+// The file is written through userFiles/write.ts, never over the plan or its
+// trace.
 // Exit: 0 written, 1 plan/workload errors or a format that cannot hold the
 // placement, 2 usage.
 import { dirname, join, resolve } from 'node:path';
 import { analyzePlan, AnalysisError } from '../analysis/index';
 import { EXPORT_FORMATS, committedPlacements, exportFileName, exportPlan, type ExportFormat } from '../export/index';
-import { writeFileAtomic } from '../util/atomicWrite';
-import { planWithoutErrors, readPlanFiles, splitInlineOption } from './planInput';
+import { outputProblem, writeUserFile } from '../userFiles/write';
+import { errnoText } from '../userFiles/errors';
+import { planInputs, planWithoutErrors, readPlanFiles, splitInlineOption } from './planInput';
 import type { CliIo } from './io';
 
 const HELP = `usage: moeplan export PLAN --format ${EXPORT_FORMATS.join('|')} [-o FILE] [--json]
@@ -89,6 +92,17 @@ export async function runExport(args: string[], io: CliIo): Promise<number> {
   const { path: shown, abs } = file;
   const plan = planWithoutErrors(file, 'exporting', io);
   if (!plan) return 1;
+  const inputs = planInputs(abs, plan);
+  // The default name depends on the format only, so the target is known before any solving.
+  const target = out === '-' ? undefined : out ? resolve(io.cwd, out) : join(dirname(abs), exportFileName(abs, format));
+  const targetShown = out ?? target;
+  if (target) {
+    const problem = outputProblem(target, { inputs, shown: targetShown });
+    if (problem) {
+      io.err(`moeplan export: cannot write '${targetShown}': ${problem}${out ? " (use '-o -' to print to stdout)" : ''}\n`);
+      return 1;
+    }
+  }
   let placements = committedPlacements(plan);
   let source = 'committed placement';
   let placementOrigin: { committed: true } | { committed: false; policy: string; seconds: number } = { committed: true };
@@ -104,7 +118,6 @@ export async function runExport(args: string[], io: CliIo): Promise<number> {
       return 1;
     }
   }
-  const target = out === '-' ? undefined : out ? resolve(io.cwd, out) : join(dirname(abs), exportFileName(abs, format));
   const r = exportPlan(plan, placements, format, target);
   if (!r.ok) {
     io.err(`moeplan export: ${shown}: cannot export as ${format}: ${r.error}\n`);
@@ -117,9 +130,9 @@ export async function runExport(args: string[], io: CliIo): Promise<number> {
     return 0;
   }
   try {
-    writeFileAtomic(target, r.content);
+    writeUserFile(target, r.content, { inputs, shown: targetShown });
   } catch (e) {
-    io.err(`moeplan export: cannot write ${out ?? target}: ${(e as Error).message}\n`);
+    io.err(`moeplan export: cannot write '${targetShown}': ${errnoText(e)}\n`);
     return 1;
   }
   if (json) {
@@ -127,7 +140,7 @@ export async function runExport(args: string[], io: CliIo): Promise<number> {
     io.out(JSON.stringify(doc, null, 2) + '\n');
     return 0;
   }
-  io.out(`wrote ${out ?? target} (${format}, ${placements.length} layers, ${source})\n` + (r.launch ? r.launch.text : ''));
+  io.out(`wrote ${targetShown} (${format}, ${placements.length} layers, ${source})\n` + (r.launch ? r.launch.text : ''));
   if (advice) io.err(advice);
   return 0;
 }

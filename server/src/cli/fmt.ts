@@ -1,10 +1,13 @@
-// `moeplan fmt FILE… [--check]`: rewrite plans in canonical form (atomic
-// in-place writes), or with --check list the files that are not formatted
-// and exit 1. Files with syntax errors are left untouched and reported.
+// `moeplan fmt FILE… [--check]`: rewrite plans in canonical form (through
+// the one write path, userFiles/write.ts: atomic, links followed, read-only
+// files and files changed meanwhile left alone), or with --check list the
+// files that are not formatted and exit 1. Files with syntax errors, or that
+// are not UTF-8, are left untouched and reported.
 import { formatText } from '../language/formatter';
-import { writeFileAtomic } from '../util/atomicWrite';
+import { writeUserFile } from '../userFiles/write';
+import { errnoText } from '../userFiles/errors';
 import type { CliIo } from './io';
-import { readPlanFiles } from './planInput';
+import { notRewritable, readPlanFiles } from './planInput';
 
 const HELP = `usage: moeplan fmt FILE... [--check]
 
@@ -38,7 +41,15 @@ export async function runFmt(args: string[], io: CliIo): Promise<number> {
   const inputs = readPlanFiles(files, 'fmt', io);
   if (!inputs) return 2;
   let status = 0;
+  const seen = new Set<string>();
   for (const f of inputs) {
+    // The same file named twice (or through a link) is formatted once.
+    if (seen.has(f.file.realPath)) continue;
+    seen.add(f.file.realPath);
+    if (notRewritable(f, 'fmt', io)) {
+      status = 1;
+      continue;
+    }
     const r = formatText(f.text);
     if ('error' in r) {
       io.err(`${f.path}: ${r.error}\n`);
@@ -52,10 +63,10 @@ export async function runFmt(args: string[], io: CliIo): Promise<number> {
       continue;
     }
     try {
-      writeFileAtomic(f.abs, r.text);
+      writeUserFile(f.abs, r.text, { expected: f.file });
       io.out(`formatted ${f.path}\n`);
     } catch (e) {
-      io.err(`moeplan fmt: cannot write '${f.path}': ${(e as Error).message}\n`);
+      io.err(`moeplan fmt: cannot write '${f.path}': ${errnoText(e)}\n`);
       status = 1;
     }
   }

@@ -1,27 +1,23 @@
 // Reading plan files and refusing plans with errors, the same way in every
 // subcommand: `moeplan CMD: cannot read 'FILE': why`, and the plan's errors
 // as `path:line:col` lines followed by a one-line summary.
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Plan } from '../plan/types';
 import { checkText } from '../plan/check';
+import { readUserFile, type UserFile } from '../userFiles/read';
+import { errnoText } from '../userFiles/errors';
+import { describeUtf8Problem } from '../userFiles/encoding';
+import type { WriteInput } from '../userFiles/write';
 import { formatLine } from './check';
 import type { CliIo } from './io';
-
-/** Why a file could not be read, in words. */
-export function readErrorText(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return 'no such file';
-  if (code === 'EISDIR') return 'is a folder, not a plan file';
-  if (code === 'EACCES') return 'permission denied';
-  return e instanceof Error ? e.message : String(e);
-}
 
 export interface PlanFile {
   /** As the user gave it (shown in messages). */
   path: string;
   abs: string;
   text: string;
+  /** The bytes read, for a rewrite to check that the file did not change. */
+  file: UserFile;
 }
 
 /** Reads every file (relative to io.cwd); on the first that cannot be read, says why and returns undefined. */
@@ -30,13 +26,36 @@ export function readPlanFiles(files: string[], command: string, io: CliIo): Plan
   for (const path of files) {
     const abs = resolve(io.cwd, path);
     try {
-      out.push({ path, abs, text: readFileSync(abs, 'utf8') });
+      const file = readUserFile(abs);
+      out.push({ path, abs, text: file.text, file });
     } catch (e) {
-      io.err(`moeplan ${command}: cannot read '${path}': ${readErrorText(e)}\n`);
+      io.err(`moeplan ${command}: cannot read '${path}': ${errnoText(e)}\n`);
       return undefined;
     }
   }
   return out;
+}
+
+/**
+ * Undefined when the plan may be rewritten; else says why not (a file that is
+ * not UTF-8 would lose its bytes in the rewrite).
+ */
+export function notRewritable(file: PlanFile, command: string, io: CliIo): true | undefined {
+  const bad = file.file.invalidUtf8;
+  if (!bad) return undefined;
+  io.err(
+    `moeplan ${command}: '${file.path}' is not valid UTF-8 (${describeUtf8Problem(bad)}); not rewritten, since its bytes would be lost. ` +
+      `Save it as UTF-8 first (e.g. iconv -f latin1 -t utf-8).\n`,
+  );
+  return true;
+}
+
+/** The files a command on this plan reads: an output must not be one of them. */
+export function planInputs(planPath: string, plan: Plan): WriteInput[] {
+  const inputs: WriteInput[] = [{ path: planPath, what: 'the plan' }];
+  const src = plan.workload.source;
+  if (src?.kind === 'trace') inputs.push({ path: src.absPath, what: "the plan's trace" });
+  return inputs;
 }
 
 /**

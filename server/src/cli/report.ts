@@ -1,16 +1,17 @@
 // `moeplan report PLAN -o report.html [--time S] [--title T]`: checks the
 // plan, analyses it (solvers and cost model on worker threads) and writes one
 // self-contained HTML file with the placement view's charts and the key
-// figures in text. The write is atomic. Exit: 0 written, 1 plan/analysis/write
-// errors, 2 usage.
-import { statSync } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+// figures in text, through userFiles/write.ts (atomic, never over the plan or
+// its trace, never replacing a FIFO or a device); `-o -` prints it instead.
+// Exit: 0 written, 1 plan/analysis/write errors, 2 usage.
+import { basename, resolve } from 'node:path';
 import { analyzePlan, AnalysisError } from '../analysis/index';
 import { formatExpectedTime, formatUs } from '../report/keyFigures';
 import { MissingBundleError } from '../report/bundle';
 import { renderReport } from '../report/render';
-import { writeFileAtomic } from '../util/atomicWrite';
-import { planWithoutErrors, readErrorText, readPlanFiles, splitInlineOption } from './planInput';
+import { outputProblem, writeUserFile } from '../userFiles/write';
+import { errnoText } from '../userFiles/errors';
+import { planInputs, planWithoutErrors, readPlanFiles, splitInlineOption } from './planInput';
 import type { CliIo } from './io';
 
 const HELP = `usage: moeplan report PLAN -o report.html [options]
@@ -20,7 +21,7 @@ with the placement view's charts and the plan's key figures, for pull
 requests and CI artifacts.
 
 options:
-  -o, --output FILE  where to write the page (required)
+  -o, --output FILE  where to write the page (required; '-' = stdout)
   --time S           solver time budget in seconds (default: the plan's)
   --title TEXT       page title (default: the plan's file name)
 Exit status: 0 written, 1 errors in the plan, its analysis or the write, 2 usage error.
@@ -82,32 +83,18 @@ export async function runReport(args: string[], io: CliIo): Promise<number> {
     io.err(`moeplan report: ${parsed}\n\n${HELP}`);
     return 2;
   }
-  const abs = resolve(io.cwd, parsed.file);
-  const out = resolve(io.cwd, parsed.output);
-  if (out === abs) {
-    io.err(`moeplan report: the output '${parsed.output}' is the plan itself; choose another file, e.g. -o report.html\n`);
-    return 2;
-  }
-  // Fail before the (possibly long) analysis if the output cannot be written.
-  try {
-    if (!statSync(dirname(out)).isDirectory()) throw Object.assign(new Error(''), { code: 'ENOTDIR' });
-  } catch {
-    io.err(`moeplan report: cannot write '${parsed.output}': the folder ${dirname(parsed.output) || '.'} does not exist\n`);
-    return 1;
-  }
-  try {
-    if (statSync(out).isDirectory()) {
-      io.err(`moeplan report: '${parsed.output}' is a folder; give a file name, e.g. -o ${parsed.output.replace(/\/?$/, '/report.html')}\n`);
-      return 1;
-    }
-  } catch {
-    /* a new file */
-  }
-
   const file = readPlanFiles([parsed.file], 'report', io)?.[0];
   if (!file) return 1;
   const plan = planWithoutErrors(file, 'making a report', io);
   if (!plan) return 1;
+  const out = parsed.output === '-' ? undefined : resolve(io.cwd, parsed.output);
+  const writeOptions = { inputs: planInputs(file.abs, plan), shown: parsed.output };
+  // Fail before the (possibly long) analysis if the output cannot be written.
+  const problem = out && outputProblem(out, writeOptions);
+  if (problem) {
+    io.err(`moeplan report: cannot write '${parsed.output}': ${problem}${/folder;/.test(problem) ? `; give a file name, e.g. -o ${parsed.output.replace(/\/?$/, '/report.html')}` : ''}\n`);
+    return 1;
+  }
 
   let results;
   try {
@@ -127,10 +114,14 @@ export async function runReport(args: string[], io: CliIo): Promise<number> {
     io.err(`moeplan report: ${msg}\n`);
     return 1;
   }
+  if (!out) {
+    io.out(html);
+    return 0;
+  }
   try {
-    writeFileAtomic(out, html);
+    writeUserFile(out, html, writeOptions);
   } catch (e) {
-    io.err(`moeplan report: cannot write '${parsed.output}': ${readErrorText(e)}\n`);
+    io.err(`moeplan report: cannot write '${parsed.output}': ${errnoText(e)}\n`);
     return 1;
   }
   const latency = Number.isFinite(results.latencyUsPerToken) ? `, ${formatUs(results.latencyUsPerToken)} per token` : '';

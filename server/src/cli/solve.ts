@@ -1,17 +1,18 @@
 // `moeplan solve PLAN [--json] [--write] [--policy P] [--time S] [--trace FILE]
 // [--gpus N] [--slots N] [--batch N] [--no-sweeps]`: solves every MoE layer
 // (on worker threads) and prints a summary table, or PlanResults as JSON.
-// `--write` commits the placement into the plan (atomic write, formatted,
-// comments kept). Exit: 0 solved, 1 plan or workload errors, 2 usage.
-import { readFileSync } from 'node:fs';
+// `--write` commits the placement into the plan (through userFiles/write.ts,
+// formatted, comments kept; refused when the plan changed while solving).
+// Exit: 0 solved, 1 plan or workload errors, 2 usage.
 import { resolve } from 'node:path';
 import type { PolicyName } from '../plan/types';
 import type { PlanResults } from '../protocol';
 import { writeCommittedPlacement } from '../plan/edit';
-import { writeFileAtomic } from '../util/atomicWrite';
+import { outputProblem, writeUserFile } from '../userFiles/write';
+import { errnoText } from '../userFiles/errors';
 import { analyzePlan, AnalysisError, type PlanOverrides } from '../analysis/index';
 import { POLICIES } from '../solve/index';
-import { planWithoutErrors, readPlanFiles, splitInlineOption } from './planInput';
+import { notRewritable, planWithoutErrors, readPlanFiles, splitInlineOption, type PlanFile } from './planInput';
 import type { CliIo } from './io';
 import { describeReadProgress } from '../workload/readers/progress';
 
@@ -124,10 +125,18 @@ export async function runSolve(args: string[], io: CliIo): Promise<number> {
   }
   const file = readPlanFiles([parsed.file], 'solve', io)?.[0];
   if (!file) return 2;
-  const { abs, text } = file;
   if (parsed.overrides.tracePath) parsed.overrides.tracePath = resolve(io.cwd, parsed.overrides.tracePath);
   const plan = planWithoutErrors(file, 'solving', io);
   if (!plan) return 1;
+  if (parsed.write) {
+    // Refuse before the (possibly long) solve what the write would refuse after it.
+    if (notRewritable(file, 'solve', io)) return 1;
+    const problem = outputProblem(file.abs);
+    if (problem) {
+      io.err(`moeplan solve: cannot write the placement into '${parsed.file}': ${problem}\n`);
+      return 1;
+    }
+  }
   let results: PlanResults;
   let readShown = false;
   try {
@@ -154,7 +163,7 @@ export async function runSolve(args: string[], io: CliIo): Promise<number> {
   }
   results.uri = parsed.file;
   if (parsed.write) {
-    const code = writePlacement(abs, text, results, parsed.file, io);
+    const code = writePlacement(file, results, io);
     if (code !== 0) return code;
   }
   if (parsed.json) io.out(JSON.stringify(results, null, 2) + '\n');
@@ -162,30 +171,19 @@ export async function runSolve(args: string[], io: CliIo): Promise<number> {
   return 0;
 }
 
-function writePlacement(abs: string, text: string, results: PlanResults, shown: string, io: CliIo): number {
+function writePlacement(file: PlanFile, results: PlanResults, io: CliIo): number {
   const next = writeCommittedPlacement(
-    text,
+    file.text,
     results.layers.map((l) => ({ layer: l.layer, gpus: l.placement })),
   );
   if ('error' in next) {
-    io.err(`moeplan solve: cannot write the placement into ${shown}: ${next.error}\n`);
-    return 1;
-  }
-  let current: string;
-  try {
-    current = readFileSync(abs, 'utf8');
-  } catch (e) {
-    io.err(`moeplan solve: cannot re-read ${shown} before writing: ${(e as Error).message}\n`);
-    return 1;
-  }
-  if (current !== text) {
-    io.err(`moeplan solve: ${shown} changed while solving; not overwritten (run again)\n`);
+    io.err(`moeplan solve: cannot write the placement into '${file.path}': ${next.error}\n`);
     return 1;
   }
   try {
-    writeFileAtomic(abs, next.text);
+    writeUserFile(file.abs, next.text, { expected: file.file });
   } catch (e) {
-    io.err(`moeplan solve: cannot write ${shown}: ${(e as Error).message}\n`);
+    io.err(`moeplan solve: cannot write the placement into '${file.path}': ${errnoText(e)}\n`);
     return 1;
   }
   return 0;

@@ -5,7 +5,8 @@
 // comments above their statement, end-of-line comments after it). Numbers
 // and strings are written as the user wrote them. Idempotent: formatting
 // formatted text changes nothing. Text with syntax errors is refused rather
-// than guessed at.
+// than guessed at. The file's line end (LF, CRLF or CR) and a leading
+// byte-order mark are kept.
 import type { Block, Comment, Document, NumberValue, Statement, Value } from './ast';
 import { parse } from './parser';
 import { looksLikeUnit } from './units';
@@ -21,13 +22,14 @@ export function formatText(text: string): { text: string } | { error: string } {
       error: `cannot format: ${errors.length} syntax error${errors.length > 1 ? 's' : ''}; first at line ${e.range.start.line + 1}, column ${e.range.start.character + 1}: ${e.message}`,
     };
   }
-  return { text: formatDocument(parsed.document, detectEol(text)) };
+  const bom = text.charCodeAt(0) === 0xfeff ? '\ufeff' : '';
+  return { text: bom + formatDocument(parsed.document, detectEol(text)) };
 }
 
-/** Line ending of the text: CRLF if its first line break is CRLF, else LF. */
+/** Line ending of the text: that of its first line break (CRLF, CR or LF); LF when it has none. */
 export function detectEol(text: string): string {
-  const i = text.indexOf('\n');
-  return i > 0 && text[i - 1] === '\r' ? '\r\n' : '\n';
+  const m = /\r\n|\r|\n/.exec(text);
+  return m ? m[0] : '\n';
 }
 
 export function formatDocument(doc: Document, eol = '\n'): string {

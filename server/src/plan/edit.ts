@@ -3,8 +3,12 @@
 // are replaced or inserted inside `placement { … }` (created when missing),
 // consecutive layers with the same assignment are merged as `layer a..b`,
 // layers of an existing `layer a..b` that are not rewritten keep their old
-// block (comments included), and the result is formatted.
-import type { Document, Position, Statement } from '../language/ast';
+// block (comments included), and the result is formatted. Comments inside a
+// replaced `layer` block move with what they sit on: the comment after `{`
+// stays after the new `{`, a `gpu G` line's comments go to the new `gpu G`
+// line, the others before the new `}`; a statement that disappears leaves
+// its comments where it was.
+import type { Comment, Document, Position, Statement } from '../language/ast';
 import { parse } from '../language/parser';
 import { formatText } from '../language/formatter';
 import { formatExpertList } from './expertList';
@@ -48,7 +52,7 @@ export function writeCommittedPlacement(text: string, layers: LayerAssignment[])
     }
   } else {
     const block = placement.block;
-    const touched: { stmt: Statement; ids: number[]; keep: { from: number; to: number }[]; pieces: { first: number; text: string }[] }[] = [];
+    const touched: { stmt: Statement; ids: number[]; keep: { from: number; to: number }[]; pieces: Piece[] }[] = [];
     for (const s of block.statements) {
       if (s.keyword.text.toLowerCase() !== 'layer') continue;
       const ids = layerIds(s);
@@ -56,20 +60,27 @@ export function writeCommittedPlacement(text: string, layers: LayerAssignment[])
       touched.push({ stmt: s, ids, keep: runs(ids.filter((l) => !fresh.has(l))), pieces: [] });
     }
     const edits: { start: number; end: number; text: string }[] = [];
-    const loose: { first: number; text: string }[] = [];
+    const loose: Piece[] = [];
     // Each written group goes where its first layer was committed before, so the order of layers is kept.
-    for (const g of groupLayers(fresh)) {
-      const piece = { first: g.from, text: generate([g])[0] };
+    const groups = groupLayers(fresh);
+    const homes = new Map<Group, (typeof touched)[number]>();
+    for (const g of groups) {
       const home = touched.find((t) => t.ids.includes(g.from)) ?? [...touched].reverse().find((t) => Math.min(...t.ids) <= g.from) ?? touched[0];
-      (home ? home.pieces : loose).push(piece);
+      if (home) homes.set(g, home);
     }
     for (const t of touched) {
       const b = t.stmt.block;
+      const mine = [...homes].filter(([, h]) => h === t).map(([g]) => g);
+      // The comments of a replaced block go to the written group that holds its first layer
+      // (or its first group); a block partly kept is copied whole, comments included.
+      const heir = t.keep.length === 0 ? (mine.find((g) => g.from <= t.ids[0] && t.ids[0] <= g.to) ?? mine[0]) : undefined;
+      for (const g of mine) t.pieces.push({ first: g.from, text: generate([g], g === heir ? blockComments(t.stmt) : undefined)[0] });
       if (!b || !b.close) continue;
       const blockText = text.slice(off(b.open.start), off(b.close.end));
       for (const k of t.keep) t.pieces.push({ first: k.from, text: `layer ${k.from === k.to ? k.from : `${k.from}..${k.to}`} ${blockText}` });
     }
-    const join = (ps: { first: number; text: string }[]) =>
+    for (const g of groups) if (!homes.has(g)) loose.push({ first: g.from, text: generate([g])[0] });
+    const join = (ps: Piece[]) =>
       [...ps]
         .sort((a, b) => a.first - b.first)
         .map((p) => p.text)
@@ -78,16 +89,22 @@ export function writeCommittedPlacement(text: string, layers: LayerAssignment[])
       const r = t.stmt.range;
       let start = off(r.start);
       let end = off(r.end);
+      let replacement = join(t.pieces);
       if (t.pieces.length === 0) {
+        // The statement goes; its comments stay where it was, each on a line of its own.
+        const kept = commentLines(blockComments(t.stmt));
         // Remove the whole line when the statement is alone on it, so no blank line is left.
         const lineStart = offsets[r.start.line];
         const lineEnd = r.end.line + 1 < offsets.length ? offsets[r.end.line + 1] : text.length;
         if (text.slice(lineStart, start).trim() === '' && text.slice(end, lineEnd).trim() === '') {
           start = lineStart;
           end = lineEnd;
+          replacement = kept.map((c) => c + '\n').join('');
+        } else if (kept.length > 0) {
+          replacement = '\n' + kept.join('\n') + '\n';
         }
       }
-      edits.push({ start, end, text: join(t.pieces) });
+      edits.push({ start, end, text: replacement });
     }
     if (loose.length > 0) {
       const close = block.close!; // checked above: the placement block is closed
@@ -163,13 +180,81 @@ function groupLayers(fresh: Map<number, number[][]>): Group[] {
   return out;
 }
 
-function generate(groups: Group[]): string[] {
+interface Piece {
+  first: number;
+  text: string;
+}
+
+/** Comments of a replaced `layer` block, by what they sit on. */
+interface BlockComments {
+  /** After `{`. */
+  open: string[];
+  /** On and above each `gpu G` line. */
+  gpus: Map<number, { leading: string[]; trailing: string[] }>;
+  /** Everything else, before `}`. */
+  rest: string[];
+}
+
+/** Every comment of a statement and what it contains, in text order. */
+function statementComments(s: Statement, out: Comment[] = []): Comment[] {
+  out.push(...s.leadingComments);
+  if (s.block) {
+    if (s.block.openComment) out.push(s.block.openComment);
+    for (const inner of s.block.statements) statementComments(inner, out);
+    out.push(...s.block.trailingComments);
+  }
+  if (s.trailingComment) out.push(s.trailingComment);
+  return out;
+}
+
+/** The comments inside a statement's block (its own leading and trailing comments stay outside the edit). */
+function blockComments(s: Statement): BlockComments {
+  const out: BlockComments = { open: [], gpus: new Map(), rest: [] };
+  const b = s.block;
+  if (!b) return out;
+  if (b.openComment) out.open.push(b.openComment.text);
+  for (const st of b.statements) {
+    const id = st.args[0];
+    const gpu = st.keyword.text.toLowerCase() === 'gpu' && id?.kind === 'number' && Number.isInteger(id.value) && id.value >= 0 ? id.value : undefined;
+    if (gpu === undefined) {
+      out.rest.push(...statementComments(st).map((c) => c.text));
+      continue;
+    }
+    let slot = out.gpus.get(gpu);
+    if (!slot) out.gpus.set(gpu, (slot = { leading: [], trailing: [] }));
+    slot.leading.push(...statementComments({ ...st, trailingComment: undefined }).map((c) => c.text));
+    if (st.trailingComment) slot.trailing.push(st.trailingComment.text);
+  }
+  out.rest.push(...b.trailingComments.map((c) => c.text));
+  return out;
+}
+
+/** All of them, one per line, in the order they were written (roughly). */
+function commentLines(c: BlockComments): string[] {
+  const out = [...c.open];
+  for (const [, g] of [...c.gpus].sort((a, b) => a[0] - b[0])) out.push(...g.leading, ...g.trailing);
+  out.push(...c.rest);
+  return out;
+}
+
+function generate(groups: Group[], comments?: BlockComments): string[] {
   return groups.map((g) => {
-    const head = `layer ${g.from === g.to ? g.from : `${g.from}..${g.to}`} {`;
-    const lines = g.gpus.map((experts, gpu) => {
+    const [open, ...moreOpen] = comments?.open ?? [];
+    const head = `layer ${g.from === g.to ? g.from : `${g.from}..${g.to}`} {` + (open ? '  ' + open : '');
+    const lines: string[] = moreOpen.map((c) => '  ' + c);
+    g.gpus.forEach((experts, gpu) => {
       const list = formatExpertList(experts);
-      return `  gpu ${gpu}:${list ? ' ' + list : ''}`;
+      const own = comments?.gpus.get(gpu);
+      const [trailing, ...moreTrailing] = own?.trailing ?? [];
+      for (const c of own?.leading ?? []) lines.push('  ' + c);
+      lines.push(`  gpu ${gpu}:${list ? ' ' + list : ''}` + (trailing ? '  ' + trailing : ''));
+      for (const c of moreTrailing) lines.push('  ' + c);
     });
+    // Comments of GPUs the new placement does not have, and the block's last ones, before `}`.
+    for (const [gpu, own] of [...(comments?.gpus ?? [])].sort((a, b) => a[0] - b[0])) {
+      if (gpu >= g.gpus.length) for (const c of [...own.leading, ...own.trailing]) lines.push('  ' + c);
+    }
+    for (const c of comments?.rest ?? []) lines.push('  ' + c);
     return [head, ...lines, '}'].join('\n');
   });
 }

@@ -1,0 +1,47 @@
+// File kinds and users for the write-path tests. mkfifo makes a FIFO in a
+// temporary folder (no device file is ever used). runCliUnprivileged runs
+// the moeplan CLI without root's permission bypass, so permission tests
+// really exercise permissions: as root (CI, containers) it is spawned as
+// `nobody` through util-linux's `setpriv`; as any other user it runs as that
+// user, and giveToRoot (sudo -n) makes the file someone else's. Nothing is
+// skipped: without setpriv or sudo the test fails and says why.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ROOT } from './plan-arbitraries';
+
+export const NOBODY = 65534;
+
+/** Whether this process would bypass permission checks (root). */
+export const isRoot = process.getuid?.() === 0;
+
+export interface Run {
+  code: number | null;
+  out: string;
+  err: string;
+}
+
+/** `moeplan ARGV` in `cwd` as an unprivileged user (nobody when this process is root). */
+export function runCliUnprivileged(argv: string[], cwd: string): Run {
+  const script = `require(${JSON.stringify(join(ROOT, 'server/src/cli/main.ts'))}).main(${JSON.stringify(argv)}).then((c) => { process.exitCode = c; })`;
+  // The loader by its full path: the temporary folder the CLI runs in has no node_modules.
+  const node = [process.execPath, '--import', pathToFileURL(require.resolve('tsx')).href, '-e', script];
+  const [cmd, ...args] = isRoot ? ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', ...node] : node;
+  const r = spawnSync(cmd!, args, { cwd, encoding: 'utf8', timeout: 120_000 });
+  if (r.error) throw new Error(`cannot run the CLI unprivileged (${cmd}): ${r.error.message}; as root this needs util-linux's setpriv`);
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+export function mkfifo(path: string): void {
+  execFileSync('mkfifo', [path]);
+}
+
+/** Makes `path` belong to root (so that an unprivileged user does not own it). */
+export function giveToRoot(path: string): void {
+  if (isRoot) return; // already root's
+  try {
+    execFileSync('sudo', ['-n', 'chown', '0:0', path], { stdio: 'pipe' });
+  } catch (e) {
+    throw new Error(`this test needs a file owned by another user: run it as root (CI does) or with passwordless sudo (${(e as Error).message})`);
+  }
+}

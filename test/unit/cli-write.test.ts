@@ -10,7 +10,7 @@ import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../server/src/cli/main';
-import { NOBODY, giveToRoot, isRoot, mkfifo, runCliUnprivileged } from './fileKinds';
+import { NOBODY, SMALL_PLAN, giveToRoot, isRoot, mkfifo, runCliUnprivileged } from './fileKinds';
 
 async function run(argv: string[], cwd: string, onOut?: (text: string) => void) {
   let out = '';
@@ -37,25 +37,6 @@ function inTemp(f: (dir: string) => Promise<void>) {
   };
 }
 
-/** A small plan that solves in well under a second, with comments inside a committed layer. */
-export const SMALL_PLAN = `# two layers of Mixtral, for quick solves
-model mixtral-8x7b {
-  layers 2
-}
-gpu h100-sxm x 2
-reserve 16 GiB per gpu
-workload {
-  synthetic tokens 2000 seed 3
-}
-placement {
-  policy greedy 200 ms
-  layer 0 {  # after the brace of layer 0
-    # a line inside layer 0
-    gpu 0: 0..4  # on the line of gpu 0
-    gpu 1: 3..7
-  }
-}
-`;
 const UNFORMATTED = SMALL_PLAN.replace('gpu h100-sxm x 2', 'gpu   h100-sxm x 2');
 const FAST = ['--policy', 'greedy', '--no-sweeps', '--time', '0.2'];
 

@@ -45,3 +45,23 @@ export function giveToRoot(path: string): void {
     throw new Error(`this test needs a file owned by another user: run it as root (CI does) or with passwordless sudo (${(e as Error).message})`);
   }
 }
+
+/** A small plan that solves in well under a second, with comments inside a committed layer. */
+export const SMALL_PLAN = `# two layers of Mixtral, for quick solves
+model mixtral-8x7b {
+  layers 2
+}
+gpu h100-sxm x 2
+reserve 16 GiB per gpu
+workload {
+  synthetic tokens 2000 seed 3
+}
+placement {
+  policy greedy 200 ms
+  layer 0 {  # after the brace of layer 0
+    # a line inside layer 0
+    gpu 0: 0..4  # on the line of gpu 0
+    gpu 1: 3..7
+  }
+}
+`;

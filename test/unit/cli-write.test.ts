@@ -6,11 +6,10 @@
 // "files" that never end. All in temporary folders; no device is touched.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { main } from '../../server/src/cli/main';
-import { NOBODY, SMALL_PLAN, giveToRoot, isRoot, mkfifo, runCliUnprivileged } from './fileKinds';
+import { NOBODY, SMALL_PLAN, giveToRoot, inTemp, isRoot, mkfifo, runCliUnprivileged } from './fileKinds';
 
 async function run(argv: string[], cwd: string, onOut?: (text: string) => void) {
   let out = '';
@@ -26,21 +25,10 @@ async function run(argv: string[], cwd: string, onOut?: (text: string) => void) 
   return { code, out, err };
 }
 
-function inTemp(f: (dir: string) => Promise<void>) {
-  return async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'moeplan-cli-write-'));
-    try {
-      await f(dir);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  };
-}
-
 const UNFORMATTED = SMALL_PLAN.replace('gpu h100-sxm x 2', 'gpu   h100-sxm x 2');
 const FAST = ['--policy', 'greedy', '--no-sweeps', '--time', '0.2'];
 
-test('export PLAN -o PLAN, -o its trace, -o a link to it: refused, nothing written', inTemp(async (dir) => {
+test('export PLAN -o PLAN, -o its trace, -o a link to it: refused, nothing written', inTemp('moeplan-cli-write-', async (dir) => {
   writeFileSync(join(dir, 'trace.jsonl'), '{"layer": 0, "experts": [0, 1]}\n');
   const plan = SMALL_PLAN.replace('synthetic tokens 2000 seed 3', 'trace "trace.jsonl"');
   writeFileSync(join(dir, 'plan.moeplan'), plan);
@@ -56,7 +44,7 @@ test('export PLAN -o PLAN, -o its trace, -o a link to it: refused, nothing writt
   assert.ok(lstatSync(join(dir, 'link.json')).isSymbolicLink());
 }));
 
-test('fmt, solve --write, export -o and report -o write through a symbolic link: the target changes, the link stays', inTemp(async (dir) => {
+test('fmt, solve --write, export -o and report -o write through a symbolic link: the target changes, the link stays', inTemp('moeplan-cli-write-', async (dir) => {
   mkdirSync(join(dir, 'real'));
   writeFileSync(join(dir, 'real', 'plan.moeplan'), UNFORMATTED);
   symlinkSync('real/plan.moeplan', join(dir, 'plan.moeplan'));
@@ -84,7 +72,7 @@ test('fmt, solve --write, export -o and report -o write through a symbolic link:
   assert.match(readFileSync(join(dir, 'real', 'report.html'), 'utf8'), /^<!doctype html>/i);
 }));
 
-test('a FIFO given as the output or as the plan is refused at once and stays a FIFO; -o - prints', inTemp(async (dir) => {
+test('a FIFO given as the output or as the plan is refused at once and stays a FIFO; -o - prints', inTemp('moeplan-cli-write-', async (dir) => {
   writeFileSync(join(dir, 'plan.moeplan'), SMALL_PLAN);
   mkfifo(join(dir, 'out.fifo'));
   const exp = await run(['export', 'plan.moeplan', '--format', 'json', '-o', 'out.fifo'], dir);
@@ -104,7 +92,7 @@ test('a FIFO given as the output or as the plan is refused at once and stays a F
   assert.match(stdout.out, /^\{/);
 }));
 
-test('a plan over the size limit is refused before it is read', inTemp(async (dir) => {
+test('a plan over the size limit is refused before it is read', inTemp('moeplan-cli-write-', async (dir) => {
   const big = join(dir, 'big.moeplan');
   writeFileSync(big, '');
   truncateSync(big, 64 * 1024 * 1024); // sparse
@@ -115,7 +103,7 @@ test('a plan over the size limit is refused before it is read', inTemp(async (di
   }
 }));
 
-test('a read-only plan (mode 444) is not rewritten by fmt or solve --write, even as root', inTemp(async (dir) => {
+test('a read-only plan (mode 444) is not rewritten by fmt or solve --write, even as root', inTemp('moeplan-cli-write-', async (dir) => {
   const p = join(dir, 'plan.moeplan');
   writeFileSync(p, UNFORMATTED);
   chmodSync(p, 0o444);
@@ -129,7 +117,7 @@ test('a read-only plan (mode 444) is not rewritten by fmt or solve --write, even
   assert.equal(readFileSync(p, 'utf8'), UNFORMATTED);
 }));
 
-test('as an unprivileged user: a plan the user may not write is not replaced, though the folder allows a rename', inTemp(async (dir) => {
+test('as an unprivileged user: a plan the user may not write is not replaced, though the folder allows a rename', inTemp('moeplan-cli-write-', async (dir) => {
   // The folder is writable by everyone (so a rename over the plan would succeed); the plan is not the user's.
   const work = join(dir, 'shared');
   mkdirSync(work);
@@ -165,7 +153,7 @@ test('as an unprivileged user: a plan the user may not write is not replaced, th
   assert.equal(readFileSync(own, 'utf8'), SMALL_PLAN);
 }));
 
-test('fmt does not overwrite an edit made while it runs', inTemp(async (dir) => {
+test('fmt does not overwrite an edit made while it runs', inTemp('moeplan-cli-write-', async (dir) => {
   writeFileSync(join(dir, 'a.moeplan'), UNFORMATTED);
   writeFileSync(join(dir, 'b.moeplan'), UNFORMATTED);
   const edited = UNFORMATTED + '# typed while fmt ran\n';
@@ -179,7 +167,7 @@ test('fmt does not overwrite an edit made while it runs', inTemp(async (dir) => 
   assert.equal(r.err, "moeplan fmt: cannot write 'b.moeplan': changed since it was read; not overwritten (run the command again)\n");
 }));
 
-test('solve --write does not overwrite an edit made while it solves', inTemp(async (dir) => {
+test('solve --write does not overwrite an edit made while it solves', inTemp('moeplan-cli-write-', async (dir) => {
   const p = join(dir, 'plan.moeplan');
   writeFileSync(p, SMALL_PLAN);
   const edited = SMALL_PLAN + '# typed while solving\n';
@@ -191,7 +179,7 @@ test('solve --write does not overwrite an edit made while it solves', inTemp(asy
   assert.equal(readFileSync(p, 'utf8'), edited);
 }));
 
-test('fmt and solve --write refuse a plan that is not UTF-8, naming the byte and line; check still reads it', inTemp(async (dir) => {
+test('fmt and solve --write refuse a plan that is not UTF-8, naming the byte and line; check still reads it', inTemp('moeplan-cli-write-', async (dir) => {
   const p = join(dir, 'latin1.moeplan');
   const bytes = Buffer.from(UNFORMATTED.replace('# two layers', '# caf\xe9: two layers'), 'latin1');
   writeFileSync(p, bytes);
@@ -205,7 +193,7 @@ test('fmt and solve --write refuse a plan that is not UTF-8, naming the byte and
   assert.equal(check.code, 0, check.err);
 }));
 
-test('fmt and solve --write keep a BOM and the line endings (CRLF, CR)', inTemp(async (dir) => {
+test('fmt and solve --write keep a BOM and the line endings (CRLF, CR)', inTemp('moeplan-cli-write-', async (dir) => {
   for (const [name, eol] of [['crlf', '\r\n'], ['cr', '\r'], ['lf', '\n']] as const) {
     const p = join(dir, `${name}.moeplan`);
     writeFileSync(p, '\ufeff' + UNFORMATTED.replace(/\n/g, eol));

@@ -6,6 +6,8 @@
 // user, and giveToRoot (sudo -n) makes the file someone else's. Nothing is
 // skipped: without setpriv or sudo the test fails and says why.
 import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ROOT } from './plan-arbitraries';
@@ -65,3 +67,15 @@ placement {
   }
 }
 `;
+
+/** A test body run in a fresh temporary folder, removed afterwards. */
+export function inTemp(prefix: string, f: (dir: string) => void | Promise<void>): () => Promise<void> {
+  return async () => {
+    const dir = mkdtempSync(join(tmpdir(), prefix));
+    try {
+      await f(dir);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+}

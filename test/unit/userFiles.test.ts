@@ -11,7 +11,6 @@ import {
   linkSync,
   lstatSync,
   mkdirSync,
-  mkdtempSync,
   readFileSync,
   readdirSync,
   readlinkSync,
@@ -21,24 +20,12 @@ import {
   truncateSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readUserFile, MAX_PLAN_BYTES } from '../../server/src/userFiles/read';
 import { outputProblem, writeTarget, writeUserFile } from '../../server/src/userFiles/write';
 import { UserFileError, errnoText } from '../../server/src/userFiles/errors';
 import { decodeText, describeUtf8Problem, firstInvalidUtf8 } from '../../server/src/userFiles/encoding';
-import { mkfifo } from './fileKinds';
-
-function inTemp(f: (dir: string) => void | Promise<void>) {
-  return async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'moeplan-userfiles-'));
-    try {
-      await f(dir);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  };
-}
+import { inTemp, mkfifo } from './fileKinds';
 
 const refusal = (f: () => unknown): string => {
   try {
@@ -51,7 +38,7 @@ const refusal = (f: () => unknown): string => {
   assert.fail('expected a refusal');
 };
 
-test('a regular file is replaced atomically: mode kept, no temporary file left, a new file created', inTemp((dir) => {
+test('a regular file is replaced atomically: mode kept, no temporary file left, a new file created', inTemp('moeplan-userfiles-', (dir) => {
   const p = join(dir, 'plan.moeplan');
   writeFileSync(p, 'old\n');
   chmodSync(p, 0o640);
@@ -65,7 +52,7 @@ test('a regular file is replaced atomically: mode kept, no temporary file left, 
   assert.deepEqual(readdirSync(dir).sort(), ['fresh.moeplan', 'plan.moeplan']);
 }));
 
-test('a symbolic link is followed: its target is rewritten and the link stays a link (also dangling, also chained)', inTemp((dir) => {
+test('a symbolic link is followed: its target is rewritten and the link stays a link (also dangling, also chained)', inTemp('moeplan-userfiles-', (dir) => {
   mkdirSync(join(dir, 'real'));
   const target = join(dir, 'real', 'plan.moeplan');
   writeFileSync(target, 'old\n');
@@ -88,7 +75,7 @@ test('a symbolic link is followed: its target is rewritten and the link stays a 
   assert.match(refusal(() => writeUserFile(join(dir, 'loop-a'), 'x')), /too many levels of symbolic links/);
 }));
 
-test('a folder, a FIFO, a socket and a link to a folder are refused and left as they were', inTemp(async (dir) => {
+test('a folder, a FIFO, a socket and a link to a folder are refused and left as they were', inTemp('moeplan-userfiles-', async (dir) => {
   mkdirSync(join(dir, 'folder'));
   mkfifo(join(dir, 'fifo'));
   symlinkSync('folder', join(dir, 'folder-link'));
@@ -112,7 +99,7 @@ test('a folder, a FIFO, a socket and a link to a folder are refused and left as 
   }
 }));
 
-test('the output is never an input: by path, through a link, or as a hard link', inTemp((dir) => {
+test('the output is never an input: by path, through a link, or as a hard link', inTemp('moeplan-userfiles-', (dir) => {
   const plan = join(dir, 'plan.moeplan');
   const trace = join(dir, 'trace.jsonl');
   writeFileSync(plan, 'model dbrx\n');
@@ -132,7 +119,7 @@ test('the output is never an input: by path, through a link, or as a hard link',
   writeUserFile(join(dir, 'plan.json'), '{}', { inputs });
 }));
 
-test('a read-only file (no write bit, mode 444) is not rewritten, even by root', inTemp((dir) => {
+test('a read-only file (no write bit, mode 444) is not rewritten, even by root', inTemp('moeplan-userfiles-', (dir) => {
   const p = join(dir, 'plan.moeplan');
   writeFileSync(p, 'old\n');
   chmodSync(p, 0o444);
@@ -141,7 +128,7 @@ test('a read-only file (no write bit, mode 444) is not rewritten, even by root',
   assert.equal(statSync(p).mode & 0o777, 0o444);
 }));
 
-test('a rewrite with `expected` happens only if the file still holds the bytes read', inTemp((dir) => {
+test('a rewrite with `expected` happens only if the file still holds the bytes read', inTemp('moeplan-userfiles-', (dir) => {
   const p = join(dir, 'plan.moeplan');
   writeFileSync(p, 'one\n');
   const read = readUserFile(p);
@@ -155,7 +142,7 @@ test('a rewrite with `expected` happens only if the file still holds the bytes r
   assert.equal(readFileSync(p, 'utf8'), 'formatted\n');
 }));
 
-test('reading: only regular files under the size limit, FIFOs refused without blocking', inTemp((dir) => {
+test('reading: only regular files under the size limit, FIFOs refused without blocking', inTemp('moeplan-userfiles-', (dir) => {
   mkfifo(join(dir, 'fifo.moeplan'));
   mkdirSync(join(dir, 'folder.moeplan'));
   const big = join(dir, 'big.moeplan');

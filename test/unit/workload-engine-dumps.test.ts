@@ -3,7 +3,7 @@
 // and the expected counts are what torch read back from them.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -89,4 +89,24 @@ test('damaged .pt files give a WorkloadError, never another exception', async ()
     { numRuns: 150 },
   );
   assert.throws(() => readTorchSave(Buffer.from('PK\u0003\u0004 not a zip')), TorchSaveError);
+});
+
+test("TensorRT-LLM's expert statistics (meta_info.json + rank files) give the loads summed over ranks and iterations", async () => {
+  const meta = join(FIXTURES, 'trtllm-stats', 'meta_info.json');
+  assert.equal(detectFormat(meta), 'trtllm');
+  const { loads } = JSON.parse(readFileSync(join(FIXTURES, 'trtllm-stats.expected.json'), 'utf8')) as { loads: number[][] };
+  const json = join(dir, 'loads.json');
+  writeFileSync(json, JSON.stringify({ logical_count: loads }));
+  const fromStats = await readTrace(meta, { model });
+  assert.deepEqual(fromStats.layers, (await readTrace(json, { model })).layers);
+  assert.match(fromStats.notes.join('\n'), /2 rank files, 3 iterations \(100\.\.102\), summed/);
+
+  await assert.rejects(readTrace(meta, { model: { ...model, firstMoeLayer: 0 } }), /cover model layers 2\.\.5, but Tiny: 4 MoE layers, 8 routed experts, top-2, i\.e\. layers 0\.\.3/);
+  await assert.rejects(readTrace(meta, { model: { ...model, topK: 3 } }), /num_experts_per_token 2 but/);
+  const lonely = join(dir, 'lonely');
+  mkdirSync(lonely);
+  writeFileSync(join(lonely, 'meta_info.json'), '{"num_experts": 8, "num_experts_per_token": 2}');
+  await assert.rejects(readTrace(join(lonely, 'meta_info.json'), { model }), /no rank<r>\.safetensors beside meta_info\.json/);
+  writeFileSync(join(lonely, 'rank0.safetensors'), Buffer.concat([Buffer.from([200, 0, 0, 0, 0, 0, 0, 0]), Buffer.from('{}')]));
+  await assert.rejects(readTrace(join(lonely, 'meta_info.json'), { model }), /header length 200 does not fit a 10-byte safetensors file/);
 });

@@ -85,7 +85,7 @@ export const GPU_PRESETS = [...Object.keys(GPU_PRESET_TABLE), 'custom'];
 export const DTYPES: string[] = [...CORE_DTYPES];
 export const POLICIES = ['contiguous', 'round-robin', 'eplb', 'greedy', 'search', 'exact'];
 export const PAGING_POLICIES = ['layer-lru', 'lru', 'belady'];
-export const TRACE_FORMATS = ['jsonl', 'csv', 'sglang', 'npy'];
+export const TRACE_FORMATS = ['jsonl', 'csv', 'sglang', 'npy', 'trtllm'];
 /** Options of `synthetic`, each followed by a number. */
 export const SYNTHETIC_OPTIONS = ['tokens', 'seed', 'skew', 'concentration', 'topics'];
 

@@ -69,7 +69,7 @@ export interface HardwareSpec {
   range?: Range;
 }
 
-export type TraceFormat = 'jsonl' | 'csv' | 'sglang' | 'npy';
+export type TraceFormat = 'jsonl' | 'csv' | 'sglang' | 'npy' | 'trtllm';
 
 export interface SyntheticSpec {
   kind: 'synthetic';

@@ -64,10 +64,10 @@ export function resolveWorkload(
           spec = t;
         }
         if (a.optWord('format')) {
-          const f = a.choice('`format`', ['jsonl', 'csv', 'sglang', 'npy'] as const, { tsv: 'csv', json: 'jsonl', numpy: 'npy' });
+          const f = a.choice('`format`', ['jsonl', 'csv', 'sglang', 'npy', 'trtllm'] as const, { tsv: 'csv', json: 'jsonl', numpy: 'npy' });
           if (f && spec && spec.kind === 'trace') spec.format = f.value as TraceFormat;
         }
-        a.end('write `trace "PATH" [format jsonl|csv|sglang|npy]`');
+        a.end('write `trace "PATH" [format jsonl|csv|sglang|npy|trtllm]`');
         setSource(s, spec);
       },
       synthetic: (s) => {

@@ -2,12 +2,14 @@
 //   \x93NUMPY                                   → npy
 //   a JSON object mentioning "logical_count"    → sglang
 //   a torch.save zip (SGLang's .pt dump)        → sglang
+//   TensorRT-LLM's meta_info.json               → trtllm
 //   a JSON object per line                      → jsonl
 //   a header line naming layer/experts columns  → csv (comma, tab or semicolon)
 import { openSync, readSync, closeSync } from 'node:fs';
 import type { TraceFormat } from '../../plan/types';
 import { WorkloadError } from '../types';
 import { looksLikeTorchSave } from './torchSave';
+import { looksLikeTrtllmMeta } from './trtllmStats';
 
 const PROBE_BYTES = 64 * 1024;
 
@@ -30,7 +32,7 @@ export function detectFormat(file: string): TraceFormat {
     throw new WorkloadError(
       'cannot tell the trace format from its content: expected JSON lines with "layer" and "experts", ' +
         'a CSV/TSV with a header "layer,experts,count", SGLang {"logical_count": …} JSON, or a NumPy .npy array ' +
-        '(or name the format in the plan: trace "…" format jsonl|csv|sglang|npy)',
+        '(or name the format in the plan: trace "…" format jsonl|csv|sglang|npy|trtllm)',
       file,
     );
   return f;
@@ -43,6 +45,7 @@ export function detectFromBytes(buf: Uint8Array): TraceFormat | undefined {
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const trimmed = text.trimStart();
   if (trimmed.startsWith('{')) {
+    if (looksLikeTrtllmMeta(trimmed)) return 'trtllm';
     if (/^\{\s*"logical_count"\s*:/.test(trimmed) || (!firstLineIsObject(trimmed) && trimmed.includes('"logical_count"'))) return 'sglang';
     return 'jsonl';
   }

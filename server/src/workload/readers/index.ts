@@ -9,6 +9,7 @@ import { readJsonl } from './jsonl';
 import { readCsv } from './csv';
 import { readSglang } from './sglang';
 import { isTorchSaveFile, readSglangDump } from './sglangDump';
+import { readTrtllmStats } from './trtllmStats';
 import { readNpy } from './npy';
 
 export type { TraceModel, ReadOptions } from './common';
@@ -39,7 +40,9 @@ export async function readTrace(absPath: string, opts: ReadTraceOptions): Promis
       return isTorchSaveFile(absPath) ? readSglangDump(absPath, opts) : readSglang(absPath, opts);
     case 'npy':
       return readNpy(absPath, opts);
+    case 'trtllm':
+      return readTrtllmStats(absPath, opts);
     default:
-      throw new WorkloadError(`unknown trace format '${String(format)}' (use jsonl, csv, sglang or npy)`, absPath);
+      throw new WorkloadError(`unknown trace format '${String(format)}' (use jsonl, csv, sglang, npy or trtllm)`, absPath);
   }
 }

@@ -1,7 +1,7 @@
 // Bundles every entry point. Entries that do not exist yet are skipped so the
 // build works while the tree grows. `node esbuild.mjs --watch` rebuilds on change.
 import * as esbuild from 'esbuild';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
@@ -38,8 +38,38 @@ const options = entries
     keepNames: true,
   }));
 
+await writeContributions();
+
 if (watch) {
   for (const o of options) (await esbuild.context(o)).watch();
 } else {
   await Promise.all(options.map((o) => esbuild.build(o)));
+}
+
+/**
+ * Rewrites the grammar's word patterns and package.json's enums from the plan
+ * vocabulary (scripts/contributions.ts) when they differ, so a new keyword,
+ * preset or policy is one edit.
+ */
+async function writeContributions() {
+  const built = await esbuild.build({
+    entryPoints: ['scripts/contributions.ts'],
+    bundle: true,
+    write: false,
+    platform: 'node',
+    format: 'esm',
+    logLevel: 'warning',
+  });
+  const gen = await import('data:text/javascript;base64,' + Buffer.from(built.outputFiles[0].text).toString('base64'));
+  for (const [file, update] of [
+    ['syntaxes/moeplan.tmLanguage.json', gen.grammarWith],
+    ['package.json', gen.packageWith],
+  ]) {
+    const text = readFileSync(file, 'utf8');
+    const next = gen.jsonText(update(JSON.parse(text)));
+    if (next !== text) {
+      writeFileSync(file, next);
+      console.log(`esbuild.mjs: wrote ${file} from the plan vocabulary`);
+    }
+  }
 }

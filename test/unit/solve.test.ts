@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { solveLayerSync, POLICIES } from '../../server/src/solve/index';
+import { solveLayerSync } from '../../server/src/solve/index';
+import { POLICY } from '../../server/src/plan/vocabulary';
 import { instanceOf, placementProblems, SolveError } from '../../server/src/solve/instance';
 import { bruteForceOptimum, distributionOf } from '../../server/src/solve/brute';
 import { expectedTime } from '../../server/src/cost/evaluate';
@@ -71,7 +72,7 @@ test('every policy returns a valid placement that honours the constraints, with 
     fc.property(smallCase, (c) => {
       const inp = caseInput(c);
       const inst = instanceOf(inp);
-      for (const policy of POLICIES) {
+      for (const policy of POLICY.words) {
         const r = solveLayerSync(policy, inp);
         assert.deepEqual(placementProblems(inst, r.placement), [], `${policy}: ${JSON.stringify(r.placement)}`);
         assert.ok(Math.abs(r.expectedTime - expectedTime(inp.dist, r.placement)) < 1e-12);

@@ -23,6 +23,7 @@ import {
 import type { LayerResult, PlanResults } from '../../server/src/protocol';
 import { formatExpectedTime, formatPercent, formatUs } from '../../server/src/report/keyFigures';
 import { batchCurves, gammaCurve, mean, orderedPolicies, pagingPolicies } from './derive';
+import { policyLabel } from '../../server/src/plan/vocabulary';
 import { withAlpha, type Palette } from './theme';
 
 Chart.register(
@@ -237,16 +238,9 @@ export function gpuLoadConfig(layer: LayerResult, p: Palette, reveal: (gpu: numb
   };
 }
 
-const POLICY_LABEL: Record<string, string> = {
-  contiguous: 'contiguous',
-  'round-robin': 'round-robin',
-  eplb: 'EPLB',
-  greedy: 'greedy',
-  search: 'greedy + search',
-  exact: 'exact (IP)',
-  committed: 'committed',
-  'lower-bound': 'lower bound',
-};
+/** Chart names of what is compared besides the policies (whose labels the vocabulary gives). */
+const OTHER_LABEL: Record<string, string> = { committed: 'committed', 'lower-bound': 'lower bound' };
+const policyName = (policy: string): string => OTHER_LABEL[policy] ?? policyLabel(policy);
 
 /** The policies compared on this layer, E[T] (bottom axis) and µs (top axis). */
 export function policiesConfig(layer: LayerResult, solver: string, p: Palette): AnyConfig {
@@ -275,7 +269,7 @@ export function policiesConfig(layer: LayerResult, solver: string, p: Palette): 
   }
   return {
     type: 'bar',
-    data: { labels: policies.map((q) => POLICY_LABEL[q.policy] ?? q.policy), datasets },
+    data: { labels: policies.map((q) => policyName(q.policy)), datasets },
     options: {
       ...base(p),
       indexAxis: 'y',

@@ -1,6 +1,7 @@
 // Pure figures derived from PlanResults for the charts. No DOM here, so the
 // report renderer and unit tests can use them too.
 import type { LayerResult, PlanResults, PolicyFigure } from '../../server/src/protocol';
+import { POLICY } from '../../server/src/plan/vocabulary';
 
 /** Copies of each expert in a placement (0 = unplaced). */
 export function copiesPerExpert(placement: number[][], experts: number): number[] {
@@ -14,7 +15,7 @@ export function mean(values: number[]): number {
 }
 
 /** Display order of policies: engine defaults first, then solvers, then references. */
-const POLICY_ORDER = ['contiguous', 'round-robin', 'eplb', 'greedy', 'search', 'exact', 'committed', 'lower-bound'];
+const POLICY_ORDER: readonly string[] = [...POLICY.words, 'committed', 'lower-bound'];
 
 export function orderedPolicies(layer: LayerResult): PolicyFigure[] {
   const seen = new Map<string, PolicyFigure>();

@@ -12,7 +12,7 @@ import { applyOverrides, type PlanOverrides } from './overrides';
 import { WorkerPool, WorkerJobError } from './pool';
 import type { LayerOutcome, SweepOutcome } from './layer';
 import type { PlanExtras } from './extras';
-import { DEFAULT_POLICY, POLICIES } from '../solve/index';
+import { POLICY } from '../plan/vocabulary';
 import { LATENCY_MODEL_AVAILABLE } from './latency';
 import { needsPaging } from '../cost/paging/simulate';
 import { ownerSlotsForPaging, type PagingForResults } from '../cost/paging/forAnalysis';
@@ -80,8 +80,8 @@ export function startAnalysis(plan: Plan, options: AnalysisOptions = {}): Analys
   let cancelled = false;
   const result = (async () => {
     const p = applyOverrides(plan, options.overrides);
-    const policy = options.policy ?? p.placement.policy.value ?? DEFAULT_POLICY;
-    if (!POLICIES.includes(policy)) throw new AnalysisError('solve', `unknown policy '${policy}' (known: ${POLICIES.join(', ')})`);
+    const policy = options.policy ?? p.placement.policy.value;
+    if (!POLICY.has(policy)) throw new AnalysisError('solve', `unknown policy '${policy}' (known: ${POLICY.words.join(', ')})`);
     const layers = p.model.layers.value;
     const size = Math.max(1, Math.min(options.workers ?? availableParallelism(), layers));
     if (cancelled) throw new AnalysisError('cancelled', 'analysis cancelled');

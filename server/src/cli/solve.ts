@@ -11,7 +11,7 @@ import { writeCommittedPlacement } from '../plan/edit';
 import { outputProblem, writeUserFile } from '../userFiles/write';
 import { errnoText } from '../userFiles/errors';
 import { analyzePlan, AnalysisError, type PlanOverrides } from '../analysis/index';
-import { POLICIES } from '../solve/index';
+import { POLICY } from '../plan/vocabulary';
 import { notRewritable, planWithoutErrors, readPlanFiles, splitInlineOption, type PlanFile } from './planInput';
 import type { CliIo } from './io';
 import { describeReadProgress } from '../workload/readers/progress';
@@ -24,7 +24,7 @@ placements (contiguous, round-robin, DeepSeek EPLB) and a lower bound.
 options:
   --json           print the full results as one JSON object
   --write          write the placement into PLAN as committed assignments
-  --policy P       ${POLICIES.join(' | ')} (default: the plan's)
+  --policy P       ${POLICY.words.join(' | ')} (default: the plan's)
   --time S         time budget in seconds for the whole solve (default: the plan's)
   --trace FILE     use this routing trace instead of the plan's workload
   --gpus N         what if there were N GPUs
@@ -68,8 +68,8 @@ function parseArgs(args: string[]): SolveArgs | string {
         break;
       case '--policy': {
         const v = value();
-        if (!v || !POLICIES.includes(v as PolicyName)) return `--policy takes one of ${POLICIES.join(', ')}${v ? `, not '${v}'` : ''}`;
-        out.policy = v as PolicyName;
+        if (!v || !POLICY.has(v)) return `--policy takes one of ${POLICY.words.join(', ')}${v ? `, not '${v}'` : ''}`;
+        out.policy = v;
         break;
       }
       case '--time': {

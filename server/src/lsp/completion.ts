@@ -17,7 +17,12 @@ import { enclosingStatements, insideBlock } from './astUtil';
 import { safely } from './safe';
 import { insideAny } from './solveManager';
 import { lex } from '../language/lexer';
-import { GPU_PRESETS, KEYWORDS, MODEL_PRESETS, SYNTHETIC_OPTIONS, unitsFor, valuesFor } from './vocabulary';
+import { CONTEXTS, TRACE_FORMAT, keywordsOf, unitsAfter } from '../plan/vocabulary';
+import { GPU_PRESET_NAMES, MODEL_PRESET_NAMES } from '../plan/presets';
+
+const MODEL_PRESETS = [...MODEL_PRESET_NAMES, 'custom'];
+const GPU_PRESETS = [...GPU_PRESET_NAMES, 'custom'];
+const SYNTHETIC_OPTIONS = Object.keys(CONTEXTS.workload.keywords.synthetic.options);
 
 export const options: CompletionOptions = { triggerCharacters: [' ', '"', '/'] };
 
@@ -56,7 +61,7 @@ export function register(ctx: ServerContext): void {
   );
 }
 
-/** The completion context from the enclosing blocks' keywords, outermost first (see KEYWORDS). */
+/** The vocabulary context from the enclosing blocks' keywords, outermost first. */
 export function blockContext(blocks: string[]): string {
   const inner = blocks[blocks.length - 1];
   if (!inner) return 'top';
@@ -85,7 +90,7 @@ function lineTokens(prefix: string): Word[] {
 }
 
 function keywordItems(context: string): CompletionItem[] {
-  const table = KEYWORDS[context] ?? {};
+  const table = keywordsOf(context);
   return Object.entries(table).map(([label, info]) => ({
     label,
     kind: CompletionItemKind.Keyword,
@@ -110,6 +115,7 @@ function ids(n: number, exclude: Set<number>, kind: CompletionItemKind, what: st
 function argumentItems(context: string, done: Word[], plan: Plan | undefined): CompletionItem[] {
   const texts = done.map((w) => w.text);
   const kw = texts[0]!.toLowerCase();
+  const info = keywordsOf(context)[kw];
   const last = texts[texts.length - 1]!;
   const lastIsBareNumber = done[done.length - 1]!.bareNumber;
   const experts = plan?.model.experts.value ?? 0;
@@ -153,20 +159,17 @@ function argumentItems(context: string, done: Word[], plan: Plan | undefined): C
   }
   if (kw === 'model' && context === 'top' && texts.length === 1) return words(MODEL_PRESETS, CompletionItemKind.Class, 'model preset');
   if (kw === 'trace' && last.startsWith('"')) return words(['format'], CompletionItemKind.Keyword);
-  if (last === 'format') return words(valuesFor(context, 'format') ?? [], CompletionItemKind.EnumMember);
+  if (last === 'format') return words([...TRACE_FORMAT.words], CompletionItemKind.EnumMember);
   if (lastIsBareNumber) {
-    const units = kw === 'policy' && context === 'placement' ? unitsFor('time') : unitsFor(kw);
+    const units = unitsAfter(info);
     if (units.length) return words(units, CompletionItemKind.Unit, 'unit');
   }
   if (kw === 'reserve' && texts.length === 3) return words(['per gpu'], CompletionItemKind.Keyword);
   if (kw === 'slots' && texts.length === 2) return words(['per gpu'], CompletionItemKind.Keyword);
-  if (kw === 'link' && last === ',') return words(valuesFor(context, 'link') ?? [], CompletionItemKind.EnumMember);
+  if (kw === 'link' && last === ',') return words([...(info?.values?.words ?? [])], CompletionItemKind.EnumMember);
   if (kw === 'groups' && texts.length === 2) return words(['top'], CompletionItemKind.Keyword);
   if (kw === 'phase' && texts.length === 2 && last === 'decode') return words(['output'], CompletionItemKind.Keyword);
-  if (texts.length === 1) {
-    const values = valuesFor(context, kw);
-    if (values) return words(values, CompletionItemKind.EnumMember);
-  }
+  if (texts.length === 1 && info?.values) return words([...info.values.words], CompletionItemKind.EnumMember);
   return [];
 }
 

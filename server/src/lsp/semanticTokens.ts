@@ -4,6 +4,7 @@ import type { SemanticTokensLegend, SemanticTokensOptions } from 'vscode-languag
 import type { Comment, Document, Range, Statement, Value } from '../language/ast';
 import type { ServerContext } from './context';
 import { safely } from './safe';
+import { statementWords } from '../plan/vocabulary';
 
 /** `unit` is our own type (package.json maps it to a TextMate scope, superType `type`). */
 export const legend: SemanticTokensLegend = {
@@ -14,11 +15,8 @@ const T = Object.fromEntries(legend.tokenTypes.map((t, i) => [t, i])) as Record<
 
 export const options: SemanticTokensOptions = { legend, full: true, range: false };
 
-/** Words that act as keywords inside a statement (`gpu h100 x 8 in 2 nodes`). */
-const SUB_KEYWORDS = new Set([
-  'x', 'in', 'nodes', 'node', 'per', 'gpu', 'expert', 'experts', 'layer', 'on', 'top', 'format', 'tokens', 'output',
-  'seed', 'skew', 'concentration', 'topics', 'prefill', 'decode', 'nvlink', 'network', 'pcie',
-]);
+/** Words that act as keywords inside a statement (`gpu h100 x 8 in 2 nodes`); other words are values. */
+const STATEMENT_WORDS = new Set(statementWords());
 
 interface Tok {
   line: number;
@@ -60,7 +58,7 @@ export function computeTokens(ast: Document, presetRanges: Range[]): number[] {
       case 'word': {
         const key = `${v.range.start.line}:${v.range.start.character}`;
         if (presets.has(key)) push(v.range, T.type!, 2);
-        else if (SUB_KEYWORDS.has(v.text)) push(v.range, T.keyword!);
+        else if (STATEMENT_WORDS.has(v.text.toLowerCase())) push(v.range, T.keyword!);
         else push(v.range, T.enumMember!);
         return;
       }

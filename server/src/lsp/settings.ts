@@ -1,6 +1,6 @@
 // The `moeplan.*` settings the server reads, with defaults. The client
 // declares the same names in package.json `contributes.configuration`.
-import type { PolicyName } from '../plan/types';
+import { POLICY, type PolicyName } from '../plan/vocabulary';
 
 export interface ServerSettings {
   /** When the solver runs: after saving, or after every (debounced) change. */
@@ -23,8 +23,6 @@ export const DEFAULT_SETTINGS: ServerSettings = {
   slowerThresholdPct: 5,
 };
 
-const POLICIES = new Set(['plan', 'contiguous', 'round-robin', 'eplb', 'greedy', 'search', 'exact']);
-
 /** Reads the `moeplan` section as sent by a client; anything odd falls back to the default. */
 export function readSettings(raw: unknown): ServerSettings {
   const s = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
@@ -35,7 +33,7 @@ export function readSettings(raw: unknown): ServerSettings {
   return {
     run: s.run === 'onType' ? 'onType' : 'onSave',
     timeBudgetS: num(solver.timeBudget, DEFAULT_SETTINGS.timeBudgetS),
-    policy: typeof solver.policy === 'string' && POLICIES.has(solver.policy) ? (solver.policy as ServerSettings['policy']) : 'plan',
+    policy: typeof solver.policy === 'string' && POLICY.has(solver.policy) ? solver.policy : 'plan',
     traceMaxSizeMB: num(trace.maxSizeMB, DEFAULT_SETTINGS.traceMaxSizeMB, 1),
     slowerThresholdPct: num(s.slowerThreshold, DEFAULT_SETTINGS.slowerThresholdPct),
   };

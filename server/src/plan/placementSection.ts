@@ -4,11 +4,12 @@
 // every expert somewhere, constraints respected.
 import type { Range, Statement, Value } from '../language/ast';
 import type { Diagnostic, QuickFix, TextEdit } from '../language/diagnostic';
-import type { CommittedLayer, ForbidConstraint, HardwareSpec, ModelSpec, PinConstraint, PlacementSpec, PlanRef, PolicyName } from './types';
+import type { CommittedLayer, ForbidConstraint, HardwareSpec, ModelSpec, PinConstraint, PlacementSpec, PlanRef } from './types';
 import { DEFAULTS } from './defaults';
 import { Args, Ctx, at, dispatch, needBlock, noBlock, planSource } from './values';
 import { readExpertIds, readExpertIdsInto, readLayerIds } from './workloadSection';
 import { formatExpertList } from './expertList';
+import { POLICY } from './vocabulary';
 
 interface GpuLine {
   gpu: number;
@@ -75,20 +76,6 @@ const committedMemo = new WeakMap<Map<number, GpuLine>, { key: string; unique: n
 
 const rangeKey = (r: Range) => `${r.start.line}:${r.start.character}-${r.end.line}:${r.end.character}`;
 
-export const POLICIES: readonly PolicyName[] = ['contiguous', 'round-robin', 'eplb', 'greedy', 'search', 'exact'];
-const POLICY_ALIASES: Record<string, PolicyName> = {
-  'greedy+search': 'search',
-  'local-search': 'search',
-  linear: 'contiguous',
-  roundrobin: 'round-robin',
-  round_robin: 'round-robin',
-  deepseek: 'eplb',
-  'load-balanced': 'eplb',
-  balanced: 'eplb',
-  ilp: 'exact',
-  milp: 'exact',
-  optimal: 'exact',
-};
 
 export function resolvePlacement(
   ctx: Ctx,
@@ -159,13 +146,13 @@ export function resolvePlacement(
   dispatch(
     ctx,
     needBlock(ctx, stmt, 'placement { policy greedy }'),
-    '`placement`',
+    'placement',
     {
       policy: (s) => {
         noBlock(ctx, s);
         ctx.field('placement.policy', s.keyword.range);
         const a = new Args(ctx, s);
-        const c = a.choice('`policy`', POLICIES, POLICY_ALIASES, 'MP401');
+        const c = a.choice('`policy`', POLICY.words, POLICY.aliases, 'MP401');
         if (c) spec.policy = { value: c.value, source: planSource(c.node.range), range: c.node.range };
         if (!a.done) {
           const t = a.number({ what: 'the time budget', unit: 'time', above: 0, suggest: 's', example: 'policy search 10 s' });
@@ -264,7 +251,7 @@ export function resolvePlacement(
         dispatch(
           ctx,
           needBlock(ctx, s, 'layer 0 { gpu 0: 0 1 2 3 }'),
-          '`layer`',
+          'layer',
           {
             gpu: (x) => {
               noBlock(ctx, x);
@@ -301,13 +288,11 @@ export function resolvePlacement(
               } else ls.gpus.set(g, line);
             },
           },
-          ['gpu'],
         );
         internal.layerStmts.push(ls);
         layerMemo.set(s, { key: layerKey, refs: ctx.refs.slice(refs0), diags: ctx.diags.slice(diags0), layers: ls.layers.slice(), gpus: ls.gpus });
       },
     },
-    ['pin', 'forbid', 'layer'],
   );
 
   // A pin that a forbid rules out can never be satisfied.

@@ -2,7 +2,7 @@
 // configs and the GPUs' datasheets, as collected in
 // ../shared/notes/model-and-gpu-figures.md; each preset carries a source
 // string that hovers and `moeplan check` messages show.
-import type { DType } from './types';
+import { DTYPE, type DType } from './vocabulary';
 
 export interface ModelPreset {
   id: string;
@@ -47,7 +47,7 @@ export const DTYPE_BYTES: Record<DType, number> = {
   fp4: 0.5,
 };
 
-export const DTYPES = Object.keys(DTYPE_BYTES) as DType[];
+export const DTYPES = DTYPE.words;
 
 const CONFIG = 'public config.json, via notes/model-and-gpu-figures.md';
 

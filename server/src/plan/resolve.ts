@@ -9,7 +9,6 @@ import type { DType, GpuSpec, HardwareSpec, LinkSpec, ModelSpec, OffloadSpec, Pl
 import { DEFAULTS } from './defaults';
 import {
   DTYPE_BYTES,
-  DTYPES,
   GPU_PRESET_NAMES,
   MODEL_PRESET_NAMES,
   expertParams,
@@ -19,6 +18,7 @@ import {
 } from './presets';
 import { nearest } from './nearest';
 import { Args, Ctx, dispatch, noBlock, planSource } from './values';
+import { DTYPE, LINK, PAGING_POLICY, type LinkKind } from './vocabulary';
 
 export { planSource };
 import { resolveWorkload } from './workloadSection';
@@ -62,7 +62,7 @@ function resolveInto(ctx: Ctx, doc: Document, opts: ResolveOptions): Plan | unde
   dispatch(
     ctx,
     doc.statements,
-    'top-level',
+    'top',
     {
       model: take('model'),
       gpu: take('gpu'),
@@ -73,7 +73,6 @@ function resolveInto(ctx: Ctx, doc: Document, opts: ResolveOptions): Plan | unde
       placement: take('placement'),
       offload: take('offload'),
     },
-    ['link'],
   );
   for (const k of Object.keys(top)) if (top[k]) ctx.field(k, top[k]!.keyword.range);
   for (const l of links) ctx.field('link', l.keyword.range);
@@ -213,11 +212,11 @@ function resolveModel(ctx: Ctx, stmt: Statement): ModelSpec | undefined {
     noBlock(ctx, s);
     ctx.field('model.' + key, s.keyword.range);
     const r = new Args(ctx, s);
-    const c = r.choice(`\`${key}\``, DTYPES, { bfloat16: 'bf16', float16: 'fp16', half: 'fp16', float32: 'fp32', mxfp4: 'fp4' });
+    const c = r.choice(`\`${key}\``, DTYPE.words, DTYPE.aliases);
     r.end();
     if (c) set(sourced(c.value, planSource(c.node.range), c.node.range));
   };
-  dispatch(ctx, stmt.block?.statements ?? [], '`model`', {
+  dispatch(ctx, stmt.block?.statements ?? [], 'model', {
     layers: intField('layers', 1, 1000),
     'first-layer': intField('first-layer', 0, 1000),
     'total-layers': intField('total-layers', 1, 2000),
@@ -388,7 +387,7 @@ function resolveGpu(ctx: Ctx, stmt: Statement): GpuRes | undefined {
     r.end();
     if (n) set(sourced(n.value, planSource(n.node.range), n.node.range));
   };
-  dispatch(ctx, stmt.block?.statements ?? [], '`gpu`', {
+  dispatch(ctx, stmt.block?.statements ?? [], 'gpu', {
     memory: field('memory', { what: '`memory`', unit: 'bytes', above: 0, suggest: 'GB', example: 'memory 80 GB' }, (v) => (memory = v)),
     bandwidth: field('bandwidth', { what: '`bandwidth` (HBM)', unit: 'bandwidth', above: 0, suggest: 'TB/s', example: 'bandwidth 3.35 TB/s' }, (v) => (bandwidth = v)),
     compute: field('compute', { what: '`compute`', unit: 'compute', above: 0, suggest: 'TFLOPS', example: 'compute 989 TFLOPS' }, (v) => (flops = v)),
@@ -418,7 +417,6 @@ function resolveGpu(ctx: Ctx, stmt: Statement): GpuRes | undefined {
   return { gpu, preset, count, nodes, stmt };
 }
 
-type LinkKind = 'nvlink' | 'network' | 'pcie';
 type GivenLinks = Partial<Record<LinkKind, { bytesPerS?: Sourced<number>; latencyS?: Sourced<number> }>>;
 
 function resolveLinks(ctx: Ctx, links: Statement[]): GivenLinks {
@@ -428,7 +426,7 @@ function resolveLinks(ctx: Ctx, links: Statement[]): GivenLinks {
     noBlock(ctx, s);
     const a = new Args(ctx, s);
     for (;;) {
-      const k = a.choice('`link`', ['nvlink', 'network', 'pcie'] as const, { net: 'network', rdma: 'network', ib: 'network', infiniband: 'network', ethernet: 'network', nvl: 'nvlink' });
+      const k = a.choice('`link`', LINK.words, LINK.aliases);
       if (!k) break;
       ctx.field('link.' + k.value, k.node.range);
       const bw = a.number({ what: `\`link ${k.value}\` bandwidth`, unit: 'bandwidth', above: 0, suggest: 'GB/s', example: `link ${k.value} 50 GB/s 3 us` });
@@ -510,12 +508,12 @@ function resolveOffload(ctx: Ctx, stmt: Statement): OffloadSpec {
   const a = new Args(ctx, stmt);
   a.end('write options inside `offload { … }`');
   const spec: OffloadSpec = { enabled: true, policy: DEFAULTS.offloadPolicy, prefetch: DEFAULTS.prefetch, range: stmt.range };
-  dispatch(ctx, stmt.block?.statements ?? [], '`offload`', {
+  dispatch(ctx, stmt.block?.statements ?? [], 'offload', {
     policy: (s) => {
       noBlock(ctx, s);
       ctx.field('offload.policy', s.keyword.range);
       const r = new Args(ctx, s);
-      const c = r.choice('`offload` `policy`', ['lru', 'layer-lru', 'belady'] as const, { opt: 'belady', optimal: 'belady', min: 'belady', 'layer-aware': 'layer-lru', layerlru: 'layer-lru' }, 'MP502');
+      const c = r.choice('`offload` `policy`', PAGING_POLICY.words, PAGING_POLICY.aliases, 'MP502');
       r.end();
       if (c) spec.policy = c.value;
     },

@@ -2,6 +2,10 @@
 // bytes per second, seconds, FLOP/s), with every figure's source recorded so
 // hovers and docs can say where a number came from.
 import type { Range } from '../language/ast';
+import type { DType, PagingPolicy, PolicyName, TraceFormat } from './vocabulary';
+
+// The word types are defined by the vocabulary (one list each).
+export type { DType, PagingPolicy, PolicyName, TraceFormat };
 
 /** Where a figure came from: a preset's datasheet, the plan text, or a default. */
 export interface Sourced<T> {
@@ -10,8 +14,6 @@ export interface Sourced<T> {
   /** Where the plan sets it, when it does. */
   range?: Range;
 }
-
-export type DType = 'fp32' | 'bf16' | 'fp16' | 'fp8' | 'int8' | 'int4' | 'fp4';
 
 export interface ModelSpec {
   /** Display name, e.g. "DeepSeek-V3". */
@@ -69,8 +71,6 @@ export interface HardwareSpec {
   range?: Range;
 }
 
-export type TraceFormat = 'jsonl' | 'csv' | 'sglang' | 'npy' | 'trtllm';
-
 export interface SyntheticSpec {
   kind: 'synthetic';
   tokens: number;
@@ -114,8 +114,6 @@ export interface WorkloadSpec {
   maxSubsets?: number;
 }
 
-export type PolicyName = 'contiguous' | 'round-robin' | 'eplb' | 'greedy' | 'search' | 'exact';
-
 export interface PinConstraint {
   expert: number;
   gpu: number;
@@ -155,8 +153,6 @@ export interface PlacementSpec {
   /** Range of the placement block's `}`-1 line, where new layers are inserted. */
   insertAt?: Range;
 }
-
-export type PagingPolicy = 'lru' | 'layer-lru' | 'belady';
 
 export interface OffloadSpec {
   enabled: boolean;

@@ -6,6 +6,7 @@ import { KIND_NAMES, lookupUnit, unitsOfKind, type UnitKind } from '../language/
 import type { PlanRef } from './types';
 import { nearest } from './nearest';
 import { printValue } from '../language/formatter';
+import { CONTEXTS, homesOf, keywordsOf, type Context, type KeywordOf } from './vocabulary';
 
 export class Ctx {
   readonly diags: Diagnostic[] = [];
@@ -238,37 +239,29 @@ export function needBlock(ctx: Ctx, stmt: Statement, example: string): Statement
   return stmt.block.statements;
 }
 
-/** Where each keyword belongs, to say so when one is written in the wrong place. */
-const KEYWORD_HOMES: Record<string, string[]> = {
-  'top-level': ['model', 'gpu', 'reserve', 'slots', 'link', 'workload', 'placement', 'offload'],
-  '`model`': ['layers', 'first-layer', 'total-layers', 'experts', 'shared-experts', 'top-k', 'hidden', 'expert-ffn', 'dtype', 'activation-dtype', 'expert-size', 'groups'],
-  '`gpu`': ['memory', 'bandwidth', 'compute'],
-  '`workload`': ['trace', 'synthetic', 'subsets', 'batch', 'phase', 'max-subsets'],
-  '`placement`': ['time', 'replicas', 'max-copies', 'pin', 'forbid'],
-  '`subsets`': ['subset'],
-  '`offload`': ['prefetch'],
-};
-
 /**
- * Dispatch a block's statements by keyword: unknown keywords get MP110 with
- * the nearest known keyword as a fix, repeated single-use keywords MP111.
+ * Dispatch a block's statements by keyword. The handlers are exactly the
+ * context's keywords in the vocabulary (a type error otherwise). Unknown
+ * keywords get MP110 (saying where they belong, or the nearest known keyword
+ * as a fix); single-use keywords given twice get MP111.
  */
-export function dispatch(
+export function dispatch<C extends Context>(
   ctx: Ctx,
   statements: Statement[],
-  context: string,
-  handlers: Record<string, (s: Statement) => void>,
-  repeatable: readonly string[] = [],
+  context: C,
+  handlers: { [K in KeywordOf<C>]: (s: Statement) => void },
 ) {
+  const table = keywordsOf(context);
+  const where = CONTEXTS[context].name;
   const seen = new Map<string, Statement>();
   const known = Object.keys(handlers);
   for (const s of statements) {
     const key = s.keyword.text.toLowerCase();
-    const h = Object.hasOwn(handlers, key) ? handlers[key] : undefined;
+    const h = Object.hasOwn(handlers, key) ? (handlers as Record<string, (s: Statement) => void>)[key] : undefined;
     if (!h) {
-      const home = Object.entries(KEYWORD_HOMES).find(([, ks]) => ks.includes(key))?.[0];
-      if (home && home !== context) {
-        ctx.report(s.keyword.range, 'error', 'MP110', `\`${s.keyword.text}\` is not allowed in ${context}: it belongs inside ${home}.`);
+      const homes = homesOf(key);
+      if (homes.length > 0) {
+        ctx.report(s.keyword.range, 'error', 'MP110', `\`${s.keyword.text}\` is not allowed in ${where}: it belongs inside ${homes.map((c) => CONTEXTS[c].name).join(' or ')}.`);
         continue;
       }
       const near = nearest(s.keyword.text, known);
@@ -276,15 +269,15 @@ export function dispatch(
         s.keyword.range,
         'error',
         'MP110',
-        `Unknown ${context} keyword \`${s.keyword.text}\`${near ? `: did you mean \`${near}\`?` : '.'} Known here: ${known.map((k) => `\`${k}\``).join(', ')}.`,
+        `Unknown ${where} keyword \`${s.keyword.text}\`${near ? `: did you mean \`${near}\`?` : '.'} Known here: ${known.map((k) => `\`${k}\``).join(', ')}.`,
         { fixes: near ? [{ title: `Change to \`${near}\``, edits: [{ range: s.keyword.range, newText: near }], preferred: true }] : undefined },
       );
       continue;
     }
-    if (!repeatable.includes(key)) {
+    if (!table[key]?.repeatable) {
       const first = seen.get(key);
       if (first) {
-        ctx.report(s.keyword.range, 'error', 'MP111', `\`${key}\` is given twice in ${context}: keep one and remove the other.`, {
+        ctx.report(s.keyword.range, 'error', 'MP111', `\`${key}\` is given twice in ${where}: keep one and remove the other.`, {
           related: [{ message: `first \`${key}\` here`, range: first.range }],
         });
         continue;

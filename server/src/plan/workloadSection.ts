@@ -4,11 +4,12 @@
 import * as nodePath from 'node:path';
 import { existsSync } from 'node:fs';
 import type { NumberValue, Range, Statement, Value } from '../language/ast';
-import type { InlineSubsetsSpec, ModelSpec, Sourced, SyntheticSpec, TraceFormat, WorkloadSource, WorkloadSpec } from './types';
+import type { InlineSubsetsSpec, ModelSpec, Sourced, SyntheticSpec, WorkloadSource, WorkloadSpec } from './types';
 import { DEFAULTS } from './defaults';
 import { Args, Ctx, dispatch, needBlock, noBlock, planSource, readNumberValue, describe, type NumSpec } from './values';
 import { nearest } from './nearest';
 import type { ResolveOptions } from './resolve';
+import { CONTEXTS, PHASE, TRACE_FORMAT } from './vocabulary';
 
 export function resolveWorkload(
   ctx: Ctx,
@@ -37,7 +38,7 @@ export function resolveWorkload(
   if (stmt) {
     new Args(ctx, stmt).end('write workload fields inside `workload { … }`');
     const body = needBlock(ctx, stmt, 'workload { synthetic seed 1; batch 64 tokens }');
-    dispatch(ctx, body, '`workload`', {
+    dispatch(ctx, body, 'workload', {
       trace: (s) => {
         noBlock(ctx, s);
         ctx.field('workload.trace', s.keyword.range);
@@ -64,10 +65,10 @@ export function resolveWorkload(
           spec = t;
         }
         if (a.optWord('format')) {
-          const f = a.choice('`format`', ['jsonl', 'csv', 'sglang', 'npy', 'trtllm'] as const, { tsv: 'csv', json: 'jsonl', numpy: 'npy' });
-          if (f && spec && spec.kind === 'trace') spec.format = f.value as TraceFormat;
+          const f = a.choice('`format`', TRACE_FORMAT.words, TRACE_FORMAT.aliases);
+          if (f && spec && spec.kind === 'trace') spec.format = f.value;
         }
-        a.end('write `trace "PATH" [format jsonl|csv|sglang|npy|trtllm]`');
+        a.end(`write \`trace "PATH" [format ${TRACE_FORMAT.words.join('|')}]\``);
         setSource(s, spec);
       },
       synthetic: (s) => {
@@ -92,7 +93,7 @@ export function resolveWorkload(
         noBlock(ctx, s);
         ctx.field('workload.phase', s.keyword.range);
         const a = new Args(ctx, s);
-        const p = a.choice('`phase`', ['prefill', 'decode'] as const);
+        const p = a.choice('`phase`', PHASE.words, PHASE.aliases);
         if (p) {
           phase = { value: p.value, source: planSource(p.node.range), range: p.node.range };
           if (p.value === 'decode') a.optWord('output');
@@ -131,7 +132,8 @@ function defaultSynthetic(): SyntheticSpec {
   return { kind: 'synthetic', ...DEFAULTS.synthetic };
 }
 
-const SYNTHETIC_KEYS: Record<string, NumSpec & { key: keyof typeof DEFAULTS.synthetic }> = {
+/** How each `synthetic` option of the vocabulary is read. */
+const SYNTHETIC_KEYS: Record<keyof typeof CONTEXTS.workload.keywords.synthetic.options, NumSpec & { key: keyof typeof DEFAULTS.synthetic }> = {
   tokens: { key: 'tokens', what: '`tokens`', int: true, min: 1, max: 1e8, unit: 'tokens', unitOptional: true },
   seed: { key: 'seed', what: '`seed`', int: true, min: 0, max: 2 ** 32 - 1 },
   skew: { key: 'skew', what: '`skew`', min: 0, max: 10 },
@@ -164,7 +166,7 @@ function readSynthetic(ctx: Ctx, s: Statement): SyntheticSpec {
       keyRange = k.range;
     }
     const key = keyText.toLowerCase();
-    const spec0 = Object.hasOwn(SYNTHETIC_KEYS, key) ? SYNTHETIC_KEYS[key] : undefined;
+    const spec0 = Object.hasOwn(SYNTHETIC_KEYS, key) ? SYNTHETIC_KEYS[key as keyof typeof SYNTHETIC_KEYS] : undefined;
     if (!spec0) {
       const near = nearest(keyText, Object.keys(SYNTHETIC_KEYS));
       ctx.report(keyRange, 'error', 'MP110', `Unknown synthetic option \`${keyText}\`${near ? `: did you mean \`${near}\`?` : '.'} Options: ${Object.keys(SYNTHETIC_KEYS).join(', ')}.`, {
@@ -200,23 +202,18 @@ function readSubsets(ctx: Ctx, s: Statement, model: ModelSpec | undefined): Inli
     if (!list) layers.set(layer, (list = []));
     list.push(entry);
   };
-  const readLines = (stmts: Statement[], layerIds: number[] | undefined, context: string) => {
-    const handlers: Record<string, (x: Statement) => void> = {
-      subset: (x) => {
-        noBlock(ctx, x);
-        const e = readSubset(ctx, x, model, layerIds?.[0]);
-        if (e) for (const l of layerIds ?? [-1]) add(l, e);
-      },
-    };
-    if (!layerIds) {
-      handlers.layer = (x) => {
-        const ids = readLayerIds(ctx, x, model);
-        readLines(needBlock(ctx, x, 'layer 5 { subset 0 2: 1 }'), ids ?? [], '`layer` in `subsets`');
-      };
-    }
-    dispatch(ctx, stmts, context, handlers, ['subset', 'layer']);
+  const subset = (layerIds: number[] | undefined) => (x: Statement) => {
+    noBlock(ctx, x);
+    const e = readSubset(ctx, x, model, layerIds?.[0]);
+    if (e) for (const l of layerIds ?? [-1]) add(l, e);
   };
-  readLines(needBlock(ctx, s, 'subsets { subset 0 1: 30% }'), undefined, '`subsets`');
+  dispatch(ctx, needBlock(ctx, s, 'subsets { subset 0 1: 30% }'), 'subsets', {
+    subset: subset(undefined),
+    layer: (x) => {
+      const ids = readLayerIds(ctx, x, model) ?? [];
+      dispatch(ctx, needBlock(ctx, x, 'layer 5 { subset 0 2: 1 }'), 'subsets-layer', { subset: subset(ids) });
+    },
+  });
   const total = [...layers.values()].flat().reduce((t, e) => t + e.weight, 0);
   if (layers.size > 0 && !(total > 0)) {
     ctx.report(s.keyword.range, 'error', 'MP304', 'The subset weights add up to zero: give at least one subset a positive weight.');

@@ -1,6 +1,6 @@
 // solveLayer: one entry point for every placement policy. Every result is
 // re-evaluated exactly over the full distribution and checked for validity.
-import type { PolicyName } from '../plan/types';
+import { POLICY, type PolicyName } from '../plan/vocabulary';
 import { evaluateLayer, expectedTime, expertLoads, LayerEvaluator } from '../cost/evaluate';
 import { lowerBound } from '../cost/bounds';
 import { instanceOf, placementProblems, SolveError, type Instance } from './instance';
@@ -15,13 +15,9 @@ import { placementDigest } from './placementDigest';
 
 export { SolveError } from './instance';
 
-export const POLICIES: readonly PolicyName[] = ['contiguous', 'round-robin', 'eplb', 'greedy', 'search', 'exact'];
 
 /** Layers this small get a branch-and-bound proof inside `search` when time remains. */
 const SEARCH_PROOF_LIMITS = { experts: 16, gpus: 4 };
-
-/** The policy used when a plan names none. */
-export const DEFAULT_POLICY: PolicyName = 'search';
 
 export async function solveLayer(policy: PolicyName, input: SolveInput): Promise<SolveResult> {
   return solveLayerSync(policy, input);
@@ -128,8 +124,11 @@ export function solveLayerSync(policy: PolicyName, input: SolveInput): SolveResu
       }
       break;
     }
-    default:
-      throw new SolveError(`unknown policy '${policy as string}' (known: ${POLICIES.join(', ')})`);
+    default: {
+      // A policy added to the vocabulary without a case here is a type error.
+      const unknown: never = policy;
+      throw new SolveError(`unknown policy '${unknown as string}' (known: ${POLICY.words.join(', ')})`);
+    }
   }
   placement = tidy(placement);
   const problems = placementProblems(inst, placement);

@@ -1,11 +1,11 @@
 // Types of the expert-paging simulators: what a replay needs (the hardware
 // figures, the cache layout per GPU) and what it reports (per-layer counters).
-import type { PagingPolicy } from '../../plan/types';
+import { PAGING_POLICY, type PagingPolicy } from '../../plan/vocabulary';
 
 export type { PagingPolicy };
 
-/** Every policy the simulators know, in the order they are reported. */
-export const PAGING_POLICIES: readonly PagingPolicy[] = ['lru', 'layer-lru', 'belady'];
+/** Every policy the simulators know, in the order they are reported: the vocabulary's. */
+export const PAGING_POLICIES: readonly PagingPolicy[] = PAGING_POLICY.words;
 
 /** Hardware figures a replay needs, SI units (bytes, bytes/s, FLOP, FLOP/s, s). */
 export interface PagingHardware {

@@ -26,13 +26,15 @@ export async function exportPlacement(c: LanguageClient, uri: string): Promise<v
   const defaultUri = vscode.Uri.joinPath(vscode.Uri.parse(uri), '..', first.suggestedName ?? `placement.${pick.format}.json`);
   const target = await vscode.window.showSaveDialog({ defaultUri, title: `Save ${pick.label} placement` });
   if (!target) return;
-  // The flags name the saved file: ask again when the user picked another path.
-  const r = target.fsPath === defaultUri.fsPath || target.scheme !== 'file' ? first : await request(c, { uri, format: pick.format, outputPath: target.fsPath });
-  if (!r.ok || r.content === undefined) {
+  // A local file is written by the server through moeplan's one write path (never over the
+  // plan or its trace, no FIFO or read-only file replaced); the flags name the saved file.
+  const local = target.scheme === 'file';
+  const r = local ? await request(c, { uri, format: pick.format, outputPath: target.fsPath, write: true }) : first;
+  if (!r.ok || (!local && r.content === undefined)) {
     void vscode.window.showWarningMessage(`moeplan: export failed: ${r.error ?? 'no content'}`);
     return;
   }
-  await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(r.content));
+  if (!local) await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(r.content!));
   const shown = vscode.workspace.asRelativePath(target);
   show(shown, r);
   for (const w of r.warnings ?? []) void vscode.window.showWarningMessage(`moeplan: ${w}`);

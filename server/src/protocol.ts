@@ -163,11 +163,19 @@ export interface ExportParams {
   format: ExportFormat;
   /** Absolute path the client saves the file to; the launch arguments name it. Default: the suggested name next to the plan. */
   outputPath?: string;
+  /**
+   * The server writes outputPath itself, through moeplan's one write path
+   * (links followed; never over the plan or its trace; FIFOs, devices and
+   * read-only files refused), and answers `written` instead of `content`.
+   */
+  write?: boolean;
 }
 export interface ExportResponse {
   ok: boolean;
   /** File contents when ok; the client saves them. */
   content?: string;
+  /** The file the server wrote (`write`). */
+  written?: string;
   suggestedName?: string;
   /** The engine flags that go with the file (engine formats only). */
   launch?: LaunchArguments;

@@ -79,6 +79,8 @@ class Inbox<T> {
 export interface StartOptions {
   settings?: Record<string, unknown>;
   trusted?: boolean;
+  /** Sent as initializationOptions.trusted as is (a wrong type, say), instead of `trusted`. */
+  trustedValue?: unknown;
   env?: Record<string, string>;
   workspace?: string;
   capabilities?: ClientCapabilities;
@@ -150,7 +152,7 @@ export class LspClient {
         window: { workDoneProgress: true },
         textDocument: { publishDiagnostics: { relatedInformation: true, versionSupport: true, codeDescriptionSupport: true, dataSupport: true } },
       },
-      initializationOptions: { trusted: opts.trusted ?? true, settings: opts.settings },
+      initializationOptions: { trusted: 'trustedValue' in opts ? opts.trustedValue : (opts.trusted ?? true), settings: opts.settings },
     });
     await conn.sendNotification(InitializedNotification.type, {});
     return c;

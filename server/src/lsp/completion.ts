@@ -1,7 +1,8 @@
 // Completion by context: keywords of the enclosing block, presets and option
 // values after their keyword, units after a number, expert and GPU ids in
 // committed layers and constraints, trace paths from the file system
-// (relative to the plan; inside the workspace only when it is untrusted).
+// (relative to the plan; untrusted, only what stays inside the workspace
+// once links are followed: a link out of it is neither listed nor entered).
 import { readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import {
@@ -15,7 +16,6 @@ import type { Plan } from '../plan/types';
 import type { ServerContext } from './context';
 import { enclosingStatements, insideBlock } from './astUtil';
 import { safely } from './safe';
-import { insideAny } from './solveManager';
 import { lex } from '../language/lexer';
 import { CONTEXTS, TRACE_FORMAT, keywordsOf, unitsAfter } from '../plan/vocabulary';
 import { GPU_PRESET_NAMES, MODEL_PRESET_NAMES } from '../plan/presets';
@@ -178,8 +178,8 @@ function tracePaths(ctx: ServerContext, planFile: string, typed: string, p: Comp
   const slash = Math.max(typed.lastIndexOf('/'), typed.lastIndexOf('\\'));
   const dirPart = slash >= 0 ? typed.slice(0, slash + 1) : '';
   const namePart = slash >= 0 ? typed.slice(slash + 1) : typed;
-  const dir = resolve(dirname(planFile), dirPart || '.');
-  if (!ctx.trusted() && !insideAny(dir, ctx.workspaceRoots())) return [];
+  const dir = ctx.readable(resolve(dirname(planFile), dirPart || '.'));
+  if (dir === undefined) return [];
   let entries: string[];
   try {
     entries = readdirSync(dir);
@@ -192,9 +192,12 @@ function tracePaths(ctx: ServerContext, planFile: string, typed: string, p: Comp
     if (out.length >= MAX_PATH_ITEMS) break;
     if (name.startsWith('.') && !namePart.startsWith('.')) continue;
     if (!name.startsWith(namePart)) continue;
+    // Through the trust gate: an entry that is a link out of the workspace is not shown.
+    const entry = ctx.readable(join(dir, name));
+    if (entry === undefined) continue;
     let isDir = false;
     try {
-      isDir = statSync(join(dir, name)).isDirectory();
+      isDir = statSync(entry).isDirectory();
     } catch {
       continue;
     }

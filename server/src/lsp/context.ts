@@ -21,8 +21,8 @@ export interface ServerContext {
   settings(): ServerSettings;
   /** False in an untrusted workspace (client says so). */
   trusted(): boolean;
-  /** Absolute paths of the workspace folders. */
-  workspaceRoots(): string[];
+  /** The path to read for `path`, or undefined when the workspace's trust forbids it (see trust.ts). */
+  readable(path: string): string | undefined;
   /** Fast analysis of the document's current version (cached per version). */
   fast(uri: string): FastAnalysis | undefined;
   solves: SolveManager;

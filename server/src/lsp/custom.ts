@@ -11,8 +11,11 @@ import {
   type GetResultsParams,
   type GetResultsResponse,
 } from '../protocol';
+import { isAbsolute } from 'node:path';
 import type { ServerContext } from './context';
 import { exportText } from './exporter';
+import { writeUserFile } from '../userFiles/write';
+import { errnoText } from '../userFiles/errors';
 import { placementEdit } from './placementEdit';
 import { safely } from './safe';
 
@@ -44,8 +47,19 @@ export function register(ctx: ServerContext): void {
     ExportRequest,
     safely(ctx.log, 'export', { ok: false, error: 'internal error; see the moeplan log' }, (p: ExportParams): ExportResponse => {
       const fast = ctx.fast(p.uri);
-      if (!fast?.plan) return { ok: false, error: 'the plan has errors; fix them first' };
-      return exportText(fast.plan, ctx.solves.entry(p.uri)?.results, p.format, p.outputPath);
+      if (!fast) return { ok: false, error: 'the plan is not open in the editor: open it, then export' };
+      if (!fast.plan) return { ok: false, error: 'the plan has errors; fix them first' };
+      const r = exportText(fast.plan, ctx.solves.entry(p.uri)?.results, p.format, p.outputPath);
+      if (!r.ok || !p.write) return r;
+      if (!p.outputPath || !isAbsolute(p.outputPath)) return { ok: false, error: 'export: `write` needs an absolute outputPath' };
+      const src = fast.plan.workload.source;
+      const inputs = [{ path: fast.file, what: 'the plan' }, ...(src?.kind === 'trace' ? [{ path: src.absPath, what: "the plan's trace" }] : [])];
+      try {
+        const { target } = writeUserFile(p.outputPath, r.content ?? '', { inputs });
+        return { ...r, content: undefined, written: target };
+      } catch (e) {
+        return { ok: false, error: `cannot write '${p.outputPath}': ${errnoText(e)}` };
+      }
     }),
   );
 }

@@ -30,7 +30,8 @@ import { toLspDiagnostic } from './convert';
 import { Debouncer } from './debounce';
 import { logger, safely } from './safe';
 import { DEFAULT_SETTINGS, readSettings, type ServerSettings } from './settings';
-import { SolveManager, insideAny } from './solveManager';
+import { SolveManager } from './solveManager';
+import { WorkspaceTrust } from './trust';
 import { Timings } from './timings';
 import { defaultStarter, type AnalysisStarter } from './analysisStarter';
 import * as completion from './completion';
@@ -64,8 +65,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   const changedAt = new Map<string, number>();
   const published = new Map<string, Published>();
   let settings: ServerSettings = DEFAULT_SETTINGS;
-  let trusted = true;
-  let roots: string[] = [];
+  const trust = new WorkspaceTrust();
   let clientCaps: ClientCapabilities = {};
   let configPull = false;
 
@@ -77,8 +77,11 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     // The superseded analysis leaves the cache first; its parse is re-used where the text did not change.
     fastCache.delete(uri);
     const a = analyseText(uri, doc.version, uriToPath(uri), doc.getText(), {
-      // Untrusted: do not even probe the file system outside the workspace.
-      fileExists: (abs) => (trusted || insideAny(abs, roots) ? existsSync(abs) : true),
+      // Untrusted: do not even probe the file system outside the workspace (links followed).
+      fileExists: (abs) => {
+        const readable = trust.readable(abs);
+        return readable === undefined ? true : existsSync(readable);
+      },
       previous: cached,
     });
     timings.add(timings.fastMs, a.ms);
@@ -91,8 +94,8 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     log,
     timings,
     settings: () => settings,
-    trusted: () => trusted,
-    workspaceRoots: () => roots,
+    trusted: () => trust.trusted,
+    readable: (path) => trust.readable(path),
     canRefresh: () => ({
       codeLens: clientCaps.workspace?.codeLens?.refreshSupport === true,
       inlayHint: clientCaps.workspace?.inlayHint?.refreshSupport === true,
@@ -148,8 +151,8 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     documents,
     log,
     settings: () => settings,
-    trusted: () => trusted,
-    workspaceRoots: () => roots,
+    trusted: () => trust.trusted,
+    readable: (path) => trust.readable(path),
     fast,
     solves,
     timings,
@@ -161,11 +164,11 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   connection.onInitialize((params: InitializeParams): InitializeResult => {
     clientCaps = params.capabilities;
     configPull = clientCaps.workspace?.configuration === true;
-    const init = (params.initializationOptions ?? {}) as { trusted?: boolean; settings?: unknown };
-    if (typeof init.trusted === 'boolean') trusted = init.trusted;
+    const init = (params.initializationOptions ?? {}) as { trusted?: unknown; settings?: unknown };
+    trust.setFromInit(init.trusted);
     if (init.settings) settings = readSettings(init.settings);
-    roots = (params.workspaceFolders ?? []).map((f) => uriToPath(f.uri));
-    if (roots.length === 0 && params.rootUri) roots = [uriToPath(params.rootUri)];
+    const roots = (params.workspaceFolders ?? []).map((f) => uriToPath(f.uri));
+    trust.setFolders(roots.length === 0 && params.rootUri ? [uriToPath(params.rootUri)] : roots);
     return {
       capabilities: {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
@@ -191,7 +194,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       // Roots decide which traces an untrusted workspace may read.
       connection.workspace.onDidChangeWorkspaceFolders((e) => {
         const removed = new Set(e.removed.map((f) => uriToPath(f.uri)));
-        roots = [...roots.filter((r) => !removed.has(r)), ...e.added.map((f) => uriToPath(f.uri))];
+        trust.setFolders([...trust.folders.filter((r) => !removed.has(r)), ...e.added.map((f) => uriToPath(f.uri))]);
       });
     }
     if (configPull) {
@@ -220,7 +223,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   });
 
   connection.onNotification(WorkspaceTrustNotification, (p: WorkspaceTrustParams) => {
-    trusted = p.trusted === true;
+    trust.set(p.trusted);
   });
 
   documents.onDidOpen((e) => {

@@ -4,7 +4,6 @@
 // trace file identity and the solver settings. A crash or time-out becomes a
 // stored error (shown as a diagnostic), never an exception here.
 import { stat } from 'node:fs/promises';
-import { relative, isAbsolute } from 'node:path';
 import type { Connection, WorkDoneProgressServerReporter } from 'vscode-languageserver';
 import { CodeLensRefreshRequest, InlayHintRefreshRequest } from 'vscode-languageserver';
 import type { Plan } from '../plan/types';
@@ -47,7 +46,8 @@ export interface SolveManagerDeps {
   timings: Timings;
   settings(): ServerSettings;
   trusted(): boolean;
-  workspaceRoots(): string[];
+  /** The path to read for `path`, or undefined when the workspace's trust forbids it (trust.ts). */
+  readable(path: string): string | undefined;
   /** Whether the client can refresh lenses / inlay hints on request. */
   canRefresh(): { codeLens: boolean; inlayHint: boolean };
   /** Called after an entry is stored (publish diagnostics). */
@@ -121,6 +121,9 @@ export class SolveManager {
       this.cancel(uri);
       return this.store({ uri, version, key: `refused:${version}`, ms: 0, at: Date.now(), error: gate.refused }, started);
     }
+    // The analysis reads the file the gate checked (its real path when untrusted), not the path again.
+    const src = plan.workload.source;
+    const toRun = src?.kind === 'trace' && gate.readPath && gate.readPath !== src.absPath ? { ...plan, workload: { ...plan.workload, source: { ...src, absPath: gate.readPath } } } : plan;
     const key = `${version}|${gate.identity}|${settings.policy}|${settings.timeBudgetS}`;
     const cached = this.entries.get(uri);
     if (cached && cached.key === key && cached.results) {
@@ -139,7 +142,7 @@ export class SolveManager {
         started,
       );
     }
-    return this.start(starter, plan, fast, key, settings, started);
+    return this.start(starter, toRun, fast, key, settings, started);
   }
 
   private start(
@@ -288,20 +291,22 @@ export class SolveManager {
   private async checkTrace(
     plan: Plan,
     settings: ServerSettings,
-  ): Promise<{ identity: string; refused?: { kind: SolveFailureKind; message: string } }> {
+  ): Promise<{ identity: string; readPath?: string; refused?: { kind: SolveFailureKind; message: string } }> {
     const src = plan.workload.source;
     if (!src || src.kind !== 'trace') return { identity: src?.kind ?? 'none' };
-    if (!this.deps.trusted() && !insideAny(src.absPath, this.deps.workspaceRoots())) {
+    // Untrusted: the real path, links followed, must stay inside the workspace.
+    const readPath = this.deps.readable(src.absPath);
+    if (readPath === undefined) {
       return {
         identity: 'untrusted',
         refused: {
           kind: 'untrusted',
-          message: `the trace ${src.path} is outside the workspace and the workspace is not trusted; trust the workspace to read it`,
+          message: `the trace ${src.path} is outside the workspace (links followed) and the workspace is not trusted; trust the workspace to read it`,
         },
       };
     }
     try {
-      const s = await stat(src.absPath);
+      const s = await stat(readPath);
       if (s.size > settings.traceMaxSizeMB * 1024 * 1024) {
         return {
           identity: 'too-big',
@@ -311,10 +316,10 @@ export class SolveManager {
           },
         };
       }
-      return { identity: `${src.absPath}:${s.size}:${s.mtimeMs}` };
+      return { identity: `${readPath}:${s.size}:${s.mtimeMs}`, readPath };
     } catch {
       // Missing trace: let the analysis report it with its own message.
-      return { identity: `${src.absPath}:missing` };
+      return { identity: `${readPath}:missing`, readPath };
     }
   }
 }
@@ -323,13 +328,6 @@ export class SolveManager {
 export function editorBudgetMs(plan: Plan, settings: ServerSettings): number {
   const own = plan.placement.timeBudgetMs.value;
   return settings.timeBudgetS > 0 ? Math.min(own, settings.timeBudgetS * 1000) : own;
-}
-
-export function insideAny(path: string, roots: string[]): boolean {
-  return roots.some((root) => {
-    const rel = relative(root, path);
-    return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
-  });
 }
 
 function errorText(e: unknown): string {

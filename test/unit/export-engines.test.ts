@@ -4,11 +4,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { analyzePlan } from '../../server/src/analysis/index';
+import { main } from '../../server/src/cli/main';
 import { committedPlacements, exportPlan, EXPORT_FORMATS } from '../../server/src/export/index';
 import { shellQuote } from '../../server/src/export/launch';
 import { exportAdvice } from '../../server/src/export/warnings';
@@ -112,4 +113,35 @@ test('shell quoting: a POSIX shell reads every quoted word back unchanged', () =
   );
   assert.equal(shellQuote('/a/b-c_d.json'), '/a/b-c_d.json');
   assert.equal(shellQuote("it's here.json"), `'it'\\''s here.json'`);
+});
+
+test('CLI: --json gives the flags as fields; with -o - the file goes to stdout and the flags to stderr', async () => {
+  const plan = join(dir, 'cli.moeplan');
+  const committed = readFileSync(join(ROOT, 'examples', 'mixtral-8x7b.moeplan'), 'utf8').replace(/policy search 5 s/, 'policy greedy 0.3 s');
+  writeFileSync(plan, committed);
+  const out: string[] = [];
+  const err: string[] = [];
+  const io = { out: (t: string) => void out.push(t), err: (t: string) => void err.push(t), cwd: dir };
+  assert.equal(await main(['export', 'cli.moeplan', '--format', 'vllm-ascend', '--json'], io), 0, err.join(''));
+  const doc = JSON.parse(out.join('')) as {
+    file: string;
+    format: string;
+    layers: number;
+    launch: { engine: string; epSize: number; redundantExperts: number; args: string[] };
+    warnings: string[];
+    notes: string[];
+  };
+  assert.equal(doc.file, join(dir, 'cli.vllm-ascend.json'));
+  assert.equal(doc.layers, 32);
+  assert.deepEqual([doc.launch.engine, doc.launch.epSize, doc.launch.redundantExperts], ['vLLM-Ascend', 2, 2]);
+  assert.equal(JSON.parse(doc.launch.args[4]).eplb_config.num_redundant_experts, 2);
+  assert.match(doc.notes.join('\n'), /Model Runner V1/);
+
+  out.length = 0;
+  err.length = 0;
+  assert.equal(await main(['export', 'cli.moeplan', '--format', 'sglang', '-o', '-'], io), 0, err.join(''));
+  assert.ok(out.join('').startsWith('{"physical_to_logical_map"'));
+  assert.match(err.join(''), /--init-expert-location FILE --ep-num-redundant-experts 2/);
+  assert.match(err.join(''), /warning: SGLang's MixtralForCausalLM/);
+  assert.equal(await main(['export', 'cli.moeplan', '--format', 'sglang', '-o', '-', '--json'], io), 2);
 });

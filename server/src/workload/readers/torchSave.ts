@@ -369,6 +369,13 @@ function tensorOf(s: Storage, offset: number, shape: number[], stride: number[])
   if (offset < 0 || last >= items) throw new TorchSaveError(`tensor reaches element ${last} of a storage with ${items}`);
   const view = new DataView(s.bytes.buffer, s.bytes.byteOffset, s.bytes.byteLength);
   const read = reader(s.dtype, view, s.littleEndian);
+  // Row-major (what torch.save of a fresh tensor holds): one pass, no index arithmetic.
+  let contiguous = true;
+  for (let d = shape.length - 1, step = 1; d >= 0; step *= shape[d], d--) if (shape[d] > 1 && stride[d] !== step) contiguous = false;
+  if (contiguous) {
+    for (let i = 0; i < count; i++) values[i] = read((offset + i) * itemBytes);
+    return { kind: 'tensor', dtype: s.dtype, shape, values };
+  }
   const index = new Array<number>(shape.length).fill(0);
   for (let i = 0; i < count; i++) {
     let at = offset;

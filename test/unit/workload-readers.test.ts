@@ -72,7 +72,7 @@ test('jsonl: bad input names the line', async () => {
   await rejects(readTrace(file('b1.jsonl', `${good}\n${good}\n{"layer": 0, "experts": [1, 9]}\n`), { model: mixtral }), 3, /out of range.*8 routed experts/);
   await rejects(readTrace(file('b2.jsonl', `${good}\n{"layer": 0, "experts": [1, 2, 3]}\n`), { model: mixtral }), 2, /top-2/);
   await rejects(readTrace(file('b3.jsonl', `${good}\n\n{"layer": 0, "experts": [1, 2]\n`), { model: mixtral, format: 'jsonl' }), 3, /not valid JSON/);
-  await rejects(readTrace(file('b4.jsonl', `${good}\n{"experts": [1, 2]}\n`), { model: mixtral }), 2, /missing "layer"/);
+  await rejects(readTrace(file('b4.jsonl', `${good}\n{"experts": [1, 2]}\n`), { model: mixtral }), 2, /missing the layer: looked for "layer"/);
   await rejects(readTrace(file('b5.jsonl', `${good}\n{"layer": 7, "experts": [1, 2]}\n`), { model: mixtral }), 2, /outside the model/);
   await rejects(readTrace(file('b6.jsonl', `${good}\n{"layer": 0, "experts": [2, 2]}\n`), { model: mixtral }), 2, /twice/);
   await rejects(readTrace(file('b7.jsonl', `${good}\n{"layer": 0, "experts": "1 2"}\n`), { model: mixtral }), 2, /array/);

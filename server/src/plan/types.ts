@@ -84,6 +84,19 @@ export interface SyntheticSpec {
   range?: Range;
 }
 
+/**
+ * Names under which a trace holds its fields, when not one of the usual
+ * names: a JSONL field (a dotted path reaches into objects, e.g.
+ * "routing.ids") or a Parquet column (for expert ids, a list column or the
+ * prefix of one column per rank, NAME_0 … NAME_{k−1}).
+ */
+export interface TraceFields {
+  layer?: string;
+  experts?: string;
+  request?: string;
+  position?: string;
+}
+
 export interface TraceSpec {
   kind: 'trace';
   /** Path as written, relative to the plan. */
@@ -91,6 +104,7 @@ export interface TraceSpec {
   /** Absolute path. */
   absPath: string;
   format?: TraceFormat;
+  fields?: TraceFields;
   range?: Range;
 }
 

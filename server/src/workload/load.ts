@@ -43,6 +43,7 @@ export async function loadWorkload(plan: Plan, opts: LoadOptions = {}): Promise<
     case 'trace':
       w = await readTrace(src.absPath, {
         format: src.format,
+        fields: src.fields,
         model,
         signal: opts.signal,
         maxBytes: opts.maxBytes,

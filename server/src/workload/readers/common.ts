@@ -1,9 +1,10 @@
 // Pieces every trace reader shares: the model figures a trace is checked
-// against, mapping trace layer ids onto MoE layers, and bounded
-// token-sequence capture. Line input is in lines.ts.
+// against, mapping trace layer ids onto MoE layers. Line input is in
+// lines.ts, records and what collects them in records.ts.
 import { statSync } from 'node:fs';
-import type { LayerDistribution, ReadProgress, TokenSequence } from '../types';
+import type { LayerDistribution, ReadProgress } from '../types';
 import { WorkloadError } from '../types';
+import type { TraceFields } from '../../plan/types';
 import { SubsetCounter } from '../distribution';
 
 /** The model figures a trace must agree with. */
@@ -38,6 +39,8 @@ export interface ReadOptions {
   onProgress?: (p: ReadProgress) => void;
   /** Least time between two progress reports, ms (default 250). */
   progressEveryMs?: number;
+  /** The trace's own field (column) names, where not the usual ones. */
+  fields?: TraceFields;
 }
 
 export const DEFAULT_MAX_SEQUENCE_IDS = 1 << 24;
@@ -156,104 +159,4 @@ export function rangeList(xs: number[]): string {
     i = j + 1;
   }
   return out.join(', ');
-}
-
-/**
- * Collects token-ordered routing keyed by (request, position) while a trace
- * streams in, within a bound on ids kept. Tokens missing from some layer are
- * dropped at the end (with a count, for a note).
- */
-export class SequenceBuilder {
-  private readonly tokenOf = new Map<string, number>();
-  private readonly order: { req: number; pos: number }[] = [];
-  private readonly requestOf = new Map<string, number>();
-  private readonly perLayer = new Map<number, Int32Array>();
-  private capacity = 1024;
-  dropped?: string;
-
-  constructor(
-    readonly k: number,
-    readonly maxIds: number,
-  ) {}
-
-  get active(): boolean {
-    return this.dropped === undefined;
-  }
-
-  add(request: string, position: number, rawLayer: number, ids: ArrayLike<number>): void {
-    if (this.dropped !== undefined) return;
-    let req = this.requestOf.get(request);
-    if (req === undefined) {
-      req = this.requestOf.size;
-      this.requestOf.set(request, req);
-    }
-    const key = `${req}:${position}`;
-    let t = this.tokenOf.get(key);
-    if (t === undefined) {
-      t = this.order.length;
-      this.tokenOf.set(key, t);
-      this.order.push({ req, pos: position });
-      if ((this.order.length * Math.max(1, this.perLayer.size) * this.k) > this.maxIds) {
-        this.drop(`token order not kept: over ${this.maxIds.toLocaleString('en-US')} ids`);
-        return;
-      }
-      if (t >= this.capacity) this.grow();
-    }
-    let arr = this.perLayer.get(rawLayer);
-    if (!arr) {
-      if (this.order.length * (this.perLayer.size + 1) * this.k > this.maxIds) {
-        this.drop(`token order not kept: over ${this.maxIds.toLocaleString('en-US')} ids`);
-        return;
-      }
-      arr = new Int32Array(this.capacity * this.k).fill(-1);
-      this.perLayer.set(rawLayer, arr);
-    }
-    const base = t * this.k;
-    if (arr[base] !== -1) {
-      this.drop(`token order not kept: token ${position} of request ${request} appears twice in layer ${rawLayer}`);
-      return;
-    }
-    for (let j = 0; j < this.k; j++) arr[base + j] = ids[j];
-  }
-
-  drop(reason: string): void {
-    this.dropped = reason;
-    this.perLayer.clear();
-    this.tokenOf.clear();
-    this.order.length = 0;
-  }
-
-  private grow(): void {
-    const cap = this.capacity * 2;
-    for (const [l, arr] of this.perLayer) {
-      const next = new Int32Array(cap * this.k).fill(-1);
-      next.set(arr);
-      this.perLayer.set(l, next);
-    }
-    this.capacity = cap;
-  }
-
-  /** The sequence over MoE layers 0..layers-1 (raw = MoE + offset), complete tokens only. */
-  finish(layers: number, offset: number): { sequence?: TokenSequence; incomplete: number } {
-    if (this.dropped !== undefined || this.order.length === 0) return { incomplete: 0 };
-    const k = this.k;
-    const idx = this.order.map((_, i) => i);
-    idx.sort((a, b) => this.order[a].req - this.order[b].req || this.order[a].pos - this.order[b].pos);
-    const cols: Int32Array[] = [];
-    for (let l = 0; l < layers; l++) {
-      const arr = this.perLayer.get(l + offset);
-      if (!arr) return { incomplete: this.order.length };
-      cols.push(arr);
-    }
-    const keep: number[] = [];
-    for (const t of idx) if (cols.every((c) => c[t * k] !== -1)) keep.push(t);
-    const ids = new Int32Array(keep.length * layers * k);
-    keep.forEach((t, i) => {
-      for (let l = 0; l < layers; l++) ids.set(cols[l].subarray(t * k, t * k + k), (i * layers + l) * k);
-    });
-    return {
-      sequence: keep.length > 0 ? { tokens: keep.length, layers, k, ids } : undefined,
-      incomplete: this.order.length - keep.length,
-    };
-  }
 }

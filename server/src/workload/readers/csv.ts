@@ -2,7 +2,7 @@
 // case-insensitive; other columns ignored):
 //   layer    MoE layer index (or model layer index, see docs/cost-model.md)
 //   experts  the subset's expert ids, separated by spaces or semicolons
-//            (in a comma file, a quoted "5,6" also works)
+//            (in a comma file, a quoted "5,6" or "[5, 6]" also works)
 //   count    how many tokens activated it (aliases: weight, tokens,
 //            probability); optional, 1 per row when absent
 // Fields are separated by tabs when the header has a tab, else by commas.
@@ -12,22 +12,32 @@
 //   0,1;3,4
 import type { Workload } from '../types';
 import { WorkloadError } from '../types';
-import { SubsetCounter, subsetProblem } from '../distribution';
 import type { ReadOptions } from './common';
-import { MAX_COUNT, MAX_COUNT_TEXT, checkFile, finishLayers, maxRawLayer, modelLabel } from './common';
+import { MAX_COUNT, MAX_COUNT_TEXT, checkFile } from './common';
+import { NONE, RecordRules, RequestIds, RoutingCollector, atRecord, type RoutingSink } from './records';
+import type { SourceOptions, SourceSummary } from './source';
 import { forEachLine } from './lines';
 import { progressReporter } from './progress';
 
 const COUNT_NAMES = ['count', 'weight', 'tokens', 'probability', 'prob', 'p'];
 
 export async function readCsv(file: string, opts: ReadOptions): Promise<Workload> {
+  const collector = new RoutingCollector({ model: opts.model });
+  collector.counts = true;
+  const summary = await readCsvRecords(file, opts, collector, new RecordRules(opts.model));
+  const c = collector.finish(opts.model, file);
+  return {
+    layers: c.layers,
+    description: `trace ${file} (${summary.label}, ${c.layers.length} layers)`,
+    notes: c.notes,
+  };
+}
+
+/** Streams a CSV/TSV of subset counts into `sink` (each row: `count` tokens), checked by `rules`. */
+export async function readCsvRecords(file: string, opts: SourceOptions, sink: RoutingSink, rules: RecordRules): Promise<SourceSummary> {
   const size = checkFile(file, opts.maxBytes);
   const report = progressReporter(file, size, opts.onProgress, opts.progressEveryMs);
-  const m = opts.model;
-  const k = m.topK;
-  const counters = new Map<number, SubsetCounter>();
-  const ids = new Int32Array(k);
-  const maxLayer = maxRawLayer(m);
+  let ids = new Int32Array(0);
   let header: { sep: string; layer: number; experts: number; count: number; width: number } | undefined;
   let rows = 0;
 
@@ -59,13 +69,16 @@ export async function readCsv(file: string, opts: ReadOptions): Promise<Workload
       const layer = Number(layerText);
       if (layerText === '' || !Number.isInteger(layer) || layer < 0)
         throw new WorkloadError(`layer must be a non-negative integer (got "${layerText}")`, file, line);
-      if (layer > maxLayer) throw new WorkloadError(`layer ${layer} is outside the model (${modelLabel(m)})`, file, line);
+      const layerProblem = rules.layerProblem(layer);
+      if (layerProblem) throw new WorkloadError(layerProblem, file, line);
       const expText = f[header.experts].trim();
-      const parts = expText.split(/[\s;,]+/).filter((s) => s !== '');
+      // A list as SQL engines print one ("[5, 6]") reads like "5 6".
+      const listText = expText.startsWith('[') && expText.endsWith(']') ? expText.slice(1, -1) : expText;
+      const parts = listText.split(/[\s;,]+/).filter((s) => s !== '');
       const experts = parts.map((s) => (/^-?\d+$/.test(s) ? Number(s) : NaN));
       const bad = parts.find((s, i) => Number.isNaN(experts[i]));
       if (bad !== undefined) throw new WorkloadError(`expert id "${bad}" is not an integer (experts are separated by spaces or semicolons)`, file, line);
-      const problem = subsetProblem(experts, m.experts, k);
+      const problem = rules.idsProblem(experts, `line ${line}`);
       if (problem) throw new WorkloadError(`experts "${expText}" ${problem}`, file, line);
       let weight = 1;
       if (header.count >= 0) {
@@ -76,28 +89,20 @@ export async function readCsv(file: string, opts: ReadOptions): Promise<Workload
         if (weight > MAX_COUNT)
           throw new WorkloadError(`count ${ct} is too large: a count is a number of tokens, at most ${MAX_COUNT_TEXT} per row`, file, line);
       }
-      for (let j = 0; j < k; j++) ids[j] = experts[j];
-      let c = counters.get(layer);
-      if (!c) {
-        c = new SubsetCounter(layer, m.experts, k);
-        counters.set(layer, c);
+      if (ids.length !== experts.length) ids = new Int32Array(experts.length);
+      for (let j = 0; j < experts.length; j++) ids[j] = experts[j];
+      try {
+        sink.add(layer, ids, weight, NONE, NONE);
+      } catch (e) {
+        throw atRecord(e, file, line);
       }
-      if (c.totalWeight + weight > MAX_COUNT)
-        throw new WorkloadError(`the counts of layer ${layer} add up to more than ${MAX_COUNT_TEXT} tokens at this row; a count is a number of tokens`, file, line);
-      if (weight > 0) c.add(ids, 0, weight);
       rows++;
     },
     { signal: opts.signal, onBytes: (b) => report(b, rows) },
   );
   if (!header) throw new WorkloadError('empty file: expected a header "layer,experts,count" and one row per subset', file);
-  const { layers, offset } = finishLayers(counters, m, file, true);
-  const notes: string[] = ['subset counts carry no token order: paging and batch replay sample from the distributions'];
-  if (offset > 0) notes.push(`trace layer ids ${offset}–${offset + m.layers - 1} read as model layers (MoE layer = id − ${offset})`);
-  return {
-    layers,
-    description: `trace ${file} (${header.sep === '\t' ? 'tsv' : 'csv'}, ${rows.toLocaleString('en-US')} rows, ${layers.length} layers)`,
-    notes,
-  };
+  if (rows === 0) throw new WorkloadError('no routing records found: the file has a header but no rows', file);
+  return { records: rows, requests: new RequestIds(), notes: [], label: `${header.sep === '\t' ? 'tsv' : 'csv'}, ${rows.toLocaleString('en-US')} rows` };
 }
 
 /** Splits one line on `sep`, honouring double quotes ("" inside quotes is a quote). */

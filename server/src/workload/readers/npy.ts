@@ -7,10 +7,11 @@
 import { openSync, readSync, closeSync } from 'node:fs';
 import type { Workload } from '../types';
 import { WorkloadError } from '../types';
-import { SubsetCounter } from '../distribution';
 import type { ReadOptions } from './common';
-import { DEFAULT_MAX_SEQUENCE_IDS, checkAborted, checkFile, modelLabel } from './common';
+import { checkAborted, checkFile, modelLabel } from './common';
 import { progressReporter } from './progress';
+import { RecordRules, RequestIds, RoutingCollector, type RoutingSink } from './records';
+import type { SourceOptions, SourceSummary } from './source';
 
 export interface NpyHeader {
   dtype: { kind: 'i' | 'u'; bytes: 1 | 2 | 4 | 8; littleEndian: boolean; descr: string };
@@ -61,9 +62,26 @@ export function parseNpyHeader(buf: Uint8Array, file: string): NpyHeader {
 }
 
 export async function readNpy(file: string, opts: ReadOptions): Promise<Workload> {
+  const collector = new RoutingCollector({ maxSequenceIds: opts.maxSequenceIds, model: opts.model });
+  const summary = await readNpyRecords(file, opts, collector, new RecordRules(opts.model));
+  const c = collector.finish(opts.model, file);
+  return {
+    layers: c.layers,
+    description: `trace ${file} (${summary.label})`,
+    notes: [...summary.notes, ...c.notes],
+    sequence: c.sequence,
+  };
+}
+
+/**
+ * Streams a .npy trace into `sink`: one record per token and MoE layer, the
+ * token's index as its position (one request). With a model, the layer axis
+ * is its MoE layers or all its layers (dense rows skipped); without, every
+ * row is a layer.
+ */
+export async function readNpyRecords(file: string, opts: SourceOptions, sink: RoutingSink, rules: RecordRules): Promise<SourceSummary> {
   const size = checkFile(file, opts.maxBytes);
-  const m = opts.model;
-  const k = m.topK;
+  const m = rules.model;
   const fd = openSync(file, 'r');
   try {
     const probe = Buffer.alloc(Math.min(size, 65536));
@@ -72,23 +90,26 @@ export async function readNpy(file: string, opts: ReadOptions): Promise<Workload
     const shape = h.shape;
     if (shape.length !== 3)
       throw new WorkloadError(
-        `array shape (${shape.join(', ')}) is ${shape.length}-D; expected tokens × layers × k, i.e. (tokens, ${m.layers}, ${k}) for ${modelLabel(m)}`,
+        `array shape (${shape.join(', ')}) is ${shape.length}-D; expected tokens × layers × k` + (m ? `, i.e. (tokens, ${m.layers}, ${m.topK}) for ${modelLabel(m)}` : ''),
         file,
       );
-    const [tokens, layerAxis, kAxis] = shape;
-    if (kAxis !== k)
-      throw new WorkloadError(`array shape (${shape.join(', ')}): last axis ${kAxis} must equal top-k ${k} (${modelLabel(m)})`, file);
-    const first = m.firstMoeLayer ?? 0;
-    let skip: number;
-    if (layerAxis === m.layers) skip = 0;
-    else if (first > 0 && layerAxis === first + m.layers) skip = first;
-    else
-      throw new WorkloadError(
-        `array shape (${shape.join(', ')}): layer axis ${layerAxis} does not match ${modelLabel(m)}` +
-          (first > 0 ? `; expected ${m.layers} or ${first + m.layers}` : `; expected ${m.layers}`) +
-          (shape[0] === m.layers || shape[0] === first + m.layers ? ' (the array looks like layers × tokens × k; transpose it to tokens × layers × k)' : ''),
-        file,
-      );
+    const [tokens, layerAxis, k] = shape;
+    let skip = 0;
+    let layers = layerAxis;
+    if (m) {
+      if (k !== m.topK) throw new WorkloadError(`array shape (${shape.join(', ')}): last axis ${k} must equal top-k ${m.topK} (${modelLabel(m)})`, file);
+      const first = m.firstMoeLayer ?? 0;
+      if (layerAxis === m.layers) skip = 0;
+      else if (first > 0 && layerAxis === first + m.layers) skip = first;
+      else
+        throw new WorkloadError(
+          `array shape (${shape.join(', ')}): layer axis ${layerAxis} does not match ${modelLabel(m)}` +
+            (first > 0 ? `; expected ${m.layers} or ${first + m.layers}` : `; expected ${m.layers}`) +
+            (shape[0] === m.layers || shape[0] === first + m.layers ? ' (the array looks like layers × tokens × k; transpose it to tokens × layers × k)' : ''),
+          file,
+        );
+      layers = m.layers;
+    } else if (k < 1 || layerAxis < 1) throw new WorkloadError(`array shape (${shape.join(', ')}) has an empty axis`, file);
     if (tokens === 0) throw new WorkloadError('array has no tokens', file);
     const item = h.dtype.bytes;
     const rowValues = layerAxis * k;
@@ -97,20 +118,16 @@ export async function readNpy(file: string, opts: ReadOptions): Promise<Workload
     if (size < expected)
       throw new WorkloadError(`file is ${size} bytes but its header promises ${expected} (truncated?)`, file);
 
-    const L = m.layers;
-    const counters = Array.from({ length: L }, (_, l) => new SubsetCounter(l, m.experts, k));
-    const maxIds = opts.maxSequenceIds ?? DEFAULT_MAX_SEQUENCE_IDS;
-    const seqTokens = Math.min(tokens, Math.floor(maxIds / (L * k)));
-    const seqIds = seqTokens > 0 ? new Int32Array(seqTokens * L * k) : undefined;
     const perChunk = Math.max(1, Math.floor((4 << 20) / rowBytes));
     const buf = Buffer.alloc(perChunk * rowBytes);
     const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     const ids = new Int32Array(k);
     const read = reader(h.dtype, dv);
+    const maxId = m ? m.experts : 2 ** 31;
     const report = progressReporter(file, size, opts.onProgress, opts.progressEveryMs);
     for (let t0 = 0; t0 < tokens; t0 += perChunk) {
       checkAborted(opts.signal, file);
-      report(h.dataOffset + t0 * rowBytes, t0);
+      report(h.dataOffset + t0 * rowBytes, t0 * layers);
       const nTok = Math.min(perChunk, tokens - t0);
       const want = nTok * rowBytes;
       let got = 0;
@@ -121,37 +138,41 @@ export async function readNpy(file: string, opts: ReadOptions): Promise<Workload
       }
       for (let i = 0; i < nTok; i++) {
         const t = t0 + i;
-        for (let l = 0; l < L; l++) {
+        for (let l = 0; l < layers; l++) {
           const base = (i * rowValues + (l + skip) * k) * item;
           for (let j = 0; j < k; j++) {
             const v = read(base + j * item);
-            if (!(v >= 0 && v < m.experts))
+            // Checked as read: an Int32Array would wrap a 64-bit id into range.
+            if (!(v >= 0 && v < maxId))
               throw new WorkloadError(
-                `token ${t}, layer ${l + skip}: expert id ${v} is out of range (${modelLabel(m)}; ids 0–${m.experts - 1})`,
+                `token ${t}, layer ${l + skip}: expert id ${v} is out of range (${m ? `${modelLabel(m)}; ids 0–${m.experts - 1}` : 'ids are 0 or more'})`,
                 file,
               );
-            for (let q = 0; q < j; q++)
-              if (ids[q] === v) throw new WorkloadError(`token ${t}, layer ${l + skip}: expert ${v} appears twice; a token's experts are distinct`, file);
             ids[j] = v;
           }
-          counters[l].add(ids, 0);
-          if (seqIds && t < seqTokens) seqIds.set(ids, (t * L + l) * k);
+          const problem = rules.idsProblem(ids, 'token 0');
+          if (problem) throw new WorkloadError(`token ${t}, layer ${l + skip}: ${npyProblem(ids, problem)}`, file);
+          sink.add(l, ids, 1, 0, t);
         }
       }
     }
     const notes: string[] = [];
     if (skip > 0) notes.push(`layer rows 0–${skip - 1} (dense layers) skipped`);
-    if (seqTokens < tokens)
-      notes.push(seqTokens > 0 ? `token order kept for the first ${seqTokens.toLocaleString('en-US')} of ${tokens.toLocaleString('en-US')} tokens (memory cap)` : 'token order not kept (memory cap)');
     return {
-      layers: counters.map((c) => c.toDistribution(true)),
-      description: `trace ${file} (npy ${h.dtype.descr}, ${tokens.toLocaleString('en-US')} tokens × ${layerAxis} layers × ${k})`,
+      records: tokens * layers,
+      requests: new RequestIds(),
       notes,
-      sequence: seqIds ? { tokens: seqTokens, layers: L, k, ids: seqIds } : undefined,
+      label: `npy ${h.dtype.descr}, ${tokens.toLocaleString('en-US')} tokens × ${layerAxis} layers × ${k}`,
     };
   } finally {
     closeSync(fd);
   }
+}
+
+/** The reason in the words the npy reader has always used. */
+function npyProblem(ids: Int32Array, problem: string): string {
+  for (let j = 0; j < ids.length; j++) for (let q = 0; q < j; q++) if (ids[q] === ids[j]) return `expert ${ids[j]} appears twice; a token's experts are distinct`;
+  return problem;
 }
 
 function reader(d: NpyHeader['dtype'], dv: DataView): (off: number) => number {

@@ -1,0 +1,73 @@
+// A lower bound on the step time of every placement, on the same batches the
+// objective is averaged over (docs/solvers.md, "Bounds"):
+//
+// - compute: the B·k pairs of a batch are processed somewhere, and every
+//   distinct expert of the batch is read at least once, so the slowest GPU
+//   takes at least max(⌈distinct/G⌉·read, ⌈B·k/G⌉·math); at batch 1 on an
+//   enumerated distribution, E[T]'s own lower bound × one expert's time;
+// - communication: a GPU holding s experts serves at most the s most frequent
+//   experts of its own tokens locally; every other pair leaves it, over
+//   NVLink and the network at best in parallel, and combine returns them.
+import type { StepCosts } from './costs';
+import type { StepSamples } from './samples';
+
+export interface StepBound {
+  /** Weighted mean over batches, seconds. */
+  stepS: number;
+  computeS: number;
+  communicationS: number;
+}
+
+export function stepLowerBound(samples: StepSamples, costs: StepCosts, slotsPerGpu: readonly number[], expectedTimeBound?: number): StepBound {
+  const { batch: B, k, experts: n, batches: S, ids, origin, weight } = samples;
+  const G = costs.gpus;
+  const unit = Math.max(costs.readS, costs.mathS);
+  const count = new Int32Array(n);
+  const seen = new Int32Array(n);
+  const touched: number[] = [];
+  const singleNode = costs.gpusPerNode >= G;
+  const perMessage = singleNode
+    ? costs.messageBytes * costs.nvlink.secondsPerByte
+    : costs.messageBytes / (1 / costs.nvlink.secondsPerByte + 1 / costs.network.secondsPerByte);
+  const latency = singleNode ? costs.nvlink.latencyS : Math.min(costs.nvlink.latencyS, costs.network.latencyS);
+  let compute = 0;
+  let comm = 0;
+  const tokensOf: number[][] = Array.from({ length: G }, () => []);
+  for (let b = 0; b < S; b++) {
+    let distinct = 0;
+    const t0 = b * B;
+    for (let p = t0 * k; p < (t0 + B) * k; p++) {
+      if (seen[ids[p]] !== b + 1) {
+        seen[ids[p]] = b + 1;
+        distinct++;
+      }
+    }
+    let c = Math.max(Math.ceil(distinct / G) * costs.readS, Math.ceil((B * k) / G) * costs.mathS);
+    compute += weight[b] * c;
+    for (const list of tokensOf) list.length = 0;
+    for (let t = t0; t < t0 + B; t++) tokensOf[origin[t]].push(t);
+    let worst = 0;
+    for (let o = 0; o < G; o++) {
+      const list = tokensOf[o];
+      if (list.length === 0) continue;
+      for (const t of list) {
+        for (let j = 0; j < k; j++) {
+          const e = ids[t * k + j];
+          if (count[e] === 0) touched.push(e);
+          count[e]++;
+        }
+      }
+      const counts = touched.map((e) => count[e]).sort((x, y) => y - x);
+      let local = 0;
+      for (let i = 0; i < Math.min(slotsPerGpu[o] ?? 0, counts.length); i++) local += counts[i];
+      for (const e of touched) count[e] = 0;
+      touched.length = 0;
+      const remote = list.length * k - local;
+      if (remote > 0) worst = Math.max(worst, latency + remote * perMessage);
+    }
+    comm += weight[b] * 2 * worst;
+  }
+  if (samples.exact && B === 1 && expectedTimeBound !== undefined) compute = Math.max(compute, expectedTimeBound * unit);
+  const shared = costs.sharedS(B);
+  return { stepS: compute + shared + comm, computeS: compute + shared, communicationS: comm };
+}

@@ -1,0 +1,12 @@
+// The batched step-time objective: samples, dispatch rules, the incremental
+// evaluator and its lower bound (docs/cost-model.md §3).
+export type { DispatchRule } from './dispatch';
+export { staticDispatchRow } from './dispatch';
+export type { StepCosts } from './costs';
+export { stepCostsOf } from './costs';
+export type { StepSamples, SampleOptions, LayerSequence } from './samples';
+export { buildStepSamples, TRAIN_SAMPLES, EVAL_SAMPLES, ENUMERATE_LIMIT } from './samples';
+export type { StepBreakdown } from './evaluator';
+export { StepEvaluator } from './evaluator';
+export type { StepBound } from './bound';
+export { stepLowerBound } from './bound';

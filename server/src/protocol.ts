@@ -2,7 +2,7 @@
 // webview, declared once. Only types and method-name constants live here so
 // every side (server bundle, client bundle, webview bundle, tests) can import
 // it without pulling in a runtime.
-import type { PolicyName } from './plan/types';
+import type { DispatchRule, ObjectiveName, PolicyName } from './plan/types';
 import type { OffloadComparison } from './cost/types';
 import type { Partner } from './workload/distribution';
 
@@ -11,11 +11,21 @@ import type { Partner } from './workload/distribution';
 // webview and the HTML report, and the body of `moeplan solve --json`.
 // ---------------------------------------------------------------------------
 
+/**
+ * Placements compared on a layer besides the policies: the committed one, one
+ * copy per expert (no replicas), the placement that minimises E[T] (when the
+ * objective is latency), and the lower bounds.
+ */
+export type FigureName = PolicyName | 'committed' | 'lower-bound' | 'one-copy' | 'expected-time-optimum';
+
 export interface PolicyFigure {
-  policy: PolicyName | 'committed' | 'lower-bound';
+  policy: FigureName;
   /** E[T] in expert-time units. */
   expectedTime: number;
-  /** Predicted µs for this layer at the plan's batch size. */
+  /**
+   * µs per MoE layer at the plan's batch under its dispatch rule (the latency
+   * objective), on the fresh sampled batches every figure of the layer shares.
+   */
   latencyUs: number;
   ms?: number;
   optimal?: boolean;
@@ -44,8 +54,19 @@ export interface LayerResult {
   baselines: { contiguous: number; roundRobin: number; eplb: number };
   /** Every policy evaluated on this layer (including committed when present). */
   policies: PolicyFigure[];
+  /** µs per MoE layer of `placement` at the plan's batch under its dispatch rule (fresh batches). */
   latencyUs: number;
-  /** Expected tokens served per GPU per token. */
+  /** `latencyUs` split: expert compute (slowest GPU, shared experts included), dispatch, combine. */
+  latencyParts: { computeUs: number; dispatchUs: number; combineUs: number };
+  /** Lower bound on `latencyUs` over every placement (same batches). */
+  lowerBoundUs: number;
+  /** µs per layer of the baselines on the same batches. */
+  baselinesUs: { contiguous: number; roundRobin: number; eplb: number; oneCopy: number; expectedTimeOptimum?: number };
+  /** Slots left empty per GPU (replicas placed only where they pay). */
+  freeSlots: number[];
+  /** Where the solver started (the best of the candidates it was given), when it searched. */
+  startedFrom?: string;
+  /** Pairs each GPU serves per token under the plan's dispatch rule. */
   gpuLoad: number[];
   /** Expected activations per expert per token (sums to k). */
   expertLoad: number[];
@@ -73,13 +94,23 @@ export interface SweepPoint {
 
 export interface BatchPoint {
   batch: number;
-  /** Expected time of one step (all layers), µs. */
+  /** Expected time of one step (all MoE layers) under the plan's dispatch rule, µs. */
   stepUs: number;
   /** Per-token latency, µs (a token waits for its whole step). */
   latencyUsPerToken: number;
   tokensPerS: number;
-  /** Same figures with the engines' copy choice (random / same GPU first). */
-  engineStepUs: number;
+  /** Step µs under each dispatch rule (the plan's is `stepUs`). */
+  byDispatch: Record<DispatchRule, number>;
+}
+
+/** What the solvers minimised and how the figures were measured. */
+export interface ObjectiveInfo {
+  name: ObjectiveName;
+  dispatch: DispatchRule;
+  /** Tokens per step the figures are at. */
+  batch: number;
+  /** The batches the reported figures are averaged over (fresh, not searched on). */
+  measuredOn: string;
 }
 
 export interface PlanResults {
@@ -90,12 +121,21 @@ export interface PlanResults {
   hardware: { gpu: string; gpus: number; nodes: number; slotsPerGpu: number[] };
   workload: { description: string; notes: string[]; batch: number; phase: 'prefill' | 'decode' };
   layers: LayerResult[];
+  objective: ObjectiveInfo;
   /** Mean E[T] over layers. */
   expectedTime: number;
   lowerBound: number;
   baselines: { contiguous: number; roundRobin: number; eplb: number };
-  /** Predicted µs per token over all MoE layers at the plan's batch size. */
+  /** Mean µs per MoE layer at the plan's batch under its dispatch rule (the latency objective). */
+  latencyUs: number;
+  lowerBoundUs: number;
+  /** Mean µs per layer of the baselines. */
+  baselinesUs: { contiguous: number; roundRobin: number; eplb: number; oneCopy: number; expectedTimeOptimum?: number };
+  /** µs of one step through all MoE layers (Σ of layers' latencyUs): a token's MoE time per step. */
   latencyUsPerToken: number;
+  /** Slots no layer uses, per GPU, and the memory they return (bytes per GPU, all MoE layers). */
+  freeSlots: number[];
+  freeBytesPerGpu: number[];
   solver: { name: PolicyName; ms: number; optimal: boolean };
   memorySweep: SweepPoint[];
   batchSweep: BatchPoint[];

@@ -1,16 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  allToAllS,
-  expectedTraffic,
-  layerLatency,
-  rooflineTokens,
-  type CostHardware,
-  type CostModel,
-} from '../../server/src/cost/latency';
-import { batchSweep, expectedStep } from '../../server/src/cost/batching';
+import { rooflineTokens, type CostHardware, type CostModel } from '../../server/src/cost/latency';
+import { buildStepSamples, StepEvaluator, stepCostsOf } from '../../server/src/cost/step';
+import type { DispatchRule } from '../../server/src/plan/types';
+import { planBatchSweep } from '../../server/src/cost/batching';
+import { checkText } from '../../server/src/plan/check';
 import { compareOffload } from '../../server/src/cost/offload';
-import { distributionFromSubsets, expertLoads } from '../../server/src/workload/distribution';
+import { distributionFromSubsets } from '../../server/src/workload/distribution';
 import { generateSynthetic } from '../../server/src/workload/synthetic';
 
 // Mixtral-8x7B in BF16 (model-and-gpu-figures.md) on H100 SXM figures.
@@ -51,88 +47,81 @@ test('offload: long prefill with all experts used favours offload when γ < 1', 
   assert.ok(Math.abs(r.ratioWithLatency - r.gamma) / r.gamma < 0.01);
 });
 
-test('latency at B = 1 is E[T] expert reads plus two transfers; memory-bound', () => {
-  const placement = [[0, 1, 2, 3], [4, 5, 6, 7]];
-  const ev = { expectedTime: 1.5, gpuLoad: [1, 1], expertLoad: new Array(8).fill(0.25) };
-  const r = layerLatency(mixtral, h100x2, ev, 1, placement);
-  assert.equal(r.regime, 'memory-bound');
+/** Step µs of one layer for a placement, on `batch`-token batches (B = 1: the whole distribution). */
+function stepUs(model: CostModel, hw: CostHardware, dist: ReturnType<typeof distributionFromSubsets>, placement: number[][], batch: number, rule: DispatchRule = 'static') {
+  const samples = buildStepSamples(dist, { batch, gpus: hw.gpus, seed: 1, pairs: 65536, minBatches: 8 });
+  const ev = new StepEvaluator(samples, stepCostsOf(model, hw), rule, 1);
+  ev.setPlacement(placement);
+  const b = ev.breakdown();
+  return { total: b.stepS * 1e6, compute: b.computeS * 1e6, dispatch: b.dispatchS * 1e6, combine: b.combineS * 1e6 };
+}
+
+test('one token, hand-computed: one expert read on each GPU plus one message each way over NVLink', () => {
+  const dist = distributionFromSubsets(0, 8, 2, [[0, 4]], [1]);
+  const r = stepUs(mixtral, h100x2, dist, [[0, 1, 2, 3], [4, 5, 6, 7]], 1);
   const readUs = (352_321_536 / 3.35e12) * 1e6; // ≈ 105.2 µs
-  assert.ok(Math.abs(r.computeUs - 1.5 * readUs) < 1e-6, `${r.computeUs}`);
-  assert.ok(r.dispatchUs > 1 && r.dispatchUs < 2, `${r.dispatchUs}`);
-  assert.ok(Math.abs(r.totalUs - (r.computeUs + r.dispatchUs + r.combineUs)) < 1e-9);
+  assert.ok(Math.abs(r.compute - readUs) < 1e-9, `${r.compute}`);
+  // The token starts on GPU 0 or GPU 1 (both enumerated); either way one 8 KiB message leaves it.
+  const messageUs = 1 + (4096 * 2 * 1e6) / 450e9;
+  assert.ok(Math.abs(r.dispatch - messageUs) < 1e-9 && Math.abs(r.combine - messageUs) < 1e-9, `${r.dispatch}`);
+  assert.ok(Math.abs(r.total - (readUs + 2 * messageUs)) < 1e-9);
 });
 
-test('latency regimes: compute-bound beyond the roofline batch', () => {
-  const placement = [[0, 1, 2, 3], [4, 5, 6, 7]];
-  const ev = { expectedTime: 1.5, gpuLoad: [1, 1], expertLoad: new Array(8).fill(0.25) };
-  const knee = rooflineTokens(mixtral, h100x2); // ≈ 295 tokens per expert
-  assert.ok(knee > 250 && knee < 350, `${knee}`);
-  const big = layerLatency(mixtral, h100x2, ev, 16 * knee, placement);
-  assert.equal(big.regime, 'compute-bound');
-  // compute-bound: each GPU runs B·1 token-experts at 6·d·f FLOPs
-  const expect = ((16 * knee * 6 * 4096 * 14336) / 989e12) * 1e6;
-  assert.ok(Math.abs(big.computeUs - expect) / expect < 1e-9);
-  const small = layerLatency(mixtral, h100x2, ev, 8, placement);
-  assert.ok(small.computeUs < big.computeUs);
-});
-
-test('DeepEP sanity: EP8, 128 tokens per GPU, d = 7168, top-8, at the measured 153 GB/s', () => {
-  const hw: CostHardware = { ...h100x2, gpus: 8, gpusPerNode: 8, nvlink: { bytesPerS: 153e9, latencyS: 1e-6 } };
-  const traffic = expectedTraffic(hw, new Array(8).fill(1), 1024);
-  const dispatchUs = allToAllS(hw, 7168 * 1, traffic) * 1e6; // FP8 dispatch
-  const combineUs = allToAllS(hw, 7168 * 2, traffic) * 1e6; // BF16 combine
-  // measured: 77 µs dispatch, 114 µs combine; the model should be within a factor of 2
-  assert.ok(dispatchUs > 77 / 2 && dispatchUs < 77 * 2, `dispatch ${dispatchUs}`);
-  assert.ok(combineUs > 114 / 2 && combineUs < 114 * 2, `combine ${combineUs}`);
-});
-
-test('traffic crosses the network only between nodes', () => {
-  const hw: CostHardware = { ...h100x2, gpus: 4, gpusPerNode: 2 };
-  const t = expectedTraffic(hw, [0.5, 0.5, 0.5, 0.5], 8);
-  // GPU 0 holds 2 tokens; sends 2·0.5 pairs to GPU 1 (NVLink) and 2·1.0 to GPUs 2–3 (network)
-  assert.equal(t[0].nvSend, 1);
-  assert.equal(t[0].netSend, 2);
-  assert.equal(t[0].nvRecv, 8 * 0.5 * (1 / 4));
-  assert.equal(t[0].netRecv, 8 * 0.5 * (2 / 4));
-});
-
-test('batching: step time non-decreasing in B, throughput increasing; optimised copy choice no worse on average', () => {
-  const w = generateSynthetic({ kind: 'synthetic', tokens: 4000, seed: 3, skew: 1, concentration: 0.5, topics: 4 }, { layers: 2, experts: 16, topK: 4 });
-  // 4 GPUs × 6 slots: every expert once, 8 hot copies
-  const placement = (l: number) => {
-    const load = expertLoads(w.layers[l]);
-    const hot = Array.from({ length: 16 }, (_, e) => e).sort((a, b) => load[b] - load[a]).slice(0, 8);
-    const p: number[][] = [[], [], [], []];
-    for (let e = 0; e < 16; e++) p[e % 4].push(e);
-    hot.forEach((e, i) => p[(e % 4 + 1 + (i % 3)) % 4].push(e));
-    return p;
-  };
-  const input = {
-    model: { ...mixtral, experts: 16, topK: 4, layers: 2 },
-    hardware: { ...h100x2, gpus: 4, gpusPerNode: 4 },
-    layers: w.layers.map((dist, l) => ({ dist, placement: placement(l) })),
-    seed: 5,
-  };
-  const sweep = batchSweep(input, [1, 2, 4, 8, 16, 32, 64, 128, 256, 512], { samples: 16 });
-  for (let i = 1; i < sweep.length; i++) {
-    assert.ok(sweep[i].stepUs >= sweep[i - 1].stepUs * 0.999, `step ${sweep[i - 1].stepUs} → ${sweep[i].stepUs}`);
-    assert.ok(sweep[i].tokensPerS > sweep[i - 1].tokensPerS, `throughput at ${sweep[i].batch}`);
-  }
-  const better = sweep.filter((p) => p.stepUs <= p.engineStepUs * 1.0001).length;
-  assert.ok(better >= sweep.length - 1, `optimised no worse at ${better} of ${sweep.length}`);
-  // deterministic per seed
-  assert.deepEqual(batchSweep(input, [8, 64]), batchSweep(input, [8, 64]));
-  // across two nodes the slow network makes locality matter: the optimised choice weighs it too
-  const twoNodes = { ...input, hardware: { ...input.hardware, gpusPerNode: 2 } };
-  for (const p of batchSweep(twoNodes, [1, 16, 256], { samples: 8 }))
-    assert.ok(p.stepUs <= p.engineStepUs * 1.0001, `B=${p.batch}: ${p.stepUs} vs engine ${p.engineStepUs}`);
-});
-
-test('batching at B = 1 with optimised choice matches E[T]·read time when memory-bound', () => {
+test('E[T] at batch 1 under balanced dispatch: T(S) reads on the slowest GPU', () => {
   const dist = distributionFromSubsets(0, 8, 2, [[0, 1], [0, 4], [2, 3]], [1, 1, 2]);
   // no replication: T(S) is 2 for {0,1}, {2,3}; 1 for {0,4}: E[T] = (2 + 1 + 2·2) / 4 = 1.75
-  const placement = [[0, 1, 2, 3], [4, 5, 6, 7]];
-  const est = expectedStep({ model: mixtral, hardware: h100x2, layers: [{ dist, placement }], seed: 1 }, 1, 'optimised', { samples: 400 });
+  const r = stepUs(mixtral, h100x2, dist, [[0, 1, 2, 3], [4, 5, 6, 7]], 1, 'balanced');
   const readUs = (352_321_536 / 3.35e12) * 1e6;
-  assert.ok(Math.abs(est.computeUs / readUs - 1.75) < 0.12, `${est.computeUs / readUs}`);
+  assert.ok(Math.abs(r.compute / readUs - 1.75) < 1e-12, `${r.compute / readUs}`);
+});
+
+test('regimes: compute-bound beyond the roofline batch', () => {
+  const knee = rooflineTokens(mixtral, h100x2); // ≈ 295 tokens per expert
+  assert.ok(knee > 250 && knee < 350, `${knee}`);
+  // Every token uses experts 0 and 4, one on each GPU: each GPU runs B pairs of one expert.
+  const dist = distributionFromSubsets(0, 8, 2, [[0, 4]], [1]);
+  const B = Math.ceil(16 * knee);
+  const big = stepUs(mixtral, h100x2, dist, [[0, 1, 2, 3], [4, 5, 6, 7]], B);
+  const expect = ((B * 6 * 4096 * 14336) / 989e12) * 1e6;
+  assert.ok(Math.abs(big.compute - expect) / expect < 1e-9, `${big.compute} vs ${expect}`);
+  const small = stepUs(mixtral, h100x2, dist, [[0, 1, 2, 3], [4, 5, 6, 7]], 8);
+  assert.ok(small.compute < big.compute);
+});
+
+test('DeepEP sanity: EP8, 128 tokens per GPU, d = 7168, top-8 of 256, at the measured 153 GB/s', () => {
+  const v3: CostModel = { layers: 1, experts: 256, topK: 8, sharedExperts: 0, hidden: 7168, expertFfn: 2048, bytesPerExpert: 3 * 7168 * 2048, activationBytes: 1 };
+  const hw: CostHardware = { ...h100x2, gpus: 8, gpusPerNode: 8, nvlink: { bytesPerS: 153e9, latencyS: 1e-6 } };
+  const w = generateSynthetic({ kind: 'synthetic', tokens: 20000, seed: 4, skew: 0, concentration: 0, topics: 1 }, { layers: 1, experts: 256, topK: 8 });
+  const placement = Array.from({ length: 8 }, (_, g) => Array.from({ length: 32 }, (_, i) => g * 32 + i));
+  const fp8 = stepUs(v3, hw, w.layers[0], placement, 1024); // FP8 dispatch messages
+  const bf16 = stepUs({ ...v3, activationBytes: 2 }, hw, w.layers[0], placement, 1024); // BF16 combine messages
+  // measured: 77 µs dispatch, 114 µs combine; the model should be within a factor of 2
+  assert.ok(fp8.dispatch > 77 / 2 && fp8.dispatch < 77 * 2, `dispatch ${fp8.dispatch}`);
+  assert.ok(bf16.combine > 114 / 2 && bf16.combine < 114 * 2, `combine ${bf16.combine}`);
+});
+
+test('messages cross the network only between nodes', () => {
+  const hw: CostHardware = { ...h100x2, gpus: 4, gpusPerNode: 2 };
+  // Token {0, 2}: expert 0 on GPU 0, expert 2 on GPU 2 (other node).
+  const dist = distributionFromSubsets(0, 4, 2, [[0, 2]], [1]);
+  const oneNode = stepUs({ ...mixtral, experts: 4 }, { ...hw, gpusPerNode: 4 }, dist, [[0], [1], [2], [3]], 1);
+  const twoNodes = stepUs({ ...mixtral, experts: 4 }, hw, dist, [[0], [1], [2], [3]], 1);
+  assert.ok(twoNodes.dispatch > oneNode.dispatch, `${twoNodes.dispatch} vs ${oneNode.dispatch}`);
+  const netUs = 3 + (8192 * 1e6) / 50e9;
+  assert.ok(twoNodes.dispatch <= 2 * netUs + 1e-9);
+});
+
+test('batch sweep: step time grows with B and throughput rises; deterministic; balanced no slower than static on average', () => {
+  const text = `model dbrx\ngpu h100-sxm x 4\nslots 6 per gpu\nworkload {\n  synthetic tokens 4000 seed 3 skew 1 concentration 0.5 topics 4\n  batch 32 tokens\n}\n`;
+  const plan = checkText(text, '/tmp/sweep.moeplan').plan!;
+  const w = generateSynthetic({ kind: 'synthetic', tokens: 4000, seed: 3, skew: 1, concentration: 0.5, topics: 4 }, { layers: 2, experts: 16, topK: 4 });
+  const placement = Array.from({ length: 4 }, (_, g) => [0, 1, 2, 3].map((i) => g * 4 + i).concat([(g * 4 + 4) % 16, (g * 4 + 5) % 16]));
+  const sweep = planBatchSweep(plan, w, [placement, placement], [1, 2, 4, 8, 16, 32, 64, 128, 256, 512]);
+  for (let i = 1; i < sweep.length; i++) {
+    assert.ok(sweep[i].stepUs >= sweep[i - 1].stepUs * 0.98, `step ${sweep[i - 1].stepUs} → ${sweep[i].stepUs}`);
+    assert.ok(sweep[i].tokensPerS > sweep[i - 1].tokensPerS, `throughput at ${sweep[i].batch}`);
+  }
+  assert.deepEqual(planBatchSweep(plan, w, [placement, placement], [8, 64]), planBatchSweep(plan, w, [placement, placement], [8, 64]));
+  const better = sweep.filter((p) => p.byDispatch.balanced <= p.byDispatch.static * 1.0001).length;
+  assert.ok(better >= sweep.length - 2, `balanced no slower at ${better} of ${sweep.length}`);
 });

@@ -70,6 +70,8 @@ export function pagingPlan(o: PagingPlanOptions, extra: Partial<Plan> = {}): Pla
     workload: { batch: src(o.batch), phase: src('decode'), tokens: src(o.tokens) },
     placement: {
       policy: src('greedy'),
+      objective: src('latency'),
+      dispatch: src('static'),
       timeBudgetMs: src(1000),
       seed: 1,
       replicas: false,

@@ -30,7 +30,7 @@ function tinyPlan(source: WorkloadSource | undefined, maxSubsets?: number): Plan
       reserveBytes: s(0), slotsPerGpu: [4, 4], slotsSource: 'test',
     },
     workload: { source, batch: s(8), phase: s('decode'), tokens: s(100), maxSubsets },
-    placement: { policy: s('greedy'), timeBudgetMs: s(1000), seed: 1, replicas: true, pins: [], forbids: [], committed: new Map() },
+    placement: { policy: s('greedy'), objective: s('latency'), dispatch: s('static'), timeBudgetMs: s(1000), seed: 1, replicas: true, pins: [], forbids: [], committed: new Map() },
     refs: [],
   };
 }

@@ -43,8 +43,8 @@ test('missing figures give empty curves instead of NaN points', () => {
   const r = syntheticResults({ layers: 2, experts: 8, gpus: 2, topK: 2 });
   r.offload = { ...r.offload, gamma: null as unknown as number };
   assert.deepEqual(gammaCurve(r), []);
-  r.batchSweep = r.batchSweep.map((b) => ({ ...b, latencyUsPerToken: null as unknown as number }));
-  assert.deepEqual(batchCurves(r).planned, []);
+  r.batchSweep = r.batchSweep.map((b) => ({ ...b, stepUs: null as unknown as number, byDispatch: { static: NaN, random: null as unknown as number, balanced: Infinity } }));
+  assert.deepEqual(batchCurves(r), []);
   const text = keyFigures(r).map((f) => `${f.label}: ${f.value}`).join('\n');
   assert.match(text, /Offload vs EP: not computed/);
   assert.doesNotMatch(text, /NaN|undefined|null/);

@@ -94,6 +94,10 @@ function layerResult(layer: number, shape: Required<SyntheticShape>, rand: () =>
     baselines: { contiguous, roundRobin, eplb },
     policies,
     latencyUs: expectedTime * usPer,
+    latencyParts: { computeUs: expectedTime * usPer * 0.8, dispatchUs: expectedTime * usPer * 0.1, combineUs: expectedTime * usPer * 0.1 },
+    lowerBoundUs: lowerBound * usPer,
+    baselinesUs: { contiguous: contiguous * usPer, roundRobin: roundRobin * usPer, eplb: eplb * usPer, oneCopy: eplb * usPer * 1.05 },
+    freeSlots: placement.map(() => 0),
     gpuLoad,
     expertLoad,
     tDistribution,
@@ -136,7 +140,7 @@ export function syntheticResults(shapeIn: SyntheticShape): PlanResults {
       stepUs,
       latencyUsPerToken: stepUs,
       tokensPerS: (batch / stepUs) * 1e6,
-      engineStepUs: stepUs * 1.15,
+      byDispatch: { static: stepUs, random: stepUs * 1.15, balanced: stepUs * 0.95 },
     };
   });
   const results: PlanResults = {
@@ -146,6 +150,7 @@ export function syntheticResults(shapeIn: SyntheticShape): PlanResults {
     hardware: { gpu: 'H100-SXM', gpus: shape.gpus, nodes: Math.max(1, shape.gpus / 8), slotsPerGpu: new Array(shape.gpus).fill(shape.slotsPerGpu) },
     workload: { description: 'synthetic, 20000 tokens, seed 7', notes: [], batch: 64, phase: 'decode' },
     layers,
+    objective: { name: 'latency', dispatch: 'static', batch: 64, measuredOn: '16 sampled batches of 64 tokens' },
     expectedTime,
     lowerBound: mean((l) => l.lowerBound),
     baselines: {
@@ -153,7 +158,17 @@ export function syntheticResults(shapeIn: SyntheticShape): PlanResults {
       roundRobin: mean((l) => l.baselines.roundRobin),
       eplb: mean((l) => l.baselines.eplb),
     },
+    latencyUs: mean((l) => l.latencyUs),
+    lowerBoundUs: mean((l) => l.lowerBoundUs),
+    baselinesUs: {
+      contiguous: mean((l) => l.baselinesUs.contiguous),
+      roundRobin: mean((l) => l.baselinesUs.roundRobin),
+      eplb: mean((l) => l.baselinesUs.eplb),
+      oneCopy: mean((l) => l.baselinesUs.oneCopy),
+    },
     latencyUsPerToken,
+    freeSlots: new Array(shape.gpus).fill(0),
+    freeBytesPerGpu: new Array(shape.gpus).fill(0),
     solver: { name: 'search', ms: 1234, optimal: false },
     memorySweep,
     batchSweep,

@@ -357,12 +357,12 @@ export function memoryConfig(r: PlanResults, p: Palette): AnyConfig {
 
 /** Throughput against per-token latency as the batch grows. */
 export function batchConfig(r: PlanResults, p: Palette): AnyConfig | null {
-  const { planned, engine } = batchCurves(r);
-  if (!planned.length) return null;
-  const xs = [...planned, ...engine].map((q) => q.x).filter((x) => x > 0);
+  const curves = batchCurves(r);
+  if (!curves.length) return null;
+  const xs = curves.flatMap((c) => c.points).map((q) => q.x).filter((x) => x > 0);
   const logX = xs.length > 1 && Math.max(...xs) / Math.min(...xs) > 30;
   const current = r.workload.batch;
-  const series = (label: string, color: string, pts: typeof planned, dash?: number[]): AnyDataset => ({
+  const series = (label: string, color: string, pts: (typeof curves)[number]['points'], dash?: number[]): AnyDataset => ({
     label,
     data: pts,
     borderColor: color,
@@ -376,10 +376,9 @@ export function batchConfig(r: PlanResults, p: Palette): AnyConfig | null {
   return {
     type: 'scatter',
     data: {
-      datasets: [
-        series('planned copy choice (◆ = plan batch)', p.blue, planned),
-        ...(engine.length ? [series("engine's copy choice", p.orange, engine, [5, 3])] : []),
-      ],
+      datasets: curves.map((c, i) =>
+        series(c.planned ? `${c.rule} dispatch, the plan's (◆ = plan batch)` : `${c.rule} dispatch`, [p.blue, p.orange, p.green][i % 3], c.points, c.planned ? undefined : [5, 3]),
+      ),
     },
     options: {
       ...base(p),

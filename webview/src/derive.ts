@@ -1,7 +1,7 @@
 // Pure figures derived from PlanResults for the charts. No DOM here, so the
 // report renderer and unit tests can use them too.
 import type { LayerResult, PlanResults, PolicyFigure } from '../../server/src/protocol';
-import { POLICY } from '../../server/src/plan/vocabulary';
+import { DISPATCH, type DispatchRule } from '../../server/src/plan/vocabulary';
 
 /** Copies of each expert in a placement (0 = unplaced). */
 export function copiesPerExpert(placement: number[][], experts: number): number[] {
@@ -15,7 +15,7 @@ export function mean(values: number[]): number {
 }
 
 /** Display order of policies: engine defaults first, then solvers, then references. */
-const POLICY_ORDER: readonly string[] = [...POLICY.words, 'committed', 'lower-bound'];
+const POLICY_ORDER: readonly string[] = ['contiguous', 'round-robin', 'eplb', 'one-copy', 'expected-time-optimum', 'greedy', 'search', 'exact', 'committed', 'lower-bound'];
 
 export function orderedPolicies(layer: LayerResult): PolicyFigure[] {
   const seen = new Map<string, PolicyFigure>();
@@ -40,21 +40,26 @@ function rank(policy: string): number {
   return i < 0 ? POLICY_ORDER.length : i;
 }
 
-/** Points of the throughput/latency curve for the planner's and the engine's copy choice. */
-export function batchCurves(results: PlanResults): {
-  planned: { x: number; y: number; batch: number }[];
-  engine: { x: number; y: number; batch: number }[];
-} {
-  const sweep = (results.batchSweep ?? []).filter((p) => Number.isFinite(p.latencyUsPerToken) && Number.isFinite(p.tokensPerS));
-  const planned = sweep.map((p) => ({ x: p.latencyUsPerToken, y: p.tokensPerS, batch: p.batch }));
-  const engine = sweep
-    .filter((p) => Number.isFinite(p.engineStepUs) && p.engineStepUs > 0 && p.stepUs > 0)
-    .map((p) => {
-      // The engine's copy choice stretches the step; a token waits for its step.
-      const stretch = p.engineStepUs / p.stepUs;
-      return { x: p.latencyUsPerToken * stretch, y: p.tokensPerS / stretch, batch: p.batch };
-    });
-  return { planned, engine };
+/**
+ * Throughput against per-token latency as the batch grows, one curve per
+ * dispatch rule, the plan's own rule first.
+ */
+export function batchCurves(results: PlanResults): { rule: DispatchRule; planned: boolean; points: { x: number; y: number; batch: number }[] }[] {
+  const sweep = (results.batchSweep ?? []).filter((p) => p.batch > 0);
+  const own = results.objective?.dispatch ?? 'static';
+  const rules: DispatchRule[] = [own, ...DISPATCH.words.filter((r) => r !== own)];
+  return rules
+    .map((rule) => ({
+      rule,
+      planned: rule === own,
+      points: sweep
+        .map((p) => {
+          const us = p.byDispatch?.[rule] ?? (rule === own ? p.stepUs : NaN);
+          return { x: us, y: us > 0 ? (p.batch / us) * 1e6 : NaN, batch: p.batch };
+        })
+        .filter((q) => Number.isFinite(q.x) && q.x > 0 && Number.isFinite(q.y)),
+    }))
+    .filter((c) => c.points.length > 0);
 }
 
 /**

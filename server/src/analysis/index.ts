@@ -5,19 +5,19 @@
 // terminates the workers.
 import { availableParallelism } from 'node:os';
 import type { Plan, PolicyName } from '../plan/types';
-import { DEFAULTS } from '../plan/defaults';
-import type { PlanResults, SweepPoint, LayerResult } from '../protocol';
+import type { PlanResults, SweepPoint } from '../protocol';
 import type { ReadProgress, Workload } from '../workload/types';
 import { applyOverrides, type PlanOverrides } from './overrides';
 import { WorkerPool, WorkerJobError } from './pool';
-import type { LayerOutcome, SweepOutcome } from './layer';
+import type { LayerOutcome } from './layer';
+import type { SweepOutcome } from './sweep';
 import type { PlanExtras } from './extras';
 import { POLICY } from '../plan/vocabulary';
-import { LATENCY_MODEL_AVAILABLE } from './latency';
 import { needsPaging } from '../cost/paging/simulate';
-import { ownerSlotsForPaging, type PagingForResults } from '../cost/paging/forAnalysis';
+import { ownerSlotsForPaging } from '../cost/paging/forAnalysis';
 import { sharedWorkloadCache, workloadKey, type WorkloadCache } from './workloadCache';
-import { groupLayerNotes } from './layerNotes';
+import { assembleResults, layersBudgetNote } from './assemble';
+import { pagingStage } from './pagingStage';
 
 export type { PlanOverrides } from './overrides';
 
@@ -56,7 +56,10 @@ export interface AnalysisOptions {
 
 /** Why an analysis failed: the workload, the constraints, cancellation, or a bug. */
 export class AnalysisError extends Error {
-  constructor(readonly kind: 'workload' | 'solve' | 'cancelled' | 'internal', message: string) {
+  constructor(
+    readonly kind: 'workload' | 'solve' | 'cancelled' | 'internal',
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -75,6 +78,18 @@ const MIN_LAYER_BUDGET_MS = 20;
 /** Points of the memory sweep at most. */
 const SWEEP_POINTS = 8;
 
+/** What every stage of one analysis shares. */
+interface Run {
+  plan: Plan;
+  policy: PolicyName;
+  pool: WorkerPool;
+  workers: number;
+  started: number;
+  budget: number;
+  sweeps: boolean;
+  progress: { done: number; total: number; sumT: number; report(): void };
+}
+
 export function startAnalysis(plan: Plan, options: AnalysisOptions = {}): AnalysisHandle {
   let pool: WorkerPool | undefined;
   let cancelled = false;
@@ -82,120 +97,29 @@ export function startAnalysis(plan: Plan, options: AnalysisOptions = {}): Analys
     const p = applyOverrides(plan, options.overrides);
     const policy = options.policy ?? p.placement.policy.value;
     if (!POLICY.has(policy)) throw new AnalysisError('solve', `unknown policy '${policy}' (known: ${POLICY.words.join(', ')})`);
-    const layers = p.model.layers.value;
-    const size = Math.max(1, Math.min(options.workers ?? availableParallelism(), layers));
+    const workers = Math.max(1, Math.min(options.workers ?? availableParallelism(), p.model.layers.value));
     if (cancelled) throw new AnalysisError('cancelled', 'analysis cancelled');
-    pool = new WorkerPool(size);
-    const started = performance.now();
-    const budget = Math.max(10, options.timeBudgetMs ?? p.placement.timeBudgetMs.value);
-    const sweeps = options.sweeps ?? true;
-    const cache = options.workloadCache ?? sharedWorkloadCache;
-    const key = cache ? await workloadKey(p, options.maxTraceBytes) : undefined;
-    let workload = key !== undefined && cache ? cache.get(key) : undefined;
-    if (!workload) {
-      workload = await pool.run<Workload>({ kind: 'load', plan: p, maxTraceBytes: options.maxTraceBytes, readProgressEveryMs: options.readProgressEveryMs }, (reading) =>
-        options.onProgress?.({ done: 0, total: 0, reading }),
-      );
-      if (key !== undefined && cache) cache.set(key, workload);
-    }
-    const L = workload.layers.length;
-    const sweepLayers = sweeps ? pickLayers(L, SWEEP_LAYERS) : [];
-    const slotValues = sweeps ? sweepSlots(p) : [];
-    // Paging (docs/paging.md): when the slots cannot hold every expert, the solver
-    // gives each expert an owner GPU and the replay decides what stays resident.
-    const paging = needsPaging(p);
-    const ownerSlots = ownerSlotsForPaging(p);
-    const total = L + sweepLayers.length + (sweeps ? 1 : 0) + (paging ? 1 : 0);
-    let done = 0;
-    let sumT = 0;
-    const progress = () => options.onProgress?.({ done, total, expectedTime: done > 0 && sumT > 0 ? sumT / Math.min(done, L) : undefined });
-    // Each layer's budget is set when a worker takes it: its share of the time
-    // left before the layers' deadline, so start-up and layers that overran
-    // are paid back by the ones after them.
-    const layersDeadline = started + budget * (sweeps ? 1 - SWEEP_SHARE : 1);
-    let notStarted = L;
-    const layerBudget = () => {
-      // Time left × workers / (layers not started + the others in flight).
-      const share = ((layersDeadline - performance.now()) * size) / Math.max(1, notStarted + size - 1);
-      notStarted--;
-      return Math.max(MIN_LAYER_BUDGET_MS, share);
+    pool = new WorkerPool(workers);
+    const run: Run = {
+      plan: p,
+      policy,
+      pool,
+      workers,
+      started: performance.now(),
+      budget: Math.max(10, options.timeBudgetMs ?? p.placement.timeBudgetMs.value),
+      sweeps: options.sweeps ?? true,
+      progress: {
+        done: 0,
+        total: 0,
+        sumT: 0,
+        report() {
+          const layers = p.model.layers.value;
+          options.onProgress?.({ done: this.done, total: this.total, expectedTime: this.done > 0 && this.sumT > 0 ? this.sumT / Math.min(this.done, layers) : undefined });
+        },
+      },
     };
-    const outcomes = await Promise.all(
-      workload.layers.map((dist) =>
-        pool!
-          .run<LayerOutcome>(() => ({ kind: 'layer', plan: p, dist, policy, budgetMs: layerBudget(), slotsPerGpu: ownerSlots ?? p.hardware.slotsPerGpu }))
-          .then((o) => {
-            done++;
-            sumT += o.result.expectedTime;
-            progress();
-            return o;
-          }),
-      ),
-    );
-    const layerMs = performance.now() - started;
-    const pagingJob = paging
-      ? pool
-          .run<PagingForResults>({ kind: 'paging', plan: p, workload, placements: outcomes.map((o) => o.result.placement) })
-          .catch((e: unknown): PagingForResults => {
-            // A paging setting the replay refuses is a note, not a failed analysis.
-            if (e instanceof WorkerJobError && e.kind === 'PagingError') return { perLayer: [], overall: {}, notes: [`paging not simulated: ${e.message}`], ms: 0 };
-            throw e;
-          })
-          .then((x) => {
-            done++;
-            progress();
-            return x;
-          })
-      : undefined;
-    const sweepBudget = Math.max(20, (budget * SWEEP_SHARE * size) / Math.max(1, sweepLayers.length));
-    const [sweepOut, extras] = await Promise.all([
-      Promise.all(
-        sweepLayers.map((l) =>
-          pool!.run<SweepOutcome>({ kind: 'sweep', plan: p, dist: workload.layers[l], policy, slots: slotValues, budgetMs: sweepBudget }).then((o) => {
-            done++;
-            progress();
-            return o;
-          }),
-        ),
-      ),
-      // Offload comparison always (a formula); the batch sweep with the sweeps.
-      pool.run<PlanExtras>({ kind: 'extras', plan: p, workload, placements: outcomes.map((o) => o.result.placement), policy, batchSweep: sweeps }).then((x) => {
-        if (sweeps) {
-          done++;
-          progress();
-        }
-        return x;
-      }),
-    ]);
-    const memorySweep: SweepPoint[] = sweeps ? sweepPoints(slotValues, sweepOut) : [];
-    const results = assemble(p, workload, outcomes, policy, layerMs, memorySweep, extras, options.version);
-    if (layerMs > budget * 1.5 && !cancelled) {
-      // The budget bounds the search; the baselines and the exact evaluations
-      // around it are paid in full, so say so when they dominate.
-      results.notes.push(
-        `the layers took ${(layerMs / 1000).toFixed(1)} s against a ${(budget / 1000).toFixed(1)} s budget: ` +
-          `the baselines and the exact E[T] of each placement (${workload.layers[0]?.count.toLocaleString('en-US') ?? 0} subsets in layer ${workload.layers[0]?.layer ?? 0}) ` +
-          `are computed in full whatever the budget; keep fewer subsets (max-subsets) to go faster`,
-      );
-    }
-    if (pagingJob) {
-      const pg = await pagingJob;
-      pg.perLayer.forEach((figures, l) => {
-        if (results.layers[l]) results.layers[l].paging = figures;
-      });
-      if (Object.keys(pg.overall).length > 0) {
-        results.paging = pg.overall;
-        results.pagingPolicy = p.offload?.policy ?? DEFAULTS.offloadPolicy;
-      }
-      if (ownerSlots) {
-        results.notes.push(
-          `paging: ${p.hardware.slotsPerGpu.join('/')} slots per GPU cannot hold ${p.model.experts.value} experts; ` +
-            `the placement gives each expert an owner GPU (${ownerSlots[0]} per GPU) that pages it from host memory`,
-        );
-      }
-      results.notes.push(...pg.notes);
-    }
-    return results;
+    const workload = await loadStage(run, options);
+    return analyzeWorkload(run, workload, options.version, () => cancelled);
   })();
   const wrapped = result
     .catch((e: unknown) => {
@@ -213,6 +137,108 @@ export function startAnalysis(plan: Plan, options: AnalysisOptions = {}): Analys
 
 export function analyzePlan(plan: Plan, options: AnalysisOptions = {}): Promise<PlanResults> {
   return startAnalysis(plan, options).result;
+}
+
+/** The workload, from the cache when its settings are unchanged. */
+async function loadStage(run: Run, options: AnalysisOptions): Promise<Workload> {
+  const cache = options.workloadCache ?? sharedWorkloadCache;
+  const key = cache ? await workloadKey(run.plan, options.maxTraceBytes) : undefined;
+  let workload = key !== undefined && cache ? cache.get(key) : undefined;
+  if (!workload) {
+    workload = await run.pool.run<Workload>({ kind: 'load', plan: run.plan, maxTraceBytes: options.maxTraceBytes, readProgressEveryMs: options.readProgressEveryMs }, (reading) =>
+      options.onProgress?.({ done: 0, total: 0, reading }),
+    );
+    if (key !== undefined && cache) cache.set(key, workload);
+  }
+  return workload;
+}
+
+async function analyzeWorkload(run: Run, workload: Workload, version: number | undefined, cancelled: () => boolean): Promise<PlanResults> {
+  const { plan: p, policy, sweeps } = run;
+  const L = workload.layers.length;
+  const sweepLayers = sweeps ? pickLayers(L, SWEEP_LAYERS) : [];
+  // Paging (docs/paging.md): when the slots cannot hold every expert, the solver
+  // gives each expert an owner GPU and the replay decides what stays resident.
+  const paging = needsPaging(p);
+  run.progress.total = L + sweepLayers.length + (sweeps ? 1 : 0) + (paging ? 1 : 0);
+  const outcomes = await layersStage(run, workload);
+  const layerMs = performance.now() - run.started;
+  const placements = outcomes.map((o) => o.result.placement);
+  const pagingJob = paging ? pagingStage(run.pool, p, workload, placements).finally(() => tick(run)) : undefined;
+  const perToken = outcomes.reduce((a, o) => a + o.result.latencyUs, 0);
+  const [memorySweep, extras] = await Promise.all([
+    memorySweepStage(run, workload, sweepLayers),
+    // Offload comparison always (a formula); the batch sweep with the sweeps.
+    run.pool
+      .run<PlanExtras>({ kind: 'extras', plan: p, workload, placements, policy, batchSweep: sweeps, planPoint: { batch: p.workload.batch.value, stepUs: perToken } })
+      .then((x) => {
+        if (sweeps) tick(run);
+        return x;
+      }),
+  ]);
+  const results = assembleResults(p, workload, outcomes, policy, layerMs, memorySweep, extras, version);
+  if (layerMs > run.budget * 1.5 && !cancelled()) results.notes.push(layersBudgetNote(layerMs, run.budget, workload));
+  if (pagingJob) (await pagingJob).apply(results);
+  return results;
+}
+
+function tick(run: Run): void {
+  run.progress.done++;
+  run.progress.report();
+}
+
+/**
+ * Every layer on the pool. Each layer's budget is set when a worker takes it:
+ * its share of the time left before the layers' deadline, so start-up and
+ * layers that overran are paid back by the ones after them.
+ */
+function layersStage(run: Run, workload: Workload): Promise<LayerOutcome[]> {
+  const { plan: p, policy, workers: size } = run;
+  const L = workload.layers.length;
+  const layersDeadline = run.started + run.budget * (run.sweeps ? 1 - SWEEP_SHARE : 1);
+  const ownerSlots = ownerSlotsForPaging(p);
+  let notStarted = L;
+  const layerBudget = () => {
+    // Time left × workers / (layers not started + the others in flight).
+    const share = ((layersDeadline - performance.now()) * size) / Math.max(1, notStarted + size - 1);
+    notStarted--;
+    return Math.max(MIN_LAYER_BUDGET_MS, share);
+  };
+  return Promise.all(
+    workload.layers.map((dist, layerIndex) =>
+      run.pool
+        .run<LayerOutcome>(() => ({
+          kind: 'layer',
+          plan: p,
+          dist,
+          policy,
+          budgetMs: layerBudget(),
+          slotsPerGpu: ownerSlots ?? p.hardware.slotsPerGpu,
+          sequence: p.workload.phase.value === 'prefill' ? workload.sequence : undefined,
+          layerIndex,
+        }))
+        .then((o) => {
+          run.progress.sumT += o.result.expectedTime;
+          tick(run);
+          return o;
+        }),
+    ),
+  );
+}
+
+async function memorySweepStage(run: Run, workload: Workload, sweepLayers: number[]): Promise<SweepPoint[]> {
+  if (!run.sweeps) return [];
+  const slotValues = sweepSlots(run.plan);
+  const sweepBudget = Math.max(20, (run.budget * SWEEP_SHARE * run.workers) / Math.max(1, sweepLayers.length));
+  const outs = await Promise.all(
+    sweepLayers.map((l) =>
+      run.pool.run<SweepOutcome>({ kind: 'sweep', plan: run.plan, dist: workload.layers[l], policy: run.policy, slots: slotValues, budgetMs: sweepBudget }).then((o) => {
+        tick(run);
+        return o;
+      }),
+    ),
+  );
+  return sweepPoints(slotValues, outs);
 }
 
 function toAnalysisError(e: unknown, cancelled: boolean): AnalysisError {
@@ -258,54 +284,4 @@ function sweepPoints(slots: number[], outs: SweepOutcome[]): SweepPoint[] {
     points.push({ slotsPerGpu: s, expectedTime: mean(0), eplb: mean(1), lowerBound: mean(2) });
   });
   return points;
-}
-
-function mean(xs: number[]): number {
-  return xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length;
-}
-
-function assemble(
-  plan: Plan,
-  workload: Workload,
-  outcomes: LayerOutcome[],
-  policy: PolicyName,
-  layerMs: number,
-  memorySweep: SweepPoint[],
-  extras: PlanExtras,
-  version: number | undefined,
-): PlanResults {
-  const layers: LayerResult[] = outcomes.map((o) => o.result);
-  const notes = [...workload.notes];
-  notes.push(...groupLayerNotes(outcomes.flatMap((o) => o.notes)));
-  if (!LATENCY_MODEL_AVAILABLE) notes.push('latency in µs is not computed yet (latency model pending)');
-  if (memorySweep.length === 0) notes.push('sweeps were skipped: no memory or batch sweep');
-  notes.push(...extras.notes);
-  const phase = plan.workload.phase.value;
-  return {
-    uri: plan.file,
-    version,
-    model: {
-      name: plan.model.name,
-      layers: plan.model.layers.value,
-      experts: plan.model.experts.value,
-      topK: plan.model.topK.value,
-      bytesPerExpert: plan.model.bytesPerExpert.value,
-    },
-    hardware: { gpu: plan.hardware.gpu.name, gpus: plan.hardware.count, nodes: plan.hardware.nodes, slotsPerGpu: plan.hardware.slotsPerGpu },
-    workload: { description: workload.description, notes: workload.notes, batch: plan.workload.batch.value, phase },
-    layers,
-    expectedTime: mean(layers.map((l) => l.expectedTime)),
-    lowerBound: mean(layers.map((l) => l.lowerBound)),
-    baselines: {
-      contiguous: mean(layers.map((l) => l.baselines.contiguous)),
-      roundRobin: mean(layers.map((l) => l.baselines.roundRobin)),
-      eplb: mean(layers.map((l) => l.baselines.eplb)),
-    },
-    latencyUsPerToken: layers.reduce((a, l) => a + l.latencyUs, 0),
-    solver: { name: policy, ms: layerMs, optimal: outcomes.every((o) => o.solver.optimal) },
-    memorySweep,
-    batchSweep: extras.batchSweep,
-    offload: extras.offload,
-    notes,
-  };
 }

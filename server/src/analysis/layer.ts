@@ -1,17 +1,30 @@
-// Per-layer analysis, run inside a worker: the chosen policy's placement, the
-// baselines on the same slots, every policy's figure, the committed
-// placement's E[T], the bound, loads and co-activated partners.
+// Per-layer analysis, run inside a worker. Under the plan's objective:
+//
+// - expected-time (or latency at batch 1 under balanced dispatch, where the
+//   step's expert time is exactly E[T] reads): the E[T] solvers decide, as in
+//   Beaumont et al., with their proofs;
+// - latency: the baselines, one copy per expert and the E[T] optimum are the
+//   candidates; the policy searches the step-time objective on its own
+//   sampled batches, starting from the best of them.
+//
+// Every placement is then timed on fresh batches (analysis/stepFigures.ts),
+// and the policy's answer is never worse than any candidate there: when one
+// is faster, it is used and a note says so.
 import type { Plan, PolicyName } from '../plan/types';
-import type { LayerDistribution } from '../workload/types';
-import type { LayerResult, PolicyFigure } from '../protocol';
-import type { SolveConstraints, SolveInput, SolveResult } from '../solve/types';
+import type { LayerDistribution, TokenSequence } from '../workload/types';
+import type { FigureName, LayerResult, PolicyFigure } from '../protocol';
+import type { SolveResult } from '../solve/types';
 import { solveLayerSync, SolveError } from '../solve/index';
-import { EXACT_LIMITS } from '../solve/exact';
-import { evaluateLayer, PlacementError } from '../cost/evaluate';
-import type { LayerEvaluation } from '../cost/types';
+import { instanceOf, placementProblems } from '../solve/instance';
+import { oneCopyPerExpert } from '../solve/baselines';
+import { solveStepLayer, type StepCandidate } from '../solve/stepSolve';
+import { evaluateLayer, expectedTime, expertLoads, PlacementError } from '../cost/evaluate';
 import { topPartners } from '../workload/distribution';
-import { layerLatencyUs } from './latency';
 import { placementDigest } from '../solve/placementDigest';
+import { solveInputFor } from './solveInput';
+import { LayerStepContext, layerSequenceOf, type StepFigure } from './stepFigures';
+
+export { constraintsFor, solveInputFor } from './solveInput';
 
 export interface LayerJob {
   plan: Plan;
@@ -20,6 +33,10 @@ export interface LayerJob {
   budgetMs: number;
   /** Slots per GPU to use (the plan's unless a sweep or override changes them). */
   slotsPerGpu: number[];
+  /** The workload's token order (shared memory), for prefill chunks. */
+  sequence?: TokenSequence;
+  /** This layer's index among the workload's layers (the sequence's layer axis). */
+  layerIndex?: number;
 }
 
 export interface LayerOutcome {
@@ -28,74 +45,179 @@ export interface LayerOutcome {
   notes: string[];
 }
 
-/** Constraints of the plan that apply to `layer`. */
-export function constraintsFor(plan: Plan, layer: number): SolveConstraints {
-  const p = plan.placement;
-  return {
-    pins: p.pins.filter((x) => x.layer === undefined || x.layer === layer).map((x) => ({ expert: x.expert, gpu: x.gpu })),
-    forbids: p.forbids.filter((x) => x.layer === undefined || x.layer === layer).map((x) => ({ gpu: x.gpu, expert: x.expert })),
-    maxCopies: p.maxCopies,
-    replicas: p.replicas,
-  };
+const SEARCHING: readonly PolicyName[] = ['greedy', 'search', 'exact'];
+/** Share of a layer's budget the E[T] optimum gets when it is only a candidate. */
+const EXPECTED_TIME_SHARE = 0.25;
+
+/** Whether E[T] decides the placement: its own objective, or batch 1 under balanced dispatch. */
+export function expectedTimeDecides(plan: Plan): boolean {
+  return plan.placement.objective.value === 'expected-time' || (plan.workload.batch.value <= 1 && plan.placement.dispatch.value === 'balanced');
 }
 
-export function solveInputFor(plan: Plan, dist: LayerDistribution, slotsPerGpu: number[], budgetMs: number): SolveInput {
-  return {
-    dist,
-    gpus: slotsPerGpu.length,
-    slotsPerGpu,
-    gpusPerNode: plan.hardware.gpusPerNode,
-    groups: plan.model.groups?.count,
-    constraints: constraintsFor(plan, dist.layer),
-    // Per-layer seed: reproducible, but layers do not all make the same random choices.
-    seed: (plan.placement.seed + dist.layer * 7919) >>> 0,
-    timeBudgetMs: budgetMs,
-  };
-}
-
-/** A policy's figure; its latency from its own loads (or, without a placement, the chosen one's loads at its E[T]). */
-function figure(plan: Plan, dist: LayerDistribution, r: SolveResult, fallback: { ev: LayerEvaluation; placement: number[][] }): PolicyFigure {
-  const own = r.placement.length > 0;
-  const ev = own ? (r.evaluation ?? evaluateLayer(dist, r.placement)) : { ...fallback.ev, expectedTime: r.expectedTime };
-  return { policy: r.policy, expectedTime: r.expectedTime, latencyUs: layerLatencyUs(plan, ev, own ? r.placement : fallback.placement), ms: r.ms, optimal: r.optimal };
+interface Entry {
+  name: FigureName;
+  placement: number[][];
+  expectedTime: number;
+  ms?: number;
+  optimal?: boolean;
+  step?: StepFigure;
 }
 
 export function analyzeLayer(job: LayerJob): LayerOutcome {
   const { plan, dist, policy } = job;
+  const started = performance.now();
   const notes: string[] = [];
+  const note = (who: string, n: string) => notes.push(`layer ${dist.layer}${who ? `, ${who}` : ''}: ${n}`);
   const mk = (budget: number) => solveInputFor(plan, dist, job.slotsPerGpu, budget);
+  const etDecides = expectedTimeDecides(plan);
+  const searching = SEARCHING.includes(policy);
+
+  // The engines' baselines and one copy per expert.
   const baselineBudget = Math.max(1, job.budgetMs * 0.05);
   const contiguous = solveLayerSync('contiguous', mk(baselineBudget));
   const roundRobin = solveLayerSync('round-robin', mk(baselineBudget));
   const eplb = solveLayerSync('eplb', mk(baselineBudget));
-  const figures: SolveResult[] = [contiguous, roundRobin, eplb];
-  for (const r of figures) for (const n of r.notes ?? []) notes.push(`layer ${dist.layer}, ${r.policy}: ${n}`);
-  let chosen: SolveResult;
-  if (policy === 'contiguous' || policy === 'round-robin' || policy === 'eplb') {
-    chosen = figures.find((r) => r.policy === policy)!;
-  } else {
-    chosen = solveLayerSync(policy, mk(job.budgetMs * 0.7));
-    for (const n of chosen.notes ?? []) notes.push(`layer ${dist.layer}, ${policy}: ${n}`);
-    figures.push(chosen);
+  for (const r of [contiguous, roundRobin, eplb]) for (const n of r.notes ?? []) note(r.policy, n);
+  const input = mk(job.budgetMs);
+  const inst = instanceOf(input);
+  const load = expertLoads(dist);
+  const oneCopy = oneCopyPerExpert(inst, load, input.gpusPerNode, input.groups).placement.map((g) => g.slice().sort((a, b) => a - b));
+  const entries: Entry[] = [contiguous, roundRobin, eplb].map(entryOf);
+  if (placementProblems(inst, oneCopy).length === 0) entries.push({ name: 'one-copy', placement: oneCopy, expectedTime: expectedTime(dist, oneCopy) });
+
+  // E[T]: the decision itself, or the E[T] optimum as one more candidate.
+  let chosen: SolveResult = policy === 'contiguous' ? contiguous : policy === 'round-robin' ? roundRobin : eplb;
+  let etBound = Math.max(...[contiguous, roundRobin, eplb].map((r) => r.lowerBound ?? 0));
+  if (searching && etDecides) {
+    const r = expectedTimeSolve(job, mk, notes);
+    chosen = r.chosen;
+    entries.push(...r.extra.map(entryOf));
+    etBound = Math.max(etBound, r.bound);
+  } else if (searching) {
+    const opt = solveLayerSync('search', mk(job.budgetMs * EXPECTED_TIME_SHARE));
+    etBound = Math.max(etBound, opt.lowerBound ?? 0);
+    entries.push({ ...entryOf(opt), name: 'expected-time-optimum' });
   }
+
+  // The step-time objective: search it on the search's own batches.
+  const step = new LayerStepContext(plan, dist, layerSequenceOf(plan, job.sequence, job.layerIndex));
+  let startedFrom: string | undefined;
+  let stepOptimal = false;
+  if (searching && !etDecides) {
+    const candidates: StepCandidate[] = entries.map((e) => ({ name: e.name, placement: e.placement }));
+    const t0 = performance.now();
+    const deadline = started + job.budgetMs * 0.9;
+    const r = solveStepLayer(policy as 'greedy' | 'search' | 'exact', inst, dist, load, step.train(), candidates, {
+      start: t0,
+      deadline: Math.max(t0 + 1, deadline),
+      seed: input.seed,
+    });
+    for (const n of r.notes) note(policy, n);
+    startedFrom = r.startedFrom;
+    stepOptimal = r.optimal;
+    const placement = r.placement.map((g) => g.slice().sort((a, b) => a - b));
+    const problems = placementProblems(inst, placement);
+    if (problems.length > 0) throw new SolveError(`${policy} produced an invalid placement for layer ${dist.layer}: ${problems.slice(0, 3).join('; ')}`);
+    const ev = evaluateLayer(dist, placement);
+    chosen = { policy, placement, expectedTime: ev.expectedTime, optimal: r.optimal, ms: performance.now() - started, evaluation: ev, lowerBound: etBound };
+  }
+
+  // Fresh batches: every placement's figure, and the guarantee.
+  for (const e of entries) e.step = step.figure(e.placement);
+  let chosenStep = step.figure(chosen.placement);
+  if (searching) {
+    const objectiveOf = (x: { expectedTime: number; step?: StepFigure }) => (plan.placement.objective.value === 'latency' ? x.step!.us : x.expectedTime);
+    const own = { expectedTime: chosen.expectedTime, step: chosenStep };
+    let best: Entry | undefined;
+    for (const e of entries) if (objectiveOf(e) < objectiveOf(best ?? own) - 1e-9 * Math.max(1, objectiveOf(own))) best = e;
+    if (best) {
+      note(policy, `${best.name} is faster on the fresh batches than the search's placement (${fmt(objectiveOf(best))} vs ${fmt(objectiveOf(own))}); using it`);
+      chosen = { ...chosen, placement: best.placement, expectedTime: best.expectedTime, evaluation: undefined, optimal: false };
+      chosenStep = best.step!;
+      startedFrom = best.name;
+    }
+  }
+  const ev = chosen.evaluation ?? evaluateLayer(dist, chosen.placement);
+  const figures: PolicyFigure[] = entries.map((e) => ({ policy: e.name, expectedTime: e.expectedTime, latencyUs: e.step!.us, ms: e.ms, optimal: e.optimal }));
+  if (searching && !etDecides) figures.push({ policy, expectedTime: ev.expectedTime, latencyUs: chosenStep.us, ms: performance.now() - started, optimal: stepOptimal });
+  else if (searching && !figures.some((f) => f.policy === policy)) figures.push({ policy, expectedTime: ev.expectedTime, latencyUs: chosenStep.us, ms: chosen.ms, optimal: chosen.optimal });
+
+  // The committed placement, when the plan has one for this layer.
+  const committed = plan.placement.committed.get(dist.layer);
+  let committedExpectedTime: number | undefined;
+  if (committed) {
+    try {
+      const cev = evaluateLayer(dist, committed.gpus);
+      committedExpectedTime = cev.expectedTime;
+      figures.push({ policy: 'committed', expectedTime: committedExpectedTime, latencyUs: step.figure(committed.gpus).us });
+    } catch (e) {
+      if (!(e instanceof PlacementError) && !(e instanceof SolveError)) throw e;
+      note('', `the committed placement cannot be evaluated: ${(e as Error).message}`);
+    }
+  }
+  const lowerBoundUs = step.boundUs(job.slotsPerGpu, etBound);
+  figures.push({ policy: 'lower-bound', expectedTime: etBound, latencyUs: lowerBoundUs });
+  const us = (name: FigureName) => entries.find((e) => e.name === name)?.step?.us ?? NaN;
+  const etOpt = entries.find((e) => e.name === 'expected-time-optimum');
+  const result: LayerResult = {
+    layer: dist.layer,
+    placement: chosen.placement,
+    expectedTime: ev.expectedTime,
+    lowerBound: etBound,
+    baselines: { contiguous: contiguous.expectedTime, roundRobin: roundRobin.expectedTime, eplb: eplb.expectedTime },
+    policies: figures,
+    latencyUs: chosenStep.us,
+    latencyParts: { computeUs: chosenStep.computeUs, dispatchUs: chosenStep.dispatchUs, combineUs: chosenStep.combineUs },
+    lowerBoundUs,
+    baselinesUs: { contiguous: us('contiguous'), roundRobin: us('round-robin'), eplb: us('eplb'), oneCopy: us('one-copy'), ...(etOpt ? { expectedTimeOptimum: etOpt.step!.us } : {}) },
+    freeSlots: job.slotsPerGpu.map((s, g) => Math.max(0, s - (chosen.placement[g]?.length ?? 0))),
+    startedFrom,
+    gpuLoad: chosenStep.gpuLoad,
+    expertLoad: ev.expertLoad,
+    tDistribution: ev.tDistribution,
+    committedExpectedTime,
+    committedDigest: committed ? placementDigest(committed.gpus) : undefined,
+    partners: topPartners(dist),
+  };
+  const optimal = etDecides ? chosen.optimal : stepOptimal && startedFrom === 'every placement';
+  return { result, solver: { name: policy, ms: performance.now() - started, optimal }, notes };
+}
+
+function entryOf(r: SolveResult): Entry {
+  return { name: r.policy, placement: r.placement, expectedTime: r.expectedTime, ms: r.ms, optimal: r.optimal };
+}
+
+function fmt(x: number): string {
+  return x >= 100 ? x.toFixed(1) : x.toPrecision(4);
+}
+
+/**
+ * E[T] decides: the policy's placement, its greedy stage's figure, and a
+ * branch-and-bound proof on small layers.
+ */
+function expectedTimeSolve(job: LayerJob, mk: (budget: number) => ReturnType<typeof solveInputFor>, notes: string[]): { chosen: SolveResult; extra: SolveResult[]; bound: number } {
+  const { dist, policy } = job;
+  const extra: SolveResult[] = [];
+  let chosen = solveLayerSync(policy, mk(job.budgetMs * 0.7));
+  for (const n of chosen.notes ?? []) notes.push(`layer ${dist.layer}, ${policy}: ${n}`);
   // Greedy: search starts from it, so take its figure from there when complete.
-  const greedyStage = chosen.stages?.find((s) => s.policy === 'greedy' && s.complete);
-  if (greedyStage && policy === 'search') {
-    figures.push({ policy: 'greedy', placement: [], expectedTime: greedyStage.expectedTime, optimal: false, ms: greedyStage.ms });
-  } else if (policy === 'search' && chosen.stages?.some((s) => s.policy === 'greedy' && !s.complete)) {
-    // Greedy did not finish within the search's larger share: on its own with
-    // less time it would not either, and an unfinished greedy is no figure.
-    notes.push(`layer ${dist.layer}, greedy: not shown; it did not finish within the search's share of the budget`);
+  const greedyStage = chosen.stages?.find((s) => s.policy === 'greedy');
+  if (policy === 'search' && greedyStage) {
+    if (greedyStage.complete && greedyStage.placement) {
+      extra.push({ policy: 'greedy', placement: greedyStage.placement, expectedTime: greedyStage.expectedTime, optimal: false, ms: greedyStage.ms });
+    } else {
+      // An unfinished greedy is no figure, and on its own with less time it would not finish either.
+      notes.push(`layer ${dist.layer}, greedy: not shown; it did not finish within the search's share of the budget`);
+    }
   } else if (policy !== 'greedy' && dist.count * dist.k <= 400_000) {
-    figures.push(solveLayerSync('greedy', mk(Math.max(1, job.budgetMs * 0.1))));
+    extra.push(solveLayerSync('greedy', mk(Math.max(1, job.budgetMs * 0.1))));
   }
-  // A proof of optimality where branch and bound can finish quickly.
   if (policy === 'search' && chosen.optimal) {
     // search already ran the branch and bound to the end: that is exact's answer.
-    figures.push({ ...chosen, policy: 'exact' });
+    extra.push({ ...chosen, policy: 'exact' });
   } else if (policy !== 'exact' && dist.experts <= 16 && job.slotsPerGpu.length <= 4) {
     const exact = solveLayerSync('exact', mk(Math.max(20, job.budgetMs * 0.15)));
-    figures.push(exact);
+    extra.push(exact);
     if (exact.expectedTime < chosen.expectedTime - 1e-12 && (policy === 'search' || policy === 'greedy')) {
       notes.push(`layer ${dist.layer}: exact search found a better placement than ${policy}; using it`);
       chosen = { ...exact, policy };
@@ -103,76 +225,6 @@ export function analyzeLayer(job: LayerJob): LayerOutcome {
       chosen = { ...chosen, optimal: true };
     }
   }
-  const ev = chosen.evaluation ?? evaluateLayer(dist, chosen.placement);
-  const lowerBound = Math.max(...figures.map((r) => r.lowerBound ?? 0));
-  const chosenFig = { ev, placement: chosen.placement };
-  const policies: PolicyFigure[] = figures.map((r) => figure(plan, dist, r, chosenFig));
-  const committed = plan.placement.committed.get(dist.layer);
-  let committedExpectedTime: number | undefined;
-  const committedDigest = committed ? placementDigest(committed.gpus) : undefined;
-  if (committed) {
-    try {
-      const cev = evaluateLayer(dist, committed.gpus);
-      committedExpectedTime = cev.expectedTime;
-      policies.push({ policy: 'committed', expectedTime: committedExpectedTime, latencyUs: layerLatencyUs(plan, cev, committed.gpus) });
-    } catch (e) {
-      if (!(e instanceof PlacementError) && !(e instanceof SolveError)) throw e;
-      notes.push(`layer ${dist.layer}: the committed placement cannot be evaluated: ${(e as Error).message}`);
-    }
-  }
-  policies.push({ policy: 'lower-bound', expectedTime: lowerBound, latencyUs: layerLatencyUs(plan, { ...ev, expectedTime: lowerBound }, chosen.placement) });
-  const result: LayerResult = {
-    layer: dist.layer,
-    placement: chosen.placement,
-    expectedTime: chosen.expectedTime,
-    lowerBound,
-    baselines: { contiguous: contiguous.expectedTime, roundRobin: roundRobin.expectedTime, eplb: eplb.expectedTime },
-    policies,
-    latencyUs: layerLatencyUs(plan, ev, chosen.placement),
-    gpuLoad: ev.gpuLoad,
-    expertLoad: ev.expertLoad,
-    tDistribution: ev.tDistribution,
-    committedExpectedTime,
-    committedDigest,
-    partners: topPartners(dist),
-  };
-  return { result, solver: { name: policy, ms: chosen.ms, optimal: chosen.optimal }, notes };
-}
-
-/** Whether branch and bound is attempted at all for this size. */
-export function exactAttempted(experts: number, gpus: number): boolean {
-  return experts <= EXACT_LIMITS.experts && gpus <= EXACT_LIMITS.gpus;
-}
-
-export interface SweepJob {
-  plan: Plan;
-  dist: LayerDistribution;
-  policy: PolicyName;
-  slots: number[];
-  budgetMs: number;
-}
-
-export interface SweepOutcome {
-  /** Per slots value: [policy E[T], eplb E[T], bound]; NaN when infeasible. */
-  points: [number, number, number][];
-}
-
-/** One layer's E[T] of the policy, EPLB and the bound, for each slots-per-GPU value. */
-export function sweepLayer(job: SweepJob): SweepOutcome {
-  const G = job.plan.hardware.count;
-  const per = job.budgetMs / Math.max(1, job.slots.length);
-  const policy = job.policy === 'exact' ? 'search' : job.policy;
-  const points = job.slots.map((s): [number, number, number] => {
-    const slots = new Array<number>(G).fill(s);
-    try {
-      const input = solveInputFor(job.plan, job.dist, slots, per);
-      const e = solveLayerSync('eplb', input);
-      const r = policy === 'eplb' ? e : solveLayerSync(policy, input);
-      return [r.expectedTime, e.expectedTime, Math.max(r.lowerBound ?? 0, e.lowerBound ?? 0)];
-    } catch (err) {
-      if (err instanceof SolveError) return [NaN, NaN, NaN];
-      throw err;
-    }
-  });
-  return { points };
+  const bound = Math.max(chosen.lowerBound ?? 0, ...extra.map((r) => r.lowerBound ?? 0));
+  return { chosen, extra, bound };
 }

@@ -1,13 +1,14 @@
 // Messages between the analysis coordinator (calling thread) and its workers.
 import type { Plan, PolicyName } from '../plan/types';
 import type { ReadProgress, Workload } from '../workload/types';
-import type { LayerJob, LayerOutcome, SweepJob, SweepOutcome } from './layer';
+import type { LayerJob, LayerOutcome } from './layer';
+import type { SweepJob, SweepOutcome } from './sweep';
 
 export type WorkerJob =
   | { kind: 'load'; plan: Plan; maxTraceBytes?: number; readProgressEveryMs?: number }
   | ({ kind: 'layer' } & LayerJob)
   | ({ kind: 'sweep' } & SweepJob)
-  | { kind: 'extras'; plan: Plan; workload: Workload; placements: number[][][]; policy: PolicyName; batchSweep: boolean }
+  | { kind: 'extras'; plan: Plan; workload: Workload; placements: number[][][]; policy: PolicyName; batchSweep: boolean; planPoint?: { batch: number; stepUs: number } }
   | { kind: 'paging'; plan: Plan; workload: Workload; placements: number[][][] };
 
 export interface WorkerRequest {

@@ -2,7 +2,8 @@
 // layers and runs sweeps for the analysis coordinator. One job at a time.
 import { parentPort } from 'node:worker_threads';
 import { loadWorkload } from '../workload/load';
-import { analyzeLayer, sweepLayer } from './layer';
+import { analyzeLayer } from './layer';
+import { sweepLayer } from './sweep';
 import { shareWorkload } from './shared';
 import { planExtras } from './extras';
 import { pagingForResults } from '../cost/paging/forAnalysis';
@@ -24,7 +25,7 @@ async function run(req: WorkerRequest): Promise<unknown> {
     case 'sweep':
       return sweepLayer(job);
     case 'extras':
-      return planExtras(job.plan, job.workload, job.placements, job.policy, job.batchSweep);
+      return planExtras(job.plan, job.workload, job.placements, job.policy, job.batchSweep, job.planPoint);
     case 'paging':
       return pagingForResults(job.plan, job.workload, job.placements);
   }

@@ -11,16 +11,6 @@ export interface LayerEvaluation {
   expertLoad: number[];
 }
 
-/** Microseconds for one MoE layer, broken down. */
-export interface LayerLatency {
-  computeUs: number;
-  dispatchUs: number;
-  combineUs: number;
-  totalUs: number;
-  /** Which regime the expert compute is in at this batch size. */
-  regime: 'memory-bound' | 'compute-bound';
-}
-
 export interface OffloadComparison {
   /** PCIe offload time (T_P minus the shared base), µs. */
   offloadUs: number;

@@ -51,6 +51,8 @@ export const CODES = {
   MP409: 'GPU listed twice in a layer',
   MP410: 'committed placement breaks a constraint',
   MP411: 'copies while replicas are off',
+  MP412: 'unknown objective',
+  MP413: 'unknown dispatch rule',
   // MP5xx: offload
   MP501: 'offload has nothing to do',
   MP502: 'unknown paging policy',

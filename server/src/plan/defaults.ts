@@ -19,6 +19,14 @@ export const DEFAULTS = {
   decodeTokens: { value: 256, source: 'default: 256 output tokens' },
   prefillTokens: { value: 2048, source: 'default: 2048 prompt tokens' },
   policy: { value: 'greedy' as const, source: 'default: greedy (the copy-by-largest-gain heuristic of Beaumont et al.)' },
+  objective: {
+    value: 'latency' as const,
+    source: 'default: latency — expected µs per MoE layer at the plan\'s batch under its dispatch rule',
+  },
+  dispatch: {
+    value: 'static' as const,
+    source: 'default: static — SGLang\'s copy choice whenever an expert placement is loaded (`--ep-dispatch-algorithm static`)',
+  },
   timeBudgetMs: { value: 5000, source: 'default: 5 s solver time budget' },
   seed: 1,
   replicas: true,

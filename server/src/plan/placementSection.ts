@@ -9,7 +9,7 @@ import { DEFAULTS } from './defaults';
 import { Args, Ctx, at, dispatch, needBlock, noBlock, planSource } from './values';
 import { readExpertIds, readExpertIdsInto, readLayerIds } from './workloadSection';
 import { formatExpertList } from './expertList';
-import { POLICY } from './vocabulary';
+import { DISPATCH, OBJECTIVE, POLICY } from './vocabulary';
 
 interface GpuLine {
   gpu: number;
@@ -85,6 +85,8 @@ export function resolvePlacement(
 ): { spec: PlacementSpec; internal: PlacementInternal } {
   const spec: PlacementSpec = {
     policy: { ...DEFAULTS.policy },
+    objective: { ...DEFAULTS.objective },
+    dispatch: { ...DEFAULTS.dispatch },
     timeBudgetMs: { ...DEFAULTS.timeBudgetMs },
     seed: DEFAULTS.seed,
     replicas: DEFAULTS.replicas,
@@ -159,6 +161,22 @@ export function resolvePlacement(
           if (t) spec.timeBudgetMs = { value: t.value * 1000, source: planSource(t.node.range), range: t.node.range };
         }
         a.end('write `policy NAME [TIME]`');
+      },
+      objective: (s) => {
+        noBlock(ctx, s);
+        ctx.field('placement.objective', s.keyword.range);
+        const a = new Args(ctx, s);
+        const c = a.choice('`objective`', OBJECTIVE.words, OBJECTIVE.aliases, 'MP412');
+        if (c) spec.objective = { value: c.value, source: planSource(c.node.range), range: c.node.range };
+        a.end('write `objective latency` or `objective expected-time`');
+      },
+      dispatch: (s) => {
+        noBlock(ctx, s);
+        ctx.field('placement.dispatch', s.keyword.range);
+        const a = new Args(ctx, s);
+        const c = a.choice('`dispatch`', DISPATCH.words, DISPATCH.aliases, 'MP413');
+        if (c) spec.dispatch = { value: c.value, source: planSource(c.node.range), range: c.node.range };
+        a.end('write `dispatch static`, `dispatch random` or `dispatch balanced`');
       },
       time: (s) => {
         noBlock(ctx, s);

@@ -2,10 +2,10 @@
 // bytes per second, seconds, FLOP/s), with every figure's source recorded so
 // hovers and docs can say where a number came from.
 import type { Range } from '../language/ast';
-import type { DType, PagingPolicy, PolicyName, TraceFormat } from './vocabulary';
+import type { DispatchRule, DType, ObjectiveName, PagingPolicy, PolicyName, TraceFormat } from './vocabulary';
 
 // The word types are defined by the vocabulary (one list each).
-export type { DType, PagingPolicy, PolicyName, TraceFormat };
+export type { DispatchRule, DType, ObjectiveName, PagingPolicy, PolicyName, TraceFormat };
 
 /** Where a figure came from: a preset's datasheet, the plan text, or a default. */
 export interface Sourced<T> {
@@ -155,6 +155,8 @@ export interface CommittedLayer {
 
 export interface PlacementSpec {
   policy: Sourced<PolicyName>;
+  objective: Sourced<ObjectiveName>;
+  dispatch: Sourced<DispatchRule>;
   timeBudgetMs: Sourced<number>;
   seed: number;
   replicas: boolean;

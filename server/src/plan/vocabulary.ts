@@ -58,6 +58,21 @@ export const POLICY = wordSet({
 });
 export type PolicyName = (typeof POLICY.words)[number];
 
+/** `placement { objective … }` and `--objective`: what the solvers minimise (docs/cost-model.md §3). */
+export const OBJECTIVE = wordSet({
+  latency: { detail: "expected µs per MoE layer at the plan's batch under its dispatch rule", aliases: ['step-time'] },
+  'expected-time': { detail: 'E[T] of Beaumont et al.: batch 1, ideal copy choice', label: 'E[T]', aliases: ['expected', 'et'] },
+});
+export type ObjectiveName = (typeof OBJECTIVE.words)[number];
+
+/** `placement { dispatch … }` and `--dispatch`: how the engine picks a copy per (token, expert) pair (cost/step/dispatch.ts). */
+export const DISPATCH = wordSet({
+  static: { detail: "SGLang's static dispatch: own GPU, then own node, else a fixed fair copy per GPU", aliases: ['sglang'] },
+  random: { detail: "vLLM's replica choice: pair position mod copies, no locality", aliases: ['vllm'] },
+  balanced: { detail: 'per step, each pair to the copy that least increases the step time (matching at batch 1)', aliases: ['matching'] },
+});
+export type DispatchRule = (typeof DISPATCH.words)[number];
+
 /** `offload { policy … }`: how experts paged from host memory are evicted. */
 export const PAGING_POLICY = wordSet({
   lru: { detail: 'least recently used expert, over all layers' },
@@ -110,7 +125,7 @@ export const TOGGLE = wordSet({
 });
 
 /** Every argument word set, for the grammar and the drift test. */
-export const WORD_SETS: readonly WordSet<string>[] = [POLICY, PAGING_POLICY, TRACE_FORMAT, DTYPE, LINK, PHASE, TOGGLE];
+export const WORD_SETS: readonly WordSet<string>[] = [POLICY, OBJECTIVE, DISPATCH, PAGING_POLICY, TRACE_FORMAT, DTYPE, LINK, PHASE, TOGGLE];
 
 // ---------------------------------------------------------------------------
 // Keywords
@@ -214,6 +229,8 @@ export const CONTEXTS = {
     name: '`placement`',
     keywords: {
       policy: { detail: 'placement policy', values: POLICY, units: ['time'] },
+      objective: { detail: 'what the solvers minimise', values: OBJECTIVE },
+      dispatch: { detail: 'how the engine picks a copy per token', values: DISPATCH },
       time: { detail: 'solver time budget', snippet: 'time ${1:10} s', units: ['time'] },
       seed: { detail: 'solver seed' },
       replicas: { detail: 'allow extra copies of experts', snippet: 'replicas ${1|on,off|}', values: TOGGLE },

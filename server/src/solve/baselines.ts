@@ -223,3 +223,12 @@ function eplbHierarchical(inst: Instance, load: number[], nodes: number, gpusPer
   }
   return placement;
 }
+
+/**
+ * One copy per expert, packed by load as EPLB packs (hierarchically where it
+ * would be): no replicas, spare slots left empty. The placement that buys no
+ * redundancy; at large batches often the faster one.
+ */
+export function oneCopyPerExpert(inst: Instance, load: number[], gpusPerNode: number, groups?: number): BaselineOutput {
+  return eplb({ ...inst, replicas: false }, load, gpusPerNode, groups);
+}

@@ -53,5 +53,5 @@ export interface SolveResult {
   /** Per-GPU and per-expert loads and P(T = t) of `placement` (from the final exact evaluation). */
   evaluation?: import('../cost/types').LayerEvaluation;
   /** Intermediate answers on the way (e.g. search's greedy start), with their E[T]. */
-  stages?: { policy: PolicyName; expectedTime: number; ms: number; complete: boolean }[];
+  stages?: { policy: PolicyName; expectedTime: number; ms: number; complete: boolean; placement?: Placement }[];
 }

@@ -15,8 +15,10 @@
 //           time (greedy); at batch 1 the optimal b-matching, i.e. the
 //           dynamic allocation of Beaumont et al. (Euro-Par 2025).
 import { Rng, deriveSeed } from '../../workload/random';
+import type { DispatchRule } from '../../plan/types';
 
-export type DispatchRule = 'static' | 'random' | 'balanced';
+export type { DispatchRule };
+
 
 /**
  * SGLang's static map for one expert: out[o] = GPU serving expert pairs of

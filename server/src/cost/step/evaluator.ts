@@ -69,6 +69,13 @@ export class StepEvaluator {
   private touchedBatches: Int32Array;
   private touchedCount = 0;
   private oldSteps: Float64Array;
+  /**
+   * Batches of many pairs on few GPUs are restored on revert from a copy of
+   * their per-GPU counters (6 per GPU) rather than by replaying every pair.
+   */
+  private readonly snapshots: boolean;
+  private saved: Int32Array;
+  private savedMax: Float64Array;
   private pendingTotal = 0;
   private probing = false;
 
@@ -111,6 +118,9 @@ export class StepEvaluator {
     this.batchMark = new Int32Array(S);
     this.touchedBatches = new Int32Array(Math.min(S, 1024));
     this.oldSteps = new Float64Array(this.touchedBatches.length);
+    this.snapshots = 6 * G <= this.pairsPerBatch;
+    this.saved = new Int32Array(this.snapshots ? this.touchedBatches.length * 6 * G : 0);
+    this.savedMax = new Float64Array(this.snapshots ? this.touchedBatches.length * 2 : 0);
   }
 
   // --- placement ----------------------------------------------------------
@@ -466,6 +476,10 @@ export class StepEvaluator {
    * inverse addCopy/removeCopy calls.
    */
   revert(): void {
+    if (this.snapshots) {
+      this.restoreSnapshots();
+      return;
+    }
     const { origin } = this.samples;
     const k = this.k;
     const G = this.gpus;
@@ -509,6 +523,33 @@ export class StepEvaluator {
     this.clearJournal();
   }
 
+  private restoreSnapshots(): void {
+    for (let i = 0; i < this.logLen; i++) this.assign[this.logPairs[i]] = this.logGpus[i];
+    const G = this.gpus;
+    const { pairsOn, distinctOn, nvSend, nvRecv, netSend, netRecv, saved } = this;
+    for (let i = 0; i < this.touchedCount; i++) {
+      const b = this.touchedBatches[i];
+      const from = b * G;
+      let o = i * 6 * G;
+      for (let g = 0; g < G; g++) pairsOn[from + g] = saved[o + g];
+      o += G;
+      for (let g = 0; g < G; g++) distinctOn[from + g] = saved[o + g];
+      o += G;
+      for (let g = 0; g < G; g++) nvSend[from + g] = saved[o + g];
+      o += G;
+      for (let g = 0; g < G; g++) nvRecv[from + g] = saved[o + g];
+      o += G;
+      for (let g = 0; g < G; g++) netSend[from + g] = saved[o + g];
+      o += G;
+      for (let g = 0; g < G; g++) netRecv[from + g] = saved[o + g];
+      this.computeMax[b] = this.savedMax[2 * i];
+      this.linkMax[b] = this.savedMax[2 * i + 1];
+      this.stepOf[b] = this.oldSteps[i];
+    }
+    if (this.rule === 'static') for (let i = 0; i < this.dirtyCount; i++) this.rebuildStaticRow(this.dirty[i]);
+    this.clearJournal();
+  }
+
   private clearJournal(): void {
     for (let i = 0; i < this.dirtyCount; i++) this.dirtyMark[this.dirty[i]] = 0;
     this.dirtyCount = 0;
@@ -543,9 +584,37 @@ export class StepEvaluator {
       const os = new Float64Array(n);
       os.set(this.oldSteps);
       this.oldSteps = os;
+      if (this.snapshots) {
+        const sv = new Int32Array(n * 6 * this.gpus);
+        sv.set(this.saved);
+        this.saved = sv;
+        const sm = new Float64Array(n * 2);
+        sm.set(this.savedMax);
+        this.savedMax = sm;
+      }
     }
-    this.touchedBatches[this.touchedCount] = b;
-    this.oldSteps[this.touchedCount] = this.stepOf[b];
+    const i = this.touchedCount;
+    this.touchedBatches[i] = b;
+    this.oldSteps[i] = this.stepOf[b];
+    if (this.snapshots) {
+      const G = this.gpus;
+      const from = b * G;
+      const { pairsOn, distinctOn, nvSend, nvRecv, netSend, netRecv, saved } = this;
+      let o = i * 6 * G;
+      for (let g = 0; g < G; g++) saved[o + g] = pairsOn[from + g];
+      o += G;
+      for (let g = 0; g < G; g++) saved[o + g] = distinctOn[from + g];
+      o += G;
+      for (let g = 0; g < G; g++) saved[o + g] = nvSend[from + g];
+      o += G;
+      for (let g = 0; g < G; g++) saved[o + g] = nvRecv[from + g];
+      o += G;
+      for (let g = 0; g < G; g++) saved[o + g] = netSend[from + g];
+      o += G;
+      for (let g = 0; g < G; g++) saved[o + g] = netRecv[from + g];
+      this.savedMax[2 * i] = this.computeMax[b];
+      this.savedMax[2 * i + 1] = this.linkMax[b];
+    }
     this.touchedCount++;
   }
 

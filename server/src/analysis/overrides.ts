@@ -1,7 +1,7 @@
 // What-if overrides (`moeplan solve --trace --gpus --slots --batch`), applied
 // to a resolved plan before analysis. The plan object is not modified.
 import { isAbsolute, resolve, dirname } from 'node:path';
-import type { Plan } from '../plan/types';
+import type { DispatchRule, ObjectiveName, Plan } from '../plan/types';
 
 export interface PlanOverrides {
   /** Trace file (absolute, or relative to the plan's folder). */
@@ -11,6 +11,8 @@ export interface PlanOverrides {
   slots?: number;
   /** Tokens per step. */
   batch?: number;
+  objective?: ObjectiveName;
+  dispatch?: DispatchRule;
 }
 
 export function applyOverrides(plan: Plan, o: PlanOverrides | undefined): Plan {
@@ -42,6 +44,12 @@ export function applyOverrides(plan: Plan, o: PlanOverrides | undefined): Plan {
   }
   if (o.batch !== undefined) {
     out = { ...out, workload: { ...out.workload, batch: { value: o.batch, source: via(`--batch ${o.batch}`) } } };
+  }
+  if (o.objective !== undefined) {
+    out = { ...out, placement: { ...out.placement, objective: { value: o.objective, source: via(`--objective ${o.objective}`) } } };
+  }
+  if (o.dispatch !== undefined) {
+    out = { ...out, placement: { ...out.placement, dispatch: { value: o.dispatch, source: via(`--dispatch ${o.dispatch}`) } } };
   }
   return out;
 }

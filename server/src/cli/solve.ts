@@ -5,7 +5,7 @@
 // formatted, comments kept; refused when the plan changed while solving).
 // Exit: 0 solved, 1 plan or workload errors, 2 usage.
 import { resolve } from 'node:path';
-import type { PolicyName } from '../plan/types';
+import { DISPATCH_RULES, OBJECTIVES, type DispatchRule, type ObjectiveName, type PolicyName } from '../plan/types';
 import type { PlanResults } from '../protocol';
 import { writeCommittedPlacement } from '../plan/edit';
 import { outputProblem, writeUserFile } from '../userFiles/write';
@@ -18,8 +18,10 @@ import { describeReadProgress } from '../workload/readers/progress';
 
 const HELP = `usage: moeplan solve PLAN [options]
 
-Solves the placement of every MoE layer and compares it with the engines'
-placements (contiguous, round-robin, DeepSeek EPLB) and a lower bound.
+Solves the placement of every MoE layer for the plan's objective (default:
+latency, µs per MoE layer at the plan's batch under its dispatch rule) and
+compares it with the engines' placements (contiguous, round-robin, DeepSeek
+EPLB), one copy per expert, the E[T] optimum and a lower bound.
 
 options:
   --json           print the full results as one JSON object
@@ -30,6 +32,8 @@ options:
   --gpus N         what if there were N GPUs
   --slots N        what if every GPU had N expert slots
   --batch N        what if a step carried N tokens
+  --objective O    ${OBJECTIVES.join(' | ')}: what the solvers minimise (default: the plan's)
+  --dispatch D     ${DISPATCH_RULES.join(' | ')}: the engine's copy choice (default: the plan's)
   --no-sweeps      skip the memory and batch sweeps (faster)
 Exit status: 0 solved, 1 errors in the plan or its workload, 2 usage error.
 `;
@@ -95,6 +99,18 @@ function parseArgs(args: string[]): SolveArgs | string {
         const n = count('--slots', 1);
         if (typeof n === 'string') return n;
         out.overrides.slots = n;
+        break;
+      }
+      case '--objective': {
+        const v = value();
+        if (!v || !(OBJECTIVES as readonly string[]).includes(v)) return `--objective takes one of ${OBJECTIVES.join(', ')}${v ? `, not '${v}'` : ''}`;
+        out.overrides.objective = v as ObjectiveName;
+        break;
+      }
+      case '--dispatch': {
+        const v = value();
+        if (!v || !(DISPATCH_RULES as readonly string[]).includes(v)) return `--dispatch takes one of ${DISPATCH_RULES.join(', ')}${v ? `, not '${v}'` : ''}`;
+        out.overrides.dispatch = v as DispatchRule;
         break;
       }
       case '--batch': {
@@ -193,13 +209,23 @@ function fmt(x: number, digits = 4): string {
   return Number.isFinite(x) ? x.toFixed(digits) : '—';
 }
 
+function micros(x: number): string {
+  return Number.isFinite(x) ? x.toFixed(1) : '—';
+}
+
 function pct(a: number, b: number): string {
   if (!(b > 0) || !Number.isFinite(a)) return '—';
   const d = (a / b - 1) * 100;
   return `${d >= 0 ? '+' : ''}${d.toFixed(1)}%`;
 }
 
-/** The human summary: one row per layer, then the means and notes. */
+const DISPATCH_NOTE: Record<DispatchRule, string> = {
+  static: "SGLang's static dispatch",
+  random: "vLLM's replica choice",
+  balanced: 'balanced per step',
+};
+
+/** The human summary: the objective first, one row per layer, then the means and notes. */
 export function summary(r: PlanResults, wrote?: string): string {
   const lines: string[] = [];
   const slots = r.hardware.slotsPerGpu;
@@ -207,34 +233,49 @@ export function summary(r: PlanResults, wrote?: string): string {
   lines.push(`${r.uri}: ${r.model.name} (${r.model.experts} experts, top-${r.model.topK}, ${r.model.layers} MoE layers) on ${r.hardware.gpus} × ${r.hardware.gpu}` +
     (r.hardware.nodes > 1 ? ` in ${r.hardware.nodes} nodes` : '') + `, ${sameSlots ? `${slots[0]} slots per GPU` : `slots ${slots.join('/')}`}`);
   lines.push(`workload: ${r.workload.description}`);
-  const proved = r.layers.filter((l) => l.policies.some((p) => p.optimal && Math.abs(p.expectedTime - l.expectedTime) < 1e-9)).length;
+  const o = r.objective;
+  lines.push(
+    o.name === 'latency'
+      ? `objective latency: µs per MoE layer at batch ${o.batch.toLocaleString('en-US')}, ${o.dispatch} dispatch (${DISPATCH_NOTE[o.dispatch]}); measured on ${o.measuredOn}`
+      : `objective expected-time: E[T] (batch 1, ideal copy choice); µs at batch ${o.batch.toLocaleString('en-US')} under ${o.dispatch} dispatch beside it`,
+  );
+  const proved = r.layers.filter((l) => l.policies.some((p) => p.policy === r.solver.name && p.optimal)).length;
   lines.push(`policy ${r.solver.name}: ${(r.solver.ms / 1000).toFixed(2)} s, optimal proved in ${proved} of ${r.layers.length} layers`);
   lines.push('');
-  const header = ['layer', 'E[T]', 'eplb', 'bound', 'vs eplb', 'vs bound', 'µs'];
-  const rows = r.layers.map((l) => [
-    String(l.layer),
-    fmt(l.expectedTime),
-    fmt(l.baselines.eplb),
-    fmt(l.lowerBound),
-    pct(l.expectedTime, l.baselines.eplb),
-    pct(l.expectedTime, l.lowerBound),
-    Number.isFinite(l.latencyUs) ? l.latencyUs.toFixed(1) : '—',
-  ]);
-  rows.push([
-    'mean',
-    fmt(r.expectedTime),
-    fmt(r.baselines.eplb),
-    fmt(r.lowerBound),
-    pct(r.expectedTime, r.baselines.eplb),
-    pct(r.expectedTime, r.lowerBound),
-    Number.isFinite(r.latencyUsPerToken) ? `${r.latencyUsPerToken.toFixed(1)} per token` : '—',
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+  const latency = o.name === 'latency';
+  const usCols = ['µs', 'eplb µs', 'one-copy µs', 'bound µs', latency ? 'vs eplb' : 'µs vs eplb'];
+  const etCols = ['E[T]', 'eplb E[T]', 'E[T] bound', latency ? 'E[T] vs eplb' : 'vs eplb'];
+  const usRow = (l: { latencyUs: number; baselinesUs: { eplb: number; oneCopy: number }; lowerBoundUs: number }) => [
+    micros(l.latencyUs),
+    micros(l.baselinesUs.eplb),
+    micros(l.baselinesUs.oneCopy),
+    micros(l.lowerBoundUs),
+    pct(l.latencyUs, l.baselinesUs.eplb),
+  ];
+  const etRow = (l: { expectedTime: number; baselines: { eplb: number }; lowerBound: number }) => [fmt(l.expectedTime), fmt(l.baselines.eplb), fmt(l.lowerBound), pct(l.expectedTime, l.baselines.eplb)];
+  const header = ['layer', ...(latency ? [...usCols, ...etCols] : [...etCols, ...usCols]), 'free slots'];
+  const row = (name: string, l: Parameters<typeof usRow>[0] & Parameters<typeof etRow>[0], free: number[]) => [
+    name,
+    ...(latency ? [...usRow(l), ...etRow(l)] : [...etRow(l), ...usRow(l)]),
+    String(free.reduce((a, b) => a + b, 0)),
+  ];
+  const rows = r.layers.map((l) => row(String(l.layer), l, l.freeSlots));
+  rows.push(row('mean', r, r.freeSlots));
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((cells) => cells[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   lines.push(line(header));
-  for (const row of rows) lines.push(line(row));
+  for (const cells of rows) lines.push(line(cells));
   lines.push('');
-  lines.push(`means: contiguous ${fmt(r.baselines.contiguous)}, round-robin ${fmt(r.baselines.roundRobin)}, eplb ${fmt(r.baselines.eplb)} (E[T] in expert-time units)`);
+  lines.push(
+    `per step (all ${r.layers.length} MoE layers): ${micros(r.latencyUsPerToken)} µs at batch ${o.batch.toLocaleString('en-US')}` +
+      ` · means per layer: contiguous ${micros(r.baselinesUs.contiguous)} µs, round-robin ${micros(r.baselinesUs.roundRobin)} µs, eplb ${micros(r.baselinesUs.eplb)} µs, one copy per expert ${micros(r.baselinesUs.oneCopy)} µs` +
+      (r.baselinesUs.expectedTimeOptimum !== undefined ? `, E[T] optimum ${micros(r.baselinesUs.expectedTimeOptimum)} µs` : ''),
+  );
+  lines.push(`E[T] means: contiguous ${fmt(r.baselines.contiguous)}, round-robin ${fmt(r.baselines.roundRobin)}, eplb ${fmt(r.baselines.eplb)} (expert-time units)`);
+  const free = r.freeSlots.reduce((a, b) => a + b, 0);
+  if (free > 0) {
+    lines.push(`free slots: ${r.freeSlots.join('/')} per GPU unused in every layer: ${(r.freeBytesPerGpu[0] / 2 ** 30).toFixed(1)} GiB per GPU the plan could give back (e.g. to KV cache)`);
+  }
   for (const n of r.notes) lines.push(`note: ${n}`);
   if (wrote) lines.push(`wrote the placement of ${r.layers.length} layers into ${wrote}`);
   return lines.join('\n') + '\n';

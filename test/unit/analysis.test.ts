@@ -51,7 +51,7 @@ placement {
 }
 `;
 
-test('analyzePlan: every layer valid, never worse than eplb, bound below, committed layer evaluated', async () => {
+test('analyzePlan: every layer valid, never slower than any baseline on the objective, bounds below, committed layer evaluated', async () => {
   const plan = planOf(MIXTRAL);
   const r = await analyzePlan(plan, { timeBudgetMs: 1500 });
   assert.equal(r.layers.length, 32);
@@ -63,7 +63,13 @@ test('analyzePlan: every layer valid, never worse than eplb, bound below, commit
     });
     for (let e = 0; e < 8; e++) assert.ok(l.placement.some((es) => es.includes(e)), `layer ${l.layer}: expert ${e} missing`);
     assert.ok(l.placement[1].includes(3), 'pin honoured');
-    assert.ok(l.expectedTime <= l.baselines.eplb + 1e-12);
+    // The objective (latency by default): never slower than a baseline on the same fresh batches.
+    for (const b of ['contiguous', 'round-robin', 'eplb', 'one-copy', 'expected-time-optimum'] as const) {
+      const f = l.policies.find((p) => p.policy === b);
+      assert.ok(f, `layer ${l.layer}: ${b} figure`);
+      assert.ok(l.latencyUs <= f.latencyUs + 1e-9, `layer ${l.layer}: ${l.latencyUs} µs vs ${b} ${f.latencyUs} µs`);
+    }
+    assert.ok(l.lowerBoundUs <= l.latencyUs + 1e-9);
     assert.ok(l.lowerBound <= l.expectedTime + 1e-12);
     assert.ok(Math.abs(l.tDistribution.reduce((a, p, t) => a + p * t, 0) - l.expectedTime) < 1e-9);
     assert.ok(Math.abs(l.expertLoad.reduce((a, b) => a + b, 0) - 2) < 1e-9);

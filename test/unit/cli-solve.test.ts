@@ -30,7 +30,7 @@ async function run(args: string[]) {
   return { code, out, err };
 }
 
-test('--json prints the contract: layers with placement, E[T], bound, baselines, latency; solver', async () => {
+test('--json prints the contract: layers with placement, the objective in µs, E[T], bounds, baselines; solver', async () => {
   writeFileSync(join(dir, 'a.moeplan'), PLAN);
   const r = await run(['solve', 'a.moeplan', '--json', '--no-sweeps', '--time', '1']);
   assert.equal(r.code, 0, r.err);
@@ -40,12 +40,19 @@ test('--json prints the contract: layers with placement, E[T], bound, baselines,
     assert.equal(typeof l.layer, 'number');
     assert.equal(l.placement.length, 2);
     assert.ok(l.expectedTime >= l.lowerBound - 1e-12);
-    assert.ok(l.expectedTime <= l.baselines.eplb + 1e-12);
     for (const k of ['contiguous', 'roundRobin', 'eplb']) assert.equal(typeof l.baselines[k], 'number');
-    assert.ok('latencyUs' in l);
+    // The objective: µs per layer at the plan's batch, never above a baseline's, never below the bound.
+    for (const k of ['contiguous', 'roundRobin', 'eplb', 'oneCopy']) assert.ok(l.latencyUs <= l.baselinesUs[k] + 1e-9, `${k}`);
+    assert.ok(l.lowerBoundUs <= l.latencyUs + 1e-9);
+    assert.equal(l.freeSlots.length, 2);
   }
   const mean = j.layers.reduce((a: number, l: { expectedTime: number }) => a + l.expectedTime, 0) / 32;
   assert.ok(Math.abs(j.expectedTime - mean) < 1e-9);
+  const meanUs = j.layers.reduce((a: number, l: { latencyUs: number }) => a + l.latencyUs, 0) / 32;
+  assert.ok(Math.abs(j.latencyUs - meanUs) < 1e-6);
+  assert.deepEqual(Object.keys(j.objective).sort(), ['batch', 'dispatch', 'measuredOn', 'name']);
+  assert.equal(j.objective.name, 'latency');
+  assert.equal(j.objective.dispatch, 'static');
   assert.equal(j.solver.name, 'search');
   assert.equal(typeof j.solver.ms, 'number');
   assert.equal(typeof j.solver.optimal, 'boolean');
@@ -90,10 +97,19 @@ test('plan errors print like check and exit 1; usage errors exit 2', async () =>
   assert.equal((await run(['solve', 'missing.moeplan'])).code, 2);
 });
 
-test('summary table names the policy, eplb and the bound', async () => {
+test('summary table leads with the objective: µs, eplb, one copy, the bound; E[T] beside; --objective expected-time swaps them', async () => {
   writeFileSync(join(dir, 'd.moeplan'), PLAN);
   const r = await run(['solve', 'd.moeplan', '--no-sweeps', '--time', '1']);
   assert.equal(r.code, 0, r.err);
-  assert.match(r.out, /layer\s+E\[T\]\s+eplb\s+bound/);
-  assert.match(r.out, /^mean\s+\d\.\d{4}/m);
+  assert.match(r.out, /objective latency: µs per MoE layer at batch \d+, static dispatch/);
+  assert.match(r.out, /layer\s+µs\s+eplb µs\s+one-copy µs\s+bound µs\s+vs eplb\s+E\[T\]/);
+  assert.match(r.out, /^mean\s+\d+\.\d\s/m);
+  const e = await run(['solve', 'd.moeplan', '--no-sweeps', '--time', '1', '--objective', 'expected-time', '--dispatch', 'balanced']);
+  assert.equal(e.code, 0, e.err);
+  assert.match(e.out, /objective expected-time: E\[T\]/);
+  assert.match(e.out, /layer\s+E\[T\]\s+eplb E\[T\]\s+E\[T\] bound/);
+  assert.match(e.out, /^mean\s+\d\.\d{4}/m);
+  const bad = await run(['solve', 'd.moeplan', '--dispatch', 'fastest']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /--dispatch takes one of static, random, balanced, not 'fastest'/);
 });

@@ -51,11 +51,29 @@ function exported(name: string, format: (typeof EXPORT_FORMATS)[number]): Ok {
   return r;
 }
 
+/**
+ * The engine's slices mean the plan's placement: the same experts per GPU
+ * (json exactly; SGLang and TensorRT-LLM may hold a second copy on a GPU
+ * where the plan left a slot empty; vLLM-Ascend may hold extra experts there).
+ */
+function assertMeansPlacement(loaded: number[][][], placements: number[][][], format: string, label: string): void {
+  assert.equal(loaded.length, placements.length, label);
+  loaded.forEach((layer, l) =>
+    layer.forEach((row, g) => {
+      const want = placements[l][g];
+      const where = `${label}, layer ${l}, GPU ${g}`;
+      if (format === 'json') return assert.deepEqual(row, want, where);
+      for (const e of want) assert.ok(row.includes(e), `${where}: expert ${e} missing`);
+      if (format !== 'vllm-ascend') assert.deepEqual([...new Set(row)].sort((a, b) => a - b), [...want].sort((a, b) => a - b), where);
+    }),
+  );
+}
+
 test("the three examples' exports load in every engine with the printed flags and mean the plan's placement", () => {
   for (const name of examples.keys())
     for (const format of EXPORT_FORMATS) {
       const { plan, placements } = examples.get(name)!;
-      assert.deepEqual(loadAsEngine(format, exported(name, format), plan), placements, `${name} as ${format}`);
+      assertMeansPlacement(loadAsEngine(format, exported(name, format), plan), placements, format, `${name} as ${format}`);
     }
 });
 
@@ -89,7 +107,8 @@ test('warnings and notes: models SGLang cannot place, the MTP layer, unused slot
   assert.match(mixtral.warnings[0], /SGLang's MixtralForCausalLM .* does not take an expert placement/);
   assert.match(exported('dbrx', 'sglang').warnings.join('\n'), /DbrxForCausalLM/);
   assert.deepEqual(exported('deepseek-v3', 'sglang').warnings, []);
-  assert.deepEqual(exported('mixtral-8x7b', 'vllm-ascend').warnings, []);
+  // vLLM-Ascend warns only if the solver left slots empty (it fills them with copies the plan did not time).
+  assert.deepEqual(exported('mixtral-8x7b', 'vllm-ascend').warnings.filter((w) => !/slots? the placement leaves empty/.test(w)), []);
   assert.match(exported('deepseek-v3', 'trtllm').notes.join('\n'), /MTP layer as MoE layer 61.*add a line ' {2}61: \[\.\.\.\]'/);
   assert.doesNotMatch(exported('mixtral-8x7b', 'trtllm').notes.join('\n'), /MTP/);
   assert.match(exported('dbrx', 'vllm-ascend').notes.join('\n'), /Model Runner V1 only/);

@@ -2,7 +2,8 @@
 import { basename, extname } from 'node:path';
 import type { Plan } from '../plan/types';
 import type { ExportFormat, LaunchArguments } from '../protocol';
-import { placementProblem, uniformSlots, type Placements } from './validate';
+import { engineProblem, placementProblem, type Placements } from './validate';
+import { padToUniformSlots } from './padding';
 import { moeplanJson, sglangMap, trtllmYaml, vllmAscendMap } from './formats';
 import { launchArguments } from './launch';
 import { exportAdvice } from './warnings';
@@ -49,17 +50,30 @@ export function exportPlan(plan: Plan, placements: number[][][] | Placements, fo
   if (problem) return { ok: false, error: problem };
   const fileName = exportFileName(plan.file, format);
   if (format === 'json') return { ok: true, content: moeplanJson(plan, placements), fileName, warnings: [], notes: [] };
-  const slots = uniformSlots(plan, placements, ENGINE[format]);
-  if (typeof slots === 'string') return { ok: false, error: slots };
+  const empty = engineProblem(placements, ENGINE[format]);
+  if (empty) return { ok: false, error: empty };
+  const sameGpuCopies = format !== 'vllm-ascend';
+  const { placements: filled, slots, padded } = padToUniformSlots(placements, sameGpuCopies);
   if (format === 'sglang' && plan.model.firstMoeLayer.value + plan.model.layers.value > plan.model.totalLayers.value)
     return {
       ok: false,
       error: `the model says ${plan.model.totalLayers.value} layers in all but MoE layers run to ${plan.model.firstMoeLayer.value + plan.model.layers.value - 1}; SGLang's map needs one row per model layer: fix the model's layer counts`,
     };
-  const gpus = placements[0].length;
-  const content = format === 'sglang' ? sglangMap(plan, placements) : format === 'trtllm' ? trtllmYaml(plan, placements) : vllmAscendMap(placements);
+  const gpus = filled[0].length;
+  const content = format === 'sglang' ? sglangMap(plan, filled) : format === 'trtllm' ? trtllmYaml(plan, filled) : vllmAscendMap(filled);
   const launch = launchArguments(format, { gpus, slotsPerGpu: slots, experts: plan.model.experts.value, nodes: plan.hardware.nodes }, target);
-  return { ok: true, content, fileName, launch, ...exportAdvice(plan, format, gpus, slots) };
+  const advice = exportAdvice(plan, format, gpus, slots);
+  if (padded > 0 && sameGpuCopies)
+    advice.notes.push(
+      `${padded} slot${padded === 1 ? '' : 's'} the placement leaves empty (a copy there would slow the step) ${padded === 1 ? 'is' : 'are'} filled with a second copy of an expert already on the same GPU, ` +
+        `as the engine fills every slot: no token goes anywhere new`,
+    );
+  else if (padded > 0)
+    advice.warnings.push(
+      `${padded} slot${padded === 1 ? '' : 's'} the placement leaves empty ${padded === 1 ? 'is' : 'are'} filled with extra copies of other experts, as ${ENGINE[format]} fills every slot and cannot hold one expert twice on a device: ` +
+        `those copies change where tokens go, and the plan's figures did not include them (solve with fewer slots per GPU, or replicas off, to export what was timed)`,
+    );
+  return { ok: true, content, fileName, launch, ...advice };
 }
 
 /** The plan's committed placement when it has one for every MoE layer. */

@@ -37,31 +37,14 @@ export function placementProblem(plan: Plan, placements: Placements): string | u
 
 /**
  * The engines (SGLang, vLLM, TensorRT-LLM, vLLM-Ascend) give every GPU the
- * same number of slots in every layer and fill them all. Returns that number,
- * or a message saying what to change.
+ * same number of slots in every layer and fill them all: a GPU that holds no
+ * expert cannot be exported (slots left empty elsewhere are padded, see
+ * padding.ts). Returns a message saying what to change, or undefined.
  */
-export function uniformSlots(plan: Plan, placements: Placements, engine: string): number | string {
-  const first = placements[0][0].length;
-  let most = { layer: 0, gpu: 0, n: first };
-  let least = { layer: 0, gpu: 0, n: first };
-  placements.forEach((layer, l) =>
-    layer.forEach((gpu, g) => {
-      if (gpu.length > most.n) most = { layer: l, gpu: g, n: gpu.length };
-      if (gpu.length < least.n) least = { layer: l, gpu: g, n: gpu.length };
-    }),
-  );
-  if (most.n === least.n) {
-    if (most.n === 0) return `${engine} cannot load a placement with no experts`;
-    return most.n;
+export function engineProblem(placements: Placements, engine: string): string | undefined {
+  for (let l = 0; l < placements.length; l++) {
+    const g = placements[l].findIndex((gpu) => gpu.length === 0);
+    if (g >= 0) return `${engine} gives every GPU the same expert slots, but layer ${l} places no expert on GPU ${g}; drop the GPU from the plan (or forbid nothing on it), or export --format json, which keeps any placement`;
   }
-  const planSlots = plan.hardware.slotsPerGpu;
-  const unequalPlan = planSlots.some((s) => s !== planSlots[0]);
-  return (
-    `${engine} needs the same number of expert slots on every GPU in every layer, ` +
-    `but layer ${least.layer} GPU ${least.gpu} holds ${least.n} experts and layer ${most.layer} GPU ${most.gpu} holds ${most.n}. ` +
-    (unequalPlan
-      ? `The plan gives GPUs different slot counts (${planSlots.join('/')}): give every GPU the same slot count (${Math.min(...planSlots)} fits all)`
-      : `Fill every slot (allow replicas so the solver adds copies of busy experts) or lower the slots per GPU to ${least.n}`) +
-    `, or export --format json, which keeps any placement`
-  );
+  return undefined;
 }

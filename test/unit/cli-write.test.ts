@@ -55,7 +55,7 @@ test('fmt, solve --write, export -o and report -o write through a symbolic link:
 
   const solve = await run(['solve', 'plan.moeplan', '--write', ...FAST], dir);
   assert.equal(solve.code, 0, solve.err);
-  assert.match(readFileSync(join(dir, 'real', 'plan.moeplan'), 'utf8'), /layer 0\.\.1 \{/);
+  assert.match(readFileSync(join(dir, 'real', 'plan.moeplan'), 'utf8'), /layer (0\.\.1|1) \{/);
   assert.ok(lstatSync(join(dir, 'plan.moeplan')).isSymbolicLink(), 'solve --write kept the link');
 
   writeFileSync(join(dir, 'real', 'old.json'), 'old');
@@ -204,7 +204,7 @@ test('fmt and solve --write keep a BOM and the line endings (CRLF, CR)', inTemp(
     assert.equal(solve.code, 0, solve.err);
     const after = readFileSync(p, 'utf8');
     assert.ok(after.startsWith('\ufeff# two layers'), `${name}: BOM kept`);
-    assert.match(after, /layer 0\.\.1 \{/, `${name}: written`);
+    assert.match(after, /layer (0\.\.1|1) \{/, `${name}: written`);
     const lines = after.split(eol);
     assert.ok(lines.length > 15 && lines.every((l) => !/[\r\n]/.test(l)), `${name}: every line ends with the file's own line end`);
   }

@@ -5,13 +5,13 @@
 // formatted, comments kept; refused when the plan changed while solving).
 // Exit: 0 solved, 1 plan or workload errors, 2 usage.
 import { resolve } from 'node:path';
-import { DISPATCH_RULES, OBJECTIVES, type DispatchRule, type ObjectiveName, type PolicyName } from '../plan/types';
+import type { DispatchRule, ObjectiveName, PolicyName } from '../plan/types';
 import type { PlanResults } from '../protocol';
 import { writeCommittedPlacement } from '../plan/edit';
 import { outputProblem, writeUserFile } from '../userFiles/write';
 import { errnoText } from '../userFiles/errors';
 import { analyzePlan, AnalysisError, type PlanOverrides } from '../analysis/index';
-import { POLICY } from '../plan/vocabulary';
+import { DISPATCH, OBJECTIVE, POLICY } from '../plan/vocabulary';
 import { notRewritable, planWithoutErrors, readPlanFiles, splitInlineOption, type PlanFile } from './planInput';
 import type { CliIo } from './io';
 import { describeReadProgress } from '../workload/readers/progress';
@@ -32,8 +32,8 @@ options:
   --gpus N         what if there were N GPUs
   --slots N        what if every GPU had N expert slots
   --batch N        what if a step carried N tokens
-  --objective O    ${OBJECTIVES.join(' | ')}: what the solvers minimise (default: the plan's)
-  --dispatch D     ${DISPATCH_RULES.join(' | ')}: the engine's copy choice (default: the plan's)
+  --objective O    ${OBJECTIVE.words.join(' | ')}: what the solvers minimise (default: the plan's)
+  --dispatch D     ${DISPATCH.words.join(' | ')}: the engine's copy choice (default: the plan's)
   --no-sweeps      skip the memory and batch sweeps (faster)
 Exit status: 0 solved, 1 errors in the plan or its workload, 2 usage error.
 `;
@@ -103,14 +103,14 @@ function parseArgs(args: string[]): SolveArgs | string {
       }
       case '--objective': {
         const v = value();
-        if (!v || !(OBJECTIVES as readonly string[]).includes(v)) return `--objective takes one of ${OBJECTIVES.join(', ')}${v ? `, not '${v}'` : ''}`;
-        out.overrides.objective = v as ObjectiveName;
+        if (!v || !OBJECTIVE.has(v)) return `--objective takes one of ${OBJECTIVE.words.join(', ')}${v ? `, not '${v}'` : ''}`;
+        out.overrides.objective = v satisfies ObjectiveName;
         break;
       }
       case '--dispatch': {
         const v = value();
-        if (!v || !(DISPATCH_RULES as readonly string[]).includes(v)) return `--dispatch takes one of ${DISPATCH_RULES.join(', ')}${v ? `, not '${v}'` : ''}`;
-        out.overrides.dispatch = v as DispatchRule;
+        if (!v || !DISPATCH.has(v)) return `--dispatch takes one of ${DISPATCH.words.join(', ')}${v ? `, not '${v}'` : ''}`;
+        out.overrides.dispatch = v satisfies DispatchRule;
         break;
       }
       case '--batch': {

@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { SolveStateNotification, type SolveStateParams } from '../../server/src/protocol';
+import * as show from '../../server/src/display';
 
 export class SolveStatus implements vscode.Disposable {
   private item = vscode.languages.createLanguageStatusItem('moeplan.solve', { language: 'moeplan' });
@@ -43,7 +44,7 @@ export class SolveStatus implements vscode.Disposable {
         break;
       case 'done':
         this.item.busy = false;
-        this.item.text = `E[T] ${p.expectedTime?.toFixed(3) ?? '—'} · solved in ${fmtMs(p.ms)}`;
+        this.item.text = `E[T] ${show.expectedTime(p.expectedTime ?? NaN)} · solved in ${show.millis(p.ms ?? NaN)}`;
         this.item.detail = `${name}, ${new Date().toLocaleTimeString()}`;
         this.item.severity = vscode.LanguageStatusSeverity.Information;
         this.item.command = { title: 'Show placement', command: 'moeplan.showPlacementView' };
@@ -73,9 +74,4 @@ export class SolveStatus implements vscode.Disposable {
     this.subscription?.dispose();
     this.item.dispose();
   }
-}
-
-function fmtMs(ms: number | undefined): string {
-  if (ms === undefined) return '—';
-  return ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`;
 }

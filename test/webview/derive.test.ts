@@ -4,8 +4,9 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { batchCurves, copiesPerExpert, gammaCurve, orderedPolicies } from '../../webview/src/derive';
 import { escapeHtml, jsonForScriptBlock } from '../../server/src/report/render';
-import { formatNumber, keyFigures } from '../../server/src/report/keyFigures';
+import { keyFigures } from '../../server/src/report/keyFigures';
 import { syntheticResults } from './syntheticResults';
+import * as show from '../../server/src/display';
 
 test('copies per expert count every GPU holding the expert', () => {
   fc.assert(
@@ -71,12 +72,12 @@ test('inline JSON cannot close its script block, and text is escaped', () => {
 test('numbers read without exponents and keep about three significant digits', () => {
   fc.assert(
     fc.property(fc.double({ min: 0.001, max: 1e12, noNaN: true }), (x) => {
-      const s = formatNumber(x);
+      const s = show.number(x);
       assert.doesNotMatch(s, /e/i);
       const back = Number(s.replace(/,/g, ''));
       assert.ok(Math.abs(back - x) <= Math.max(0.5, x * 0.006), `${x} → ${s}`);
     }),
   );
-  assert.equal(formatNumber(4730.4), '4,730');
-  assert.equal(formatNumber(NaN), '—');
+  assert.equal(show.number(4730.4), '4,730');
+  assert.equal(show.number(NaN), '—');
 });

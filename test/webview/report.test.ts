@@ -11,10 +11,11 @@ import type { Page } from 'playwright-core';
 import { runReport } from '../../server/src/cli/report';
 import type { CliIo } from '../../server/src/cli/io';
 import type { PlanResults } from '../../server/src/protocol';
-import { formatExpectedTime } from '../../server/src/report/keyFigures';
+
 import { renderReport } from '../../server/src/report/render';
 import { ARTIFACTS, buildWebviewBundle, canvasInk, launch, type Bundle, type Session } from './harness';
 import { EXAMPLE_PLAN, examplePlanText, PAGING_PLAN, pagingResults, realResults } from './realResults';
+import * as show from '../../server/src/display';
 
 let session: Session;
 let results: PlanResults;
@@ -88,7 +89,7 @@ describe('HTML report', () => {
     assert.match(html, /<meta http-equiv="Content-Security-Policy" content="default-src &#39;none&#39;; script-src &#39;sha256-/);
     // Key figures readable without scripts.
     const text = html.replace(/<script[\s\S]*?<\/script>/g, '').replace(/<[^>]+>/g, ' ');
-    assert.match(text, new RegExp(`E\\[T\\]\\s+${formatExpectedTime(results.expectedTime).replace('.', '\\.')}`));
+    assert.match(text, new RegExp(`E\\[T\\]\\s+${show.expectedTime(results.expectedTime).replace('.', '\\.')}`));
     assert.match(text, /Lower bound/);
     assert.match(text, /Gain over EPLB/);
     assert.match(text, new RegExp(`Solver\\s+${results.solver.name}`));

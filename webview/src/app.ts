@@ -3,7 +3,7 @@
 // change. Everything is created with DOM calls (no inline styles or markup
 // strings), so it runs under a strict CSP.
 import type { FromWebview, LayerResult, PlanResults } from '../../server/src/protocol';
-import { formatExpectedTime, formatNumber, formatPercent, formatUs, keyFigures } from '../../server/src/report/keyFigures';
+import { keyFigures } from '../../server/src/report/keyFigures';
 import {
   batchConfig,
   ChartSlot,
@@ -19,6 +19,7 @@ import { copiesPerExpert, eplbGain, mean, orderedPolicies } from './derive';
 import type { Host, ViewState } from './host';
 import { MatrixView } from './matrix';
 import { readPalette, watchTheme, type Palette } from './theme';
+import * as show from '../../server/src/display';
 
 /** The analysis' notes: the first few in a list, the rest folded away. */
 function notesBlock(notes: string[]): HTMLElement[] {
@@ -42,9 +43,9 @@ function notesBlock(notes: string[]): HTMLElement[] {
 function pagingSummary(r: PlanResults): string {
   const overall = Object.entries(r.paging ?? {});
   if (!overall.length) return '';
-  const parts = overall.map(([name, f]) => `${name}${name === r.pagingPolicy ? ' (plan)' : ''} ${formatPercent(f.hitRate)} hits, ${formatUs(f.usPerToken)}/token`);
+  const parts = overall.map(([name, f]) => `${name}${name === r.pagingPolicy ? ' (plan)' : ''} ${show.percent(f.hitRate)} hits, ${show.micros(f.usPerToken)}/token`);
   const resident = overall.map(([, f]) => f.residentUsPerToken).find((x) => x !== undefined && Number.isFinite(x));
-  return `Whole model: ${parts.join('; ')}${resident !== undefined ? `; every expert resident: ${formatUs(resident)}/token` : ''}.`;
+  return `Whole model: ${parts.join('; ')}${resident !== undefined ? `; every expert resident: ${show.micros(resident)}/token` : ''}.`;
 }
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
@@ -183,7 +184,7 @@ export class PlacementApp {
     this.content.hidden = results.layers.length === 0;
     this.buildHeader();
     this.select.replaceChildren(
-      ...results.layers.map((l, i) => el('option', { value: String(i) }, `${l.layer} — E[T] ${formatExpectedTime(l.expectedTime)}`)),
+      ...results.layers.map((l, i) => el('option', { value: String(i) }, `${l.layer} — E[T] ${show.expectedTime(l.expectedTime)}`)),
     );
     this.save();
     this.redraw();
@@ -236,7 +237,7 @@ export class PlacementApp {
     this.palette = readPalette();
     this.renders++;
     this.summary.slot.render(summaryConfig(r, this.layerIndex, this.palette, (i) => this.selectLayer(i)));
-    this.summary.caption.textContent = `Mean E[T] ${formatExpectedTime(r.expectedTime)} over ${r.layers.length} layers; EPLB ${formatExpectedTime(r.baselines.eplb)} (${formatPercent(eplbGain(r))} gain); bound ${formatExpectedTime(r.lowerBound)}.`;
+    this.summary.caption.textContent = `Mean E[T] ${show.expectedTime(r.expectedTime)} over ${r.layers.length} layers; EPLB ${show.expectedTime(r.baselines.eplb)} (${show.percent(eplbGain(r))} gain); bound ${show.expectedTime(r.lowerBound)}.`;
     this.drawLayer();
     // Sections whose figures the analysis did not compute are hidden, with the reason in the notes.
     const memory = (r.memorySweep ?? []).length > 0;
@@ -247,13 +248,13 @@ export class PlacementApp {
     this.batch.section.hidden = batch === null;
     if (batch) this.batch.slot.render(batch);
     else this.batch.slot.clear();
-    this.batch.caption.textContent = `At batch ${r.workload.batch}: ${formatUs(r.latencyUsPerToken)} per token over all MoE layers.`;
+    this.batch.caption.textContent = `At batch ${r.workload.batch}: ${show.micros(r.latencyUsPerToken)} per token over all MoE layers.`;
     const gamma = gammaConfig(r, this.palette);
     this.gamma.section.hidden = gamma === null;
     if (gamma) {
       this.gamma.slot.render(gamma);
       const o = r.offload;
-      this.gamma.caption.textContent = `γ = ${formatNumber(o.gamma)} at ${o.tokens} tokens (${o.phase}): offload ${formatUs(o.offloadUs)} vs expert parallelism ${formatUs(o.expertParallelUs)} → ${o.advice === 'offload' ? 'offload wins' : 'expert parallelism wins'}.`;
+      this.gamma.caption.textContent = `γ = ${show.number(o.gamma)} at ${o.tokens} tokens (${o.phase}): offload ${show.micros(o.offloadUs)} vs expert parallelism ${show.micros(o.expertParallelUs)} → ${o.advice === 'offload' ? 'offload wins' : 'expert parallelism wins'}.`;
     } else this.gamma.slot.clear();
     const paging = pagingConfig(r, this.palette);
     this.paging.section.hidden = paging === null;
@@ -273,7 +274,7 @@ export class PlacementApp {
     this.select.value = String(this.layerIndex);
     const copies = copiesPerExpert(layer.placement, r.model.experts);
     const replicas = copies.reduce((a, c) => a + Math.max(0, c - 1), 0);
-    this.layerSummary.textContent = `layer ${layer.layer}: E[T] ${formatExpectedTime(layer.expectedTime)}${Number.isFinite(layer.latencyUs) ? `, ${formatUs(layer.latencyUs)}` : ''}, bound ${formatExpectedTime(layer.lowerBound)}, ${replicas} extra ${replicas === 1 ? 'copy' : 'copies'}`;
+    this.layerSummary.textContent = `layer ${layer.layer}: E[T] ${show.expectedTime(layer.expectedTime)}${Number.isFinite(layer.latencyUs) ? `, ${show.micros(layer.latencyUs)}` : ''}, bound ${show.expectedTime(layer.lowerBound)}, ${replicas} extra ${replicas === 1 ? 'copy' : 'copies'}`;
     this.matrixTitle.textContent = `Assignment matrix — layer ${layer.layer}`;
     this.matrix.setPalette(p);
     this.matrix.setLayer(layer, r.model.experts);
@@ -282,7 +283,7 @@ export class PlacementApp {
     this.gpuLoad.slot.render(gpuLoadConfig(layer, p, reveal));
     const m = mean(layer.gpuLoad);
     const max = Math.max(...layer.gpuLoad);
-    this.gpuLoad.caption.textContent = `Busiest GPU ${layer.gpuLoad.indexOf(max)} at ${max.toFixed(3)}, ${formatPercent(m > 0 ? max / m - 1 : 0)} above the mean ${m.toFixed(3)}.`;
+    this.gpuLoad.caption.textContent = `Busiest GPU ${layer.gpuLoad.indexOf(max)} at ${show.load(max)}, ${show.percent(m > 0 ? max / m - 1 : 0)} above the mean ${show.load(m)}.`;
     this.policies.slot.render(policiesConfig(layer, r.solver.name, p));
     const policies = orderedPolicies(layer);
     const hasUs = policies.some((q) => Number.isFinite(q.latencyUs));
@@ -296,8 +297,8 @@ export class PlacementApp {
             'tr',
             {},
             el('th', { scope: 'row' }, q.policy),
-            el('td', {}, formatExpectedTime(q.expectedTime)),
-            ...(hasUs ? [el('td', {}, formatUs(q.latencyUs))] : []),
+            el('td', {}, show.expectedTime(q.expectedTime)),
+            ...(hasUs ? [el('td', {}, show.micros(q.latencyUs))] : []),
           ),
         ),
       ),
@@ -306,7 +307,7 @@ export class PlacementApp {
     this.tDist.slot.render(tDistributionConfig(layer, p));
     const pagingNow = layer.paging ? Object.entries(layer.paging) : [];
     this.tDist.caption.textContent =
-      `E[T] = ${formatExpectedTime(layer.expectedTime)}; P(T ≤ 1) = ${formatPercent((layer.tDistribution[0] ?? 0) + (layer.tDistribution[1] ?? 0))}.` +
-      (pagingNow.length ? ` Paging hit rate here: ${pagingNow.map(([k, v]) => `${k} ${formatPercent(v.hitRate)}`).join(', ')}.` : '');
+      `E[T] = ${show.expectedTime(layer.expectedTime)}; P(T ≤ 1) = ${show.percent((layer.tDistribution[0] ?? 0) + (layer.tDistribution[1] ?? 0))}.` +
+      (pagingNow.length ? ` Paging hit rate here: ${pagingNow.map(([k, v]) => `${k} ${show.percent(v.hitRate)}`).join(', ')}.` : '');
   }
 }

@@ -21,10 +21,11 @@ import {
   type ActiveElement,
 } from 'chart.js';
 import type { LayerResult, PlanResults } from '../../server/src/protocol';
-import { formatExpectedTime, formatPercent, formatUs } from '../../server/src/report/keyFigures';
+
 import { batchCurves, gammaCurve, mean, orderedPolicies, pagingPolicies } from './derive';
 import { policyLabel } from '../../server/src/plan/vocabulary';
 import { withAlpha, type Palette } from './theme';
+import * as show from '../../server/src/display';
 
 Chart.register(
   BarController,
@@ -216,7 +217,7 @@ export function gpuLoadConfig(layer: LayerResult, p: Palette, reveal: (gpu: numb
         },
         {
           type: 'line',
-          label: `mean ${m.toFixed(3)}`,
+          label: `mean ${show.load(m)}`,
           stack: 'mean',
           data: layer.gpuLoad.map(() => m),
           borderColor: p.foreground,
@@ -281,8 +282,8 @@ export function policiesConfig(layer: LayerResult, solver: string, p: Palette): 
             label: (ctx: { datasetIndex: number; dataIndex: number }) => {
               const q = policies[ctx.dataIndex];
               return ctx.datasetIndex === 0
-                ? `E[T] ${formatExpectedTime(q.expectedTime)}${q.ms !== undefined ? ` (${Math.round(q.ms)} ms${q.optimal ? ', optimal' : ''})` : ''}`
-                : formatUs(q.latencyUs);
+                ? `E[T] ${show.expectedTime(q.expectedTime)}${q.ms !== undefined ? ` (${Math.round(q.ms)} ms${q.optimal ? ', optimal' : ''})` : ''}`
+                : show.micros(q.latencyUs);
             },
           },
         },
@@ -304,7 +305,7 @@ export function tDistributionConfig(layer: LayerResult, p: Palette): AnyConfig {
       labels: layer.tDistribution.map((_, t) => String(t)),
       datasets: [
         {
-          label: `P(T = t); E[T] = ${formatExpectedTime(layer.expectedTime)}`,
+          label: `P(T = t); E[T] = ${show.expectedTime(layer.expectedTime)}`,
           data: layer.tDistribution,
           backgroundColor: layer.tDistribution.map((_, t) => (t <= layer.expectedTime ? withAlpha(p.blue, 0.85) : withAlpha(p.purple, 0.85))),
           ...edge(p),
@@ -388,7 +389,7 @@ export function batchConfig(r: PlanResults, p: Palette): AnyConfig | null {
           ...base(p).plugins.tooltip,
           callbacks: {
             label: (ctx: { raw: { x: number; y: number; batch: number } }) =>
-              `batch ${ctx.raw.batch}: ${formatUs(ctx.raw.x)} per token, ${Math.round(ctx.raw.y).toLocaleString()} tokens/s`,
+              `batch ${ctx.raw.batch}: ${show.micros(ctx.raw.x)} per token, ${show.tokensPerSecond(ctx.raw.y)}`,
           },
         },
       },
@@ -478,7 +479,7 @@ export function pagingConfig(r: PlanResults, p: Palette): AnyConfig | null {
         ...base(p),
         scales: {
           x: axis(p, 'MoE layer', { ticks: { color: p.foreground, autoSkip: true, maxRotation: 0 } }),
-          y: axis(p, 'hit rate', { min: 0, max: 1, ticks: { color: p.foreground, callback: (v: number) => formatPercent(v) } }),
+          y: axis(p, 'hit rate', { min: 0, max: 1, ticks: { color: p.foreground, callback: (v: number) => show.percent(v) } }),
         },
       },
     };

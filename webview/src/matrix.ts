@@ -9,6 +9,7 @@
 import type { LayerResult } from '../../server/src/protocol';
 import { copiesPerExpert } from './derive';
 import { mix, parseColor, type Palette } from './theme';
+import * as show from '../../server/src/display';
 
 /** Relative luminance (0 dark … 1 light) of a CSS colour, to pick readable text on it. */
 function luminance(css: string): number {
@@ -313,15 +314,15 @@ export class MatrixView {
     const load = layer.expertLoad[expert] ?? 0;
     const partners = (layer.partners?.[expert] ?? [])
       .slice(0, 3)
-      .map(([partner, share]) => `${partner} (${(share * 100).toFixed(0)}%)`)
+      .map(([partner, share]) => `${partner} (${show.percent(share)})`)
       .join(', ');
     const copies = where.length;
     this.status.textContent =
       `GPU ${gpu} · expert ${expert}: ${held ? 'held here' : 'not on this GPU'}; ` +
       `${copies === 0 ? 'not placed on any GPU' : `${copies} ${copies === 1 ? 'copy' : 'copies'} (GPU ${where.join(', ')})`}; ` +
-      `${load.toFixed(3)} activations per token${copies > 1 ? `, ${(load / copies).toFixed(3)} per copy` : ''}` +
+      `${show.load(load)} activations per token${copies > 1 ? `, ${show.load(load / copies)} per copy` : ''}` +
       (partners ? `; often with ${partners}` : '') +
-      ` · GPU ${gpu} load ${(layer.gpuLoad[gpu] ?? 0).toFixed(3)}.`;
+      ` · GPU ${gpu} load ${show.load(layer.gpuLoad[gpu] ?? 0)}.`;
   }
 
   dispose(): void {

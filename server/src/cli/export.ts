@@ -17,6 +17,7 @@ import { outputProblem, writeUserFile } from '../userFiles/write';
 import { errnoText } from '../userFiles/errors';
 import { planInputs, planWithoutErrors, readPlanFiles, splitInlineOption } from './planInput';
 import type { CliIo } from './io';
+import * as show from '../display';
 
 const HELP = `usage: moeplan export PLAN --format ${EXPORT_FORMATS.join('|')} [-o FILE] [--json]
 
@@ -111,7 +112,7 @@ export async function runExport(args: string[], io: CliIo): Promise<number> {
       const results = await analyzePlan(plan, { sweeps: false });
       placements = results.layers.map((l) => l.placement);
       placementOrigin = { committed: false, policy: results.solver.name, seconds: results.solver.ms / 1000 };
-      source = `solved with policy ${results.solver.name} (${(results.solver.ms / 1000).toFixed(1)} s); commit it with 'moeplan solve --write' to export it unchanged next time`;
+      source = `solved with policy ${results.solver.name} (${show.millis(results.solver.ms)}); commit it with 'moeplan solve --write' to export it unchanged next time`;
     } catch (e) {
       const msg = e instanceof AnalysisError ? e.message : `internal error: ${(e as Error).message}`;
       io.err(`moeplan export: ${shown}: ${msg}\n`);

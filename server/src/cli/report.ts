@@ -6,13 +6,14 @@
 // Exit: 0 written, 1 plan/analysis/write errors, 2 usage.
 import { basename, resolve } from 'node:path';
 import { analyzePlan, AnalysisError } from '../analysis/index';
-import { formatExpectedTime, formatUs } from '../report/keyFigures';
+
 import { MissingBundleError } from '../report/bundle';
 import { renderReport } from '../report/render';
 import { outputProblem, writeUserFile } from '../userFiles/write';
 import { errnoText } from '../userFiles/errors';
 import { planInputs, planWithoutErrors, readPlanFiles, splitInlineOption } from './planInput';
 import type { CliIo } from './io';
+import * as show from '../display';
 
 const HELP = `usage: moeplan report PLAN -o report.html [options]
 
@@ -124,10 +125,10 @@ export async function runReport(args: string[], io: CliIo): Promise<number> {
     io.err(`moeplan report: cannot write '${parsed.output}': ${errnoText(e)}\n`);
     return 1;
   }
-  const latency = Number.isFinite(results.latencyUsPerToken) ? `, ${formatUs(results.latencyUsPerToken)} per token` : '';
+  const latency = Number.isFinite(results.latencyUsPerToken) ? `, ${show.micros(results.latencyUsPerToken)} per token` : '';
   io.out(
-    `wrote ${parsed.output} (${Math.round(html.length / 1024)} KiB): E[T] ${formatExpectedTime(results.expectedTime)}, ` +
-      `bound ${formatExpectedTime(results.lowerBound)}, EPLB ${formatExpectedTime(results.baselines.eplb)}${latency}\n`,
+    `wrote ${parsed.output} (${Math.round(html.length / 1024)} KiB): E[T] ${show.expectedTime(results.expectedTime)}, ` +
+      `bound ${show.expectedTime(results.lowerBound)}, EPLB ${show.expectedTime(results.baselines.eplb)}${latency}\n`,
   );
   return 0;
 }

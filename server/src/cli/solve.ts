@@ -15,6 +15,7 @@ import { DISPATCH, OBJECTIVE, POLICY } from '../plan/vocabulary';
 import { notRewritable, planWithoutErrors, readPlanFiles, splitInlineOption, type PlanFile } from './planInput';
 import type { CliIo } from './io';
 import { describeReadProgress } from '../workload/readers/progress';
+import * as show from '../display';
 
 const HELP = `usage: moeplan solve PLAN [options]
 
@@ -205,18 +206,13 @@ function writePlacement(file: PlanFile, results: PlanResults, io: CliIo): number
   return 0;
 }
 
-function fmt(x: number, digits = 4): string {
-  return Number.isFinite(x) ? x.toFixed(digits) : '—';
-}
+const fmt = show.expectedTime;
 
-function micros(x: number): string {
-  return Number.isFinite(x) ? x.toFixed(1) : '—';
-}
+const micros = show.micros;
 
+/** How much `a` is above `b`, signed. */
 function pct(a: number, b: number): string {
-  if (!(b > 0) || !Number.isFinite(a)) return '—';
-  const d = (a / b - 1) * 100;
-  return `${d >= 0 ? '+' : ''}${d.toFixed(1)}%`;
+  return b > 0 ? show.signedPercent(a / b - 1) : show.MISSING;
 }
 
 const DISPATCH_NOTE: Record<DispatchRule, string> = {
@@ -236,11 +232,11 @@ export function summary(r: PlanResults, wrote?: string): string {
   const o = r.objective;
   lines.push(
     o.name === 'latency'
-      ? `objective latency: µs per MoE layer at batch ${o.batch.toLocaleString('en-US')}, ${o.dispatch} dispatch (${DISPATCH_NOTE[o.dispatch]}); measured on ${o.measuredOn}`
-      : `objective expected-time: E[T] (batch 1, ideal copy choice); µs at batch ${o.batch.toLocaleString('en-US')} under ${o.dispatch} dispatch beside it`,
+      ? `objective latency: µs per MoE layer at batch ${show.count(o.batch)}, ${o.dispatch} dispatch (${DISPATCH_NOTE[o.dispatch]}); measured on ${o.measuredOn}`
+      : `objective expected-time: E[T] (batch 1, ideal copy choice); µs at batch ${show.count(o.batch)} under ${o.dispatch} dispatch beside it`,
   );
   const proved = r.layers.filter((l) => l.policies.some((p) => p.policy === r.solver.name && p.optimal)).length;
-  lines.push(`policy ${r.solver.name}: ${(r.solver.ms / 1000).toFixed(2)} s, optimal proved in ${proved} of ${r.layers.length} layers`);
+  lines.push(`policy ${r.solver.name}: ${show.millis(r.solver.ms)}, optimal proved in ${proved} of ${r.layers.length} layers`);
   lines.push('');
   const latency = o.name === 'latency';
   const usCols = ['µs', 'eplb µs', 'one-copy µs', 'bound µs', latency ? 'vs eplb' : 'µs vs eplb'];
@@ -267,14 +263,14 @@ export function summary(r: PlanResults, wrote?: string): string {
   for (const cells of rows) lines.push(line(cells));
   lines.push('');
   lines.push(
-    `per step (all ${r.layers.length} MoE layers): ${micros(r.latencyUsPerToken)} µs at batch ${o.batch.toLocaleString('en-US')}` +
-      ` · means per layer: contiguous ${micros(r.baselinesUs.contiguous)} µs, round-robin ${micros(r.baselinesUs.roundRobin)} µs, eplb ${micros(r.baselinesUs.eplb)} µs, one copy per expert ${micros(r.baselinesUs.oneCopy)} µs` +
-      (r.baselinesUs.expectedTimeOptimum !== undefined ? `, E[T] optimum ${micros(r.baselinesUs.expectedTimeOptimum)} µs` : ''),
+    `per step (all ${r.layers.length} MoE layers): ${micros(r.latencyUsPerToken)} at batch ${show.count(o.batch)}` +
+      ` · means per layer: contiguous ${micros(r.baselinesUs.contiguous)}, round-robin ${micros(r.baselinesUs.roundRobin)}, eplb ${micros(r.baselinesUs.eplb)}, one copy per expert ${micros(r.baselinesUs.oneCopy)}` +
+      (r.baselinesUs.expectedTimeOptimum !== undefined ? `, E[T] optimum ${micros(r.baselinesUs.expectedTimeOptimum)}` : ''),
   );
   lines.push(`E[T] means: contiguous ${fmt(r.baselines.contiguous)}, round-robin ${fmt(r.baselines.roundRobin)}, eplb ${fmt(r.baselines.eplb)} (expert-time units)`);
   const free = r.freeSlots.reduce((a, b) => a + b, 0);
   if (free > 0) {
-    lines.push(`free slots: ${r.freeSlots.join('/')} per GPU unused in every layer: ${(r.freeBytesPerGpu[0] / 2 ** 30).toFixed(1)} GiB per GPU the plan could give back (e.g. to KV cache)`);
+    lines.push(`free slots: ${r.freeSlots.join('/')} per GPU unused in every layer: ${show.bytes(r.freeBytesPerGpu[0])} per GPU the plan could give back (e.g. to KV cache)`);
   }
   for (const n of r.notes) lines.push(`note: ${n}`);
   if (wrote) lines.push(`wrote the placement of ${r.layers.length} layers into ${wrote}`);

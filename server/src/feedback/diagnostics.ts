@@ -8,7 +8,7 @@ import type { Plan } from '../plan/types';
 import type { PlanResults } from '../protocol';
 import { FeedbackCode } from './codes';
 import { committedFigure, gain, resultsMatchPlan, solverFigure, totalSlots } from './figures';
-import * as f from './format';
+import * as f from '../display';
 import { pagingDiagnostics } from './paging';
 
 export interface FeedbackOptions {
@@ -71,8 +71,8 @@ export function solverDiagnostics(plan: Plan, results: PlanResults, options: Fee
       severity: fasterInUs ? 'information' : 'warning',
       code: FeedbackCode.committedSlower,
       message:
-        `Layer ${layer.layer}: the committed placement has E[T] ${f.et(mine.expectedTime)}, ${f.pct(slower)} slower than ` +
-        `${solver.policy}'s ${f.et(solver.expectedTime)}.${figures} ` +
+        `Layer ${layer.layer}: the committed placement has E[T] ${f.expectedTime(mine.expectedTime)}, ${f.percent(slower)} slower than ` +
+        `${solver.policy}'s ${f.expectedTime(solver.expectedTime)}.${figures} ` +
         `Threshold: ${options.slowerThresholdPct}% (setting moeplan.slowerThreshold). Use "Write the solver's placement" to replace it.`,
       related: plan.placement.policy.range ? [{ message: `policy ${plan.placement.policy.value}`, range: plan.placement.policy.range }] : undefined,
     });
@@ -85,7 +85,7 @@ export function solverDiagnostics(plan: Plan, results: PlanResults, options: Fee
       severity: 'information',
       code: FeedbackCode.offloadAdvice,
       message:
-        `γ = ${o.gamma.toFixed(2)} < 1: offloading experts over PCIe (${f.micros(o.offloadUs)}) would beat expert parallelism ` +
+        `γ = ${f.ratio(o.gamma)} < 1: offloading experts over PCIe (${f.micros(o.offloadUs)}) would beat expert parallelism ` +
         `(${f.micros(o.expertParallelUs)}) for ${o.phase} with ${f.count(o.tokens)} tokens. Consider an \`offload\` block.`,
     });
   } else if (o.advice === 'expert-parallel' && offloading) {
@@ -94,7 +94,7 @@ export function solverDiagnostics(plan: Plan, results: PlanResults, options: Fee
       severity: 'information',
       code: FeedbackCode.offloadAdvice,
       message:
-        `γ = ${o.gamma.toFixed(2)} > 1: expert parallelism over the network (${f.micros(o.expertParallelUs)}) beats PCIe offload ` +
+        `γ = ${f.ratio(o.gamma)} > 1: expert parallelism over the network (${f.micros(o.expertParallelUs)}) beats PCIe offload ` +
         `(${f.micros(o.offloadUs)}) for ${o.phase} with ${f.count(o.tokens)} tokens.`,
     });
   }

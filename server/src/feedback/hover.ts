@@ -2,7 +2,7 @@
 import type { Plan, Sourced } from '../plan/types';
 import type { LayerResult, PlanResults } from '../protocol';
 import { copiesOf, layerResult, resultsMatchPlan, totalSlots } from './figures';
-import * as f from './format';
+import * as f from '../display';
 
 /** The layer a hover speaks about when the text names none: the first analysed one. */
 function pickLayer(results: PlanResults, layer: number | undefined): LayerResult | undefined {
@@ -28,11 +28,11 @@ export function expertHover(plan: Plan, results: PlanResults | undefined, expert
     '',
     `| | |`,
     `|---|---|`,
-    `| load | ${load.toFixed(3)} activations/token (${f.pct(load)} of tokens; uniform ${uniform.toFixed(3)}) |`,
+    `| load | ${f.load(load)} activations/token (${f.percent(load)} of tokens; uniform ${f.load(uniform)}) |`,
     `| copies (${results.solver.name}) | ${where.length}${where.length ? ` — GPU ${where.join(', GPU ')}` : ' — not placed'} |`,
     ...committedCopies(plan, l.layer, expert),
-    `| top partners | ${partners.length ? partners.map(([partner, share]) => `${partner} (${f.pct(share)})`).join(', ') : 'none recorded'} |`,
-    `| share of E[T] | ≈ ${f.et(share * l.expectedTime)} of ${f.et(l.expectedTime)}${Number.isFinite(l.latencyUs) ? ` (≈ ${f.micros(share * l.latencyUs)} of ${f.micros(l.latencyUs)})` : ''}, in proportion to load |`,
+    `| top partners | ${partners.length ? partners.map(([partner, share]) => `${partner} (${f.percent(share)})`).join(', ') : 'none recorded'} |`,
+    `| share of E[T] | ≈ ${f.expectedTime(share * l.expectedTime)} of ${f.expectedTime(l.expectedTime)}${Number.isFinite(l.latencyUs) ? ` (≈ ${f.micros(share * l.latencyUs)} of ${f.micros(l.latencyUs)})` : ''}, in proportion to load |`,
   );
   if (layer === undefined) lines.push('', `_Figures for layer ${l.layer}._`);
   return lines.join('\n');
@@ -62,7 +62,7 @@ export function gpuHover(plan: Plan, results: PlanResults | undefined, gpu: numb
   if (l) {
     const load = l.gpuLoad[gpu] ?? 0;
     const mean = l.gpuLoad.reduce((a, b) => a + b, 0) / Math.max(1, l.gpuLoad.length);
-    lines.push(`| expected load | ${load.toFixed(3)} tokens per token (mean ${mean.toFixed(3)}; ${mean > 0 ? f.pct(load / mean - 1) : '—'} vs mean), layer ${l.layer}, ${results!.solver.name}'s placement |`);
+    lines.push(`| expected load | ${f.load(load)} tokens per token (mean ${f.load(mean)}; ${mean > 0 ? f.signedPercent(load / mean - 1) : f.MISSING} vs mean), layer ${l.layer}, ${results!.solver.name}'s placement |`);
     lines.push(`| experts (${results!.solver.name}) | ${(l.placement[gpu] ?? []).join(' ') || 'none'} |`);
   } else {
     lines.push('', '_Save the plan to see expected load._');
@@ -105,7 +105,7 @@ function offloadRows(results: PlanResults | undefined): string[] {
   const o = results?.offload;
   if (!o || !Number.isFinite(o.gamma)) return [];
   return [
-    `| offload vs expert parallelism | γ = ${o.gamma.toFixed(2)} → ${o.advice === 'offload' ? 'PCIe offload' : 'expert parallelism'} (${f.micros(o.offloadUs)} offload, ${f.micros(o.expertParallelUs)} EP; ${o.phase}, ${f.count(o.tokens)} tokens) | cost model |`,
+    `| offload vs expert parallelism | γ = ${f.ratio(o.gamma)} → ${o.advice === 'offload' ? 'PCIe offload' : 'expert parallelism'} (${f.micros(o.offloadUs)} offload, ${f.micros(o.expertParallelUs)} EP; ${o.phase}, ${f.count(o.tokens)} tokens) | cost model |`,
   ];
 }
 
@@ -149,7 +149,7 @@ function fieldHoverText(plan: Plan, path: string, results: PlanResults | undefin
       sourced('dense BF16', hw.gpu.flops, (v: number) => f.flops(v)),
       sourced('reserved per GPU', hw.reserveBytes, (v: number) => f.bytes(v)),
       `| expert slots per GPU | ${uniform(hw.slotsPerGpu)} | ${hw.slotsSource} |`,
-      `| slots in all | ${slots} for ${m.experts.value} experts (${(slots / Math.max(1, m.experts.value)).toFixed(2)} copies each on average) | derived |`,
+      `| slots in all | ${slots} for ${m.experts.value} experts (${f.ratio(slots / Math.max(1, m.experts.value))} copies each on average) | derived |`,
       `| total memory | ${f.bytes(hw.gpu.memoryBytes.value * hw.count)} | derived |`,
       sourced('NVLink', hw.nvlink.bytesPerS, (v: number) => f.rate(v)),
       sourced('network', hw.network.bytesPerS, (v: number) => f.rate(v)),
@@ -169,10 +169,10 @@ function fieldHoverText(plan: Plan, path: string, results: PlanResults | undefin
   } else if (head === 'placement') {
     const p = plan.placement;
     title = '**Placement**';
-    rows.push(sourced('policy', p.policy, String), sourced('time budget', p.timeBudgetMs, (v: number) => f.ms(v)));
+    rows.push(sourced('policy', p.policy, String), sourced('time budget', p.timeBudgetMs, (v: number) => f.millis(v)));
     rows.push(`| committed layers | ${p.committed.size} | plan |`);
     if (results) {
-      rows.push(`| last solve | ${results.solver.name}${results.solver.optimal ? ' (optimal)' : ''}, ${f.ms(results.solver.ms)}, E[T] ${f.et(results.expectedTime)} (eplb ${f.et(results.baselines.eplb)}, bound ${f.et(results.lowerBound)}) | analysis |`);
+      rows.push(`| last solve | ${results.solver.name}${results.solver.optimal ? ' (optimal)' : ''}, ${f.millis(results.solver.ms)}, E[T] ${f.expectedTime(results.expectedTime)} (eplb ${f.expectedTime(results.baselines.eplb)}, bound ${f.expectedTime(results.lowerBound)}) | analysis |`);
     }
   } else if (head === 'offload') {
     const o = plan.offload;
@@ -180,7 +180,7 @@ function fieldHoverText(plan: Plan, path: string, results: PlanResults | undefin
     if (o) rows.push(`| policy | ${o.policy} | plan |`, `| prefetch | ${o.prefetch ? 'on' : 'off'} | plan |`);
     rows.push(...offloadRows(results));
     for (const [name, p] of Object.entries(results?.paging ?? {})) {
-      rows.push(`| paging ${name} | hit rate ${f.pct(p.hitRate)}, ${f.micros(p.usPerToken)}/token, ${f.bytes(p.bytes)} over PCIe | simulation |`);
+      rows.push(`| paging ${name} | hit rate ${f.percent(p.hitRate)}, ${f.micros(p.usPerToken)}/token, ${f.bytes(p.bytes)} over PCIe | simulation |`);
     }
   } else {
     return undefined;

@@ -7,4 +7,3 @@ export * from './lenses';
 export * from './inlay';
 export * from './figures';
 export * from './paging';
-export * as format from './format';

@@ -3,7 +3,7 @@
 // hint goes at the end of the anchor's first line.
 import type { Range } from '../language/ast';
 import type { Plan } from '../plan/types';
-import * as f from './format';
+import * as f from '../display';
 
 export interface FeedbackHint {
   anchor: Range;

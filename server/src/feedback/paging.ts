@@ -8,7 +8,7 @@ import { DEFAULTS } from '../plan/defaults';
 import type { PagingFigures, PlanResults } from '../protocol';
 import { FeedbackCode } from './codes';
 import { resultsMatchPlan, totalSlots } from './figures';
-import * as f from './format';
+import * as f from '../display';
 
 const TOP: Range = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
 
@@ -38,11 +38,11 @@ export function pagingDiagnostics(plan: Plan, results: PlanResults): Diagnostic[
     (slots < E
       ? `Offloading applies: the GPUs hold ${slots} of ${E} experts per layer; the rest are paged from host memory over PCIe. `
       : `Offloading is on: experts are paged from host memory over PCIe. `) +
-    `${name}: ${f.pct(1 - fig.hitRate)} of expert uses miss, ${f.micros(fig.usPerToken)} per token` +
+    `${name}: ${f.percent(1 - fig.hitRate)} of expert uses miss, ${f.micros(fig.usPerToken)} per token` +
     (resident !== undefined ? ` (${f.micros(resident)} with every expert resident)` : '') +
     `, ${f.bytes(fig.bytes)} over PCIe.` +
-    (bound && name !== 'belady' ? ` Belady's offline bound: ${f.pct(1 - bound.hitRate)} misses, ${f.micros(bound.usPerToken)}.` : '') +
-    (fixed ? ` Static pinning without a cache: ${f.pct(1 - fixed.hitRate)} misses, ${f.micros(fixed.usPerToken)}.` : '');
+    (bound && name !== 'belady' ? ` Belady's offline bound: ${f.percent(1 - bound.hitRate)} misses, ${f.micros(bound.usPerToken)}.` : '') +
+    (fixed ? ` Static pinning without a cache: ${f.percent(1 - fixed.hitRate)} misses, ${f.micros(fixed.usPerToken)}.` : '');
   return [
     {
       range: plan.offload?.range ?? plan.hardware.reserveBytes.range ?? plan.hardware.range ?? TOP,
@@ -61,5 +61,5 @@ export function pagingLensText(results: PlanResults, figures: Record<string, Pag
   const chosen = chosenFigures(results, figures);
   if (!chosen) return '';
   const [name, fig] = chosen;
-  return ` · paging ${name} ${f.pct(fig.hitRate)} hits · ${f.micros(fig.usPerToken)}/token`;
+  return ` · paging ${name} ${f.percent(fig.hitRate)} hits · ${f.micros(fig.usPerToken)}/token`;
 }

@@ -93,17 +93,3 @@ export const KIND_NAMES: Record<UnitKind, string> = {
   percent: 'a percentage (%)',
   tokens: 'a token count (tokens)',
 };
-
-/** Format a byte count for messages: `1.23 GiB`. */
-export function formatBytes(bytes: number): string {
-  const abs = Math.abs(bytes);
-  if (abs >= Ki ** 4) return `${round(bytes / Ki ** 4)} TiB`;
-  if (abs >= Ki ** 3) return `${round(bytes / Ki ** 3)} GiB`;
-  if (abs >= Ki ** 2) return `${round(bytes / Ki ** 2)} MiB`;
-  if (abs >= Ki) return `${round(bytes / Ki)} KiB`;
-  return `${round(bytes)} B`;
-}
-
-function round(x: number): string {
-  return (Math.round(x * 100) / 100).toString();
-}

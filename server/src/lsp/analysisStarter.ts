@@ -4,6 +4,7 @@ import { startAnalysis } from '../analysis/index';
 import type { Plan, PolicyName } from '../plan/types';
 import type { PlanResults } from '../protocol';
 import { describeReadProgress, readFraction } from '../workload/readers/progress';
+import { expectedTime } from '../display';
 
 export interface StartOptions {
   uri: string;
@@ -34,7 +35,7 @@ export const workerStarter: AnalysisStarter = (plan, o) => {
         return;
       }
       const jobs = p.total > 0 ? p.done / p.total : 0;
-      o.onProgress(readShare + (1 - readShare) * jobs, `${p.done}/${p.total} jobs${p.expectedTime !== undefined ? `, E[T] ${p.expectedTime.toFixed(3)}` : ''}`);
+      o.onProgress(readShare + (1 - readShare) * jobs, `${p.done}/${p.total} jobs${p.expectedTime !== undefined ? `, E[T] ${expectedTime(p.expectedTime)}` : ''}`);
     },
   });
 };

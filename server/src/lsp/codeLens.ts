@@ -3,7 +3,7 @@
 // result, a lens that starts a solve.
 import type { CodeLens, Range } from 'vscode-languageserver';
 import { committedEdited, committedFigure, layerLensTitle, layerResult, overallLensTitle, resultsMatchPlan, solverFigure } from '../feedback';
-import * as f from '../feedback/format';
+import * as f from '../display';
 import type { CommittedLayer } from '../plan/types';
 import type { ServerContext } from './context';
 import { safely } from './safe';
@@ -53,8 +53,8 @@ export function register(ctx: ServerContext): void {
           const committed = found.map((l) => committedFigure(l!, plan)?.expectedTime ?? l!.expectedTime);
           const us = mean(found.map((l) => l.latencyUs));
           title =
-            `layers ${layers[0]}–${layers[layers.length - 1]}: mean committed E[T] ${f.et(mean(committed))}` +
-            `${Number.isFinite(us) ? ` · ${f.micros(us)} per layer` : ''} · ${f.et(mean(found.map((l) => solverFigure(l, results)?.expectedTime ?? l.expectedTime)))} ${results.solver.name} · eplb ${f.et(mean(found.map((l) => l.baselines.eplb)))}`;
+            `layers ${layers[0]}–${layers[layers.length - 1]}: mean committed E[T] ${f.expectedTime(mean(committed))}` +
+            `${Number.isFinite(us) ? ` · ${f.micros(us)} per layer` : ''} · ${f.expectedTime(mean(found.map((l) => solverFigure(l, results)?.expectedTime ?? l.expectedTime)))} ${results.solver.name} · eplb ${f.expectedTime(mean(found.map((l) => l.baselines.eplb)))}`;
         }
         lenses.push({ range: block.range, command: { title, command: 'moeplan.applyPlacement', arguments: [uri] } });
       }

@@ -15,6 +15,7 @@ import type { ServerSettings } from './settings';
 import type { Timings } from './timings';
 import type { AnalysisStarter } from './analysisStarter';
 import { wireResults } from './wire';
+import { bytes } from '../display';
 
 export type SolveFailureKind = 'failed' | 'timeout' | 'refused' | 'untrusted';
 
@@ -312,7 +313,7 @@ export class SolveManager {
           identity: 'too-big',
           refused: {
             kind: 'refused',
-            message: `the trace ${src.path} is ${(s.size / 1024 / 1024).toFixed(0)} MB, over the moeplan.trace.maxSizeMB limit of ${settings.traceMaxSizeMB} MB; raise the setting or sample the trace`,
+            message: `the trace ${src.path} is ${bytes(s.size)}, over the moeplan.trace.maxSizeMB limit of ${bytes(settings.traceMaxSizeMB * 2 ** 20)}; raise the setting or sample the trace`,
           },
         };
       }

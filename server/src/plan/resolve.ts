@@ -4,7 +4,7 @@
 // documented defaults filling whatever else is missing or wrong.
 import type { Document, Range, Statement } from '../language/ast';
 import type { Diagnostic, QuickFix } from '../language/diagnostic';
-import { formatBytes } from '../language/units';
+import { bytes as formatBytes } from '../display';
 import type { DType, GpuSpec, HardwareSpec, LinkSpec, ModelSpec, OffloadSpec, Plan, Sourced } from './types';
 import { DEFAULTS } from './defaults';
 import {

@@ -2,45 +2,13 @@
 // that reads without scripts, greppable in CI logs) and the placement view's
 // header, so both say the same thing. Pure: no DOM, no Node.
 import type { PlanResults } from '../protocol';
+import * as show from '../display';
 
 export interface KeyFigure {
   label: string;
   value: string;
   /** What the figure means, for a title/tooltip. */
   hint: string;
-}
-
-/** About 3 significant digits, never in exponent form for everyday sizes: 4730 → "4,730", 0.0123 → "0.0123". */
-export function formatNumber(x: number): string {
-  if (!Number.isFinite(x)) return '—';
-  const a = Math.abs(x);
-  if (a >= 1000) return Math.round(x).toLocaleString('en-US');
-  if (a >= 100) return x.toFixed(0);
-  if (a !== 0 && a < 0.001) return x.toExponential(2);
-  return x.toPrecision(3);
-}
-
-/** Expected time in expert-time units, 3 significant digits. */
-export function formatExpectedTime(t: number): string {
-  if (!Number.isFinite(t)) return '—';
-  return t >= 100 ? t.toFixed(0) : t.toPrecision(3);
-}
-
-export function formatUs(us: number): string {
-  if (!Number.isFinite(us)) return '—';
-  if (us >= 1e6) return `${formatNumber(us / 1e6)} s`;
-  if (us >= 1e4) return `${(us / 1e3).toPrecision(3)} ms`;
-  return `${us >= 100 ? us.toFixed(0) : us.toPrecision(3)} µs`;
-}
-
-export function formatPercent(fraction: number): string {
-  if (!Number.isFinite(fraction)) return '—';
-  return `${(fraction * 100).toFixed(Math.abs(fraction) < 0.1 ? 1 : 0)}%`;
-}
-
-export function formatMs(ms: number): string {
-  if (!Number.isFinite(ms)) return '—';
-  return ms >= 1000 ? `${(ms / 1000).toPrecision(3)} s` : `${Math.round(ms)} ms`;
 }
 
 export function keyFigures(r: PlanResults): KeyFigure[] {
@@ -52,33 +20,33 @@ export function keyFigures(r: PlanResults): KeyFigure[] {
   return [
     {
       label: 'E[T]',
-      value: formatExpectedTime(r.expectedTime),
+      value: show.expectedTime(r.expectedTime),
       hint: 'Expected processing time of a MoE layer (mean over layers), in expert-time units: the most experts any GPU runs for one token.',
     },
     {
       label: 'Lower bound',
-      value: `${formatExpectedTime(r.lowerBound)} (gap ${formatPercent(gap)})`,
+      value: `${show.expectedTime(r.lowerBound)} (gap ${show.percent(gap)})`,
       hint: 'No placement with these slots can do better; the gap is how far the chosen placement is above it.',
     },
     {
       label: 'Gain over EPLB',
-      value: `${formatPercent(gain)} (EPLB ${formatExpectedTime(eplb)})`,
+      value: `${show.percent(gain)} (EPLB ${show.expectedTime(eplb)})`,
       hint: 'How much lower E[T] is than DeepSeek-style load balancing on the same slots.',
     },
     {
       label: 'Latency per token',
-      value: formatUs(r.latencyUsPerToken),
+      value: show.micros(r.latencyUsPerToken),
       hint: `Predicted time of all MoE layers for one token at batch ${r.workload.batch}.`,
     },
     {
       label: 'Solver',
-      value: `${r.solver.name}, ${formatMs(r.solver.ms)}${r.solver.optimal ? ', proved optimal' : ''}`,
+      value: `${r.solver.name}, ${show.millis(r.solver.ms)}${r.solver.optimal ? ', proved optimal' : ''}`,
       hint: 'The policy that chose the placement and how long it ran.',
     },
     {
       label: 'Offload vs EP',
       value: Number.isFinite(r.offload?.gamma)
-        ? `γ = ${formatNumber(r.offload.gamma)} → ${r.offload.advice === 'offload' ? 'offload' : 'expert parallelism'}`
+        ? `γ = ${show.number(r.offload.gamma)} → ${r.offload.advice === 'offload' ? 'offload' : 'expert parallelism'}`
         : 'not computed',
       hint: 'γ < 1 favours offloading experts over PCIe; γ > 1 favours expert parallelism over the network.',
     },

@@ -6,8 +6,9 @@
 import { createHash } from 'node:crypto';
 import type { PlanResults } from '../protocol';
 import { loadWebviewBundle, type WebviewBundle } from './bundle';
-import { formatExpectedTime, formatUs, keyFigures } from './keyFigures';
+import { keyFigures } from './keyFigures';
 import { REPORT_THEME_CSS } from './reportTheme';
+import * as show from '../display';
 
 export interface ReportOptions {
   title: string;
@@ -51,8 +52,8 @@ function layerTable(r: PlanResults): string {
   const rows = r.layers
     .map(
       (l) =>
-        `<tr><th scope="row">${l.layer}</th><td>${formatExpectedTime(l.expectedTime)}</td><td>${formatExpectedTime(l.lowerBound)}</td>` +
-        `<td>${formatExpectedTime(l.baselines.eplb)}</td><td>${formatExpectedTime(l.baselines.contiguous)}</td>${us ? `<td>${formatUs(l.latencyUs)}</td>` : ''}</tr>`,
+        `<tr><th scope="row">${l.layer}</th><td>${show.expectedTime(l.expectedTime)}</td><td>${show.expectedTime(l.lowerBound)}</td>` +
+        `<td>${show.expectedTime(l.baselines.eplb)}</td><td>${show.expectedTime(l.baselines.contiguous)}</td>${us ? `<td>${show.micros(l.latencyUs)}</td>` : ''}</tr>`,
     )
     .join('\n');
   return (

@@ -5,6 +5,7 @@ import type { PagingFigures } from '../../protocol';
 import type { Workload } from '../../workload/types';
 import { compareWithFormula } from './formula';
 import { needsPaging, simulatePaging, STATIC_POLICY } from './simulate';
+import * as show from '../../display';
 
 /** The replay in an analysis stops after this many token-layers (a prefix of the trace). */
 export const ANALYSIS_MAX_TOKEN_LAYERS = 200_000;
@@ -60,8 +61,8 @@ export function pagingForResults(
   const chosen = sim.overall[sim.chosen];
   const bound = sim.overall.belady;
   const fixed = sim.overall[STATIC_POLICY];
-  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
-  const time = (us: number) => (us >= 1000 ? `${(us / 1000).toFixed(1)} ms` : `${us.toFixed(0)} µs`);
+  const pct = show.percent;
+  const time = show.micros;
   if (chosen) {
     notes.push(
       `paging (${sim.chosen}, prefetch ${sim.prefetch ? 'on' : 'off'}, batch ${sim.batch}): ${pct(chosen.hitRate)} hits, ` +

@@ -7,6 +7,7 @@ import type { Plan } from '../../plan/types';
 import { planOffload } from '../offload';
 import type { PagingSimulation } from './simulate';
 import type { PagingPolicy } from './types';
+import * as show from '../../display';
 
 /** What the check needs from the formula (cost/offload.ts's OffloadDetail has it). */
 export interface FormulaFigures {
@@ -51,9 +52,9 @@ export function compareWithFormula(
   const stall = Math.max(0, fig.usPerToken - sim.residentUsPerToken);
   const replayAdvice = stall < fEp ? 'offload' : 'expert-parallel';
   const agree = replayAdvice === formula.advice;
-  const g = formula.gamma.toFixed(2);
-  const hit = `${(fig.hitRate * 100).toFixed(1)}%`;
-  const us = (x: number) => (x >= 10_000 ? `${(x / 1000).toFixed(1)} ms` : `${x < 10 ? x.toFixed(2) : x.toFixed(0)} µs`);
+  const g = show.ratio(formula.gamma);
+  const hit = show.percent(fig.hitRate);
+  const us = show.micros;
   let message: string;
   if (agree && replayAdvice === 'offload') {
     message =

@@ -5,6 +5,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import * as show from '../../server/src/display';
+import { overallLensTitle } from '../../server/src/feedback/lenses';
+import { keyFigures } from '../../server/src/report/keyFigures';
+import { summary } from '../../server/src/cli/solve';
+import { syntheticResults } from '../webview/syntheticResults';
 
 test('times: three significant digits, whole numbers whole, the unit moves up when rounding reaches it', () => {
   assert.equal(show.micros(409.2), '409 µs');
@@ -87,11 +91,7 @@ test('any size reads back within the rounding, in the largest unit it reaches', 
   );
 });
 
-test('the lens, the key figures (view and report) and the CLI table show the same E[T], µs and gain', async () => {
-  const { syntheticResults } = await import('../webview/syntheticResults');
-  const { overallLensTitle } = await import('../../server/src/feedback/lenses');
-  const { keyFigures } = await import('../../server/src/report/keyFigures');
-  const { summary } = await import('../../server/src/cli/solve');
+test('the lens, the key figures (view and report) and the CLI table show the same E[T], µs and gain', () => {
   const r = syntheticResults({ layers: 4, experts: 16, gpus: 4, topK: 2, seed: 3 });
   const et = show.expectedTime(r.expectedTime);
   const us = show.micros(r.latencyUsPerToken);

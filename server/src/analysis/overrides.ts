@@ -1,7 +1,11 @@
 // What-if overrides (`moeplan solve --trace --gpus --slots --batch`), applied
-// to a resolved plan before analysis. The plan object is not modified.
+// to a resolved plan before analysis. The plan object is not modified. The
+// numbers are held to the same limits as a plan (plan/limits.ts): a flag
+// cannot ask for what a plan may not say, and slots past the expert count
+// are capped as the checker caps them (MP213).
 import { isAbsolute, resolve, dirname } from 'node:path';
 import type { DispatchRule, ObjectiveName, Plan } from '../plan/types';
+import { LIMITS, showLimit } from '../plan/limits';
 
 export interface PlanOverrides {
   /** Trace file (absolute, or relative to the plan's folder). */
@@ -15,8 +19,27 @@ export interface PlanOverrides {
   dispatch?: DispatchRule;
 }
 
+/** The flags' limits, by flag. */
+export const OVERRIDE_LIMITS = {
+  gpus: { flag: '--gpus', max: LIMITS.gpus },
+  slots: { flag: '--slots', max: LIMITS.slotsPerGpu },
+  batch: { flag: '--batch', max: LIMITS.batchTokens },
+} as const;
+
+/** Why `value` cannot be the override `name` (a whole number from 1 to the plan's limit), or undefined. */
+export function overrideProblem(name: keyof typeof OVERRIDE_LIMITS, value: number): string | undefined {
+  const { flag, max } = OVERRIDE_LIMITS[name];
+  if (Number.isInteger(value) && value >= 1 && value <= max) return undefined;
+  return `${flag} takes a whole number from 1 to ${showLimit(max)} (a plan's limit)`;
+}
+
 export function applyOverrides(plan: Plan, o: PlanOverrides | undefined): Plan {
   if (!o) return plan;
+  for (const name of ['gpus', 'slots', 'batch'] as const) {
+    const v = o[name];
+    const problem = v === undefined ? undefined : overrideProblem(name, v);
+    if (problem) throw new RangeError(`${problem}, not ${v}`);
+  }
   let out: Plan = plan;
   const via = (what: string) => `override ${what}`;
   if (o.tracePath !== undefined) {
@@ -26,7 +49,9 @@ export function applyOverrides(plan: Plan, o: PlanOverrides | undefined): Plan {
   if (o.gpus !== undefined || o.slots !== undefined) {
     const hw = out.hardware;
     const count = o.gpus ?? hw.count;
-    const slots = o.slots ?? hw.slotsPerGpu[0] ?? 0;
+    // A GPU holds each expert at most once: slots past the expert count stay empty (MP213).
+    const experts = out.model.experts.value;
+    const slots = Math.min(o.slots ?? hw.slotsPerGpu[0] ?? 0, o.slots !== undefined ? experts : Infinity);
     const slotsPerGpu =
       o.slots === undefined && o.gpus === undefined ? hw.slotsPerGpu : Array.from({ length: count }, (_, g) => (o.slots === undefined && g < hw.slotsPerGpu.length ? hw.slotsPerGpu[g] : slots));
     const gpusPerNode = count % hw.gpusPerNode === 0 ? hw.gpusPerNode : count;
@@ -38,7 +63,7 @@ export function applyOverrides(plan: Plan, o: PlanOverrides | undefined): Plan {
         gpusPerNode,
         nodes: count / gpusPerNode,
         slotsPerGpu,
-        slotsSource: o.slots !== undefined ? via(`--slots ${o.slots}`) : hw.slotsSource,
+        slotsSource: o.slots !== undefined ? via(`--slots ${o.slots}`) + (o.slots > experts ? `, capped at the ${experts} experts` : '') : hw.slotsSource,
       },
     };
   }

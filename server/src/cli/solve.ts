@@ -4,13 +4,15 @@
 // `--write` commits the placement into the plan (through userFiles/write.ts,
 // formatted, comments kept; refused when the plan changed while solving).
 // Exit: 0 solved, 1 plan or workload errors, 2 usage.
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { DispatchRule, ObjectiveName, PolicyName } from '../plan/types';
 import type { PlanResults } from '../protocol';
 import { writeCommittedPlacement } from '../plan/edit';
 import { outputProblem, writeUserFile } from '../userFiles/write';
-import { errnoText } from '../userFiles/errors';
+import { errnoText, kindOf } from '../userFiles/errors';
 import { analyzePlan, AnalysisError, type PlanOverrides } from '../analysis/index';
+import { OVERRIDE_LIMITS, overrideProblem } from '../analysis/overrides';
 import { DISPATCH, OBJECTIVE, POLICY } from '../plan/vocabulary';
 import { notRewritable, planWithoutErrors, readPlanFiles, splitInlineOption, type PlanFile } from './planInput';
 import type { CliIo } from './io';
@@ -55,10 +57,12 @@ function parseArgs(args: string[]): SolveArgs | string {
   for (let i = 0; i < args.length; i++) {
     const { name: a, inline } = splitInlineOption(args[i]);
     const value = (): string | undefined => inline ?? args[++i];
-    const count = (name: string, min: number): number | string => {
+    // Held to a plan's limits (plan/limits.ts): `--gpus 1e6` is refused, not tried.
+    const count = (name: keyof typeof OVERRIDE_LIMITS): number | string => {
       const v = value();
-      const n = Number(v);
-      if (v === undefined || !Number.isInteger(n) || n < min) return `${name} takes a whole number ≥ ${min}${v === undefined ? '' : `, not '${v}'`}`;
+      const n = v === undefined || v.trim() === '' ? NaN : Number(v);
+      const problem = overrideProblem(name, n);
+      if (problem) return `${problem}${v === undefined ? '' : `, not '${v.length > 40 ? v.slice(0, 40) + '…' : v}'`}`;
       return n;
     };
     switch (a) {
@@ -91,13 +95,13 @@ function parseArgs(args: string[]): SolveArgs | string {
         break;
       }
       case '--gpus': {
-        const n = count('--gpus', 1);
+        const n = count('gpus');
         if (typeof n === 'string') return n;
         out.overrides.gpus = n;
         break;
       }
       case '--slots': {
-        const n = count('--slots', 1);
+        const n = count('slots');
         if (typeof n === 'string') return n;
         out.overrides.slots = n;
         break;
@@ -115,7 +119,7 @@ function parseArgs(args: string[]): SolveArgs | string {
         break;
       }
       case '--batch': {
-        const n = count('--batch', 1);
+        const n = count('batch');
         if (typeof n === 'string') return n;
         out.overrides.batch = n;
         break;
@@ -142,7 +146,16 @@ export async function runSolve(args: string[], io: CliIo): Promise<number> {
   }
   const file = readPlanFiles([parsed.file], 'solve', io)?.[0];
   if (!file) return 2;
-  if (parsed.overrides.tracePath) parsed.overrides.tracePath = resolve(io.cwd, parsed.overrides.tracePath);
+  if (parsed.overrides.tracePath) {
+    // The flag's path is relative to the working folder (a plan's `trace` is relative to the plan).
+    const shown = parsed.overrides.tracePath;
+    parsed.overrides.tracePath = resolve(io.cwd, shown);
+    const problem = traceProblem(parsed.overrides.tracePath);
+    if (problem) {
+      io.err(`moeplan solve: --trace ${shown}: ${problem} (the path is relative to the current folder, ${io.cwd})\n`);
+      return 2;
+    }
+  }
   const plan = planWithoutErrors(file, 'solving', io);
   if (!plan) return 1;
   if (parsed.write) {
@@ -186,6 +199,16 @@ export async function runSolve(args: string[], io: CliIo): Promise<number> {
   if (parsed.json) io.out(JSON.stringify(results, null, 2) + '\n');
   else io.out(summary(results, parsed.write ? parsed.file : undefined));
   return 0;
+}
+
+/** Why the --trace file cannot be read, in words, or undefined (the reader says what is wrong inside it). */
+function traceProblem(abs: string): string | undefined {
+  try {
+    const s = statSync(abs);
+    return s.isFile() ? undefined : `is ${kindOf(s)}, not a trace file`;
+  } catch (e) {
+    return errnoText(e);
+  }
 }
 
 function writePlacement(file: PlanFile, results: PlanResults, io: CliIo): number {

@@ -12,9 +12,12 @@
 // statement it could read. If a block is never closed, the file is parsed
 // again with indentation as a hint: a line indented no deeper than the
 // unclosed block's keyword closes it, which keeps the rest of the tree in
-// the right place while the user is still typing.
+// the right place while the user is still typing. Blocks nest at most
+// MAX_NESTING deep (the language needs three); a deeper block is skipped
+// with MP108, so no input can exhaust the stack. At most MAX_DIAGNOSTICS
+// problems are kept; the rest are counted in `omitted`.
 import type { Block, Comment, Document, NumberValue, Range, Statement, Token, Value, WordValue } from './ast';
-import type { Diagnostic } from './diagnostic';
+import { DiagnosticSink, MAX_DIAGNOSTICS, addOmitted, type Diagnostic, type Omitted } from './diagnostic';
 import { lex } from './lexer';
 import { Scanner, type ScanKind } from './scanner';
 
@@ -23,7 +26,12 @@ export interface ParseResult {
   /** Every token of the text; built on first use (the tree alone does not need them). */
   tokens: Token[];
   diagnostics: Diagnostic[];
+  /** Problems found beyond MAX_DIAGNOSTICS (checkText reports them as one MP109). */
+  omitted?: Omitted;
 }
+
+/** Deepest block nesting read (`placement { layer 0 { … } }` is 2). */
+export const MAX_NESTING = 32;
 
 export function parse(text: string): ParseResult {
   try {
@@ -37,11 +45,17 @@ export function parse(text: string): ParseResult {
   }
 }
 
-function finish(text: string, r: { document: Document; diagnostics: Diagnostic[]; lexDiagnostics: Diagnostic[] }): ParseResult {
-  const diagnostics = [...r.lexDiagnostics, ...r.diagnostics].sort(
+function finish(text: string, r: { document: Document; diagnostics: Diagnostic[]; lexDiagnostics: Diagnostic[]; omitted: Omitted }): ParseResult {
+  const all = [...r.lexDiagnostics, ...r.diagnostics].sort(
     (a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character,
   );
-  return withLazyTokens({ document: r.document, diagnostics }, text);
+  // Scanner and parser keep MAX_DIAGNOSTICS each: together, the first ones in the text.
+  let omitted = r.omitted;
+  for (const d of all.slice(MAX_DIAGNOSTICS)) omitted = addOmitted(omitted, { count: 1, worst: d.severity });
+  const diagnostics = all.length > MAX_DIAGNOSTICS ? all.slice(0, MAX_DIAGNOSTICS) : all;
+  const result: Omit<ParseResult, 'tokens'> = { document: r.document, diagnostics };
+  if (omitted.count > 0) result.omitted = omitted;
+  return withLazyTokens(result, text);
 }
 
 /**
@@ -93,7 +107,12 @@ function internalError(e: unknown): ParseResult {
 const rangeOf = (a: Range, b: Range): Range => ({ start: a.start, end: b.end });
 
 class Parser {
-  private readonly diags: Diagnostic[] = [];
+  private readonly sink = new DiagnosticSink();
+  private get diags(): Diagnostic[] {
+    return this.sink.list;
+  }
+  /** Blocks open around the current token. */
+  private depth = 0;
   /** Token indices of `{` that were never closed. */
   readonly unclosed = new Set<number>();
 
@@ -109,7 +128,7 @@ class Parser {
   }
 
   private error(range: Range, code: string, message: string, extra?: Partial<Diagnostic>) {
-    this.diags.push({ range, severity: 'error', code, message, ...extra });
+    this.sink.push({ range, severity: 'error', code, message, ...extra });
   }
 
   private comment(): Comment {
@@ -118,7 +137,7 @@ class Parser {
     return c;
   }
 
-  parseDocument(): { document: Document; diagnostics: Diagnostic[]; lexDiagnostics: Diagnostic[]; unclosed: Set<number> } {
+  parseDocument(): { document: Document; diagnostics: Diagnostic[]; lexDiagnostics: Diagnostic[]; omitted: Omitted; unclosed: Set<number> } {
     const { statements, trailingComments } = this.parseLines(undefined);
     const document: Document = {
       kind: 'document',
@@ -126,7 +145,7 @@ class Parser {
       trailingComments,
       range: { start: { line: 0, character: 0 }, end: this.s.endPosition() },
     };
-    return { document, diagnostics: this.diags, lexDiagnostics: this.s.diagnostics, unclosed: this.unclosed };
+    return { document, diagnostics: this.diags, lexDiagnostics: this.s.diagnostics, omitted: addOmitted(this.sink.omitted, this.s.sink.omitted), unclosed: this.unclosed };
   }
 
   parseTopLevel(): { statements: Statement[]; trailingComments: Comment[]; diagnostics: Diagnostic[] } {
@@ -225,7 +244,7 @@ class Parser {
         break;
       }
       if (kind === 'lbrace') {
-        block = this.parseBlock(kwIndent);
+        block = this.depth >= MAX_NESTING ? this.skipDeepBlock() : this.parseBlock(kwIndent);
         end = block.range;
         // After `}` only a comment or the end of the line may follow.
         const after = s.kind;
@@ -316,7 +335,38 @@ class Parser {
     return num;
   }
 
+  /**
+   * A block nested deeper than MAX_NESTING: reported and skipped to its
+   * matching `}` in one loop (no recursion), its contents left unread.
+   */
+  private skipDeepBlock(): Block {
+    const s = this.s;
+    const open = s.range();
+    this.error(open, 'MP108', `Blocks are nested more than ${MAX_NESTING} deep here; a plan needs three at most (\`placement { layer 0 { … } }\`): remove the extra \`{\`, or check that this is a plan file.`);
+    let depth = 0;
+    let close: Range | undefined;
+    for (; s.kind !== 'eof'; s.next()) {
+      if (s.kind === 'lbrace') depth++;
+      else if (s.kind === 'rbrace' && --depth === 0) {
+        close = s.range();
+        s.next();
+        break;
+      }
+    }
+    const end = close ?? open;
+    return { kind: 'block', open, close, statements: [], trailingComments: [], range: rangeOf(open, end) };
+  }
+
   private parseBlock(keywordIndent: number): Block {
+    this.depth++;
+    try {
+      return this.parseBlockBody(keywordIndent);
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private parseBlockBody(keywordIndent: number): Block {
     const s = this.s;
     const openIndex = s.index;
     const open = s.range();

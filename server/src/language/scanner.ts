@@ -8,7 +8,7 @@
 // diagnostic, and scanning continues. Positions are 0-based lines and UTF-16
 // columns, as LSP wants them; `\n`, `\r\n` and `\r` all end a line.
 import type { Position, Range, TokenKind } from './ast';
-import type { Diagnostic } from './diagnostic';
+import { DiagnosticSink, type Diagnostic } from './diagnostic';
 import { looksLikeUnit } from './units';
 
 export type ScanKind = TokenKind | 'eof';
@@ -113,8 +113,11 @@ export class Scanner {
   firstOnLine = true;
   /** The current `newline` token is a `;`. */
   semicolon = false;
-  /** MP101/MP102 for unreadable characters and unclosed strings. */
-  readonly diagnostics: Diagnostic[] = [];
+  /** MP101/MP102 for unreadable characters and unclosed strings (at most MAX_DIAGNOSTICS kept). */
+  readonly sink = new DiagnosticSink();
+  get diagnostics(): Diagnostic[] {
+    return this.sink.list;
+  }
   /** Offset of the start of each line seen so far. */
   readonly lineStarts: number[] = [0];
 
@@ -195,7 +198,7 @@ export class Scanner {
   }
 
   private error(code: string, message: string): void {
-    this.diagnostics.push({ range: this.range(), severity: 'error', code, message });
+    this.sink.push({ range: this.range(), severity: 'error', code, message });
   }
 
   /** Move to the next token. */

@@ -1,4 +1,5 @@
 // Per-document debounce: the last change wins, earlier pending work is dropped.
+import { timerDelay } from './timerDelay';
 export class Debouncer {
   private timers = new Map<string, NodeJS.Timeout>();
 
@@ -11,7 +12,7 @@ export class Debouncer {
       setTimeout(() => {
         this.timers.delete(key);
         run();
-      }, this.delayMs),
+      }, timerDelay(this.delayMs)),
     );
   }
 

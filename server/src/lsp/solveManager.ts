@@ -16,6 +16,7 @@ import type { Timings } from './timings';
 import type { AnalysisStarter } from './analysisStarter';
 import { wireResults } from './wire';
 import { bytes } from '../display';
+import { timerDelay } from './timerDelay';
 
 export type SolveFailureKind = 'failed' | 'timeout' | 'refused' | 'untrusted';
 
@@ -56,11 +57,15 @@ export interface SolveManagerDeps {
   starter(): AnalysisStarter | undefined;
 }
 
-/** A job counts as hung after max(budget × 4, budget + 2 min): generous, since a loaded machine slows everything. */
-function watchdogMs(budgetMs: number): number {
+/**
+ * A job counts as hung after max(budget × 4, budget + 2 min): generous, since
+ * a loaded machine slows everything. At most setTimeout's longest delay
+ * (24.8 days): a plan's `time` of weeks must not make the watchdog fire at once.
+ */
+export function watchdogMs(budgetMs: number): number {
   const forced = Number(process.env.MOEPLAN_WATCHDOG_MS); // tests
-  if (forced > 0) return forced;
-  return Math.max(budgetMs * 4, budgetMs + 120_000);
+  if (forced > 0) return timerDelay(forced);
+  return timerDelay(Math.max(budgetMs * 4, budgetMs + 120_000));
 }
 
 export class SolveManager {

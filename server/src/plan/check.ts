@@ -1,6 +1,6 @@
 // One call for "what is wrong with this plan text": parse, resolve, and all
 // diagnostics in document order. Used by the CLI, the language server and tests.
-import type { Diagnostic } from '../language/diagnostic';
+import { addOmitted, capDiagnostics, type Diagnostic } from '../language/diagnostic';
 import { parse, type ParseResult } from '../language/parser';
 import { reparse, type PreviousParse } from '../language/incremental';
 import type { Plan } from './types';
@@ -16,8 +16,9 @@ export interface CheckResult {
 export function checkText(text: string, file: string, opts: Omit<ResolveOptions, 'file'> = {}, previous?: PreviousParse): CheckResult {
   const parsed = previous ? reparse(text, previous) : parse(text);
   const resolved = resolvePlan(parsed.document, { ...opts, file });
-  const diagnostics = [...parsed.diagnostics, ...resolved.diagnostics];
-  sortDiagnostics(diagnostics);
+  const all = sortDiagnostics([...parsed.diagnostics, ...resolved.diagnostics]);
+  // At most MAX_DIAGNOSTICS per file, then one MP109 saying how many more.
+  const diagnostics = capDiagnostics(all, addOmitted(parsed.omitted, resolved.omitted));
   return { parse: parsed, plan: resolved.plan, diagnostics };
 }
 

@@ -12,6 +12,8 @@ export const CODES = {
   MP105: 'unmatched `}`',
   MP106: 'text after `}`',
   MP107: 'malformed range',
+  MP108: 'blocks nested too deeply',
+  MP109: 'too many problems to show',
   MP110: 'unknown keyword',
   MP111: 'duplicate statement',
   MP112: 'missing or wrong value',

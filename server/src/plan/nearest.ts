@@ -19,11 +19,16 @@ export function editDistance(a: string, b: string): number {
   return prev[b.length];
 }
 
+/** Words longer than this get no suggestion. */
+const MAX_SUGGESTED_LENGTH = 64;
+
 /**
  * The candidate closest to `word`, if it is close enough to be a plausible
  * typo (at most a third of the longer word, or a prefix/containment match).
  */
 export function nearest(word: string, candidates: readonly string[]): string | undefined {
+  // No keyword is this long: a huge token (a wrong file) would cost seconds of edit distance.
+  if (word.length > MAX_SUGGESTED_LENGTH) return undefined;
   let best: string | undefined;
   let bestD = Infinity;
   const w = word.toLowerCase();

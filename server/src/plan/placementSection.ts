@@ -257,12 +257,13 @@ export function resolvePlacement(
         const memo = layerMemo.get(s);
         if (memo && memo.key === layerKey) {
           for (const r of memo.refs) ctx.refs.push(r);
-          for (const d of memo.diags) ctx.diags.push(d);
+          for (const d of memo.diags) ctx.keep(d);
           internal.layerStmts.push({ layers: memo.layers.slice(), stmt: s, gpus: memo.gpus });
           return;
         }
         const refs0 = ctx.refs.length;
         const diags0 = ctx.diags.length;
+        const reported0 = ctx.reported;
         ctx.field('placement.layer', s.keyword.range);
         const ids = readLayerIds(ctx, s, model);
         const ls: LayerStmt = { layers: ids ?? [], stmt: s, gpus: new Map() };
@@ -308,7 +309,10 @@ export function resolvePlacement(
           },
         );
         internal.layerStmts.push(ls);
-        layerMemo.set(s, { key: layerKey, refs: ctx.refs.slice(refs0), diags: ctx.diags.slice(diags0), layers: ls.layers.slice(), gpus: ls.gpus });
+        // Replayed only when every diagnostic of the statement was kept (none past the cap).
+        if (ctx.reported - reported0 === ctx.diags.length - diags0) {
+          layerMemo.set(s, { key: layerKey, refs: ctx.refs.slice(refs0), diags: ctx.diags.slice(diags0), layers: ls.layers.slice(), gpus: ls.gpus });
+        }
       },
     },
   );
@@ -412,7 +416,7 @@ export function checkCommitted(
       record(ls, memo.unique, memo.gpuRanges);
       continue;
     }
-    const diags0 = ctx.diags.length;
+    const reported0 = ctx.reported;
     const name = layerName(ls);
     const counts = new Array<number>(hw.count).fill(0);
     // Each GPU's list: its line's (below), or empty.
@@ -556,6 +560,6 @@ export function checkCommitted(
     const gpuRanges = new Array<Range | undefined>(hw.count);
     for (let g = 0; g < hw.count; g++) gpuRanges[g] = ls.gpus.get(g)?.stmt.range;
     record(ls, unique, gpuRanges);
-    if (ctx.diags.length === diags0) committedMemo.set(ls.gpus, { key, unique, gpuRanges });
+    if (ctx.reported === reported0) committedMemo.set(ls.gpus, { key, unique, gpuRanges });
   }
 }

@@ -3,10 +3,11 @@
 // is returned whenever the model and the GPUs are understood, with
 // documented defaults filling whatever else is missing or wrong.
 import type { Document, Range, Statement } from '../language/ast';
-import type { Diagnostic, QuickFix } from '../language/diagnostic';
+import type { Diagnostic, Omitted, QuickFix } from '../language/diagnostic';
 import { bytes as formatBytes } from '../display';
 import type { DType, GpuSpec, HardwareSpec, LinkSpec, ModelSpec, OffloadSpec, Plan, Sourced } from './types';
 import { DEFAULTS } from './defaults';
+import { LIMITS } from './limits';
 import {
   DTYPE_BYTES,
   GPU_PRESET_NAMES,
@@ -34,17 +35,19 @@ export interface ResolveOptions {
 export interface ResolveResult {
   plan?: Plan;
   diagnostics: Diagnostic[];
+  /** Problems found beyond MAX_DIAGNOSTICS. */
+  omitted?: Omitted;
 }
 
 export function resolvePlan(document: Document, opts: ResolveOptions): ResolveResult {
   const ctx = new Ctx();
   try {
     const plan = resolveInto(ctx, document, opts);
-    return { plan, diagnostics: ctx.diags };
+    return { plan, diagnostics: [...ctx.diags], omitted: ctx.omitted };
   } catch (e) {
     const zero: Range = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
     ctx.report(zero, 'error', 'MP100', `Internal checker error: ${e instanceof Error ? e.message : String(e)}. Please report this with the file.`);
-    return { diagnostics: ctx.diags };
+    return { diagnostics: [...ctx.diags], omitted: ctx.omitted };
   }
 }
 
@@ -360,13 +363,13 @@ function resolveGpu(ctx: Ctx, stmt: Statement): GpuRes | undefined {
   let count: number | undefined;
   if (w && w.kind === 'word') {
     if (a.expectWord('x', 'write `gpu TYPE x COUNT`, e.g. `gpu h100-sxm x 8`')) {
-      count = a.number({ what: 'the GPU count', int: true, min: 1, max: 4096, example: 'gpu h100-sxm x 8' })?.value;
+      count = a.number({ what: 'the GPU count', int: true, min: 1, max: LIMITS.gpus, example: 'gpu h100-sxm x 8' })?.value;
     }
   }
   let nodes = 1;
   let nodesRange: Range | undefined;
   if (a.optWord('in')) {
-    const n = a.number({ what: 'the node count', int: true, min: 1, max: 4096, example: 'in 4 nodes' });
+    const n = a.number({ what: 'the node count', int: true, min: 1, max: LIMITS.gpus, example: 'in 4 nodes' });
     if (!a.optWord('nodes') && !a.optWord('node')) a.expectWord('nodes', 'write `in N nodes`');
     if (n) {
       nodes = n.value;
@@ -498,7 +501,7 @@ function resolveReserve(ctx: Ctx, stmt: Statement): Reserve | undefined {
 function resolveSlots(ctx: Ctx, stmt: Statement): { value: number; range: Range; stmt: Statement } | undefined {
   noBlock(ctx, stmt);
   const a = new Args(ctx, stmt);
-  const n = a.number({ what: '`slots`', int: true, min: 1, max: 1 << 20, example: 'slots 9 per gpu' });
+  const n = a.number({ what: '`slots`', int: true, min: 1, max: LIMITS.slotsPerGpu, example: 'slots 9 per gpu' });
   if (a.optWord('per')) a.expectWord('gpu', 'write `slots N per gpu`');
   a.end('write `slots N per gpu`');
   return n ? { value: n.value, range: n.node.range, stmt } : undefined;

@@ -1,7 +1,7 @@
 // Reading statement arguments: numbers with units, words from a set, and
 // the diagnostics (with quick fixes) when they are missing or wrong.
 import type { NumberValue, Range, Statement, Value, WordValue } from '../language/ast';
-import type { Diagnostic, QuickFix, Severity } from '../language/diagnostic';
+import { DiagnosticSink, type Diagnostic, type Omitted, type QuickFix, type Severity } from '../language/diagnostic';
 import { KIND_NAMES, lookupUnit, unitsOfKind, type UnitKind } from '../language/units';
 import type { PlanRef } from './types';
 import { nearest } from './nearest';
@@ -9,13 +9,32 @@ import { printValue } from '../language/formatter';
 import { CONTEXTS, homesOf, keywordsOf, type Context, type KeywordOf } from './vocabulary';
 
 export class Ctx {
-  readonly diags: Diagnostic[] = [];
+  /** At most MAX_DIAGNOSTICS kept, quotes shortened; the rest counted. */
+  private readonly sink = new DiagnosticSink();
   readonly refs: PlanRef[] = [];
+
+  get diags(): readonly Diagnostic[] {
+    return this.sink.list;
+  }
+
+  get omitted(): Omitted {
+    return this.sink.omitted;
+  }
+
+  /** Every diagnostic reported so far, kept or not (to tell whether a step reported any). */
+  get reported(): number {
+    return this.sink.list.length + this.sink.omitted.count;
+  }
 
   report(range: Range, severity: Severity, code: string, message: string, extra?: Partial<Diagnostic>): Diagnostic {
     const d: Diagnostic = { range, severity, code, message, ...extra };
-    this.diags.push(d);
+    this.sink.push(d);
     return d;
+  }
+
+  /** A diagnostic made earlier (a replayed statement's). */
+  keep(d: Diagnostic): void {
+    this.sink.push(d);
   }
 
   field(path: string, range: Range) {
@@ -52,6 +71,8 @@ export function describe(v: Value): string {
 /** Convert a number node per spec, reporting MP112/MP114/MP115/MP116. Returns base-unit value. */
 export function readNumberValue(ctx: Ctx, v: NumberValue, spec: NumSpec): number | undefined {
   let value = v.value;
+  // The unit the value was read in, so that limits are said in it (`-5 GiB`, not -5368709120).
+  let shownUnit: { text: string; factor: number } | undefined;
   if (!Number.isFinite(value)) {
     ctx.report(v.range, 'error', 'MP112', `${spec.what} needs a finite number, not \`${v.raw}\`.`);
     return undefined;
@@ -68,11 +89,13 @@ export function readNumberValue(ctx: Ctx, v: NumberValue, spec: NumSpec): number
           { fixes: [{ title: `Add unit \`${suggest}\``, edits: [{ range: at(v.range), newText: ' ' + suggest }], preferred: true }] },
         );
         value = scale(value, lookupUnit(suggest)?.factor ?? 1);
+        shownUnit = { text: suggest, factor: lookupUnit(suggest)?.factor ?? 1 };
       }
     } else {
       const u = lookupUnit(v.unit.text);
       if (u && u.kind === spec.unit) {
         value = scale(value, u.factor);
+        shownUnit = { text: v.unit.text, factor: u.factor };
       } else {
         const candidates = unitsOfKind(spec.unit).map((x) => x.text);
         const near = nearest(v.unit.text, candidates) ?? spec.suggest ?? candidates[0];
@@ -88,7 +111,7 @@ export function readNumberValue(ctx: Ctx, v: NumberValue, spec: NumSpec): number
       fixes: [{ title: `Remove \`${v.unit.text}\``, edits: [{ range: { start: rangeEndOfRaw(v), end: v.unit.range.end }, newText: '' }], preferred: true }],
     });
   }
-  const bounds = checkBounds(value, spec);
+  const bounds = checkBounds(value, spec, shownUnit);
   if (bounds) {
     ctx.report(v.range, 'error', 'MP116', `${spec.what} ${bounds}.`);
     return undefined;
@@ -105,11 +128,18 @@ function rangeEndOfRaw(v: NumberValue): Range['start'] {
   return { line: v.range.start.line, character: v.range.start.character + v.raw.length };
 }
 
-function checkBounds(value: number, spec: NumSpec): string | undefined {
-  if (spec.int && !Number.isInteger(value)) return `must be a whole number, not ${value}`;
-  if (spec.above !== undefined && !(value > spec.above)) return `must be more than ${spec.above}, not ${value}`;
-  if (spec.min !== undefined && value < spec.min) return `must be at least ${spec.min}, not ${value}`;
-  if (spec.max !== undefined && value > spec.max) return `must be at most ${spec.max}, not ${value}`;
+function checkBounds(value: number, spec: NumSpec, unit?: { text: string; factor: number }): string | undefined {
+  // Values and limits in the unit the plan wrote (a percentage as one), else as plain numbers.
+  const show = (x: number) => {
+    if (!unit || unit.factor === 1) return x.toLocaleString('en-US', { maximumSignificantDigits: 15 });
+    const inUnit = unit.factor < 1 ? x * Math.round(1 / unit.factor) : x / unit.factor;
+    const sep = unit.text === '%' ? '' : ' ';
+    return `${Number(inUnit.toPrecision(12)).toLocaleString('en-US', { maximumSignificantDigits: 12 })}${sep}${unit.text}`;
+  };
+  if (spec.int && !Number.isInteger(value)) return `must be a whole number, not ${show(value)}`;
+  if (spec.above !== undefined && !(value > spec.above)) return `must be more than ${show(spec.above)}, not ${show(value)}`;
+  if (spec.min !== undefined && value < spec.min) return `must be at least ${show(spec.min)}, not ${show(value)}`;
+  if (spec.max !== undefined && value > spec.max) return `must be at most ${show(spec.max)}, not ${show(value)}`;
   return undefined;
 }
 

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import type { NumberValue, Range, Statement, Value } from '../language/ast';
 import type { InlineSubsetsSpec, ModelSpec, Sourced, SyntheticSpec, WorkloadSource, WorkloadSpec } from './types';
 import { DEFAULTS } from './defaults';
+import { LIMITS, showLimit } from './limits';
 import { Args, Ctx, dispatch, needBlock, noBlock, planSource, readNumberValue, describe, type NumSpec } from './values';
 import { nearest } from './nearest';
 import type { ResolveOptions } from './resolve';
@@ -74,7 +75,9 @@ export function resolveWorkload(
       synthetic: (s) => {
         noBlock(ctx, s);
         ctx.field('workload.synthetic', s.keyword.range);
-        setSource(s, readSynthetic(ctx, s));
+        const spec = readSynthetic(ctx, s);
+        if (model) checkSyntheticWork(ctx, s, spec, model);
+        setSource(s, spec);
       },
       subsets: (s) => {
         ctx.field('workload.subsets', s.keyword.range);
@@ -85,7 +88,7 @@ export function resolveWorkload(
         noBlock(ctx, s);
         ctx.field('workload.batch', s.keyword.range);
         const a = new Args(ctx, s);
-        const n = a.number({ what: '`batch`', int: true, min: 1, max: 1 << 24, unit: 'tokens', unitOptional: true, example: 'batch 64 tokens' });
+        const n = a.number({ what: '`batch`', int: true, min: 1, max: LIMITS.batchTokens, unit: 'tokens', unitOptional: true, example: 'batch 64 tokens' });
         a.end('write `batch N tokens`');
         if (n) batch = { value: n.value, source: planSource(n.node.range), range: n.node.range };
       },
@@ -128,13 +131,33 @@ export function resolveWorkload(
   return spec;
 }
 
+/**
+ * MP116 when generating the tokens would take more than LIMITS.syntheticDraws
+ * expert draws for this model: the generator's time and memory grow with
+ * tokens × layers × top-k, and no solver budget can pay for that.
+ */
+function checkSyntheticWork(ctx: Ctx, s: Statement, spec: SyntheticSpec, model: ModelSpec): void {
+  const layers = model.layers.value;
+  const k = model.topK.value;
+  const draws = spec.tokens * layers * k;
+  if (!(draws > LIMITS.syntheticDraws)) return;
+  const most = Math.floor(LIMITS.syntheticDraws / (layers * k));
+  ctx.report(
+    s.range,
+    'error',
+    'MP116',
+    `${showLimit(spec.tokens)} synthetic tokens × ${layers} MoE layers × top-${k} = ${showLimit(draws)} expert draws; the generator makes at most ` +
+      `${showLimit(LIMITS.syntheticDraws)} (about 7 s and a few hundred MB): use at most ${showLimit(most)} tokens for ${model.name}, or a trace.`,
+  );
+}
+
 function defaultSynthetic(): SyntheticSpec {
   return { kind: 'synthetic', ...DEFAULTS.synthetic };
 }
 
 /** How each `synthetic` option of the vocabulary is read. */
 const SYNTHETIC_KEYS: Record<keyof typeof CONTEXTS.workload.keywords.synthetic.options, NumSpec & { key: keyof typeof DEFAULTS.synthetic }> = {
-  tokens: { key: 'tokens', what: '`tokens`', int: true, min: 1, max: 1e8, unit: 'tokens', unitOptional: true },
+  tokens: { key: 'tokens', what: '`tokens`', int: true, min: 1, max: LIMITS.syntheticTokens, unit: 'tokens', unitOptional: true },
   seed: { key: 'seed', what: '`seed`', int: true, min: 0, max: 2 ** 32 - 1 },
   skew: { key: 'skew', what: '`skew`', min: 0, max: 10 },
   concentration: { key: 'concentration', what: '`concentration`', min: 0, max: 1, unit: 'percent', unitOptional: true },

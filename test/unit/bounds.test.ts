@@ -15,18 +15,10 @@ import { applyOverrides } from '../../server/src/analysis/overrides';
 import { LIMITS } from '../../server/src/plan/limits';
 import { MAX_TIMER_MS, timerDelay } from '../../server/src/lsp/timerDelay';
 import { watchdogMs } from '../../server/src/lsp/solveManager';
-import { main } from '../../server/src/cli/main';
 import { EXAMPLES } from './plan-arbitraries';
-import { inTemp } from './fileKinds';
+import { inTemp, runCli } from './fileKinds';
 
 const HEAD = 'model mixtral-8x7b\ngpu h100-sxm x 2\nreserve 16 GiB per gpu\n';
-
-async function run(argv: string[], cwd: string) {
-  let out = '';
-  let err = '';
-  const code = await main(argv, { out: (t) => (out += t), err: (t) => (err += t), cwd });
-  return { code, out, err };
-}
 
 test('nesting 5,000 blocks deep: one MP108, no internal error, no false "no model"/"no GPUs"', () => {
   const text = HEAD + 'x {\n'.repeat(5000) + '}\n'.repeat(5000);
@@ -116,7 +108,7 @@ test('what-if flags are held to the plan limits; slots past the experts are capp
     ['--gpus', '0', '4,096'],
     ['--batch', '2.5', '16,777,216'],
   ]) {
-    const r = await run(['solve', 'plan.moeplan', flag!, value!], dir);
+    const r = await runCli(['solve', 'plan.moeplan', flag!, value!], dir);
     assert.equal(r.code, 2, `${flag} ${value}`);
     assert.equal(r.err.split('\n')[0], `moeplan solve: ${flag} takes a whole number from 1 to ${limit} (a plan's limit), not '${value}'`);
   }
@@ -130,7 +122,7 @@ test('what-if flags are held to the plan limits; slots past the experts are capp
 
 test('--trace names the current folder, not the plan, when the file is missing', inTemp('moeplan-bounds-', async (dir) => {
   writeFileSync(join(dir, 'plan.moeplan'), EXAMPLES[0]!.text);
-  const r = await run(['solve', 'plan.moeplan', '--trace', 'missing.jsonl'], dir);
+  const r = await runCli(['solve', 'plan.moeplan', '--trace', 'missing.jsonl'], dir);
   assert.equal(r.code, 2);
   assert.equal(r.err, `moeplan solve: --trace missing.jsonl: no such file (the path is relative to the current folder, ${dir})\n`);
 }));

@@ -8,22 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { main } from '../../server/src/cli/main';
-import { NOBODY, SMALL_PLAN, giveToRoot, inTemp, isRoot, mkfifo, runCliUnprivileged } from './fileKinds';
-
-async function run(argv: string[], cwd: string, onOut?: (text: string) => void) {
-  let out = '';
-  let err = '';
-  const code = await main(argv, {
-    out: (t) => {
-      out += t;
-      onOut?.(t);
-    },
-    err: (t) => (err += t),
-    cwd,
-  });
-  return { code, out, err };
-}
+import { NOBODY, SMALL_PLAN, giveToRoot, inTemp, isRoot, mkfifo, runCli, runCliUnprivileged } from './fileKinds';
 
 const UNFORMATTED = SMALL_PLAN.replace('gpu h100-sxm x 2', 'gpu   h100-sxm x 2');
 const FAST = ['--policy', 'greedy', '--no-sweeps', '--time', '0.2'];
@@ -34,7 +19,7 @@ test('export PLAN -o PLAN, -o its trace, -o a link to it: refused, nothing writt
   writeFileSync(join(dir, 'plan.moeplan'), plan);
   symlinkSync('plan.moeplan', join(dir, 'link.json'));
   for (const [out, what] of [['plan.moeplan', 'the plan'], ['trace.jsonl', "the plan's trace"], ['link.json', 'the plan']]) {
-    const r = await run(['export', 'plan.moeplan', '--format', 'json', '-o', out], dir);
+    const r = await runCli(['export', 'plan.moeplan', '--format', 'json', '-o', out], dir);
     assert.equal(r.code, 1, r.err);
     assert.match(r.err, new RegExp(`^moeplan export: cannot write '${out.replace('.', '\\.')}': is ${what} itself`), r.err);
     assert.equal(r.out, '');
@@ -48,25 +33,25 @@ test('fmt, solve --write, export -o and report -o write through a symbolic link:
   mkdirSync(join(dir, 'real'));
   writeFileSync(join(dir, 'real', 'plan.moeplan'), UNFORMATTED);
   symlinkSync('real/plan.moeplan', join(dir, 'plan.moeplan'));
-  const fmt = await run(['fmt', 'plan.moeplan'], dir);
+  const fmt = await runCli(['fmt', 'plan.moeplan'], dir);
   assert.equal(fmt.code, 0, fmt.err);
   assert.equal(readFileSync(join(dir, 'real', 'plan.moeplan'), 'utf8'), SMALL_PLAN);
   assert.ok(lstatSync(join(dir, 'plan.moeplan')).isSymbolicLink(), 'fmt kept the link');
 
-  const solve = await run(['solve', 'plan.moeplan', '--write', ...FAST], dir);
+  const solve = await runCli(['solve', 'plan.moeplan', '--write', ...FAST], dir);
   assert.equal(solve.code, 0, solve.err);
   assert.match(readFileSync(join(dir, 'real', 'plan.moeplan'), 'utf8'), /layer (0\.\.1|1) \{/);
   assert.ok(lstatSync(join(dir, 'plan.moeplan')).isSymbolicLink(), 'solve --write kept the link');
 
   writeFileSync(join(dir, 'real', 'old.json'), 'old');
   symlinkSync('real/old.json', join(dir, 'out.json'));
-  const exp = await run(['export', 'plan.moeplan', '--format', 'json', '-o', 'out.json'], dir);
+  const exp = await runCli(['export', 'plan.moeplan', '--format', 'json', '-o', 'out.json'], dir);
   assert.equal(exp.code, 0, exp.err);
   assert.ok(lstatSync(join(dir, 'out.json')).isSymbolicLink(), 'export kept the link');
   assert.match(readFileSync(join(dir, 'real', 'old.json'), 'utf8'), /^\{/);
 
   symlinkSync('real/report.html', join(dir, 'report.html'));
-  const rep = await run(['report', 'plan.moeplan', '-o', 'report.html', '--time', '0.2'], dir);
+  const rep = await runCli(['report', 'plan.moeplan', '-o', 'report.html', '--time', '0.2'], dir);
   assert.equal(rep.code, 0, rep.err);
   assert.ok(lstatSync(join(dir, 'report.html')).isSymbolicLink(), 'report kept the (dangling) link');
   assert.match(readFileSync(join(dir, 'real', 'report.html'), 'utf8'), /^<!doctype html>/i);
@@ -75,19 +60,19 @@ test('fmt, solve --write, export -o and report -o write through a symbolic link:
 test('a FIFO given as the output or as the plan is refused at once and stays a FIFO; -o - prints', inTemp('moeplan-cli-write-', async (dir) => {
   writeFileSync(join(dir, 'plan.moeplan'), SMALL_PLAN);
   mkfifo(join(dir, 'out.fifo'));
-  const exp = await run(['export', 'plan.moeplan', '--format', 'json', '-o', 'out.fifo'], dir);
+  const exp = await runCli(['export', 'plan.moeplan', '--format', 'json', '-o', 'out.fifo'], dir);
   assert.equal(exp.code, 1);
   assert.equal(exp.err, "moeplan export: cannot write 'out.fifo': is a FIFO (named pipe); moeplan writes only regular files (use '-o -' to print to stdout)\n");
-  const rep = await run(['report', 'plan.moeplan', '-o', 'out.fifo'], dir);
+  const rep = await runCli(['report', 'plan.moeplan', '-o', 'out.fifo'], dir);
   assert.equal(rep.code, 1);
   assert.match(rep.err, /^moeplan report: cannot write 'out\.fifo': is a FIFO/);
   assert.ok(lstatSync(join(dir, 'out.fifo')).isFIFO());
   for (const cmd of [['check'], ['fmt'], ['solve'], ['export', '--format', 'json'], ['report', '-o', 'r.html']]) {
-    const r = await run([cmd[0]!, 'out.fifo', ...cmd.slice(1)], dir);
+    const r = await runCli([cmd[0]!, 'out.fifo', ...cmd.slice(1)], dir);
     assert.notEqual(r.code, 0);
     assert.match(r.err, new RegExp(`^moeplan ${cmd[0]}: cannot read 'out\\.fifo': is a FIFO \\(named pipe\\), not a plan file\\n`), r.err);
   }
-  const stdout = await run(['export', 'plan.moeplan', '--format', 'json', '-o', '-'], dir);
+  const stdout = await runCli(['export', 'plan.moeplan', '--format', 'json', '-o', '-'], dir);
   assert.equal(stdout.code, 0, stdout.err);
   assert.match(stdout.out, /^\{/);
 }));
@@ -97,7 +82,7 @@ test('a plan over the size limit is refused before it is read', inTemp('moeplan-
   writeFileSync(big, '');
   truncateSync(big, 64 * 1024 * 1024); // sparse
   for (const cmd of ['check', 'fmt']) {
-    const r = await run([cmd, 'big.moeplan'], dir);
+    const r = await runCli([cmd, 'big.moeplan'], dir);
     assert.equal(r.code, 2);
     assert.equal(r.err, `moeplan ${cmd}: cannot read 'big.moeplan': is 64.0 MiB; a plan file may be at most 16.0 MiB\n`);
   }
@@ -107,10 +92,10 @@ test('a read-only plan (mode 444) is not rewritten by fmt or solve --write, even
   const p = join(dir, 'plan.moeplan');
   writeFileSync(p, UNFORMATTED);
   chmodSync(p, 0o444);
-  const fmt = await run(['fmt', 'plan.moeplan'], dir);
+  const fmt = await runCli(['fmt', 'plan.moeplan'], dir);
   assert.equal(fmt.code, 1);
   assert.match(fmt.err, /^moeplan fmt: cannot write 'plan\.moeplan': is read-only \(mode 444\)/);
-  const solve = await run(['solve', 'plan.moeplan', '--write', ...FAST], dir);
+  const solve = await runCli(['solve', 'plan.moeplan', '--write', ...FAST], dir);
   assert.equal(solve.code, 1);
   assert.match(solve.err, /^moeplan solve: cannot write the placement into 'plan\.moeplan': is read-only \(mode 444\)/);
   assert.equal(solve.out, '', 'refused before solving');
@@ -158,7 +143,7 @@ test('fmt does not overwrite an edit made while it runs', inTemp('moeplan-cli-wr
   writeFileSync(join(dir, 'b.moeplan'), UNFORMATTED);
   const edited = UNFORMATTED + '# typed while fmt ran\n';
   // fmt reads both files, then writes them one by one: edit b after a is written.
-  const r = await run(['fmt', 'a.moeplan', 'b.moeplan'], dir, (t) => {
+  const r = await runCli(['fmt', 'a.moeplan', 'b.moeplan'], dir, (t) => {
     if (t.startsWith('formatted a.moeplan')) writeFileSync(join(dir, 'b.moeplan'), edited);
   });
   assert.equal(r.code, 1);
@@ -171,7 +156,7 @@ test('solve --write does not overwrite an edit made while it solves', inTemp('mo
   const p = join(dir, 'plan.moeplan');
   writeFileSync(p, SMALL_PLAN);
   const edited = SMALL_PLAN + '# typed while solving\n';
-  const solving = run(['solve', 'plan.moeplan', '--write', ...FAST], dir);
+  const solving = runCli(['solve', 'plan.moeplan', '--write', ...FAST], dir);
   writeFileSync(p, edited); // the solve runs on worker threads; the plan was read already
   const r = await solving;
   assert.equal(r.code, 1);
@@ -184,12 +169,12 @@ test('fmt and solve --write refuse a plan that is not UTF-8, naming the byte and
   const bytes = Buffer.from(UNFORMATTED.replace('# two layers', '# caf\xe9: two layers'), 'latin1');
   writeFileSync(p, bytes);
   for (const argv of [['fmt', 'latin1.moeplan'], ['solve', 'latin1.moeplan', '--write', ...FAST]]) {
-    const r = await run(argv, dir);
+    const r = await runCli(argv, dir);
     assert.equal(r.code, 1, r.err);
     assert.match(r.err, new RegExp(`^moeplan ${argv[0]}: 'latin1\\.moeplan' is not valid UTF-8 \\(byte 0xE9 at line 1, column 6\\); not rewritten`), r.err);
     assert.ok(readFileSync(p).equals(bytes), `${argv[0]} left every byte`);
   }
-  const check = await run(['check', 'latin1.moeplan'], dir);
+  const check = await runCli(['check', 'latin1.moeplan'], dir);
   assert.equal(check.code, 0, check.err);
 }));
 
@@ -197,10 +182,10 @@ test('fmt and solve --write keep a BOM and the line endings (CRLF, CR)', inTemp(
   for (const [name, eol] of [['crlf', '\r\n'], ['cr', '\r'], ['lf', '\n']] as const) {
     const p = join(dir, `${name}.moeplan`);
     writeFileSync(p, '\ufeff' + UNFORMATTED.replace(/\n/g, eol));
-    const fmt = await run(['fmt', `${name}.moeplan`], dir);
+    const fmt = await runCli(['fmt', `${name}.moeplan`], dir);
     assert.equal(fmt.code, 0, fmt.err);
     assert.equal(readFileSync(p, 'utf8'), '\ufeff' + SMALL_PLAN.replace(/\n/g, eol), name);
-    const solve = await run(['solve', `${name}.moeplan`, '--write', ...FAST], dir);
+    const solve = await runCli(['solve', `${name}.moeplan`, '--write', ...FAST], dir);
     assert.equal(solve.code, 0, solve.err);
     const after = readFileSync(p, 'utf8');
     assert.ok(after.startsWith('\ufeff# two layers'), `${name}: BOM kept`);

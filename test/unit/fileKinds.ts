@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ROOT } from './plan-arbitraries';
+import { main } from '../../server/src/cli/main';
 
 export const NOBODY = 65534;
 
@@ -78,4 +79,19 @@ export function inTemp(prefix: string, f: (dir: string) => void | Promise<void>)
       rmSync(dir, { recursive: true, force: true });
     }
   };
+}
+
+/** `moeplan ARGV` in-process in `cwd`, collecting its output; onOut sees each piece as it is printed. */
+export async function runCli(argv: string[], cwd: string, onOut?: (text: string) => void): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(argv, {
+    out: (t) => {
+      out += t;
+      onOut?.(t);
+    },
+    err: (t) => (err += t),
+    cwd,
+  });
+  return { code, out, err };
 }

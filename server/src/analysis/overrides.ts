@@ -5,7 +5,8 @@
 // are capped as the checker caps them (MP213).
 import { isAbsolute, resolve, dirname } from 'node:path';
 import type { DispatchRule, ObjectiveName, Plan } from '../plan/types';
-import { LIMITS, showLimit } from '../plan/limits';
+import { LIMITS } from '../plan/limits';
+import { count } from '../display';
 
 export interface PlanOverrides {
   /** Trace file (absolute, or relative to the plan's folder). */
@@ -30,7 +31,7 @@ export const OVERRIDE_LIMITS = {
 export function overrideProblem(name: keyof typeof OVERRIDE_LIMITS, value: number): string | undefined {
   const { flag, max } = OVERRIDE_LIMITS[name];
   if (Number.isInteger(value) && value >= 1 && value <= max) return undefined;
-  return `${flag} takes a whole number from 1 to ${showLimit(max)} (a plan's limit)`;
+  return `${flag} takes a whole number from 1 to ${count(max)} (a plan's limit)`;
 }
 
 export function applyOverrides(plan: Plan, o: PlanOverrides | undefined): Plan {

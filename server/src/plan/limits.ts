@@ -19,8 +19,3 @@ export const LIMITS = {
    */
   syntheticDraws: 2 ** 25,
 } as const;
-
-/** A limit as the messages write it: 4,096; 16,777,216. */
-export function showLimit(n: number): string {
-  return n.toLocaleString('en-US');
-}

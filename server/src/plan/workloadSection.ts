@@ -6,7 +6,8 @@ import { existsSync } from 'node:fs';
 import type { NumberValue, Range, Statement, Value } from '../language/ast';
 import type { InlineSubsetsSpec, ModelSpec, Sourced, SyntheticSpec, WorkloadSource, WorkloadSpec } from './types';
 import { DEFAULTS } from './defaults';
-import { LIMITS, showLimit } from './limits';
+import { LIMITS } from './limits';
+import { count } from '../display';
 import { Args, Ctx, dispatch, needBlock, noBlock, planSource, readNumberValue, describe, type NumSpec } from './values';
 import { nearest } from './nearest';
 import type { ResolveOptions } from './resolve';
@@ -146,8 +147,8 @@ function checkSyntheticWork(ctx: Ctx, s: Statement, spec: SyntheticSpec, model: 
     s.range,
     'error',
     'MP116',
-    `${showLimit(spec.tokens)} synthetic tokens × ${layers} MoE layers × top-${k} = ${showLimit(draws)} expert draws; the generator makes at most ` +
-      `${showLimit(LIMITS.syntheticDraws)} (about 7 s and a few hundred MB): use at most ${showLimit(most)} tokens for ${model.name}, or a trace.`,
+    `${count(spec.tokens)} synthetic tokens × ${layers} MoE layers × top-${k} = ${count(draws)} expert draws; the generator makes at most ` +
+      `${count(LIMITS.syntheticDraws)} (about 7 s and a few hundred MB): use at most ${count(most)} tokens for ${model.name}, or a trace.`,
   );
 }
 

@@ -5,6 +5,7 @@ import { runFmt } from './fmt';
 import { runSolve } from './solve';
 import { runExport } from './export';
 import { runReport } from './report';
+import { runTrace } from './trace';
 import type { CliIo } from './io';
 import { processIo } from './io';
 
@@ -16,6 +17,9 @@ commands:
   solve FILE [--json] [--write] [--policy P] [--time S] [--trace F] [--gpus N] [--slots N] [--batch N]
   export FILE --format sglang|trtllm|vllm-ascend|json [-o OUT]
   report FILE -o report.html
+  trace stats FILE          what a routing trace holds (layers, tokens, subsets, skew, read speed)
+  trace aggregate FILE... -o COUNTS.csv|COUNTS.parquet
+                            exact per-layer subset counts of traces, merged
 
 Run 'moeplan <command> --help' for a command's options.`;
 
@@ -27,6 +31,7 @@ const COMMANDS: Record<string, Command> = {
   solve: runSolve,
   export: runExport,
   report: runReport,
+  trace: runTrace,
 };
 
 export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {

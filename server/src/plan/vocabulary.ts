@@ -87,9 +87,19 @@ export const TRACE_FORMAT = wordSet({
   csv: { detail: 'CSV or TSV, one row per token', aliases: ['tsv'] },
   sglang: { detail: "SGLang's per-layer expert counts (logical_count)" },
   npy: { detail: 'NumPy array of expert ids', aliases: ['numpy'] },
+  parquet: { detail: 'Parquet, one row per token and layer (a list column of expert ids, or one column per rank)', aliases: ['pq'] },
   trtllm: { detail: "TensorRT-LLM's expert statistics (meta_info.json + rank<r>.safetensors)" },
 });
 export type TraceFormat = (typeof TRACE_FORMAT.words)[number];
+
+/** `trace "…" experts-field "…"` and the like: a trace's own name for a field (JSONL field or Parquet column). */
+export const TRACE_FIELD_OPTIONS = {
+  layer: { keyword: 'layer-field', detail: "the trace's name for the layer field", example: 'layer-field "moe_layer"' },
+  experts: { keyword: 'experts-field', detail: "the trace's name for the expert ids (a dotted path reaches into objects)", example: 'experts-field "routing.ids"' },
+  request: { keyword: 'request-field', detail: "the trace's name for the request id", example: 'request-field "conversation"' },
+  position: { keyword: 'position-field', detail: "the trace's name for the token's position in its request", example: 'position-field "step"' },
+} as const;
+export type TraceFieldRole = keyof typeof TRACE_FIELD_OPTIONS;
 
 /** `dtype` and `activation-dtype`; bytes per weight are in presets.ts. */
 export const DTYPE = wordSet({
@@ -207,7 +217,17 @@ export const CONTEXTS = {
   workload: {
     name: '`workload`',
     keywords: {
-      trace: { detail: 'trace file, relative to the plan', snippet: 'trace "${1}"', options: { format: { detail: 'trace format (detected when not given)', values: TRACE_FORMAT } } },
+      trace: {
+        detail: 'trace file, relative to the plan',
+        snippet: 'trace "${1}"',
+        options: {
+          format: { detail: 'trace format (detected when not given)', values: TRACE_FORMAT },
+          'layer-field': { detail: TRACE_FIELD_OPTIONS.layer.detail },
+          'experts-field': { detail: TRACE_FIELD_OPTIONS.experts.detail },
+          'request-field': { detail: TRACE_FIELD_OPTIONS.request.detail },
+          'position-field': { detail: TRACE_FIELD_OPTIONS.position.detail },
+        },
+      },
       synthetic: {
         detail: 'seeded synthetic routing',
         snippet: 'synthetic tokens ${1:20000} seed ${2:1} skew ${3:1.0} concentration ${4:0.6} topics ${5:16}',

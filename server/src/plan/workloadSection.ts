@@ -4,14 +4,14 @@
 import * as nodePath from 'node:path';
 import { existsSync } from 'node:fs';
 import type { NumberValue, Range, Statement, Value } from '../language/ast';
-import type { InlineSubsetsSpec, ModelSpec, Sourced, SyntheticSpec, WorkloadSource, WorkloadSpec } from './types';
+import type { InlineSubsetsSpec, ModelSpec, Sourced, SyntheticSpec, TraceSpec, WorkloadSource, WorkloadSpec } from './types';
 import { DEFAULTS } from './defaults';
 import { LIMITS } from './limits';
 import { count } from '../display';
 import { Args, Ctx, dispatch, needBlock, noBlock, planSource, readNumberValue, describe, type NumSpec } from './values';
 import { nearest } from './nearest';
 import type { ResolveOptions } from './resolve';
-import { CONTEXTS, PHASE, TRACE_FORMAT } from './vocabulary';
+import { CONTEXTS, PHASE, TRACE_FIELD_OPTIONS, TRACE_FORMAT, type TraceFieldRole } from './vocabulary';
 
 export function resolveWorkload(
   ctx: Ctx,
@@ -66,11 +66,8 @@ export function resolveWorkload(
           const t: WorkloadSource = { kind: 'trace', path: v.value, absPath, range: s.range };
           spec = t;
         }
-        if (a.optWord('format')) {
-          const f = a.choice('`format`', TRACE_FORMAT.words, TRACE_FORMAT.aliases);
-          if (f && spec && spec.kind === 'trace') spec.format = f.value;
-        }
-        a.end(`write \`trace "PATH" [format ${TRACE_FORMAT.words.join('|')}]\``);
+        readTraceOptions(ctx, a, spec?.kind === 'trace' ? spec : undefined);
+        a.end(`write \`trace "PATH" [format ${TRACE_FORMAT.words.join('|')}] [experts-field "NAME"] [layer-field "NAME"] [request-field "NAME"] [position-field "NAME"]\``);
         setSource(s, spec);
       },
       synthetic: (s) => {
@@ -150,6 +147,36 @@ function checkSyntheticWork(ctx: Ctx, s: Statement, spec: SyntheticSpec, model: 
     `${count(spec.tokens)} synthetic tokens × ${layers} MoE layers × top-${k} = ${count(draws)} expert draws; the generator makes at most ` +
       `${count(LIMITS.syntheticDraws)} (about 7 s and a few hundred MB): use at most ${count(most)} tokens for ${model.name}, or a trace.`,
   );
+}
+
+/** `format F` and `experts-field "NAME"` (layer-, request-, position-) after a trace's path, in any order. */
+function readTraceOptions(ctx: Ctx, a: Args, spec: TraceSpec | undefined): void {
+  const roles = Object.keys(TRACE_FIELD_OPTIONS) as TraceFieldRole[];
+  let formatSeen = false;
+  for (;;) {
+    const formatWord = a.optWord('format');
+    if (formatWord) {
+      if (formatSeen) ctx.report(formatWord.range, 'error', 'MP111', '`format` is given twice: keep one.');
+      formatSeen = true;
+      const f = a.choice('`format`', TRACE_FORMAT.words, TRACE_FORMAT.aliases);
+      if (f && spec) spec.format = f.value;
+      continue;
+    }
+    const role = roles.find((r) => a.isWord(TRACE_FIELD_OPTIONS[r].keyword));
+    if (!role) return;
+    const option = TRACE_FIELD_OPTIONS[role];
+    const kw = a.take()!;
+    const v = a.peek();
+    if (!v || v.kind !== 'string' || v.value.trim() === '') {
+      ctx.report(v ? v.range : a.here(), 'error', 'MP112', `\`${option.keyword}\` needs the field's name in quotes, e.g. \`${option.example}\`.`);
+      if (v && v.kind === 'string') a.take();
+      continue;
+    }
+    a.take();
+    if (!spec) continue;
+    if (spec.fields?.[role] !== undefined) ctx.report(kw.range, 'error', 'MP111', `\`${option.keyword}\` is given twice: keep one.`);
+    spec.fields = { ...spec.fields, [role]: v.value };
+  }
 }
 
 function defaultSynthetic(): SyntheticSpec {

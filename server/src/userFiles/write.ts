@@ -158,8 +158,8 @@ function unchanged(target: string, expected: UserFile): string | undefined {
   return undefined;
 }
 
-/** Writes text (UTF-8) to `path` as described above; returns the file written. */
-export function writeUserFile(path: string, text: string, opts: WriteOptions = {}): { target: string } {
+/** Writes text (UTF-8), or bytes as given, to `path` as described above; returns the file written. */
+export function writeUserFile(path: string, text: string | Uint8Array, opts: WriteOptions = {}): { target: string } {
   const target = writeTarget(path, opts.shown);
   const shownTarget = through(path, target);
   const problem = targetProblem(target, shownTarget, opts);
@@ -175,7 +175,7 @@ export function writeUserFile(path: string, text: string, opts: WriteOptions = {
   let fd: number | undefined;
   try {
     fd = openSync(tmp, 'wx', old ? old.mode & 0o7777 : 0o666);
-    const bytes = Buffer.from(text, 'utf8');
+    const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : Buffer.from(text.buffer, text.byteOffset, text.byteLength);
     for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
     if (old) {
       // The umask applied at open; the old file's mode is what it should keep.

@@ -102,7 +102,7 @@ export async function readCsvRecords(file: string, opts: SourceOptions, sink: Ro
   );
   if (!header) throw new WorkloadError('empty file: expected a header "layer,experts,count" and one row per subset', file);
   if (rows === 0) throw new WorkloadError('no routing records found: the file has a header but no rows', file);
-  return { records: rows, requests: new RequestIds(), notes: [], label: `${header.sep === '\t' ? 'tsv' : 'csv'}, ${rows.toLocaleString('en-US')} rows` };
+  return { records: rows, requests: new RequestIds(), notes: [], counts: true, label: `${header.sep === '\t' ? 'tsv' : 'csv'}, ${rows.toLocaleString('en-US')} rows` };
 }
 
 /** Splits one line on `sep`, honouring double quotes ("" inside quotes is a quote). */

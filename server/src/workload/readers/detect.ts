@@ -1,5 +1,6 @@
 // Recognises a trace's format from its first bytes, not its extension:
 //   \x93NUMPY                                   → npy
+//   PAR1                                        → parquet
 //   a JSON object mentioning "logical_count"    → sglang
 //   a torch.save zip (SGLang's .pt dump)        → sglang
 //   TensorRT-LLM's meta_info.json               → trtllm
@@ -10,6 +11,7 @@ import type { TraceFormat } from '../../plan/types';
 import { WorkloadError } from '../types';
 import { looksLikeTorchSave } from './torchSave';
 import { looksLikeTrtllmMeta } from './trtllmStats';
+import { looksLikeParquet } from './parquet';
 
 const PROBE_BYTES = 64 * 1024;
 
@@ -31,8 +33,8 @@ export function detectFormat(file: string): TraceFormat {
   if (!f)
     throw new WorkloadError(
       'cannot tell the trace format from its content: expected JSON lines with "layer" and "experts", ' +
-        'a CSV/TSV with a header "layer,experts,count", SGLang {"logical_count": …} JSON, or a NumPy .npy array ' +
-        '(or name the format in the plan: trace "…" format jsonl|csv|sglang|npy|trtllm)',
+        'a CSV/TSV with a header "layer,experts,count", SGLang {"logical_count": …} JSON, a NumPy .npy array or a Parquet file ' +
+        '(or name the format in the plan: trace "…" format jsonl|csv|parquet|sglang|npy|trtllm)',
       file,
     );
   return f;
@@ -40,6 +42,7 @@ export function detectFormat(file: string): TraceFormat {
 
 export function detectFromBytes(buf: Uint8Array): TraceFormat | undefined {
   if (buf.length >= 6 && buf[0] === 0x93 && String.fromCharCode(...buf.subarray(1, 6)) === 'NUMPY') return 'npy';
+  if (looksLikeParquet(buf)) return 'parquet';
   if (looksLikeTorchSave(buf)) return 'sglang';
   let text = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);

@@ -5,6 +5,7 @@
 // Hugging Face Mixtral router), `expert_ids`), its layer, its request and its
 // position in the request. The plan can name others (`experts-field`, …).
 import type { TraceFields } from '../../plan/types';
+import { TRACE_FIELD_OPTIONS } from '../../plan/vocabulary';
 
 export type FieldRole = keyof TraceFields;
 
@@ -20,10 +21,10 @@ export const FIELD_ALIASES: Readonly<Record<FieldRole, readonly string[]>> = {
 
 /** The plan keyword that names each field. */
 export const FIELD_KEYWORDS: Readonly<Record<FieldRole, string>> = {
-  layer: 'layer-field',
-  experts: 'experts-field',
-  request: 'request-field',
-  position: 'position-field',
+  layer: TRACE_FIELD_OPTIONS.layer.keyword,
+  experts: TRACE_FIELD_OPTIONS.experts.keyword,
+  request: TRACE_FIELD_OPTIONS.request.keyword,
+  position: TRACE_FIELD_OPTIONS.position.keyword,
 };
 
 /** The field whose value says what kind of record a line is (meta, header, route…). */

@@ -11,6 +11,7 @@ import { readSglang } from './sglang';
 import { isTorchSaveFile, readSglangDump } from './sglangDump';
 import { readTrtllmStats } from './trtllmStats';
 import { readNpy } from './npy';
+import { readParquet } from './parquet';
 
 export type { TraceModel, ReadOptions } from './common';
 export { detectFormat, detectFromBytes } from './detect';
@@ -40,9 +41,11 @@ export async function readTrace(absPath: string, opts: ReadTraceOptions): Promis
       return isTorchSaveFile(absPath) ? readSglangDump(absPath, opts) : readSglang(absPath, opts);
     case 'npy':
       return readNpy(absPath, opts);
+    case 'parquet':
+      return readParquet(absPath, opts);
     case 'trtllm':
       return readTrtllmStats(absPath, opts);
     default:
-      throw new WorkloadError(`unknown trace format '${String(format)}' (use jsonl, csv, sglang, npy or trtllm)`, absPath);
+      throw new WorkloadError(`unknown trace format '${String(format)}' (use jsonl, csv, parquet, sglang, npy or trtllm)`, absPath);
   }
 }

@@ -16,4 +16,6 @@ export interface SourceSummary {
   notes: string[];
   /** "jsonl, 7,889 records" */
   label: string;
+  /** The records are counts of subsets (no token order), not tokens. */
+  counts?: boolean;
 }

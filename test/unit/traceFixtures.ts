@@ -78,6 +78,12 @@ export function writeVllmJsonl(dir: string, rows: Row[], name = 'vllm.jsonl'): s
 /** Parquet with a list column of expert ids (small row groups, so several are read). */
 export function writeListParquet(dir: string, rows: Row[], name = 'list.parquet'): string {
   const p = join(dir, name);
+  // Explicit schema: without one the writer stores nested arrays as JSON text, not as a LIST.
+  const list = (name: string, type: 'INT32' | 'DOUBLE') => [
+    { name, repetition_type: 'REQUIRED' as const, converted_type: 'LIST' as const, num_children: 1 },
+    { name: 'list', repetition_type: 'REPEATED' as const, num_children: 1 },
+    { name: 'element', type, repetition_type: 'REQUIRED' as const },
+  ];
   const buf = parquetWriteBuffer({
     columnData: [
       { name: 'request_id', data: rows.map((r) => r.request) },
@@ -85,6 +91,14 @@ export function writeListParquet(dir: string, rows: Row[], name = 'list.parquet'
       { name: 'layer', data: Int32Array.from(rows, (r) => r.layer) },
       { name: 'topk_ids', data: rows.map((r) => r.ids) },
       { name: 'topk_weights', data: rows.map((r) => r.ids.map((_, j) => 1 / (j + 1))) },
+    ],
+    schema: [
+      { name: 'root', num_children: 5 },
+      { name: 'request_id', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'REQUIRED' },
+      { name: 'token_idx', type: 'INT32', repetition_type: 'REQUIRED' },
+      { name: 'layer', type: 'INT32', repetition_type: 'REQUIRED' },
+      ...list('topk_ids', 'INT32'),
+      ...list('topk_weights', 'DOUBLE'),
     ],
     rowGroupSize: 1000,
   });

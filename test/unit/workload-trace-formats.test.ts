@@ -216,3 +216,36 @@ test('Parquet: bad input names the row group and the row', async () => {
   writeFileSync(truncated, readFileSync(files.list).subarray(0, 2000));
   await assert.rejects(readTrace(truncated, { model: FIXTURE_MODEL }), (e: unknown) => e instanceof WorkloadError && /not a readable Parquet file/.test(e.message));
 });
+
+test('the plan names a trace\'s own fields: experts-field (a dotted path), layer-field, request-field, position-field', async () => {
+  const { checkText } = await import('../../server/src/plan/check');
+  const { loadWorkload } = await import('../../server/src/workload/load');
+  const nested = join(dir, 'nested.jsonl');
+  writeFileSync(nested, rows.map((r) => JSON.stringify({ conv: r.request, step: r.position, moe_layer: r.layer, routing: { ids: r.ids, scores: [0.5, 0.25] } })).join('\n') + '\n');
+  const text = (opts: string) =>
+    `model custom {\n  layers 4\n  first-layer 2\n  experts 16\n  top-k 4\n  hidden 1024\n  expert-ffn 2048\n}\ngpu h100-sxm x 4\nworkload {\n  trace "nested.jsonl" ${opts}\n}\n`;
+  const planFile = join(dir, 'nested.moeplan');
+  const ok = checkText(text('experts-field "routing.ids" layer-field "moe_layer" request-field "conv" position-field "step" format jsonl'), planFile);
+  assert.deepEqual(ok.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message), []);
+  const src = ok.plan!.workload.source;
+  assert.ok(src?.kind === 'trace');
+  assert.deepEqual(src.fields, { experts: 'routing.ids', layer: 'moe_layer', request: 'conv', position: 'step' });
+  const w = await loadWorkload(ok.plan!);
+  const own = await readTrace(files.own, { model: FIXTURE_MODEL });
+  assert.deepEqual(w.layers.map(canonical), own.layers.map(canonical));
+  assert.deepEqual(Array.from(w.sequence!.ids), Array.from(own.sequence!.ids));
+  assert.ok(w.notes.includes('fields read: layer "moe_layer", experts "routing.ids", request "conv", position "step"'), w.notes.join(' | '));
+
+  const twice = checkText(text('experts-field "a" experts-field "b"'), planFile);
+  assert.ok(twice.diagnostics.some((d) => d.code === 'MP111' && /experts-field/.test(d.message)));
+  const bare = checkText(text('experts-field routing'), planFile);
+  assert.ok(bare.diagnostics.some((d) => d.code === 'MP112' && /needs the field's name in quotes, e\.g\. `experts-field "routing\.ids"`/.test(d.message)), bare.diagnostics.map((d) => d.message).join(' | '));
+  // Without the names, the usual ones are looked for and the error says how to name them.
+  const plain = checkText(text(''), planFile);
+  await assert.rejects(
+    loadWorkload(plain.plan!),
+    (e: unknown) =>
+      e instanceof WorkloadError &&
+      /no routing records found: 3,600 records have neither a layer \("layer", .*\) nor expert ids \("experts", "topk_ids", .*\); the first has "conv", "step", "moe_layer", "routing"\. Name the fields with `layer-field` and `experts-field`/.test(e.message),
+  );
+});

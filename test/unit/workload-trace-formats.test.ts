@@ -18,6 +18,8 @@ import type { LayerDistribution, Workload } from '../../server/src/workload/type
 import { WorkloadError } from '../../server/src/workload/types';
 import type { PolicyName } from '../../server/src/plan/types';
 import { main } from '../../server/src/cli/main';
+import { checkText } from '../../server/src/plan/check';
+import { loadWorkload } from '../../server/src/workload/load';
 import { FIXTURE_MODEL, fixtureRouting, rowsOf, writeListParquet, writeOwnJsonl, writeVllmJsonl, writeWideParquet } from './traceFixtures';
 
 let dir: string;
@@ -218,8 +220,6 @@ test('Parquet: bad input names the row group and the row', async () => {
 });
 
 test('the plan names a trace\'s own fields: experts-field (a dotted path), layer-field, request-field, position-field', async () => {
-  const { checkText } = await import('../../server/src/plan/check');
-  const { loadWorkload } = await import('../../server/src/workload/load');
   const nested = join(dir, 'nested.jsonl');
   writeFileSync(nested, rows.map((r) => JSON.stringify({ conv: r.request, step: r.position, moe_layer: r.layer, routing: { ids: r.ids, scores: [0.5, 0.25] } })).join('\n') + '\n');
   const text = (opts: string) =>

@@ -117,7 +117,15 @@ export interface PlanResults {
   /** Plan file (path or URI) and the document version analysed. */
   uri: string;
   version?: number;
-  model: { name: string; layers: number; experts: number; topK: number; bytesPerExpert: number };
+  model: {
+    name: string;
+    layers: number;
+    experts: number;
+    topK: number;
+    bytesPerExpert: number;
+    /** KV-cache bytes per token of context (docs/cost-model.md §7.1), when the model's attention shape is known. */
+    kvBytesPerToken?: number;
+  };
   hardware: { gpu: string; gpus: number; nodes: number; slotsPerGpu: number[] };
   workload: { description: string; notes: string[]; batch: number; phase: 'prefill' | 'decode' };
   layers: LayerResult[];
@@ -144,8 +152,64 @@ export interface PlanResults {
   paging?: Record<string, PagingFigures>;
   /** The paging policy the plan chose (its `offload` block, else layer-lru), when `paging` is set. */
   pagingPolicy?: string;
+  /** Slots against batch under the plan's `serve` target (present when the plan has one). */
+  capacity?: CapacityResults;
   /** Messages worth showing (e.g. "trace has loads only"). */
   notes: string[];
+}
+
+/** One (slots per GPU, batch) point of the capacity sweep (docs/cost-model.md §7). */
+export interface CapacityPoint {
+  slotsPerGpu: number;
+  /** Tokens per step over all GPUs (decode: running requests). */
+  batch: number;
+  /** KV cache these slots leave per GPU, in tokens of context. */
+  kvTokensPerGpu: number;
+  /** µs of one step through the whole model: the time per output token in decode. */
+  usPerToken: number;
+  tokensPerSecond: number;
+  /** The latency the target is compared with (decode: usPerToken; prefill: time to the first token) is within it. */
+  meetsTarget: boolean;
+  /** µs of the step in the MoE layers (the step estimator) and outside them (dense weights, KV cache, attention). */
+  moeUs: number;
+  attentionUs: number;
+  /** Prefill: µs to the first token of a prompt of the context. */
+  ttftUs?: number;
+  /** Not beaten on both throughput and latency by another point. */
+  onFront: boolean;
+}
+
+export interface CapacityResults {
+  target: {
+    /** µs, or null when the plan sets no target (every point meets it). */
+    us: number | null;
+    metric: 'time-per-output-token' | 'time-to-first-token';
+    /** Tokens per request, prompt and output. */
+    context: number;
+  };
+  points: CapacityPoint[];
+  /** The best throughput that meets the target; absent when no point does. */
+  recommended?: { slotsPerGpu: number; batch: number; usPerToken: number; tokensPerSecond: number; redundantExperts: number; requestsPerGpu: number };
+  /** Per slot count: what its memory leaves and its best point within the target. */
+  bySlots: { slotsPerGpu: number; redundantExperts: number; kvTokensPerGpu: number; requestsPerGpu: number; best: CapacityPoint | null }[];
+  /** Memory per GPU besides the slots, bytes, and one slot's bytes (all MoE layers). */
+  memory: { totalBytes: number; denseBytes: number; sharedBytes: number; activationBytes: number; slotBytes: number };
+  /** When no point meets the target: what would, with figures. */
+  advice?: CapacityAdvice;
+  /** What the sweep sampled (layers, batches) and how long it took. */
+  sampled: string;
+  notes: string[];
+}
+
+export interface CapacityAdvice {
+  message: string;
+  /** The fastest point's latency: a target at least this loose is met. */
+  fastestUs: number;
+  fastestSlots: number;
+  /** The longest context at which the fastest point meets the target, when a shorter one would. */
+  shorterContext?: number;
+  /** Twice the GPUs, one copy per expert, one request per GPU: µs against the target. */
+  moreGpus?: { gpus: number; latencyUs: number };
 }
 
 // ---------------------------------------------------------------------------

@@ -28,6 +28,7 @@ function inContext(context: Context, line: string): string {
     case 'workload':
     case 'placement':
     case 'offload':
+    case 'serve':
       return `${PLAN}${context} {\n  ${line}\n}\n`;
     case 'layer':
       return `${PLAN}placement {\n  layer 0 {\n    ${line}\n  }\n}\n`;

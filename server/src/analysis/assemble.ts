@@ -44,6 +44,7 @@ export function assembleResults(
       experts: plan.model.experts.value,
       topK: plan.model.topK.value,
       bytesPerExpert: plan.model.bytesPerExpert.value,
+      ...(plan.model.kv ? { kvBytesPerToken: plan.model.kv.bytesPerToken.value } : {}),
     },
     hardware: { gpu: plan.hardware.gpu.name, gpus: G, nodes: plan.hardware.nodes, slotsPerGpu: plan.hardware.slotsPerGpu },
     workload: { description: workload.description, notes: workload.notes, batch: plan.workload.batch.value, phase },

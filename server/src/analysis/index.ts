@@ -18,6 +18,7 @@ import { ownerSlotsForPaging } from '../cost/paging/forAnalysis';
 import { sharedWorkloadCache, workloadKey, type WorkloadCache } from './workloadCache';
 import { assembleResults, layersBudgetNote } from './assemble';
 import { pagingStage } from './pagingStage';
+import { capacityPlan, capacityStage } from './capacityStage';
 
 export type { PlanOverrides } from './overrides';
 
@@ -71,6 +72,8 @@ export interface AnalysisHandle {
 
 /** Share of the budget kept for the memory sweep when sweeps are on. */
 const SWEEP_SHARE = 0.2;
+/** Share of the budget kept for the capacity sweep when the plan has a `serve` block. */
+const CAPACITY_SHARE = 0.25;
 /** Layers sampled (evenly spaced) for the memory sweep. */
 const SWEEP_LAYERS = 4;
 /** Least time a layer's solve is given, ms. */
@@ -87,6 +90,8 @@ interface Run {
   started: number;
   budget: number;
   sweeps: boolean;
+  /** The capacity sweep runs (a `serve` block, sweeps on). */
+  capacity: boolean;
   progress: { done: number; total: number; sumT: number; report(): void };
 }
 
@@ -108,6 +113,7 @@ export function startAnalysis(plan: Plan, options: AnalysisOptions = {}): Analys
       started: performance.now(),
       budget: Math.max(10, options.timeBudgetMs ?? p.placement.timeBudgetMs.value),
       sweeps: options.sweeps ?? true,
+      capacity: (options.sweeps ?? true) && p.serve !== undefined,
       progress: {
         done: 0,
         total: 0,
@@ -157,16 +163,17 @@ async function analyzeWorkload(run: Run, workload: Workload, version: number | u
   const { plan: p, policy, sweeps } = run;
   const L = workload.layers.length;
   const sweepLayers = sweeps ? pickLayers(L, SWEEP_LAYERS) : [];
+  const capacity = run.capacity ? capacityPlan(run.plan, L) : undefined;
   // Paging (docs/paging.md): when the slots cannot hold every expert, the solver
   // gives each expert an owner GPU and the replay decides what stays resident.
   const paging = needsPaging(p);
-  run.progress.total = L + sweepLayers.length + (sweeps ? 1 : 0) + (paging ? 1 : 0);
+  run.progress.total = L + sweepLayers.length + (sweeps ? 1 : 0) + (paging ? 1 : 0) + (capacity ? 1 : 0);
   const outcomes = await layersStage(run, workload);
   const layerMs = performance.now() - run.started;
   const placements = outcomes.map((o) => o.result.placement);
   const pagingJob = paging ? pagingStage(run.pool, p, workload, placements).finally(() => tick(run)) : undefined;
   const perToken = outcomes.reduce((a, o) => a + o.result.latencyUs, 0);
-  const [memorySweep, extras] = await Promise.all([
+  const [memorySweep, extras, capacityOut] = await Promise.all([
     memorySweepStage(run, workload, sweepLayers),
     // Offload comparison always (a formula); the batch sweep with the sweeps.
     run.pool
@@ -175,8 +182,16 @@ async function analyzeWorkload(run: Run, workload: Workload, version: number | u
         if (sweeps) tick(run);
         return x;
       }),
+    capacity
+      ? capacityStage(
+          { plan: p, policy, pool: run.pool, budgetMs: run.budget * CAPACITY_SHARE * run.workers, tick: () => tick(run) },
+          workload,
+          capacity,
+        )
+      : undefined,
   ]);
   const results = assembleResults(p, workload, outcomes, policy, layerMs, memorySweep, extras, version);
+  if (capacityOut) results.capacity = capacityOut;
   if (layerMs > run.budget * 1.5 && !cancelled()) results.notes.push(layersBudgetNote(layerMs, run.budget, workload));
   if (pagingJob) (await pagingJob).apply(results);
   return results;
@@ -195,7 +210,7 @@ function tick(run: Run): void {
 function layersStage(run: Run, workload: Workload): Promise<LayerOutcome[]> {
   const { plan: p, policy, workers: size } = run;
   const L = workload.layers.length;
-  const layersDeadline = run.started + run.budget * (run.sweeps ? 1 - SWEEP_SHARE : 1);
+  const layersDeadline = run.started + run.budget * (1 - (run.sweeps ? SWEEP_SHARE : 0) - (run.capacity ? CAPACITY_SHARE : 0));
   const ownerSlots = ownerSlotsForPaging(p);
   let notStarted = L;
   const layerBudget = () => {

@@ -3,11 +3,13 @@ import type { Plan, PolicyName } from '../plan/types';
 import type { ReadProgress, Workload } from '../workload/types';
 import type { LayerJob, LayerOutcome } from './layer';
 import type { SweepJob, SweepOutcome } from './sweep';
+import type { CapacityLayerJob, CapacityLayerOutcome } from './capacityLayer';
 
 export type WorkerJob =
   | { kind: 'load'; plan: Plan; maxTraceBytes?: number; readProgressEveryMs?: number }
   | ({ kind: 'layer' } & LayerJob)
   | ({ kind: 'sweep' } & SweepJob)
+  | ({ kind: 'capacity' } & CapacityLayerJob)
   | { kind: 'extras'; plan: Plan; workload: Workload; placements: number[][][]; policy: PolicyName; batchSweep: boolean; planPoint?: { batch: number; stepUs: number } }
   | { kind: 'paging'; plan: Plan; workload: Workload; placements: number[][][] };
 
@@ -22,4 +24,4 @@ export type WorkerReply =
   /** A running job's progress (trace reads); the job goes on. */
   | { id: number; progress: ReadProgress };
 
-export type { LayerOutcome, SweepOutcome };
+export type { LayerOutcome, SweepOutcome, CapacityLayerOutcome };

@@ -7,6 +7,7 @@ import { isAbsolute, resolve, dirname } from 'node:path';
 import type { DispatchRule, ObjectiveName, Plan } from '../plan/types';
 import { LIMITS } from '../plan/limits';
 import { count } from '../display';
+import { defaultServe } from '../plan/serveSection';
 
 export interface PlanOverrides {
   /** Trace file (absolute, or relative to the plan's folder). */
@@ -18,6 +19,10 @@ export interface PlanOverrides {
   batch?: number;
   objective?: ObjectiveName;
   dispatch?: DispatchRule;
+  /** Tokens per request (prompt and output); turns the capacity sweep on. */
+  context?: number;
+  /** Latency target, seconds (time per output token in decode, to the first token in prefill); turns the capacity sweep on. */
+  targetS?: number;
 }
 
 /** The flags' limits, by flag. */
@@ -25,6 +30,7 @@ export const OVERRIDE_LIMITS = {
   gpus: { flag: '--gpus', max: LIMITS.gpus },
   slots: { flag: '--slots', max: LIMITS.slotsPerGpu },
   batch: { flag: '--batch', max: LIMITS.batchTokens },
+  context: { flag: '--context', max: LIMITS.contextTokens },
 } as const;
 
 /** Why `value` cannot be the override `name` (a whole number from 1 to the plan's limit), or undefined. */
@@ -36,7 +42,7 @@ export function overrideProblem(name: keyof typeof OVERRIDE_LIMITS, value: numbe
 
 export function applyOverrides(plan: Plan, o: PlanOverrides | undefined): Plan {
   if (!o) return plan;
-  for (const name of ['gpus', 'slots', 'batch'] as const) {
+  for (const name of ['gpus', 'slots', 'batch', 'context'] as const) {
     const v = o[name];
     const problem = v === undefined ? undefined : overrideProblem(name, v);
     if (problem) throw new RangeError(`${problem}, not ${v}`);
@@ -76,6 +82,17 @@ export function applyOverrides(plan: Plan, o: PlanOverrides | undefined): Plan {
   }
   if (o.dispatch !== undefined) {
     out = { ...out, placement: { ...out.placement, dispatch: { value: o.dispatch, source: via(`--dispatch ${o.dispatch}`) } } };
+  }
+  if (o.context !== undefined || o.targetS !== undefined) {
+    const serve = out.serve ?? defaultServe(out.hardware);
+    out = {
+      ...out,
+      serve: {
+        ...serve,
+        ...(o.context !== undefined ? { context: { value: o.context, source: via(`--context ${o.context}`) } } : {}),
+        ...(o.targetS !== undefined ? { targetS: { value: o.targetS, source: via(`--target ${o.targetS * 1e3} ms`) } } : {}),
+      },
+    };
   }
   return out;
 }

@@ -4,6 +4,7 @@ import { parentPort } from 'node:worker_threads';
 import { loadWorkload } from '../workload/load';
 import { analyzeLayer } from './layer';
 import { sweepLayer } from './sweep';
+import { capacityLayer } from './capacityLayer';
 import { shareWorkload } from './shared';
 import { planExtras } from './extras';
 import { pagingForResults } from '../cost/paging/forAnalysis';
@@ -24,6 +25,8 @@ async function run(req: WorkerRequest): Promise<unknown> {
       return analyzeLayer(job);
     case 'sweep':
       return sweepLayer(job);
+    case 'capacity':
+      return capacityLayer(job);
     case 'extras':
       return planExtras(job.plan, job.workload, job.placements, job.policy, job.batchSweep, job.planPoint);
     case 'paging':

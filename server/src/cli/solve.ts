@@ -18,6 +18,7 @@ import { notRewritable, planWithoutErrors, readPlanFiles, splitInlineOption, typ
 import type { CliIo } from './io';
 import { describeReadProgress } from '../workload/readers/progress';
 import * as show from '../display';
+import { capacitySummary } from './capacityTable';
 
 const HELP = `usage: moeplan solve PLAN [options]
 
@@ -37,9 +38,22 @@ options:
   --batch N        what if a step carried N tokens
   --objective O    ${OBJECTIVE.words.join(' | ')}: what the solvers minimise (default: the plan's)
   --dispatch D     ${DISPATCH.words.join(' | ')}: the engine's copy choice (default: the plan's)
-  --no-sweeps      skip the memory and batch sweeps (faster)
+  --context N      what if each request held N tokens (prompt and output); runs the capacity sweep
+  --target T       latency target, e.g. 50ms or 2s (a bare number is ms): time per output
+                   token (decode) or to the first token (prefill); runs the capacity sweep
+  --no-sweeps      skip the memory, batch and capacity sweeps (faster)
 Exit status: 0 solved, 1 errors in the plan or its workload, 2 usage error.
 `;
+
+/** Seconds from `50ms`, `50 ms`, `0.5s`, `800us`, `800µs` or a bare number of milliseconds; undefined when not a positive time. */
+export function parseDuration(text: string): number | undefined {
+  const m = text.trim().match(/^(\d+(?:\.\d+)?|\.\d+)\s*(ms|s|us|µs|μs)?$/);
+  if (!m) return undefined;
+  const x = Number(m[1]);
+  const unit = m[2] ?? 'ms';
+  const s = unit === 's' ? x : unit === 'ms' ? x / 1e3 : x / 1e6;
+  return s > 0 && Number.isFinite(s) ? s : undefined;
+}
 
 interface SolveArgs {
   file: string;
@@ -122,6 +136,19 @@ function parseArgs(args: string[]): SolveArgs | string {
         const n = count('batch');
         if (typeof n === 'string') return n;
         out.overrides.batch = n;
+        break;
+      }
+      case '--context': {
+        const n = count('context');
+        if (typeof n === 'string') return n;
+        out.overrides.context = n;
+        break;
+      }
+      case '--target': {
+        const v = value();
+        const s = v === undefined ? undefined : parseDuration(v);
+        if (s === undefined) return `--target takes a time such as 50ms, 0.5s or 800us (a bare number is ms)${v === undefined ? '' : `, not '${v}'`}`;
+        out.overrides.targetS = s;
         break;
       }
       default:
@@ -295,6 +322,7 @@ export function summary(r: PlanResults, wrote?: string): string {
   if (free > 0) {
     lines.push(`free slots: ${r.freeSlots.join('/')} per GPU unused in every layer: ${show.bytes(r.freeBytesPerGpu[0])} per GPU the plan could give back (e.g. to KV cache)`);
   }
+  if (r.capacity) lines.push('', ...capacitySummary(r));
   for (const n of r.notes) lines.push(`note: ${n}`);
   if (wrote) lines.push(`wrote the placement of ${r.layers.length} layers into ${wrote}`);
   return lines.join('\n') + '\n';

@@ -36,6 +36,9 @@ export const CODES = {
   MP211: 'slots exceed memory',
   MP212: 'inconsistent layer counts',
   MP213: 'more slots than experts',
+  MP214: 'no memory left for one request',
+  MP215: 'KV cache size unknown',
+  MP216: 'grouped-query and latent KV fields together',
   // MP3xx: workload
   MP301: 'trace file not found',
   MP302: 'more than one workload source',

@@ -7,6 +7,13 @@ export const DEFAULTS = {
     value: 0.1,
     source: 'default: 10% of GPU memory (as vLLM\'s gpu-memory-utilization 0.9 leaves); set `reserve … per gpu` for your KV cache and dense weights',
   },
+  /** Memory per GPU a `serve` block keeps for activations, CUDA graphs and allocator slack. */
+  activationFraction: {
+    value: 0.1,
+    source: "default: 10% of GPU memory (what vLLM's default gpu-memory-utilization 0.9 leaves outside weights and KV cache); set `activations … per gpu` in `serve`",
+  },
+  /** Tokens per request (prompt and output) when a `serve` block names no context. */
+  context: { value: 4096, source: 'default: 4,096 tokens per request (prompt and output); set `context N tokens` in `serve`' },
   nvlinkLatencyS: { value: 1e-6, source: 'default: 1 µs NVLink latency (assumed; set `link nvlink … <latency>`)' },
   pcieLatencyS: { value: 2e-6, source: 'default: 2 µs PCIe latency (assumed; set `link pcie … <latency>`)' },
   network: {

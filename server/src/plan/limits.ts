@@ -9,6 +9,8 @@ export const LIMITS = {
   slotsPerGpu: 1 << 20,
   /** Tokens per step. */
   batchTokens: 1 << 24,
+  /** Tokens per request (`serve` `context`): 16M, past any model's context window. */
+  contextTokens: 1 << 24,
   /** Synthetic tokens, whatever the model. */
   syntheticTokens: 1e8,
   /**

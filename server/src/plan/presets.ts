@@ -18,8 +18,29 @@ export interface ModelPreset {
   weightDtype: DType;
   activationDtype: DType;
   groups?: { count: number; topGroups: number };
+  /** Attention shape: what one token's KV cache holds and what decode reads (docs/cost-model.md §7). */
+  attention: AttentionPreset;
+  /** Vocabulary size: the input embedding (gathered per token, not read whole) is vocab × hidden. */
+  vocab: number;
+  /**
+   * Parameters outside the routed and shared experts: attention, the dense
+   * layers' FFNs, norms, routers, input embedding and LM head.
+   */
+  denseParams: number;
+  /** Their bytes as released, when not denseParams × the weight dtype (mixed dtypes). */
+  denseBytes?: number;
   source: string;
 }
+
+/**
+ * Grouped-query (or multi-head) attention caches kvHeads keys and values of
+ * headDim per layer; layers with a sliding window keep at most `window`
+ * tokens. Multi-head latent attention (DeepSeek) caches one latent vector
+ * and one shared RoPE key per layer.
+ */
+export type AttentionPreset =
+  | { kind: 'gqa'; heads: number; kvHeads: number; headDim: number; sliding?: { layers: number; window: number } }
+  | { kind: 'mla'; heads: number; latent: number; rope: number };
 
 export interface GpuPreset {
   id: string;
@@ -49,7 +70,7 @@ export const DTYPE_BYTES: Record<DType, number> = {
 
 export const DTYPES = DTYPE.words;
 
-const CONFIG = 'public config.json, via notes/model-and-gpu-figures.md';
+const CONFIG = "the model's public config.json on Hugging Face";
 
 export const MODEL_PRESETS: Record<string, ModelPreset> = {
   'mixtral-8x7b': {
@@ -65,6 +86,10 @@ export const MODEL_PRESETS: Record<string, ModelPreset> = {
     expertFfn: 14336,
     weightDtype: 'bf16',
     activationDtype: 'bf16',
+    // 32 × (attention 41,943,040 + router 32,768 + norms 8,192) + 2 × 32,000 × 4,096 + 4,096
+    attention: { kind: 'gqa', heads: 32, kvHeads: 8, headDim: 128 },
+    vocab: 32000,
+    denseParams: 1_605_636_096,
     source: `Mixtral-8x7B preset (${CONFIG})`,
   },
   'mixtral-8x22b': {
@@ -80,6 +105,10 @@ export const MODEL_PRESETS: Record<string, ModelPreset> = {
     expertFfn: 16384,
     weightDtype: 'bf16',
     activationDtype: 'bf16',
+    // 56 × (88,080,384 + 49,152 + 12,288) + 2 × 32,768 × 6,144 + 6,144
+    attention: { kind: 'gqa', heads: 48, kvHeads: 8, headDim: 128 },
+    vocab: 32768,
+    denseParams: 5_338_601_472,
     source: `Mixtral-8x22B preset (${CONFIG})`,
   },
   dbrx: {
@@ -95,6 +124,10 @@ export const MODEL_PRESETS: Record<string, ModelPreset> = {
     expertFfn: 10752,
     weightDtype: 'bf16',
     activationDtype: 'bf16',
+    // 40 × (Wqkv 50,331,648 + out 37,748,736 + router 98,304 + norms 12,288) + 2 × 100,352 × 6,144 + 6,144
+    attention: { kind: 'gqa', heads: 48, kvHeads: 8, headDim: 128 },
+    vocab: 100352,
+    denseParams: 4_760_770_560,
     source: `DBRX preset (${CONFIG})`,
   },
   'deepseek-v3': {
@@ -111,6 +144,14 @@ export const MODEL_PRESETS: Record<string, ModelPreset> = {
     weightDtype: 'fp8',
     activationDtype: 'bf16',
     groups: { count: 8, topGroups: 4 },
+    // 61 × MLA 187,121,664 (projections and norms) + 3 dense FFNs × 396,361,728
+    // + 58 routers × 1,835,264 + 2 × 129,280 × 7,168 + 7,168. Projections and
+    // dense FFNs are FP8 (12,602,507,264 B); embeddings, LM head, routers and
+    // norms BF16 (1,960,809,984 params).
+    attention: { kind: 'mla', heads: 128, latent: 512, rope: 64 },
+    vocab: 129280,
+    denseParams: 14_563_317_248,
+    denseBytes: 12_602_507_264 + 2 * 1_960_809_984,
     source: `DeepSeek-V3 preset (${CONFIG}; weights released in FP8)`,
   },
   'qwen3-235b-a22b': {
@@ -126,6 +167,10 @@ export const MODEL_PRESETS: Record<string, ModelPreset> = {
     expertFfn: 1536,
     weightDtype: 'bf16',
     activationDtype: 'bf16',
+    // 94 × (attention 71,303,168 + q/k norms 256 + router 524,288 + norms 8,192) + 2 × 151,936 × 4,096 + 4,096
+    attention: { kind: 'gqa', heads: 64, kvHeads: 4, headDim: 128 },
+    vocab: 151936,
+    denseParams: 7_997_238_784,
     source: `Qwen3-235B-A22B preset (${CONFIG})`,
   },
   'qwen3-30b-a3b': {
@@ -141,6 +186,10 @@ export const MODEL_PRESETS: Record<string, ModelPreset> = {
     expertFfn: 768,
     weightDtype: 'bf16',
     activationDtype: 'bf16',
+    // 48 × (attention 18,874,368 + q/k norms 256 + router 262,144 + norms 4,096) + 2 × 151,936 × 2,048 + 2,048
+    attention: { kind: 'gqa', heads: 32, kvHeads: 4, headDim: 128 },
+    vocab: 151936,
+    denseParams: 1_541_093_376,
     source: `Qwen3-30B-A3B preset (${CONFIG})`,
   },
   'olmoe-1b-7b': {
@@ -156,6 +205,10 @@ export const MODEL_PRESETS: Record<string, ModelPreset> = {
     expertFfn: 1024,
     weightDtype: 'bf16',
     activationDtype: 'bf16',
+    // 16 × (attention 16,777,216 + q/k norms 4,096 + router 131,072 + norms 4,096) + 2 × 50,304 × 2,048 + 2,048
+    attention: { kind: 'gqa', heads: 16, kvHeads: 16, headDim: 128 },
+    vocab: 50304,
+    denseParams: 476_710_912,
     source: `OLMoE-1B-7B preset (${CONFIG})`,
   },
   'gpt-oss-120b': {
@@ -171,6 +224,12 @@ export const MODEL_PRESETS: Record<string, ModelPreset> = {
     expertFfn: 2880,
     weightDtype: 'fp4',
     activationDtype: 'bf16',
+    // 36 × (attention with biases and sinks 26,550,144 + router 368,768 + norms 5,760) + 2 × 201,088 × 2,880 + 2,880;
+    // attention, embeddings and LM head are released in BF16. Every other layer slides over 128 tokens.
+    attention: { kind: 'gqa', heads: 64, kvHeads: 8, headDim: 64, sliding: { layers: 18, window: 128 } },
+    vocab: 201088,
+    denseParams: 2_127_557_952,
+    denseBytes: 2 * 2_127_557_952,
     source: `GPT-OSS-120B preset (${CONFIG}; MoE weights released in MXFP4, block scales not counted)`,
   },
 };

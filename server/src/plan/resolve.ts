@@ -5,7 +5,7 @@
 import type { Document, Range, Statement } from '../language/ast';
 import type { Diagnostic, Omitted, QuickFix } from '../language/diagnostic';
 import { bytes as formatBytes } from '../display';
-import type { DType, GpuSpec, HardwareSpec, LinkSpec, ModelSpec, OffloadSpec, Plan, Sourced } from './types';
+import type { DenseSpec, DType, GpuSpec, HardwareSpec, KvSpec, LinkSpec, ModelSpec, OffloadSpec, Plan, Sourced } from './types';
 import { DEFAULTS } from './defaults';
 import { LIMITS } from './limits';
 import {
@@ -16,6 +16,7 @@ import {
   findGpuPreset,
   findModelPreset,
   type GpuPreset,
+  type ModelPreset,
 } from './presets';
 import { nearest } from './nearest';
 import { Args, Ctx, dispatch, noBlock, planSource } from './values';
@@ -24,6 +25,7 @@ import { DTYPE, LINK, PAGING_POLICY, type LinkKind } from './vocabulary';
 export { planSource };
 import { resolveWorkload } from './workloadSection';
 import { checkCommitted, resolvePlacement } from './placementSection';
+import { checkServe, resolveServe } from './serveSection';
 
 export interface ResolveOptions {
   /** Absolute path of the plan file; trace paths are relative to its folder. */
@@ -75,6 +77,7 @@ function resolveInto(ctx: Ctx, doc: Document, opts: ResolveOptions): Plan | unde
       workload: take('workload'),
       placement: take('placement'),
       offload: take('offload'),
+      serve: take('serve'),
     },
   );
   for (const k of Object.keys(top)) if (top[k]) ctx.field(k, top[k]!.keyword.range);
@@ -98,6 +101,7 @@ function resolveInto(ctx: Ctx, doc: Document, opts: ResolveOptions): Plan | unde
     // Still read the rest so its own errors show, against no model.
     if (top.workload) resolveWorkload(ctx, top.workload, undefined, opts);
     if (top.placement) resolvePlacement(ctx, top.placement, undefined, undefined);
+    if (top.serve) resolveServe(ctx, top.serve, undefined);
     return undefined;
   }
 
@@ -114,6 +118,10 @@ function resolveInto(ctx: Ctx, doc: Document, opts: ResolveOptions): Plan | unde
     refs: ctx.refs,
   };
   if (offload) plan.offload = offload;
+  if (top.serve) {
+    plan.serve = resolveServe(ctx, top.serve, hardware);
+    checkServe(ctx, plan, { serve: top.serve, memoryLine: top.slots?.range ?? top.reserve?.range, gpu: top.gpu! });
+  }
   return plan;
 }
 
@@ -192,8 +200,11 @@ function resolveModel(ctx: Ctx, stmt: Statement): ModelSpec | undefined {
     'top-k': num(p?.topK),
     hidden: num(p?.hidden),
     'expert-ffn': num(p?.expertFfn),
+    'dense-params': num(p?.denseParams),
+    vocab: num(p?.vocab),
   };
   if (!p) f['shared-experts'] = undefined;
+  let kvDtype: Sourced<DType> | undefined;
   let dtype: Sourced<DType> | undefined = p ? sourced(p.weightDtype, src) : undefined;
   let actDtype: Sourced<DType> | undefined = p ? sourced(p.activationDtype, src) : undefined;
   let expertSize: Sourced<number> | undefined;
@@ -230,6 +241,14 @@ function resolveModel(ctx: Ctx, stmt: Statement): ModelSpec | undefined {
     'expert-ffn': intField('expert-ffn', 1, 1 << 24),
     dtype: dtypeField('dtype', (d) => (dtype = d)),
     'activation-dtype': dtypeField('activation-dtype', (d) => (actDtype = d)),
+    heads: intField('heads', 1, 1 << 16),
+    'kv-heads': intField('kv-heads', 1, 1 << 16),
+    'head-dim': intField('head-dim', 1, 1 << 16),
+    'kv-latent': intField('kv-latent', 1, 1 << 20),
+    'kv-rope': intField('kv-rope', 0, 1 << 20),
+    'kv-dtype': dtypeField('kv-dtype', (d) => (kvDtype = d)),
+    'dense-params': intField('dense-params', 0, 1e15),
+    vocab: intField('vocab', 1, 1 << 30),
     'expert-size': (s) => {
       noBlock(ctx, s);
       ctx.field('model.expert-size', s.keyword.range);
@@ -326,10 +345,103 @@ function resolveModel(ctx: Ctx, stmt: Statement): ModelSpec | undefined {
     weightDtype: w0,
     activationDtype: a0,
     bytesPerExpert,
+    dense: denseOf(p, f, given, w0),
   };
   if (presetHit) spec.preset = presetHit.preset.id;
   if (groups) spec.groups = groups;
+  const kv = resolveKv(ctx, { preset: p, fields: f, given, kvDtype, hidden: hidden.value, layers: total.value, src });
+  if (kv) spec.kv = kv;
   return spec;
+}
+
+/**
+ * The KV cache of one token: grouped-query attention (`heads`, `kv-heads`,
+ * `head-dim`) or latent attention (`kv-latent`, `kv-rope`), from the plan's
+ * fields over the preset's. Undefined when neither says.
+ */
+function resolveKv(
+  ctx: Ctx,
+  o: {
+    preset: ModelPreset | undefined;
+    fields: Record<string, { value: number; range?: Range; source: string } | undefined>;
+    given: Map<string, Range>;
+    kvDtype: Sourced<DType> | undefined;
+    hidden: number;
+    layers: number;
+    src: string;
+  },
+): KvSpec | undefined {
+  const { fields: f, given } = o;
+  const att = o.preset?.attention;
+  const gqaGiven = ['kv-heads', 'head-dim'].filter((k) => given.has(k));
+  const mlaGiven = ['kv-latent', 'kv-rope'].filter((k) => given.has(k));
+  if (gqaGiven.length > 0 && mlaGiven.length > 0) {
+    ctx.report(given.get(mlaGiven[0])!, 'error', 'MP216', `A model caches either grouped-query keys and values (\`kv-heads\`, \`head-dim\`) or one latent vector (\`kv-latent\`, \`kv-rope\`), not both: remove ${mlaGiven.map((k) => `\`${k}\``).join(' and ')} or ${gqaGiven.map((k) => `\`${k}\``).join(' and ')}.`, {
+      related: [{ message: `${gqaGiven[0]} set here`, range: given.get(gqaGiven[0])! }],
+    });
+    return undefined;
+  }
+  const kind = mlaGiven.length > 0 ? 'mla' : gqaGiven.length > 0 || given.has('heads') ? 'gqa' : att?.kind;
+  if (!kind) return undefined;
+  const from = (key: string, presetValue: number | undefined, fallback?: { value: number; source: string }): Sourced<number> | undefined => {
+    const x = f[key];
+    if (x && given.has(key)) return sourced(x.value, x.source, x.range);
+    if (presetValue !== undefined) return sourced(presetValue, o.src);
+    return fallback ? sourced(fallback.value, fallback.source) : undefined;
+  };
+  const dtype = o.kvDtype ?? sourced<DType>('bf16', 'default: bf16 (set `kv-dtype fp8` for an FP8 cache)');
+  const bytes = DTYPE_BYTES[dtype.value];
+  const sameKind = att?.kind === kind ? att : undefined;
+  let spec: Omit<KvSpec, 'fullLayers' | 'slidingLayers' | 'window' | 'bytesPerToken'>;
+  if (kind === 'gqa') {
+    const g = sameKind?.kind === 'gqa' ? sameKind : undefined;
+    const kvHeads = from('kv-heads', g?.kvHeads, f.heads && given.has('heads') ? { value: f.heads.value, source: 'default: kv-heads = heads (multi-head attention)' } : undefined);
+    const heads = from('heads', g?.heads, kvHeads ? { value: kvHeads.value, source: 'default: heads = kv-heads' } : undefined);
+    const headDim = from('head-dim', g?.headDim, heads && o.hidden % heads.value === 0 ? { value: o.hidden / heads.value, source: `default: hidden ${o.hidden} / heads ${heads.value}` } : undefined);
+    if (!kvHeads || !heads || !headDim) return undefined;
+    spec = { kind, heads, kvHeads, headDim, dtype, bytesPerTokenLayer: 2 * kvHeads.value * headDim.value * bytes, flopsPerTokenLayer: 4 * heads.value * headDim.value };
+  } else {
+    const m = sameKind?.kind === 'mla' ? sameKind : undefined;
+    const latent = from('kv-latent', m?.latent);
+    const rope = from('kv-rope', m?.rope, { value: 0, source: 'default: 0 (no decoupled RoPE key)' });
+    const heads = from('heads', m?.heads, { value: 1, source: 'default: 1 (set `heads` for the attention FLOPs)' });
+    if (!latent || !rope || !heads) return undefined;
+    // Decode with the absorbed projections (as SGLang and FlashMLA run it): scores over latent + rope, values over latent.
+    spec = { kind, heads, latent, rope, dtype, bytesPerTokenLayer: (latent.value + rope.value) * bytes, flopsPerTokenLayer: 2 * heads.value * (2 * latent.value + rope.value) };
+  }
+  const sliding = sameKind?.kind === 'gqa' && !gqaGiven.length && sameKind.sliding ? sameKind.sliding : undefined;
+  const slidingLayers = sliding ? Math.min(sliding.layers, o.layers) : 0;
+  const fullLayers = o.layers - slidingLayers;
+  const perToken = fullLayers * spec.bytesPerTokenLayer;
+  const shape =
+    spec.kind === 'gqa'
+      ? `2 (K and V) × ${spec.kvHeads!.value} KV heads × ${spec.headDim!.value} head dim`
+      : `(${spec.latent!.value} latent + ${spec.rope!.value} RoPE)`;
+  const layersText = slidingLayers > 0 ? `${fullLayers} full-attention layers (${slidingLayers} more keep ${sliding!.window} tokens)` : `${fullLayers} layers`;
+  return {
+    ...spec,
+    fullLayers,
+    slidingLayers,
+    window: sliding?.window ?? 0,
+    bytesPerToken: sourced(perToken, `${shape} × ${layersText} × ${bytes} B (${dtype.value}) = ${perToken.toLocaleString('en-US')} B per token`),
+  };
+}
+
+/** Weights every GPU holds besides the experts: the preset's figure unless the plan changes the parameters or the dtype. */
+function denseOf(
+  p: ModelPreset | undefined,
+  f: Record<string, { value: number; range?: Range; source: string } | undefined>,
+  given: Map<string, Range>,
+  dtype: Sourced<DType>,
+): DenseSpec {
+  const x = f['dense-params'];
+  const params = x ? sourced(x.value, x.source, x.range) : sourced(0, 'not given: 0 (set `dense-params` for the attention, dense-layer and embedding weights)');
+  const v = f.vocab;
+  const vocab = v ? sourced(v.value, v.source, v.range) : sourced(0, 'not given: 0');
+  const asReleased = p && !given.has('dense-params') && dtype.range === undefined;
+  const b = asReleased && p.denseBytes !== undefined ? p.denseBytes : params.value * DTYPE_BYTES[dtype.value];
+  const source = asReleased && p.denseBytes !== undefined ? `${p.name} as released (mixed dtypes): ${formatBytes(b)}` : `${params.value.toLocaleString('en-US')} parameters × ${DTYPE_BYTES[dtype.value]} B (${dtype.value}) = ${formatBytes(b)}`;
+  return { params, bytes: sourced(b, source), vocab };
 }
 
 // ---------------------------------------------------------------------------

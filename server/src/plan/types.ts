@@ -37,6 +37,44 @@ export interface ModelSpec {
   bytesPerExpert: Sourced<number>;
   /** Routing groups (DeepSeek-V3: 8 groups, top-4 groups); undefined if none. */
   groups?: { count: number; topGroups: number; range?: Range };
+  /** The KV cache and attention shape; undefined when a custom model gives none. */
+  kv?: KvSpec;
+  /** Weights outside the routed and shared experts (every GPU holds them: data-parallel attention). */
+  dense?: DenseSpec;
+}
+
+/**
+ * What one token of context costs in KV cache, and what decode reads and
+ * computes per token attended (docs/cost-model.md §7).
+ */
+export interface KvSpec {
+  kind: 'gqa' | 'mla';
+  /** Query heads. */
+  heads: Sourced<number>;
+  /** GQA: key/value heads and head dim; MLA: latent and RoPE key dims. */
+  kvHeads?: Sourced<number>;
+  headDim?: Sourced<number>;
+  latent?: Sourced<number>;
+  rope?: Sourced<number>;
+  dtype: Sourced<DType>;
+  /** Attention layers whose cache grows with the context (all layers unless some slide). */
+  fullLayers: number;
+  /** Layers whose cache holds at most `window` tokens (sliding-window attention). */
+  slidingLayers: number;
+  window: number;
+  /** Cache bytes of one token in one layer. */
+  bytesPerTokenLayer: number;
+  /** Cache bytes per token of context: fullLayers × bytesPerTokenLayer. */
+  bytesPerToken: Sourced<number>;
+  /** FLOPs one query token spends per layer per cached token it attends to. */
+  flopsPerTokenLayer: number;
+}
+
+export interface DenseSpec {
+  params: Sourced<number>;
+  bytes: Sourced<number>;
+  /** Vocabulary size (the input embedding, vocab × hidden, is gathered, not read whole). */
+  vocab: Sourced<number>;
 }
 
 export interface GpuSpec {
@@ -170,6 +208,20 @@ export interface PlacementSpec {
   insertAt?: Range;
 }
 
+/**
+ * The serving target of a `serve` block: context per request, a latency
+ * target, and the memory kept for activations (docs/language.md).
+ */
+export interface ServeSpec {
+  /** Tokens per request, prompt and output together. */
+  context: Sourced<number>;
+  /** Time per output token (decode) or to the first token (prefill), seconds; undefined = none. */
+  targetS?: Sourced<number>;
+  /** Bytes per GPU kept for activations, CUDA graphs and allocator slack. */
+  activationBytes: Sourced<number>;
+  range?: Range;
+}
+
 export interface OffloadSpec {
   enabled: boolean;
   policy: PagingPolicy;
@@ -194,5 +246,7 @@ export interface Plan {
   workload: WorkloadSpec;
   placement: PlacementSpec;
   offload?: OffloadSpec;
+  /** The `serve` block (or what-if flags): the capacity sweep runs when present. */
+  serve?: ServeSpec;
   refs: PlanRef[];
 }

@@ -186,6 +186,7 @@ export const CONTEXTS = {
       workload: { detail: 'routing statistics, batch, phase', snippet: 'workload {\n\t$0\n}' },
       placement: { detail: 'policy, constraints, committed layers', snippet: 'placement {\n\tpolicy ${1:search}\n\t$0\n}' },
       offload: { detail: 'page experts from host memory', snippet: 'offload {\n\tpolicy ${1|layer-lru,lru,belady|}\n}' },
+      serve: { detail: 'context and latency target: how many replica slots, at what batch', snippet: 'serve {\n\tcontext ${1:4096} tokens\n\ttarget ${2:50} ms per token\n}' },
     },
   },
   model: {
@@ -203,6 +204,14 @@ export const CONTEXTS = {
       'expert-size': { detail: 'bytes per expert per layer (overrides 3·d·f·dtype)', units: ['bytes'] },
       'activation-dtype': { detail: 'activation dtype', values: DTYPE },
       groups: { detail: 'routing groups and groups kept per token', snippet: 'groups ${1:8} top ${2:4}', words: ['top'] },
+      heads: { detail: 'attention (query) heads' },
+      'kv-heads': { detail: 'key/value heads (grouped-query attention)' },
+      'head-dim': { detail: 'dimension of one attention head' },
+      'kv-latent': { detail: 'KV latent dimension (multi-head latent attention, DeepSeek)' },
+      'kv-rope': { detail: 'decoupled RoPE key dimension (multi-head latent attention)' },
+      'kv-dtype': { detail: 'KV cache dtype (default bf16)', values: DTYPE },
+      'dense-params': { detail: 'parameters outside the experts: attention, dense layers, embeddings' },
+      vocab: { detail: 'vocabulary size' },
     },
   },
   gpu: {
@@ -264,6 +273,14 @@ export const CONTEXTS = {
     name: '`layer`',
     keywords: {
       gpu: { detail: 'experts on a GPU in this layer', snippet: 'gpu ${1:0}: $0', repeatable: true },
+    },
+  },
+  serve: {
+    name: '`serve`',
+    keywords: {
+      context: { detail: 'tokens per request, prompt and output', snippet: 'context ${1:4096} tokens', units: ['tokens'] },
+      target: { detail: 'time per output token (decode) or to first token (prefill)', snippet: 'target ${1:50} ms per token', units: ['time'], words: ['per', 'token'] },
+      activations: { detail: 'memory per GPU kept for activations and CUDA graphs (default 10%)', snippet: 'activations ${1:8} GiB per gpu', units: ['bytes', 'percent'], words: perGpu },
     },
   },
   offload: {

@@ -40,7 +40,14 @@ export function solveStepLayer(
   load: readonly number[],
   ev: StepEvaluator,
   candidates: readonly StepCandidate[],
-  opts: { start: number; deadline: number; signal?: AbortSignal; seed: number },
+  opts: {
+    start: number;
+    deadline: number;
+    signal?: AbortSignal;
+    seed: number;
+    /** The co-activation-aware first copies on these slots, when the caller already has them (sweeps solve many points on the same slots). */
+    coactivation?: Placement;
+  },
 ): StepSolveResult {
   const notes: string[] = [];
   let probes = 0;
@@ -50,7 +57,7 @@ export function solveStepLayer(
   });
   // Greedy from one copy per expert: the co-activation-aware first copies and
   // the load-balanced packing, whichever is faster on the batches.
-  const firstCopies: StepCandidate[] = [{ name: 'co-activation', placement: coactivationPlacement({ ...inst, replicas: false }, dist, [...load]) }];
+  const firstCopies: StepCandidate[] = [{ name: 'co-activation', placement: opts.coactivation ?? coactivationPlacement({ ...inst, replicas: false }, dist, [...load]) }];
   const oneCopy = candidates.find((c) => c.name === 'one-copy');
   if (oneCopy) firstCopies.push(oneCopy);
   const greedyShare = policy === 'greedy' ? 1 : 0.3;

@@ -1,0 +1,72 @@
+// How the capacity figures read on every surface (lens, hover, diagnostic,
+// CLI, view captions): one place, so one figure reads the same everywhere.
+import type { Plan } from '../plan/types';
+import type { CapacityAdvice, CapacityPoint, CapacityResults } from '../protocol';
+import type { ServingShape } from '../cost/serving';
+import * as f from '../display';
+
+/** Tokens per second, three significant digits: "41,200 tokens/s", "812 tokens/s". */
+export function tokensPerSecond(x: number): string {
+  if (!Number.isFinite(x)) return '—';
+  return `${Math.abs(x) >= 1000 ? Number(x.toPrecision(3)).toLocaleString('en-US') : Number(x.toPrecision(3)).toString()} tokens/s`;
+}
+
+/** A latency in µs with its meaning: "38.2 ms per token", "1.20 s to the first token". */
+export function latencyText(us: number, metric: CapacityResults['target']['metric']): string {
+  return `${f.micros(us)} ${metric === 'time-per-output-token' ? 'per token' : 'to the first token'}`;
+}
+
+/** "1 replica slot" / "3 replica slots" / "no replica slots": the slots beyond one copy of every expert, per GPU. */
+export function replicaSlotsText(slotsPerGpu: number, plan: { experts: number; gpus: number }): string {
+  const extra = slotsPerGpu - Math.ceil(plan.experts / plan.gpus);
+  return extra <= 0 ? `${slotsPerGpu} slots (no replicas)` : `${slotsPerGpu} slots (${extra} for replicas)`;
+}
+
+/** The latency a point is judged by: time per output token (decode) or to the first token (prefill). */
+export function pointLatencyUs(p: CapacityPoint): number {
+  return p.ttftUs ?? p.usPerToken;
+}
+
+/** "5 slots, batch 80: 4,120 tokens/s at 19.4 ms per token". */
+export function pointText(p: CapacityPoint, metric: CapacityResults['target']['metric']): string {
+  return `${p.slotsPerGpu} slots, batch ${f.count(p.batch)}: ${tokensPerSecond(p.tokensPerSecond)} at ${latencyText(pointLatencyUs(p), metric)}`;
+}
+
+/** The capacity code lens on the memory line. */
+export function capacityLensTitle(c: CapacityResults, planSlots: number): string {
+  const mine = c.bySlots.find((b) => b.slotsPerGpu === planSlots);
+  const target = c.target.us === null ? '' : ` within ${f.micros(c.target.us)}`;
+  const own = mine
+    ? mine.best
+      ? `${planSlots} slots: ${tokensPerSecond(mine.best.tokensPerSecond)} at ${latencyText(pointLatencyUs(mine.best), c.target.metric)}`
+      : `${planSlots} slots: no batch${target}`
+    : `${planSlots} slots: outside the sweep`;
+  const r = c.recommended;
+  if (!r) return `capacity: ${own} · no point meets the target (see the diagnostic)`;
+  if (r.slotsPerGpu === planSlots && mine?.best && mine.best.batch === r.batch) return `capacity: ${own}, batch ${f.count(r.batch)} — the recommendation`;
+  return `capacity: ${own} · recommended ${r.slotsPerGpu} slots, batch ${f.count(r.batch)}: ${tokensPerSecond(r.tokensPerSecond)}${target}`;
+}
+
+/** The sentence of MP810: what would meet the target, with figures. */
+export function capacityAdviceText(plan: Plan, shape: ServingShape, targetS: number, a: CapacityAdvice): string {
+  const metric = shape.phase === 'decode' ? 'time-per-output-token' : 'time-to-first-token';
+  const target = latencyText(targetS * 1e6, metric);
+  const parts: string[] = [];
+  if (Number.isFinite(a.fastestUs)) {
+    parts.push(`No slots and batch meet ${target}: the fastest point (${a.fastestSlots} slots per GPU, the smallest batch) takes ${f.micros(a.fastestUs)}, so a target of ${f.micros(a.fastestUs)} or looser would be met`);
+    if (a.shorterContext !== undefined) parts.push(`a context of ${f.count(a.shorterContext)} tokens instead of ${f.count(shape.context)} would meet ${f.micros(targetS * 1e6)}`);
+  } else {
+    const min = Math.ceil(plan.model.experts.value / plan.hardware.count);
+    parts.push(`Even one copy of every expert (${min} slots per GPU) leaves no KV room for one request of ${f.count(shape.context)} tokens`);
+    if (a.shorterContext !== undefined) parts.push(`a context of at most ${f.count(a.shorterContext)} tokens would fit`);
+  }
+  if (a.moreGpus) {
+    parts.push(
+      Number.isFinite(a.moreGpus.latencyUs)
+        ? `${a.moreGpus.gpus} GPUs (one copy per expert, one request each) would take about ${f.micros(a.moreGpus.latencyUs)}`
+        : `${a.moreGpus.gpus} GPUs would leave room for one request`,
+    );
+  }
+  if (plan.model.kv && plan.model.kv.dtype.value !== 'fp8') parts.push('an FP8 KV cache (`kv-dtype fp8`) halves the cache read and doubles the room');
+  return parts.join('; ') + '.';
+}

@@ -206,6 +206,7 @@ export interface CapacityAdvice {
   /** The fastest point's latency: a target at least this loose is met. */
   fastestUs: number;
   fastestSlots: number;
+  fastestBatch: number;
   /** The longest context at which the fastest point meets the target, when a shorter one would. */
   shorterContext?: number;
   /** Twice the GPUs, one copy per expert, one request per GPU: µs against the target. */

@@ -129,7 +129,7 @@ function adviceFor(
   const G = plan.hardware.count;
   let fastest: CapacityPoint | undefined;
   for (const p of points) if (!fastest || latency.get(p)! < latency.get(fastest)!) fastest = p;
-  const advice: CapacityAdvice = { message: '', fastestUs: fastest ? latency.get(fastest)! * 1e6 : NaN, fastestSlots: fastest?.slotsPerGpu ?? NaN };
+  const advice: CapacityAdvice = { message: '', fastestUs: fastest ? latency.get(fastest)! * 1e6 : NaN, fastestSlots: fastest?.slotsPerGpu ?? NaN, fastestBatch: fastest?.batch ?? NaN };
   if (fastest) {
     // The MoE part does not depend on the context; the rest shrinks with it.
     const moeS = fastest.moeUs / 1e6;
@@ -153,7 +153,8 @@ function adviceFor(
     const gpus = 2 * G;
     const bigger = applyOverrides(plan, { gpus });
     const moeS = (mean(moreGpuUs) * layers) / 1e6;
-    const f = servingFigures(bigger, { ...shape, gpus }, gpus, moeS);
+    const perGpu = shape.phase === 'decode' ? 1 : Math.max(1, ...points.map((p) => p.batch)) / G;
+    const f = servingFigures(bigger, { ...shape, gpus }, gpus * perGpu, moeS);
     advice.moreGpus = { gpus, latencyUs: f.latencyS * 1e6 };
   } else if (!fastest) {
     const gpus = gpusForOneRequest(plan);

@@ -6,11 +6,12 @@
 import type { Plan } from '../plan/types';
 import { maxSlotsForOneRequest, memoryPerGpu, requestsThatFit } from '../plan/memory';
 import { servingShapeOf } from '../cost/serving';
+import { EVAL_SAMPLES, TRAIN_SAMPLES } from '../cost/step';
 
 /** Slot counts swept at most (evenly spaced, ends and the plan's own kept). */
 export const MAX_SLOT_VALUES = 8;
 /** (token, expert) pairs of one step at most: larger batches would make sampling itself the cost. */
-export const MAX_PAIRS_PER_STEP = 1 << 18;
+export const MAX_PAIRS_PER_STEP = 1 << 16;
 /** Prompt tokens per GPU per step at most in prefill (engines chunk prompts at 8–16k tokens). */
 export const MAX_PREFILL_CHUNK = 16_384;
 
@@ -32,6 +33,35 @@ export interface CapacityGrid {
   /** Batches left out because a step would have more pairs than MAX_PAIRS_PER_STEP. */
   capped: boolean;
   notes: string[];
+}
+
+/**
+ * (token, expert) pairs the step estimator walks to solve and time one
+ * point: its candidates and a few search moves on the search's batches, and
+ * one figure on the fresh ones (the counts buildStepSamples draws).
+ */
+export function pointCost(batch: number, k: number): number {
+  const drawn = (o: { pairs: number; minBatches: number }) => (batch <= 1 ? Math.ceil(o.pairs / k) : Math.min(4096, Math.max(o.minBatches, Math.ceil(o.pairs / (batch * k))))) * batch * k;
+  return drawn(TRAIN_SAMPLES) * POINT_EVALUATIONS + drawn(EVAL_SAMPLES);
+}
+
+/** Full evaluations on the search's batches a point costs at least: its starting points and the first search moves. */
+const POINT_EVALUATIONS = 8;
+
+/** The cost of a grid on one layer, in pairs walked (pointCost summed). */
+export function gridCost(columns: readonly { batches: readonly number[] }[], k: number): number {
+  return columns.reduce((a, c) => a + c.batches.reduce((b, x) => b + pointCost(x, k), 0), 0);
+}
+
+/** The grid with at most `count` columns: the ends, the plan's own slots and evenly spaced ones between. */
+export function thinColumns(grid: CapacityGrid, count: number, own: number | undefined): GridColumn[] {
+  const cols = grid.columns;
+  if (cols.length <= count) return cols;
+  const keep = new Set<number>();
+  for (let i = 0; i < count; i++) keep.add(Math.round(((cols.length - 1) * i) / Math.max(1, count - 1)));
+  const ownAt = cols.findIndex((c) => c.slotsPerGpu === own);
+  if (ownAt >= 0) keep.add(ownAt);
+  return cols.filter((_, i) => keep.has(i));
 }
 
 /** Powers of two from 1 up to `max`, and `max` itself. */

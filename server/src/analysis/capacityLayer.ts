@@ -32,8 +32,8 @@ export interface CapacityLayerJob {
   /** Placements already found for each column (an earlier pass), tried as starting points at every batch. */
   warm?: Placement[][];
   budgetMs: number;
-  /** Also time one copy per expert on twice the GPUs at one request per GPU (the infeasible-target advice). */
-  moreGpus?: boolean;
+  /** Also time one copy per expert on twice the GPUs at this many tokens per GPU (the infeasible-target advice). */
+  moreGpus?: { perGpu: number };
   sequence?: TokenSequence;
   layerIndex?: number;
 }
@@ -150,19 +150,20 @@ export function capacityLayer(job: CapacityLayerJob): CapacityLayerOutcome {
     previousBatches = column.batches;
   }
   const out: CapacityLayerOutcome = { layer: dist.layer, us, placements, solved: searching ? total : 0, stopped: unfinished, ms: performance.now() - started, notes };
-  if (job.moreGpus) out.moreGpusUs = moreGpusFigure(plan, dist, sequence, load);
+  if (job.moreGpus) out.moreGpusUs = moreGpusFigure(plan, dist, sequence, load, job.moreGpus.perGpu);
   return out;
 }
 
 /**
- * One copy per expert (EPLB's packing) on twice the GPUs, one request (or
- * the smallest chunk) per GPU: what doubling the hardware would do for the
- * fastest point. NaN when the constraints do not carry over.
+ * One copy per expert (EPLB's packing) on twice the GPUs, `perGpu` tokens
+ * per GPU (decode: one request; prefill: the largest chunk swept): what
+ * doubling the hardware would do for the fastest point. NaN when the
+ * constraints do not carry over.
  */
-function moreGpusFigure(plan: Plan, dist: LayerDistribution, sequence: ReturnType<typeof layerSequenceOf>, load: number[]): number {
+function moreGpusFigure(plan: Plan, dist: LayerDistribution, sequence: ReturnType<typeof layerSequenceOf>, load: number[], perGpu: number): number {
   const gpus = 2 * plan.hardware.count;
   const slots = Math.ceil(plan.model.experts.value / gpus);
-  const bigger = applyOverrides(plan, { gpus, slots, batch: gpus });
+  const bigger = applyOverrides(plan, { gpus, slots, batch: gpus * perGpu });
   try {
     const input = solveInputFor(bigger, dist, new Array<number>(gpus).fill(slots), 1);
     const inst = instanceOf(input);

@@ -9,13 +9,24 @@ import type { Workload } from '../workload/types';
 import type { CapacityResults } from '../protocol';
 import type { Placement } from '../solve/types';
 import type { WorkerPool } from './pool';
-import { capacityGrid, type CapacityGrid, type GridColumn } from './capacityGrid';
+import { capacityGrid, gridCost, thinColumns, type CapacityGrid, type GridColumn } from './capacityGrid';
 import { capacityResults } from './capacity';
 import type { CapacityLayerOutcome } from './capacityLayer';
 import { spacedLayers } from '../cost/batching';
 
-/** Layers (evenly spaced) the capacity sweep solves every point on. */
+/** Layers (evenly spaced) the capacity sweep solves every point on, at most and at least. */
 export const CAPACITY_LAYERS = 4;
+const MIN_CAPACITY_LAYERS = 2;
+/** Slot counts swept at least when the budget is short. */
+const MIN_COLUMNS = 3;
+/**
+ * Pairs the step estimator walks per millisecond on one worker: measured
+ * 1–3 × 10⁴ on the 2-core build machine (DeepSeek-V3 layer, 100k pairs in
+ * 4–9 ms); the lower figure, so the sweep plans for a loaded machine.
+ */
+const PAIRS_PER_MS = 10_000;
+/** Share of a layer's budget the fixed work (starting points, figures) may take; the rest searches. */
+const FIXED_SHARE = 0.6;
 /** Share of the capacity budget the coarse pass gets; the refinement gets the rest. */
 const COARSE_SHARE = 0.65;
 /** Batches tried between the last that meets the target and the first that misses it. */
@@ -30,16 +41,38 @@ export interface CapacityRun {
   tick: () => void;
 }
 
-export function capacityPlan(plan: Plan, layers: number): { grid: CapacityGrid; layers: number[] } {
-  const grid = capacityGrid(plan);
-  return { grid, layers: grid.columns.length > 0 ? spacedLayers(layers, CAPACITY_LAYERS) : [] };
+/**
+ * The grid and the layers it is solved on, fitted to the budget: as many
+ * layers (up to 4) and slot counts as the points' fixed work allows within
+ * FIXED_SHARE of the worker time, at least 2 layers and 3 slot counts.
+ */
+export function capacityPlan(plan: Plan, layers: number, budgetWorkerMs = Infinity): { grid: CapacityGrid; layers: number[] } {
+  const full = capacityGrid(plan);
+  if (full.columns.length === 0) return { grid: full, layers: [] };
+  const k = plan.model.topK.value;
+  const own = plan.hardware.slotsPerGpu[0];
+  const fits = (columns: GridColumn[], n: number) => (gridCost(columns, k) * n * (1 + 0.5 * COARSE_SHARE)) / PAIRS_PER_MS <= budgetWorkerMs * FIXED_SHARE;
+  let best: { columns: GridColumn[]; n: number } | undefined;
+  for (let n = Math.min(CAPACITY_LAYERS, layers); n >= Math.min(MIN_CAPACITY_LAYERS, layers) && !best; n--) {
+    for (let count = full.columns.length; count >= MIN_COLUMNS && !best; count--) {
+      const columns = thinColumns(full, count, own);
+      if (fits(columns, n)) best = { columns, n };
+    }
+  }
+  const notes = [...full.notes];
+  if (!best) {
+    best = { columns: thinColumns(full, MIN_COLUMNS, own), n: Math.min(MIN_CAPACITY_LAYERS, layers) };
+    notes.push(`the fewest points (${best.columns.length} slot counts on ${best.n} layers) take longer than the capacity share of the time budget: a longer \`time\` keeps the sweep within it`);
+  }
+  if (best.columns.length < full.columns.length) notes.push(`${best.columns.length} of the ${full.columns.length} slot counts from ${full.slotRange![0]} to ${full.slotRange![1]} swept within the time budget`);
+  return { grid: { ...full, columns: best.columns, notes }, layers: spacedLayers(layers, best.n) };
 }
 
 export async function capacityStage(run: CapacityRun, workload: Workload, c: { grid: CapacityGrid; layers: number[] }): Promise<CapacityResults> {
   const started = performance.now();
   const L = workload.layers.length;
   const perLayer = run.budgetMs / Math.max(1, c.layers.length);
-  const jobs = (columns: { slotsPerGpu: number; batches: number[] }[], budgetMs: number, warm?: (l: number) => Placement[][], moreGpus = false) =>
+  const jobs = (columns: { slotsPerGpu: number; batches: number[] }[], budgetMs: number, warm?: (l: number) => Placement[][], moreGpus?: { perGpu: number }) =>
     Promise.all(
       c.layers.map((l, i) =>
         run.pool.run<CapacityLayerOutcome>({
@@ -60,7 +93,7 @@ export async function capacityStage(run: CapacityRun, workload: Workload, c: { g
     c.grid.columns.map((col) => ({ slotsPerGpu: col.slotsPerGpu, batches: col.batches })),
     Math.max(20, perLayer * COARSE_SHARE),
     undefined,
-    run.plan.serve?.targetS !== undefined,
+    run.plan.serve?.targetS !== undefined ? { perGpu: moreGpusPerGpu(run.plan, c.grid) } : undefined,
   );
   let grid = c.grid;
   let outs = coarse;
@@ -75,6 +108,12 @@ export async function capacityStage(run: CapacityRun, workload: Workload, c: { g
   }
   run.tick();
   return capacityResults(run.plan, grid, outs, L, performance.now() - started);
+}
+
+/** Tokens per GPU of the twice-the-GPUs figure: one request (decode), the largest chunk swept (prefill). */
+export function moreGpusPerGpu(plan: Plan, grid: CapacityGrid): number {
+  if (plan.workload.phase.value === 'decode') return 1;
+  return Math.max(1, ...grid.columns.flatMap((c) => c.batches)) / plan.hardware.count;
 }
 
 interface Refinement {

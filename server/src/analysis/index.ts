@@ -163,7 +163,7 @@ async function analyzeWorkload(run: Run, workload: Workload, version: number | u
   const { plan: p, policy, sweeps } = run;
   const L = workload.layers.length;
   const sweepLayers = sweeps ? pickLayers(L, SWEEP_LAYERS) : [];
-  const capacity = run.capacity ? capacityPlan(run.plan, L) : undefined;
+  const capacity = run.capacity ? capacityPlan(run.plan, L, run.budget * CAPACITY_SHARE * run.workers) : undefined;
   // Paging (docs/paging.md): when the slots cannot hold every expert, the solver
   // gives each expert an owner GPU and the replay decides what stays resident.
   const paging = needsPaging(p);

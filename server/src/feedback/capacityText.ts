@@ -53,7 +53,7 @@ export function capacityAdviceText(plan: Plan, shape: ServingShape, targetS: num
   const target = latencyText(targetS * 1e6, metric);
   const parts: string[] = [];
   if (Number.isFinite(a.fastestUs)) {
-    parts.push(`No slots and batch meet ${target}: the fastest point (${a.fastestSlots} slots per GPU, the smallest batch) takes ${f.micros(a.fastestUs)}, so a target of ${f.micros(a.fastestUs)} or looser would be met`);
+    parts.push(`No slots and batch meet ${target}: the fastest point (${a.fastestSlots} slots per GPU, batch ${f.count(a.fastestBatch)}) takes ${f.micros(a.fastestUs)}, so a target of ${f.micros(a.fastestUs)} or looser would be met`);
     if (a.shorterContext !== undefined) parts.push(`a context of ${f.count(a.shorterContext)} tokens instead of ${f.count(shape.context)} would meet ${f.micros(targetS * 1e6)}`);
   } else {
     const min = Math.ceil(plan.model.experts.value / plan.hardware.count);
@@ -61,11 +61,10 @@ export function capacityAdviceText(plan: Plan, shape: ServingShape, targetS: num
     if (a.shorterContext !== undefined) parts.push(`a context of at most ${f.count(a.shorterContext)} tokens would fit`);
   }
   if (a.moreGpus) {
-    parts.push(
-      Number.isFinite(a.moreGpus.latencyUs)
-        ? `${a.moreGpus.gpus} GPUs (one copy per expert, one request each) would take about ${f.micros(a.moreGpus.latencyUs)}`
-        : `${a.moreGpus.gpus} GPUs would leave room for one request`,
-    );
+    const each = shape.phase === 'decode' ? 'one request each' : 'the same chunk each';
+    if (!Number.isFinite(a.moreGpus.latencyUs)) parts.push(`${a.moreGpus.gpus} GPUs would leave room for one request`);
+    else if (!(a.moreGpus.latencyUs < a.fastestUs)) parts.push(`${a.moreGpus.gpus} GPUs would not help (one copy per expert, ${each}: about ${f.micros(a.moreGpus.latencyUs)})`);
+    else parts.push(`${a.moreGpus.gpus} GPUs (one copy per expert, ${each}) would take about ${f.micros(a.moreGpus.latencyUs)}`);
   }
   if (plan.model.kv && plan.model.kv.dtype.value !== 'fp8') parts.push('an FP8 KV cache (`kv-dtype fp8`) halves the cache read and doubles the room');
   return parts.join('; ') + '.';

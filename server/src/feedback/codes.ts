@@ -16,6 +16,8 @@ export const FeedbackCode = {
   traceNotRead: 'MP806',
   /** Experts are paged from host memory: miss rate and time per token of the replay. */
   pagingFigures: 'MP807',
+  /** No slots and batch meet the `serve` target (or no request fits): what would, with figures. */
+  capacityTarget: 'MP810',
 } as const;
 
 export type FeedbackCodeValue = (typeof FeedbackCode)[keyof typeof FeedbackCode];

@@ -10,6 +10,7 @@ import { FeedbackCode } from './codes';
 import { committedFigure, gain, resultsMatchPlan, solverFigure, totalSlots } from './figures';
 import * as f from '../display';
 import { pagingDiagnostics } from './paging';
+import { capacityDiagnostics } from './capacity';
 
 export interface FeedbackOptions {
   /** Warn when a committed placement is slower than the solver's by more than this, percent. */
@@ -99,6 +100,7 @@ export function solverDiagnostics(plan: Plan, results: PlanResults, options: Fee
     });
   }
   out.push(...pagingDiagnostics(plan, results));
+  out.push(...capacityDiagnostics(plan, results));
   return out;
 }
 

@@ -1,0 +1,69 @@
+// `npm run bench -- capacity`: how many redundant experts, at what batch.
+//
+// The Mixtral example (2 × H100) and the DeepSeek-V3 example (32 × H100),
+// each with a context of 4,096 tokens and a 50 ms target (what-if flags, as
+// `moeplan solve --context 4096 --target 50ms` gives them): the recommended
+// slots and batch, the Pareto front of throughput against latency, and the
+// throughput within the target of the recommendation, of no replicas (one
+// copy of every expert) and of the most replicas memory allows — with the
+// time the sweep took against its share of the plan's budget. Wall-clock
+// times on a shared machine are noisy; the throughput figures are the
+// cost model's and do not depend on the machine beyond how far the
+// searches got within their budget.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { checkText } from '../server/src/plan/check';
+import { analyzePlan } from '../server/src/analysis/index';
+import type { CapacityPoint, PlanResults } from '../server/src/protocol';
+import { latencyText, pointLatencyUs, tokensPerSecond } from '../server/src/feedback/capacityText';
+import * as f from '../server/src/feedback/format';
+
+const EXAMPLES = join(__dirname, '..', 'examples');
+
+function row(cells: string[], widths: number[]): string {
+  return cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+}
+
+async function example(file: string, title: string): Promise<void> {
+  const path = join(EXAMPLES, file);
+  const r = checkText(readFileSync(path, 'utf8'), path, {});
+  if (!r.plan) throw new Error(`${file} does not check`);
+  const plan = r.plan;
+  const started = performance.now();
+  const res: PlanResults = await analyzePlan(plan, { overrides: { context: 4096, targetS: 0.05 } });
+  const wall = (performance.now() - started) / 1000;
+  const c = res.capacity!;
+  const G = plan.hardware.count;
+  console.log(`\n## ${title}: ${res.model.name} on ${G} × ${res.hardware.gpu}, ${plan.workload.phase.value}, context 4,096 tokens, target ${latencyText(c.target.us!, c.target.metric)}`);
+  console.log(`KV cache ${res.model.kvBytesPerToken?.toLocaleString('en-US')} B per token; per GPU: dense weights ${f.bytes(c.memory.denseBytes)}, shared experts ${f.bytes(c.memory.sharedBytes)}, activations ${f.bytes(c.memory.activationBytes)}, one slot ${f.bytes(c.memory.slotBytes)}`);
+  console.log(`sweep: ${c.sampled}; whole analysis ${wall.toFixed(1)} s against the plan's ${(plan.placement.timeBudgetMs.value / 1000).toFixed(0)} s budget (machine shared)`);
+  const rec = c.recommended;
+  console.log(
+    rec
+      ? `recommended: ${rec.slotsPerGpu} slots per GPU (${rec.redundantExperts} redundant experts), batch ${f.count(rec.batch)} (${rec.requestsPerGpu} requests per GPU): ${tokensPerSecond(rec.tokensPerSecond)} at ${f.micros(rec.usPerToken)} per step`
+      : `no recommendation: ${c.advice?.message}`,
+  );
+  const first = c.bySlots[0];
+  const last = c.bySlots[c.bySlots.length - 1];
+  const within = (label: string, b: (typeof c.bySlots)[number] | undefined) =>
+    b ? `${label} (${b.slotsPerGpu} slots, ${b.redundantExperts} redundant): ${b.best ? `${tokensPerSecond(b.best.tokensPerSecond)} at batch ${f.count(b.best.batch)}, ${latencyText(pointLatencyUs(b.best), c.target.metric)}` : 'nothing within the target'}` : `${label}: —`;
+  console.log('throughput within the target:');
+  console.log(`  ${within('recommendation', rec ? c.bySlots.find((b) => b.slotsPerGpu === rec.slotsPerGpu) : undefined)}`);
+  console.log(`  ${within('no replicas', first)}`);
+  console.log(`  ${within('most replicas memory allows', last)}`);
+  if (rec && first?.best) console.log(`  recommendation / no replicas: ${(rec.tokensPerSecond / first.best.tokensPerSecond).toFixed(2)}×`);
+  if (rec && last?.best) console.log(`  recommendation / most replicas: ${(rec.tokensPerSecond / last.best.tokensPerSecond).toFixed(2)}×`);
+  const front = c.points.filter((p) => p.onFront).sort((a: CapacityPoint, b: CapacityPoint) => pointLatencyUs(a) - pointLatencyUs(b));
+  console.log('Pareto front:');
+  const widths = [6, 7, 11, 10, 11, 11, 7];
+  console.log(row(['slots', 'batch', c.target.metric === 'time-per-output-token' ? 'per token' : 'first token', 'MoE', 'other', 'tokens/s', 'target'], widths));
+  for (const p of front) {
+    console.log(row([String(p.slotsPerGpu), f.count(p.batch), f.micros(pointLatencyUs(p)), f.micros(p.moeUs), f.micros(p.attentionUs), tokensPerSecond(p.tokensPerSecond).replace(' tokens/s', ''), p.meetsTarget ? 'met' : 'missed'], widths));
+  }
+  for (const n of c.notes) console.log(`note: ${n}`);
+}
+
+export async function run(): Promise<void> {
+  await example('mixtral-8x7b.moeplan', 'Mixtral example');
+  await example('deepseek-v3.moeplan', 'DeepSeek-V3 example');
+}

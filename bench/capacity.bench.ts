@@ -16,7 +16,7 @@ import { checkText } from '../server/src/plan/check';
 import { analyzePlan } from '../server/src/analysis/index';
 import type { CapacityPoint, PlanResults } from '../server/src/protocol';
 import { latencyText, pointLatencyUs, tokensPerSecond } from '../server/src/feedback/capacityText';
-import * as f from '../server/src/feedback/format';
+import * as f from '../server/src/display';
 
 const EXAMPLES = join(__dirname, '..', 'examples');
 

@@ -5,11 +5,8 @@ import type { CapacityAdvice, CapacityPoint, CapacityResults } from '../protocol
 import type { ServingShape } from '../cost/serving';
 import * as f from '../display';
 
-/** Tokens per second, three significant digits: "41,200 tokens/s", "812 tokens/s". */
-export function tokensPerSecond(x: number): string {
-  if (!Number.isFinite(x)) return '—';
-  return `${Math.abs(x) >= 1000 ? Number(x.toPrecision(3)).toLocaleString('en-US') : Number(x.toPrecision(3)).toString()} tokens/s`;
-}
+/** Tokens per second: "41,200 tokens/s" (display.ts). */
+export const tokensPerSecond = f.tokensPerSecond;
 
 /** A latency in µs with its meaning: "38.2 ms per token", "1.20 s to the first token". */
 export function latencyText(us: number, metric: CapacityResults['target']['metric']): string {

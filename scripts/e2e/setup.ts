@@ -31,6 +31,8 @@ const DEBIAN_PACKAGES: { pkg: string; present: () => boolean; testsOnly: boolean
   { pkg: 'pkg-config', present: () => existsSync('/usr/bin/pkg-config'), testsOnly: false },
   // setpriv: the write-path tests run the CLI as `nobody`, so permissions are not bypassed by root.
   { pkg: 'util-linux', present: () => existsSync('/usr/bin/setpriv'), testsOnly: true },
+  // strace: a write-path test sees the file and its folder fsynced around the rename.
+  { pkg: 'strace', present: () => existsSync('/usr/bin/strace'), testsOnly: true },
   // code-server's `kerberos` module compiles against gssapi.h.
   { pkg: 'libkrb5-dev', present: () => existsSync('/usr/include/gssapi/gssapi.h'), testsOnly: false },
 ];

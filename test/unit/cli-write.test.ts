@@ -8,7 +8,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { NOBODY, SMALL_PLAN, giveToRoot, inTemp, isRoot, mkfifo, runCli, runCliUnprivileged } from './fileKinds';
+import { NOBODY, SMALL_PLAN, cliCommand, giveToRoot, inTemp, isRoot, mkfifo, runCli, runCliUnprivileged } from './fileKinds';
+import { execFileSync } from 'node:child_process';
 
 const UNFORMATTED = SMALL_PLAN.replace('gpu h100-sxm x 2', 'gpu   h100-sxm x 2');
 const FAST = ['--policy', 'greedy', '--no-sweeps', '--time', '0.2'];
@@ -193,4 +194,25 @@ test('fmt and solve --write keep a BOM and the line endings (CRLF, CR)', inTemp(
     const lines = after.split(eol);
     assert.ok(lines.length > 15 && lines.every((l) => !/[\r\n]/.test(l)), `${name}: every line ends with the file's own line end`);
   }
+}));
+
+test('the new text is fsynced before the rename, and the folder after it (seen with strace)', inTemp('moeplan-cli-write-', (dir) => {
+  writeFileSync(join(dir, 'plan.moeplan'), UNFORMATTED);
+  const trace = join(dir, 'trace.txt');
+  execFileSync('strace', ['-f', '-qq', '-e', 'trace=openat,fsync,fdatasync,rename,renameat,renameat2', '-o', trace, ...cliCommand(['fmt', 'plan.moeplan'])], { cwd: dir, stdio: 'pipe' });
+  const calls = readFileSync(trace, 'utf8')
+    .split('\n')
+    .map((l) => l.replace(/^\d+\s+/, ''))
+    .filter((l) => l.includes(dir) || /^f(data)?sync\(/.test(l));
+  const tmpOpen = calls.findIndex((l) => /^openat\(.*moeplan-tmp", O_WRONLY\|O_CREAT\|O_EXCL/.test(l));
+  assert.ok(tmpOpen >= 0, calls.join('\n'));
+  const tmpFd = /= (\d+)$/.exec(calls[tmpOpen]!)![1];
+  const rename = calls.findIndex((l) => /^rename(at2?)?\(.*moeplan-tmp".*plan\.moeplan"/.test(l));
+  const fileSync = calls.findIndex((l, i) => i > tmpOpen && l.startsWith(`fsync(${tmpFd})`));
+  assert.ok(fileSync > tmpOpen && fileSync < rename, `file fsynced before the rename:\n${calls.join('\n')}`);
+  const dirOpen = calls.findIndex((l, i) => i > rename && l.includes(`"${dir}", O_RDONLY`));
+  assert.ok(dirOpen > rename, calls.join('\n'));
+  const dirFd = /= (\d+)$/.exec(calls[dirOpen]!)![1];
+  assert.ok(calls.slice(dirOpen).some((l) => l.startsWith(`fsync(${dirFd})`)), `folder fsynced after the rename:\n${calls.join('\n')}`);
+  assert.equal(readFileSync(join(dir, 'plan.moeplan'), 'utf8'), SMALL_PLAN);
 }));

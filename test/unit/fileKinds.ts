@@ -24,11 +24,16 @@ export interface Run {
   err: string;
 }
 
-/** `moeplan ARGV` in `cwd` as an unprivileged user (nobody when this process is root). */
-export function runCliUnprivileged(argv: string[], cwd: string): Run {
+/** The node command line that runs `moeplan ARGV` through tsx (for a process of its own). */
+export function cliCommand(argv: string[]): string[] {
   const script = `require(${JSON.stringify(join(ROOT, 'server/src/cli/main.ts'))}).main(${JSON.stringify(argv)}).then((c) => { process.exitCode = c; })`;
   // The loader by its full path: the temporary folder the CLI runs in has no node_modules.
-  const node = [process.execPath, '--import', pathToFileURL(require.resolve('tsx')).href, '-e', script];
+  return [process.execPath, '--import', pathToFileURL(require.resolve('tsx')).href, '-e', script];
+}
+
+/** `moeplan ARGV` in `cwd` as an unprivileged user (nobody when this process is root). */
+export function runCliUnprivileged(argv: string[], cwd: string): Run {
+  const node = cliCommand(argv);
   const [cmd, ...args] = isRoot ? ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', ...node] : node;
   const r = spawnSync(cmd!, args, { cwd, encoding: 'utf8', timeout: 120_000 });
   if (r.error) throw new Error(`cannot run the CLI unprivileged (${cmd}): ${r.error.message}; as root this needs util-linux's setpriv`);

@@ -1,6 +1,7 @@
 // Comments survive every edit the product makes to a plan: writing a
 // placement (solve --write and the editor's code action share
-// writeCommittedPlacement) and formatting. Comments inside a replaced
+// writeCommittedPlacement), formatting, and every quick fix the checker
+// offers. Comments inside a replaced
 // `layer` block move with what they sit on; where that disappears they stay
 // at the nearest place that is left.
 import { test } from 'node:test';
@@ -9,7 +10,8 @@ import fc from 'fast-check';
 import { writeCommittedPlacement } from '../../server/src/plan/edit';
 import { formatText } from '../../server/src/language/formatter';
 import { lex } from '../../server/src/language/lexer';
-import { planText } from './plan-arbitraries';
+import { applyEdits, mutate, mutation, planText } from './plan-arbitraries';
+import { checkText } from '../../server/src/plan/check';
 
 function write(text: string, layers: { layer: number; gpus: number[][] }[]): string {
   const r = writeCommittedPlacement(text, layers);
@@ -129,4 +131,23 @@ test('property: every comment survives formatting and every placement write, whe
     ),
     { numRuns: 300 },
   );
+});
+
+test('property: no quick fix deletes a comment', () => {
+  let fixes = 0;
+  fc.assert(
+    fc.property(planText, fc.array(mutation, { minLength: 1, maxLength: 3 }), (plain, muts) => {
+      const text = mutate(commentEverywhere(plain).text, muts);
+      const before = comments(text);
+      for (const d of checkText(text, '/tmp/fix.moeplan').diagnostics) {
+        for (const fix of d.fixes ?? []) {
+          fixes++;
+          const after = comments(applyEdits(text, fix.edits));
+          for (const c of before) assert.ok(after.some((a) => a.includes(c)), `${d.code} "${fix.title}" lost: ${c}`);
+        }
+      }
+    }),
+    { numRuns: 400 },
+  );
+  assert.ok(fixes > 50, `only ${fixes} fixes tried`);
 });

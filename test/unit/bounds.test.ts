@@ -11,6 +11,7 @@ import { checkText } from '../../server/src/plan/check';
 import { formatText } from '../../server/src/language/formatter';
 import { parse, MAX_NESTING } from '../../server/src/language/parser';
 import { MAX_DIAGNOSTICS, shortQuotes } from '../../server/src/language/diagnostic';
+import { WorkloadError } from '../../server/src/workload/types';
 import { applyOverrides } from '../../server/src/analysis/overrides';
 import { LIMITS } from '../../server/src/plan/limits';
 import { MAX_TIMER_MS, timerDelay } from '../../server/src/lsp/timerDelay';
@@ -77,6 +78,11 @@ test('messages quote a short excerpt of a huge token (MP110, MP113, MP101)', () 
   }
   assert.equal(shortQuotes('Unknown `' + 'y'.repeat(100) + '`.'), 'Unknown `' + 'y'.repeat(32) + '…' + 'y'.repeat(8) + '` (100 characters).');
   assert.equal(shortQuotes('short `ok` stays'), 'short `ok` stays');
+  // Unquoted runs (a JSON value a trace reader echoes) too; paths of ordinary length stay whole.
+  assert.equal(shortQuotes(`got "${'z'.repeat(300)}"`), `got "${'z'.repeat(31)}…${'z'.repeat(7)}" (302 characters)`);
+  const path = '/home/someone/' + 'd/'.repeat(60) + 'trace.jsonl';
+  assert.equal(shortQuotes(`cannot read ${path}`), `cannot read ${path}`);
+  assert.ok(new WorkloadError(`"experts" must be an array (got ${JSON.stringify(huge)})`, '/t.jsonl', 1).message.length < 200);
 });
 
 test('`reserve -5 GiB` is reported in GiB, not as −5368709120', () => {

@@ -50,12 +50,22 @@ const MAX_QUOTED = 48;
 /** A message longer than this is cut (whatever it quotes). */
 const MAX_MESSAGE = 2000;
 
-/** The message with every `quoted` part longer than MAX_QUOTED shortened to its ends and its length. */
+/** A run without spaces longer than this (a token echoed from a file, not a path) is shortened too. */
+const MAX_RUN = 200;
+const LONG_RUN = new RegExp(`\\S{${MAX_RUN + 1},}`, 'g');
+
+const excerpt = (inner: string) => `${inner.slice(0, 32)}…${inner.slice(-8)}`;
+const length = (inner: string) => `(${inner.length.toLocaleString('en-US')} characters)`;
+
+/**
+ * The message with every `quoted` part longer than MAX_QUOTED, and every
+ * run without spaces longer than MAX_RUN, shortened to its ends and its
+ * length; at most MAX_MESSAGE characters in all.
+ */
 export function shortQuotes(message: string): string {
-  const out = message.replace(/`([^`]*)`/g, (whole, inner: string) => {
-    if (inner.length <= MAX_QUOTED) return whole;
-    return `\`${inner.slice(0, 32)}…${inner.slice(-8)}\` (${inner.length.toLocaleString('en-US')} characters)`;
-  });
+  const out = message
+    .replace(/`([^`]*)`/g, (whole, inner: string) => (inner.length <= MAX_QUOTED ? whole : `\`${excerpt(inner)}\` ${length(inner)}`))
+    .replace(LONG_RUN, (run) => `${excerpt(run)} ${length(run)}`);
   return out.length <= MAX_MESSAGE ? out : `${out.slice(0, MAX_MESSAGE - 1)}…`;
 }
 

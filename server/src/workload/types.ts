@@ -1,5 +1,6 @@
 // Routing statistics of one MoE layer: the exact empirical distribution of
 // the expert subsets tokens activate.
+import { shortQuotes } from '../language/diagnostic';
 
 /** Distinct subsets of one layer with their counts. Subsets are sorted ids. */
 export interface LayerDistribution {
@@ -61,6 +62,7 @@ export class WorkloadError extends Error {
     readonly file: string,
     readonly line?: number,
   ) {
-    super(line !== undefined ? `${file}:${line}: ${message}` : `${file}: ${message}`);
+    // A message may echo a value from the file: at most an excerpt of it (a 5 MB field is not a 5 MB message).
+    super(shortQuotes(line !== undefined ? `${file}:${line}: ${message}` : `${file}: ${message}`));
   }
 }

@@ -55,7 +55,7 @@ export function generatedPlan(seed = 1): string {
 }
 
 async function timings(c: LspClient, reset = false): Promise<ServerTimingsResponse> {
-  return c.request<ServerTimingsResponse>(ServerTimingsRequest, { reset });
+  return c.call(ServerTimingsRequest, { reset });
 }
 
 export async function run(): Promise<void> {

@@ -4,7 +4,7 @@
 // server computes everything; the client only asks, saves and shows.
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
-import { ExportRequest, type ExportFormat, type ExportParams, type ExportResponse } from '../../server/src/protocol';
+import { ExportRequest, sendRequest, type ExportFormat, type ExportParams, type ExportResponse } from '../../server/src/protocol';
 
 const FORMATS: { label: string; format: ExportFormat; detail: string }[] = [
   { label: 'SGLang', format: 'sglang', detail: 'expert location file for --init-expert-location' },
@@ -57,7 +57,7 @@ export async function exportPlacement(c: LanguageClient, uri: string): Promise<v
 }
 
 function request(c: LanguageClient, p: ExportParams): Promise<ExportResponse> {
-  return c.sendRequest<ExportResponse>(ExportRequest, p);
+  return sendRequest(c, ExportRequest, p);
 }
 
 function show(file: string, r: ExportResponse): void {

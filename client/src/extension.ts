@@ -3,13 +3,7 @@
 // The work itself happens in the server (dist/server.js) and its workers.
 import * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
-import {
-  ApplyPlacementRequest,
-  SolveRequest,
-  WorkspaceTrustNotification,
-  type ApplyPlacementResponse,
-  type SolveResponse,
-} from '../../server/src/protocol';
+import { ApplyPlacementRequest, SolveRequest, WorkspaceTrustNotification, sendNotification, sendRequest, type SolveResponse } from '../../server/src/protocol';
 import { SolveStatus } from './status';
 import { registerPlacementView } from './placementView';
 import { exportPlacement } from './exportCommand';
@@ -60,7 +54,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       vscode.window.setStatusBarMessage('moeplan: language server restarted', 3000);
     }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => {
-      void client?.sendNotification(WorkspaceTrustNotification, { trusted: true });
+      if (client) sendNotification(client, WorkspaceTrustNotification, { trusted: true });
       status.setTrusted(true);
     }),
   );
@@ -105,8 +99,8 @@ async function solveNow(arg: unknown): Promise<SolveResponse | undefined> {
     if (!uri) void vscode.window.showInformationMessage('moeplan: open a .moeplan file to solve it.');
     return undefined;
   }
-  const r = await c.sendRequest<SolveResponse>(SolveRequest, { uri });
-  if (r?.error && !/superseded/.test(r.error)) void vscode.window.showWarningMessage(`moeplan: ${r.error}`);
+  const r = await sendRequest(c, SolveRequest, { uri });
+  if (r?.error && r.error.kind !== 'superseded') void vscode.window.showWarningMessage(`moeplan: ${r.error.message}`);
   return r;
 }
 
@@ -114,7 +108,7 @@ async function applyPlacement(arg: unknown): Promise<void> {
   const uri = planUri(arg);
   const c = ready();
   if (!uri || !c) return;
-  const r = await c.sendRequest<ApplyPlacementResponse>(ApplyPlacementRequest, { uri });
+  const r = await sendRequest(c, ApplyPlacementRequest, { uri });
   if (!r.applied) void vscode.window.showWarningMessage(`moeplan: placement not written: ${r.message ?? 'the editor refused the edit'}`);
 }
 

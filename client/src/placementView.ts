@@ -1,12 +1,7 @@
-// The placement view's host in the extension (engineer E).
-//
-// For engineer D (client/src/extension.ts):
-//   import { registerPlacementView } from './placementView';
-//   const view = registerPlacementView(context, () => client);  // also registers the panel serializer
-//   view.attach(client);      // after client.start() and after every restart
-//   vscode.commands.registerCommand('moeplan.showPlacementView', (arg) => view.show(planUri(arg)));
-// package.json needs "onWebviewPanel:moeplan.placement" in activationEvents so
-// VS Code can revive the panel after a reload.
+// The placement view's host in the extension. registerPlacementView also
+// registers the panel serializer, which revives the panel after a window
+// reload (hence "onWebviewPanel:moeplan.placement" in package.json's
+// activationEvents); attach(client) after every start of the client.
 //
 // The panel follows the active .moeplan editor, asks the server for the last
 // results (GetResultsRequest), updates on ResultsReadyNotification, and moves
@@ -15,16 +10,18 @@ import { randomBytes } from 'node:crypto';
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
-import { checkText } from '../../server/src/plan/check';
 import {
   GetResultsRequest,
   ResultsReadyNotification,
+  RevealRequest,
+  onNotification,
+  sendRequest,
   type FromWebview,
-  type GetResultsResponse,
   type ResultsReadyParams,
+  type RevealResponse,
+  type RevealTarget,
   type ToWebview,
 } from '../../server/src/protocol';
-import { findRevealRange, type RevealTarget } from './placementReveal';
 import { placementViewHtml } from './placementViewHtml';
 
 export const PLACEMENT_VIEW_TYPE = 'moeplan.placement';
@@ -87,7 +84,7 @@ export class PlacementView implements vscode.Disposable {
   /** Listen for results (call after the client starts, and again after a restart). */
   attach(client: LanguageClient): void {
     this.notification?.dispose();
-    this.notification = client.onNotification(ResultsReadyNotification, (p: ResultsReadyParams) => {
+    this.notification = onNotification(client, ResultsReadyNotification, (p) => {
       this.latest.set(p.uri, p);
       if (this.panel && sameUri(p.uri, this.uri)) void this.post(this.messageFor(p));
     });
@@ -183,7 +180,7 @@ export class PlacementView implements vscode.Disposable {
   private messageFor(p: ResultsReadyParams | null | undefined): ToWebview {
     const name = this.uri ? displayName(this.uri) : 'plan';
     if (p?.results) return { type: 'results', results: p.results, planName: name };
-    if (p?.error) return { type: 'empty', message: `${name}: the analysis failed — ${p.error}` };
+    if (p?.error) return { type: 'empty', message: `${name}: the analysis failed — ${p.error.message}` };
     return { type: 'empty', message: `${name}: no results yet. Save the plan, or run "moeplan: Solve Now".` };
   }
 
@@ -212,7 +209,7 @@ export class PlacementView implements vscode.Disposable {
       return;
     }
     try {
-      const r = await client.sendRequest<GetResultsResponse>(GetResultsRequest, { uri });
+      const r = await sendRequest(client, GetResultsRequest, { uri });
       if (!sameUri(uri, this.uri)) return;
       if (r?.results || !keep) await this.post(this.messageFor(r ?? cached));
     } catch (e) {
@@ -231,8 +228,13 @@ export class PlacementView implements vscode.Disposable {
     if (!this.uri) return;
     const uri = vscode.Uri.parse(this.uri);
     const doc = await vscode.workspace.openTextDocument(uri);
-    const { plan } = checkText(doc.getText(), uri.scheme === 'file' ? uri.fsPath : uri.toString());
-    const answer = plan ? findRevealRange(plan, target) : undefined;
+    const client = this.getClient();
+    let answer: RevealResponse | null = null;
+    try {
+      if (client?.isRunning()) answer = await sendRequest(client, RevealRequest, { uri: uri.toString(), target });
+    } catch (e) {
+      vscode.window.setStatusBarMessage(`moeplan: could not ask the language server where to reveal: ${(e as Error).message}`, 4000);
+    }
     const visible = vscode.window.visibleTextEditors.find((e) => e.document === doc);
     const editor = await vscode.window.showTextDocument(doc, { viewColumn: visible?.viewColumn ?? vscode.ViewColumn.One, preserveFocus: false });
     if (!answer) {

@@ -2,7 +2,7 @@
 // and its E[T]; in an untrusted workspace, a button that runs the solver.
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
-import { SolveStateNotification, type SolveStateParams } from '../../server/src/protocol';
+import { SolveStateNotification, onNotification, type SolveStateParams } from '../../server/src/protocol';
 import * as show from '../../server/src/display';
 
 export class SolveStatus implements vscode.Disposable {
@@ -17,7 +17,7 @@ export class SolveStatus implements vscode.Disposable {
 
   attach(client: LanguageClient): void {
     this.subscription?.dispose();
-    this.subscription = client.onNotification(SolveStateNotification, (p: SolveStateParams) => this.update(p));
+    this.subscription = onNotification(client, SolveStateNotification, (p) => this.update(p));
   }
 
   setTrusted(trusted: boolean): void {

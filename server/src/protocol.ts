@@ -1,7 +1,8 @@
 // Custom messages between the language server, the extension client and the
-// webview, declared once. Only types and method-name constants live here so
-// every side (server bundle, client bundle, webview bundle, tests) can import
-// it without pulling in a runtime.
+// webview, declared once, and the results they carry. Only types and plain
+// method objects live here, so every side (server bundle, client bundle,
+// webview bundle, tests) can import it without pulling in a runtime.
+import type { Range } from './language/ast';
 import type { DispatchRule, ObjectiveName, PolicyName } from './plan/types';
 import type { OffloadComparison } from './cost/types';
 import type { Partner } from './workload/distribution';
@@ -214,21 +215,110 @@ export interface CapacityAdvice {
 }
 
 // ---------------------------------------------------------------------------
-// Server ↔ client (LSP custom methods)
+// Server ↔ client: custom LSP methods
+//
+// Each method is declared once, below, as an object: its name, who sends it,
+// and (as types only) its parameters and result. The server registers
+// handlers and both sides send through `onRequest`/`sendRequest`/
+// `onNotification`/`sendNotification` here, so a handler or a call with the
+// wrong shape is a type error. The objects are plain data (no JSON-RPC
+// runtime): the client, the server and the tests use different versions of
+// vscode-jsonrpc, whose RequestType classes are not interchangeable, and the
+// webview imports this module too. docs/editors.md lists every method
+// (test/unit/protocol.test.ts holds the two lists equal).
 // ---------------------------------------------------------------------------
 
-/** Server → client: analysis results for a plan are ready (or failed). */
-export const ResultsReadyNotification = 'moeplan/resultsReady';
+/** Who sends a method. */
+export type Direction = 'client → server' | 'server → client';
+
+/** A custom request: method name, sender, and its parameter and result types. */
+export interface RequestMethod<P, R> {
+  readonly kind: 'request';
+  readonly method: `moeplan/${string}`;
+  readonly direction: Direction;
+  /** Types only: never set at run time. */
+  readonly types?: { params: P; result: R };
+}
+
+/** A custom notification: method name, sender, and its parameter type. */
+export interface NotificationMethod<P> {
+  readonly kind: 'notification';
+  readonly method: `moeplan/${string}`;
+  readonly direction: Direction;
+  /** Types only: never set at run time. */
+  readonly types?: { params: P };
+}
+
+const request = <P, R>(method: `moeplan/${string}`, direction: Direction): RequestMethod<P, R> => ({ kind: 'request', method, direction });
+const notification = <P>(method: `moeplan/${string}`, direction: Direction): NotificationMethod<P> => ({ kind: 'notification', method, direction });
+
+/**
+ * A handler as vscode-jsonrpc types it (`GenericRequestHandler`): the
+ * helpers below are what give it its real parameter and result types.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the JSON-RPC libraries' own handler type
+type AnyHandler = (...params: any[]) => any;
+
+/** The part of a language client or server connection that carries custom methods. */
+export interface MessageEndpoint<D = unknown> {
+  sendRequest(method: string, params: unknown): Promise<unknown>;
+  onRequest(method: string, handler: AnyHandler): D;
+  sendNotification(method: string, params: unknown): unknown;
+  onNotification(method: string, handler: AnyHandler): D;
+}
+
+export function sendRequest<P, R>(to: Pick<MessageEndpoint, 'sendRequest'>, m: RequestMethod<P, R>, params: P): Promise<R> {
+  return to.sendRequest(m.method, params) as Promise<R>;
+}
+
+export function onRequest<P, R, D>(on: Pick<MessageEndpoint<D>, 'onRequest'>, m: RequestMethod<P, R>, handler: (params: P) => R | Promise<R>): D {
+  return on.onRequest(m.method, handler);
+}
+
+export function sendNotification<P>(to: Pick<MessageEndpoint, 'sendNotification'>, m: NotificationMethod<P>, params: P): void {
+  void to.sendNotification(m.method, params);
+}
+
+export function onNotification<P, D>(on: Pick<MessageEndpoint<D>, 'onNotification'>, m: NotificationMethod<P>, handler: (params: P) => void): D {
+  return on.onNotification(m.method, handler);
+}
+
+/**
+ * Why a solve gave no results. Clients act on the kind (a superseded solve
+ * is not worth a warning), never on the wording of the message.
+ */
+export type SolveErrorKind =
+  /** A newer version of the document is being solved instead. */
+  | 'superseded'
+  /** The document is not open in the editor. */
+  | 'not-open'
+  /** The plan has errors, or is empty. */
+  | 'not-solvable'
+  /** Untrusted workspace: solved only when asked, or a trace outside the workspace. */
+  | 'untrusted'
+  /** The trace may not be read (too large for the editor). */
+  | 'refused'
+  /** The analysis ran past its watchdog and was stopped. */
+  | 'timeout'
+  /** The analysis failed. */
+  | 'failed';
+
+export interface SolveError {
+  kind: SolveErrorKind;
+  message: string;
+}
+
 export interface ResultsReadyParams {
   uri: string;
   version: number;
   results?: PlanResults;
-  error?: string;
+  error?: SolveError;
   ms: number;
 }
 
-/** Server → client: solve state, for the status item. */
-export const SolveStateNotification = 'moeplan/solveState';
+/** Server → client: analysis results for a plan are ready (or the analysis failed). */
+export const ResultsReadyNotification = notification<ResultsReadyParams>('moeplan/resultsReady', 'server → client');
+
 export interface SolveStateParams {
   uri: string;
   state: 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
@@ -236,22 +326,26 @@ export interface SolveStateParams {
   expectedTime?: number;
 }
 
-/** Client → server: solve now (ignores the run setting). */
-export const SolveRequest = 'moeplan/solve';
+/** Server → client: solve state, for the status item. */
+export const SolveStateNotification = notification<SolveStateParams>('moeplan/solveState', 'server → client');
+
 export interface SolveParams {
   uri: string;
 }
-export type SolveResponse = ResultsReadyParams;
+/** null when the server failed to answer (see its log). */
+export type SolveResponse = ResultsReadyParams | null;
 
-/** Client → server: last results for a plan, if any. */
-export const GetResultsRequest = 'moeplan/getResults';
+/** Client → server: solve now, whatever the `run` setting. */
+export const SolveRequest = request<SolveParams, SolveResponse>('moeplan/solve', 'client → server');
+
 export interface GetResultsParams {
   uri: string;
 }
 export type GetResultsResponse = ResultsReadyParams | null;
 
-/** Client → server: the edit that writes the solved placement into the plan. */
-export const ApplyPlacementRequest = 'moeplan/applyPlacement';
+/** Client → server: the last results for a plan, if any. */
+export const GetResultsRequest = request<GetResultsParams, GetResultsResponse>('moeplan/getResults', 'client → server');
+
 export interface ApplyPlacementParams {
   uri: string;
 }
@@ -260,8 +354,28 @@ export interface ApplyPlacementResponse {
   message?: string;
 }
 
-/** Client → server: export the plan in an engine format. */
-export const ExportRequest = 'moeplan/export';
+/** Client → server: write the solved placement into the plan (the server sends a `workspace/applyEdit`). */
+export const ApplyPlacementRequest = request<ApplyPlacementParams, ApplyPlacementResponse>('moeplan/applyPlacement', 'client → server');
+
+/** An expert or a GPU of one layer, as the placement view names it. */
+export type RevealTarget =
+  | { kind: 'expert'; expert: number; layer: number; /** the copy clicked, when known */ gpu?: number }
+  | { kind: 'gpu'; gpu: number; layer: number };
+
+export interface RevealParams {
+  uri: string;
+  target: RevealTarget;
+}
+export interface RevealResponse {
+  /** The text to select in the plan. */
+  range: Range;
+  /** Set when the exact place does not exist and a fallback was chosen. */
+  note?: string;
+}
+
+/** Client → server: where in the plan an expert or GPU clicked in the view is written (null: nowhere). */
+export const RevealRequest = request<RevealParams, RevealResponse | null>('moeplan/reveal', 'client → server');
+
 export type ExportFormat = 'sglang' | 'trtllm' | 'vllm-ascend' | 'json';
 export interface ExportParams {
   uri: string;
@@ -290,6 +404,9 @@ export interface ExportResponse {
   notes?: string[];
   error?: string;
 }
+
+/** Client → server: the plan in an engine format (`moeplan export`'s output), or written to a file. */
+export const ExportRequest = request<ExportParams, ExportResponse>('moeplan/export', 'client → server');
 
 /**
  * What to pass a serving engine so that it loads an exported placement with
@@ -325,27 +442,30 @@ export interface LaunchArguments {
 
 export type ToWebview =
   | { type: 'results'; results: PlanResults; planName: string }
-  | { type: 'empty'; message: string }
-  | { type: 'theme' };
+  | { type: 'empty'; message: string };
 
-export type FromWebview =
-  | { type: 'ready' }
-  | { type: 'reveal'; target: { kind: 'expert'; expert: number; layer: number; /** the copy clicked, when known */ gpu?: number } | { kind: 'gpu'; gpu: number; layer: number } }
-  | { type: 'selectLayer'; layer: number };
+export type FromWebview = { type: 'ready' } | { type: 'reveal'; target: RevealTarget };
+
+/** Every message type of each direction, for docs/editors.md's test (a type error when they and the unions above differ). */
+export const WEBVIEW_MESSAGES = {
+  toWebview: ['results', 'empty'] as const satisfies readonly ToWebview['type'][],
+  fromWebview: ['ready', 'reveal'] as const satisfies readonly FromWebview['type'][],
+};
+type Missing<All, Listed> = Exclude<All, Listed> extends never ? true : never;
+const everyMessageListed: [Missing<ToWebview['type'], (typeof WEBVIEW_MESSAGES.toWebview)[number]>, Missing<FromWebview['type'], (typeof WEBVIEW_MESSAGES.fromWebview)[number]>] = [true, true];
+void everyMessageListed;
 
 // ---------------------------------------------------------------------------
 // Language-server extras (owned by the LSP side; optional for other clients)
 // ---------------------------------------------------------------------------
 
-/** Client → server: the workspace became trusted (or not). Untrusted: no
- * trace outside the workspace is read and no solver runs without a request. */
-export const WorkspaceTrustNotification = 'moeplan/workspaceTrust';
 export interface WorkspaceTrustParams {
   trusted: boolean;
 }
+/** Client → server: the workspace became trusted (or not). Untrusted: no
+ * trace outside the workspace is read and no solver runs without a request. */
+export const WorkspaceTrustNotification = notification<WorkspaceTrustParams>('moeplan/workspaceTrust', 'client → server');
 
-/** Client → server (tests, benchmarks): the server's own timings. */
-export const ServerTimingsRequest = 'moeplan/timings';
 export interface ServerTimingsParams {
   /** Clear the recorded samples after returning them. */
   reset?: boolean;
@@ -370,3 +490,6 @@ export interface ServerTimingsResponse {
   /** 99th percentile event-loop delay since the last reset, ms. */
   eventLoopP99Ms: number;
 }
+
+/** Client → server (tests, benchmarks): the server's own timings. */
+export const ServerTimingsRequest = request<ServerTimingsParams | undefined, ServerTimingsResponse>('moeplan/timings', 'client → server');

@@ -24,6 +24,7 @@ import { positionOf, smallPlan } from './plans';
 import { applyEdits } from '../../server/src/lsp/textDiff';
 import { formatText } from '../../server/src/language/formatter';
 import { checkText } from '../../server/src/plan/check';
+import { RevealRequest } from '../../server/src/protocol';
 
 let c: LspClient;
 let dir: string;
@@ -247,6 +248,25 @@ ${where === 'offload' ? line : ''}
     });
     assert.equal(ranged.length, 1);
     assert.equal(ranged[0]!.range.start.line, line);
+    await c.close(uri);
+  });
+
+  test('moeplan/reveal answers where the plan writes an expert or a GPU of a layer, from the open text', async () => {
+    const uri = fileUri(join(dir, 'reveal.moeplan'));
+    const text = smallPlan();
+    await c.open(uri, text);
+    await c.diagnosticsFor(uri, 1);
+    const line = (needle: string) => positionOf(text, needle).line;
+    const expert = await c.call(RevealRequest, { uri, target: { kind: 'expert', expert: 5, gpu: 2, layer: 0 } });
+    assert.deepEqual(expert?.range, { start: positionOf(text, '4 5', 2), end: positionOf(text, '4 5', 3) });
+    const gpu = await c.call(RevealRequest, { uri, target: { kind: 'gpu', gpu: 3, layer: 0 } });
+    assert.equal(gpu?.range.start.line, line('gpu 3: 6 7'));
+    // Edited but not saved: the answer follows the text the editor holds.
+    const moved = text.replace('gpu 3: 6 7', 'gpu 3: 7 6');
+    await c.change(uri, moved);
+    const after = await c.call(RevealRequest, { uri, target: { kind: 'expert', expert: 6, gpu: 3, layer: 0 } });
+    assert.deepEqual(after?.range.start, positionOf(moved, '7 6', 2));
+    assert.equal(await c.call(RevealRequest, { uri: fileUri(join(dir, 'not-open.moeplan')), target: { kind: 'gpu', gpu: 0, layer: 0 } }), null);
     await c.close(uri);
   });
 

@@ -27,6 +27,9 @@ import {
 import {
   ResultsReadyNotification,
   SolveStateNotification,
+  onNotification,
+  sendRequest,
+  type RequestMethod,
   type ResultsReadyParams,
   type SolveStateParams,
 } from '../../server/src/protocol';
@@ -122,8 +125,8 @@ export class LspClient {
       c.states.close(why);
     });
     conn.onNotification(PublishDiagnosticsNotification.type, (p) => c.diagnostics.push(p));
-    conn.onNotification(ResultsReadyNotification, (p: ResultsReadyParams) => c.results.push(p));
-    conn.onNotification(SolveStateNotification, (p: SolveStateParams) => c.states.push(p));
+    onNotification(conn, ResultsReadyNotification, (p) => c.results.push(p));
+    onNotification(conn, SolveStateNotification, (p) => c.states.push(p));
     conn.onNotification('window/logMessage', (p: { message: string }) => c.logs.push(p.message));
     conn.onRequest('workspace/configuration', (p: { items: { section?: string }[] }) =>
       p.items.map((i) => (i.section === 'moeplan' ? (opts.settings ?? {}) : null)),
@@ -197,8 +200,14 @@ export class LspClient {
     return this.results.next((p) => p.uri === uri && p.version === version, `results for ${uri}@${version}`, timeoutMs);
   }
 
+  /** A standard LSP request, by name. */
   request<R>(method: string, params: unknown): Promise<R> {
     return this.conn.sendRequest(method, params) as Promise<R>;
+  }
+
+  /** A moeplan request, typed by its declaration in protocol.ts. */
+  call<P, R>(m: RequestMethod<P, R>, params: P): Promise<R> {
+    return sendRequest(this.conn, m, params);
   }
 
   stopping = false;

@@ -208,7 +208,6 @@ export class PlacementApp {
     }
     this.layerIndex = index;
     this.save();
-    this.post({ type: 'selectLayer', layer: r.layers[index].layer });
     this.drawLayer();
     this.summary.slot.render(summaryConfig(r, this.layerIndex, this.palette, (i) => this.selectLayer(i)));
   }

@@ -47,7 +47,6 @@ function boot(): void {
       }
     }
     else if (m.type === 'empty') app.showEmpty(m.message);
-    else if (m.type === 'theme') app.redraw();
   });
   // Revive the last payload (VS Code keeps it across reloads), then ask for fresh data.
   const state = host.getState();

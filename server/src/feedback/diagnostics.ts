@@ -5,7 +5,7 @@
 import type { Diagnostic } from '../language/diagnostic';
 import type { Range } from '../language/ast';
 import type { Plan } from '../plan/types';
-import type { PlanResults } from '../protocol';
+import type { PlanResults, SolveErrorKind } from '../protocol';
 import { FeedbackCode } from './codes';
 import { committedFigure, gain, resultsMatchPlan, solverFigure, totalSlots } from './figures';
 import * as f from '../display';
@@ -107,18 +107,18 @@ export function solverDiagnostics(plan: Plan, results: PlanResults, options: Fee
 /** A failed or refused analysis as a diagnostic at the workload (or the top). */
 export function analysisErrorDiagnostic(
   plan: Plan | undefined,
-  kind: 'failed' | 'timeout' | 'refused' | 'untrusted',
+  kind: SolveErrorKind,
   message: string,
 ): Diagnostic {
   const src = plan?.workload.source;
   const range = (src && 'range' in src ? src.range : undefined) ?? plan?.placement.range ?? TOP;
-  const code =
-    kind === 'timeout' ? FeedbackCode.analysisTimeout : kind === 'failed' ? FeedbackCode.analysisFailed : FeedbackCode.traceNotRead;
+  const traceNotRead = kind === 'refused' || kind === 'untrusted';
+  const code = kind === 'timeout' ? FeedbackCode.analysisTimeout : traceNotRead ? FeedbackCode.traceNotRead : FeedbackCode.analysisFailed;
   return {
     range,
     severity: kind === 'untrusted' ? 'warning' : 'error',
     code,
-    message: kind === 'timeout' || kind === 'failed' ? `Analysis ${kind === 'timeout' ? 'timed out' : 'failed'}: ${message}` : message,
+    message: traceNotRead ? message : `Analysis ${kind === 'timeout' ? 'timed out' : 'failed'}: ${message}`,
   };
 }
 

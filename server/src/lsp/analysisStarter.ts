@@ -39,7 +39,3 @@ export const workerStarter: AnalysisStarter = (plan, o) => {
     },
   });
 };
-
-export function defaultStarter(): AnalysisStarter | undefined {
-  return workerStarter;
-}

@@ -1,16 +1,16 @@
 // Custom requests (server/src/protocol.ts): results, applying the solved
-// placement, exporting.
+// placement, exporting, and where to reveal what the placement view clicked.
 import {
   ApplyPlacementRequest,
   ExportRequest,
   GetResultsRequest,
-  type ApplyPlacementParams,
+  RevealRequest,
+  onRequest,
   type ApplyPlacementResponse,
-  type ExportParams,
   type ExportResponse,
-  type GetResultsParams,
   type GetResultsResponse,
 } from '../protocol';
+import { findRevealRange } from '../feedback/reveal';
 import { isAbsolute } from 'node:path';
 import type { ServerContext } from './context';
 import { exportText } from './exporter';
@@ -20,18 +20,20 @@ import { placementEdit } from './placementEdit';
 import { safely } from './safe';
 
 export function register(ctx: ServerContext): void {
-  ctx.connection.onRequest(
+  onRequest(
+    ctx.connection,
     GetResultsRequest,
-    safely(ctx.log, 'getResults', null, (p: GetResultsParams): GetResultsResponse => {
+    safely(ctx.log, 'getResults', null, (p): GetResultsResponse => {
       const e = ctx.solves.entry(p.uri);
       if (!e) return null;
-      return { uri: e.uri, version: e.version, results: e.wire ?? e.results, error: e.error?.message, ms: e.ms };
+      return { uri: e.uri, version: e.version, results: e.wire ?? e.results, error: e.error, ms: e.ms };
     }),
   );
 
-  ctx.connection.onRequest(
+  onRequest(
+    ctx.connection,
     ApplyPlacementRequest,
-    safely(ctx.log, 'applyPlacement', { applied: false, message: 'internal error; see the moeplan log' }, async (p: ApplyPlacementParams): Promise<ApplyPlacementResponse> => {
+    safely(ctx.log, 'applyPlacement', { applied: false, message: 'internal error; see the moeplan log' }, async (p): Promise<ApplyPlacementResponse> => {
       const fast = ctx.fast(p.uri);
       if (!fast) return { applied: false, message: 'the plan is not open' };
       const results = ctx.solves.entry(p.uri)?.results;
@@ -43,9 +45,10 @@ export function register(ctx: ServerContext): void {
     }),
   );
 
-  ctx.connection.onRequest(
+  onRequest(
+    ctx.connection,
     ExportRequest,
-    safely(ctx.log, 'export', { ok: false, error: 'internal error; see the moeplan log' }, (p: ExportParams): ExportResponse => {
+    safely(ctx.log, 'export', { ok: false, error: 'internal error; see the moeplan log' }, (p): ExportResponse => {
       const fast = ctx.fast(p.uri);
       if (!fast) return { ok: false, error: 'the plan is not open in the editor: open it, then export' };
       if (!fast.plan) return { ok: false, error: 'the plan has errors; fix them first' };
@@ -60,6 +63,15 @@ export function register(ctx: ServerContext): void {
       } catch (e) {
         return { ok: false, error: `cannot write '${p.outputPath}': ${errnoText(e)}` };
       }
+    }),
+  );
+
+  onRequest(
+    ctx.connection,
+    RevealRequest,
+    safely(ctx.log, 'reveal', null, (p) => {
+      const plan = ctx.fast(p.uri)?.plan;
+      return (plan && findRevealRange(plan, p.target)) ?? null;
     }),
   );
 }

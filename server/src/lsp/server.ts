@@ -15,14 +15,7 @@ import {
   TextDocumentSyncKind,
 } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import {
-  ServerTimingsRequest,
-  SolveRequest,
-  WorkspaceTrustNotification,
-  type ServerTimingsParams,
-  type SolveParams,
-  type WorkspaceTrustParams,
-} from '../protocol';
+import { ServerTimingsRequest, SolveRequest, WorkspaceTrustNotification, onNotification, onRequest, type SolveParams } from '../protocol';
 import { analysisErrorDiagnostic, solverDiagnostics } from '../feedback/diagnostics';
 import { analyseText, type FastAnalysis } from './core';
 import type { Published, ServerContext } from './context';
@@ -33,7 +26,7 @@ import { DEFAULT_SETTINGS, readSettings, type ServerSettings } from './settings'
 import { SolveManager } from './solveManager';
 import { WorkspaceTrust } from './trust';
 import { Timings } from './timings';
-import { defaultStarter, type AnalysisStarter } from './analysisStarter';
+import { workerStarter, type AnalysisStarter } from './analysisStarter';
 import * as completion from './completion';
 import * as hover from './hover';
 import * as semanticTokens from './semanticTokens';
@@ -101,7 +94,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       inlayHint: clientCaps.workspace?.inlayHint?.refreshSupport === true,
     }),
     onEntry: (uri) => publish(uri),
-    starter: () => options.starter ?? defaultStarter(),
+    starter: options.starter ?? workerStarter,
   });
 
   function publish(uri: string): void {
@@ -222,7 +215,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     for (const d of documents.all()) publish(d.uri);
   });
 
-  connection.onNotification(WorkspaceTrustNotification, (p: WorkspaceTrustParams) => {
+  onNotification(connection, WorkspaceTrustNotification, (p) => {
     trust.set(p.trusted);
   });
 
@@ -254,16 +247,17 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     void connection.sendDiagnostics({ uri, diagnostics: [] });
   });
 
-  connection.onRequest(
+  onRequest(
+    connection,
     SolveRequest,
     safely(log, 'solve', null, async (p: SolveParams) => {
       debouncer.flush(p.uri, () => validate(p.uri, false));
       const a = fast(p.uri);
-      if (!a) return { uri: p.uri, version: -1, ms: 0, error: 'the plan is not open in the editor' };
+      if (!a) return { uri: p.uri, version: -1, ms: 0, error: { kind: 'not-open' as const, message: 'the plan is not open in the editor' } };
       return solves.request(a, true);
     }),
   );
-  connection.onRequest(ServerTimingsRequest, (p: ServerTimingsParams | undefined) => timings.snapshot(p?.reset === true));
+  onRequest(connection, ServerTimingsRequest, (p) => timings.snapshot(p?.reset === true));
 
   const features = [completion, hover, semanticTokens, symbols, formatting, definition, codeLens, inlayHints, codeActions, custom];
   for (const feature of features) feature.register(ctx);

@@ -8,7 +8,7 @@ import type { Connection, WorkDoneProgressServerReporter } from 'vscode-language
 import { CodeLensRefreshRequest, InlayHintRefreshRequest } from 'vscode-languageserver';
 import type { Plan } from '../plan/types';
 import type { PlanResults, ResultsReadyParams, SolveStateParams } from '../protocol';
-import { ResultsReadyNotification, SolveStateNotification } from '../protocol';
+import { ResultsReadyNotification, SolveStateNotification, sendNotification, type SolveError } from '../protocol';
 import type { FastAnalysis } from './core';
 import type { Logger } from './safe';
 import type { ServerSettings } from './settings';
@@ -18,8 +18,6 @@ import { wireResults } from './wire';
 import { bytes } from '../display';
 import { timerDelay } from './timerDelay';
 
-export type SolveFailureKind = 'failed' | 'timeout' | 'refused' | 'untrusted';
-
 export interface SolveEntry {
   uri: string;
   version: number;
@@ -27,7 +25,7 @@ export interface SolveEntry {
   results?: PlanResults;
   /** `results` as sent to clients (see wire.ts). */
   wire?: PlanResults;
-  error?: { kind: SolveFailureKind; message: string };
+  error?: SolveError;
   ms: number;
   /** When the entry was made (Date.now()). */
   at: number;
@@ -54,8 +52,10 @@ export interface SolveManagerDeps {
   canRefresh(): { codeLens: boolean; inlayHint: boolean };
   /** Called after an entry is stored (publish diagnostics). */
   onEntry(uri: string): void;
-  starter(): AnalysisStarter | undefined;
+  starter: AnalysisStarter;
 }
+
+const SUPERSEDED: SolveError = { kind: 'superseded', message: 'superseded by a newer version' };
 
 /**
  * A job counts as hung after max(budget × 4, budget + 2 min): generous, since
@@ -114,12 +114,12 @@ export class SolveManager {
     const plan = fast.plan;
     if (!plan) {
       const hasErrors = fast.diagnostics.some((d) => d.severity === 'error');
-      return { uri, version, ms: 0, error: hasErrors ? 'the plan has errors; fix them to solve' : 'the plan is empty' };
+      return { uri, version, ms: 0, error: { kind: 'not-solvable', message: hasErrors ? 'the plan has errors; fix them to solve' : 'the plan is empty' } };
     }
     const settings = this.deps.settings();
     if (!this.deps.trusted() && !explicit) {
       this.state({ uri, state: 'queued' });
-      return { uri, version, ms: 0, error: 'untrusted workspace: run "moeplan: Solve Now" to solve' };
+      return { uri, version, ms: 0, error: { kind: 'untrusted', message: 'untrusted workspace: run "moeplan: Solve Now" to solve' } };
     }
 
     const gate = await this.checkTrace(plan, settings);
@@ -134,21 +134,14 @@ export class SolveManager {
     const cached = this.entries.get(uri);
     if (cached && cached.key === key && cached.results) {
       const p: ResultsReadyParams = { uri, version, results: cached.wire ?? cached.results, ms: cached.ms };
-      this.deps.connection.sendNotification(ResultsReadyNotification, p);
+      sendNotification(this.deps.connection, ResultsReadyNotification, p);
       return p;
     }
     const running = this.jobs.get(uri);
     if (running && running.key === key) return running.done;
     if (running) this.cancel(uri);
 
-    const starter = this.deps.starter();
-    if (!starter) {
-      return this.store(
-        { uri, version, key, ms: 0, at: Date.now(), error: { kind: 'failed', message: 'the solver is not available in this build' } },
-        started,
-      );
-    }
-    return this.start(starter, toRun, fast, key, settings, started);
+    return this.start(this.deps.starter, toRun, fast, key, settings, started);
   }
 
   private start(
@@ -216,7 +209,7 @@ export class SolveManager {
     job.done = Promise.race([handle.result, timeout]).then(
       (r) => {
         if (watchdog) clearTimeout(watchdog);
-        if (job.superseded) return { uri, version, ms: performance.now() - started, error: 'superseded by a newer version' };
+        if (job.superseded) return { uri, version, ms: performance.now() - started, error: SUPERSEDED };
         this.jobs.delete(uri);
         progress?.done();
         if (r === 'timeout') {
@@ -237,7 +230,7 @@ export class SolveManager {
       },
       (e) => {
         if (watchdog) clearTimeout(watchdog);
-        if (job.superseded) return { uri, version, ms: performance.now() - started, error: 'superseded by a newer version' };
+        if (job.superseded) return { uri, version, ms: performance.now() - started, error: SUPERSEDED };
         this.jobs.delete(uri);
         progress?.done();
         return this.store(
@@ -264,7 +257,7 @@ export class SolveManager {
       uri: entry.uri,
       version: entry.version,
       results: entry.error ? undefined : (entry.wire ?? entry.results),
-      error: entry.error?.message,
+      error: entry.error,
       ms: entry.ms,
     };
     this.state({
@@ -277,7 +270,7 @@ export class SolveManager {
     // JSON for a DeepSeek-V3-scale plan) runs in a task of its own, so the
     // main thread is never blocked for both at once.
     setImmediate(() => {
-      this.deps.connection.sendNotification(ResultsReadyNotification, params);
+      sendNotification(this.deps.connection, ResultsReadyNotification, params);
       this.refresh();
     });
     return params;
@@ -290,14 +283,14 @@ export class SolveManager {
   }
 
   private state(p: SolveStateParams): void {
-    void this.deps.connection.sendNotification(SolveStateNotification, p);
+    sendNotification(this.deps.connection, SolveStateNotification, p);
   }
 
   /** Trace identity (path, size, mtime), or why the trace may not be read. */
   private async checkTrace(
     plan: Plan,
     settings: ServerSettings,
-  ): Promise<{ identity: string; readPath?: string; refused?: { kind: SolveFailureKind; message: string } }> {
+  ): Promise<{ identity: string; readPath?: string; refused?: SolveError }> {
     const src = plan.workload.source;
     if (!src || src.kind !== 'trace') return { identity: src?.kind ?? 'none' };
     // Untrusted: the real path, links followed, must stay inside the workspace.

@@ -1,17 +1,10 @@
 // Where in the plan text to put the cursor when the placement view asks to
-// reveal an expert or a GPU. Pure (no `vscode`): it works on the resolved
-// Plan (engineer A's refs and committed layers), so it is tested directly.
-import type { Position, Range } from '../../server/src/language/ast';
-import type { Plan, PlanRef } from '../../server/src/plan/types';
-import type { FromWebview } from '../../server/src/protocol';
-
-export type RevealTarget = Extract<FromWebview, { type: 'reveal' }>['target'];
-
-export interface RevealAnswer {
-  range: Range;
-  /** Set when the exact place does not exist and a fallback was chosen. */
-  note?: string;
-}
+// reveal an expert or a GPU (the `moeplan/reveal` request). Works on the
+// resolved plan: the references the resolver records and the committed
+// layers.
+import type { Position, Range } from '../language/ast';
+import type { Plan, PlanRef } from '../plan/types';
+import type { RevealResponse, RevealTarget } from '../protocol';
 
 function before(a: Position, b: Position): boolean {
   return a.line < b.line || (a.line === b.line && a.character <= b.character);
@@ -24,7 +17,7 @@ function inside(inner: Range, outer: Range | undefined): boolean {
 type ExpertRef = Extract<PlanRef, { kind: 'expert' }>;
 type GpuRef = Extract<PlanRef, { kind: 'gpu' }>;
 
-export function findRevealRange(plan: Plan, target: RevealTarget): RevealAnswer | undefined {
+export function findRevealRange(plan: Plan, target: RevealTarget): RevealResponse | undefined {
   const committed = plan.placement.committed.get(target.layer);
   const block = committed?.range;
   if (target.kind === 'gpu') {

@@ -1,10 +1,10 @@
 // Reveal: which text the editor selects when the view asks for an expert or a GPU.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { findRevealRange } from '../../client/src/placementReveal';
+import { findRevealRange } from '../../server/src/feedback/reveal';
 import type { Range } from '../../server/src/language/ast';
 import { checkText } from '../../server/src/plan/check';
-import { EXAMPLE_PLAN, examplePlanText } from './realResults';
+import { EXAMPLE_PLAN, examplePlanText } from '../webview/realResults';
 
 const text = examplePlanText();
 const lines = text.split('\n');

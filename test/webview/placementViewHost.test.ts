@@ -5,7 +5,9 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import type * as HostModule from '../../client/src/placementView';
-import { GetResultsRequest, ResultsReadyNotification, type PlanResults, type ResultsReadyParams } from '../../server/src/protocol';
+import { GetResultsRequest, ResultsReadyNotification, RevealRequest, type PlanResults, type ResultsReadyParams, type RevealParams } from '../../server/src/protocol';
+import { findRevealRange } from '../../server/src/feedback/reveal';
+import { checkText } from '../../server/src/plan/check';
 import { installFakeVscode, openEditor, state, Uri, type FakePanel } from './fakeVscode';
 import { EXAMPLE_PLAN, examplePlanText } from './realResults';
 import { syntheticResults } from './syntheticResults';
@@ -18,7 +20,11 @@ before(() => {
   host = require('../../client/src/placementView') as typeof HostModule;
 });
 
-function fakeClient(answers: Map<string, PlanResults | null>) {
+/**
+ * A language client whose server knows `answers` (results by plan) and
+ * reveals as the real server does, in the plan text the editor holds.
+ */
+function fakeClient(answers: Map<string, PlanResults | null>, texts = new Map<string, string>()) {
   const requests: { method: string; params: { uri: string } }[] = [];
   let handler: ((p: ResultsReadyParams) => void) | undefined;
   const client = {
@@ -28,11 +34,15 @@ function fakeClient(answers: Map<string, PlanResults | null>) {
     },
     async sendRequest<R>(method: string, params: { uri: string }): Promise<R> {
       requests.push({ method, params });
+      if (method === RevealRequest.method) {
+        const plan = checkText(texts.get(params.uri) ?? '', params.uri).plan;
+        return ((plan && findRevealRange(plan, (params as RevealParams).target)) ?? null) as R;
+      }
       const results = answers.get(params.uri);
       return (results ? { uri: params.uri, version: 1, results, ms: 5 } : null) as R;
     },
     onNotification(method: string, h: (p: ResultsReadyParams) => void) {
-      assert.equal(method, ResultsReadyNotification);
+      assert.equal(method, ResultsReadyNotification.method);
       handler = h;
       return { dispose() {} };
     },
@@ -75,7 +85,7 @@ test('ready handshake, results from the server, notifications, following the act
 
   panel.fromPage({ type: 'ready' });
   await settle();
-  assert.deepEqual(requests.at(-1), { method: GetResultsRequest, params: { uri: a } });
+  assert.deepEqual(requests.at(-1), { method: GetResultsRequest.method, params: { uri: a } });
   assert.deepEqual(panel.posted.at(-1), { type: 'results', results: resultsA, planName: 'a.moeplan' });
 
   // A newer analysis of this plan is posted; another plan's is not.
@@ -100,7 +110,7 @@ test('ready handshake, results from the server, notifications, following the act
 test('reveal moves the editor selection to the expert or GPU clicked', async () => {
   const editor = openEditor(EXAMPLE_PLAN, examplePlanText());
   const uri = editor.document.uri.toString();
-  const { client } = fakeClient(new Map([[uri, syntheticResults({ layers: 2, experts: 8, gpus: 2, topK: 2 })]]));
+  const { client } = fakeClient(new Map([[uri, syntheticResults({ layers: 2, experts: 8, gpus: 2, topK: 2 })]]), new Map([[uri, examplePlanText()]]));
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const view = host.registerPlacementView(context() as any, () => client as any);
   view.show(uri);

@@ -41,7 +41,8 @@ interface KeyEntry {
   seen: number;
 }
 
-type Level = KeyEntry[];
+/** The names wanted at one depth, by byte length (a key is compared only with names of its length). */
+type Level = KeyEntry[][];
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -82,10 +83,11 @@ export class JsonFieldScanner {
     for (let i = 0; i < path.length; i++) {
       const bytes = Buffer.from(path[i], 'utf8');
       const last = i === path.length - 1;
-      let e = level.find((x) => x.bytes.equals(bytes) && (last ? x.child === undefined : x.child !== undefined));
+      const sameLength = (level[bytes.length] ??= []);
+      let e = sameLength.find((x) => x.bytes.equals(bytes) && (last ? x.child === undefined : x.child !== undefined));
       if (!e) {
         e = { bytes, slot: last ? slot : -1, rank: last ? rank : 0, child: last ? undefined : [], seen: 0 };
-        level.push(e);
+        sameLength.push(e);
       }
       if (!last) level = e.child!;
     }
@@ -229,12 +231,13 @@ function skipWs(b: Buffer, i: number, end: number): number {
 
 function lookup(level: Level, b: Buffer, s: number, e: number): KeyEntry | undefined {
   const len = e - s;
-  for (let x = 0; x < level.length; x++) {
-    const k = level[x].bytes;
-    if (k.length !== len) continue;
+  const candidates = len < level.length ? level[len] : undefined;
+  if (candidates === undefined) return undefined;
+  for (let x = 0; x < candidates.length; x++) {
+    const k = candidates[x].bytes;
     let q = 0;
     while (q < len && k[q] === b[s + q]) q++;
-    if (q === len) return level[x];
+    if (q === len) return candidates[x];
   }
   return undefined;
 }
@@ -328,70 +331,49 @@ function skipNumber(b: Buffer, i: number, end: number): number {
 
 /**
  * An array of numbers (router weights, scores: most of a routing line's
- * bytes) in one tight loop, each number checked against the JSON grammar by
- * a small state machine; anything else falls back to the general walk.
+ * bytes) in one loop, each number checked against the JSON grammar
+ * -? (0 | [1-9][0-9]*) (.[0-9]+)? ([eE][+-]?[0-9]+)? with tight digit runs;
+ * anything else falls back to the general walk (-1).
  */
 function skipNumberArray(b: Buffer, i: number, end: number): number {
-  // States: 0 expect a value, 1 after '-', 2 after a leading 0, 3 in integer digits,
-  // 4 after '.', 5 in fraction digits, 6 after e/E, 7 after exponent sign, 8 in exponent digits, 9 after a value (ws).
-  let state = 0;
-  let j = i + 1;
-  while (j < end) {
-    const c = b[j++];
-    const t = NUM_CLASS[c];
-    switch (state) {
-      case 0:
-        if (t === DIGIT) state = c === 0x30 ? 2 : 3;
-        else if (c === 0x2d) state = 1;
-        else if (t === WS) continue;
-        else return -1;
-        break;
-      case 1:
-        if (t !== DIGIT) return -1;
-        state = c === 0x30 ? 2 : 3;
-        break;
-      case 4:
-        if (t !== DIGIT) return -1;
-        state = 5;
-        break;
-      case 6:
-        if (t === DIGIT) state = 8;
-        else if (c === 0x2b || c === 0x2d) state = 7;
-        else return -1;
-        break;
-      case 7:
-        if (t !== DIGIT) return -1;
-        state = 8;
-        break;
-      default:
-        // 2, 3, 5, 8 (inside or just after a number) and 9 (after one).
-        if (t === DIGIT) {
-          if (state === 3 || state === 5 || state === 8) continue;
-          return -1;
-        }
-        if (c === 0x2e) {
-          if (state !== 2 && state !== 3) return -1;
-          state = 4;
-        } else if (t === EXP) {
-          if (state !== 2 && state !== 3 && state !== 5) return -1;
-          state = 6;
-        } else if (c === 0x2c) state = 0;
-        else if (c === 0x5d) return j;
-        else if (t === WS) state = 9;
-        else return -1;
+  let j = skipWs(b, i + 1, end);
+  if (j < end && b[j] === 0x5d) return j + 1;
+  for (;;) {
+    if (j < end && b[j] === 0x2d) j++;
+    if (j >= end) return -1;
+    let c = b[j];
+    if (c === 0x30) j++;
+    else if (c > 0x30 && c <= 0x39) {
+      j++;
+      while (j < end && isDigit(b[j])) j++;
+    } else return -1;
+    if (j < end && b[j] === 0x2e) {
+      j++;
+      if (j >= end || !isDigit(b[j])) return -1;
+      j++;
+      while (j < end && isDigit(b[j])) j++;
     }
+    if (j < end && (b[j] === 0x65 || b[j] === 0x45)) {
+      j++;
+      if (j < end && (b[j] === 0x2b || b[j] === 0x2d)) j++;
+      if (j >= end || !isDigit(b[j])) return -1;
+      j++;
+      while (j < end && isDigit(b[j])) j++;
+    }
+    if (j >= end) return -1;
+    c = b[j];
+    if (c !== 0x2c && c !== 0x5d) {
+      j = skipWs(b, j, end);
+      if (j >= end) return -1;
+      c = b[j];
+    }
+    if (c === 0x2c) {
+      j = skipWs(b, j + 1, end);
+      continue;
+    }
+    return c === 0x5d ? j + 1 : -1;
   }
-  return -1;
 }
-
-const DIGIT = 1;
-const WS = 2;
-const EXP = 3;
-const NUM_CLASS = new Uint8Array(256);
-for (let c = 0x30; c <= 0x39; c++) NUM_CLASS[c] = DIGIT;
-for (const c of [0x20, 0x0a, 0x0d, 0x09]) NUM_CLASS[c] = WS;
-NUM_CLASS[0x65] = EXP;
-NUM_CLASS[0x45] = EXP;
 
 function skipArray(b: Buffer, i: number, end: number, depth: number): number {
   const numbers = skipNumberArray(b, i, end);

@@ -7,21 +7,10 @@
 // a plan solved on the counts gets exactly the figures of the trace — except
 // replay in token order (paging, batches), which the counts drop.
 import { parquetWriteBuffer } from 'hyparquet-writer';
-import type { TraceFields, TraceFormat } from '../plan/types';
-import type { LayerDistribution, ReadProgress } from './types';
-import type { TraceModel } from './readers/common';
+import type { TraceFormat } from '../plan/types';
+import type { LayerDistribution } from './types';
 import { RecordRules, RoutingCollector } from './readers/records';
-import { readRecords } from './readers/recordSources';
-
-export interface AggregateOptions {
-  format?: TraceFormat;
-  fields?: TraceFields;
-  /** Check against a model (ids below its experts, k its top-k); otherwise the first record sets k. */
-  model?: TraceModel;
-  signal?: AbortSignal;
-  onProgress?: (p: ReadProgress) => void;
-  progressEveryMs?: number;
-}
+import { readRecords, type TraceScanOptions } from './readers/recordSources';
 
 export interface AggregateInput {
   file: string;
@@ -41,7 +30,7 @@ export interface Aggregate {
 }
 
 /** Reads every file into one set of counters (k must agree across files). */
-export async function aggregateTraces(files: readonly string[], opts: AggregateOptions = {}): Promise<Aggregate> {
+export async function aggregateTraces(files: readonly string[], opts: TraceScanOptions = {}): Promise<Aggregate> {
   const collector = new RoutingCollector();
   const rules = new RecordRules(opts.model);
   const inputs: AggregateInput[] = [];

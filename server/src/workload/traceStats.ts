@@ -2,23 +2,12 @@
 // solve uses — records, layers, tokens, requests, distinct subsets per
 // layer, load skew, the most co-activated pairs, whether it carries a token
 // order, and how fast it was read.
-import type { TraceFields, TraceFormat } from '../plan/types';
-import type { ReadProgress } from './types';
-import type { TraceModel } from './readers/common';
+import type { TraceFormat } from '../plan/types';
 import { RecordRules, RoutingCollector } from './readers/records';
-import { readRecords } from './readers/recordSources';
+import { readRecords, type TraceScanOptions } from './readers/recordSources';
 import { expertLoads, topCoactivationPairs } from './distribution';
 import { statSync } from 'node:fs';
 import { formatBytes } from './readers/common';
-
-export interface TraceStatsOptions {
-  format?: TraceFormat;
-  fields?: TraceFields;
-  model?: TraceModel;
-  signal?: AbortSignal;
-  onProgress?: (p: ReadProgress) => void;
-  progressEveryMs?: number;
-}
 
 export interface LayerStats {
   layer: number;
@@ -50,7 +39,7 @@ export interface TraceStats {
   ms: number;
 }
 
-export async function traceStats(file: string, opts: TraceStatsOptions = {}): Promise<TraceStats> {
+export async function traceStats(file: string, opts: TraceScanOptions = {}): Promise<TraceStats> {
   const started = performance.now();
   const collector = new RoutingCollector();
   const { format, summary } = await readRecords(file, opts, collector, new RecordRules(opts.model));

@@ -10,28 +10,14 @@
 //   layer,experts,count
 //   0,5 6,120
 //   0,1;3,4
-import type { Workload } from '../types';
 import { WorkloadError } from '../types';
-import type { ReadOptions } from './common';
 import { MAX_COUNT, MAX_COUNT_TEXT, checkFile } from './common';
-import { NONE, RecordRules, RequestIds, RoutingCollector, atRecord, type RoutingSink } from './records';
+import { NONE, RequestIds, atRecord, type RecordRules, type RoutingSink } from './records';
 import type { SourceOptions, SourceSummary } from './source';
 import { forEachLine } from './lines';
 import { progressReporter } from './progress';
 
 const COUNT_NAMES = ['count', 'weight', 'tokens', 'probability', 'prob', 'p'];
-
-export async function readCsv(file: string, opts: ReadOptions): Promise<Workload> {
-  const collector = new RoutingCollector({ model: opts.model });
-  collector.counts = true;
-  const summary = await readCsvRecords(file, opts, collector, new RecordRules(opts.model));
-  const c = collector.finish(opts.model, file);
-  return {
-    layers: c.layers,
-    description: `trace ${file} (${summary.label}, ${c.layers.length} layers)`,
-    notes: c.notes,
-  };
-}
 
 /** Streams a CSV/TSV of subset counts into `sink` (each row: `count` tokens), checked by `rules`. */
 export async function readCsvRecords(file: string, opts: SourceOptions, sink: RoutingSink, rules: RecordRules): Promise<SourceSummary> {

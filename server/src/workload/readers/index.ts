@@ -5,13 +5,10 @@ import { WorkloadError } from '../types';
 import type { ReadOptions, TraceModel } from './common';
 import { checkFile } from './common';
 import { detectFormat } from './detect';
-import { readJsonl } from './jsonl';
-import { readCsv } from './csv';
 import { readSglang } from './sglang';
 import { isTorchSaveFile, readSglangDump } from './sglangDump';
 import { readTrtllmStats } from './trtllmStats';
-import { readNpy } from './npy';
-import { readParquet } from './parquet';
+import { isRecordFormat, readRecordWorkload } from './recordSources';
 
 export type { TraceModel, ReadOptions } from './common';
 export { detectFormat, detectFromBytes } from './detect';
@@ -32,17 +29,10 @@ export async function readTrace(absPath: string, opts: ReadTraceOptions): Promis
   if (!(m.layers >= 1 && m.experts >= 1 && m.topK >= 1 && m.topK <= m.experts))
     throw new WorkloadError(`the model figures are incomplete (layers ${m.layers}, experts ${m.experts}, top-k ${m.topK}); fix the model first`, absPath);
   const format = opts.format ?? detectFormat(absPath);
+  if (isRecordFormat(format)) return readRecordWorkload(format, absPath, opts);
   switch (format) {
-    case 'jsonl':
-      return readJsonl(absPath, opts);
-    case 'csv':
-      return readCsv(absPath, opts);
     case 'sglang':
       return isTorchSaveFile(absPath) ? readSglangDump(absPath, opts) : readSglang(absPath, opts);
-    case 'npy':
-      return readNpy(absPath, opts);
-    case 'parquet':
-      return readParquet(absPath, opts);
     case 'trtllm':
       return readTrtllmStats(absPath, opts);
     default:

@@ -12,15 +12,13 @@
 // Lines are read as bytes by a scanner that picks out only those fields
 // (jsonScan.ts); a line it does not answer for is read by JSON.parse, which
 // also words every error, so both paths accept and reject the same lines.
-import type { Workload } from '../types';
 import { WorkloadError } from '../types';
-import type { ReadOptions } from './common';
 import { checkFile } from './common';
 import { forEachLineBytes } from './lines';
 import { progressReporter } from './progress';
 import { FieldKind, JsonFieldScanner } from './jsonScan';
 import { FIELD_KEYWORDS, TYPE_FIELD, namesFor, quotedNames, type FieldRole } from './fields';
-import { NONE, RecordRules, RequestIds, RoutingCollector, atRecord, type RoutingSink } from './records';
+import { NONE, RequestIds, atRecord, type RecordRules, type RoutingSink } from './records';
 import type { SourceOptions, SourceSummary } from './source';
 
 /** Scanner slots. */
@@ -28,27 +26,14 @@ const LAYER = 0;
 const EXPERTS = 1;
 const REQUEST = 2;
 const POSITION = 3;
-const TYPE = 4;
 const ROLES: readonly FieldRole[] = ['layer', 'experts', 'request', 'position'];
-
-export async function readJsonl(file: string, opts: ReadOptions): Promise<Workload> {
-  const collector = new RoutingCollector({ maxSequenceIds: opts.maxSequenceIds, model: opts.model });
-  const summary = await readJsonlRecords(file, opts, collector, new RecordRules(opts.model));
-  const c = collector.finish(opts.model, file);
-  return {
-    layers: c.layers,
-    description: `trace ${file} (${summary.label}, ${c.layers.length} layers)`,
-    notes: [...summary.notes, ...c.notes],
-    sequence: c.sequence,
-  };
-}
 
 /** Streams a JSONL trace's routing records into `sink`, checked by `rules`. */
 export async function readJsonlRecords(file: string, opts: SourceOptions, sink: RoutingSink, rules: RecordRules): Promise<SourceSummary> {
   const size = checkFile(file, opts.maxBytes);
   const report = progressReporter(file, size, opts.onProgress, opts.progressEveryMs);
   const names = ROLES.map((r) => namesFor(r, opts.fields));
-  const scanner = new JsonFieldScanner([...names.map((n, slot) => ({ names: n, ids: slot === EXPERTS })), { names: [TYPE_FIELD] }]);
+  const scanner = new JsonFieldScanner(names.map((n, slot) => ({ names: n, ids: slot === EXPERTS })));
   const requests = new RequestIds();
   // Which of each field's names were read (by rank in names).
   const used = names.map((n) => new Uint8Array(n.length));

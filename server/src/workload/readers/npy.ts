@@ -5,12 +5,10 @@
 // Integer dtypes of 1, 2, 4 or 8 bytes, either byte order; C order only.
 // The layer axis is the MoE layers, or all model layers (dense rows skipped).
 import { openSync, readSync, closeSync } from 'node:fs';
-import type { Workload } from '../types';
 import { WorkloadError } from '../types';
-import type { ReadOptions } from './common';
 import { checkAborted, checkFile, modelLabel } from './common';
 import { progressReporter } from './progress';
-import { RecordRules, RequestIds, RoutingCollector, type RoutingSink } from './records';
+import { RequestIds, type RecordRules, type RoutingSink } from './records';
 import type { SourceOptions, SourceSummary } from './source';
 
 export interface NpyHeader {
@@ -58,18 +56,6 @@ export function parseNpyHeader(buf: Uint8Array, file: string): NpyHeader {
     dtype: { kind: dm[2] as 'i' | 'u', bytes, littleEndian: dm[1] !== '>', descr },
     shape,
     dataOffset: start + headerLen,
-  };
-}
-
-export async function readNpy(file: string, opts: ReadOptions): Promise<Workload> {
-  const collector = new RoutingCollector({ maxSequenceIds: opts.maxSequenceIds, model: opts.model });
-  const summary = await readNpyRecords(file, opts, collector, new RecordRules(opts.model));
-  const c = collector.finish(opts.model, file);
-  return {
-    layers: c.layers,
-    description: `trace ${file} (${summary.label})`,
-    notes: [...summary.notes, ...c.notes],
-    sequence: c.sequence,
   };
 }
 

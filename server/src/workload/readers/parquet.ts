@@ -10,17 +10,15 @@
 // read one row group at a time (hyparquet: only these columns, from a file
 // handle), so memory holds one row group plus the distinct subsets. Bad
 // input is reported by row group and row.
-import { open, type FileHandle } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { gunzipSync, brotliDecompressSync } from 'node:zlib';
 import { decompress as zstdDecompress } from 'fzstd';
 import { parquetMetadataAsync, parquetRead, type AsyncBuffer, type Compressors, type DecodedArray, type FileMetaData } from 'hyparquet';
-import type { Workload } from '../types';
 import { WorkloadError } from '../types';
-import type { ReadOptions } from './common';
 import { MAX_COUNT, MAX_COUNT_TEXT, checkAborted, checkFile } from './common';
 import { progressReporter } from './progress';
 import { FIELD_KEYWORDS, namesFor, quotedNames } from './fields';
-import { NONE, RecordRules, RequestIds, RoutingCollector, atRecord, type RoutingSink } from './records';
+import { NONE, RequestIds, atRecord, type RecordRules, type RoutingCollector, type RoutingSink } from './records';
 import type { SourceOptions, SourceSummary } from './source';
 
 /** The magic bytes that open (and close) every Parquet file. */
@@ -41,18 +39,6 @@ const COMPRESSORS: Compressors = {
 
 export function looksLikeParquet(buf: Uint8Array): boolean {
   return buf.length >= 4 && buf[0] === 0x50 && buf[1] === 0x41 && buf[2] === 0x52 && buf[3] === 0x31;
-}
-
-export async function readParquet(file: string, opts: ReadOptions): Promise<Workload> {
-  const collector = new RoutingCollector({ maxSequenceIds: opts.maxSequenceIds, model: opts.model });
-  const summary = await readParquetRecords(file, opts, collector, new RecordRules(opts.model), collector);
-  const c = collector.finish(opts.model, file);
-  return {
-    layers: c.layers,
-    description: `trace ${file} (${summary.label}, ${c.layers.length} layers)`,
-    notes: [...summary.notes, ...c.notes],
-    sequence: c.sequence,
-  };
 }
 
 /** Which columns hold what. */

@@ -9,12 +9,17 @@ import { readJsonlRecords } from './jsonl';
 import { readCsvRecords } from './csv';
 import { readNpyRecords } from './npy';
 import { readParquetRecords } from './parquet';
-import type { RecordRules, RoutingCollector, RoutingSink } from './records';
+import { RecordRules, RoutingCollector, type RoutingSink } from './records';
 import type { SourceOptions, SourceSummary } from './source';
+import type { ReadOptions, TraceModel } from './common';
+import type { Workload } from '../types';
+
+/** A format that holds routing records. */
+export type RecordFormat = 'jsonl' | 'csv' | 'npy' | 'parquet';
 
 type RecordReader = (file: string, opts: SourceOptions, sink: RoutingSink, rules: RecordRules, collector?: RoutingCollector) => Promise<SourceSummary>;
 
-const RECORD_READERS: Partial<Record<TraceFormat, { read: RecordReader; counts?: boolean }>> = {
+const RECORD_READERS: Record<RecordFormat, { read: RecordReader; counts?: boolean }> = {
   jsonl: { read: readJsonlRecords },
   csv: { read: readCsvRecords, counts: true },
   npy: { read: readNpyRecords },
@@ -25,13 +30,18 @@ export interface RecordReadOptions extends SourceOptions {
   format?: TraceFormat;
 }
 
+/** For `moeplan trace`: any record trace, checked against a model when one is given (else the first record sets top-k). */
+export interface TraceScanOptions extends RecordReadOptions {
+  model?: TraceModel;
+}
+
 /**
  * Streams any record trace into `collector` (detecting the format from the
  * content unless given). Load-only formats are refused with the reason.
  */
 export async function readRecords(file: string, opts: RecordReadOptions, collector: RoutingCollector, rules: RecordRules): Promise<{ format: TraceFormat; summary: SourceSummary }> {
   const format = opts.format ?? detectFormat(file);
-  const reader = RECORD_READERS[format];
+  const reader = isRecordFormat(format) ? RECORD_READERS[format] : undefined;
   if (!reader)
     throw new WorkloadError(
       `a ${format} file holds per-expert counts only, not the expert subsets tokens activate: there is nothing to aggregate or count subsets of (use it in a plan directly)`,
@@ -40,4 +50,27 @@ export async function readRecords(file: string, opts: RecordReadOptions, collect
   if (reader.counts) collector.counts = true;
   const summary = await reader.read(file, opts, collector, rules, collector);
   return { format, summary };
+}
+
+export function isRecordFormat(format: TraceFormat): format is RecordFormat {
+  return Object.hasOwn(RECORD_READERS, format);
+}
+
+/**
+ * A workload from a record trace: the exact subset counts of the model's MoE
+ * layers, the token order where the records carry it, and notes (fields
+ * read, records skipped, layer numbering, order kept or not).
+ */
+export async function readRecordWorkload(format: RecordFormat, file: string, opts: ReadOptions): Promise<Workload> {
+  const collector = new RoutingCollector({ maxSequenceIds: opts.maxSequenceIds, model: opts.model });
+  const reader = RECORD_READERS[format];
+  if (reader.counts) collector.counts = true;
+  const summary = await reader.read(file, opts, collector, new RecordRules(opts.model), collector);
+  const c = collector.finish(opts.model, file);
+  return {
+    layers: c.layers,
+    description: `trace ${file} (${summary.label}, ${c.layers.length} layers)`,
+    notes: [...summary.notes, ...c.notes],
+    sequence: c.sequence,
+  };
 }

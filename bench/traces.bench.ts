@@ -193,12 +193,18 @@ interface ChildFigures {
   err: string;
 }
 
-/** Runs the bundled CLI in its own process; reports wall time and the process's max RSS. */
+/**
+ * The child's own peak RSS in KiB: VmHWM from /proc (Linux), since getrusage's
+ * maxrss survives exec and would report this (large) parent's peak.
+ */
+const PEAK_RSS = `(() => { try { return Number(/VmHWM:\\s*(\\d+)/.exec(require('fs').readFileSync('/proc/self/status', 'utf8'))[1]); } catch { return process.resourceUsage().maxRSS; } })()`;
+
+/** Runs the bundled CLI in its own process; reports wall time and the process's peak RSS. */
 function runCli(args: string[]): ChildFigures {
   const script =
     `const t0 = performance.now();` +
     `require(${JSON.stringify(CLI)}).main(${JSON.stringify(args)}).then((code) => {` +
-    `process.stderr.write('\\n@@' + JSON.stringify({ code, ms: performance.now() - t0, maxRssKiB: process.resourceUsage().maxRSS }));` +
+    `process.stderr.write('\\n@@' + JSON.stringify({ code, ms: performance.now() - t0, maxRssKiB: ${PEAK_RSS} }));` +
     `process.exitCode = code; });`;
   const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', maxBuffer: 1 << 28 });
   const at = r.stderr.lastIndexOf('\n@@');
@@ -209,7 +215,7 @@ function runCli(args: string[]): ChildFigures {
 
 /** A baseline: the RSS of a process that loads the CLI and does nothing. */
 function idleRss(): number {
-  const r = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(CLI)}); process.stderr.write(String(process.resourceUsage().maxRSS))`], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(CLI)}); process.stderr.write(String(${PEAK_RSS}))`], { encoding: 'utf8' });
   return Number(r.stderr);
 }
 

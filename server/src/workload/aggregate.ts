@@ -6,7 +6,7 @@
 // (docs/traces.md), done by the same readers and counters a solve uses, so
 // a plan solved on the counts gets exactly the figures of the trace — except
 // replay in token order (paging, batches), which the counts drop.
-import { parquetWriteBuffer } from 'hyparquet-writer';
+import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
 import type { TraceFormat } from '../plan/types';
 import type { LayerDistribution } from './types';
 import { RecordRules, RoutingCollector } from './readers/records';
@@ -66,26 +66,16 @@ export function countsCsv(a: Aggregate): string {
   return out.join('\n') + '\n';
 }
 
-/** The counts as Parquet: layer (INT32), experts (LIST<INT32>), count (INT64, or DOUBLE when a count is fractional). */
+/**
+ * The counts as Parquet: layer (INT32), experts (LIST<INT32>), count (INT64,
+ * or DOUBLE when a count is fractional). Written a layer at a time (each
+ * layer its own row groups), so only one layer's rows are held as values.
+ */
 export function countsParquet(a: Aggregate): Uint8Array {
-  const layer: number[] = [];
-  const experts: number[][] = [];
-  const weights: number[] = [];
-  for (const d of a.layers) {
-    const k = d.k;
-    for (let i = 0; i < d.count; i++) {
-      layer.push(d.layer);
-      experts.push(Array.from(d.ids.subarray(i * k, i * k + k)));
-      weights.push(d.weights[i]);
-    }
-  }
-  const whole = weights.every((w) => Number.isInteger(w));
-  const buf = parquetWriteBuffer({
-    columnData: [
-      { name: 'layer', data: Int32Array.from(layer) },
-      { name: 'experts', data: experts },
-      { name: 'count', data: whole ? BigInt64Array.from(weights, (w) => BigInt(w)) : Float64Array.from(weights) },
-    ],
+  const whole = a.layers.every((d) => d.weights.every((w) => Number.isInteger(w)));
+  const writer = new ByteWriter();
+  const parquet = new ParquetWriter({
+    writer,
     schema: [
       { name: 'root', num_children: 3 },
       { name: 'layer', type: 'INT32', repetition_type: 'REQUIRED' },
@@ -96,5 +86,23 @@ export function countsParquet(a: Aggregate): Uint8Array {
     ],
     kvMetadata: aggregateHeader(a).map((value, i) => ({ key: i === 0 ? 'moeplan.source' : 'moeplan.note', value })),
   });
-  return new Uint8Array(buf);
+  for (const d of a.layers) {
+    const k = d.k;
+    const experts: number[][] = new Array(d.count);
+    for (let i = 0; i < d.count; i++) experts[i] = Array.from(d.ids.subarray(i * k, i * k + k));
+    const weights = d.weights.subarray(0, d.count);
+    parquet.write({
+      columnData: [
+        { name: 'layer', data: new Int32Array(d.count).fill(d.layer) },
+        { name: 'experts', data: experts },
+        { name: 'count', data: whole ? BigInt64Array.from(weights, (w) => BigInt(w)) : Float64Array.from(weights) },
+      ],
+      rowGroupSize: PARQUET_ROW_GROUP,
+    });
+  }
+  parquet.finish();
+  return new Uint8Array(writer.getBuffer());
 }
+
+/** Rows per row group of the counts Parquet. */
+const PARQUET_ROW_GROUP = 1 << 16;

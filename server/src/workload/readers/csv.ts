@@ -26,12 +26,14 @@ export async function readCsvRecords(file: string, opts: SourceOptions, sink: Ro
   let ids = new Int32Array(0);
   let header: { sep: string; layer: number; experts: number; count: number; width: number } | undefined;
   let rows = 0;
+  const scratch: number[] = [];
 
   await forEachLine(
     file,
     (raw, line) => {
       const text = line === 1 && raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
-      if (text.trim() === '' || text.trimStart().startsWith('#')) return;
+      const c0 = text.charCodeAt(0);
+      if (text.length === 0 || ((c0 === 0x20 || c0 === 0x09 || c0 === 0x23) && (text.trim() === '' || text.trimStart().startsWith('#')))) return;
       if (!header) {
         const sep = text.includes('\t') ? '\t' : ',';
         const cols = splitFields(text, sep).map((c) => c.trim().toLowerCase());
@@ -58,12 +60,7 @@ export async function readCsvRecords(file: string, opts: SourceOptions, sink: Ro
       const layerProblem = rules.layerProblem(layer);
       if (layerProblem) throw new WorkloadError(layerProblem, file, line);
       const expText = f[header.experts].trim();
-      // A list as SQL engines print one ("[5, 6]") reads like "5 6".
-      const listText = expText.startsWith('[') && expText.endsWith(']') ? expText.slice(1, -1) : expText;
-      const parts = listText.split(/[\s;,]+/).filter((s) => s !== '');
-      const experts = parts.map((s) => (/^-?\d+$/.test(s) ? Number(s) : NaN));
-      const bad = parts.find((s, i) => Number.isNaN(experts[i]));
-      if (bad !== undefined) throw new WorkloadError(`expert id "${bad}" is not an integer (experts are separated by spaces or semicolons)`, file, line);
+      const experts = plainIdList(expText, scratch) ?? idList(expText, file, line);
       const problem = rules.idsProblem(experts, `line ${line}`);
       if (problem) throw new WorkloadError(`experts "${expText}" ${problem}`, file, line);
       let weight = 1;
@@ -89,6 +86,52 @@ export async function readCsvRecords(file: string, opts: SourceOptions, sink: Ro
   if (!header) throw new WorkloadError('empty file: expected a header "layer,experts,count" and one row per subset', file);
   if (rows === 0) throw new WorkloadError('no routing records found: the file has a header but no rows', file);
   return { records: rows, requests: new RequestIds(), notes: [], counts: true, label: `${header.sep === '\t' ? 'tsv' : 'csv'}, ${rows.toLocaleString('en-US')} rows` };
+}
+
+/**
+ * The ids of an experts field in the usual spellings ("5 6", "5;6", "5,6",
+ * "[5, 6]" as SQL engines print a list), read without regular expressions;
+ * undefined when the field has anything else (idList then says what).
+ */
+function plainIdList(text: string, out: number[]): number[] | undefined {
+  out.length = 0;
+  let i = 0;
+  let end = text.length;
+  if (text.charCodeAt(0) === 0x5b && text.charCodeAt(end - 1) === 0x5d) {
+    i = 1;
+    end--;
+  }
+  while (i < end) {
+    const c = text.charCodeAt(i);
+    if (c === 0x20 || c === 0x3b || c === 0x2c || c === 0x09) {
+      i++;
+      continue;
+    }
+    if (c < 0x30 || c > 0x39) return undefined;
+    let v = 0;
+    let digits = 0;
+    while (i < end) {
+      const d = text.charCodeAt(i);
+      if (d < 0x30 || d > 0x39) break;
+      v = v * 10 + (d - 0x30);
+      digits++;
+      i++;
+    }
+    if (digits > 15) return undefined;
+    out.push(v);
+  }
+  return out;
+}
+
+/** The ids of an experts field, or the reason they are not ids. */
+function idList(expText: string, file: string, line: number): number[] {
+  // A list as SQL engines print one ("[5, 6]") reads like "5 6".
+  const listText = expText.startsWith('[') && expText.endsWith(']') ? expText.slice(1, -1) : expText;
+  const parts = listText.split(/[\s;,]+/).filter((s) => s !== '');
+  const experts = parts.map((s) => (/^-?\d+$/.test(s) ? Number(s) : NaN));
+  const bad = parts.find((s, i) => Number.isNaN(experts[i]));
+  if (bad !== undefined) throw new WorkloadError(`expert id "${bad}" is not an integer (experts are separated by spaces or semicolons)`, file, line);
+  return experts;
 }
 
 /** Splits one line on `sep`, honouring double quotes ("" inside quotes is a quote). */

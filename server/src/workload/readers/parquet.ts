@@ -98,6 +98,9 @@ export async function readParquetRecords(
     let records = 0;
     let ids = new Int32Array(0);
     let fileRow = 0;
+    const maxLayer = rules.maxLayer;
+    const experts = rules.model?.experts ?? 2 ** 31;
+    let k = rules.topK ?? -1;
     const groups = metadata.row_groups;
     for (let g = 0; g < groups.length; g++) {
       checkAborted(opts.signal, file);
@@ -109,56 +112,68 @@ export async function readParquetRecords(
       const reqCol = columns.request ? data.get(columns.request) : undefined;
       const posCol = columns.position ? data.get(columns.position) : undefined;
       const countCol = columns.count ? data.get(columns.count) : undefined;
+      const where = (r: number) => `row group ${g}, row ${r} (row ${(fileRow + r).toLocaleString('en-US')} of the file): `;
+      const fail = (r: number, msg: string): never => {
+        throw new WorkloadError(where(r) + msg, file);
+      };
+      let lastReq: unknown = undefined;
+      let lastReqIndex = NONE;
       for (let r = 0; r < rows; r++) {
-        const where = () => `row group ${g}, row ${r} (row ${(fileRow + r).toLocaleString('en-US')} of the file): `;
-        const fail = (msg: string): never => {
-          throw new WorkloadError(where() + msg, file);
-        };
         const layer = wholeNumber(layerCol[r]);
-        if (layer === undefined) fail(`"${columns.layer}" must be a non-negative integer (got ${show(layerCol[r])})`);
-        const layerProblem = rules.layerProblem(layer!);
-        if (layerProblem) fail(layerProblem);
+        if (layer < 0) fail(r, `"${columns.layer}" must be a non-negative integer (got ${show(layerCol[r])})`);
+        if (layer > maxLayer) fail(r, rules.layerProblem(layer)!);
         let n: number;
         if (listCol) {
           const list = listCol[r] as unknown;
-          if (!Array.isArray(list)) fail(`"${(columns.experts as { list: string }).list}" must be a list of expert ids (got ${show(list)})`);
+          if (!Array.isArray(list)) fail(r, `"${(columns.experts as { list: string }).list}" must be a list of expert ids (got ${show(list)})`);
           const arr = list as unknown[];
           n = arr.length;
           if (ids.length !== n) ids = new Int32Array(n);
           for (let j = 0; j < n; j++) {
             const v = wholeNumber(arr[j]);
-            if (v === undefined || v > 0x7fffffff) fail(`expert id ${show(arr[j])} is not a non-negative integer`);
-            ids[j] = v!;
+            if (v < 0 || v > 0x7fffffff) fail(r, `expert id ${show(arr[j])} is not a non-negative integer`);
+            ids[j] = v;
           }
         } else {
-          n = wideCols!.length;
+          const cols = wideCols!;
+          n = cols.length;
           if (ids.length !== n) ids = new Int32Array(n);
           for (let j = 0; j < n; j++) {
-            const v = wholeNumber(wideCols![j][r]);
-            if (v === undefined || v > 0x7fffffff) fail(`"${(columns.experts as { wide: string[] }).wide[j]}" must be a non-negative integer expert id (got ${show(wideCols![j][r])})`);
-            ids[j] = v!;
+            const v = wholeNumber(cols[j][r]);
+            if (v < 0 || v > 0x7fffffff) fail(r, `"${(columns.experts as { wide: string[] }).wide[j]}" must be a non-negative integer expert id (got ${show(cols[j][r])})`);
+            ids[j] = v;
           }
         }
-        const problem = rules.idsProblem(ids, `row ${fileRow + r}`);
-        if (problem) fail(`experts [${Array.from(ids).join(', ')}] ${problem}`);
+        if (!plainIds(ids, n, k, experts)) {
+          const problem = rules.idsProblem(ids, `row ${fileRow + r}`);
+          if (problem) fail(r, `experts [${Array.from(ids).join(', ')}] ${problem}`);
+          k = rules.topK ?? k;
+        }
         let weight = 1;
         if (countCol) {
           const v = countCol[r];
           weight = typeof v === 'bigint' ? Number(v) : (v as number);
-          if (typeof weight !== 'number' || !Number.isFinite(weight) || weight < 0) fail(`"${columns.count}" must be a number ≥ 0 (got ${show(v)})`);
-          if (weight > MAX_COUNT) fail(`count ${weight} is too large: a count is a number of tokens, at most ${MAX_COUNT_TEXT} per row`);
+          if (typeof weight !== 'number' || !Number.isFinite(weight) || weight < 0) fail(r, `"${columns.count}" must be a number ≥ 0 (got ${show(v)})`);
+          if (weight > MAX_COUNT) fail(r, `count ${weight} is too large: a count is a number of tokens, at most ${MAX_COUNT_TEXT} per row`);
         }
         let pos = NONE;
         if (posCol) {
-          const v = wholeNumber(posCol[r]);
-          if (v === undefined) fail(`token position "${columns.position}" must be a non-negative integer (got ${show(posCol[r])})`);
-          pos = v!;
+          pos = wholeNumber(posCol[r]);
+          if (pos < 0) fail(r, `token position "${columns.position}" must be a non-negative integer (got ${show(posCol[r])})`);
         }
-        const req = reqCol ? requests.intern(String(reqCol[r])) : NONE;
+        let req = NONE;
+        if (reqCol) {
+          const v = reqCol[r];
+          if (v !== lastReq || lastReqIndex === NONE) {
+            lastReq = v;
+            lastReqIndex = requests.intern(String(v));
+          }
+          req = lastReqIndex;
+        }
         try {
-          sink.add(layer!, ids, weight, req, pos);
+          sink.add(layer, ids, weight, req, pos);
         } catch (e) {
-          throw atRecord(e, file, undefined, where());
+          throw atRecord(e, file, undefined, where(r));
         }
         records++;
       }
@@ -298,11 +313,24 @@ async function readGroup(
   return out;
 }
 
-/** A non-negative integer as a number (bigint when INT64), or undefined. */
-function wholeNumber(v: unknown): number | undefined {
-  if (typeof v === 'number') return Number.isInteger(v) && v >= 0 ? v : undefined;
-  if (typeof v === 'bigint') return v >= 0n && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : undefined;
-  return undefined;
+/** A non-negative integer as a number (from a bigint when INT64), or -1. */
+function wholeNumber(v: unknown): number {
+  if (typeof v === 'number') return Number.isInteger(v) && v >= 0 ? v : -1;
+  if (typeof v === 'bigint') return v >= 0n && v <= MAX_SAFE ? Number(v) : -1;
+  return -1;
+}
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** The usual case, checked without building a message: k distinct ids below `experts`. */
+function plainIds(ids: Int32Array, n: number, k: number, experts: number): boolean {
+  if (n !== k) return false;
+  for (let j = 0; j < n; j++) {
+    const e = ids[j];
+    if (e >= experts) return false;
+    for (let q = 0; q < j; q++) if (ids[q] === e) return false;
+  }
+  return true;
 }
 
 function show(v: unknown): string {

@@ -3,7 +3,7 @@
 // The work itself happens in the server (dist/server.js) and its workers.
 import * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
-import { ApplyPlacementRequest, SolveRequest, WorkspaceTrustNotification, sendNotification, sendRequest, type SolveResponse } from '../../server/src/protocol';
+import { ApplyCapacityRequest, ApplyPlacementRequest, SolveRequest, WorkspaceTrustNotification, sendNotification, sendRequest, type SolveResponse } from '../../server/src/protocol';
 import { SolveStatus } from './status';
 import { registerPlacementView } from './placementView';
 import { exportPlacement } from './exportCommand';
@@ -44,6 +44,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   context.subscriptions.push(
     vscode.commands.registerCommand('moeplan.solveNow', (arg?: unknown) => solveNow(arg)),
     vscode.commands.registerCommand('moeplan.applyPlacement', (arg?: unknown) => applyPlacement(arg)),
+    vscode.commands.registerCommand('moeplan.applyCapacity', (arg?: unknown) => applyCapacity(arg)),
     vscode.commands.registerCommand('moeplan.export', (arg?: unknown) => exportPlan(arg)),
     vscode.commands.registerCommand('moeplan.showPlacementView', (arg?: unknown) => view.show(planUri(arg))),
     vscode.commands.registerCommand('moeplan.restartServer', async () => {
@@ -110,6 +111,14 @@ async function applyPlacement(arg: unknown): Promise<void> {
   if (!uri || !c) return;
   const r = await sendRequest(c, ApplyPlacementRequest, { uri });
   if (!r.applied) void vscode.window.showWarningMessage(`moeplan: placement not written: ${r.message ?? 'the editor refused the edit'}`);
+}
+
+async function applyCapacity(arg: unknown): Promise<void> {
+  const uri = planUri(arg);
+  const c = ready();
+  if (!uri || !c) return;
+  const r = await sendRequest(c, ApplyCapacityRequest, { uri });
+  if (!r.applied) void vscode.window.showWarningMessage(`moeplan: slots and batch not written: ${r.message ?? 'the editor refused the edit'}`);
 }
 
 async function exportPlan(arg: unknown): Promise<void> {

@@ -376,6 +376,13 @@ export interface RevealResponse {
 /** Client → server: where in the plan an expert or GPU clicked in the view is written (null: nowhere). */
 export const RevealRequest = request<RevealParams, RevealResponse | null>('moeplan/reveal', 'client → server');
 
+/** Client → server: write the capacity sweep's recommended slots and batch into the plan (the server sends a `workspace/applyEdit`). */
+export interface ApplyCapacityParams {
+  uri: string;
+}
+export type ApplyCapacityResponse = ApplyPlacementResponse;
+export const ApplyCapacityRequest = request<ApplyCapacityParams, ApplyCapacityResponse>('moeplan/applyCapacity', 'client → server');
+
 export type ExportFormat = 'sglang' | 'trtllm' | 'vllm-ascend' | 'json';
 export interface ExportParams {
   uri: string;

@@ -3,6 +3,7 @@ import type { Plan, Sourced } from '../plan/types';
 import type { LayerResult, PlanResults } from '../protocol';
 import { copiesOf, layerResult, resultsMatchPlan, totalSlots } from './figures';
 import * as f from '../display';
+import { memoryHoverRows, modelServingRows, serveHover } from './capacityText';
 
 /** The layer a hover speaks about when the text names none: the first analysed one. */
 function pickLayer(results: PlanResults, layer: number | undefined): LayerResult | undefined {
@@ -140,6 +141,7 @@ function fieldHoverText(plan: Plan, path: string, results: PlanResults | undefin
       `| all experts, all layers | ${f.bytes(m.bytesPerExpert.value * m.experts.value * m.layers.value)} | derived |`,
     );
     if (m.groups) rows.push(`| routing groups | ${m.groups.count}, top ${m.groups.topGroups} | plan |`);
+    rows.push(...modelServingRows(plan));
   } else if (['hardware', 'gpu', 'reserve', 'slots', 'link'].includes(head ?? '') || path.startsWith('hardware')) {
     const slots = totalSlots(plan);
     title = `**${hw.count} × ${hw.gpu.name}** in ${hw.nodes} node(s), ${hw.gpusPerNode} per node`;
@@ -156,6 +158,9 @@ function fieldHoverText(plan: Plan, path: string, results: PlanResults | undefin
       sourced('network latency', hw.network.latencyS, (v: number) => f.seconds(v)),
       sourced('PCIe', hw.pcie.bytesPerS, (v: number) => f.rate(v)),
     );
+    if (head === 'reserve' || head === 'slots') rows.push(...memoryHoverRows(plan, results));
+  } else if (head === 'serve') {
+    return serveHover(plan, results);
   } else if (head === 'workload') {
     const w = plan.workload;
     title = '**Workload**';

@@ -11,12 +11,14 @@ import { FeedbackCode } from '../feedback/codes';
 import type { ServerContext } from './context';
 import type { DiagnosticData } from './convert';
 import { placementEdit } from './placementEdit';
+import { capacityEdit } from './capacityLens';
 import { safely } from './safe';
 
 export const WRITE_PLACEMENT_KIND = `${CodeActionKind.Source}.moeplan.writePlacement`;
+export const WRITE_CAPACITY_KIND = `${CodeActionKind.Source}.moeplan.writeCapacity`;
 
 export const options: CodeActionOptions = {
-  codeActionKinds: [CodeActionKind.QuickFix, CodeActionKind.Source, WRITE_PLACEMENT_KIND],
+  codeActionKinds: [CodeActionKind.QuickFix, CodeActionKind.Source, WRITE_PLACEMENT_KIND, WRITE_CAPACITY_KIND],
 };
 
 function isData(x: unknown): x is DiagnosticData {
@@ -72,6 +74,12 @@ export function register(ctx: ServerContext): void {
         if (!('error' in edit) && (edit.changes?.[uri]?.length ?? 0) > 0) {
           out.push({ title: "Write the solver's placement into the plan", kind: WRITE_PLACEMENT_KIND, edit });
         }
+      }
+      if (results?.capacity?.recommended && fast.plan && wants(WRITE_CAPACITY_KIND)) {
+        const edit = capacityEdit(fast, results);
+        const r = results.capacity.recommended;
+        const already = fast.plan.hardware.slotsPerGpu[0] === r.slotsPerGpu && fast.plan.workload.batch.value === r.batch;
+        if (!('error' in edit) && !already) out.push({ title: `Use the recommended ${r.slotsPerGpu} slots per GPU and batch ${r.batch}`, kind: WRITE_CAPACITY_KIND, edit });
       }
       return out;
     }),

@@ -7,6 +7,7 @@ import * as f from '../display';
 import type { CommittedLayer } from '../plan/types';
 import type { ServerContext } from './context';
 import { safely } from './safe';
+import { capacityLenses } from './capacityLens';
 
 const TOP: Range = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
 
@@ -58,6 +59,7 @@ export function register(ctx: ServerContext): void {
         }
         lenses.push({ range: block.range, command: { title, command: 'moeplan.applyPlacement', arguments: [uri] } });
       }
+      lenses.push(...capacityLenses(uri, plan, results));
       return lenses;
     }),
   );

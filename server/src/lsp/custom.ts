@@ -1,11 +1,13 @@
 // Custom requests (server/src/protocol.ts): results, applying the solved
 // placement, exporting, and where to reveal what the placement view clicked.
 import {
+  ApplyCapacityRequest,
   ApplyPlacementRequest,
   ExportRequest,
   GetResultsRequest,
   RevealRequest,
   onRequest,
+  type ApplyCapacityResponse,
   type ApplyPlacementResponse,
   type ExportResponse,
   type GetResultsResponse,
@@ -17,6 +19,7 @@ import { exportText } from './exporter';
 import { writeUserFile } from '../userFiles/write';
 import { errnoText } from '../userFiles/errors';
 import { placementEdit } from './placementEdit';
+import { capacityEdit } from './capacityLens';
 import { safely } from './safe';
 
 export function register(ctx: ServerContext): void {
@@ -41,6 +44,19 @@ export function register(ctx: ServerContext): void {
       const edit = placementEdit(fast, results);
       if ('error' in edit) return { applied: false, message: edit.error };
       const r = await ctx.connection.workspace.applyEdit({ label: "moeplan: write the solver's placement", edit });
+      return { applied: r.applied, message: r.failureReason };
+    }),
+  );
+
+  onRequest(
+    ctx.connection,
+    ApplyCapacityRequest,
+    safely(ctx.log, 'applyCapacity', { applied: false, message: 'internal error; see the moeplan log' }, async (p): Promise<ApplyCapacityResponse> => {
+      const fast = ctx.fast(p.uri);
+      if (!fast) return { applied: false, message: 'the plan is not open' };
+      const edit = capacityEdit(fast, ctx.solves.entry(p.uri)?.results);
+      if ('error' in edit) return { applied: false, message: edit.error };
+      const r = await ctx.connection.workspace.applyEdit({ label: 'moeplan: use the recommended slots and batch', edit });
       return { applied: r.applied, message: r.failureReason };
     }),
   );

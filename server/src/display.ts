@@ -30,8 +30,10 @@ function scaled(x: number, scale: readonly (readonly [number, string])[]): strin
   const a = Math.abs(x);
   let i = 0;
   while (i + 1 < scale.length && a >= scale[i + 1]![0]) i++;
-  let text = digits3(x / scale[i]![0]);
-  if (i + 1 < scale.length && Math.abs(Number(text)) * scale[i]![0] >= scale[i + 1]![0]) text = digits3(x / scale[++i]![0]);
+  // 12 significant digits first: 50 ms is 0.05 s × 1e3 = 50.00000000000001 in floating point, and is written whole.
+  const inUnit = (k: number) => Number((x / scale[k]![0]).toPrecision(12));
+  let text = digits3(inUnit(i));
+  if (i + 1 < scale.length && Math.abs(Number(text)) * scale[i]![0] >= scale[i + 1]![0]) text = digits3(inUnit(++i));
   return `${text} ${scale[i]![1]}`;
 }
 

@@ -128,6 +128,7 @@ function assertAllDrawn(ink: Awaited<ReturnType<typeof canvasInk>>, expected: st
 const CORE = ['matrix', 'chart-summary', 'chart-gpu-load', 'chart-policies', 'chart-t-distribution'];
 function chartsFor(r: PlanResults): string[] {
   const out = [...CORE];
+  if (r.capacity?.points.length) out.push('chart-capacity');
   if (r.memorySweep.length) out.push('chart-memory');
   if (r.batchSweep.some((b) => Number.isFinite(b.latencyUsPerToken))) out.push('chart-batch');
   if (Number.isFinite(r.offload?.gamma)) out.push('chart-gamma');

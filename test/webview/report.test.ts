@@ -101,6 +101,10 @@ describe('HTML report', () => {
     const ids = ink.map((c) => c.id);
     for (const id of ['matrix', 'chart-summary', 'chart-gpu-load', 'chart-policies', 'chart-t-distribution']) assert.ok(ids.includes(id), `${id} is shown`);
     if (results.memorySweep.length) assert.ok(ids.includes('chart-memory'));
+    // The example has a `serve` block: the capacity chart and its caption are in the report.
+    assert.ok(results.capacity?.points.length, 'the example sweeps slots against batch');
+    assert.ok(ids.includes('chart-capacity'), 'the capacity chart is shown');
+    assert.match(await page.locator('#card-capacity .caption').innerText(), /^(Recommended: \d+ slots per GPU|No slots and batch meet)/);
     for (const c of ink) assert.ok(c.inked / (c.width * c.height) > 0.01 && c.colours >= 3, `${c.id} draws non-blank pixels`);
     assert.equal(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined, 'the title cannot inject a script');
     assert.equal(await page.title(), `${title} — moeplan placement report`);

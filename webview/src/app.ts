@@ -20,6 +20,8 @@ import type { Host, ViewState } from './host';
 import { MatrixView } from './matrix';
 import { readPalette, watchTheme, type Palette } from './theme';
 import * as show from '../../server/src/display';
+import { capacityConfig } from './capacityChart';
+import { capacityCaption } from '../../server/src/feedback/capacityText';
 
 /** The analysis' notes: the first few in a list, the rest folded away. */
 function notesBlock(notes: string[]): HTMLElement[] {
@@ -100,6 +102,7 @@ export class PlacementApp {
   private readonly policies = card('policies', 'Policies compared', 'E[T] (solid, bottom axis) and predicted µs for this layer (light, top axis) of each policy on the same slots. Orange: the solver used; green: the lower bound no placement can beat.');
   private readonly tDist = card('t-distribution', 'Distribution of T(S)', 'How often the busiest GPU must run t experts for one token. Mass at small t means tokens rarely wait on one overloaded GPU.');
   private readonly memory = card('memory', 'E[T] against memory', 'E[T] as each GPU gets more expert slots (room for extra copies). The diamond marks this plan. A flat curve means more memory buys little.');
+  private readonly capacity = card('capacity', 'Replica slots against KV cache', 'Each curve is a number of expert slots per GPU, each point a batch up to what the KV cache left by those slots holds: throughput of the whole model against the latency the `serve` target is about. More slots give room to replicas but take KV cache, so fewer requests run at once. The dashed line is the target, the star the recommendation: the most tokens per second within it.', true);
   private readonly batch = card('batch', 'Throughput against latency', 'Each point is a batch size: larger batches give more tokens per second but each token waits for a longer step. The diamond is the plan\'s batch.');
   private readonly gamma = card('gamma', 'Expert parallelism vs offload (γ)', 'γ = ½·(S_E·f_E)/(d·f_a)·(B_net/B_pcie)·(N_ue/N_t) compares moving activations over the network (expert parallelism) with moving expert weights over PCIe (offload). Above the dashed line γ = 1, expert parallelism is faster; below it, offload. γ falls as more tokens share each expert load.');
   private readonly paging = card('paging', 'Paging hit rates', 'Share of expert uses served from GPU memory when experts are paged in from host memory, per layer and eviction policy. Belady (dashed) is the offline optimum no policy can beat; static keeps a fixed set resident. The thick line is the plan\'s policy.', true);
@@ -136,7 +139,7 @@ export class PlacementApp {
       nav,
       el('div', { class: 'grid' }, matrixCard, this.gpuLoad.section, this.policies.section, this.tDist.section),
       this.modelHeading,
-      el('div', { class: 'grid' }, this.memory.section, this.batch.section, this.gamma.section, this.paging.section),
+      el('div', { class: 'grid' }, this.capacity.section, this.memory.section, this.batch.section, this.gamma.section, this.paging.section),
     );
     this.content.hidden = true;
     this.emptyBox.textContent = 'Waiting for results…';
@@ -213,7 +216,7 @@ export class PlacementApp {
   }
 
   private cards(): Card[] {
-    return [this.summary, this.gpuLoad, this.policies, this.tDist, this.memory, this.batch, this.gamma, this.paging];
+    return [this.summary, this.gpuLoad, this.policies, this.tDist, this.capacity, this.memory, this.batch, this.gamma, this.paging];
   }
 
   private buildHeader(): void {
@@ -243,6 +246,11 @@ export class PlacementApp {
     this.memory.section.hidden = !memory;
     if (memory) this.memory.slot.render(memoryConfig(r, this.palette));
     else this.memory.slot.clear();
+    const capacity = capacityConfig(r, this.palette);
+    this.capacity.section.hidden = capacity === null;
+    if (capacity) this.capacity.slot.render(capacity);
+    else this.capacity.slot.clear();
+    this.capacity.caption.textContent = capacityCaption(r);
     const batch = batchConfig(r, this.palette);
     this.batch.section.hidden = batch === null;
     if (batch) this.batch.slot.render(batch);
@@ -260,7 +268,7 @@ export class PlacementApp {
     if (paging) this.paging.slot.render(paging);
     else this.paging.slot.clear();
     this.paging.caption.textContent = pagingSummary(r);
-    this.modelHeading.hidden = this.memory.section.hidden && this.batch.section.hidden && this.gamma.section.hidden && this.paging.section.hidden;
+    this.modelHeading.hidden = this.capacity.section.hidden && this.memory.section.hidden && this.batch.section.hidden && this.gamma.section.hidden && this.paging.section.hidden;
     this.root.dataset.renders = String(this.renders);
     this.root.dataset.theme = this.palette.kind;
   }

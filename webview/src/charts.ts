@@ -81,7 +81,7 @@ export class ChartSlot {
   }
 }
 
-function base(p: Palette, onClick?: (index: number, datasetIndex: number) => void) {
+export function base(p: Palette, onClick?: (index: number, datasetIndex: number) => void) {
   return {
     animation: false as const,
     responsive: true,
@@ -113,7 +113,7 @@ function base(p: Palette, onClick?: (index: number, datasetIndex: number) => voi
   };
 }
 
-function axis(p: Palette, title: string, extra: Record<string, unknown> = {}) {
+export function axis(p: Palette, title: string, extra: Record<string, unknown> = {}) {
   return {
     title: { display: true, text: title, color: p.foreground, font: { family: p.fontFamily } },
     ticks: { color: p.foreground, font: { family: p.fontFamily } },

@@ -5,7 +5,7 @@ import type { ExportFormat, LaunchArguments } from '../protocol';
 import { engineProblem, placementProblem, type Placements } from './validate';
 import { padToUniformSlots } from './padding';
 import { moeplanJson, sglangMap, trtllmYaml, vllmAscendMap } from './formats';
-import { launchArguments } from './launch';
+import { launchArguments, type ServingFlags } from './launch';
 import { exportAdvice } from './warnings';
 
 export type { ExportFormat } from '../protocol';
@@ -61,7 +61,7 @@ export function exportPlan(plan: Plan, placements: number[][][] | Placements, fo
     };
   const gpus = filled[0].length;
   const content = format === 'sglang' ? sglangMap(plan, filled) : format === 'trtllm' ? trtllmYaml(plan, filled) : vllmAscendMap(filled);
-  const launch = launchArguments(format, { gpus, slotsPerGpu: slots, experts: plan.model.experts.value, nodes: plan.hardware.nodes }, target);
+  const launch = launchArguments(format, { gpus, slotsPerGpu: slots, experts: plan.model.experts.value, nodes: plan.hardware.nodes }, target, servingFlagsOf(plan));
   const advice = exportAdvice(plan, format, gpus, slots);
   if (padded > 0 && sameGpuCopies)
     advice.notes.push(
@@ -74,6 +74,16 @@ export function exportPlan(plan: Plan, placements: number[][][] | Placements, fo
         `those copies change where tokens go, and the plan's figures did not include them (solve with fewer slots per GPU, or replicas off, to export what was timed)`,
     );
   return { ok: true, content, fileName, launch, ...advice };
+}
+
+/**
+ * The serving flags a plan with a `serve` block asks for: its batch as the
+ * requests running at once (decode; prefill batches are chunks, left to the
+ * engine), and an FP8 cache when the model says so.
+ */
+export function servingFlagsOf(plan: Plan): ServingFlags | undefined {
+  if (!plan.serve || plan.workload.phase.value !== 'decode') return undefined;
+  return { batch: plan.workload.batch.value, kvFp8: plan.model.kv?.dtype.value === 'fp8' };
 }
 
 /** The plan's committed placement when it has one for every MoE layer. */

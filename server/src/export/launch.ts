@@ -17,6 +17,18 @@ export interface PlacementShape {
   nodes: number;
 }
 
+/**
+ * The serving point of a plan with a `serve` block (decode): requests
+ * running at once over all GPUs (the plan's batch) under data-parallel
+ * attention, which moeplan's memory and time figures assume
+ * (docs/cost-model.md §7), and the KV cache dtype.
+ */
+export interface ServingFlags {
+  /** Running requests over all GPUs. */
+  batch: number;
+  kvFp8: boolean;
+}
+
 /** Stands for the exported file when it went to stdout. */
 export const FILE_PLACEHOLDER = 'FILE';
 /** The TensorRT-LLM LLM-API options file the moe_config entry belongs in. */
@@ -26,7 +38,7 @@ export const TRTLLM_OPTIONS_FILE = 'extra_llm_api_options.yaml';
  * Flags for `format` with the file at `file` (absolute; undefined = stdout).
  * The redundant-expert count is the file's own: GPUs × slots − experts.
  */
-export function launchArguments(format: EngineFormat, shape: PlacementShape, file: string | undefined): LaunchArguments {
+export function launchArguments(format: EngineFormat, shape: PlacementShape, file: string | undefined, serving?: ServingFlags): LaunchArguments {
   const G = shape.gpus;
   const physical = G * shape.slotsPerGpu;
   const R = physical - shape.experts;
@@ -38,9 +50,11 @@ export function launchArguments(format: EngineFormat, shape: PlacementShape, fil
       // SGLang places experts over the whole TP group (ExpertLocationMetadata.ep_size
       // is the world size), so --tp-size and --ep-size are both G.
       const args = ['--tp-size', `${G}`, '--ep-size', `${G}`, '--init-expert-location', path, '--ep-num-redundant-experts', `${R}`];
+      // Data-parallel attention: each rank runs its own requests; --max-running-requests is over all ranks.
+      if (serving) args.push('--enable-dp-attention', '--dp-size', `${G}`, '--max-running-requests', `${serving.batch}`, ...(serving.kvFp8 ? ['--kv-cache-dtype', 'fp8_e4m3'] : []));
       const command = shellLine(['python', '-m', 'sglang.launch_server', '--model-path', '<model>', ...args]);
       const lines = [
-        `SGLang launch arguments for this file (${figures}):`,
+        `SGLang launch arguments for this file (${figures}${servingText(serving, G)}):`,
         `  ${shellLine(args)}`,
         'for example:',
         `  ${command}`,
@@ -53,23 +67,30 @@ export function launchArguments(format: EngineFormat, shape: PlacementShape, fil
       // needs num_redundant_experts equal to the map's redundancy.
       const config = JSON.stringify({ eplb_config: { expert_map_path: path, num_redundant_experts: R } });
       const args = ['--tensor-parallel-size', `${G}`, '--enable-expert-parallel', '--additional-config', config];
+      // One scheduler for the tensor-parallel group: --max-num-seqs is the whole batch.
+      if (serving) args.push('--max-num-seqs', `${serving.batch}`, ...(serving.kvFp8 ? ['--kv-cache-dtype', 'fp8'] : []));
       const command = shellLine(['vllm', 'serve', '<model>', ...args]);
       const lines = [
-        `vLLM-Ascend launch arguments for this file (${figures}):`,
+        `vLLM-Ascend launch arguments for this file (${figures}${servingText(serving, G)}):`,
         `  ${shellLine(args)}`,
         'for example:',
         `  ${command}`,
         `the EP size is tensor × data parallel size: --data-parallel-size D with --tensor-parallel-size ${G}/D gives the same ${G} ranks`,
       ];
+      if (serving) lines.push(`moeplan's KV cache and step figures assume data-parallel attention (--data-parallel-size ${G} --tensor-parallel-size 1), where --max-num-seqs is per rank: ${Math.ceil(serving.batch / G)}`);
       return { engine: 'vLLM-Ascend', ...base, args, flags: shellLine(args), command, text: lines.join('\n') + '\n' };
     }
     case 'trtllm': {
       // The EP size is a launch flag, never a key of the load balancer YAML.
-      const entry = ['moe_config:', '  backend: WIDEEP', `  load_balancer: ${yamlScalar(path)}`].join('\n') + '\n';
+      const entryLines = ['moe_config:', '  backend: WIDEEP', `  load_balancer: ${yamlScalar(path)}`];
+      // Attention data parallelism: every rank schedules its own requests, so the batch flag is per rank.
+      if (serving) entryLines.push('enable_attention_dp: true', ...(serving.kvFp8 ? ['kv_cache_config:', '  dtype: fp8'] : []));
+      const entry = entryLines.join('\n') + '\n';
       const args = ['--tp_size', `${G}`, '--ep_size', `${G}`, '--extra_llm_api_options', TRTLLM_OPTIONS_FILE];
+      if (serving) args.push('--max_batch_size', `${Math.ceil(serving.batch / G)}`);
       const command = shellLine(['trtllm-serve', '<model>', ...args]);
       const lines = [
-        `TensorRT-LLM launch arguments for this file (${figures}):`,
+        `TensorRT-LLM launch arguments for this file (${figures}${servingText(serving, G)}):`,
         `  ${shellLine(args)}`,
         `with this entry in ${TRTLLM_OPTIONS_FILE}:`,
         ...entry.trimEnd().split('\n').map((l) => `  ${l}`),
@@ -80,6 +101,12 @@ export function launchArguments(format: EngineFormat, shape: PlacementShape, fil
       return { engine: 'TensorRT-LLM', ...base, args, flags: shellLine(args), command, configEntry: { file: TRTLLM_OPTIONS_FILE, text: entry }, text: lines.join('\n') + '\n' };
     }
   }
+}
+
+/** ", batch 88 running requests (44 per GPU)" when the plan serves, else nothing. */
+function servingText(serving: ServingFlags | undefined, gpus: number): string {
+  if (!serving) return '';
+  return `, ${serving.batch} running requests (${Math.ceil(serving.batch / gpus)} per GPU)${serving.kvFp8 ? ', FP8 KV cache' : ''}`;
 }
 
 /** POSIX shell quoting: bare when safe, else single quotes. */

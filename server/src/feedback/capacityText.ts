@@ -1,9 +1,7 @@
 // How the capacity figures read on every surface (lens, hover, diagnostic,
 // CLI, view captions): one place, so one figure reads the same everywhere.
 import type { Plan } from '../plan/types';
-import type { CapacityAdvice, CapacityPoint, CapacityResults, PlanResults } from '../protocol';
-import { memoryPerGpu, requestsThatFit } from '../plan/memory';
-import { resultsMatchPlan } from './figures';
+import type { CapacityAdvice, CapacityPoint, CapacityResults } from '../protocol';
 import type { ServingShape } from '../cost/serving';
 import * as f from '../display';
 
@@ -69,55 +67,27 @@ export function capacityAdviceText(plan: Plan, shape: ServingShape, targetS: num
   return parts.join('; ') + '.';
 }
 
-/** Hover rows for `reserve` and `slots`: where one GPU's memory goes and the KV cache it leaves. */
-export function memoryHoverRows(plan: Plan, results?: PlanResults): string[] {
-  const slots = plan.hardware.slotsPerGpu[0] ?? 0;
-  const m = memoryPerGpu(plan, slots);
-  const kv = plan.model.kv;
-  const rows = [
-    `| memory per GPU, serving | dense weights ${f.bytes(m.denseBytes)}${m.sharedBytes > 0 ? ` + shared experts ${f.bytes(m.sharedBytes)}` : ''} + ${slots} slots ${f.bytes(m.expertBytes)} + activations ${f.bytes(m.activationBytes)} + KV cache ${f.bytes(m.kvBytes)} = ${f.bytes(m.totalBytes)} | docs/cost-model.md §7 |`,
-  ];
-  if (kv) {
-    const context = plan.serve?.context.value;
-    const requests = context !== undefined ? requestsThatFit(kv, m.kvBytes, context) : undefined;
-    rows.push(
-      `| KV cache per GPU | ${m.kvBytes > 0 ? `${f.count(m.kvTokens)} tokens` : 'none'}${requests !== undefined ? ` = ${f.count(requests)} request${requests === 1 ? '' : 's'} of ${f.count(context!)} tokens` : ''} (${f.count(kv.bytesPerToken.value)} B per token) | derived |`,
-    );
-  }
-  const reserve = plan.hardware.reserveBytes.value;
-  const rounding = m.totalBytes - reserve - m.expertBytes;
-  if (rounding >= 0) rows.push(`| the reserve's split | reserve ${f.bytes(reserve)}${rounding > 0 ? ` + ${f.bytes(rounding)} the whole slots leave` : ''} = dense weights, shared experts, activations and KV cache | derived |`);
-  const c = results && resultsMatchPlan(plan, results) ? results.capacity : undefined;
-  if (c) {
-    const mine = c.bySlots.find((b) => b.slotsPerGpu === slots);
-    if (mine) rows.push(`| these ${slots} slots, within the target | ${mine.best ? pointText(mine.best, c.target.metric) : 'no batch meets it'} | capacity sweep |`);
-    const r = c.recommended;
-    if (r) rows.push(`| recommended | ${r.slotsPerGpu} slots (${r.redundantExperts} redundant experts), batch ${f.count(r.batch)}: ${tokensPerSecond(r.tokensPerSecond)} at ${f.micros(r.usPerToken)} per step | capacity sweep |`);
-  }
-  return rows;
+/** One paragraph on the sweep: the recommendation against no replicas and the most replicas, or what would meet the target. */
+export function capacityCaption(r: { capacity?: CapacityResults }): string {
+  const c = r.capacity;
+  if (!c) return '';
+  const metric = c.target.metric;
+  const within = c.target.us === null ? '' : `, within ${latencyText(c.target.us, metric)}`;
+  const rec = c.recommended;
+  if (!rec) return c.advice?.message ?? 'No point of the sweep.';
+  const parts = [`Recommended: ${rec.slotsPerGpu} slots per GPU (${rec.redundantExperts} redundant experts), batch ${f.count(rec.batch)}: ${tokensPerSecond(rec.tokensPerSecond)}${within}.`];
+  const first = c.bySlots[0];
+  const last = c.bySlots[c.bySlots.length - 1];
+  const best = (b: (typeof c.bySlots)[number]) => (b.best ? `${tokensPerSecond(b.best.tokensPerSecond)} at batch ${f.count(b.best.batch)}` : 'nothing within the target');
+  if (first && first.slotsPerGpu !== rec.slotsPerGpu) parts.push(`No replicas (${first.slotsPerGpu} slots): ${best(first)}.`);
+  if (last && last !== first && last.slotsPerGpu !== rec.slotsPerGpu) parts.push(`The most replicas memory allows (${last.slotsPerGpu} slots, ${f.count(last.kvTokensPerGpu)} KV tokens per GPU): ${best(last)}.`);
+  return parts.join(' ');
 }
 
-/** Hover rows for the model: the KV cache of a token and the weights besides the experts. */
-export function modelServingRows(plan: Plan): string[] {
-  const m = plan.model;
-  const rows: string[] = [];
-  if (m.kv) rows.push(`| KV cache per token | ${f.count(m.kv.bytesPerToken.value)} B (${m.kv.dtype.value}) | ${m.kv.bytesPerToken.source} |`);
-  if (m.dense) rows.push(`| dense weights (every GPU) | ${f.bytes(m.dense.bytes.value)} | ${m.dense.bytes.source} |`);
-  return rows;
-}
-
-/** Hover for the `serve` block: its settings, the memory split and the capacity answer. */
-export function serveHover(plan: Plan, results?: PlanResults): string | undefined {
-  const s = plan.serve;
-  if (!s) return undefined;
-  const rows = [
-    `| context | ${f.count(s.context.value)} tokens per request | ${s.context.source} |`,
-    `| target | ${s.targetS ? latencyText(s.targetS.value * 1e6, plan.workload.phase.value === 'decode' ? 'time-per-output-token' : 'time-to-first-token') : 'none: the most throughput'} | ${s.targetS?.source ?? 'not set'} |`,
-    `| activations | ${f.bytes(s.activationBytes.value)} per GPU | ${s.activationBytes.source} |`,
-    ...modelServingRows(plan),
-    ...memoryHoverRows(plan, results),
-  ];
-  const c = results && resultsMatchPlan(plan, results) ? results.capacity : undefined;
-  const tail = c ? ['', `_Sweep: ${c.sampled}._`] : ['', '_Save the plan to sweep slots against batch._'];
-  return ['**Serving target**', '', '| | value | source |', '|---|---|---|', ...rows, ...tail].join('\n');
+/** Export's note when the plan does not run the recommendation yet: what the flags would be after writing it. */
+export function recommendationNote(plan: Plan, r: NonNullable<CapacityResults['recommended']>): string {
+  return (
+    `the capacity sweep recommends ${r.slotsPerGpu} slots per GPU (${r.redundantExperts} redundant experts) at batch ${f.count(r.batch)} (${tokensPerSecond(r.tokensPerSecond)}); ` +
+    `this plan has ${plan.hardware.slotsPerGpu[0]} slots and batch ${f.count(plan.workload.batch.value)}: write the recommendation (the lens on the memory line), solve and export again for its flags`
+  );
 }

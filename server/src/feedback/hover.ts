@@ -3,7 +3,7 @@ import type { Plan, Sourced } from '../plan/types';
 import type { LayerResult, PlanResults } from '../protocol';
 import { copiesOf, layerResult, resultsMatchPlan, totalSlots } from './figures';
 import * as f from '../display';
-import { memoryHoverRows, modelServingRows, serveHover } from './capacityText';
+import { memoryHoverRows, modelServingRows, serveHover } from './capacityHover';
 
 /** The layer a hover speaks about when the text names none: the first analysed one. */
 function pickLayer(results: PlanResults, layer: number | undefined): LayerResult | undefined {

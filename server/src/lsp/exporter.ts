@@ -8,6 +8,7 @@ import { committedPlacements, exportFileName, exportPlan } from '../export/index
 import type { Plan } from '../plan/types';
 import type { ExportFormat, ExportResponse, PlanResults } from '../protocol';
 import { resultsMatchPlan } from '../feedback';
+import { recommendationNote } from '../feedback/capacityText';
 
 export function exportText(plan: Plan, results: PlanResults | undefined, format: ExportFormat, outputPath?: string): ExportResponse {
   let placements = committedPlacements(plan);
@@ -26,5 +27,10 @@ export function exportText(plan: Plan, results: PlanResults | undefined, format:
   const target = outputPath && isAbsolute(outputPath) ? outputPath : isAbsolute(plan.file) ? join(dirname(plan.file), suggested) : undefined;
   const r = exportPlan(plan, placements, format, target);
   if (!r.ok) return { ok: false, error: r.error };
-  return { ok: true, content: r.content, suggestedName: basename(r.fileName), launch: r.launch, warnings: r.warnings, notes: r.notes };
+  const notes = [...r.notes];
+  const rec = results && resultsMatchPlan(plan, results) ? results.capacity?.recommended : undefined;
+  if (rec && format !== 'json' && (rec.slotsPerGpu !== plan.hardware.slotsPerGpu[0] || rec.batch !== plan.workload.batch.value)) {
+    notes.push(recommendationNote(plan, rec));
+  }
+  return { ok: true, content: r.content, suggestedName: basename(r.fileName), launch: r.launch, warnings: r.warnings, notes };
 }

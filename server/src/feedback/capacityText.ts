@@ -46,6 +46,7 @@ export function capacityLensTitle(c: CapacityResults, planSlots: number): string
 
 /** The sentence of MP810: what would meet the target, with figures. */
 export function capacityAdviceText(plan: Plan, shape: ServingShape, targetS: number, a: CapacityAdvice): string {
+  if (!plan.model.kv) return `The KV cache of ${plan.model.name} is unknown, so no batch can be sized: add \`kv-heads\` and \`head-dim\` (or \`kv-latent\` and \`kv-rope\`) to the model.`;
   const metric = shape.phase === 'decode' ? 'time-per-output-token' : 'time-to-first-token';
   const target = latencyText(targetS * 1e6, metric);
   const parts: string[] = [];

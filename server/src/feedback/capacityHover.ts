@@ -24,9 +24,11 @@ export function memoryHoverRows(plan: Plan, results?: PlanResults): string[] {
       `| KV cache per GPU | ${m.kvBytes > 0 ? `${f.count(m.kvTokens)} tokens` : 'none'}${requests !== undefined ? ` = ${f.count(requests)} request${requests === 1 ? '' : 's'} of ${f.count(context!)} tokens` : ''} (${f.count(kv.bytesPerToken.value)} B per token) | derived |`,
     );
   }
+  // The split of a written reserve; with `slots` given, the reserve plays no part.
   const reserve = plan.hardware.reserveBytes.value;
   const rounding = m.totalBytes - reserve - m.expertBytes;
-  if (rounding >= 0) rows.push(`| the reserve's split | reserve ${f.bytes(reserve)}${rounding > 0 ? ` + ${f.bytes(rounding)} the whole slots leave` : ''} = dense weights, shared experts, activations and KV cache | derived |`);
+  const slotsGiven = plan.refs.some((r) => r.kind === 'field' && r.path === 'slots');
+  if (rounding >= 0 && !slotsGiven && plan.hardware.reserveBytes.range) rows.push(`| the reserve's split | reserve ${f.bytes(reserve)}${rounding > 0 ? ` + ${f.bytes(rounding)} the whole slots leave` : ''} = dense weights, shared experts, activations and KV cache | derived |`);
   const c = results && resultsMatchPlan(plan, results) ? results.capacity : undefined;
   if (c) {
     const mine = c.bySlots.find((b) => b.slotsPerGpu === slots);

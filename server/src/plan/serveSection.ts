@@ -86,7 +86,7 @@ export function checkServe(ctx: Ctx, plan: Plan, at: { serve: Statement; memoryL
     ` + ${slots} expert slot${slots === 1 ? '' : 's'} ${formatBytes(mem.expertBytes)} + activations ${formatBytes(mem.activationBytes)}`;
   const left = mem.kvBytes > 0 ? `leave ${formatBytes(mem.kvBytes)}` : `already exceed it by ${formatBytes(-mem.kvBytes)}`;
   const fixes: string[] = [];
-  if (fit >= minSlots && fit < slots) fixes.push(`use at most ${fit} slots per GPU`);
+  if (fit >= minSlots && fit < slots) fixes.push(`use at most ${fit} slot${fit === 1 ? '' : 's'} per GPU`);
   if (m.kv.dtype.value !== 'fp8') fixes.push('use `kv-dtype fp8`');
   fixes.push(`shorten \`context\``, 'add GPUs');
   ctx.report(

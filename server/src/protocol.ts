@@ -210,6 +210,8 @@ export interface CapacityAdvice {
   fastestBatch: number;
   /** The longest context at which the fastest point meets the target, when a shorter one would. */
   shorterContext?: number;
+  /** The fastest point with an FP8 KV cache, µs, when it reads markedly less. */
+  fp8Us?: number;
   /** Twice the GPUs, one copy per expert, one request per GPU: µs against the target. */
   moreGpus?: { gpus: number; latencyUs: number };
 }

@@ -8,6 +8,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDuration } from '../../server/src/cli/solve';
 import { inTemp, runCli } from './fileKinds';
+import { checkText } from '../../server/src/plan/check';
+import { applyOverrides } from '../../server/src/analysis/overrides';
+import { servingFigures, servingShapeOf } from '../../server/src/cost/serving';
 
 test('--target reads ms, s and µs; a bare number is ms; anything else is refused', () => {
   assert.equal(parseDuration('50ms'), 0.05);
@@ -71,5 +74,25 @@ test(
     // Without the flags and without a serve block, no sweep.
     const plain = await runCli(['solve', 'p.moeplan', '--json', '--no-sweeps'], dir);
     assert.equal(JSON.parse(plain.out).capacity, undefined);
+  }),
+);
+
+test(
+  'an infeasible target: the FP8 figure in the advice is the same point with a model whose cache is FP8',
+  inTemp('moeplan-capacity-cli-', async (dir) => {
+    writeFileSync(join(dir, 'p.moeplan'), PLAN);
+    const j = await runCli(['solve', 'p.moeplan', '--context', '65536', '--target', '1ms', '--json'], dir);
+    assert.equal(j.code, 0, j.err);
+    const c = JSON.parse(j.out).capacity;
+    assert.equal(c.recommended, undefined);
+    const a = c.advice;
+    const fastest = c.points.find((p: { usPerToken: number }) => p.usPerToken === a.fastestUs);
+    assert.ok(fastest, 'the fastest point is one of the points');
+    assert.ok(a.fp8Us < a.fastestUs, JSON.stringify(a));
+    const fp8 = checkText(PLAN.replace('model mixtral-8x7b', 'model mixtral-8x7b {\n  kv-dtype fp8\n}'), join(dir, 'p.moeplan')).plan!;
+    const withServe = applyOverrides(fp8, { context: 65536 });
+    const expected = servingFigures(withServe, servingShapeOf(withServe), fastest.batch, fastest.moeUs / 1e6).latencyS * 1e6;
+    assert.ok(Math.abs(a.fp8Us - expected) < 1e-6 * expected, `${a.fp8Us} vs ${expected}`);
+    assert.match(a.message, /an FP8 KV cache \(`kv-dtype fp8`\) would bring the fastest point to [\d.]+ ms/);
   }),
 );

@@ -9,6 +9,7 @@ import type { CapacityAdvice, CapacityPoint, CapacityResults } from '../protocol
 import { kvBytesPerRequest, memoryPerGpu } from '../plan/memory';
 import { servingFigures, servingShapeOf, type ServingShape } from '../cost/serving';
 import { applyOverrides } from './overrides';
+import { DTYPE_BYTES } from '../plan/presets';
 import type { CapacityGrid } from './capacityGrid';
 import type { CapacityLayerOutcome } from './capacityLayer';
 import { capacityAdviceText } from '../feedback/capacityText';
@@ -144,6 +145,12 @@ function adviceFor(
       }
       advice.shorterContext = lo;
     }
+    // An FP8 cache: half the bytes per token, so half the cache read of the same point.
+    if (plan.model.kv && plan.model.kv.dtype.value !== 'fp8') {
+      const fp8: Plan = { ...plan, model: { ...plan.model, kv: halfCache(plan.model.kv) } };
+      const us = servingFigures(fp8, shape, fastest.batch, moeS).latencyS * 1e6;
+      if (us < advice.fastestUs * 0.99) advice.fp8Us = us;
+    }
   } else {
     const context = longestContextThatFits(plan, Math.ceil(plan.model.experts.value / G));
     if (context > 0 && context < shape.context) advice.shorterContext = context;
@@ -162,6 +169,17 @@ function adviceFor(
   }
   advice.message = capacityAdviceText(plan, shape, targetS, advice);
   return advice;
+}
+
+/** The same cache in FP8: one byte a value. */
+function halfCache(kv: NonNullable<Plan['model']['kv']>): NonNullable<Plan['model']['kv']> {
+  const f = 1 / DTYPE_BYTES[kv.dtype.value];
+  return {
+    ...kv,
+    dtype: { value: 'fp8', source: 'what-if: fp8' },
+    bytesPerTokenLayer: kv.bytesPerTokenLayer * f,
+    bytesPerToken: { value: kv.bytesPerToken.value * f, source: 'what-if: fp8' },
+  };
 }
 
 /** The longest context whose KV cache fits beside `slots` slots per GPU (0 when none does). */

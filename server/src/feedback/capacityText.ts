@@ -64,7 +64,8 @@ export function capacityAdviceText(plan: Plan, shape: ServingShape, targetS: num
     else if (!(a.moreGpus.latencyUs < a.fastestUs)) parts.push(`${a.moreGpus.gpus} GPUs would not help (one copy per expert, ${each}: about ${f.micros(a.moreGpus.latencyUs)})`);
     else parts.push(`${a.moreGpus.gpus} GPUs (one copy per expert, ${each}) would take about ${f.micros(a.moreGpus.latencyUs)}`);
   }
-  if (plan.model.kv && plan.model.kv.dtype.value !== 'fp8') parts.push('an FP8 KV cache (`kv-dtype fp8`) halves the cache read and doubles the room');
+  if (a.fp8Us !== undefined) parts.push(`an FP8 KV cache (\`kv-dtype fp8\`) would bring the fastest point to ${f.micros(a.fp8Us)}`);
+  else if (!Number.isFinite(a.fastestUs) && plan.model.kv.dtype.value !== 'fp8') parts.push('an FP8 KV cache (`kv-dtype fp8`) would double the room');
   return parts.join('; ') + '.';
 }
 

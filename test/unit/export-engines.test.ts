@@ -77,22 +77,27 @@ test("the three examples' exports load in every engine with the printed flags an
     }
 });
 
-test('DeepSeek-V3 (32 GPUs × 9 slots, 256 experts): the figures in the flags', () => {
+test('DeepSeek-V3 (32 GPUs × up to 9 slots, 256 experts): the figures in the flags', () => {
+  // The file holds as many slots per GPU as the fullest GPU of any layer uses (at most the plan's 9).
+  const { placements } = examples.get('deepseek-v3')!;
+  const slots = Math.max(...placements.flatMap((layer) => layer.map((gpu) => gpu.length)));
+  assert.ok(slots >= 8 && slots <= 9, `${slots}`);
+  const redundant = 32 * slots - 256;
   const sg = exported('deepseek-v3', 'sglang');
-  assert.equal(sg.launch?.redundantExperts, 32);
-  assert.equal(sg.launch?.physicalExperts, 288);
+  assert.equal(sg.launch?.redundantExperts, redundant);
+  assert.equal(sg.launch?.physicalExperts, 32 * slots);
   assert.equal(
     sg.launch?.flags,
-    `--tp-size 32 --ep-size 32 --init-expert-location ${join(dir, 'deepseek-v3.json')} --ep-num-redundant-experts 32`,
+    `--tp-size 32 --ep-size 32 --init-expert-location ${join(dir, 'deepseek-v3.json')} --ep-num-redundant-experts ${redundant}`,
   );
   const doc = JSON.parse(sg.content) as { physical_to_logical_map: number[][] };
   assert.equal(doc.physical_to_logical_map.length, 61);
-  assert.ok(doc.physical_to_logical_map.every((row) => row.length === 288));
+  assert.ok(doc.physical_to_logical_map.every((row) => row.length === 32 * slots));
   assert.match(sg.launch!.text, /on 4 nodes, run it on each node with --nnodes 4/);
 
   const va = exported('deepseek-v3', 'vllm-ascend');
   const config = JSON.parse(va.launch!.args[va.launch!.args.indexOf('--additional-config') + 1]) as unknown;
-  assert.deepEqual(config, { eplb_config: { expert_map_path: join(dir, 'deepseek-v3.json'), num_redundant_experts: 32 } });
+  assert.deepEqual(config, { eplb_config: { expert_map_path: join(dir, 'deepseek-v3.json'), num_redundant_experts: redundant } });
 
   const trt = exported('deepseek-v3', 'trtllm');
   assert.equal(trt.launch?.configEntry?.text, `moe_config:\n  backend: WIDEEP\n  load_balancer: ${join(dir, 'deepseek-v3.yaml')}\n`);

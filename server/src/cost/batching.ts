@@ -13,9 +13,9 @@ import { deriveSeed } from '../workload/random';
 export const DEFAULT_BATCHES = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096];
 
 /** Layers timed per batch size at most; the others are taken to cost their average. */
-export const DEFAULT_MAX_LAYERS = 16;
+export const DEFAULT_MAX_LAYERS = 8;
 /** (token, expert) pairs drawn per layer and batch size. */
-const SWEEP_PAIRS = 16_384;
+const SWEEP_PAIRS = 8_192;
 
 /** `count` evenly spaced layer indices out of `layers` (all when count ≥ layers). */
 export function spacedLayers(layers: number, count: number): number[] {
@@ -42,7 +42,9 @@ export function planBatchSweep(
   const scale = timed.length > 0 ? L / timed.length : 0;
   const sequence = plan.workload.phase.value === 'prefill' ? workload.sequence : undefined;
   const rule = plan.placement.dispatch.value;
-  const points = [...new Set([...batches, plan.workload.batch.value])].filter((b) => b >= 1).sort((a, b) => a - b);
+  // Up to twice the plan's batch (at least 512): the curve around the plan, not far beyond it.
+  const most = Math.max(512, 2 * plan.workload.batch.value);
+  const points = [...new Set([...batches.filter((b) => b <= most), plan.workload.batch.value])].filter((b) => b >= 1).sort((a, b) => a - b);
   return points.map((B) => {
     const byDispatch = { static: 0, random: 0, balanced: 0 } as Record<DispatchRule, number>;
     for (const l of timed) {

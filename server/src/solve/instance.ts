@@ -26,7 +26,27 @@ export interface Instance {
   constrained: boolean;
 }
 
+/**
+ * Instances already built for a distribution, by their inputs: a layer's
+ * analysis solves several policies on the same slots and constraints, and
+ * building one runs a b-matching of every expert. Instances are never
+ * modified (policies copy what they change).
+ */
+const built = new WeakMap<object, Map<string, Instance>>();
+
 export function instanceOf(input: SolveInput): Instance {
+  const key = JSON.stringify([input.gpus, input.slotsPerGpu, input.constraints]);
+  let forDist = built.get(input.dist);
+  const hit = forDist?.get(key);
+  if (hit) return hit;
+  const inst = buildInstance(input);
+  if (!forDist) built.set(input.dist, (forDist = new Map()));
+  if (forDist.size >= 8) forDist.clear();
+  forDist.set(key, inst);
+  return inst;
+}
+
+function buildInstance(input: SolveInput): Instance {
   const { dist, gpus, slotsPerGpu, constraints } = input;
   const n = dist.experts;
   if (!Number.isInteger(gpus) || gpus < 1) throw new SolveError(`need at least one GPU (got ${gpus})`);

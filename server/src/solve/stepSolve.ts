@@ -30,6 +30,9 @@ export interface StepSolveResult {
   probes: number;
 }
 
+/** Experts × GPUs up to which the search starts with the greedy (Mixtral 16, DBRX 64; DeepSeek-V3 on 32 GPUs 8,192). */
+const GREEDY_IN_SEARCH_LIMIT = 256;
+
 /** Placements up to which `exact` enumerates every placement. */
 export const EXHAUSTIVE_LIMIT = 60_000;
 
@@ -60,6 +63,9 @@ export function solveStepLayer(
   const firstCopies: StepCandidate[] = [{ name: 'co-activation', placement: opts.coactivation ?? coactivationPlacement({ ...inst, replicas: false }, dist, [...load]) }];
   const oneCopy = candidates.find((c) => c.name === 'one-copy');
   if (oneCopy) firstCopies.push(oneCopy);
+  // The search runs the greedy first only on small layers: at scale the
+  // engines' full-replica placements start far closer than one copy per expert.
+  const withGreedy = policy === 'greedy' || inst.experts * inst.gpus <= GREEDY_IN_SEARCH_LIMIT;
   const greedyShare = policy === 'greedy' ? 1 : 0.3;
   const greedyDeadline = opts.start + (opts.deadline - opts.start) * greedyShare;
   let bestFirst = firstCopies[0];
@@ -72,10 +78,12 @@ export function solveStepLayer(
     }
   }
   ev.setPlacement(bestFirst.placement);
-  const g = stepGreedyCopies(inst, ev, load, { deadline: greedyDeadline, signal: opts.signal });
-  probes += g.probes;
-  if (!g.finished) notes.push('the greedy copy insertion stopped at its share of the time budget');
-  const greedy = { name: 'greedy', placement: ev.placement(), value: ev.value() };
+  if (withGreedy) {
+    const g = stepGreedyCopies(inst, ev, load, { deadline: greedyDeadline, signal: opts.signal });
+    probes += g.probes;
+    if (!g.finished) notes.push('the greedy copy insertion stopped at its share of the time budget');
+  }
+  const greedy = { name: withGreedy ? 'greedy' : bestFirst.name, placement: ev.placement(), value: ev.value() };
   if (policy === 'greedy') return { placement: greedy.placement, trainValue: greedy.value, startedFrom: bestFirst.name === 'co-activation' ? 'co-activation first copies' : bestFirst.name, optimal: false, notes, probes };
   const pool = [...scored, greedy].sort((a, b) => a.value - b.value);
   const start = pool[0];

@@ -299,12 +299,32 @@ export function topPartners(dist: LayerDistribution, limit = PARTNERS_KEPT): Par
   const co = pairMass(dist);
   const load = expertLoads(dist);
   const out: Partner[][] = [];
+  // The `limit` best partners of each expert by one pass with insertion (no row of n tuples to sort).
+  const bestB = new Int32Array(limit);
+  const bestV = new Float64Array(limit);
   for (let a = 0; a < n; a++) {
-    const row: Partner[] = [];
     const mass = load[a] * dist.total;
-    if (mass > 0) for (let b = 0; b < n; b++) if (b !== a && co[a * n + b] > 0) row.push([b, co[a * n + b] / mass]);
-    row.sort((x, y) => y[1] - x[1] || x[0] - y[0]);
-    out.push(row.slice(0, limit).map(([b, share]) => [b, Math.round(share * 1e4) / 1e4]));
+    let kept = 0;
+    if (mass > 0) {
+      for (let b = 0; b < n; b++) {
+        const v = co[a * n + b];
+        if (b === a || !(v > 0)) continue;
+        // Ties: the lower id first, as a stable sort by (share desc, id asc) gives.
+        let i = kept < limit ? kept++ : limit;
+        if (i === limit && !(v > bestV[limit - 1])) continue;
+        if (i === limit) i = limit - 1;
+        while (i > 0 && v > bestV[i - 1]) {
+          bestV[i] = bestV[i - 1];
+          bestB[i] = bestB[i - 1];
+          i--;
+        }
+        bestV[i] = v;
+        bestB[i] = b;
+      }
+    }
+    const row: Partner[] = [];
+    for (let i = 0; i < kept; i++) row.push([bestB[i], Math.round((bestV[i] / mass) * 1e4) / 1e4]);
+    out.push(row);
   }
   return out;
 }

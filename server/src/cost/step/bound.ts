@@ -24,7 +24,9 @@ export function stepLowerBound(samples: StepSamples, costs: StepCosts, slotsPerG
   const unit = Math.max(costs.readS, costs.mathS);
   const count = new Int32Array(n);
   const seen = new Int32Array(n);
-  const touched: number[] = [];
+  const touched = new Int32Array(n);
+  // Histogram of counts: the s largest counts summed without sorting.
+  let histogram = new Int32Array(Math.max(2, B + 1));
   const singleNode = costs.gpusPerNode >= G;
   const perMessage = singleNode
     ? costs.messageBytes * costs.nvlink.secondsPerByte
@@ -32,7 +34,9 @@ export function stepLowerBound(samples: StepSamples, costs: StepCosts, slotsPerG
   const latency = singleNode ? costs.nvlink.latencyS : Math.min(costs.nvlink.latencyS, costs.network.latencyS);
   let compute = 0;
   let comm = 0;
-  const tokensOf: number[][] = Array.from({ length: G }, () => []);
+  // Tokens of a batch grouped by their GPU (counting sort on origin).
+  const start = new Int32Array(G + 1);
+  const byOrigin = new Int32Array(B);
   for (let b = 0; b < S; b++) {
     let distinct = 0;
     const t0 = b * B;
@@ -42,27 +46,46 @@ export function stepLowerBound(samples: StepSamples, costs: StepCosts, slotsPerG
         distinct++;
       }
     }
-    let c = Math.max(Math.ceil(distinct / G) * costs.readS, Math.ceil((B * k) / G) * costs.mathS);
-    compute += weight[b] * c;
-    for (const list of tokensOf) list.length = 0;
-    for (let t = t0; t < t0 + B; t++) tokensOf[origin[t]].push(t);
+    compute += weight[b] * Math.max(Math.ceil(distinct / G) * costs.readS, Math.ceil((B * k) / G) * costs.mathS);
+    start.fill(0);
+    for (let t = t0; t < t0 + B; t++) start[origin[t] + 1]++;
+    for (let o = 0; o < G; o++) start[o + 1] += start[o];
+    const fill = start.slice(0, G);
+    for (let t = t0; t < t0 + B; t++) byOrigin[fill[origin[t]]++] = t;
     let worst = 0;
     for (let o = 0; o < G; o++) {
-      const list = tokensOf[o];
-      if (list.length === 0) continue;
-      for (const t of list) {
+      const from = start[o];
+      const to = start[o + 1];
+      if (to === from) continue;
+      let nTouched = 0;
+      let most = 0;
+      for (let i = from; i < to; i++) {
+        const t = byOrigin[i];
         for (let j = 0; j < k; j++) {
           const e = ids[t * k + j];
-          if (count[e] === 0) touched.push(e);
-          count[e]++;
+          if (count[e] === 0) touched[nTouched++] = e;
+          const c = ++count[e];
+          if (c > most) most = c;
         }
       }
-      const counts = touched.map((e) => count[e]).sort((x, y) => y - x);
+      if (histogram.length <= most) histogram = new Int32Array(most + 1);
+      for (let i = 0; i < nTouched; i++) {
+        histogram[count[touched[i]]]++;
+        count[touched[i]] = 0;
+      }
+      // Local pairs at most: the s_o largest counts.
+      let slots = slotsPerGpu[o] ?? 0;
       let local = 0;
-      for (let i = 0; i < Math.min(slotsPerGpu[o] ?? 0, counts.length); i++) local += counts[i];
-      for (const e of touched) count[e] = 0;
-      touched.length = 0;
-      const remote = list.length * k - local;
+      for (let c = most; c > 0; c--) {
+        const h = histogram[c];
+        if (h > 0 && slots > 0) {
+          const take = Math.min(h, slots);
+          local += take * c;
+          slots -= take;
+        }
+        histogram[c] = 0;
+      }
+      const remote = (to - from) * k - local;
       if (remote > 0) worst = Math.max(worst, latency + remote * perMessage);
     }
     comm += weight[b] * 2 * worst;

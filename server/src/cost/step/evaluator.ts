@@ -285,25 +285,43 @@ export class StepEvaluator {
   missing = -1;
 
   private assignBatchByRule(b: number): void {
-    const { ids, origin } = this.samples;
+    // The hot loop of every full evaluation: locals only, the rule and place() inlined.
+    const { ids, origin, localPos } = this.samples;
     const k = this.k;
     const G = this.gpus;
+    const E = this.experts;
     const t0 = b * this.batch;
     const stamp = this.stamp;
     const epoch = ++this.epoch;
-    // Distinct experts per GPU: stamp (g, e) pairs with one epoch per batch.
+    const { copies, copyCount } = this.table;
+    const staticMap = this.staticMap;
+    const isStatic = this.rule === 'static';
+    const { assign, pairsOn, distinctOn, nvSend, nvRecv, netSend, netRecv, nodeOf } = this;
+    const base = b * G;
     for (let t = t0; t < t0 + this.batch; t++) {
       const o = origin[t];
+      const oNode = nodeOf[o];
       for (let j = 0; j < k; j++) {
         const p = t * k + j;
         const e = ids[p];
-        const g = this.ruleChoice(p, e);
-        this.assign[p] = g;
-        this.place(b, o, g, 1);
-        const key = g * this.experts + e;
+        const cc = copyCount[e];
+        const g = cc === 1 ? copies[e * G] : isStatic ? staticMap[e * G + o] : copies[e * G + ((localPos[t] * k + j) % cc)];
+        assign[p] = g;
+        pairsOn[base + g]++;
+        if (o !== g) {
+          if (nodeOf[g] === oNode) {
+            nvSend[base + o]++;
+            nvRecv[base + g]++;
+          } else {
+            netSend[base + o]++;
+            netRecv[base + g]++;
+          }
+        }
+        // Distinct experts per GPU: stamp (g, e) pairs with one epoch per batch.
+        const key = g * E + e;
         if (stamp[key] !== epoch) {
           stamp[key] = epoch;
-          this.distinctOn[b * G + g]++;
+          distinctOn[base + g]++;
         }
       }
     }

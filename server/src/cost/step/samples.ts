@@ -56,8 +56,8 @@ export const ENUMERATE_LIMIT = 65_536;
 const MAX_BATCHES = 4096;
 
 /** Pairs and batch counts for the search's own samples and for the fresh ones figures are reported on. */
-export const TRAIN_SAMPLES = { pairs: 8_192, minBatches: 4 };
-export const EVAL_SAMPLES = { pairs: 32_768, minBatches: 8 };
+export const TRAIN_SAMPLES = { pairs: 8_192, minBatches: 2 };
+export const EVAL_SAMPLES = { pairs: 32_768, minBatches: 4 };
 
 export function buildStepSamples(dist: LayerDistribution, opts: SampleOptions): StepSamples {
   const B = Math.max(1, Math.floor(opts.batch));

@@ -34,8 +34,6 @@ export function stepLowerBound(samples: StepSamples, costs: StepCosts, slotsPerG
   const latency = singleNode ? costs.nvlink.latencyS : Math.min(costs.nvlink.latencyS, costs.network.latencyS);
   let compute = 0;
   let comm = 0;
-  // Tokens of a batch grouped by their GPU (counting sort on origin).
-  const start = new Int32Array(G + 1);
   const byOrigin = new Int32Array(B);
   for (let b = 0; b < S; b++) {
     let distinct = 0;
@@ -47,16 +45,14 @@ export function stepLowerBound(samples: StepSamples, costs: StepCosts, slotsPerG
       }
     }
     compute += weight[b] * Math.max(Math.ceil(distinct / G) * costs.readS, Math.ceil((B * k) / G) * costs.mathS);
-    start.fill(0);
-    for (let t = t0; t < t0 + B; t++) start[origin[t] + 1]++;
-    for (let o = 0; o < G; o++) start[o + 1] += start[o];
-    const fill = start.slice(0, G);
-    for (let t = t0; t < t0 + B; t++) byOrigin[fill[origin[t]]++] = t;
+    // Tokens grouped by their GPU: sorted by origin (a batch has at most B distinct origins).
+    for (let i = 0; i < B; i++) byOrigin[i] = t0 + i;
+    if (B > 1) byOrigin.subarray(0, B).sort((x, y) => origin[x] - origin[y] || x - y);
     let worst = 0;
-    for (let o = 0; o < G; o++) {
-      const from = start[o];
-      const to = start[o + 1];
-      if (to === from) continue;
+    for (let from = 0; from < B; ) {
+      const o = origin[byOrigin[from]];
+      let to = from + 1;
+      while (to < B && origin[byOrigin[to]] === o) to++;
       let nTouched = 0;
       let most = 0;
       for (let i = from; i < to; i++) {
@@ -87,6 +83,7 @@ export function stepLowerBound(samples: StepSamples, costs: StepCosts, slotsPerG
       }
       const remote = (to - from) * k - local;
       if (remote > 0) worst = Math.max(worst, latency + remote * perMessage);
+      from = to;
     }
     comm += weight[b] * 2 * worst;
   }

@@ -74,6 +74,11 @@ export class StepEvaluator {
    * their per-GPU counters (6 per GPU) rather than by replaying every pair.
    */
   private readonly snapshots: boolean;
+  /**
+   * Batches that touch few of many GPUs (batch 1 on 32 GPUs): per-batch work
+   * walks the batch's own pairs and origins instead of every GPU.
+   */
+  private readonly sparse: boolean;
   private saved: Int32Array;
   private savedMax: Float64Array;
   private pendingTotal = 0;
@@ -119,6 +124,7 @@ export class StepEvaluator {
     this.touchedBatches = new Int32Array(Math.min(S, 1024));
     this.oldSteps = new Float64Array(this.touchedBatches.length);
     this.snapshots = 6 * G <= this.pairsPerBatch;
+    this.sparse = this.pairsPerBatch + this.batch < G;
     this.saved = new Int32Array(this.snapshots ? this.touchedBatches.length * 6 * G : 0);
     this.savedMax = new Float64Array(this.snapshots ? this.touchedBatches.length * 2 : 0);
   }
@@ -220,15 +226,7 @@ export class StepEvaluator {
   gpuPairs(): number[] {
     const out = new Array<number>(this.gpus).fill(0);
     const w = this.samples.weight;
-    for (let b = 0; b < this.batches; b++) for (let g = 0; g < this.gpus; g++) out[g] += w[b] * this.pairsOn[b * this.gpus + g];
-    return out;
-  }
-
-  /** Mean compute seconds of each GPU per batch. */
-  gpuComputeS(): Float64Array {
-    const out = new Float64Array(this.gpus);
-    const w = this.samples.weight;
-    for (let b = 0; b < this.batches; b++) for (let g = 0; g < this.gpus; g++) out[g] += w[b] * this.gpuTime(b * this.gpus + g);
+    for (let p = 0; p < this.assign.length; p++) out[this.assign[p]] += w[(((p / this.k) | 0) / this.batch) | 0];
     return out;
   }
 
@@ -236,9 +234,17 @@ export class StepEvaluator {
   bottleneckShare(): Float64Array {
     const out = new Float64Array(this.gpus);
     const w = this.samples.weight;
+    const G = this.gpus;
     for (let b = 0; b < this.batches; b++) {
       const m = this.computeMax[b];
-      for (let g = 0; g < this.gpus; g++) if (this.gpuTime(b * this.gpus + g) >= m - 1e-15) out[g] += w[b];
+      if (this.sparse) {
+        const p0 = b * this.pairsPerBatch;
+        for (let p = p0; p < p0 + this.pairsPerBatch; p++) {
+          const g = this.assign[p];
+          // A GPU with several pairs in the batch is counted once per pair: a weight, not a share.
+          if (this.gpuTime(b * G + g) >= m - 1e-15) out[g] += w[b];
+        }
+      } else for (let g = 0; g < G; g++) if (this.gpuTime(b * G + g) >= m - 1e-15) out[g] += w[b];
     }
     return out;
   }
@@ -254,12 +260,7 @@ export class StepEvaluator {
     this.touchedCount = 0;
     this.probing = false;
     if (this.rule === 'static') for (let e = 0; e < this.experts; e++) this.rebuildStaticRow(e);
-    this.pairsOn.fill(0);
-    this.distinctOn.fill(0);
-    this.nvSend.fill(0);
-    this.nvRecv.fill(0);
-    this.netSend.fill(0);
-    this.netRecv.fill(0);
+    this.resetCounters();
     this.assign.fill(-1);
     for (let e = 0; e < this.experts; e++) {
       if (this.table.copyCount[e] === 0 && this.samples.pairStart[e + 1] > this.samples.pairStart[e]) {
@@ -269,12 +270,13 @@ export class StepEvaluator {
       }
     }
     this.missing = -1;
+    if (this.rule !== 'balanced') this.assignBatchesByRule(0, this.batches);
     let total = 0;
     for (let b = 0; b < this.batches; b++) {
       if (this.rule === 'balanced') {
         if (this.batch === 1) this.matchToken(b);
         else this.balanceBatch(b);
-      } else this.assignBatchByRule(b);
+      }
       this.refreshBatch(b);
       total += this.samples.weight[b] * this.stepOf[b];
     }
@@ -284,44 +286,74 @@ export class StepEvaluator {
   /** An expert routed to but without a copy after the last evaluation (−1 if none). */
   missing = -1;
 
-  private assignBatchByRule(b: number): void {
-    // The hot loop of every full evaluation: locals only, the rule and place() inlined.
+  /** Zeroes the per-batch counters (sparse: only the entries the last assignment touched). */
+  private resetCounters(): void {
+    const { pairsOn, distinctOn, nvSend, nvRecv, netSend, netRecv } = this;
+    if (!this.sparse || this.assign[0] < 0) {
+      pairsOn.fill(0);
+      distinctOn.fill(0);
+      nvSend.fill(0);
+      nvRecv.fill(0);
+      netSend.fill(0);
+      netRecv.fill(0);
+      return;
+    }
+    const G = this.gpus;
+    const { origin } = this.samples;
+    for (let p = 0; p < this.assign.length; p++) {
+      const t = (p / this.k) | 0;
+      const base = ((t / this.batch) | 0) * G;
+      const g = this.assign[p];
+      const o = origin[t];
+      pairsOn[base + g] = distinctOn[base + g] = nvRecv[base + g] = netRecv[base + g] = 0;
+      nvSend[base + o] = netSend[base + o] = 0;
+    }
+  }
+
+  /**
+   * Batches b0..b1 by the static or random rule: the hot loop of every full
+   * evaluation, on locals only, the rule and place() inlined, and one setup
+   * for many batches (at batch 1 a batch is one token).
+   */
+  private assignBatchesByRule(b0: number, b1: number): void {
     const { ids, origin, localPos } = this.samples;
     const k = this.k;
     const G = this.gpus;
     const E = this.experts;
-    const t0 = b * this.batch;
+    const B = this.batch;
     const stamp = this.stamp;
-    const epoch = ++this.epoch;
     const { copies, copyCount } = this.table;
     const staticMap = this.staticMap;
     const isStatic = this.rule === 'static';
     const { assign, pairsOn, distinctOn, nvSend, nvRecv, netSend, netRecv, nodeOf } = this;
-    const base = b * G;
-    for (let t = t0; t < t0 + this.batch; t++) {
-      const o = origin[t];
-      const oNode = nodeOf[o];
-      for (let j = 0; j < k; j++) {
-        const p = t * k + j;
-        const e = ids[p];
-        const cc = copyCount[e];
-        const g = cc === 1 ? copies[e * G] : isStatic ? staticMap[e * G + o] : copies[e * G + ((localPos[t] * k + j) % cc)];
-        assign[p] = g;
-        pairsOn[base + g]++;
-        if (o !== g) {
-          if (nodeOf[g] === oNode) {
-            nvSend[base + o]++;
-            nvRecv[base + g]++;
-          } else {
-            netSend[base + o]++;
-            netRecv[base + g]++;
+    for (let b = b0; b < b1; b++) {
+      const epoch = ++this.epoch;
+      const base = b * G;
+      for (let t = b * B; t < (b + 1) * B; t++) {
+        const o = origin[t];
+        const oNode = nodeOf[o];
+        for (let j = 0; j < k; j++) {
+          const p = t * k + j;
+          const e = ids[p];
+          const cc = copyCount[e];
+          const g = cc === 1 ? copies[e * G] : isStatic ? staticMap[e * G + o] : copies[e * G + ((localPos[t] * k + j) % cc)];
+          assign[p] = g;
+          pairsOn[base + g]++;
+          if (o !== g) {
+            if (nodeOf[g] === oNode) {
+              nvSend[base + o]++;
+              nvRecv[base + g]++;
+            } else {
+              netSend[base + o]++;
+              netRecv[base + g]++;
+            }
           }
-        }
-        // Distinct experts per GPU: stamp (g, e) pairs with one epoch per batch.
-        const key = g * E + e;
-        if (stamp[key] !== epoch) {
-          stamp[key] = epoch;
-          distinctOn[base + g]++;
+          // Distinct experts per GPU: stamp (g, e) pairs with one epoch per batch.
+          const key = g * E + e;
+          if (stamp[key] !== epoch) {
+            stamp[key] = epoch;
+            distinctOn[base + g]++;
+          }
         }
       }
     }
@@ -754,11 +786,27 @@ export class StepEvaluator {
     const G = this.gpus;
     let compute = 0;
     let link = 0;
-    for (let g = 0; g < G; g++) {
-      const t = this.gpuTime(b * G + g);
-      if (t > compute) compute = t;
-      const l = this.linkTime(b * G + g);
-      if (l > link) link = l;
+    if (this.sparse) {
+      // Only the GPUs the batch's pairs went to, and its tokens' own GPUs, hold anything.
+      const p0 = b * this.pairsPerBatch;
+      for (let p = p0; p < p0 + this.pairsPerBatch; p++) {
+        const i = b * G + this.assign[p];
+        const t = this.gpuTime(i);
+        if (t > compute) compute = t;
+        const l = this.linkTime(i);
+        if (l > link) link = l;
+      }
+      for (let t = b * this.batch; t < (b + 1) * this.batch; t++) {
+        const l = this.linkTime(b * G + this.samples.origin[t]);
+        if (l > link) link = l;
+      }
+    } else {
+      for (let g = 0; g < G; g++) {
+        const t = this.gpuTime(b * G + g);
+        if (t > compute) compute = t;
+        const l = this.linkTime(b * G + g);
+        if (l > link) link = l;
+      }
     }
     this.computeMax[b] = compute;
     this.linkMax[b] = link;

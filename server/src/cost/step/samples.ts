@@ -48,6 +48,8 @@ export interface SampleOptions {
   pairs: number;
   /** Fewest batches drawn when batch > 1. */
   minBatches: number;
+  /** Batch 1 enumerates the distribution when it has at most this many subsets (default ENUMERATE_LIMIT). */
+  enumerateUpTo?: number;
   sequence?: LayerSequence;
 }
 
@@ -55,8 +57,12 @@ export interface SampleOptions {
 export const ENUMERATE_LIMIT = 65_536;
 const MAX_BATCHES = 4096;
 
-/** Pairs and batch counts for the search's own samples and for the fresh ones figures are reported on. */
-export const TRAIN_SAMPLES = { pairs: 8_192, minBatches: 2 };
+/**
+ * Pairs and batch counts for the search's own samples and for the fresh ones
+ * figures are reported on. The search enumerates batch 1 only on small
+ * distributions (Mixtral's 28 subsets, DBRX's 1,820); a large one is sampled.
+ */
+export const TRAIN_SAMPLES = { pairs: 8_192, minBatches: 2, enumerateUpTo: 4_096 };
 export const EVAL_SAMPLES = { pairs: 32_768, minBatches: 4 };
 
 export function buildStepSamples(dist: LayerDistribution, opts: SampleOptions): StepSamples {
@@ -65,7 +71,7 @@ export function buildStepSamples(dist: LayerDistribution, opts: SampleOptions): 
   const k = dist.k;
   const rng = new Rng(deriveSeed(opts.seed, dist.layer, B, 0x5a));
   if (dist.count === 0 || dist.total <= 0) return finish(dist, B, G, 0, new Float64Array(0), new Int32Array(0), new Int32Array(0), new Int32Array(0), true);
-  if (B === 1 && dist.count <= ENUMERATE_LIMIT) {
+  if (B === 1 && dist.count <= Math.min(ENUMERATE_LIMIT, opts.enumerateUpTo ?? ENUMERATE_LIMIT)) {
     const everyGpu = dist.count * G <= ENUMERATE_LIMIT;
     const S = everyGpu ? dist.count * G : dist.count;
     const ids = new Int32Array(S * k);

@@ -1,9 +1,10 @@
 // Language status item: whether a solve is running, how long the last took,
-// and its E[T]; in an untrusted workspace, a button that runs the solver.
+// and its figure (the objective's: µs per layer, or E[T]); in an untrusted workspace, a button that runs the solver.
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { SolveStateNotification, onNotification, type SolveStateParams } from '../../server/src/protocol';
 import * as show from '../../server/src/display';
+import { primaryText } from '../../server/src/feedback/objective';
 
 export class SolveStatus implements vscode.Disposable {
   private item = vscode.languages.createLanguageStatusItem('moeplan.solve', { language: 'moeplan' });
@@ -44,7 +45,7 @@ export class SolveStatus implements vscode.Disposable {
         break;
       case 'done':
         this.item.busy = false;
-        this.item.text = `E[T] ${show.expectedTime(p.expectedTime ?? NaN)} · solved in ${show.millis(p.ms ?? NaN)}`;
+        this.item.text = `${primaryText({ expectedTime: p.expectedTime ?? NaN, latencyUs: p.latencyUs ?? NaN }, p.objective ?? 'expected-time')} per layer · solved in ${show.millis(p.ms ?? NaN)}`;
         this.item.detail = `${name}, ${new Date().toLocaleTimeString()}`;
         this.item.severity = vscode.LanguageStatusSeverity.Information;
         this.item.command = { title: 'Show placement', command: 'moeplan.showPlacementView' };

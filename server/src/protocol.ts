@@ -325,7 +325,10 @@ export interface SolveStateParams {
   uri: string;
   state: 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
   ms?: number;
+  /** The last solve's overall figures (means per layer) and the objective they are compared by. */
   expectedTime?: number;
+  latencyUs?: number;
+  objective?: ObjectiveName;
 }
 
 /** Server → client: solve state, for the status item. */

@@ -150,14 +150,15 @@ describe('moeplan in VS Code (code-server + Chromium)', { timeout: 20 * 60_000 }
       await shot('quickfix-applied');
     }));
 
-  it('"Solve Now" shows the code lens with E[T]; a hover on an expert shows its figures', () =>
+  it('"Solve Now" shows the code lens with µs per layer and E[T] beside it; a hover on an expert shows its figures', () =>
     step('solve-lens-hover', async (w) => {
       await w.openFile(plan.name);
       await w.runCommand('moeplan: Solve Now');
-      const lens = w.page.locator(`${EDITOR} .codelens-decoration`, { hasText: 'E[T]' }).first();
+      const lens = w.page.locator(`${EDITOR} .codelens-decoration`, { hasText: 'per layer' }).first();
       await lens.waitFor({ timeout: 120_000 });
       const lensText = await lens.innerText();
-      assert.match(lensText, /E\[T\]\s*\d/, `code lens "${lensText}" carries no E[T] figure`);
+      assert.match(lensText, /\d+(\.\d+)?\s*(µs|ms) per layer at batch \d+/, `code lens "${lensText}" does not lead with µs per layer at the plan's batch`);
+      assert.match(lensText, /E\[T\]\s*\d/, `code lens "${lensText}" carries no E[T] figure beside it`);
       await shot('code-lens');
 
       const pos = findToken(plan.text, plan.expertToken);
@@ -221,11 +222,12 @@ describe('moeplan in VS Code (code-server + Chromium)', { timeout: 20 * 60_000 }
       let lastLenses: string[] = [];
       await waitUntil('layer lenses showing the written placement as fast as the solver\'s', 120_000, async () => {
         lastLenses = await w.page.locator(`${EDITOR} .codelens-decoration`).allInnerTexts();
-        // e.g. "layer 0: committed E[T] 1.033 · 504 µs · search 1.034 · 0.2% faster than eplb"
+        // e.g. "layer 0: committed 414 µs · E[T] 1.327 · search 414 µs · 18.8% faster than EPLB"
+        const micros = (value: string, unit: string) => Number(value.replace(/,/g, '')) * ({ ns: 1e-3, µs: 1, ms: 1e3, s: 1e6 } as Record<string, number>)[unit];
         const layers = lastLenses
-          .map((t) => /^layer \d+: committed E\[T\] ([\d.]+)\b.*?· ([a-z][\w+-]*) ([\d.]+) ·/.exec(t.trim()))
+          .map((t) => /^layer \d+: committed ([\d.,]+) (ns|µs|ms|s) · .*?· ([a-z][\w+-]*) ([\d.,]+) (ns|µs|ms|s)\b/.exec(t.trim()))
           .filter((m) => m !== null);
-        return layers.length > 0 && layers.every((m) => Number(m[1]) <= Number(m[3]) * 1.05);
+        return layers.length > 0 && layers.every((m) => micros(m[1], m[2]) <= micros(m[4], m[5]) * 1.05);
       }).catch((e: Error) => { throw new Error(`${e.message}; lenses: ${JSON.stringify(lastLenses)}`); });
       await shot('placement-applied');
     }));

@@ -1,7 +1,7 @@
 // Plans written by the protocol tests (small, quick to solve).
 
 /** Mixtral on 4 GPUs with room for 3 experts each, synthetic routing, one committed layer. */
-export function smallPlan(opts: { committed?: string; policy?: string; time?: string; tokens?: number } = {}): string {
+export function smallPlan(opts: { committed?: string; policy?: string; time?: string; tokens?: number; objective?: string } = {}): string {
   const committed =
     opts.committed ??
     `  layer 0 {
@@ -25,7 +25,7 @@ workload {
 
 placement {
   policy ${opts.policy ?? 'greedy'}
-  time ${opts.time ?? '2 s'}
+  time ${opts.time ?? '2 s'}${opts.objective ? `\n  objective ${opts.objective}` : ''}
   pin expert 0 on gpu 0 layer 0
 ${committed}}
 `;

@@ -91,7 +91,8 @@ describe('HTML report', () => {
     const text = html.replace(/<script[\s\S]*?<\/script>/g, '').replace(/<[^>]+>/g, ' ');
     assert.match(text, new RegExp(`E\\[T\\]\\s+${show.expectedTime(results.expectedTime).replace('.', '\\.')}`));
     assert.match(text, /Lower bound/);
-    assert.match(text, /Gain over EPLB/);
+    assert.match(text, /Against EPLB/);
+    assert.match(text, new RegExp(`Latency per layer\\s+${show.micros(results.latencyUs)}`));
     assert.match(text, new RegExp(`Solver\\s+${results.solver.name}`));
     const file = join(scratch, 'report.html');
     writeFileSync(file, html);
@@ -159,7 +160,7 @@ describe('HTML report', () => {
     const io = silentIo(dir);
     const code = await runReport(['plan.moeplan', '-o', 'out.html', '--time', '0.6'], io);
     assert.equal(code, 0, io.stderr);
-    assert.match(io.stdout, /^wrote out\.html \(\d+ KiB\): E\[T\] [\d.]+, bound [\d.]+, EPLB [\d.]+/);
+    assert.match(io.stdout, /^wrote out\.html \(\d+ KiB\): [\d.]+ (µs|ms) · E\[T\] [\d.]+ per layer \(µs per MoE layer at batch \d+, static dispatch\), bound [\d.]+ (µs|ms), EPLB [\d.]+ (µs|ms), [\d.]+ (µs|ms) per step/);
     assert.deepEqual(readdirSync(dir).sort(), ['out.html', 'plan.moeplan'], 'no temporary file left');
     const html = readFileSync(join(dir, 'out.html'), 'utf8');
     assert.match(html, /<title>plan\.moeplan — moeplan placement report<\/title>/);

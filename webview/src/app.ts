@@ -15,7 +15,8 @@ import {
   summaryConfig,
   tDistributionConfig,
 } from './charts';
-import { copiesPerExpert, eplbGain, mean, orderedPolicies } from './derive';
+import { copiesPerExpert, mean, orderedPolicies } from './derive';
+import { eplbFigure, figureText, objectiveLabel, objectiveName, overallFigure, primaryText, versus } from '../../server/src/feedback/objective';
 import type { Host, ViewState } from './host';
 import { MatrixView } from './matrix';
 import { readPalette, watchTheme, type Palette } from './theme';
@@ -239,7 +240,11 @@ export class PlacementApp {
     this.palette = readPalette();
     this.renders++;
     this.summary.slot.render(summaryConfig(r, this.layerIndex, this.palette, (i) => this.selectLayer(i)));
-    this.summary.caption.textContent = `Mean E[T] ${show.expectedTime(r.expectedTime)} over ${r.layers.length} layers; EPLB ${show.expectedTime(r.baselines.eplb)} (${show.percent(eplbGain(r))} gain); bound ${show.expectedTime(r.lowerBound)}.`;
+    const o = objectiveName(r);
+    const bound = { expectedTime: r.lowerBound, latencyUs: r.lowerBoundUs };
+    this.summary.caption.textContent =
+      `Mean ${figureText(overallFigure(r), o)} per layer over ${r.layers.length} layers (${objectiveLabel(r.objective)}); ` +
+      `${versus(overallFigure(r), eplbFigure(r), o, 'EPLB')} (EPLB ${primaryText(eplbFigure(r), o)}); bound ${primaryText(bound, o)}.`;
     this.drawLayer();
     // Sections whose figures the analysis did not compute are hidden, with the reason in the notes.
     const memory = (r.memorySweep ?? []).length > 0;
@@ -255,7 +260,7 @@ export class PlacementApp {
     this.batch.section.hidden = batch === null;
     if (batch) this.batch.slot.render(batch);
     else this.batch.slot.clear();
-    this.batch.caption.textContent = `At batch ${r.workload.batch}: ${show.micros(r.latencyUsPerToken)} per token over all MoE layers.`;
+    this.batch.caption.textContent = `At batch ${show.count(r.workload.batch)} under ${r.objective?.dispatch ?? 'static'} dispatch: ${show.micros(r.latencyUsPerToken)} per step over all MoE layers (a token waits for its whole step).`;
     const gamma = gammaConfig(r, this.palette);
     this.gamma.section.hidden = gamma === null;
     if (gamma) {
@@ -281,7 +286,11 @@ export class PlacementApp {
     this.select.value = String(this.layerIndex);
     const copies = copiesPerExpert(layer.placement, r.model.experts);
     const replicas = copies.reduce((a, c) => a + Math.max(0, c - 1), 0);
-    this.layerSummary.textContent = `layer ${layer.layer}: E[T] ${show.expectedTime(layer.expectedTime)}${Number.isFinite(layer.latencyUs) ? `, ${show.micros(layer.latencyUs)}` : ''}, bound ${show.expectedTime(layer.lowerBound)}, ${replicas} extra ${replicas === 1 ? 'copy' : 'copies'}`;
+    const o = objectiveName(r);
+    const free = (layer.freeSlots ?? []).reduce((a, b) => a + b, 0);
+    this.layerSummary.textContent =
+      `layer ${layer.layer}: ${figureText(layer, o)}, bound ${primaryText({ expectedTime: layer.lowerBound, latencyUs: layer.lowerBoundUs ?? NaN }, o)}, ` +
+      `${replicas} extra ${replicas === 1 ? 'copy' : 'copies'}${free > 0 ? `, ${free} empty ${free === 1 ? 'slot' : 'slots'}` : ''}${layer.startedFrom ? `; the search started from ${layer.startedFrom}` : ''}`;
     this.matrixTitle.textContent = `Assignment matrix — layer ${layer.layer}`;
     this.matrix.setPalette(p);
     this.matrix.setLayer(layer, r.model.experts);
@@ -291,24 +300,15 @@ export class PlacementApp {
     const m = mean(layer.gpuLoad);
     const max = Math.max(...layer.gpuLoad);
     this.gpuLoad.caption.textContent = `Busiest GPU ${layer.gpuLoad.indexOf(max)} at ${show.load(max)}, ${show.percent(m > 0 ? max / m - 1 : 0)} above the mean ${show.load(m)}.`;
-    this.policies.slot.render(policiesConfig(layer, r.solver.name, p));
+    this.policies.slot.render(policiesConfig(layer, r.solver.name, p, o));
     const policies = orderedPolicies(layer);
     const hasUs = policies.some((q) => Number.isFinite(q.latencyUs));
+    const usFirst = o === 'latency' && hasUs;
+    const cols = usFirst ? ['µs (layer)', 'E[T]'] : hasUs ? ['E[T]', 'µs (layer)'] : ['E[T]'];
+    const cell = (name: string, q: (typeof policies)[number]) => el('td', {}, name === 'E[T]' ? show.expectedTime(q.expectedTime) : show.micros(q.latencyUs));
     this.policyTable.replaceChildren(
-      el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'policy'), el('th', { scope: 'col' }, 'E[T]'), ...(hasUs ? [el('th', { scope: 'col' }, 'µs (layer)')] : []))),
-      el(
-        'tbody',
-        {},
-        ...policies.map((q) =>
-          el(
-            'tr',
-            {},
-            el('th', { scope: 'row' }, q.policy),
-            el('td', {}, show.expectedTime(q.expectedTime)),
-            ...(hasUs ? [el('td', {}, show.micros(q.latencyUs))] : []),
-          ),
-        ),
-      ),
+      el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'policy'), ...cols.map((c) => el('th', { scope: 'col' }, c)))),
+      el('tbody', {}, ...policies.map((q) => el('tr', {}, el('th', { scope: 'row' }, q.policy), ...cols.map((c) => cell(c, q))))),
     );
     this.policies.caption.textContent = hasUs ? '' : 'Predicted µs are not available for this plan; E[T] only.';
     this.tDist.slot.render(tDistributionConfig(layer, p));

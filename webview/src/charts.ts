@@ -26,6 +26,8 @@ import { batchCurves, gammaCurve, mean, orderedPolicies, pagingPolicies } from '
 import { policyLabel } from '../../server/src/plan/vocabulary';
 import { withAlpha, type Palette } from './theme';
 import * as show from '../../server/src/display';
+import { objectiveName, objectiveValue } from '../../server/src/feedback/objective';
+import type { ObjectiveName } from '../../server/src/plan/types';
 
 Chart.register(
   BarController,
@@ -128,9 +130,11 @@ function edge(p: Palette): { borderColor?: string; borderWidth: number } {
   return p.contrastBorder ? { borderColor: p.contrastBorder, borderWidth: 1 } : { borderWidth: 0 };
 }
 
-/** E[T] per layer across the model; the selected layer stands out. */
+/** The objective per layer across the model (µs, or E[T]); the selected layer stands out. */
 export function summaryConfig(r: PlanResults, selected: number, p: Palette, select: (layerIndex: number) => void): AnyConfig {
   const labels = r.layers.map((l) => String(l.layer));
+  const o = objectiveName(r);
+  const value = (l: LayerResult) => objectiveValue(l, o);
   return {
     type: 'bar',
     data: {
@@ -138,8 +142,8 @@ export function summaryConfig(r: PlanResults, selected: number, p: Palette, sele
       datasets: [
         {
           type: 'bar',
-          label: 'E[T] (chosen placement)',
-          data: r.layers.map((l, i) => (i === selected ? null : l.expectedTime)),
+          label: `${o === 'latency' ? 'µs per layer' : 'E[T]'} (chosen placement)`,
+          data: r.layers.map((l, i) => (i === selected ? null : value(l))),
           backgroundColor: withAlpha(p.blue, 0.8),
           ...edge(p),
           stack: 'layers',
@@ -148,7 +152,7 @@ export function summaryConfig(r: PlanResults, selected: number, p: Palette, sele
         {
           type: 'bar',
           label: 'selected layer',
-          data: r.layers.map((l, i) => (i === selected ? l.expectedTime : null)),
+          data: r.layers.map((l, i) => (i === selected ? value(l) : null)),
           backgroundColor: p.orange,
           ...edge(p),
           stack: 'layers',
@@ -158,7 +162,7 @@ export function summaryConfig(r: PlanResults, selected: number, p: Palette, sele
           type: 'line',
           label: 'EPLB',
           stack: 'eplb',
-          data: r.layers.map((l) => l.baselines.eplb),
+          data: r.layers.map((l) => objectiveValue({ expectedTime: l.baselines.eplb, latencyUs: l.baselinesUs?.eplb ?? NaN }, o)),
           borderColor: p.red,
           backgroundColor: p.red,
           pointRadius: r.layers.length > 20 ? 0 : 2,
@@ -169,7 +173,7 @@ export function summaryConfig(r: PlanResults, selected: number, p: Palette, sele
           type: 'line',
           label: 'lower bound',
           stack: 'bound',
-          data: r.layers.map((l) => l.lowerBound),
+          data: r.layers.map((l) => objectiveValue({ expectedTime: l.lowerBound, latencyUs: l.lowerBoundUs ?? NaN }, o)),
           borderColor: p.green,
           backgroundColor: p.green,
           borderDash: [5, 3],
@@ -183,7 +187,7 @@ export function summaryConfig(r: PlanResults, selected: number, p: Palette, sele
       ...base(p, (index) => select(index)),
       scales: {
         x: axis(p, 'MoE layer', { stacked: true, ticks: { color: p.foreground, autoSkip: true, maxRotation: 0 } }),
-        y: axis(p, 'E[T] (expert-time units)', { beginAtZero: true }),
+        y: axis(p, o === 'latency' ? `µs per layer at batch ${r.objective?.batch ?? r.workload.batch}` : 'E[T] (expert-time units)', { beginAtZero: true }),
       },
     },
   };
@@ -240,34 +244,42 @@ export function gpuLoadConfig(layer: LayerResult, p: Palette, reveal: (gpu: numb
 }
 
 /** Chart names of what is compared besides the policies (whose labels the vocabulary gives). */
-const OTHER_LABEL: Record<string, string> = { committed: 'committed', 'lower-bound': 'lower bound' };
+const OTHER_LABEL: Record<string, string> = { committed: 'committed', 'lower-bound': 'lower bound', 'one-copy': 'one copy per expert', 'expected-time-optimum': 'E[T] optimum' };
 const policyName = (policy: string): string => OTHER_LABEL[policy] ?? policyLabel(policy);
 
-/** The policies compared on this layer, E[T] (bottom axis) and µs (top axis). */
-export function policiesConfig(layer: LayerResult, solver: string, p: Palette): AnyConfig {
+/** The policies compared on this layer: the objective (bottom axis) and the other figure (top axis). */
+export function policiesConfig(layer: LayerResult, solver: string, p: Palette, objective: ObjectiveName = 'expected-time'): AnyConfig {
   const policies = orderedPolicies(layer);
   const colour = (name: string, alpha: number) =>
     withAlpha(name === 'lower-bound' ? p.green : name === solver ? p.orange : name === 'committed' ? p.purple : p.blue, alpha);
   const hasUs = policies.some((q) => Number.isFinite(q.latencyUs));
+  const first = objective === 'latency' && hasUs ? 'us' : 'et';
+  const series = {
+    et: { label: 'E[T]', data: policies.map((q) => q.expectedTime), axis: 'E[T] (expert-time units)' },
+    us: { label: 'µs per layer', data: policies.map((q) => q.latencyUs), axis: 'µs per layer' },
+  };
+  const second = first === 'us' ? 'et' : hasUs ? 'us' : undefined;
   const datasets: AnyDataset[] = [
     {
-      label: 'E[T]',
-      data: policies.map((q) => q.expectedTime),
+      label: series[first].label,
+      data: series[first].data,
       backgroundColor: policies.map((q) => colour(q.policy, 0.9)),
       ...edge(p),
       xAxisID: 'x',
     },
   ];
-  if (hasUs) {
+  if (second) {
     datasets.push({
-      label: 'µs per layer',
-      data: policies.map((q) => q.latencyUs),
+      label: series[second].label,
+      data: series[second].data,
       backgroundColor: policies.map((q) => colour(q.policy, 0.35)),
       borderColor: policies.map((q) => colour(q.policy, 1)),
       borderWidth: 1,
       xAxisID: 'x2',
     });
   }
+  const text = (which: 'et' | 'us', q: (typeof policies)[number]) =>
+    which === 'et' ? `E[T] ${show.expectedTime(q.expectedTime)}` : show.micros(q.latencyUs);
   return {
     type: 'bar',
     data: { labels: policies.map((q) => policyName(q.policy)), datasets },
@@ -281,17 +293,16 @@ export function policiesConfig(layer: LayerResult, solver: string, p: Palette): 
           callbacks: {
             label: (ctx: { datasetIndex: number; dataIndex: number }) => {
               const q = policies[ctx.dataIndex];
-              return ctx.datasetIndex === 0
-                ? `E[T] ${show.expectedTime(q.expectedTime)}${q.ms !== undefined ? ` (${Math.round(q.ms)} ms${q.optimal ? ', optimal' : ''})` : ''}`
-                : show.micros(q.latencyUs);
+              const which = ctx.datasetIndex === 0 ? first : (second ?? first);
+              return `${text(which, q)}${ctx.datasetIndex === 0 && q.ms !== undefined ? ` (${Math.round(q.ms)} ms${q.optimal ? ', optimal' : ''})` : ''}`;
             },
           },
         },
       },
       scales: {
         y: axis(p, '', { title: { display: false }, grid: { display: false }, ticks: { color: p.foreground, autoSkip: false, font: { family: p.fontFamily } } }),
-        x: axis(p, 'E[T] (expert-time units)', { beginAtZero: true, position: 'bottom' }),
-        ...(hasUs ? { x2: axis(p, 'µs per layer', { beginAtZero: true, position: 'top', grid: { display: false } }) } : {}),
+        x: axis(p, series[first].axis, { beginAtZero: true, position: 'bottom' }),
+        ...(second ? { x2: axis(p, series[second].axis, { beginAtZero: true, position: 'top', grid: { display: false } }) } : {}),
       },
     },
   };

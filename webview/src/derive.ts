@@ -86,9 +86,3 @@ export function pagingPolicies(results: PlanResults): string[] {
   for (const k of Object.keys(results.paging ?? {})) names.add(k);
   return [...names].sort();
 }
-
-/** Gain of the chosen placement over EPLB, as a fraction of EPLB's E[T]. */
-export function eplbGain(results: PlanResults): number {
-  const eplb = results.baselines.eplb;
-  return eplb > 0 ? (eplb - results.expectedTime) / eplb : 0;
-}

@@ -4,7 +4,7 @@
 // answer, so it never blocks for more than a few milliseconds. cancel()
 // terminates the workers.
 import { availableParallelism } from 'node:os';
-import type { Plan, PolicyName } from '../plan/types';
+import type { ObjectiveName, Plan, PolicyName } from '../plan/types';
 import type { PlanResults, SweepPoint } from '../protocol';
 import type { ReadProgress, Workload } from '../workload/types';
 import { applyOverrides, type PlanOverrides } from './overrides';
@@ -25,8 +25,10 @@ export type { PlanOverrides } from './overrides';
 export interface AnalysisProgress {
   done: number;
   total: number;
-  /** Mean E[T] over the layers solved so far. */
+  /** Mean E[T] and µs per layer over the layers solved so far, and the objective they answer. */
   expectedTime?: number;
+  latencyUs?: number;
+  objective?: ObjectiveName;
   /** While the trace is read (done and total are 0 then). */
   reading?: ReadProgress;
 }
@@ -92,7 +94,7 @@ interface Run {
   sweeps: boolean;
   /** The capacity sweep runs (a `serve` block, sweeps on). */
   capacity: boolean;
-  progress: { done: number; total: number; sumT: number; report(): void };
+  progress: { done: number; total: number; sumT: number; sumUs: number; report(): void };
 }
 
 export function startAnalysis(plan: Plan, options: AnalysisOptions = {}): AnalysisHandle {
@@ -118,9 +120,16 @@ export function startAnalysis(plan: Plan, options: AnalysisOptions = {}): Analys
         done: 0,
         total: 0,
         sumT: 0,
+        sumUs: 0,
         report() {
-          const layers = p.model.layers.value;
-          options.onProgress?.({ done: this.done, total: this.total, expectedTime: this.done > 0 && this.sumT > 0 ? this.sumT / Math.min(this.done, layers) : undefined });
+          const solved = Math.min(this.done, p.model.layers.value);
+          options.onProgress?.({
+            done: this.done,
+            total: this.total,
+            expectedTime: solved > 0 && this.sumT > 0 ? this.sumT / solved : undefined,
+            latencyUs: solved > 0 && this.sumUs > 0 ? this.sumUs / solved : undefined,
+            objective: p.placement.objective.value,
+          });
         },
       },
     };
@@ -234,6 +243,7 @@ function layersStage(run: Run, workload: Workload): Promise<LayerOutcome[]> {
         }))
         .then((o) => {
           run.progress.sumT += o.result.expectedTime;
+          run.progress.sumUs += o.result.latencyUs;
           tick(run);
           return o;
         }),

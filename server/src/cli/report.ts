@@ -14,6 +14,7 @@ import { errnoText } from '../userFiles/errors';
 import { planInputs, planWithoutErrors, readPlanFiles, splitInlineOption } from './planInput';
 import type { CliIo } from './io';
 import * as show from '../display';
+import { eplbFigure, figureText, objectiveLabel, objectiveName, overallFigure, primaryText } from '../feedback/objective';
 
 const HELP = `usage: moeplan report PLAN -o report.html [options]
 
@@ -125,10 +126,11 @@ export async function runReport(args: string[], io: CliIo): Promise<number> {
     io.err(`moeplan report: cannot write '${parsed.output}': ${errnoText(e)}\n`);
     return 1;
   }
-  const latency = Number.isFinite(results.latencyUsPerToken) ? `, ${show.micros(results.latencyUsPerToken)} per token` : '';
+  const o = objectiveName(results);
+  const bound = { expectedTime: results.lowerBound, latencyUs: results.lowerBoundUs };
   io.out(
-    `wrote ${parsed.output} (${Math.round(html.length / 1024)} KiB): E[T] ${show.expectedTime(results.expectedTime)}, ` +
-      `bound ${show.expectedTime(results.lowerBound)}, EPLB ${show.expectedTime(results.baselines.eplb)}${latency}\n`,
+    `wrote ${parsed.output} (${Math.round(html.length / 1024)} KiB): ${figureText(overallFigure(results), o)} per layer (${objectiveLabel(results.objective)}), ` +
+      `bound ${primaryText(bound, o)}, EPLB ${primaryText(eplbFigure(results), o)}, ${show.micros(results.latencyUsPerToken)} per step\n`,
   );
   return 0;
 }

@@ -2,6 +2,7 @@
 // experts, a committed placement slower than the solver's, offload advice
 // from γ. Pure: (plan, results) → core diagnostics; the LSP and the CLI
 // translate them.
+import { objectiveLabel, objectiveName, primaryText, secondaryText, slowerBy } from './objective';
 import type { Diagnostic } from '../language/diagnostic';
 import type { Range } from '../language/ast';
 import type { Plan } from '../plan/types';
@@ -51,29 +52,22 @@ export function solverDiagnostics(plan: Plan, results: PlanResults, options: Fee
   const out: Diagnostic[] = [];
   if (!resultsMatchPlan(plan, results)) return out;
   const threshold = options.slowerThresholdPct / 100;
+  const objective = objectiveName(results);
   for (const layer of results.layers) {
     const committed = plan.placement.committed.get(layer.layer);
     const mine = committedFigure(layer, plan);
     const solver = solverFigure(layer, results);
     if (!committed || !mine || !solver) continue;
-    const slower = (mine.expectedTime - solver.expectedTime) / solver.expectedTime;
+    // Compared by the plan's objective, as every other surface compares them.
+    const slower = slowerBy(mine, solver, objective);
     if (!(slower > threshold)) continue;
-    const usKnown = Number.isFinite(mine.latencyUs) && Number.isFinite(solver.latencyUs);
-    // E[T] is per token; at the plan's batch the latency model may disagree
-    // (extra copies cost weight traffic): then it is advice, not a warning.
-    const fasterInUs = usKnown && mine.latencyUs <= solver.latencyUs;
-    const figures = usKnown
-      ? fasterInUs
-        ? ` At batch ${results.workload.batch}, though, the latency model predicts the committed placement is faster (${f.micros(mine.latencyUs)} vs ${f.micros(solver.latencyUs)} per layer).`
-        : ` Predicted ${f.micros(mine.latencyUs)} vs ${f.micros(solver.latencyUs)} per layer at batch ${results.workload.batch}.`
-      : '';
     out.push({
       range: committed.range ?? plan.placement.range ?? TOP,
-      severity: fasterInUs ? 'information' : 'warning',
+      severity: 'warning',
       code: FeedbackCode.committedSlower,
       message:
-        `Layer ${layer.layer}: the committed placement has E[T] ${f.expectedTime(mine.expectedTime)}, ${f.percent(slower)} slower than ` +
-        `${solver.policy}'s ${f.expectedTime(solver.expectedTime)}.${figures} ` +
+        `Layer ${layer.layer}: the committed placement takes ${primaryText(mine, objective)}, ${f.percent(slower)} slower than ` +
+        `${solver.policy}'s ${primaryText(solver, objective)} (${objectiveLabel(results.objective)}; ${secondaryText(mine, objective)} vs ${secondaryText(solver, objective)}). ` +
         `Threshold: ${options.slowerThresholdPct}% (setting moeplan.slowerThreshold). Use "Write the solver's placement" to replace it.`,
       related: plan.placement.policy.range ? [{ message: `policy ${plan.placement.policy.value}`, range: plan.placement.policy.range }] : undefined,
     });

@@ -2,17 +2,19 @@
 import type { Plan } from '../plan/types';
 import type { LayerResult, PlanResults, PolicyFigure } from '../protocol';
 import { placementDigest } from '../solve/placementDigest';
+import { objectiveName, objectiveValue } from './objective';
 
 export function totalSlots(plan: Plan): number {
   return plan.hardware.slotsPerGpu.reduce((a, b) => a + b, 0);
 }
 
-/** The solver's E[T] on a layer (its policy's figure, or the best non-committed one). */
+/** The solver's figure on a layer (its policy's, or the best other by the objective). */
 export function solverFigure(layer: LayerResult, results: PlanResults): PolicyFigure | undefined {
   const own = layer.policies.find((p) => p.policy === results.solver.name);
   if (own) return own;
+  const objective = objectiveName(results);
   const candidates = layer.policies.filter((p) => p.policy !== 'committed' && p.policy !== 'lower-bound');
-  return candidates.sort((a, b) => a.expectedTime - b.expectedTime)[0];
+  return candidates.sort((a, b) => objectiveValue(a, objective) - objectiveValue(b, objective))[0];
 }
 
 /**

@@ -4,6 +4,7 @@ import type { LayerResult, PlanResults } from '../protocol';
 import { copiesOf, layerResult, resultsMatchPlan, totalSlots } from './figures';
 import * as f from '../display';
 import { memoryHoverRows, modelServingRows, serveHover } from './capacityHover';
+import { eplbFigure, figureText, objectiveLabel, objectiveName, overallFigure, primaryText, secondaryText } from './objective';
 
 /** The layer a hover speaks about when the text names none: the first analysed one. */
 function pickLayer(results: PlanResults, layer: number | undefined): LayerResult | undefined {
@@ -33,7 +34,7 @@ export function expertHover(plan: Plan, results: PlanResults | undefined, expert
     `| copies (${results.solver.name}) | ${where.length}${where.length ? ` — GPU ${where.join(', GPU ')}` : ' — not placed'} |`,
     ...committedCopies(plan, l.layer, expert),
     `| top partners | ${partners.length ? partners.map(([partner, share]) => `${partner} (${f.percent(share)})`).join(', ') : 'none recorded'} |`,
-    `| share of E[T] | ≈ ${f.expectedTime(share * l.expectedTime)} of ${f.expectedTime(l.expectedTime)}${Number.isFinite(l.latencyUs) ? ` (≈ ${f.micros(share * l.latencyUs)} of ${f.micros(l.latencyUs)})` : ''}, in proportion to load |`,
+    shareRow(results, l, share),
   );
   if (layer === undefined) lines.push('', `_Figures for layer ${l.layer}._`);
   return lines.join('\n');
@@ -63,7 +64,8 @@ export function gpuHover(plan: Plan, results: PlanResults | undefined, gpu: numb
   if (l) {
     const load = l.gpuLoad[gpu] ?? 0;
     const mean = l.gpuLoad.reduce((a, b) => a + b, 0) / Math.max(1, l.gpuLoad.length);
-    lines.push(`| expected load | ${f.load(load)} tokens per token (mean ${f.load(mean)}; ${mean > 0 ? f.signedPercent(load / mean - 1) : f.MISSING} vs mean), layer ${l.layer}, ${results!.solver.name}'s placement |`);
+    const rule = results!.objective ? `${results!.objective.dispatch} dispatch` : 'the optimal matching';
+    lines.push(`| expected load | ${f.load(load)} pairs per token (mean ${f.load(mean)}; ${mean > 0 ? f.signedPercent(load / mean - 1) : f.MISSING} vs mean) under ${rule}, layer ${l.layer}, ${results!.solver.name}'s placement |`);
     lines.push(`| experts (${results!.solver.name}) | ${(l.placement[gpu] ?? []).join(' ') || 'none'} |`);
   } else {
     lines.push('', '_Save the plan to see expected load._');
@@ -174,10 +176,17 @@ function fieldHoverText(plan: Plan, path: string, results: PlanResults | undefin
   } else if (head === 'placement') {
     const p = plan.placement;
     title = '**Placement**';
-    rows.push(sourced('policy', p.policy, String), sourced('time budget', p.timeBudgetMs, (v: number) => f.millis(v)));
+    rows.push(sourced('policy', p.policy, String), sourced('objective', p.objective, String), sourced('dispatch', p.dispatch, String), sourced('time budget', p.timeBudgetMs, (v: number) => f.millis(v)));
     rows.push(`| committed layers | ${p.committed.size} | plan |`);
     if (results) {
-      rows.push(`| last solve | ${results.solver.name}${results.solver.optimal ? ' (optimal)' : ''}, ${f.millis(results.solver.ms)}, E[T] ${f.expectedTime(results.expectedTime)} (eplb ${f.expectedTime(results.baselines.eplb)}, bound ${f.expectedTime(results.lowerBound)}) | analysis |`);
+      const o = objectiveName(results);
+      const eplb = eplbFigure(results);
+      const bound = { expectedTime: results.lowerBound, latencyUs: results.lowerBoundUs };
+      rows.push(
+        `| last solve | ${results.solver.name}${results.solver.optimal ? ' (optimal)' : ''}, ${f.millis(results.solver.ms)}: ${figureText(overallFigure(results), o)} per layer (EPLB ${primaryText(eplb, o)}, bound ${primaryText(bound, o)}) | ${objectiveLabel(results.objective)} |`,
+      );
+      const free = results.freeSlots?.reduce((a, b) => a + b, 0) ?? 0;
+      if (free > 0) rows.push(`| slots no layer uses | ${results.freeSlots.join('/')} per GPU: ${f.bytes(results.freeBytesPerGpu[0] ?? 0)} per GPU the plan could give back | analysis |`);
     }
   } else if (head === 'offload') {
     const o = plan.offload;
@@ -191,6 +200,13 @@ function fieldHoverText(plan: Plan, path: string, results: PlanResults | undefin
     return undefined;
   }
   return [title, '', '| | value | source |', '|---|---|---|', ...rows.filter((r): r is string => !!r)].join('\n');
+}
+
+/** An expert's share of the layer's figures, in proportion to its load (an estimate: neither figure is additive over experts). */
+function shareRow(results: PlanResults, l: LayerResult, share: number): string {
+  const o = objectiveName(results);
+  const part = { expectedTime: share * l.expectedTime, latencyUs: share * l.latencyUs };
+  return `| share of the layer | ≈ ${primaryText(part, o)} of ${primaryText(l, o)} (${secondaryText(part, o)} of ${secondaryText(l, o)}), in proportion to load |`;
 }
 
 function uniform(list: number[]): string {

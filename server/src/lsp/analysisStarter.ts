@@ -4,7 +4,7 @@ import { startAnalysis } from '../analysis/index';
 import type { Plan, PolicyName } from '../plan/types';
 import type { PlanResults } from '../protocol';
 import { describeReadProgress, readFraction } from '../workload/readers/progress';
-import { expectedTime } from '../display';
+import { primaryText } from '../feedback/objective';
 
 export interface StartOptions {
   uri: string;
@@ -35,7 +35,8 @@ export const workerStarter: AnalysisStarter = (plan, o) => {
         return;
       }
       const jobs = p.total > 0 ? p.done / p.total : 0;
-      o.onProgress(readShare + (1 - readShare) * jobs, `${p.done}/${p.total} jobs${p.expectedTime !== undefined ? `, E[T] ${expectedTime(p.expectedTime)}` : ''}`);
+      const so = p.expectedTime !== undefined ? `, ${primaryText({ expectedTime: p.expectedTime, latencyUs: p.latencyUs ?? NaN }, p.objective ?? 'expected-time')} per layer so far` : '';
+      o.onProgress(readShare + (1 - readShare) * jobs, `${p.done}/${p.total} jobs${so}`);
     },
   });
 };

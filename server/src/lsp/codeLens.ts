@@ -3,7 +3,7 @@
 // result, a lens that starts a solve.
 import type { CodeLens, Range } from 'vscode-languageserver';
 import { committedEdited, committedFigure, layerLensTitle, layerResult, overallLensTitle, resultsMatchPlan, solverFigure } from '../feedback';
-import * as f from '../display';
+import { figureText, objectiveName, primaryText } from '../feedback/objective';
 import type { CommittedLayer } from '../plan/types';
 import type { ServerContext } from './context';
 import { safely } from './safe';
@@ -51,11 +51,12 @@ export function register(ctx: ServerContext): void {
         }
         else {
           const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-          const committed = found.map((l) => committedFigure(l!, plan)?.expectedTime ?? l!.expectedTime);
-          const us = mean(found.map((l) => l.latencyUs));
+          const o = objectiveName(results);
+          const committed = { expectedTime: mean(found.map((l) => committedFigure(l!, plan)?.expectedTime ?? l!.expectedTime)), latencyUs: mean(found.map((l) => committedFigure(l!, plan)?.latencyUs ?? l!.latencyUs)) };
+          const solver = { expectedTime: mean(found.map((l) => solverFigure(l, results)?.expectedTime ?? l.expectedTime)), latencyUs: mean(found.map((l) => solverFigure(l, results)?.latencyUs ?? l.latencyUs)) };
+          const eplb = { expectedTime: mean(found.map((l) => l.baselines.eplb)), latencyUs: mean(found.map((l) => l.baselinesUs?.eplb ?? NaN)) };
           title =
-            `layers ${layers[0]}–${layers[layers.length - 1]}: mean committed E[T] ${f.expectedTime(mean(committed))}` +
-            `${Number.isFinite(us) ? ` · ${f.micros(us)} per layer` : ''} · ${f.expectedTime(mean(found.map((l) => solverFigure(l, results)?.expectedTime ?? l.expectedTime)))} ${results.solver.name} · eplb ${f.expectedTime(mean(found.map((l) => l.baselines.eplb)))}`;
+            `layers ${layers[0]}–${layers[layers.length - 1]}: mean committed ${figureText(committed, o)} · ${results.solver.name} ${primaryText(solver, o)} · EPLB ${primaryText(eplb, o)}`;
         }
         lenses.push({ range: block.range, command: { title, command: 'moeplan.applyPlacement', arguments: [uri] } });
       }

@@ -265,6 +265,8 @@ export class SolveManager {
       state: entry.error ? 'failed' : 'done',
       ms: entry.ms,
       expectedTime: entry.results?.expectedTime,
+      latencyUs: entry.results?.latencyUs,
+      objective: entry.results?.objective?.name,
     });
     // Diagnostics went out above; serialising the results (up to a megabyte of
     // JSON for a DeepSeek-V3-scale plan) runs in a task of its own, so the

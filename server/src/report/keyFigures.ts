@@ -3,6 +3,7 @@
 // header, so both say the same thing. Pure: no DOM, no Node.
 import type { PlanResults } from '../protocol';
 import * as show from '../display';
+import { eplbFigure, objectiveLabel, objectiveName, overallFigure, primaryText, slowerBy, versus } from '../feedback/objective';
 
 export interface KeyFigure {
   label: string;
@@ -12,32 +13,45 @@ export interface KeyFigure {
 }
 
 export function keyFigures(r: PlanResults): KeyFigure[] {
-  const eplb = r.baselines.eplb;
-  const gain = eplb > 0 ? (eplb - r.expectedTime) / eplb : NaN;
-  const gap = r.lowerBound > 0 ? r.expectedTime / r.lowerBound - 1 : NaN;
+  const o = objectiveName(r);
+  const fig = overallFigure(r);
+  const bound = { expectedTime: r.lowerBound, latencyUs: r.lowerBoundUs };
+  const gap = slowerBy(fig, bound, o);
   const slots = r.hardware.slotsPerGpu;
   const slotText = slots.length && slots.every((s) => s === slots[0]) ? `${slots[0]}` : `${Math.min(...slots)}–${Math.max(...slots)}`;
+  const free = (r.freeSlots ?? []).reduce((a, b) => a + b, 0);
   return [
     {
-      label: 'E[T]',
-      value: show.expectedTime(r.expectedTime),
-      hint: 'Expected processing time of a MoE layer (mean over layers), in expert-time units: the most experts any GPU runs for one token.',
+      label: o === 'latency' ? 'Latency per layer' : 'E[T]',
+      value: `${primaryText(fig, o)} (${objectiveLabel(r.objective)})`,
+      hint:
+        o === 'latency'
+          ? `Expected time of one MoE layer in a step of ${r.objective?.batch ?? r.workload.batch} tokens under ${r.objective?.dispatch ?? 'static'} dispatch (mean over layers), measured on ${r.objective?.measuredOn ?? 'sampled batches'}.`
+          : 'Expected processing time of a MoE layer (mean over layers), in expert-time units: the most experts any GPU runs for one token.',
     },
     {
       label: 'Lower bound',
-      value: `${show.expectedTime(r.lowerBound)} (gap ${show.percent(gap)})`,
+      value: `${primaryText(bound, o)} (gap ${show.percent(gap)})`,
       hint: 'No placement with these slots can do better; the gap is how far the chosen placement is above it.',
     },
     {
-      label: 'Gain over EPLB',
-      value: `${show.percent(gain)} (EPLB ${show.expectedTime(eplb)})`,
-      hint: 'How much lower E[T] is than DeepSeek-style load balancing on the same slots.',
+      label: 'Against EPLB',
+      value: `${versus(fig, eplbFigure(r), o, 'EPLB')} (EPLB ${primaryText(eplbFigure(r), o)})`,
+      hint: 'The same figure for DeepSeek-style load balancing on the same slots.',
     },
     {
-      label: 'Latency per token',
-      value: show.micros(r.latencyUsPerToken),
-      hint: `Predicted time of all MoE layers for one token at batch ${r.workload.batch}.`,
+      label: o === 'latency' ? 'E[T]' : 'Latency per layer',
+      value: o === 'latency' ? show.expectedTime(r.expectedTime) : show.micros(r.latencyUs),
+      hint: o === 'latency' ? 'The single-token, ideal-copy-choice figure of Beaumont et al., beside the objective.' : `At batch ${r.workload.batch}, beside the objective.`,
     },
+    {
+      label: 'Per step',
+      value: `${show.micros(r.latencyUsPerToken)} over all MoE layers`,
+      hint: `Predicted time of all MoE layers in one step of ${r.workload.batch} tokens: what each token waits.`,
+    },
+    ...(free > 0
+      ? [{ label: 'Free slots', value: `${(r.freeSlots ?? []).join('/')} per GPU (${show.bytes(r.freeBytesPerGpu?.[0] ?? 0)} per GPU)`, hint: 'Slots no layer uses: replicas that would slow the step are not placed, and their memory can go to the KV cache.' }]
+      : []),
     {
       label: 'Solver',
       value: `${r.solver.name}, ${show.millis(r.solver.ms)}${r.solver.optimal ? ', proved optimal' : ''}`,

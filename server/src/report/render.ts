@@ -9,6 +9,7 @@ import { loadWebviewBundle, type WebviewBundle } from './bundle';
 import { keyFigures } from './keyFigures';
 import { REPORT_THEME_CSS } from './reportTheme';
 import * as show from '../display';
+import { objectiveName } from '../feedback/objective';
 
 export interface ReportOptions {
   title: string;
@@ -49,16 +50,20 @@ function sha256(text: string): string {
 
 function layerTable(r: PlanResults): string {
   const us = r.layers.some((l) => Number.isFinite(l.latencyUs));
+  const usFirst = us && objectiveName(r) === 'latency';
+  const usHead = us ? '<th scope="col">µs</th><th scope="col">EPLB µs</th><th scope="col">bound µs</th>' : '';
+  const etHead = '<th scope="col">E[T]</th><th scope="col">EPLB</th><th scope="col">bound</th><th scope="col">contiguous</th>';
   const rows = r.layers
-    .map(
-      (l) =>
-        `<tr><th scope="row">${l.layer}</th><td>${show.expectedTime(l.expectedTime)}</td><td>${show.expectedTime(l.lowerBound)}</td>` +
-        `<td>${show.expectedTime(l.baselines.eplb)}</td><td>${show.expectedTime(l.baselines.contiguous)}</td>${us ? `<td>${show.micros(l.latencyUs)}</td>` : ''}</tr>`,
-    )
+    .map((l) => {
+      const usCells = us ? `<td>${show.micros(l.latencyUs)}</td><td>${show.micros(l.baselinesUs?.eplb ?? NaN)}</td><td>${show.micros(l.lowerBoundUs ?? NaN)}</td>` : '';
+      const etCells =
+        `<td>${show.expectedTime(l.expectedTime)}</td><td>${show.expectedTime(l.baselines.eplb)}</td><td>${show.expectedTime(l.lowerBound)}</td>` +
+        `<td>${show.expectedTime(l.baselines.contiguous)}</td>`;
+      return `<tr><th scope="row">${l.layer}</th>${usFirst ? usCells + etCells : etCells + usCells}</tr>`;
+    })
     .join('\n');
   return (
-    `<table class="figures"><thead><tr><th scope="col">layer</th><th scope="col">E[T]</th><th scope="col">bound</th>` +
-    `<th scope="col">EPLB</th><th scope="col">contiguous</th>${us ? '<th scope="col">µs</th>' : ''}</tr></thead>\n<tbody>\n${rows}\n</tbody></table>`
+    `<table class="figures"><thead><tr><th scope="col">layer</th>${usFirst ? usHead + etHead : etHead + usHead}</tr></thead>\n<tbody>\n${rows}\n</tbody></table>`
   );
 }
 

@@ -29,6 +29,11 @@ export interface StepSearchOptions {
   seed: number;
   /** Fruitless kicks before a scanned neighbourhood stops (default 12). */
   maxKicks?: number;
+  /**
+   * Further starting placements (the other candidates): when the search from
+   * one converges, it goes on from the next, keeping the best of all.
+   */
+  restarts?: readonly (readonly (readonly number[])[])[];
 }
 
 export interface StepSearchOutcome {
@@ -216,7 +221,10 @@ export function stepLocalSearch(inst: Instance, ev: StepEvaluator, opts: StepSea
   let converged = false;
   if (nb.size() <= FULL_SCAN_MOVES) {
     const maxKicks = opts.maxKicks ?? 12;
+    const restarts = [...(opts.restarts ?? [])];
     let fruitless = 0;
+    // The local optimum of the current run (kicks restart from it; restarts from the next candidate).
+    let runBest = { value: ev.value(), placement: ev.placement() };
     outer: for (;;) {
       for (;;) {
         let improved = false;
@@ -226,13 +234,25 @@ export function stepLocalSearch(inst: Instance, ev: StepEvaluator, opts: StepSea
         }
         if (!improved) break;
       }
-      if (keepBest()) fruitless = 0;
-      else fruitless++;
+      keepBest();
+      if (ev.value() < runBest.value - eps) {
+        runBest = { value: ev.value(), placement: ev.placement() };
+        fruitless = 0;
+      } else fruitless++;
       if (fruitless > maxKicks) {
-        converged = true;
-        break;
+        const next = restarts.shift();
+        if (!next) {
+          converged = true;
+          break;
+        }
+        ev.setPlacement(next);
+        nb.recount();
+        runBest = { value: ev.value(), placement: ev.placement() };
+        fruitless = 0;
+        continue;
       }
-      restoreBest();
+      ev.setPlacement(runBest.placement);
+      nb.recount();
       kick(nb, rng, 1 + rng.int(3));
     }
   } else {
@@ -292,7 +312,7 @@ function pickWeighted(w: Float64Array, rng: Rng): number {
   return w.length - 1;
 }
 
-/** A few random valid swaps or moves, kept whatever they cost (diversification). */
+/** A few random valid swaps, moves, removals or additions, kept whatever they cost (diversification). */
 function kick(nb: StepNeighbourhood, rng: Rng, count: number): void {
   const G = nb.inst.gpus;
   for (let i = 0, tries = 0; i < count && tries < 200; tries++) {
@@ -301,10 +321,16 @@ function kick(nb: StepNeighbourhood, rng: Rng, count: number): void {
     const pa = nb.expertsOn(ga);
     const pb = nb.expertsOn(gb);
     if (pa.length === 0) continue;
+    const a = pa[rng.int(pa.length)];
+    const r = rng.next();
     const m: StepMove =
-      pb.length > 0 && rng.next() < 0.7
-        ? { kind: 'swap', a: pa[rng.int(pa.length)], ga, b: pb[rng.int(pb.length)], gb }
-        : { kind: 'move', e: pa[rng.int(pa.length)], from: ga, to: gb };
+      r < 0.5 && pb.length > 0
+        ? { kind: 'swap', a, ga, b: pb[rng.int(pb.length)], gb }
+        : r < 0.7
+          ? { kind: 'move', e: a, from: ga, to: gb }
+          : r < 0.85
+            ? { kind: 'remove', e: a, g: ga }
+            : { kind: 'add', e: rng.int(nb.inst.experts), g: gb };
     if (!nb.valid(m)) continue;
     nb.force(m);
     i++;

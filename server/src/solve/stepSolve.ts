@@ -102,7 +102,9 @@ export function solveStepLayer(
       notes.push(`optimality not proved: ${Number.isFinite(size) ? `more than ${EXHAUSTIVE_LIMIT.toLocaleString('en-US')}` : 'too many'} placements to enumerate on the step-time objective; returned the search's placement`);
     }
   }
-  const out = stepLocalSearch(inst, ev, { deadline: opts.deadline, signal: opts.signal, seed: opts.seed });
+  // From the best start first, then (time allowing, on small layers) from each other candidate.
+  const restarts = pool.slice(1).map((c) => c.placement);
+  const out = stepLocalSearch(inst, ev, { deadline: opts.deadline, signal: opts.signal, seed: opts.seed, restarts });
   probes += out.probes;
   return { placement: ev.placement(), trainValue: ev.value(), startedFrom: start.name, optimal: false, notes, probes };
 }

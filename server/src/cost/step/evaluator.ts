@@ -359,17 +359,6 @@ export class StepEvaluator {
     }
   }
 
-  private ruleChoice(p: number, e: number): number {
-    const G = this.gpus;
-    const t = (p / this.k) | 0;
-    const cc = this.table.copyCount[e];
-    if (cc === 1) return this.table.copies[e * G];
-    if (this.rule === 'static') return this.staticMap[e * G + this.samples.origin[t]];
-    // vLLM: flat position of the pair in its GPU's batch, modulo the copies.
-    const pos = this.samples.localPos[t] * this.k + (p - t * this.k);
-    return this.table.copies[e * G + (pos % cc)];
-  }
-
   private rebuildStaticRow(e: number): void {
     const cc = this.table.copyCount[e];
     if (cc === 0) return;
@@ -684,17 +673,72 @@ export class StepEvaluator {
 
   /** Re-times expert e's pairs, batch by batch. */
   private retimeExpert(e: number): void {
-    const { pairStart, pairList } = this.samples;
-    const per = this.pairsPerBatch;
-    let i = pairStart[e];
-    const end = pairStart[e + 1];
-    while (i < end) {
-      const b = (pairList[i] / per) | 0;
-      let j = i + 1;
-      while (j < end && ((pairList[j] / per) | 0) === b) j++;
-      if (this.rule === 'balanced') this.rebalanceBatch(b);
-      else this.retimeGroup(e, b, i, j);
-      i = j;
+    const { groupStart, groupBatch, groupFirst } = this.samples;
+    if (this.rule === 'balanced') {
+      for (let gi = groupStart[e]; gi < groupStart[e + 1]; gi++) this.rebalanceBatch(groupBatch[gi]);
+      return;
+    }
+    // Static and random rules, on locals: the search's innermost loop.
+    const { pairList, origin, localPos } = this.samples;
+    const G = this.gpus;
+    const k = this.k;
+    const stamp = this.stamp;
+    const { assign, pairsOn, distinctOn, nvSend, nvRecv, netSend, netRecv, nodeOf } = this;
+    const { copies, copyCount } = this.table;
+    const cc = copyCount[e];
+    const single = copies[e * G];
+    const isStatic = this.rule === 'static';
+    const staticMap = this.staticMap;
+    for (let gi = groupStart[e]; gi < groupStart[e + 1]; gi++) {
+      const b = groupBatch[gi];
+      const from = groupFirst[gi];
+      const to = groupFirst[gi + 1];
+      this.touch(b);
+      this.openGroup(false);
+      const base = b * G;
+      let epoch = ++this.epoch;
+      for (let q = from; q < to; q++) {
+        const p = pairList[q];
+        const g = assign[p];
+        this.log(p, g);
+        const o = origin[(p / k) | 0];
+        pairsOn[base + g]--;
+        if (o !== g) {
+          if (nodeOf[o] === nodeOf[g]) {
+            nvSend[base + o]--;
+            nvRecv[base + g]--;
+          } else {
+            netSend[base + o]--;
+            netRecv[base + g]--;
+          }
+        }
+        if (stamp[g] !== epoch) {
+          stamp[g] = epoch;
+          distinctOn[base + g]--;
+        }
+      }
+      epoch = ++this.epoch;
+      for (let q = from; q < to; q++) {
+        const p = pairList[q];
+        const t = (p / k) | 0;
+        const o = origin[t];
+        const g = cc === 1 ? single : isStatic ? staticMap[e * G + o] : copies[e * G + ((localPos[t] * k + (p - t * k)) % cc)];
+        assign[p] = g;
+        pairsOn[base + g]++;
+        if (o !== g) {
+          if (nodeOf[o] === nodeOf[g]) {
+            nvSend[base + o]++;
+            nvRecv[base + g]++;
+          } else {
+            netSend[base + o]++;
+            netRecv[base + g]++;
+          }
+        }
+        if (stamp[g] !== epoch) {
+          stamp[g] = epoch;
+          distinctOn[base + g]++;
+        }
+      }
     }
   }
 
@@ -714,38 +758,6 @@ export class StepEvaluator {
     this.distinctOn.fill(0, b * G, (b + 1) * G);
     if (this.batch === 1) this.matchToken(b);
     else this.balanceBatch(b);
-  }
-
-  /** All pairs of e in batch b (pairList[i..j)) out, then back in by the rule. */
-  private retimeGroup(e: number, b: number, i: number, j: number): void {
-    this.touch(b);
-    this.openGroup(false);
-    const { pairList, origin } = this.samples;
-    const G = this.gpus;
-    const k = this.k;
-    const stamp = this.stamp;
-    let epoch = ++this.epoch;
-    for (let q = i; q < j; q++) {
-      const p = pairList[q];
-      const g = this.assign[p];
-      this.log(p, g);
-      this.place(b, origin[(p / k) | 0], g, -1);
-      if (stamp[g] !== epoch) {
-        stamp[g] = epoch;
-        this.distinctOn[b * G + g]--;
-      }
-    }
-    epoch = ++this.epoch;
-    for (let q = i; q < j; q++) {
-      const p = pairList[q];
-      const g = this.ruleChoice(p, e);
-      this.assign[p] = g;
-      this.place(b, origin[(p / k) | 0], g, 1);
-      if (stamp[g] !== epoch) {
-        stamp[g] = epoch;
-        this.distinctOn[b * G + g]++;
-      }
-    }
   }
 
   // --- per batch -------------------------------------------------------------

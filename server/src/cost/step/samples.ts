@@ -27,6 +27,14 @@ export interface StepSamples {
   /** Pairs (index t·k + j) grouped by expert, ascending within an expert (hence by batch). */
   pairStart: Int32Array;
   pairList: Int32Array;
+  /**
+   * The pairs of one expert in one batch form a group: expert e's groups are
+   * groupStart[e] .. groupStart[e+1]; group i is in batch groupBatch[i] and
+   * holds pairList[groupFirst[i] .. groupFirst[i+1]).
+   */
+  groupStart: Int32Array;
+  groupBatch: Int32Array;
+  groupFirst: Int32Array;
   /** True when the batches enumerate the distribution (batch 1). */
   exact: boolean;
 }
@@ -142,7 +150,28 @@ function finish(
   const fill = pairStart.slice(0, n);
   const pairList = new Int32Array(ids.length);
   for (let p = 0; p < ids.length; p++) pairList[fill[ids[p]]++] = p;
-  return { batch, k: dist.k, experts: n, gpus, batches, weight, ids, origin, localPos, pairStart, pairList, exact };
+  const perBatch = batch * dist.k;
+  const groupStart = new Int32Array(n + 1);
+  const batchOf: number[] = [];
+  const firstOf: number[] = [];
+  for (let e = 0; e < n; e++) {
+    groupStart[e] = batchOf.length;
+    let last = -1;
+    for (let i = pairStart[e]; i < pairStart[e + 1]; i++) {
+      const b = (pairList[i] / perBatch) | 0;
+      if (b !== last) {
+        batchOf.push(b);
+        firstOf.push(i);
+        last = b;
+      }
+    }
+  }
+  groupStart[n] = batchOf.length;
+  firstOf.push(ids.length);
+  return {
+    batch, k: dist.k, experts: n, gpus, batches, weight, ids, origin, localPos, pairStart, pairList,
+    groupStart, groupBatch: Int32Array.from(batchOf), groupFirst: Int32Array.from(firstOf), exact,
+  };
 }
 
 function clamp(x: number, lo: number, hi: number): number {

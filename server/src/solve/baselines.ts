@@ -95,12 +95,24 @@ function balancedPacking(
   const packs: number[][] = capacities.map(() => []);
   const packWeight = new Float64Array(capacities.length);
   const order = weights.map((_, i) => i).sort((a, b) => weights[b] - weights[a] || a - b);
+  // Packs with room in a min-heap by (weight, index): the lightest first, in
+  // O(log packs) per item (a scan over every pack made 512 GPUs quadratic).
+  const heap = new PackHeap(packWeight);
+  for (let p = 0; p < packs.length; p++) if (capacities[p] > 0) heap.push(p);
+  const skipped: number[] = [];
   for (const item of order) {
     let best = -1;
-    for (let p = 0; p < packs.length; p++) {
-      if (packs[p].length >= capacities[p] || conflict(item, p, packs)) continue;
-      if (best < 0 || packWeight[p] < packWeight[best]) best = p;
+    while (heap.size > 0) {
+      const p = heap.pop();
+      if (conflict(item, p, packs)) {
+        skipped.push(p);
+        continue;
+      }
+      best = p;
+      break;
     }
+    for (const p of skipped) heap.push(p);
+    skipped.length = 0;
     if (best < 0) {
       // Swap: put `item` in some pack q (no conflict) in place of `other`, and
       // move `other` to a pack p with room where it does not conflict.
@@ -127,12 +139,60 @@ function balancedPacking(
         }
       }
       if (!done) throw new SolveError('EPLB packing could not keep copies of one expert on distinct GPUs');
+      // Weights changed under the heap: rebuild it.
+      heap.clear();
+      for (let p = 0; p < packs.length; p++) if (packs[p].length < capacities[p]) heap.push(p);
       continue;
     }
     packs[best].push(item);
     packWeight[best] += weights[item];
+    if (packs[best].length < capacities[best]) heap.push(best);
   }
   return packs;
+}
+
+/** A binary min-heap of pack indices by (weight, index). */
+class PackHeap {
+  private readonly items: number[] = [];
+  constructor(private readonly weight: Float64Array) {}
+  get size(): number {
+    return this.items.length;
+  }
+  clear(): void {
+    this.items.length = 0;
+  }
+  private less(a: number, b: number): boolean {
+    return this.weight[a] < this.weight[b] || (this.weight[a] === this.weight[b] && a < b);
+  }
+  push(p: number): void {
+    const h = this.items;
+    h.push(p);
+    for (let i = h.length - 1; i > 0; ) {
+      const up = (i - 1) >> 1;
+      if (!this.less(h[i], h[up])) break;
+      [h[i], h[up]] = [h[up], h[i]];
+      i = up;
+    }
+  }
+  pop(): number {
+    const h = this.items;
+    const top = h[0];
+    const last = h.pop()!;
+    if (h.length > 0) {
+      h[0] = last;
+      for (let i = 0; ; ) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < h.length && this.less(h[l], h[m])) m = l;
+        if (r < h.length && this.less(h[r], h[m])) m = r;
+        if (m === i) break;
+        [h[i], h[m]] = [h[m], h[i]];
+        i = m;
+      }
+    }
+    return top;
+  }
 }
 
 /** EPLB's replication: one copy each, then repeatedly the largest load per copy. */

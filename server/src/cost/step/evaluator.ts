@@ -50,6 +50,7 @@ export class StepEvaluator {
   private readonly sharedS: number;
   private readonly nodeOf: Int32Array;
   private readonly staticMap: Int32Array;
+  private readonly staticRows = new Map<string, Int32Array>();
   private readonly stamp: Int32Array;
   private epoch = 0;
   private readonly matcher: SubsetMatcher;
@@ -362,7 +363,21 @@ export class StepEvaluator {
   private rebuildStaticRow(e: number): void {
     const cc = this.table.copyCount[e];
     if (cc === 0) return;
+    if (cc === 1) {
+      // Every source GPU sends to the one copy (no need for the row's fair spread).
+      this.staticMap.fill(this.table.copies[e * this.gpus], e * this.gpus, (e + 1) * this.gpus);
+      return;
+    }
+    // A row depends only on the expert's copies: searches revisit the same copy sets.
+    const key = `${e}:${Array.from(this.table.copies.subarray(e * this.gpus, e * this.gpus + cc)).join(',')}`;
+    const known = this.staticRows.get(key);
+    if (known) {
+      this.staticMap.set(known, e * this.gpus);
+      return;
+    }
     staticDispatchRow(this.table.copies.subarray(e * this.gpus, e * this.gpus + cc), cc, this.nodeOf, staticRowSeed(this.seed, e), this.staticMap, e * this.gpus);
+    if (this.staticRows.size >= 4096) this.staticRows.clear();
+    this.staticRows.set(key, this.staticMap.slice(e * this.gpus, (e + 1) * this.gpus));
   }
 
   /** Batch 1 under `balanced`: the b-matching of the token's experts (T(S) reads on the slowest GPU). */

@@ -22,6 +22,7 @@ import { evaluateLayer, expectedTime, expertLoads, PlacementError } from '../cos
 import { topPartners } from '../workload/distribution';
 import { placementDigest } from '../solve/placementDigest';
 import { solveInputFor } from './solveInput';
+import * as show from '../display';
 import { LayerStepContext, layerSequenceOf, type StepFigure } from './stepFigures';
 
 export { constraintsFor, solveInputFor } from './solveInput';
@@ -131,7 +132,8 @@ export function analyzeLayer(job: LayerJob): LayerOutcome {
     let best: Entry | undefined;
     for (const e of entries) if (objectiveOf(e) < objectiveOf(best ?? own) - 1e-9 * Math.max(1, objectiveOf(own))) best = e;
     if (best) {
-      note(policy, `${best.name} is faster on the fresh batches than the search's placement (${fmt(objectiveOf(best))} vs ${fmt(objectiveOf(own))}); using it`);
+      const text = (x: number) => (plan.placement.objective.value === 'latency' ? show.micros(x) : `E[T] ${show.expectedTime(x)}`);
+      note(policy, `${best.name} is faster on the fresh batches than ${policy}'s placement (${text(objectiveOf(best))} vs ${text(objectiveOf(own))}); using it`);
       chosen = { ...chosen, placement: best.placement, expectedTime: best.expectedTime, evaluation: undefined, optimal: false };
       chosenStep = best.step!;
       startedFrom = best.name;
@@ -185,10 +187,6 @@ export function analyzeLayer(job: LayerJob): LayerOutcome {
 
 function entryOf(r: SolveResult): Entry {
   return { name: r.policy, placement: r.placement, expectedTime: r.expectedTime, ms: r.ms, optimal: r.optimal };
-}
-
-function fmt(x: number): string {
-  return x >= 100 ? x.toFixed(1) : x.toPrecision(4);
 }
 
 /**

@@ -1,4 +1,4 @@
-// `npm test`: build the bundles, type-check, then run every test file with
+// `npm test`: build the bundles, type-check, lint, then run every test file with
 // node's built-in test runner in one invocation (one summary for CI).
 // Suites: test/unit (core and CLI), test/lsp (bundled server over stdio),
 // test/webview (headless Chromium), test/e2e (code-server + Chromium, Neovim).
@@ -31,6 +31,9 @@ function testFiles(dir) {
 
 run(process.execPath, ['esbuild.mjs']);
 run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', '.', '--noEmit']);
+// ESLint (eslint.config.mjs): import cycles, unused code, typescript-eslint's rules.
+// The cache re-lints changed files only; a cycle shows on the file whose edit made it.
+run(process.execPath, [join(root, 'node_modules/eslint/bin/eslint.js'), '.', '--cache', '--cache-location', 'node_modules/.cache/eslint/']);
 
 const suites = only.length ? only : ['unit', 'lsp', 'webview', 'e2e'];
 const files = suites.flatMap((s) => testFiles(join('test', s)));

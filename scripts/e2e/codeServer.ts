@@ -168,7 +168,7 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<RunningC
       await server.stop();
       const inUse = output.some((o) => o.includes('EADDRINUSE'));
       if (inUse && attempt < 3 && opts.port === undefined) continue;
-      throw new Error(`${(e as Error).message}\ncode-server output:\n${output.join('\n')}`);
+      throw new Error(`${(e as Error).message}\ncode-server output:\n${output.join('\n')}`, { cause: e });
     }
   }
 }

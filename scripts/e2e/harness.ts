@@ -203,7 +203,7 @@ export async function launchWorkbench(opts: LaunchOptions): Promise<Workbench> {
             await row.waitFor({ timeout: attempt < 3 ? 5_000 : 15_000 });
           } catch (e) {
             // Right after load the file index may still be empty; reopening Quick Open retries the search.
-            if (attempt >= 4) throw new Error(`Quick Open never listed ${fileName}: ${(e as Error).message}`);
+            if (attempt >= 4) throw new Error(`Quick Open never listed ${fileName}: ${(e as Error).message}`, { cause: e });
             continue;
           }
           await row.click();
@@ -225,7 +225,7 @@ export async function launchWorkbench(opts: LaunchOptions): Promise<Workbench> {
           } catch (e) {
             // Seen on fresh profiles: the first palette misses an extension's
             // commands and never refreshes. Closing and reopening fixes it.
-            if (attempt >= 4) throw new Error(`command "${label}" not found in the Command Palette: ${(e as Error).message}`);
+            if (attempt >= 4) throw new Error(`command "${label}" not found in the Command Palette: ${(e as Error).message}`, { cause: e });
             continue;
           }
           await row.click();

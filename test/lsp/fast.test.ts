@@ -189,11 +189,11 @@ ${where === 'offload' ? line : ''}
     const presets = await at(preset, 'model ');
     assert.ok(presets.includes('deepseek-r1') && presets.includes('deepseek-v3') && presets.includes('custom'), presets.join());
 
-    const subsets = base.replace(/  synthetic tokens[^\n]*/, '  subsets {\n    subset 0 1: 1\n    subset 2 \n  }');
+    const subsets = base.replace(/ {2}synthetic tokens[^\n]*/, '  subsets {\n    subset 0 1: 1\n    subset 2 \n  }');
     const subsetIds = await at(subsets, 'subset 2 ');
     assert.deepEqual(subsetIds, ['0', '1', '3', '4', '5', '6', '7']);
 
-    const synth = base.replace(/  synthetic tokens[^\n]*/, '  synthetic seed 7 ');
+    const synth = base.replace(/ {2}synthetic tokens[^\n]*/, '  synthetic seed 7 ');
     assert.deepEqual(await at(synth, 'synthetic seed 7 '), ['tokens', 'skew', 'concentration', 'topics']);
 
     for (const line of ['reserve 52GiB ', 'reserve 52 GiB ', 'reserve 20% ', 'slots 3 ']) {

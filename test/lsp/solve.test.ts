@@ -14,10 +14,6 @@ import {
   ExportRequest,
   GetResultsRequest,
   SolveRequest,
-  type ApplyPlacementResponse,
-  type ExportResponse,
-  type GetResultsResponse,
-  type SolveResponse,
 } from '../../server/src/protocol';
 import { LspClient, fileUri } from './harness';
 import { positionOf, smallPlan } from './plans';
@@ -145,7 +141,7 @@ describe('solving in the editor', () => {
   test('a failing analysis becomes a diagnostic and the server keeps answering', async () => {
     writeFileSync(join(dir, 'broken.jsonl'), '{"this is": not json\n');
     const uri = fileUri(join(dir, 'broken.moeplan'));
-    const text = smallPlan().replace(/  synthetic tokens .*\n/, '  trace "broken.jsonl"\n');
+    const text = smallPlan().replace(/ {2}synthetic tokens .*\n/, '  trace "broken.jsonl"\n');
     await c.open(uri, text);
     const r = await c.resultsFor(uri, 1);
     assert.ok(r.error, 'the analysis failed');
@@ -212,7 +208,7 @@ describe('untrusted workspace', () => {
   test('a trace outside the workspace is not read', async () => {
     writeFileSync(join(outside, 't.jsonl'), '');
     const uri = fileUri(join(ws, 'outside.moeplan'));
-    const text = smallPlan().replace(/  synthetic tokens .*\n/, `  trace "${join(outside, 't.jsonl')}"\n`);
+    const text = smallPlan().replace(/ {2}synthetic tokens .*\n/, `  trace "${join(outside, 't.jsonl')}"\n`);
     await u.open(uri, text);
     const r = await u.call(SolveRequest, { uri });
     assert.match(r?.error?.message ?? '', /outside the workspace/);

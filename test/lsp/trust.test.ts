@@ -10,7 +10,7 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, sy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CompletionItem, CompletionList } from 'vscode-languageserver-protocol';
-import { ExportRequest, SolveRequest, type ExportResponse, type SolveResponse } from '../../server/src/protocol';
+import { ExportRequest, SolveRequest } from '../../server/src/protocol';
 import { LspClient, fileUri } from './harness';
 import { smallPlan } from './plans';
 

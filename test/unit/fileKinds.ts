@@ -50,7 +50,7 @@ export function giveToRoot(path: string): void {
   try {
     execFileSync('sudo', ['-n', 'chown', '0:0', path], { stdio: 'pipe' });
   } catch (e) {
-    throw new Error(`this test needs a file owned by another user: run it as root (CI does) or with passwordless sudo (${(e as Error).message})`);
+    throw new Error(`this test needs a file owned by another user: run it as root (CI does) or with passwordless sudo (${(e as Error).message})`, { cause: e });
   }
 }
 

@@ -153,6 +153,7 @@ test('unreadable characters: control characters shown as escapes, a binary file 
   const bin = message('\u0000\u0001\u0002garbage');
   assert.ok(bin.includes('`\\u0000\\u0001\\u0002`'), bin);
   assert.match(bin, /binary file/);
+  // eslint-disable-next-line no-control-regex -- control characters are what the message must not hold
   assert.ok(!/[\u0000-\u001f]/.test(bin), 'no raw control characters in the message');
   assert.equal(message('a 😀'), 'Unexpected character `😀`: remove it, or put text in quotes.');
   assert.ok(message('a \ud800 b').includes('\\ud800'));

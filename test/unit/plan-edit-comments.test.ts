@@ -110,7 +110,9 @@ test('property: every comment survives formatting and every placement write, whe
       fc.constantFrom('\n', '\r\n', '\r'),
       fc.boolean(),
       (plain, picks, eol, bom) => {
-        let { text, tags } = commentEverywhere(plain);
+        const made = commentEverywhere(plain);
+        const tags = made.tags;
+        let text = made.text;
         text = (bom ? '\ufeff' : '') + text.replace(/\n/g, eol);
         const before = comments(text);
         const formatted = formatText(text);

@@ -5,6 +5,7 @@ import type { Diagnostic } from '../language/diagnostic';
 import { checkText } from '../plan/check';
 import type { CliIo } from './io';
 import { readPlanFiles } from './planInput';
+import { formatLine } from './diagnosticLine';
 
 const HELP = `usage: moeplan check FILE... [--format text|json]
 
@@ -68,10 +69,6 @@ export async function runCheck(args: string[], io: CliIo): Promise<number> {
 }
 
 /** `path:line:col: severity CODE: message`, 1-based. */
-export function formatLine(path: string, d: Diagnostic): string {
-  return `${d.file ?? path}:${d.range.start.line + 1}:${d.range.start.character + 1}: ${d.severity} ${d.code}: ${d.message}`;
-}
-
 function toJson(d: Diagnostic) {
   return {
     line: d.range.start.line + 1,

@@ -8,7 +8,7 @@ import { readUserFile, type UserFile } from '../userFiles/read';
 import { errnoText } from '../userFiles/errors';
 import { describeUtf8Problem } from '../userFiles/encoding';
 import type { WriteInput } from '../userFiles/write';
-import { formatLine } from './check';
+import { formatLine } from './diagnosticLine';
 import type { CliIo } from './io';
 
 export interface PlanFile {

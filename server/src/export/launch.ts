@@ -111,7 +111,7 @@ function servingText(serving: ServingFlags | undefined, gpus: number): string {
 
 /** POSIX shell quoting: bare when safe, else single quotes. */
 export function shellQuote(word: string): string {
-  if (/^[A-Za-z0-9_\/.,:=@%+-]+$/.test(word)) return word;
+  if (/^[A-Za-z0-9_/.,:=@%+-]+$/.test(word)) return word;
   if (word === '<model>') return word;
   return `'${word.replace(/'/g, `'\\''`)}'`;
 }
@@ -122,5 +122,5 @@ function shellLine(words: string[]): string {
 
 /** A YAML plain scalar when the path allows one, else a double-quoted string. */
 function yamlScalar(s: string): string {
-  return /^[A-Za-z0-9_\/.-][A-Za-z0-9_\/. -]*$/.test(s) && !s.endsWith(' ') ? s : JSON.stringify(s);
+  return /^[A-Za-z0-9_/.-][A-Za-z0-9_/. -]*$/.test(s) && !s.endsWith(' ') ? s : JSON.stringify(s);
 }

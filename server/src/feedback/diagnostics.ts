@@ -8,7 +8,7 @@ import type { Range } from '../language/ast';
 import type { Plan } from '../plan/types';
 import type { PlanResults, SolveErrorKind } from '../protocol';
 import { FeedbackCode } from './codes';
-import { committedFigure, gain, resultsMatchPlan, solverFigure, totalSlots } from './figures';
+import { committedFigure, resultsMatchPlan, solverFigure, totalSlots } from './figures';
 import * as f from '../display';
 import { pagingDiagnostics } from './paging';
 import { capacityDiagnostics } from './capacity';

@@ -288,6 +288,7 @@ export class Scanner {
       const raw = text.slice(i, j);
       // Control characters are shown as \u escapes: raw, they would garble the terminal or the editor.
       const shown = raw.length > 40 ? `${showCharacters(raw.slice(0, 40))}…` : showCharacters(raw);
+      // eslint-disable-next-line no-control-regex -- control characters are what this looks for
       const binary = /[\u0000-\u0008\u000e-\u001f]/.test(raw) ? ' This looks like a binary file, not a plan: check the file name.' : '';
       const several = [...raw].length > 1;
       this.error('MP101', `Unexpected character${several ? 's' : ''} \`${shown}\`: remove ${several ? 'them' : 'it'}, or put text in quotes.${binary}`);
@@ -416,5 +417,6 @@ export class Scanner {
 
 /** Text with control characters (and lone surrogates) written as \u escapes. */
 function showCharacters(raw: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what this escapes
   return raw.replace(/[\u0000-\u001f\u007f-\u009f]|\p{Cs}/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

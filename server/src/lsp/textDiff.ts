@@ -64,7 +64,10 @@ function diffHunks(a: string[], b: string[]): Hunk[] {
   let open: Hunk | undefined;
   while (i < n || j < m) {
     if (i < n && j < m && a[i] === b[j]) {
-      if (open) hunks.push(open), (open = undefined);
+      if (open) {
+        hunks.push(open);
+        open = undefined;
+      }
       i++;
       j++;
     } else if (j < m && (i >= n || lcs[i * w + j + 1]! >= lcs[(i + 1) * w + j]!)) {

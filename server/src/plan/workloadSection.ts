@@ -8,10 +8,10 @@ import type { InlineSubsetsSpec, ModelSpec, Sourced, SyntheticSpec, TraceSpec, W
 import { DEFAULTS } from './defaults';
 import { LIMITS } from './limits';
 import { count } from '../display';
-import { Args, Ctx, dispatch, needBlock, noBlock, planSource, readNumberValue, describe, type NumSpec } from './values';
+import { Args, type Ctx, dispatch, needBlock, noBlock, planSource, readNumberValue, describe, type NumSpec } from './values';
 import { nearest } from './nearest';
 import type { ResolveOptions } from './resolve';
-import { CONTEXTS, PHASE, TRACE_FIELD_OPTIONS, TRACE_FORMAT, type TraceFieldRole } from './vocabulary';
+import { type CONTEXTS, PHASE, TRACE_FIELD_OPTIONS, TRACE_FORMAT, type TraceFieldRole } from './vocabulary';
 
 export function resolveWorkload(
   ctx: Ctx,

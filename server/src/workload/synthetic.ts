@@ -180,7 +180,7 @@ export function syntheticLayer(
   const topGroups = G > 1 ? model.groups!.topGroups : 1;
   const groupSize = n / G;
   const sc = scratch ?? new LayerScratch(T, n, k);
-  const { chosen, taken, flat } = sc;
+  const { flat } = sc;
   const rng = new Rng(deriveSeed(spec.seed, 1, l));
   const pop = new Float64Array(n);
   let popSum = 0;

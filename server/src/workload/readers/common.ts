@@ -5,7 +5,7 @@ import { statSync } from 'node:fs';
 import type { LayerDistribution, ReadProgress } from '../types';
 import { WorkloadError } from '../types';
 import type { TraceFields } from '../../plan/types';
-import { SubsetCounter } from '../distribution';
+import { type SubsetCounter } from '../distribution';
 
 /** The model figures a trace must agree with. */
 export interface TraceModel {

@@ -3,7 +3,7 @@
 // method objects live here, so every side (server bundle, client bundle,
 // webview bundle, tests) can import it without pulling in a runtime.
 import type { Range } from './language/ast';
-import type { DispatchRule, ObjectiveName, PolicyName } from './plan/types';
+import type { DispatchRule, MixRule, ObjectiveName, PolicyName } from './plan/types';
 import type { OffloadComparison } from './cost/types';
 import type { Partner } from './workload/distribution';
 
@@ -83,6 +83,55 @@ export interface LayerResult {
    */
   partners: Partner[][];
   paging?: Record<string, PagingFigures>;
+  /** The placement planned on this layer's planning part, scored on its held-out part (when the workload can be split). */
+  heldOut?: LayerHeldOut;
+  /** The placement on each workload, when the plan mixes several (plan order). */
+  workloads?: WorkloadFigures[];
+}
+
+/** A pair of figures in the objective's two units. */
+export interface ObjectiveFigures {
+  /** E[T] in expert-time units (exact on the distribution). */
+  expectedTime: number;
+  /** µs per MoE layer at the plan's batch under its dispatch rule, on fresh batches of the distribution. */
+  latencyUs: number;
+}
+
+/**
+ * Held-out figures (docs/cost-model.md, "Held-out figures"): the placement
+ * the plan's procedure gives on the planning part of the routing, scored on
+ * the held-out part it never saw. The in-sample figures of the results are
+ * the placement planned on everything, scored on everything; this is their
+ * honest estimate on new traffic.
+ */
+export interface LayerHeldOut extends ObjectiveFigures {
+  /** The same placement on the planning part it was planned on (in sample). */
+  planning: ObjectiveFigures;
+  /** EPLB planned on the planning part, on the held-out part. */
+  eplb: ObjectiveFigures;
+  /** Per workload of a mixture, on that workload's held-out part (order of `workloads`). */
+  workloads?: ObjectiveFigures[];
+}
+
+/** The held-out figures of the whole plan: means over layers, and how the routing was split. */
+export interface PlanHeldOut extends LayerHeldOut {
+  /** "by request: the last 1 of 2 requests … held out, 48% of the token records". */
+  split: string;
+  /** Share of each layer's time budget the held-out solve had. */
+  budgetShare: number;
+  /** Tokens and distinct subsets per layer of the whole workload (means over layers): how much routing there is to pin down. */
+  tokensPerLayer: number;
+  subsetsPerLayer: number;
+}
+
+/** A placement on one workload of a mixture, beside that workload's own best placement. */
+export interface WorkloadFigures extends ObjectiveFigures {
+  /** The plan's name for it: the trace path as written, "synthetic seed 7", "inline subsets". */
+  name: string;
+  /** Its share of the mixture (shares sum to 1). */
+  share: number;
+  /** The best placement found for this workload alone, on it. */
+  best: ObjectiveFigures;
 }
 
 export interface SweepPoint {
@@ -157,6 +206,42 @@ export interface PlanResults {
   capacity?: CapacityResults;
   /** Messages worth showing (e.g. "trace has loads only"). */
   notes: string[];
+  /** Held-out figures (means over layers), when the workload can be split… */
+  heldOut?: PlanHeldOut;
+  /** …or why it cannot (subset counts, inline subsets). */
+  heldOutMissing?: string;
+  /** The placement on each workload (means over layers), when the plan mixes several; `mix` says how they made one objective. */
+  workloads?: WorkloadFigures[];
+  mix?: MixRule;
+  /** The drift gate, when the plan names a newer trace (`drift`) and commits a placement. */
+  drift?: DriftReport;
+}
+
+/**
+ * The drift gate (`moeplan check PLAN --trace NEW`, or a plan's `drift`
+ * line): the committed placement on a newer trace against a fresh solve on
+ * it with the same budget, in the objective's units.
+ */
+export interface DriftReport {
+  /** The newer trace as the plan or the command line names it. */
+  trace: string;
+  objective: ObjectiveName;
+  /** The committed placement on the newer trace: means over the committed layers. */
+  committed: ObjectiveFigures;
+  /** A fresh solve on the newer trace, on the same layers. */
+  fresh: ObjectiveFigures;
+  /** committed / fresh − 1 on the objective's figure (0.094 = 9.4% slower). */
+  regression: number;
+  /** The limit (0.05 = 5%) and whether the regression is over it. */
+  maxRegression: number;
+  exceeded: boolean;
+  /** Layers compared (those the plan commits) and those it does not commit. */
+  layers: number;
+  uncommitted: number[];
+  /** Time budget of the fresh solve, ms. */
+  budgetMs: number;
+  /** What the newer trace's workload says about itself (notes of its reading). */
+  description: string;
 }
 
 /** One (slots per GPU, batch) point of the capacity sweep (docs/cost-model.md §7). */

@@ -194,7 +194,7 @@ ${where === 'offload' ? line : ''}
     assert.deepEqual(subsetIds, ['0', '1', '3', '4', '5', '6', '7']);
 
     const synth = base.replace(/ {2}synthetic tokens[^\n]*/, '  synthetic seed 7 ');
-    assert.deepEqual(await at(synth, 'synthetic seed 7 '), ['tokens', 'skew', 'concentration', 'topics']);
+    assert.deepEqual(await at(synth, 'synthetic seed 7 '), ['tokens', 'skew', 'concentration', 'topics', 'weight']);
 
     for (const line of ['reserve 52GiB ', 'reserve 52 GiB ', 'reserve 20% ', 'slots 3 ']) {
       const text = base.replace('slots 3 per gpu', line);

@@ -245,8 +245,10 @@ test('trace path that does not exist; existing one is fine', () => {
   assert.equal(src?.kind === 'trace' && src.format, 'jsonl');
 });
 
-test('workload sources: two sources, none, inline subsets', () => {
-  expectAt(variant('  batch 32 tokens', '  trace "x.jsonl"\n  batch 32 tokens'), 'MP302', 'trace "x');
+test('workload sources: two sources (mixed), none, inline subsets', () => {
+  const two = check(variant('  batch 32 tokens', '  trace "x.jsonl" weight 2\n  batch 32 tokens'));
+  assert.ok(!two.diagnostics.some((d) => d.code === 'MP302'), 'several sources are mixed, not refused');
+  expectAt(variant('  batch 32 tokens', '  trace "x.jsonl"\n  batch 32 tokens'), 'MP301', 'x.jsonl');
   const none = variant('  synthetic tokens 20000 seed 7 skew 1.0 concentration 0.6 topics 16\n', '');
   expectAt(none, 'MP303', 'workload {', 'information');
   const inline = variant('  synthetic tokens 20000 seed 7 skew 1.0 concentration 0.6 topics 16', '  subsets {\n    subset 0 1: 30%\n    subset 2 3: 0.7\n    layer 4 { subset 0 7: 1 }\n  }');

@@ -23,6 +23,7 @@ import { readPalette, watchTheme, type Palette } from './theme';
 import * as show from '../../server/src/display';
 import { capacityConfig } from './capacityChart';
 import { capacityCaption } from '../../server/src/feedback/capacityText';
+import { robustCard } from './robust';
 
 /** The analysis' notes: the first few in a list, the rest folded away. */
 function notesBlock(notes: string[]): HTMLElement[] {
@@ -95,6 +96,7 @@ export class PlacementApp {
   private readonly select = el('select', { id: 'layer-select' });
   private readonly layerSummary = el('span', { class: 'layer-summary', 'aria-live': 'polite' });
   private readonly modelHeading = el('h2', {}, 'Memory, batch size and offload');
+  private readonly robust = el('div', { class: 'grid', id: 'robust-grid' });
   private readonly matrixTitle = el('h3', { id: 'title-matrix' }, 'Assignment matrix');
   private readonly matrix: MatrixView;
   private readonly policyTable = el('table', { class: 'figures', id: 'policy-table' });
@@ -137,6 +139,7 @@ export class PlacementApp {
     this.content.append(
       el('h2', {}, 'Whole model'),
       el('div', { class: 'grid' }, this.summary.section),
+      this.robust,
       nav,
       el('div', { class: 'grid' }, matrixCard, this.gpuLoad.section, this.policies.section, this.tDist.section),
       this.modelHeading,
@@ -245,6 +248,9 @@ export class PlacementApp {
     this.summary.caption.textContent =
       `Mean ${figureText(overallFigure(r), o)} per layer over ${r.layers.length} layers (${objectiveLabel(r.objective)}); ` +
       `${versus(overallFigure(r), eplbFigure(r), o, 'EPLB')} (EPLB ${primaryText(eplbFigure(r), o)}); bound ${primaryText(bound, o)}.`;
+    const robust = robustCard(r);
+    this.robust.replaceChildren(...(robust ? [robust] : []));
+    this.robust.hidden = robust === null;
     this.drawLayer();
     // Sections whose figures the analysis did not compute are hidden, with the reason in the notes.
     const memory = (r.memorySweep ?? []).length > 0;

@@ -7,6 +7,7 @@ import type { LayerOutcome } from './layer';
 import type { PlanExtras } from './extras';
 import { groupLayerNotes } from './layerNotes';
 import { LayerStepContext } from './stepFigures';
+import { robustResults } from './robustResults';
 
 function mean(xs: number[]): number {
   return xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -35,6 +36,8 @@ export function assembleResults(
   const usMean = (f: (l: LayerResult) => number | undefined) => mean(layers.map((l) => f(l) ?? NaN));
   const etOptimum = usMean((l) => l.baselinesUs.expectedTimeOptimum);
   const measuredOn = workload.layers[0] ? new LayerStepContext(plan, workload.layers[0], undefined).describe() : '';
+  const robust = robustResults(plan, workload, layers);
+  notes.push(...robust.notes);
   return {
     uri: plan.file,
     version,
@@ -74,6 +77,7 @@ export function assembleResults(
     batchSweep: extras.batchSweep,
     offload: extras.offload,
     notes,
+    ...robust.fields,
   };
 }
 

@@ -4,8 +4,8 @@
 // answer, so it never blocks for more than a few milliseconds. cancel()
 // terminates the workers.
 import { availableParallelism } from 'node:os';
-import type { ObjectiveName, Plan, PolicyName } from '../plan/types';
-import type { PlanResults, SweepPoint } from '../protocol';
+import type { DriftSpec, ObjectiveName, Plan, PolicyName } from '../plan/types';
+import type { DriftReport, PlanResults, SweepPoint } from '../protocol';
 import type { ReadProgress, Workload } from '../workload/types';
 import { applyOverrides, type PlanOverrides } from './overrides';
 import { WorkerPool, WorkerJobError } from './pool';
@@ -19,6 +19,9 @@ import { sharedWorkloadCache, workloadKey, type WorkloadCache } from './workload
 import { assembleResults, layersBudgetNote } from './assemble';
 import { pagingStage } from './pagingStage';
 import { capacityPlan, capacityStage } from './capacityStage';
+import { layerRobustInputs } from './robustInputs';
+import { mixOf } from '../plan/workloadSources';
+import { committedLayerCount, driftReport, noCommittedPlacement } from './drift';
 
 export type { PlanOverrides } from './overrides';
 
@@ -50,6 +53,10 @@ export interface AnalysisOptions {
   workers?: number;
   /** Document version, copied into the results. */
   version?: number;
+  /** Held-out figures when the workload can be split (default true). */
+  heldOut?: boolean;
+  /** Run the plan's own drift gate (its `drift` line) after the figures (default true). */
+  drift?: boolean;
   /**
    * Workloads reused between analyses with the same workload settings
    * (default: one cache per process); false to always load.
@@ -94,10 +101,43 @@ interface Run {
   sweeps: boolean;
   /** The capacity sweep runs (a `serve` block, sweeps on). */
   capacity: boolean;
+  /** Held-out figures (a share of each layer's budget) when the workload can be split. */
+  heldOut: boolean;
   progress: { done: number; total: number; sumT: number; sumUs: number; report(): void };
 }
 
 export function startAnalysis(plan: Plan, options: AnalysisOptions = {}): AnalysisHandle {
+  return startRun(plan, options, async (run, cancelled) => {
+    const workload = await loadStage(run, options);
+    const results = await analyzeWorkload(run, workload, options.version, cancelled);
+    // The plan's own drift gate, after the figures (a second solve, on the newer trace).
+    const drift = run.plan.workload.drift;
+    if (drift && options.drift !== false && committedLayerCount(run.plan) > 0 && !cancelled()) results.drift = await driftStage(run, drift, options);
+    return results;
+  });
+}
+
+export interface DriftHandle {
+  result: Promise<DriftReport>;
+  cancel(): void;
+}
+
+/**
+ * The drift gate alone (`moeplan check PLAN --trace NEW`): the committed
+ * placement on `drift`'s trace against a fresh solve on it, with the plan's
+ * budget (or options.timeBudgetMs).
+ */
+export function startDriftCheck(plan: Plan, drift: DriftSpec, options: AnalysisOptions = {}): DriftHandle {
+  if (committedLayerCount(plan) === 0) {
+    const result = Promise.reject(new AnalysisError('solve', noCommittedPlacement(plan)));
+    result.catch(() => undefined);
+    return { result, cancel() {} };
+  }
+  return startRun(plan, options, (run) => driftStage(run, drift, options));
+}
+
+/** One analysis run: a worker pool, the budget's clock, progress, cancellation. */
+function startRun<T>(plan: Plan, options: AnalysisOptions, body: (run: Run, cancelled: () => boolean) => Promise<T>): { result: Promise<T>; cancel(): void } {
   let pool: WorkerPool | undefined;
   let cancelled = false;
   const result = (async () => {
@@ -116,6 +156,7 @@ export function startAnalysis(plan: Plan, options: AnalysisOptions = {}): Analys
       budget: Math.max(10, options.timeBudgetMs ?? p.placement.timeBudgetMs.value),
       sweeps: options.sweeps ?? true,
       capacity: (options.sweeps ?? true) && p.serve !== undefined,
+      heldOut: options.heldOut ?? true,
       progress: {
         done: 0,
         total: 0,
@@ -133,8 +174,7 @@ export function startAnalysis(plan: Plan, options: AnalysisOptions = {}): Analys
         },
       },
     };
-    const workload = await loadStage(run, options);
-    return analyzeWorkload(run, workload, options.version, () => cancelled);
+    return body(run, () => cancelled);
   })();
   const wrapped = result
     .catch((e: unknown) => {
@@ -148,6 +188,18 @@ export function startAnalysis(plan: Plan, options: AnalysisOptions = {}): Analys
       pool?.terminate();
     },
   };
+}
+
+/** The newer trace read and solved afresh (same budget, no sweeps, no held-out split); the committed placement scored beside. */
+async function driftStage(run: Run, drift: DriftSpec, options: AnalysisOptions): Promise<DriftReport> {
+  const plan = applyOverrides(run.plan, { traces: [{ path: drift.absPath, format: drift.format, files: drift.files }] });
+  const shown: Plan = { ...plan, workload: { ...plan.workload, sources: plan.workload.sources?.map((s) => (s.kind === 'trace' ? { ...s, path: drift.path } : s)) } };
+  shown.workload.source = shown.workload.sources?.[0];
+  const dRun: Run = { ...run, plan: shown, started: performance.now(), sweeps: false, capacity: false, heldOut: false };
+  const workload = await loadStage(dRun, options);
+  run.progress.total += workload.layers.length;
+  const outcomes = await layersStage(dRun, workload);
+  return driftReport(run.plan, drift, run.budget, outcomes.map((o) => o.result), workload.description);
 }
 
 export function analyzePlan(plan: Plan, options: AnalysisOptions = {}): Promise<PlanResults> {
@@ -240,6 +292,7 @@ function layersStage(run: Run, workload: Workload): Promise<LayerOutcome[]> {
           slotsPerGpu: ownerSlots ?? p.hardware.slotsPerGpu,
           sequence: p.workload.phase.value === 'prefill' ? workload.sequence : undefined,
           layerIndex,
+          ...layerRobustInputs(workload, layerIndex, mixOf(p.workload), run.heldOut),
         }))
         .then((o) => {
           run.progress.sumT += o.result.expectedTime;

@@ -1,17 +1,19 @@
-// What-if overrides (`moeplan solve --trace --gpus --slots --batch`), applied
+// What-if overrides (`moeplan solve --trace --gpus --slots --batch …`), applied
 // to a resolved plan before analysis. The plan object is not modified. The
 // numbers are held to the same limits as a plan (plan/limits.ts): a flag
 // cannot ask for what a plan may not say, and slots past the expert count
 // are capped as the checker caps them (MP213).
 import { isAbsolute, resolve, dirname } from 'node:path';
-import type { DispatchRule, ObjectiveName, Plan } from '../plan/types';
+import type { DispatchRule, ObjectiveName, Plan, TraceFormat, TraceSpec } from '../plan/types';
 import { LIMITS } from '../plan/limits';
 import { count } from '../display';
 import { defaultServe } from '../plan/serveSection';
 
 export interface PlanOverrides {
-  /** Trace file (absolute, or relative to the plan's folder). */
+  /** Trace file (absolute, or relative to the plan's folder): the workload instead of the plan's. */
   tracePath?: string;
+  /** Several traces (files, folders or globs), mixed by weight, instead of the plan's workload (`--trace FILE[:WEIGHT]`, repeated). */
+  traces?: { path: string; weight?: number; format?: TraceFormat; files?: string[] }[];
   gpus?: number;
   /** Expert slots per GPU (every GPU). */
   slots?: number;
@@ -49,9 +51,17 @@ export function applyOverrides(plan: Plan, o: PlanOverrides | undefined): Plan {
   }
   let out: Plan = plan;
   const via = (what: string) => `override ${what}`;
-  if (o.tracePath !== undefined) {
-    const absPath = isAbsolute(o.tracePath) ? o.tracePath : resolve(dirname(plan.file), o.tracePath);
-    out = { ...out, workload: { ...out.workload, source: { kind: 'trace', path: o.tracePath, absPath } } };
+  const traces = [...(o.tracePath !== undefined ? [{ path: o.tracePath }] : []), ...(o.traces ?? [])];
+  if (traces.length > 0) {
+    const sources: TraceSpec[] = traces.map((t) => ({
+      kind: 'trace',
+      path: t.path,
+      absPath: isAbsolute(t.path) ? t.path : resolve(dirname(plan.file), t.path),
+      ...(t.weight !== undefined ? { weight: t.weight } : {}),
+      ...(t.format !== undefined ? { format: t.format } : {}),
+      ...(t.files !== undefined ? { files: t.files } : {}),
+    }));
+    out = { ...out, workload: { ...out.workload, source: sources[0], sources } };
   }
   if (o.gpus !== undefined || o.slots !== undefined) {
     const hw = out.hardware;
@@ -95,4 +105,23 @@ export function applyOverrides(plan: Plan, o: PlanOverrides | undefined): Plan {
     };
   }
   return out;
+}
+
+/**
+ * `FILE[:WEIGHT]` of `--trace`: the weight is what follows the last colon
+ * when it is a positive number (so `C:\\logs\\a.jsonl` and `a:b.jsonl` stay
+ * paths).
+ */
+export function parseTraceArg(arg: string): { path: string; weight?: number } | string {
+  const i = arg.lastIndexOf(':');
+  if (i > 0) {
+    const tail = arg.slice(i + 1);
+    if (/^\d+(\.\d+)?%?$/.test(tail)) {
+      const w = tail.endsWith('%') ? Number(tail.slice(0, -1)) / 100 : Number(tail);
+      if (!(w > 0)) return `--trace ${arg}: the weight after ':' must be more than 0`;
+      return { path: arg.slice(0, i), weight: w };
+    }
+  }
+  if (arg === '') return '--trace takes a file';
+  return { path: arg };
 }

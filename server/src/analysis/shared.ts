@@ -1,6 +1,6 @@
 // Layer distributions in shared memory, so every worker reads the same bytes
 // instead of receiving a copy per job.
-import type { LayerDistribution, TokenSequence, Workload } from '../workload/types';
+import type { HeldOutSplit, LayerDistribution, TokenSequence, Workload } from '../workload/types';
 
 function shareInt32(a: Int32Array): Int32Array {
   if (a.buffer instanceof SharedArrayBuffer) return a;
@@ -20,7 +20,13 @@ export function shareLayer(d: LayerDistribution): LayerDistribution {
   return { ...d, ids: shareInt32(d.ids.subarray(0, d.count * d.k)), weights: shareFloat64(d.weights.subarray(0, d.count)) };
 }
 
+function shareSplit(s: HeldOutSplit | undefined): HeldOutSplit | undefined {
+  return s ? { ...s, planning: s.planning.map(shareLayer), heldOut: s.heldOut.map(shareLayer) } : undefined;
+}
+
 export function shareWorkload(w: Workload): Workload {
   const sequence: TokenSequence | undefined = w.sequence ? { ...w.sequence, ids: shareInt32(w.sequence.ids) } : undefined;
-  return { ...w, layers: w.layers.map(shareLayer), sequence };
+  const out: Workload = { ...w, layers: w.layers.map(shareLayer), sequence, split: shareSplit(w.split) };
+  if (w.parts) out.parts = w.parts.map((p) => ({ ...p, layers: p.layers.map(shareLayer), split: shareSplit(p.split) }));
+  return out;
 }

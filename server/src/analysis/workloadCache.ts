@@ -5,12 +5,20 @@
 // reuse costs nothing; a small LRU with a byte budget bounds the memory.
 import { stat } from 'node:fs/promises';
 import type { Plan } from '../plan/types';
-import type { Workload } from '../workload/types';
+import type { LayerDistribution, Workload } from '../workload/types';
+import { listTraceFiles } from '../workload/traceFiles';
+import { mixOf, sourcesOf, weightOf } from '../plan/workloadSources';
 
-/** What the workload of `plan` depends on, as a string; undefined when not worth caching (inline subsets). */
+/**
+ * What the workload of `plan` depends on, as a string: the model, and for
+ * every source its settings and, for traces, each file's identity (a folder
+ * or glob is listed again, so a new or rewritten log file changes the key).
+ * Undefined when not worth caching (inline subsets) or when a file cannot be
+ * listed or found (the load reports it).
+ */
 export async function workloadKey(plan: Plan, maxTraceBytes?: number): Promise<string | undefined> {
-  const src = plan.workload.source;
-  if (!src || src.kind === 'inline') return undefined;
+  const sources = sourcesOf(plan.workload);
+  if (sources.length === 0 || sources.some((s) => s.kind === 'inline')) return undefined;
   const m = plan.model;
   const parts: unknown[] = [
     m.name,
@@ -20,27 +28,45 @@ export async function workloadKey(plan: Plan, maxTraceBytes?: number): Promise<s
     m.firstMoeLayer.value,
     m.groups ? [m.groups.count, m.groups.topGroups] : null,
     plan.workload.maxSubsets ?? null,
+    mixOf(plan.workload),
   ];
-  if (src.kind === 'synthetic') parts.push('synthetic', src.tokens, src.seed, src.skew, src.concentration, src.topics);
-  else {
-    // The file's identity: a rewrite changes its size or modification time.
-    let id: string;
-    try {
-      const s = await stat(src.absPath);
-      id = `${s.size}@${s.mtimeMs}`;
-    } catch {
-      return undefined; // let the load report the missing file
+  for (const src of sources) {
+    if (src.kind === 'synthetic') parts.push(['synthetic', src.tokens, src.seed, src.skew, src.concentration, src.topics, weightOf(src)]);
+    else if (src.kind === 'trace') {
+      let files: string[];
+      try {
+        files = listTraceFiles(src);
+      } catch {
+        return undefined;
+      }
+      const ids: string[] = [];
+      for (const file of files) {
+        // The file's identity: a rewrite changes its size or modification time.
+        try {
+          const s = await stat(file);
+          ids.push(`${file}:${s.size}@${s.mtimeMs}`);
+        } catch {
+          return undefined; // let the load report the missing file
+        }
+      }
+      // The description shows the path as written.
+      parts.push(['trace', src.absPath, src.path, src.format ?? null, src.fields ?? null, weightOf(src), ids]);
     }
-    // Sampled traces (counts) use the placement seed; the description shows the path as written.
-    parts.push('trace', src.absPath, src.path, src.format ?? null, id, plan.placement.seed, maxTraceBytes ?? null);
   }
+  // Sampled traces (counts) use the placement seed; synthetic workloads have their own.
+  if (sources.some((s) => s.kind === 'trace')) parts.push(plan.placement.seed, maxTraceBytes ?? null);
   return JSON.stringify(parts);
 }
 
 /** Bytes a workload's arrays hold (distributions and the token sequence). */
 export function workloadBytes(w: Workload): number {
   let bytes = w.sequence ? w.sequence.ids.byteLength : 0;
-  for (const d of w.layers) bytes += d.ids.byteLength + d.weights.byteLength;
+  const add = (layers: readonly LayerDistribution[]) => {
+    for (const d of layers) bytes += d.ids.byteLength + d.weights.byteLength;
+  };
+  add(w.layers);
+  for (const s of [w.split, ...(w.parts ?? []).map((p) => p.split)]) if (s) (add(s.planning), add(s.heldOut));
+  for (const p of w.parts ?? []) add(p.layers);
   return bytes;
 }
 

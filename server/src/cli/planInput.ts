@@ -9,6 +9,8 @@ import { errnoText } from '../userFiles/errors';
 import { describeUtf8Problem } from '../userFiles/encoding';
 import type { WriteInput } from '../userFiles/write';
 import { formatLine } from './diagnosticLine';
+import { traceInputs } from '../workload/traceInputs';
+
 import type { CliIo } from './io';
 
 export interface PlanFile {
@@ -52,10 +54,7 @@ export function notRewritable(file: PlanFile, command: string, io: CliIo): true 
 
 /** The files a command on this plan reads: an output must not be one of them. */
 export function planInputs(planPath: string, plan: Plan): WriteInput[] {
-  const inputs: WriteInput[] = [{ path: planPath, what: 'the plan' }];
-  const src = plan.workload.source;
-  if (src?.kind === 'trace') inputs.push({ path: src.absPath, what: "the plan's trace" });
-  return inputs;
+  return [{ path: planPath, what: 'the plan' }, ...traceInputs(plan)];
 }
 
 /**

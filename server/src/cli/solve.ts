@@ -12,7 +12,9 @@ import { writeCommittedPlacement } from '../plan/edit';
 import { outputProblem, writeUserFile } from '../userFiles/write';
 import { errnoText, kindOf } from '../userFiles/errors';
 import { analyzePlan, AnalysisError, type PlanOverrides } from '../analysis/index';
-import { type OVERRIDE_LIMITS, overrideProblem } from '../analysis/overrides';
+import { OVERRIDE_LIMITS, overrideProblem, parseTraceArg } from '../analysis/overrides';
+import { robustLines } from './robustSummary';
+import { isTracePattern, patternBase } from '../plan/tracePattern';
 import { DISPATCH, OBJECTIVE, POLICY } from '../plan/vocabulary';
 import { notRewritable, planWithoutErrors, readPlanFiles, splitInlineOption, type PlanFile } from './planInput';
 import type { CliIo } from './io';
@@ -32,7 +34,8 @@ options:
   --write          write the placement into PLAN as committed assignments
   --policy P       ${POLICY.words.join(' | ')} (default: the plan's)
   --time S         time budget in seconds for the whole solve (default: the plan's)
-  --trace FILE     use this routing trace instead of the plan's workload
+  --trace FILE[:W] use this routing trace (a file, folder or glob) instead of the
+                   plan's workload; repeat to mix several, W their weights (default 1)
   --gpus N         what if there were N GPUs
   --slots N        what if every GPU had N expert slots
   --batch N        what if a step carried N tokens
@@ -105,7 +108,9 @@ function parseArgs(args: string[]): SolveArgs | string {
       case '--trace': {
         const v = value();
         if (!v) return '--trace takes a file';
-        out.overrides.tracePath = v;
+        const t = parseTraceArg(v);
+        if (typeof t === 'string') return t;
+        (out.overrides.traces ??= []).push(t);
         break;
       }
       case '--gpus': {
@@ -173,11 +178,11 @@ export async function runSolve(args: string[], io: CliIo): Promise<number> {
   }
   const file = readPlanFiles([parsed.file], 'solve', io)?.[0];
   if (!file) return 2;
-  if (parsed.overrides.tracePath) {
+  for (const t of parsed.overrides.traces ?? []) {
     // The flag's path is relative to the working folder (a plan's `trace` is relative to the plan).
-    const shown = parsed.overrides.tracePath;
-    parsed.overrides.tracePath = resolve(io.cwd, shown);
-    const problem = traceProblem(parsed.overrides.tracePath);
+    const shown = t.path;
+    t.path = resolve(io.cwd, shown);
+    const problem = traceProblem(t.path, isTracePattern(shown));
     if (problem) {
       io.err(`moeplan solve: --trace ${shown}: ${problem} (the path is relative to the current folder, ${io.cwd})\n`);
       return 2;
@@ -228,11 +233,12 @@ export async function runSolve(args: string[], io: CliIo): Promise<number> {
   return 0;
 }
 
-/** Why the --trace file cannot be read, in words, or undefined (the reader says what is wrong inside it). */
-function traceProblem(abs: string): string | undefined {
+/** Why the --trace file (folder, glob) cannot be read, in words, or undefined (the reader says what is wrong inside it). */
+export function traceProblem(abs: string, pattern: boolean): string | undefined {
   try {
-    const s = statSync(abs);
-    return s.isFile() ? undefined : `is ${kindOf(s)}, not a trace file`;
+    const s = statSync(pattern ? patternBase(abs) : abs);
+    if (pattern) return s.isDirectory() ? undefined : `the glob's folder ${patternBase(abs)} is ${kindOf(s)}`;
+    return s.isFile() || s.isDirectory() ? undefined : `is ${kindOf(s)}, not a trace file or a folder of them`;
   } catch (e) {
     return errnoText(e);
   }
@@ -323,6 +329,7 @@ export function summary(r: PlanResults, wrote?: string): string {
     lines.push(`free slots: ${r.freeSlots.join('/')} per GPU unused in every layer: ${show.bytes(r.freeBytesPerGpu[0])} per GPU the plan could give back (e.g. to KV cache)`);
   }
   if (r.capacity) lines.push('', ...capacitySummary(r));
+  lines.push(...robustLines(r));
   for (const n of r.notes) lines.push(`note: ${n}`);
   if (wrote) lines.push(`wrote the placement of ${r.layers.length} layers into ${wrote}`);
   return lines.join('\n') + '\n';

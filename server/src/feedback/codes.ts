@@ -16,6 +16,10 @@ export const FeedbackCode = {
   traceNotRead: 'MP806',
   /** Experts are paged from host memory: miss rate and time per token of the replay. */
   pagingFigures: 'MP807',
+  /** The held-out figure is far above the in-sample one: the trace is too small for its distinct subsets. */
+  heldOutGap: 'MP808',
+  /** The drift gate: the committed placement on a newer trace against a fresh solve on it. */
+  driftRegression: 'MP809',
   /** No slots and batch meet the `serve` target (or no request fits): what would, with figures. */
   capacityTarget: 'MP810',
 } as const;

@@ -12,6 +12,7 @@ import { committedFigure, resultsMatchPlan, solverFigure, totalSlots } from './f
 import * as f from '../display';
 import { pagingDiagnostics } from './paging';
 import { capacityDiagnostics } from './capacity';
+import { driftDiagnostic, heldOutDiagnostics } from './robustness';
 
 export interface FeedbackOptions {
   /** Warn when a committed placement is slower than the solver's by more than this, percent. */
@@ -95,6 +96,8 @@ export function solverDiagnostics(plan: Plan, results: PlanResults, options: Fee
   }
   out.push(...pagingDiagnostics(plan, results));
   out.push(...capacityDiagnostics(plan, results));
+  out.push(...heldOutDiagnostics(plan, results));
+  if (results.drift) out.push(driftDiagnostic(plan, results.drift));
   return out;
 }
 

@@ -8,6 +8,7 @@ import type { CommittedLayer } from '../plan/types';
 import type { ServerContext } from './context';
 import { safely } from './safe';
 import { capacityLenses } from './capacityLens';
+import { robustLenses } from './robustLenses';
 
 const TOP: Range = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
 
@@ -61,6 +62,7 @@ export function register(ctx: ServerContext): void {
         lenses.push({ range: block.range, command: { title, command: 'moeplan.applyPlacement', arguments: [uri] } });
       }
       lenses.push(...capacityLenses(uri, plan, results));
+      lenses.push(...robustLenses(plan, results, uri));
       return lenses;
     }),
   );

@@ -1,5 +1,6 @@
 // Custom requests (server/src/protocol.ts): results, applying the solved
 // placement, exporting, and where to reveal what the placement view clicked.
+import { traceInputs } from '../workload/traceInputs';
 import {
   ApplyCapacityRequest,
   ApplyPlacementRequest,
@@ -71,8 +72,7 @@ export function register(ctx: ServerContext): void {
       const r = exportText(fast.plan, ctx.solves.entry(p.uri)?.results, p.format, p.outputPath);
       if (!r.ok || !p.write) return r;
       if (!p.outputPath || !isAbsolute(p.outputPath)) return { ok: false, error: 'export: `write` needs an absolute outputPath' };
-      const src = fast.plan.workload.source;
-      const inputs = [{ path: fast.file, what: 'the plan' }, ...(src?.kind === 'trace' ? [{ path: src.absPath, what: "the plan's trace" }] : [])];
+      const inputs = [{ path: fast.file, what: 'the plan' }, ...traceInputs(fast.plan, false)];
       try {
         const { target } = writeUserFile(p.outputPath, r.content ?? '', { inputs });
         return { ...r, content: undefined, written: target };

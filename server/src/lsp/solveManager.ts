@@ -3,7 +3,6 @@
 // the running job (superseded); results are cached by document version,
 // trace file identity and the solver settings. A crash or time-out becomes a
 // stored error (shown as a diagnostic), never an exception here.
-import { stat } from 'node:fs/promises';
 import type { Connection, WorkDoneProgressServerReporter } from 'vscode-languageserver';
 import { CodeLensRefreshRequest, InlayHintRefreshRequest } from 'vscode-languageserver';
 import type { Plan } from '../plan/types';
@@ -15,8 +14,8 @@ import type { ServerSettings } from './settings';
 import type { Timings } from './timings';
 import type { AnalysisStarter } from './analysisStarter';
 import { wireResults } from './wire';
-import { bytes } from '../display';
 import { timerDelay } from './timerDelay';
+import { gateTraces } from './traceGate';
 
 export interface SolveEntry {
   uri: string;
@@ -122,14 +121,13 @@ export class SolveManager {
       return { uri, version, ms: 0, error: { kind: 'untrusted', message: 'untrusted workspace: run "moeplan: Solve Now" to solve' } };
     }
 
-    const gate = await this.checkTrace(plan, settings);
+    const gate = await gateTraces(plan, settings, this.deps.readable);
     if (gate.refused) {
       this.cancel(uri);
       return this.store({ uri, version, key: `refused:${version}`, ms: 0, at: Date.now(), error: gate.refused }, started);
     }
-    // The analysis reads the file the gate checked (its real path when untrusted), not the path again.
-    const src = plan.workload.source;
-    const toRun = src?.kind === 'trace' && gate.readPath && gate.readPath !== src.absPath ? { ...plan, workload: { ...plan.workload, source: { ...src, absPath: gate.readPath } } } : plan;
+    // The analysis reads the files the gate checked (their real paths when untrusted), not the paths again.
+    const toRun = gate.plan;
     const key = `${version}|${gate.identity}|${settings.policy}|${settings.timeBudgetS}`;
     const cached = this.entries.get(uri);
     if (cached && cached.key === key && cached.results) {
@@ -286,42 +284,6 @@ export class SolveManager {
 
   private state(p: SolveStateParams): void {
     sendNotification(this.deps.connection, SolveStateNotification, p);
-  }
-
-  /** Trace identity (path, size, mtime), or why the trace may not be read. */
-  private async checkTrace(
-    plan: Plan,
-    settings: ServerSettings,
-  ): Promise<{ identity: string; readPath?: string; refused?: SolveError }> {
-    const src = plan.workload.source;
-    if (!src || src.kind !== 'trace') return { identity: src?.kind ?? 'none' };
-    // Untrusted: the real path, links followed, must stay inside the workspace.
-    const readPath = this.deps.readable(src.absPath);
-    if (readPath === undefined) {
-      return {
-        identity: 'untrusted',
-        refused: {
-          kind: 'untrusted',
-          message: `the trace ${src.path} is outside the workspace (links followed) and the workspace is not trusted; trust the workspace to read it`,
-        },
-      };
-    }
-    try {
-      const s = await stat(readPath);
-      if (s.size > settings.traceMaxSizeMB * 1024 * 1024) {
-        return {
-          identity: 'too-big',
-          refused: {
-            kind: 'refused',
-            message: `the trace ${src.path} is ${bytes(s.size)}, over the moeplan.trace.maxSizeMB limit of ${bytes(settings.traceMaxSizeMB * 2 ** 20)}; raise the setting or sample the trace`,
-          },
-        };
-      }
-      return { identity: `${readPath}:${s.size}:${s.mtimeMs}`, readPath };
-    } catch {
-      // Missing trace: let the analysis report it with its own message.
-      return { identity: `${readPath}:missing`, readPath };
-    }
   }
 }
 

@@ -41,9 +41,10 @@ export const CODES = {
   MP216: 'grouped-query and latent KV fields together',
   // MP3xx: workload
   MP301: 'trace file not found',
-  MP302: 'more than one workload source',
+  MP302: 'more than one workload source (no longer reported: sources are mixed)',
   MP303: 'no workload source',
   MP304: 'subset does not match the model',
+  MP305: 'workload named twice',
   // MP4xx: placement
   MP401: 'unknown placement policy',
   MP402: 'layer does not exist',

@@ -34,6 +34,8 @@ export const DEFAULTS = {
     value: 'static' as const,
     source: 'default: static — SGLang\'s copy choice whenever an expert placement is loaded (`--ep-dispatch-algorithm static`)',
   },
+  mix: { value: 'mean' as const, source: 'default: mean — the workloads mixed by weight' },
+  maxRegression: { value: 0.05, source: 'default: 5% — a regression larger than this fails `moeplan check`' },
   timeBudgetMs: { value: 5000, source: 'default: 5 s solver time budget' },
   seed: 1,
   replicas: true,

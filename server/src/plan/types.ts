@@ -2,10 +2,10 @@
 // bytes per second, seconds, FLOP/s), with every figure's source recorded so
 // hovers and docs can say where a number came from.
 import type { Range } from '../language/ast';
-import type { DispatchRule, DType, ObjectiveName, PagingPolicy, PolicyName, TraceFormat } from './vocabulary';
+import type { DispatchRule, DType, MixRule, ObjectiveName, PagingPolicy, PolicyName, TraceFormat } from './vocabulary';
 
 // The word types are defined by the vocabulary (one list each).
-export type { DispatchRule, DType, ObjectiveName, PagingPolicy, PolicyName, TraceFormat };
+export type { DispatchRule, DType, MixRule, ObjectiveName, PagingPolicy, PolicyName, TraceFormat };
 
 /** Where a figure came from: a preset's datasheet, the plan text, or a default. */
 export interface Sourced<T> {
@@ -119,6 +119,8 @@ export interface SyntheticSpec {
   concentration: number;
   /** Number of latent topics. */
   topics: number;
+  /** Share when several workloads are mixed (relative; default 1). */
+  weight?: number;
   range?: Range;
 }
 
@@ -137,12 +139,20 @@ export interface TraceFields {
 
 export interface TraceSpec {
   kind: 'trace';
-  /** Path as written, relative to the plan. */
+  /** Path as written, relative to the plan: a file, a folder, or a glob of files. */
   path: string;
-  /** Absolute path. */
+  /** Absolute path (of the file, the folder, or the glob pattern). */
   absPath: string;
+  /**
+   * The files to read when `absPath` names a folder or a glob, already
+   * listed (the language server lists them through its trust check); the
+   * loader lists them itself when absent (workload/traceFiles.ts).
+   */
+  files?: string[];
   format?: TraceFormat;
   fields?: TraceFields;
+  /** Share when several workloads are mixed (relative; default 1). */
+  weight?: number;
   range?: Range;
 }
 
@@ -150,13 +160,36 @@ export interface InlineSubsetsSpec {
   kind: 'inline';
   /** layer → list of (experts, weight); layer -1 means "every layer". */
   layers: Map<number, { experts: number[]; weight: number; range?: Range }[]>;
+  /** Share when several workloads are mixed (relative; default 1). */
+  weight?: number;
   range?: Range;
 }
 
 export type WorkloadSource = SyntheticSpec | TraceSpec | InlineSubsetsSpec;
 
+/**
+ * `drift "FILE" max-regression 5%`: a newer trace the committed placement is
+ * checked against (moeplan check, and a diagnostic in the editor).
+ */
+export interface DriftSpec {
+  path: string;
+  absPath: string;
+  /** Its files, already listed (by the language server's trust check), when it names a folder or glob. */
+  files?: string[];
+  format?: TraceFormat;
+  /** Largest regression allowed, as a fraction (0.05 = 5%). */
+  maxRegression: Sourced<number>;
+  range?: Range;
+}
+
 export interface WorkloadSpec {
+  /** The first of `sources` (the only one in most plans). */
   source?: WorkloadSource;
+  /** Every workload source, in plan order; several are mixed by weight (`mix`). Read it with sourcesOf() (plans built by hand may set `source` only). */
+  sources?: WorkloadSource[];
+  /** How several workloads make one objective: their weighted mean, or the worst relative to its own best (default mean). */
+  mix?: Sourced<MixRule>;
+  drift?: DriftSpec;
   /** Tokens per step. */
   batch: Sourced<number>;
   phase: Sourced<'prefill' | 'decode'>;

@@ -101,6 +101,13 @@ export const TRACE_FIELD_OPTIONS = {
 } as const;
 export type TraceFieldRole = keyof typeof TRACE_FIELD_OPTIONS;
 
+/** `workload { mix … }`: how several workloads make one objective (docs/language.md, "Several workloads"). */
+export const MIX = wordSet({
+  mean: { detail: 'the weighted mean over the workloads (their routing mixed by weight)', aliases: ['average', 'weighted'] },
+  worst: { detail: 'the worst workload, each relative to its own best placement', aliases: ['max', 'minimax', 'robust'] },
+});
+export type MixRule = (typeof MIX.words)[number];
+
 /** `dtype` and `activation-dtype`; bytes per weight are in presets.ts. */
 export const DTYPE = wordSet({
   fp32: { detail: '32-bit float', aliases: ['float32'] },
@@ -135,7 +142,7 @@ export const TOGGLE = wordSet({
 });
 
 /** Every argument word set, for the grammar and the drift test. */
-export const WORD_SETS: readonly WordSet<string>[] = [POLICY, OBJECTIVE, DISPATCH, PAGING_POLICY, TRACE_FORMAT, DTYPE, LINK, PHASE, TOGGLE];
+export const WORD_SETS: readonly WordSet<string>[] = [POLICY, OBJECTIVE, DISPATCH, PAGING_POLICY, TRACE_FORMAT, MIX, DTYPE, LINK, PHASE, TOGGLE];
 
 // ---------------------------------------------------------------------------
 // Keywords
@@ -167,6 +174,7 @@ interface ContextInfo {
 const gpuCount = ['x', 'in', 'nodes', 'node'];
 const perGpu = ['per', 'gpu'];
 const expertOnGpu = ['expert', 'on', 'gpu', 'layer'];
+const WEIGHT_OPTION = { detail: 'share of this workload when several are mixed (relative; default 1)' };
 const SUBSET: KeywordInfo = { detail: 'top-k experts and their weight', snippet: 'subset ${1:0 1}: ${2:30%}', repeatable: true };
 
 /**
@@ -227,28 +235,38 @@ export const CONTEXTS = {
     name: '`workload`',
     keywords: {
       trace: {
-        detail: 'trace file, relative to the plan',
+        detail: 'trace file, folder or glob of files, relative to the plan; repeat for several workloads',
         snippet: 'trace "${1}"',
+        repeatable: true,
         options: {
           format: { detail: 'trace format (detected when not given)', values: TRACE_FORMAT },
           'layer-field': { detail: TRACE_FIELD_OPTIONS.layer.detail },
           'experts-field': { detail: TRACE_FIELD_OPTIONS.experts.detail },
           'request-field': { detail: TRACE_FIELD_OPTIONS.request.detail },
           'position-field': { detail: TRACE_FIELD_OPTIONS.position.detail },
+          weight: WEIGHT_OPTION,
         },
       },
       synthetic: {
         detail: 'seeded synthetic routing',
         snippet: 'synthetic tokens ${1:20000} seed ${2:1} skew ${3:1.0} concentration ${4:0.6} topics ${5:16}',
+        repeatable: true,
         options: {
           tokens: { detail: 'tokens generated' },
           seed: { detail: 'random seed' },
           skew: { detail: 'Zipf exponent of expert popularity' },
           concentration: { detail: 'share of a token’s experts drawn from its topic' },
           topics: { detail: 'number of topics (co-activation clusters)' },
+          weight: WEIGHT_OPTION,
         },
       },
-      subsets: { detail: 'inline subset probabilities', snippet: 'subsets {\n\t$0\n}' },
+      subsets: { detail: 'inline subset probabilities', snippet: 'subsets {\n\t$0\n}', repeatable: true, options: { weight: WEIGHT_OPTION } },
+      mix: { detail: 'how several workloads make one objective', values: MIX },
+      drift: {
+        detail: 'a newer trace the committed placement is checked against (moeplan check)',
+        snippet: 'drift "${1}" max-regression ${2:5}%',
+        options: { 'max-regression': { detail: 'largest regression allowed against a fresh solve on the newer trace' }, format: { detail: 'trace format (detected when not given)', values: TRACE_FORMAT } },
+      },
       batch: { detail: 'tokens per step', snippet: 'batch ${1:64} tokens', units: ['tokens'] },
       phase: { detail: 'prefill or decode', snippet: 'phase ${1|decode output 256 tokens,prefill 4096 tokens|}', values: PHASE, units: ['tokens'], words: ['output'] },
       'max-subsets': { detail: 'keep at most this many subsets per layer' },

@@ -1,17 +1,19 @@
-// The `workload { … }` block: where routing statistics come from (a trace
-// file, inline subset probabilities, or the seeded synthetic generator),
-// batch size, phase and the cap on subsets kept.
+// The `workload { … }` block: where routing statistics come from (trace
+// files, inline subset probabilities, the seeded synthetic generator — one
+// or several, mixed by weight), batch size, phase, the cap on subsets kept,
+// and the newer trace the committed placement is checked against (`drift`).
 import * as nodePath from 'node:path';
 import { existsSync } from 'node:fs';
-import type { NumberValue, Range, Statement, Value } from '../language/ast';
-import type { InlineSubsetsSpec, ModelSpec, Sourced, SyntheticSpec, TraceSpec, WorkloadSource, WorkloadSpec } from './types';
+import type { NumberValue, Range, Statement, StringValue, Value } from '../language/ast';
+import type { DriftSpec, InlineSubsetsSpec, MixRule, ModelSpec, Sourced, SyntheticSpec, TraceSpec, WorkloadSource, WorkloadSpec } from './types';
 import { DEFAULTS } from './defaults';
 import { LIMITS } from './limits';
 import { count } from '../display';
 import { Args, type Ctx, dispatch, needBlock, noBlock, planSource, readNumberValue, describe, type NumSpec } from './values';
 import { nearest } from './nearest';
 import type { ResolveOptions } from './resolve';
-import { type CONTEXTS, PHASE, TRACE_FIELD_OPTIONS, TRACE_FORMAT, type TraceFieldRole } from './vocabulary';
+import { type CONTEXTS, MIX, PHASE, TRACE_FIELD_OPTIONS, TRACE_FORMAT, type TraceFieldRole } from './vocabulary';
+import { isTracePattern, patternBase } from './tracePattern';
 
 export function resolveWorkload(
   ctx: Ctx,
@@ -19,22 +21,17 @@ export function resolveWorkload(
   model: ModelSpec | undefined,
   opts: ResolveOptions & { anchor?: Range },
 ): WorkloadSpec {
-  let source: WorkloadSource | undefined;
-  let sourceStmt: Statement | undefined;
+  const sources: WorkloadSource[] = [];
   let batch: Sourced<number> = { ...DEFAULTS.batch };
   let phase: Sourced<'prefill' | 'decode'> = { ...DEFAULTS.phase };
   let tokens: Sourced<number> | undefined;
   let maxSubsets: number | undefined;
+  let mix: Sourced<MixRule> = { ...DEFAULTS.mix };
+  let drift: DriftSpec | undefined;
+  const seenTraces = new Map<string, Statement>();
 
-  const setSource = (s: Statement, src: WorkloadSource | undefined) => {
-    if (sourceStmt) {
-      ctx.report(s.keyword.range, 'error', 'MP302', `The workload already comes from \`${sourceStmt.keyword.text}\`: keep one source (trace, synthetic or subsets).`, {
-        related: [{ message: 'first source here', range: sourceStmt.range }],
-      });
-      return;
-    }
-    sourceStmt = s;
-    source = src;
+  const addSource = (src: WorkloadSource | undefined) => {
+    if (src) sources.push(src);
   };
 
   if (stmt) {
@@ -46,41 +43,52 @@ export function resolveWorkload(
         ctx.field('workload.trace', s.keyword.range);
         const a = new Args(ctx, s);
         const v = a.take();
-        let spec: WorkloadSource | undefined;
+        let spec: TraceSpec | undefined;
         if (!v || v.kind !== 'string') {
           ctx.report(v ? v.range : a.here(), 'error', 'MP112', '`trace` needs a path in quotes, relative to the plan: e.g. `trace "traces/chat.jsonl"`.');
         } else {
-          const dir = nodePath.dirname(opts.file);
-          const absPath = nodePath.resolve(dir, v.value);
-          ctx.refs.push({ kind: 'trace', absPath, range: v.range });
-          const exists = opts.fileExists ?? existsSync;
-          let found = false;
-          try {
-            found = v.value !== '' && exists(absPath);
-          } catch {
-            found = false;
-          }
-          if (!found) {
-            ctx.report(v.range, 'error', 'MP301', `Trace file \`${v.value}\` not found (looked for ${absPath}): the path is relative to the plan's folder; fix it or create the file.`);
-          }
-          const t: WorkloadSource = { kind: 'trace', path: v.value, absPath, range: s.range };
-          spec = t;
+          const absPath = tracePathOf(ctx, v, opts, 'Trace file');
+          spec = { kind: 'trace', path: v.value, absPath, range: s.range };
+          const earlier = seenTraces.get(absPath);
+          if (earlier)
+            ctx.report(v.range, 'warning', 'MP305', `\`${v.value}\` is already a workload of this plan: its routing would count twice. Remove one, or give the first a larger \`weight\`.`, {
+              related: [{ message: 'first named here', range: earlier.range }],
+            });
+          else seenTraces.set(absPath, s);
         }
-        readTraceOptions(ctx, a, spec?.kind === 'trace' ? spec : undefined);
-        a.end(`write \`trace "PATH" [format ${TRACE_FORMAT.words.join('|')}] [experts-field "NAME"] [layer-field "NAME"] [request-field "NAME"] [position-field "NAME"]\``);
-        setSource(s, spec);
+        readTraceOptions(ctx, a, spec);
+        a.end(`write \`trace "PATH" [format ${TRACE_FORMAT.words.join('|')}] [experts-field "NAME"] [layer-field "NAME"] [request-field "NAME"] [position-field "NAME"] [weight W]\``);
+        addSource(spec);
       },
       synthetic: (s) => {
         noBlock(ctx, s);
         ctx.field('workload.synthetic', s.keyword.range);
         const spec = readSynthetic(ctx, s);
         if (model) checkSyntheticWork(ctx, s, spec, model);
-        setSource(s, spec);
+        addSource(spec);
       },
       subsets: (s) => {
         ctx.field('workload.subsets', s.keyword.range);
-        new Args(ctx, s).end('write `subset …` lines inside `subsets { … }`');
-        setSource(s, readSubsets(ctx, s, model));
+        const a = new Args(ctx, s);
+        let weight: number | undefined;
+        readSourceOptions(a, { weight: () => (weight = readWeight(a)) });
+        a.end('write `subsets [weight W] { … }` with `subset …` lines inside');
+        const spec = readSubsets(ctx, s, model);
+        if (weight !== undefined) spec.weight = weight;
+        addSource(spec);
+      },
+      mix: (s) => {
+        noBlock(ctx, s);
+        ctx.field('workload.mix', s.keyword.range);
+        const a = new Args(ctx, s);
+        const m = a.choice('`mix`', MIX.words, MIX.aliases);
+        a.end(`write \`mix ${MIX.words.join('|')}\``);
+        if (m) mix = { value: m.value, source: planSource(m.node.range), range: m.node.range };
+      },
+      drift: (s) => {
+        noBlock(ctx, s);
+        ctx.field('workload.drift', s.keyword.range);
+        drift = readDrift(ctx, s, opts);
       },
       batch: (s) => {
         noBlock(ctx, s);
@@ -115,17 +123,84 @@ export function resolveWorkload(
       },
     });
   }
-  if (!sourceStmt) {
+  if (sources.length === 0) {
     const where = stmt ? stmt.keyword.range : opts.anchor;
     if (where) {
       const d = DEFAULTS.synthetic;
       ctx.report(where, 'information', 'MP303', `No workload source: using the synthetic generator (\`synthetic tokens ${d.tokens} seed ${d.seed}\`). Add a \`trace "…"\`, \`synthetic …\` or \`subsets { … }\` line to \`workload { … }\` to choose.`);
     }
-    source = defaultSynthetic();
+    sources.push(defaultSynthetic());
   }
   if (!tokens) tokens = phase.value === 'decode' ? { ...DEFAULTS.decodeTokens } : { ...DEFAULTS.prefillTokens };
-  const spec: WorkloadSpec = { source, batch, phase, tokens };
+  const spec: WorkloadSpec = { source: sources[0], sources, mix, batch, phase, tokens };
   if (maxSubsets !== undefined) spec.maxSubsets = maxSubsets;
+  if (drift) spec.drift = drift;
+  return spec;
+}
+
+/**
+ * A trace path as the plan writes it, made absolute against the plan's
+ * folder, with MP301 when nothing is there: a file, a folder, or a glob
+ * whose folder exists (the files it matches are listed when the workload is
+ * read).
+ */
+function tracePathOf(ctx: Ctx, v: StringValue, opts: ResolveOptions, what: string): string {
+  const absPath = nodePath.resolve(nodePath.dirname(opts.file), v.value);
+  ctx.refs.push({ kind: 'trace', absPath, range: v.range });
+  const exists = opts.fileExists ?? existsSync;
+  const probe = isTracePattern(v.value) ? patternBase(absPath) : absPath;
+  let found = false;
+  try {
+    found = v.value !== '' && exists(probe);
+  } catch {
+    found = false;
+  }
+  if (!found) {
+    const looked = probe === absPath ? `looked for ${absPath}` : `its folder ${probe} does not exist`;
+    ctx.report(v.range, 'error', 'MP301', `${what} \`${v.value}\` not found (${looked}): the path is relative to the plan's folder; fix it or create the file.`);
+  }
+  return absPath;
+}
+
+/** Named options after a source's arguments, in any order, each at most once. */
+function readSourceOptions(a: Args, readers: Record<string, () => void>): void {
+  const seen = new Set<string>();
+  for (;;) {
+    const name = Object.keys(readers).find((n) => a.isWord(n));
+    if (!name) return;
+    const word = a.take()!;
+    if (seen.has(name)) a.ctx.report(word.range, 'error', 'MP111', `\`${name}\` is given twice: keep one.`);
+    seen.add(name);
+    readers[name]();
+  }
+}
+
+/** `weight W`: a positive share (a plain number, or a percentage). */
+function readWeight(a: Args): number | undefined {
+  return a.number({ what: '`weight`', above: 0, max: 1e12, unit: 'percent', unitOptional: true, example: 'weight 3' })?.value;
+}
+
+/** `drift "FILE" [max-regression P%] [format F]`. */
+function readDrift(ctx: Ctx, s: Statement, opts: ResolveOptions): DriftSpec | undefined {
+  const a = new Args(ctx, s);
+  const v = a.take();
+  let spec: DriftSpec | undefined;
+  if (!v || v.kind !== 'string') {
+    ctx.report(v ? v.range : a.here(), 'error', 'MP112', '`drift` needs the path of a newer trace in quotes, e.g. `drift "traces/today.jsonl" max-regression 5%`.');
+  } else {
+    spec = { path: v.value, absPath: tracePathOf(ctx, v, opts, 'Drift trace'), maxRegression: { ...DEFAULTS.maxRegression }, range: s.range };
+  }
+  readSourceOptions(a, {
+    'max-regression': () => {
+      const n = a.number({ what: '`max-regression`', min: 0, max: 100, unit: 'percent', example: 'max-regression 5%' });
+      if (n && spec) spec.maxRegression = { value: n.value, source: planSource(n.node.range), range: n.node.range };
+    },
+    format: () => {
+      const f = a.choice('`format`', TRACE_FORMAT.words, TRACE_FORMAT.aliases);
+      if (f && spec) spec.format = f.value;
+    },
+  });
+  a.end('write `drift "PATH" [max-regression P%] [format F]`');
   return spec;
 }
 
@@ -149,10 +224,11 @@ function checkSyntheticWork(ctx: Ctx, s: Statement, spec: SyntheticSpec, model: 
   );
 }
 
-/** `format F` and `experts-field "NAME"` (layer-, request-, position-) after a trace's path, in any order. */
+/** `format F`, `weight W` and `experts-field "NAME"` (layer-, request-, position-) after a trace's path, in any order. */
 function readTraceOptions(ctx: Ctx, a: Args, spec: TraceSpec | undefined): void {
   const roles = Object.keys(TRACE_FIELD_OPTIONS) as TraceFieldRole[];
   let formatSeen = false;
+  let weightSeen = false;
   for (;;) {
     const formatWord = a.optWord('format');
     if (formatWord) {
@@ -160,6 +236,14 @@ function readTraceOptions(ctx: Ctx, a: Args, spec: TraceSpec | undefined): void 
       formatSeen = true;
       const f = a.choice('`format`', TRACE_FORMAT.words, TRACE_FORMAT.aliases);
       if (f && spec) spec.format = f.value;
+      continue;
+    }
+    const weightWord = a.optWord('weight');
+    if (weightWord) {
+      if (weightSeen) ctx.report(weightWord.range, 'error', 'MP111', '`weight` is given twice: keep one.');
+      weightSeen = true;
+      const w = readWeight(a);
+      if (w !== undefined && spec) spec.weight = w;
       continue;
     }
     const role = roles.find((r) => a.isWord(TRACE_FIELD_OPTIONS[r].keyword));
@@ -184,12 +268,13 @@ function defaultSynthetic(): SyntheticSpec {
 }
 
 /** How each `synthetic` option of the vocabulary is read. */
-const SYNTHETIC_KEYS: Record<keyof typeof CONTEXTS.workload.keywords.synthetic.options, NumSpec & { key: keyof typeof DEFAULTS.synthetic }> = {
+const SYNTHETIC_KEYS: Record<keyof typeof CONTEXTS.workload.keywords.synthetic.options, NumSpec & { key: keyof typeof DEFAULTS.synthetic | 'weight' }> = {
   tokens: { key: 'tokens', what: '`tokens`', int: true, min: 1, max: LIMITS.syntheticTokens, unit: 'tokens', unitOptional: true },
   seed: { key: 'seed', what: '`seed`', int: true, min: 0, max: 2 ** 32 - 1 },
   skew: { key: 'skew', what: '`skew`', min: 0, max: 10 },
   concentration: { key: 'concentration', what: '`concentration`', min: 0, max: 1, unit: 'percent', unitOptional: true },
   topics: { key: 'topics', what: '`topics`', int: true, min: 1, max: 4096 },
+  weight: { key: 'weight', what: '`weight`', above: 0, max: 1e12, unit: 'percent', unitOptional: true },
 };
 
 /** `synthetic [tokens N] [seed N] [skew X] [concentration X] [topics N]`. */
@@ -230,7 +315,8 @@ function readSynthetic(ctx: Ctx, s: Statement): SyntheticSpec {
     seen.add(key);
     const v = args[i];
     if (!v || v.kind !== 'number') {
-      ctx.report(v ? v.range : { start: keyRange.end, end: keyRange.end }, 'error', 'MP112', `\`${key}\` needs a number, e.g. \`${key} ${DEFAULTS.synthetic[spec0.key]}\`.`);
+      const example = spec0.key === 'weight' ? 1 : DEFAULTS.synthetic[spec0.key];
+      ctx.report(v ? v.range : { start: keyRange.end, end: keyRange.end }, 'error', 'MP112', `\`${key}\` needs a number, e.g. \`${key} ${example}\`.`);
       continue;
     }
     i++;

@@ -4,6 +4,7 @@
 import type { PlanResults } from '../protocol';
 import * as show from '../display';
 import { eplbFigure, objectiveLabel, objectiveName, overallFigure, primaryText, slowerBy, versus } from '../feedback/objective';
+import { robustKeyFigures } from './robustFigures';
 
 export interface KeyFigure {
   label: string;
@@ -44,6 +45,7 @@ export function keyFigures(r: PlanResults): KeyFigure[] {
       value: o === 'latency' ? show.expectedTime(r.expectedTime) : show.micros(r.latencyUs),
       hint: o === 'latency' ? 'The single-token, ideal-copy-choice figure of Beaumont et al., beside the objective.' : `At batch ${r.workload.batch}, beside the objective.`,
     },
+    ...robustKeyFigures(r),
     {
       label: 'Per step',
       value: `${show.micros(r.latencyUsPerToken)} over all MoE layers`,

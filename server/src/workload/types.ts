@@ -30,6 +30,36 @@ export interface Workload {
   notes: string[];
   /** Token sequences per layer for replay (paging, batching), when available. */
   sequence?: TokenSequence;
+  /** The workloads mixed into `layers`, when the plan names several (in plan order). */
+  parts?: WorkloadPart[];
+  /** The planning and held-out parts for the held-out figures (workload/split.ts)… */
+  split?: HeldOutSplit;
+  /** …or why the workload cannot be split (subset counts, inline subsets). */
+  splitMissing?: string;
+}
+
+/** One of several workloads a plan mixes. */
+export interface WorkloadPart {
+  /** How the plan names it: the trace path as written, "synthetic seed 7", "inline subsets". */
+  name: string;
+  /** Its share of the mixture (the parts' shares sum to 1). */
+  share: number;
+  /** Its weight as the plan writes it. */
+  weight: number;
+  layers: LayerDistribution[];
+  split?: HeldOutSplit;
+  splitMissing?: string;
+}
+
+/** A workload cut into a planning part and a held-out part (workload/split.ts). */
+export interface HeldOutSplit {
+  by: 'request' | 'position' | 'mixed';
+  /** One per MoE layer, in order: what the placement is planned on. */
+  planning: LayerDistribution[];
+  /** One per MoE layer: what it is scored on. */
+  heldOut: LayerDistribution[];
+  /** Said in the notes: "by request: the last 1 of 2 requests … held out, 48% of the token records". */
+  description: string;
 }
 
 /**

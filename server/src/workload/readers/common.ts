@@ -6,6 +6,7 @@ import type { LayerDistribution, ReadProgress } from '../types';
 import { WorkloadError } from '../types';
 import type { TraceFields } from '../../plan/types';
 import { type SubsetCounter } from '../distribution';
+import type { RoutingSink } from './records';
 
 /** The model figures a trace must agree with. */
 export interface TraceModel {
@@ -41,6 +42,12 @@ export interface ReadOptions {
   progressEveryMs?: number;
   /** The trace's own field (column) names, where not the usual ones. */
   fields?: TraceFields;
+  /**
+   * A sink that sees every token record too (the held-out split,
+   * workload/split.ts). Readers of subset counts (CSV, SGLang, TensorRT-LLM
+   * statistics) give it nothing: counts carry no order and no requests.
+   */
+  beside?: RoutingSink;
 }
 
 export const DEFAULT_MAX_SEQUENCE_IDS = 1 << 24;

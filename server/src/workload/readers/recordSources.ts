@@ -9,7 +9,7 @@ import { readJsonlRecords } from './jsonl';
 import { readCsvRecords } from './csv';
 import { readNpyRecords } from './npy';
 import { readParquetRecords } from './parquet';
-import { RecordRules, RoutingCollector, type RoutingSink } from './records';
+import { RecordRules, RoutingCollector, withBeside, type RoutingSink } from './records';
 import type { SourceOptions, SourceSummary } from './source';
 import type { ReadOptions, TraceModel } from './common';
 import type { Workload } from '../types';
@@ -65,7 +65,9 @@ export async function readRecordWorkload(format: RecordFormat, file: string, opt
   const collector = new RoutingCollector({ maxSequenceIds: opts.maxSequenceIds, model: opts.model });
   const reader = RECORD_READERS[format];
   if (reader.counts) collector.counts = true;
-  const summary = await reader.read(file, opts, collector, new RecordRules(opts.model), collector);
+  // Counts carry neither order nor requests: the held-out split (opts.beside) sees token records only.
+  const sink = reader.counts ? collector : withBeside(collector, opts.beside);
+  const summary = await reader.read(file, opts, sink, new RecordRules(opts.model), collector);
   const c = collector.finish(opts.model, file);
   return {
     layers: c.layers,

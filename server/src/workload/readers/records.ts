@@ -29,6 +29,20 @@ export interface RoutingSink {
   add(rawLayer: number, ids: Int32Array, weight: number, request: number, position: number): void;
 }
 
+/**
+ * A sink that hands every record to `main` and then to `beside` (the
+ * held-out split, workload/split.ts, sits beside a workload's collector).
+ */
+export function withBeside(main: RoutingSink, beside: RoutingSink | undefined): RoutingSink {
+  if (!beside) return main;
+  return {
+    add(rawLayer, ids, weight, request, position) {
+      main.add(rawLayer, ids, weight, request, position);
+      beside.add(rawLayer, ids, weight, request, position);
+    },
+  };
+}
+
 /** Request ids as small integers, in order of first appearance. */
 export class RequestIds {
   private readonly index = new Map<string, number>();

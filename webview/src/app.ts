@@ -23,6 +23,7 @@ import { readPalette, watchTheme, type Palette } from './theme';
 import * as show from '../../server/src/display';
 import { capacityConfig } from './capacityChart';
 import { capacityCaption } from '../../server/src/feedback/capacityText';
+import { el } from './dom';
 import { robustCard } from './robust';
 
 /** The analysis' notes: the first few in a list, the rest folded away. */
@@ -50,16 +51,6 @@ function pagingSummary(r: PlanResults): string {
   const parts = overall.map(([name, f]) => `${name}${name === r.pagingPolicy ? ' (plan)' : ''} ${show.percent(f.hitRate)} hits, ${show.micros(f.usPerToken)}/token`);
   const resident = overall.map(([, f]) => f.residentUsPerToken).find((x) => x !== undefined && Number.isFinite(x));
   return `Whole model: ${parts.join('; ')}${resident !== undefined ? `; every expert resident: ${show.micros(resident)}/token` : ''}.`;
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === 'class') node.className = v;
-    else node.setAttribute(k, v);
-  }
-  node.append(...children);
-  return node;
 }
 
 interface Card {

@@ -6,16 +6,7 @@
 import type { PlanResults } from '../../server/src/protocol';
 import { heldOutRows, workloadRows, type FigureRow } from '../../server/src/report/robustFigures';
 import * as show from '../../server/src/display';
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === 'class') node.className = v;
-    else node.setAttribute(k, v);
-  }
-  node.append(...children);
-  return node;
-}
+import { el } from './dom';
 
 function table(r: PlanResults, id: string, rows: FigureRow[]): HTMLTableElement {
   const latency = r.objective.name === 'latency';

@@ -10,7 +10,7 @@ import { AnalysisError, startDriftCheck } from '../analysis/index';
 import { DEFAULTS } from '../plan/defaults';
 import { driftDiagnostic, driftSummary } from '../feedback/robustness';
 import type { CliIo } from './io';
-import { describeReadProgress } from '../workload/readers/progress';
+import { readProgressLine } from './readProgress';
 
 export interface GateOptions {
   /** The newer trace as given (relative to the working directory). */
@@ -69,25 +69,14 @@ export type GateOutcome = { report: DriftReport; diagnostic: Diagnostic; summary
 export async function runDriftGate(plan: Plan, shownPath: string, gate: GateOptions, io: CliIo): Promise<GateOutcome> {
   const spec = driftSpecFor(plan, gate, io.cwd);
   if (!spec) return { failed: 'no newer trace: pass --trace NEW or add `drift "FILE"` to the workload block' };
-  let reading = false;
+  const reading = readProgressLine(io);
   try {
-    const report = await startDriftCheck(plan, spec, {
-      timeBudgetMs: gate.timeMs,
-      onProgress: (p) => {
-        if (p.reading) {
-          reading = true;
-          io.progress?.(describeReadProgress(p.reading));
-        } else if (reading) {
-          reading = false;
-          io.progress?.('');
-        }
-      },
-    }).result;
-    if (reading) io.progress?.('');
+    const report = await startDriftCheck(plan, spec, { timeBudgetMs: gate.timeMs, onProgress: reading.onProgress }).result;
+    reading.end();
     const diagnostic = driftDiagnostic(plan, report);
     return { report, diagnostic, summary: `${shownPath}: ${driftSummary(report)}` };
   } catch (e) {
-    if (reading) io.progress?.('');
+    reading.end();
     return { failed: e instanceof AnalysisError ? e.message : `internal error: ${(e as Error).message}` };
   }
 }

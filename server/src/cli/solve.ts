@@ -18,7 +18,7 @@ import { isTracePattern, patternBase } from '../plan/tracePattern';
 import { DISPATCH, OBJECTIVE, POLICY } from '../plan/vocabulary';
 import { notRewritable, planWithoutErrors, readPlanFiles, splitInlineOption, type PlanFile } from './planInput';
 import type { CliIo } from './io';
-import { describeReadProgress } from '../workload/readers/progress';
+import { readProgressLine } from './readProgress';
 import * as show from '../display';
 import { capacitySummary } from './capacityTable';
 
@@ -200,29 +200,22 @@ export async function runSolve(args: string[], io: CliIo): Promise<number> {
     }
   }
   let results: PlanResults;
-  let readShown = false;
+  const reading = readProgressLine(io);
   try {
     results = await analyzePlan(plan, {
       policy: parsed.policy,
       timeBudgetMs: parsed.timeMs,
       overrides: parsed.overrides,
       sweeps: parsed.sweeps,
-      onProgress: (p) => {
-        if (p.reading) {
-          readShown = true;
-          io.progress?.(describeReadProgress(p.reading));
-        } else if (readShown) {
-          readShown = false;
-          io.progress?.('');
-        }
-      },
+      onProgress: reading.onProgress,
     });
   } catch (e) {
-    if (readShown) io.progress?.('');
+    reading.end();
     const msg = e instanceof AnalysisError ? e.message : `internal error: ${(e as Error).message}`;
     io.err(`moeplan solve: ${parsed.file}: ${msg}\n`);
     return 1;
   }
+  reading.end();
   results.uri = parsed.file;
   if (parsed.write) {
     const code = writePlacement(file, results, io);

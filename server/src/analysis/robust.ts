@@ -15,7 +15,7 @@ import type { LayerHeldOut, WorkloadFigures } from '../protocol';
 import { expectedTime } from '../cost/evaluate';
 import { placementDigest } from '../solve/placementDigest';
 import { mixLayers } from '../workload/mixture';
-import { chooseOnLayer, type Choice, type LayerJob, type Note } from './layer';
+import { chooseOnLayer, type Choice, type LayerJob, type Note } from './layerChoice';
 import { LayerStepContext } from './stepFigures';
 
 /** Share of a layer's budget the held-out solve gets when the workload can be split. */

@@ -65,7 +65,11 @@ export function workloadBytes(w: Workload): number {
     for (const d of layers) bytes += d.ids.byteLength + d.weights.byteLength;
   };
   add(w.layers);
-  for (const s of [w.split, ...(w.parts ?? []).map((p) => p.split)]) if (s) (add(s.planning), add(s.heldOut));
+  for (const s of [w.split, ...(w.parts ?? []).map((p) => p.split)]) {
+    if (!s) continue;
+    add(s.planning);
+    add(s.heldOut);
+  }
   for (const p of w.parts ?? []) add(p.layers);
   return bytes;
 }

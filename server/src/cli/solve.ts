@@ -12,7 +12,7 @@ import { writeCommittedPlacement } from '../plan/edit';
 import { outputProblem, writeUserFile } from '../userFiles/write';
 import { errnoText, kindOf } from '../userFiles/errors';
 import { analyzePlan, AnalysisError, type PlanOverrides } from '../analysis/index';
-import { OVERRIDE_LIMITS, overrideProblem, parseTraceArg } from '../analysis/overrides';
+import { type OVERRIDE_LIMITS, overrideProblem, parseTraceArg } from '../analysis/overrides';
 import { robustLines } from './robustSummary';
 import { isTracePattern, patternBase } from '../plan/tracePattern';
 import { DISPATCH, OBJECTIVE, POLICY } from '../plan/vocabulary';

@@ -62,7 +62,8 @@ describe('folders and globs of traces in an untrusted workspace', () => {
     const uri = fileUri(join(ws, 'glob.moeplan'));
     await c.open(uri, withSources(`  trace "${join(top, 'outside')}/*.jsonl"\n`));
     const r = (await c.call(SolveRequest, { uri }))!;
-    assert.match(String(r.error ?? ''), /outside the workspace \(links followed\)/);
+    assert.equal(r.error?.kind, 'untrusted', JSON.stringify(r.error));
+    assert.match(r.error?.message ?? '', /outside the workspace \(links followed\)/);
     assert.ok(!JSON.stringify(r).includes(SECRET));
     await c.close(uri);
   });

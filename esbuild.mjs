@@ -1,42 +1,57 @@
-// Bundles every entry point. Entries that do not exist yet are skipped so the
-// build works while the tree grows. `node esbuild.mjs --watch` rebuilds on change.
+// Bundles every entry point. `node esbuild.mjs` is the development build
+// (source maps next to the bundles); `--production` (run by `vscode:prepublish`,
+// so `vsce package` always ships it) minifies and writes no source maps, so no
+// `sourceMappingURL` line points at a file the .vsix leaves out.
+// `node esbuild.mjs --watch` rebuilds on change.
 import * as esbuild from 'esbuild';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
+const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
 
 /** @type {{in: string, out: string, platform: 'node'|'browser', format: 'cjs'|'iife', external?: string[]}[]} */
 const entries = [
   // Command-line tool (bin/moeplan.js loads it).
   { in: 'server/src/cli/main.ts', out: 'dist/cli.js', platform: 'node', format: 'cjs' },
-  // Language server: `node dist/server.js --stdio` or IPC from the client.
+  // Language server: `node dist/server.js --stdio` or IPC from the client. Also
+  // the analysis workers' entry (worker threads run server/src/analysis/worker.ts
+  // from it), so the code both use ships once.
   { in: 'server/src/lsp/main.ts', out: 'dist/server.js', platform: 'node', format: 'cjs' },
-  // Worker thread that runs solvers and the cost model off the main thread.
-  { in: 'server/src/analysis/worker.ts', out: 'dist/worker.js', platform: 'node', format: 'cjs' },
   // VS Code extension client; `vscode` is provided by the editor.
   { in: 'client/src/extension.ts', out: 'dist/client.js', platform: 'node', format: 'cjs', external: ['vscode'] },
   // Placement view (webview and HTML report): browser bundle, chart.js inlined.
   { in: 'webview/src/main.ts', out: 'dist/webview.js', platform: 'browser', format: 'iife' },
 ];
 
-const options = entries
-  .filter((e) => existsSync(e.in))
-  .map((e) => ({
-    entryPoints: [e.in],
-    outfile: e.out,
-    bundle: true,
-    platform: e.platform,
-    format: e.format,
-    target: e.platform === 'node' ? 'node20' : 'es2022',
-    external: e.external ?? [],
-    sourcemap: !production,
-    minify: production,
-    logLevel: 'warning',
-    legalComments: 'none',
-    // Error classes are told apart by name across worker threads.
-    keepNames: true,
-  }));
+// A missing entry is a broken tree, not a smaller build: fail before bundling.
+const missing = entries.filter((e) => !existsSync(e.in)).map((e) => e.in);
+if (missing.length) {
+  console.error(`esbuild.mjs: missing entry point${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}`);
+  process.exit(1);
+}
+
+const options = entries.map((e) => ({
+  entryPoints: [e.in],
+  outfile: e.out,
+  bundle: true,
+  platform: e.platform,
+  format: e.format,
+  target: e.platform === 'node' ? 'node20' : 'es2022',
+  external: e.external ?? [],
+  sourcemap: !production,
+  minify: production,
+  logLevel: 'warning',
+  legalComments: 'none',
+  // The version shown by `moeplan --version`, the server's serverInfo and the client (server/src/version.ts).
+  define: { MOEPLAN_BUILD_VERSION: JSON.stringify(version) },
+}));
+
+// Maps of an earlier development build would sit next to minified bundles they do not describe.
+// dist/worker.js is from builds before the workers ran from dist/server.js.
+for (const f of existsSync('dist') ? readdirSync('dist') : []) {
+  if ((production && f.endsWith('.map')) || f.startsWith('worker.js')) rmSync(`dist/${f}`);
+}
 
 await writeContributions();
 

@@ -149,9 +149,9 @@ export async function run(): Promise<void> {
     console.log(`skipped: the Mixtral traces are not in ${DATA}`);
     return;
   }
-  const bundled = join(__dirname, '..', 'dist', 'worker.js');
+  const bundled = join(__dirname, '..', 'dist', 'server.js');
   if (existsSync(bundled)) process.env.MOEPLAN_WORKER_JS = bundled;
-  console.log(`Mixtral-8x7B routing traces (gsm8k, humaneval); analysis on worker threads (${existsSync(bundled) ? 'dist/worker.js' : 'TypeScript sources'}); default time budget ${DEFAULTS.timeBudgetMs.value / 1000} s, here ${BUDGET_S} s`);
+  console.log(`Mixtral-8x7B routing traces (gsm8k, humaneval); analysis on worker threads (${existsSync(bundled) ? 'dist/server.js' : 'TypeScript sources'}); default time budget ${DEFAULTS.timeBudgetMs.value / 1000} s, here ${BUDGET_S} s`);
   await objectiveTable('expected-time');
   await objectiveTable('latency');
   await driftGate();

@@ -221,9 +221,9 @@ async function cases(): Promise<void> {
 async function plans(): Promise<void> {
   console.log('\n## whole plans');
   await exampleInProcess('mixtral-8x7b.moeplan', 1000);
-  const bundled = join(__dirname, '..', 'dist', 'worker.js');
+  const bundled = join(__dirname, '..', 'dist', 'server.js');
   if (existsSync(bundled)) process.env.MOEPLAN_WORKER_JS = bundled;
-  console.log(`analysis on worker threads (${existsSync(bundled) ? 'bundled dist/worker.js' : 'TypeScript sources via tsx'}), sweeps off:`);
+  console.log(`analysis on worker threads (${existsSync(bundled) ? 'bundled dist/server.js' : 'TypeScript sources via tsx'}), sweeps off:`);
   await examplePlan('mixtral-8x7b.moeplan', 1000, 'search');
   await examplePlan('deepseek-v3.moeplan', 10_000, 'search');
   if (LONG) await examplePlan('deepseek-v3.moeplan', 60_000, 'search');

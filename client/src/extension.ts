@@ -7,6 +7,9 @@ import { ApplyCapacityRequest, ApplyPlacementRequest, SolveRequest, WorkspaceTru
 import { SolveStatus } from './status';
 import { registerPlacementView } from './placementView';
 import { exportPlacement } from './exportCommand';
+import { saveReport } from './reportCommand';
+import { registerTasks } from './tasks';
+import { NEW_PLAN_TEMPLATE } from './planTemplate';
 
 const LANGUAGE_ID = 'moeplan';
 let client: LanguageClient | undefined;
@@ -47,6 +50,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand('moeplan.applyCapacity', (arg?: unknown) => applyCapacity(arg)),
     vscode.commands.registerCommand('moeplan.export', (arg?: unknown) => exportPlan(arg)),
     vscode.commands.registerCommand('moeplan.showPlacementView', (arg?: unknown) => view.show(planUri(arg))),
+    vscode.commands.registerCommand('moeplan.newPlan', () => newPlan()),
+    vscode.commands.registerCommand('moeplan.showOutput', () => client?.outputChannel.show(true)),
+    vscode.commands.registerCommand('moeplan.saveReport', (arg?: unknown) => reportPlan(arg)),
+    registerTasks(),
     vscode.commands.registerCommand('moeplan.restartServer', async () => {
       if (!client) return;
       if (client.isRunning()) await client.restart();
@@ -126,4 +133,20 @@ async function exportPlan(arg: unknown): Promise<void> {
   const c = ready();
   if (!uri || !c) return;
   await exportPlacement(c, uri);
+}
+
+/** An untitled plan from the template, in an editor, ready to save and solve. */
+async function newPlan(): Promise<void> {
+  const doc = await vscode.workspace.openTextDocument({ language: LANGUAGE_ID, content: NEW_PLAN_TEMPLATE });
+  await vscode.window.showTextDocument(doc);
+}
+
+async function reportPlan(arg: unknown): Promise<void> {
+  const uri = planUri(arg);
+  const c = ready();
+  if (!uri || !c) {
+    if (!uri) void vscode.window.showInformationMessage('moeplan: open a .moeplan file to save its report.');
+    return;
+  }
+  await saveReport(c, uri);
 }

@@ -18,6 +18,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { ensureE2eTools, projectRoot, type E2eTools } from './setup.js';
 import { isolatedEnv, startCodeServer, type RunningCodeServer } from './codeServer.js';
 import { spawnTracked, stopTracked, waitUntil } from './processes.js';
+import { PACKAGED_JS_LIMIT_BYTES, packagedScriptBytes, vsixEntries } from './vsixContents.js';
 
 export { waitUntil } from './processes.js';
 
@@ -69,6 +70,9 @@ export function buildAndPackage(outDir?: string, fileName = 'moeplan.vsix'): Pro
     if (!existsSync(join(projectRoot, '.vscodeignore'))) args.push('--ignoreFile', join(projectRoot, 'scripts', 'e2e', 'vscodeignore'));
     runOrThrow(process.execPath, args, 'packaging (vsce package)');
     if (!existsSync(vsix)) throw new Error(`vsce reported success but ${vsix} is missing`);
+    // vsce ran `vscode:prepublish` (the minified build): a package over budget fails every suite loudly.
+    const js = packagedScriptBytes(vsixEntries(vsix));
+    if (js > PACKAGED_JS_LIMIT_BYTES) throw new Error(`the .vsix carries ${js} bytes of JavaScript, over the ${PACKAGED_JS_LIMIT_BYTES}-byte budget (scripts/e2e/vsixContents.ts)`);
     return vsix;
   })();
   packaged.catch(() => { packaged = undefined; });

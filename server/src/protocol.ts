@@ -505,6 +505,28 @@ export interface ExportResponse {
 /** Client → server: the plan in an engine format (`moeplan export`'s output), or written to a file. */
 export const ExportRequest = request<ExportParams, ExportResponse>('moeplan/export', 'client → server');
 
+export interface ReportParams {
+  uri: string;
+  /** Page title; default: the plan's file name. */
+  title?: string;
+  /**
+   * Absolute path of the HTML file: the server writes it through moeplan's
+   * one write path (as `moeplan export`'s `write`) and answers `written`.
+   * Without it the server answers the page as `html` (the client saves it
+   * where the server cannot write, e.g. a remote file system).
+   */
+  outputPath?: string;
+}
+export interface ReportResponse {
+  ok: boolean;
+  html?: string;
+  written?: string;
+  error?: string;
+}
+
+/** Client → server: the plan's last results as a self-contained HTML page, the same page `moeplan report` writes. */
+export const ReportRequest = request<ReportParams, ReportResponse>('moeplan/report', 'client → server');
+
 /**
  * What to pass a serving engine so that it loads an exported placement with
  * the meaning moeplan gives it (docs/engines.md). Later figures (redundant

@@ -13,19 +13,23 @@ export class WorkerJobError extends Error {
   }
 }
 
-/** dist/worker.js when bundled; the TypeScript entry under tsx otherwise. */
+/**
+ * The file worker threads run: dist/server.js when bundled (the language
+ * server's bundle serves analysis jobs when started as a worker thread; the
+ * CLI's bundle sits next to it), the TypeScript entry under tsx otherwise.
+ */
 export function workerEntry(): { file: string; eval: boolean } {
   // Benchmarks run from sources but may measure the bundled worker.
   const forced = process.env.MOEPLAN_WORKER_JS;
   if (forced && existsSync(forced)) return { file: forced, eval: false };
-  const js = join(__dirname, 'worker.js');
+  const js = join(__dirname, 'server.js');
   if (existsSync(js)) return { file: js, eval: false };
   const ts = join(__dirname, 'worker.ts');
   // Under tsx (tests, benchmarks): register tsx's CommonJS hook inside the
   // worker, then load the TypeScript entry (execArgv --import does not carry
   // the loader hooks into workers on Node 20).
   if (existsSync(ts)) return { file: `require('tsx/cjs'); require(${JSON.stringify(ts)});`, eval: true };
-  const dist = join(__dirname, '..', '..', '..', 'dist', 'worker.js');
+  const dist = join(__dirname, '..', '..', '..', 'dist', 'server.js');
   if (existsSync(dist)) return { file: dist, eval: false };
   throw new Error(`analysis worker not found next to ${__dirname} (build with 'node esbuild.mjs')`);
 }

@@ -1,4 +1,5 @@
-// Worker-thread entry (bundled as dist/worker.js): loads workloads, solves
+// Worker-thread entry (bundled into dist/server.js, which runs it when started
+// as a worker thread): loads workloads, solves
 // layers and runs sweeps for the analysis coordinator. One job at a time.
 import { parentPort } from 'node:worker_threads';
 import { loadWorkload } from '../workload/load';
@@ -41,7 +42,7 @@ if (parentPort) {
       (value) => port.postMessage({ id: req.id, ok: true, value } satisfies WorkerReply),
       (e: unknown) => {
         const err = e instanceof Error ? e : new Error(String(e));
-        port.postMessage({ id: req.id, ok: false, error: { name: err.constructor?.name ?? err.name, message: err.message } } satisfies WorkerReply);
+        port.postMessage({ id: req.id, ok: false, error: { name: err.name, message: err.message } } satisfies WorkerReply);
       },
     );
   });

@@ -8,6 +8,7 @@ import { runReport } from './report';
 import { runTrace } from './trace';
 import type { CliIo } from './io';
 import { processIo } from './io';
+import { VERSION } from '../version';
 
 const USAGE = `usage: moeplan <command> [options]
 
@@ -41,7 +42,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     return name ? 0 : 2;
   }
   if (name === '--version' || name === '-v') {
-    io.out(`moeplan ${process.env.MOEPLAN_VERSION ?? '0.1.0'}\n`);
+    io.out(`moeplan ${VERSION}\n`);
     return 0;
   }
   const command = COMMANDS[name];

@@ -6,7 +6,10 @@ import type { LayerEvaluation } from './types';
 import { SubsetMatcher, copyTableOf, masksOf, type CopyTable } from './matching';
 
 /** A placement that cannot serve the workload (an expert without a copy, a bad id). */
-export class PlacementError extends Error {}
+export class PlacementError extends Error {
+  // Set, not inferred: worker failures are told apart by name, and minified bundles rename classes.
+  override name = 'PlacementError';
+}
 
 const routedCache = new WeakMap<LayerDistribution, Uint8Array>();
 

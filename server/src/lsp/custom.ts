@@ -1,20 +1,22 @@
 // Custom requests (server/src/protocol.ts): results, applying the solved
-// placement, exporting, and where to reveal what the placement view clicked.
+// placement, exporting, the HTML report, and where to reveal what the placement view clicked.
 import { traceInputs } from '../workload/traceInputs';
 import {
   ApplyCapacityRequest,
   ApplyPlacementRequest,
   ExportRequest,
   GetResultsRequest,
+  ReportRequest,
   RevealRequest,
   onRequest,
   type ApplyCapacityResponse,
   type ApplyPlacementResponse,
   type ExportResponse,
   type GetResultsResponse,
+  type ReportResponse,
 } from '../protocol';
 import { findRevealRange } from '../feedback/reveal';
-import { isAbsolute } from 'node:path';
+import { basename, isAbsolute } from 'node:path';
 import type { ServerContext } from './context';
 import { exportText } from './exporter';
 import { writeUserFile } from '../userFiles/write';
@@ -22,6 +24,7 @@ import { errnoText } from '../userFiles/errors';
 import { placementEdit } from './placementEdit';
 import { capacityEdit } from './capacityLens';
 import { safely } from './safe';
+import { renderReport } from '../report/render';
 
 export function register(ctx: ServerContext): void {
   onRequest(
@@ -59,6 +62,28 @@ export function register(ctx: ServerContext): void {
       if ('error' in edit) return { applied: false, message: edit.error };
       const r = await ctx.connection.workspace.applyEdit({ label: 'moeplan: use the recommended slots and batch', edit });
       return { applied: r.applied, message: r.failureReason };
+    }),
+  );
+
+  onRequest(
+    ctx.connection,
+    ReportRequest,
+    safely(ctx.log, 'report', { ok: false, error: 'internal error; see the moeplan log' }, (p): ReportResponse => {
+      const fast = ctx.fast(p.uri);
+      if (!fast) return { ok: false, error: 'the plan is not open in the editor: open it, then save the report' };
+      const results = ctx.solves.entry(p.uri)?.results;
+      if (!fast.plan || !results) return { ok: false, error: 'no results yet: fix the plan\'s errors, save it or run "moeplan: Solve Now", then save the report' };
+      const name = basename(fast.file);
+      // The page `moeplan report` writes for the same plan and results.
+      const html = renderReport({ ...results, uri: name }, { title: p.title ?? name, planText: fast.text, source: name });
+      if (p.outputPath === undefined) return { ok: true, html };
+      if (!isAbsolute(p.outputPath)) return { ok: false, error: 'report: outputPath must be absolute' };
+      const inputs = [{ path: fast.file, what: 'the plan' }, ...traceInputs(fast.plan, false)];
+      try {
+        return { ok: true, written: writeUserFile(p.outputPath, html, { inputs }).target };
+      } catch (e) {
+        return { ok: false, error: `cannot write '${p.outputPath}': ${errnoText(e)}` };
+      }
     }),
   );
 

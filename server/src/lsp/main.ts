@@ -4,10 +4,14 @@
 // `--stdio` for other editors and the protocol tests, `--socket=N`.
 // Over stdio, stdout carries the protocol, so console output is sent to the
 // client's log instead.
+//
+// The same file is the analysis workers' entry: started as a worker thread it
+// only serves analysis jobs (analysis/worker.ts listens on its parent port), so
+// the planning code both sides use ships once in the extension.
+import { isMainThread } from 'node:worker_threads';
 import { createConnection, ProposedFeatures } from 'vscode-languageserver/node';
 import { startServer } from './server';
-
-const connection = createConnection(ProposedFeatures.all);
+import '../analysis/worker';
 
 const toLog =
   (send: (m: string) => void) =>
@@ -23,13 +27,16 @@ function safeInspect(a: unknown): string {
   }
 }
 
-console.log = toLog((m) => connection.console.log(m));
-console.info = toLog((m) => connection.console.info(m));
-console.warn = toLog((m) => connection.console.warn(m));
-console.error = toLog((m) => connection.console.error(m));
+if (isMainThread) {
+  const connection = createConnection(ProposedFeatures.all);
+  console.log = toLog((m) => connection.console.log(m));
+  console.info = toLog((m) => connection.console.info(m));
+  console.warn = toLog((m) => connection.console.warn(m));
+  console.error = toLog((m) => connection.console.error(m));
 
-process.on('uncaughtException', (e) => console.error('moeplan server: uncaught exception:', e));
-process.on('unhandledRejection', (e) => console.error('moeplan server: unhandled rejection:', e));
+  process.on('uncaughtException', (e) => console.error('moeplan server: uncaught exception:', e));
+  process.on('unhandledRejection', (e) => console.error('moeplan server: unhandled rejection:', e));
 
-startServer(connection);
-connection.listen();
+  startServer(connection);
+  connection.listen();
+}

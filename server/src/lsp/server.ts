@@ -37,6 +37,7 @@ import * as codeLens from './codeLens';
 import * as inlayHints from './inlayHints';
 import * as codeActions from './codeActions';
 import * as custom from './custom';
+import { VERSION } from '../version';
 
 export interface ServerOptions {
   /** Starts analyses (tests inject one); default: the worker-thread analysis module. */
@@ -178,7 +179,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
         codeActionProvider: codeActions.options,
         workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
       },
-      serverInfo: { name: 'moeplan', version: process.env.MOEPLAN_VERSION ?? '0.1.0' },
+      serverInfo: { name: 'moeplan', version: VERSION },
     };
   });
 

@@ -59,7 +59,7 @@ export async function gateTraces(plan: Plan, settings: ServerSettings, readable:
     return refused(
       plan,
       'refused',
-      `the traces (${names}) hold ${bytes(total)}, over the moeplan.trace.maxSizeMB limit of ${bytes(max)}; raise the setting or sample the trace`,
+      `the traces (${names}) hold ${bytes(total)}, over the moeplan.traces.maxSizeMB limit of ${bytes(max)}; raise the setting or sample the trace`,
     );
   }
   const withFiles = (s: WorkloadSource): WorkloadSource => (s.kind === 'trace' && listed.has(s) ? { ...s, files: listed.get(s) } : s);

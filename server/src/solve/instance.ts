@@ -5,7 +5,10 @@
 import type { SolveInput, Placement } from './types';
 
 /** The constraints cannot all be met (or a policy cannot meet them). */
-export class SolveError extends Error {}
+export class SolveError extends Error {
+  // Set, not inferred: worker failures are told apart by name, and minified bundles rename classes.
+  override name = 'SolveError';
+}
 
 export interface Instance {
   experts: number;

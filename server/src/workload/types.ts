@@ -87,6 +87,8 @@ export interface ReadProgress {
 
 /** A problem in an input file, with its location. */
 export class WorkloadError extends Error {
+  // Set, not inferred: the analysis coordinator tells worker failures apart by name, and minified bundles rename classes.
+  override name = 'WorkloadError';
   constructor(
     message: string,
     readonly file: string,

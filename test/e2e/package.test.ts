@@ -30,7 +30,7 @@ it('the packaged extension is minified, within its JavaScript budget, and carrie
   const manifest = JSON.parse(text('extension/package.json')) as {
     version: string;
     icon: string;
-    contributes: { languages: { icon?: { light: string; dark: string } }[]; grammars: { path: string }[]; walkthroughs: { steps: { media: { markdown: string } }[] }[] };
+    contributes: { languages: { icon?: { light: string; dark: string } }[]; grammars: { path: string }[]; walkthroughs: { steps: { media: { markdown: string } }[] }[]; jsonValidation: { url: string }[] };
   };
   assert.equal(manifest.version, (JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { version: string }).version);
   // The version the CLI, the server and the client report comes from the build, not from a literal.
@@ -40,6 +40,7 @@ it('the packaged extension is minified, within its JavaScript budget, and carrie
     ...manifest.contributes.languages.flatMap((l) => (l.icon ? [l.icon.light, l.icon.dark] : [])),
     ...manifest.contributes.grammars.map((g) => g.path),
     ...manifest.contributes.walkthroughs.flatMap((w) => w.steps.map((s) => s.media.markdown)),
+    ...manifest.contributes.jsonValidation.map((v) => v.url),
   ];
   for (const file of named) assert.ok(names.includes(`extension/${file.replace(/^\.\//, '')}`), `${file} is named in package.json but not packaged`);
   assert.ok(names.some((n) => /^extension\/changelog\.md$/i.test(n)), 'no CHANGELOG.md in the package');

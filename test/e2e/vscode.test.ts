@@ -244,4 +244,43 @@ describe('moeplan in VS Code (code-server + Chromium)', { timeout: 20 * 60_000 }
       assert.equal(onDisk(messy.name), expected, 'the saved plan differs from `moeplan fmt` output');
       await shot('format-after');
     }));
+
+  it('"New Plan" opens an untitled moeplan plan from the template, which the server checks without a problem', () =>
+    step('new-plan', async (w) => {
+      await w.runCommand('moeplan: New Plan');
+      await w.page.locator('#status\\.editor\\.mode', { hasText: /moeplan/i }).waitFor({ timeout: 30_000 });
+      await waitUntil('the template in the editor', 15_000, async () => {
+        const text = await w.editorText();
+        return text.includes('model mixtral-8x7b') && text.includes('policy search 5 s');
+      });
+      // The server solves it: the plan-level lens appears (no errors stop the analysis).
+      await w.runCommand('moeplan: Solve Now');
+      // The focused editor is the untitled plan (others may stay visible in other groups).
+      await w.page.locator('.editor-group-container .monaco-editor.focused .codelens-decoration', { hasText: /per layer/ }).first().waitFor({ timeout: 120_000 });
+      await shot('new-plan');
+    }));
+
+  it('"Show Output" reveals the language server\'s output channel', () =>
+    step('show-output', async (w) => {
+      await w.runCommand('moeplan: Show Output');
+      const channel = await waitUntil('the moeplan channel selected in the Output panel', 15_000, async () => {
+        const selected = await w.page.locator('.part.panel select').evaluateAll((ss) =>
+          ss.map((s) => (s as HTMLSelectElement).selectedOptions[0]?.textContent ?? ''));
+        return selected.find((t) => /^moeplan$/i.test(t.trim()));
+      });
+      assert.match(channel, /moeplan/i);
+      await shot('show-output');
+    }));
+
+  it('lists the getting-started walkthrough with its four steps', () =>
+    step('walkthrough', async (w) => {
+      await w.runCommand('Welcome: Open Walkthrough...');
+      const row = w.page.locator('.quick-input-list .monaco-list-row', { hasText: 'Get started with moeplan' }).first();
+      await row.waitFor({ timeout: 15_000 });
+      await row.click();
+      for (const title of ['Open a plan', 'Solve it', 'Read the placement view', 'Export it for your engine']) {
+        await w.page.locator('.gettingStartedContainer', { hasText: title }).first().waitFor({ timeout: 20_000 });
+      }
+      await shot('walkthrough');
+    }));
 });

@@ -10,6 +10,7 @@ import { exportPlacement } from './exportCommand';
 import { saveReport } from './reportCommand';
 import { registerTasks } from './tasks';
 import { NEW_PLAN_TEMPLATE } from './planTemplate';
+import { VERSION } from '../../server/src/version';
 
 const LANGUAGE_ID = 'moeplan';
 let client: LanguageClient | undefined;
@@ -71,6 +72,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   try {
     await client.start();
     hookNotifications(client);
+    // Both versions come from the builds: a server from another build shows here.
+    client.outputChannel.appendLine(`moeplan ${VERSION}; language server ${client.initializeResult?.serverInfo?.version ?? 'of unknown version'}`);
   } catch (e) {
     // Keep the commands (restart can retry) rather than failing activation.
     void vscode.window.showErrorMessage(`moeplan: the language server did not start: ${e instanceof Error ? e.message : String(e)}`);

@@ -34,7 +34,9 @@ it('the packaged extension is minified, within its JavaScript budget, and carrie
   };
   assert.equal(manifest.version, (JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { version: string }).version);
   // The version the CLI, the server and the client report comes from the build, not from a literal.
-  assert.ok(text('extension/dist/server.js').includes(JSON.stringify(manifest.version)), 'the server bundle does not carry the package version');
+  for (const bundle of ['server', 'client']) {
+    assert.ok(text(`extension/dist/${bundle}.js`).includes(JSON.stringify(manifest.version)), `the ${bundle} bundle does not carry the package version`);
+  }
   const named = [
     manifest.icon,
     ...manifest.contributes.languages.flatMap((l) => (l.icon ? [l.icon.light, l.icon.dark] : [])),

@@ -245,7 +245,7 @@ describe('moeplan in VS Code (code-server + Chromium)', { timeout: 20 * 60_000 }
       await shot('format-after');
     }));
 
-  it('"New Plan" opens an untitled moeplan plan from the template, which the server checks without a problem', () =>
+  it('"New Plan" opens an untitled moeplan plan from the template, which the server solves on open', () =>
     step('new-plan', async (w) => {
       await w.runCommand('moeplan: New Plan');
       await w.page.locator('#status\\.editor\\.mode', { hasText: /moeplan/i }).waitFor({ timeout: 30_000 });
@@ -253,9 +253,8 @@ describe('moeplan in VS Code (code-server + Chromium)', { timeout: 20 * 60_000 }
         const text = await w.editorText();
         return text.includes('model mixtral-8x7b') && text.includes('policy search 5 s');
       });
-      // The server solves it: the plan-level lens appears (no errors stop the analysis).
-      await w.runCommand('moeplan: Solve Now');
-      // The focused editor is the untitled plan (others may stay visible in other groups).
+      // Opening solves it (moeplan.run = onSave solves on open): the plan-level lens appears
+      // in the focused editor, the untitled plan (others may stay visible in other groups).
       await w.page.locator('.editor-group-container .monaco-editor.focused .codelens-decoration', { hasText: /per layer/ }).first().waitFor({ timeout: 120_000 });
       await shot('new-plan');
     }));

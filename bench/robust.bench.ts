@@ -30,7 +30,7 @@ import { analyzePlan, startDriftCheck } from '../server/src/analysis/index';
 import { loadWorkload } from '../server/src/workload/load';
 import type { LayerDistribution } from '../server/src/workload/types';
 import { expectedTime } from '../server/src/cost/evaluate';
-import { solveLayerSync } from '../server/src/solve/index';
+import { solveLayer } from '../server/src/solve/index';
 import { solveInputFor } from '../server/src/analysis/solveInput';
 import { LayerStepContext } from '../server/src/analysis/stepFigures';
 import { DEFAULTS } from '../server/src/plan/defaults';
@@ -121,7 +121,7 @@ async function objectiveTable(objective: Objective): Promise<void> {
       line(`both, mix ${mix}`, m.r, placements(m.r), m.s);
     }
     // EPLB planned on both (the mixture's loads), for comparison.
-    const eplb = w.layers.map((d) => solveLayerSync('eplb', solveInputFor(both, d, both.hardware.slotsPerGpu, 100)).placement);
+    const eplb = w.layers.map((d) => solveLayer('eplb', solveInputFor(both, d, both.hardware.slotsPerGpu, 100)).placement);
     line('both, EPLB', undefined, eplb, 0);
   }
   table(rows);

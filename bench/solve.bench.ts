@@ -14,7 +14,7 @@ import type { LayerDistribution } from '../server/src/workload/types';
 import type { PolicyName } from '../server/src/plan/types';
 import { readTrace } from '../server/src/workload/readers/index';
 import { generateSynthetic } from '../server/src/workload/synthetic';
-import { solveLayerSync } from '../server/src/solve/index';
+import { solveLayer } from '../server/src/solve/index';
 import { expectedTime } from '../server/src/cost/evaluate';
 import { lowerBound } from '../server/src/cost/bounds';
 import { checkText } from '../server/src/plan/check';
@@ -56,7 +56,7 @@ function runCase(c: Case): void {
       let out = 0;
       let optimal = 0;
       c.layers.forEach((d, i) => {
-        const r = solveLayerSync(policy, {
+        const r = solveLayer(policy, {
           dist: d,
           gpus: c.gpus,
           slotsPerGpu: capacity,
@@ -132,7 +132,7 @@ async function mixtralTraces(): Promise<void> {
 function evaluatorTiming(): void {
   console.log('\n## exact E[T] of one DeepSeek-V3-scale layer (256 experts, top-8, 32 GPUs, 9 slots)');
   const [d] = synthetic(50_000, 256, 8, 1, 11, { count: 8, topGroups: 4 });
-  const r = solveLayerSync('eplb', {
+  const r = solveLayer('eplb', {
     dist: d, gpus: 32, slotsPerGpu: new Array(32).fill(9), gpusPerNode: 8, groups: 8,
     constraints: { pins: [], forbids: [], replicas: true }, seed: 1, timeBudgetMs: 100,
   });
@@ -169,7 +169,7 @@ async function exampleInProcess(file: string, budgetMs: number): Promise<void> {
   let proved = 0;
   let sum = 0;
   for (const d of w.layers) {
-    const r = solveLayerSync('search', solveInputFor(plan, d, plan.hardware.slotsPerGpu, budgetMs / w.layers.length));
+    const r = solveLayer('search', solveInputFor(plan, d, plan.hardware.slotsPerGpu, budgetMs / w.layers.length));
     sum += r.expectedTime;
     if (r.optimal) proved++;
   }

@@ -28,7 +28,7 @@ import { once } from 'node:events';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { generateSynthetic } from '../server/src/workload/synthetic';
 import { readTrace } from '../server/src/workload/readers/index';
-import { solveLayerSync } from '../server/src/solve/index';
+import { solveLayer } from '../server/src/solve/index';
 import type { TokenSequence } from '../server/src/workload/types';
 
 const DEEPSEEK_V3 = { layers: 58, experts: 256, topK: 8, firstMoeLayer: 3, name: 'DeepSeek-V3' };
@@ -296,7 +296,7 @@ export async function run(): Promise<void> {
     const eplb = (file: string) =>
       readTrace(file, { model: DEEPSEEK_V3 }).then(
         (w) =>
-          solveLayerSync('eplb', {
+          solveLayer('eplb', {
             dist: w.layers[0],
             gpus: 32,
             slotsPerGpu: new Array(32).fill(9),

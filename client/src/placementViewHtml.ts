@@ -3,7 +3,7 @@
 // Strict CSP: nothing by default; scripts only with this page's nonce; styles,
 // images and fonts only from the webview's own resource origin (cspSource).
 
-export interface PlacementViewHtmlInput {
+interface PlacementViewHtmlInput {
   /** webview.asWebviewUri(dist/webview.js).toString() */
   scriptUri: string;
   /** webview.asWebviewUri(dist/webview.css).toString() */
@@ -19,7 +19,7 @@ function escapeAttr(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-export function placementViewCsp(cspSource: string, nonce: string): string {
+function placementViewCsp(cspSource: string, nonce: string): string {
   return [
     "default-src 'none'",
     `script-src 'nonce-${nonce}'`,

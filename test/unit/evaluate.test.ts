@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { evaluateLayer, expectedTime, LayerEvaluator, PlacementError } from '../../server/src/cost/evaluate';
 import { SubsetMatcher, copyTableOf } from '../../server/src/cost/matching';
-import { bruteForceExpectedTime, bruteForceTime, distributionOf } from '../../server/src/solve/brute';
+import { bruteForceExpectedTime, bruteForceTime, distributionOf } from './bruteForce';
 import { insertCopies } from '../../server/src/solve/greedy';
 import { instanceOf } from '../../server/src/solve/instance';
 

@@ -3,13 +3,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { solveLayerSync } from '../../server/src/solve/index';
+import { solveLayer } from '../../server/src/solve/index';
 import { POLICY } from '../../server/src/plan/vocabulary';
 import { instanceOf, placementProblems, SolveError } from '../../server/src/solve/instance';
-import { bruteForceOptimum, distributionOf } from '../../server/src/solve/brute';
+import { bruteForceOptimum, distributionOf } from './bruteForce';
 import { expectedTime } from '../../server/src/cost/evaluate';
 import { lowerBound } from '../../server/src/cost/bounds';
-import { Rng } from '../../server/src/solve/rng';
+import { Rng } from '../../server/src/workload/random';
 import { integerProgram } from '../../server/src/solve/ip';
 import type { SolveInput, SolveConstraints } from '../../server/src/solve/types';
 
@@ -73,7 +73,7 @@ test('every policy returns a valid placement that honours the constraints, with 
       const inp = caseInput(c);
       const inst = instanceOf(inp);
       for (const policy of POLICY.words) {
-        const r = solveLayerSync(policy, inp);
+        const r = solveLayer(policy, inp);
         assert.deepEqual(placementProblems(inst, r.placement), [], `${policy}: ${JSON.stringify(r.placement)}`);
         assert.ok(Math.abs(r.expectedTime - expectedTime(inp.dist, r.placement)) < 1e-12);
         assert.ok(r.expectedTime >= (r.lowerBound ?? 0) - 1e-9, `${policy}: E[T] ${r.expectedTime} below bound ${r.lowerBound}`);
@@ -91,7 +91,7 @@ test('exact equals brute force and proves it; lower bounds hold', () => {
       inp.timeBudgetMs = 2000;
       const inst = instanceOf(inp);
       const bf = bruteForceOptimum(inst, inp.dist, (p) => expectedTime(inp.dist, p));
-      const exact = solveLayerSync('exact', inp);
+      const exact = solveLayer('exact', inp);
       assert.equal(exact.optimal, true);
       assert.ok(Math.abs(exact.expectedTime - bf.value) < 1e-9, `exact ${exact.expectedTime} vs brute ${bf.value}`);
       const lb = lowerBound({ dist: inp.dist, capacity: inst.capacity, replicas: inst.replicas });
@@ -108,7 +108,7 @@ test('search (the default) reaches and proves the optimum on small layers', () =
       inp.timeBudgetMs = 3000;
       const inst = instanceOf(inp);
       const bf = bruteForceOptimum(inst, inp.dist, (p) => expectedTime(inp.dist, p));
-      const s = solveLayerSync('search', inp);
+      const s = solveLayer('search', inp);
       assert.equal(s.optimal, true, 'search did not prove a 6-expert layer optimal');
       assert.ok(Math.abs(s.expectedTime - bf.value) < 1e-9, `search ${s.expectedTime} vs optimum ${bf.value}`);
     }),
@@ -134,15 +134,15 @@ test('search (the default policy) is never worse than eplb', () => {
     const n = [8, 12, 16][seed % 3];
     const G = [2, 4][seed % 2];
     const inp = input(n, 2 + (seed % 3), G, n / G + (seed % 3), seed, {}, 200);
-    const s = solveLayerSync('search', inp);
-    const e = solveLayerSync('eplb', inp);
+    const s = solveLayer('search', inp);
+    const e = solveLayer('eplb', inp);
     assert.ok(s.expectedTime <= e.expectedTime + 1e-12, `seed ${seed}: search ${s.expectedTime} > eplb ${e.expectedTime}`);
   }
 });
 
 test('search is deterministic for a seed on a small instance', () => {
-  const a = solveLayerSync('search', input(12, 3, 3, 5, 7, {}, 150));
-  const b = solveLayerSync('search', input(12, 3, 3, 5, 7, {}, 150));
+  const a = solveLayer('search', input(12, 3, 3, 5, 7, {}, 150));
+  const b = solveLayer('search', input(12, 3, 3, 5, 7, {}, 150));
   assert.deepEqual(a.placement, b.placement);
 });
 
@@ -150,7 +150,7 @@ test('eplb never puts two copies of one expert on a GPU, and is hierarchical ove
   const inp = input(16, 4, 4, 6, 3, {}, 400);
   inp.gpusPerNode = 2;
   inp.groups = 4;
-  const r = solveLayerSync('eplb', inp);
+  const r = solveLayer('eplb', inp);
   for (const es of r.placement) assert.equal(new Set(es).size, es.length);
   // Hierarchical: experts of one routing group (4 consecutive ids) stay within one node.
   for (let grp = 0; grp < 4; grp++) {
@@ -161,16 +161,16 @@ test('eplb never puts two copies of one expert on a GPU, and is hierarchical ove
 });
 
 test('contiguous is vLLM linear when slots equal experts / GPUs', () => {
-  const r = solveLayerSync('contiguous', input(8, 2, 2, 4, 1));
+  const r = solveLayer('contiguous', input(8, 2, 2, 4, 1));
   assert.deepEqual(r.placement, [[0, 1, 2, 3], [4, 5, 6, 7]]);
-  const rr = solveLayerSync('round-robin', input(8, 2, 2, 4, 1));
+  const rr = solveLayer('round-robin', input(8, 2, 2, 4, 1));
   assert.deepEqual(rr.placement, [[0, 2, 4, 6], [1, 3, 5, 7]]);
 });
 
 test('infeasible constraints give a clear error', () => {
-  assert.throws(() => solveLayerSync('greedy', input(8, 2, 2, 3, 1)), (e: unknown) => e instanceof SolveError && /need at least 8 expert slots/.test((e as Error).message));
+  assert.throws(() => solveLayer('greedy', input(8, 2, 2, 3, 1)), (e: unknown) => e instanceof SolveError && /need at least 8 expert slots/.test((e as Error).message));
   assert.throws(
-    () => solveLayerSync('search', input(8, 2, 2, 4, 1, { pins: [{ expert: 0, gpu: 0 }, { expert: 0, gpu: 1 }], replicas: false })),
+    () => solveLayer('search', input(8, 2, 2, 4, 1, { pins: [{ expert: 0, gpu: 0 }, { expert: 0, gpu: 1 }], replicas: false })),
     /replicas are off/,
   );
 });
@@ -182,7 +182,7 @@ test('an aborted search returns promptly with a valid placement', () => {
   ac.abort();
   inp.signal = ac.signal;
   const t0 = performance.now();
-  const r = solveLayerSync('search', inp);
+  const r = solveLayer('search', inp);
   assert.ok(performance.now() - t0 < 5000, 'aborted search took too long');
   assert.deepEqual(placementProblems(instanceOf(inp), r.placement), []);
   assert.ok(r.notes?.some((n) => /cancelled/.test(n)));

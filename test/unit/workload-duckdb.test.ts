@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { readTrace } from '../../server/src/workload/readers/index';
 import { expectedTime } from '../../server/src/cost/evaluate';
-import { solveLayerSync } from '../../server/src/solve/index';
+import { solveLayer } from '../../server/src/solve/index';
 import type { LayerDistribution, Workload } from '../../server/src/workload/types';
 import { FIXTURE_MODEL, fixtureRouting, rowsOf, writeListParquet, writeWideParquet } from './traceFixtures';
 
@@ -61,8 +61,8 @@ function sameAsReference(w: Workload, what: string): void {
   const close = (a: number, b: number, msg: string) => assert.ok(Math.abs(a - b) <= 1e-12 * Math.abs(b), `${msg}: ${a} vs ${b}`);
   for (let l = 0; l < w.layers.length; l++) {
     const input = { gpus: 4, slotsPerGpu: [5, 5, 5, 5], gpusPerNode: 4, constraints: { pins: [], forbids: [], replicas: true }, seed: 1, timeBudgetMs: 0 };
-    const ref = solveLayerSync('eplb', { ...input, dist: reference.layers[l] });
-    close(solveLayerSync('eplb', { ...input, dist: w.layers[l] }).expectedTime, ref.expectedTime, `${what}: E[T] of layer ${l}`);
+    const ref = solveLayer('eplb', { ...input, dist: reference.layers[l] });
+    close(solveLayer('eplb', { ...input, dist: w.layers[l] }).expectedTime, ref.expectedTime, `${what}: E[T] of layer ${l}`);
     close(expectedTime(w.layers[l], ref.placement), ref.expectedTime, `${what}: E[T] of the same placement, layer ${l}`);
   }
 }

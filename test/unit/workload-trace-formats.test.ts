@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { readTrace, detectFormat } from '../../server/src/workload/readers/index';
 import { aggregateTraces, countsCsv, countsParquet } from '../../server/src/workload/aggregate';
-import { solveLayerSync } from '../../server/src/solve/index';
+import { solveLayer } from '../../server/src/solve/index';
 import { expectedTime } from '../../server/src/cost/evaluate';
 import type { LayerDistribution, Workload } from '../../server/src/workload/types';
 import { WorkloadError } from '../../server/src/workload/types';
@@ -54,7 +54,7 @@ function figures(w: Workload): number[][] {
   return w.layers.map((dist) =>
     POLICIES.map(
       (policy) =>
-        solveLayerSync(policy, {
+        solveLayer(policy, {
           dist,
           gpus: 4,
           slotsPerGpu: [5, 5, 5, 5],
@@ -86,7 +86,7 @@ test('the same routing in six forms: identical distributions and identical E[T] 
   assert.equal(ref.layers[0].total, seq.tokens);
   const refFigures = figures(ref);
   // The trace's own E[T] of a fixed placement, and each policy's, are the same numbers for every form.
-  const placement = solveLayerSync('eplb', { dist: ref.layers[0], gpus: 4, slotsPerGpu: [5, 5, 5, 5], gpusPerNode: 4, constraints: { pins: [], forbids: [], replicas: true }, seed: 3, timeBudgetMs: 0 }).placement;
+  const placement = solveLayer('eplb', { dist: ref.layers[0], gpus: 4, slotsPerGpu: [5, 5, 5, 5], gpusPerNode: 4, constraints: { pins: [], forbids: [], replicas: true }, seed: 3, timeBudgetMs: 0 }).placement;
   for (const [name, w] of Object.entries(read)) {
     assert.deepEqual(w.layers.map(canonical), ref.layers.map(canonical), `${name}: distributions`);
     assert.deepEqual(figures(w), refFigures, `${name}: E[T] per layer and policy`);

@@ -16,6 +16,7 @@ let host: typeof HostModule;
 
 before(() => {
   installFakeVscode();
+  // Loaded after the stand-in `vscode` module is installed, which a static import would precede.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   host = require('../../client/src/placementView') as typeof HostModule;
 });
@@ -57,6 +58,12 @@ function context() {
   return { extensionUri: Uri.file('/ext'), subscriptions: [] as { dispose(): void }[] };
 }
 
+/** The view registered with the fakes, which implement only what the view calls of the real types. */
+function registerView(client: ReturnType<typeof fakeClient>['client']) {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
+  return host.registerPlacementView(context() as any, () => client as any);
+}
+
 const settle = () => new Promise<void>((r) => setImmediate(r));
 
 test('ready handshake, results from the server, notifications, following the active plan', async () => {
@@ -64,8 +71,7 @@ test('ready handshake, results from the server, notifications, following the act
   const a = planA.document.uri.toString();
   const resultsA = syntheticResults({ layers: 2, experts: 8, gpus: 2, topK: 2, seed: 1 });
   const { client, requests } = fakeClient(new Map([[a, resultsA]]));
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const view = host.registerPlacementView(context() as any, () => client as any);
+  const view = registerView(client);
   view.attach(client as never);
   assert.ok(state.serializers.has(host.PLACEMENT_VIEW_TYPE), 'a serializer revives the panel after reloads');
 
@@ -111,8 +117,7 @@ test('reveal moves the editor selection to the expert or GPU clicked', async () 
   const editor = openEditor(EXAMPLE_PLAN, examplePlanText());
   const uri = editor.document.uri.toString();
   const { client } = fakeClient(new Map([[uri, syntheticResults({ layers: 2, experts: 8, gpus: 2, topK: 2 })]]), new Map([[uri, examplePlanText()]]));
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const view = host.registerPlacementView(context() as any, () => client as any);
+  const view = registerView(client);
   view.show(uri);
   const panel = state.panels.at(-1)!;
   panel.fromPage({ type: 'ready' });
@@ -143,8 +148,7 @@ test('a revived panel keeps its charts until the server has fresh results', asyn
   const answers = new Map<string, PlanResults | null>();
   const { client } = fakeClient(answers);
   client.running = false;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const view = host.registerPlacementView(context() as any, () => client as any);
+  const view = registerView(client);
   const revived = window_createPanel();
   const old = { ...fresh, uri };
   await state.serializers.get(host.PLACEMENT_VIEW_TYPE)!.deserializeWebviewPanel(revived, { results: old, planName: 'c.moeplan' });
@@ -165,7 +169,7 @@ test('a revived panel keeps its charts until the server has fresh results', asyn
 
 function window_createPanel(): FakePanel {
   // A panel as VS Code hands it to the serializer.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the module the stand-in installed, as the view sees it
   const w = (require('./fakeVscode') as typeof import('./fakeVscode')).window;
   return w.createWebviewPanel(host.PLACEMENT_VIEW_TYPE, 'old title');
 }

@@ -3,11 +3,8 @@
 // recommended point marked. Pure: results and palette to a chart.js config.
 import type { PlanResults } from '../../server/src/protocol';
 import { latencyText, pointLatencyUs, pointText } from '../../server/src/feedback/capacityText';
-import { axis, base } from './charts';
+import { axis, base, type AnyConfig } from './charts';
 import type { Palette } from './theme';
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnyConfig = import('chart.js').ChartConfiguration<any, any, any>;
 
 interface Datum {
   x: number;

@@ -43,8 +43,10 @@ Chart.register(
   Legend,
 );
 
+// One slot draws bar, line and scatter charts, so its config and datasets are
+// typed for any chart type (chart.js types each config by its chart type).
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnyConfig = ChartConfiguration<any, any, any>;
+export type AnyConfig = ChartConfiguration<any, any, any>;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyDataset = ChartDataset<any, any>;
 

@@ -17,7 +17,7 @@ function luminance(css: string): number {
   return 0.2126 * r + 0.7152 * g + 0.0722 * b;
 }
 
-export type MatrixTarget = { kind: 'expert'; expert: number; gpu: number } | { kind: 'gpu'; gpu: number };
+type MatrixTarget = { kind: 'expert'; expert: number; gpu: number } | { kind: 'gpu'; gpu: number };
 
 interface Geometry {
   labelW: number;

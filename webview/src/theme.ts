@@ -2,7 +2,7 @@
 // at render time (a canvas ignores CSS). VS Code changes the body's class and
 // the variables on <html> when the theme changes; watchTheme redraws then.
 
-export type Rgba = [number, number, number, number];
+type Rgba = [number, number, number, number];
 
 export interface Palette {
   kind: 'light' | 'dark' | 'high-contrast' | 'high-contrast-light';
@@ -42,7 +42,7 @@ export function parseColor(css: string): Rgba {
   return [parts[0], parts[1], parts[2], parts[3] ?? 1];
 }
 
-export function rgba([r, g, b, a]: Rgba): string {
+function rgba([r, g, b, a]: Rgba): string {
   return `rgba(${Math.round(r)}, ${Math.round(g)}, ${Math.round(b)}, ${+a.toFixed(3)})`;
 }
 

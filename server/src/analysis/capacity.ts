@@ -86,7 +86,7 @@ export function capacityResults(plan: Plan, grid: CapacityGrid, outcomes: readon
  * more latency, and better in one of them — or the same figures with fewer
  * slots (a slot the solver leaves empty changes nothing but the memory).
  */
-export function markFront(points: CapacityPoint[], latencyOf: (p: CapacityPoint) => number): void {
+function markFront(points: CapacityPoint[], latencyOf: (p: CapacityPoint) => number): void {
   const beats = (q: CapacityPoint, p: CapacityPoint) => {
     if (q.tokensPerSecond < p.tokensPerSecond || latencyOf(q) > latencyOf(p)) return false;
     if (q.tokensPerSecond > p.tokensPerSecond || latencyOf(q) < latencyOf(p)) return true;
@@ -183,7 +183,7 @@ function halfCache(kv: NonNullable<Plan['model']['kv']>): NonNullable<Plan['mode
 }
 
 /** The longest context whose KV cache fits beside `slots` slots per GPU (0 when none does). */
-export function longestContextThatFits(plan: Plan, slots: number): number {
+function longestContextThatFits(plan: Plan, slots: number): number {
   const kv = plan.model.kv;
   if (!kv) return 0;
   const room = memoryPerGpu(plan, slots).kvBytes;
@@ -199,7 +199,7 @@ export function longestContextThatFits(plan: Plan, slots: number): number {
 }
 
 /** The fewest GPUs (up to 8× the plan's) whose one copy of every expert leaves room for one request. */
-export function gpusForOneRequest(plan: Plan): number | undefined {
+function gpusForOneRequest(plan: Plan): number | undefined {
   const kv = plan.model.kv;
   if (!kv) return undefined;
   const need = kvBytesPerRequest(kv, servingShapeOf(plan).context);

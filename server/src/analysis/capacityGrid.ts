@@ -9,11 +9,11 @@ import { servingShapeOf } from '../cost/serving';
 import { EVAL_SAMPLES, TRAIN_SAMPLES } from '../cost/step';
 
 /** Slot counts swept at most (evenly spaced, ends and the plan's own kept). */
-export const MAX_SLOT_VALUES = 8;
+const MAX_SLOT_VALUES = 8;
 /** (token, expert) pairs of one step at most: larger batches would make sampling itself the cost. */
-export const MAX_PAIRS_PER_STEP = 1 << 16;
+const MAX_PAIRS_PER_STEP = 1 << 16;
 /** Prompt tokens per GPU per step at most in prefill (engines chunk prompts at 8–16k tokens). */
-export const MAX_PREFILL_CHUNK = 16_384;
+const MAX_PREFILL_CHUNK = 16_384;
 
 export interface GridColumn {
   slotsPerGpu: number;
@@ -40,7 +40,7 @@ export interface CapacityGrid {
  * point: its candidates and a few search moves on the search's batches, and
  * one figure on the fresh ones (the counts buildStepSamples draws).
  */
-export function pointCost(batch: number, k: number): number {
+function pointCost(batch: number, k: number): number {
   const drawn = (o: { pairs: number; minBatches: number }) => (batch <= 1 ? Math.ceil(o.pairs / k) : Math.min(4096, Math.max(o.minBatches, Math.ceil(o.pairs / (batch * k))))) * batch * k;
   return drawn(TRAIN_SAMPLES) * POINT_EVALUATIONS + drawn(EVAL_SAMPLES);
 }

@@ -15,7 +15,7 @@ import type { CapacityLayerOutcome } from './capacityLayer';
 import { spacedLayers } from '../cost/batching';
 
 /** Layers (evenly spaced) the capacity sweep solves every point on, at most and at least. */
-export const CAPACITY_LAYERS = 4;
+const CAPACITY_LAYERS = 4;
 const MIN_CAPACITY_LAYERS = 2;
 /** Slot counts swept at least when the budget is short. */
 const MIN_COLUMNS = 3;
@@ -32,7 +32,7 @@ const COARSE_SHARE = 0.65;
 /** Batches tried between the last that meets the target and the first that misses it. */
 const REFINE_STEPS = 3;
 
-export interface CapacityRun {
+interface CapacityRun {
   plan: Plan;
   policy: PolicyName;
   pool: WorkerPool;
@@ -111,7 +111,7 @@ export async function capacityStage(run: CapacityRun, workload: Workload, c: { g
 }
 
 /** Tokens per GPU of the twice-the-GPUs figure: one request (decode), the largest chunk swept (prefill). */
-export function moreGpusPerGpu(plan: Plan, grid: CapacityGrid): number {
+function moreGpusPerGpu(plan: Plan, grid: CapacityGrid): number {
   if (plan.workload.phase.value === 'decode') return 1;
   return Math.max(1, ...grid.columns.flatMap((c) => c.batches)) / plan.hardware.count;
 }

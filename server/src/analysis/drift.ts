@@ -6,7 +6,7 @@ import type { DriftSpec, Plan } from '../plan/types';
 import type { DriftReport, LayerResult, ObjectiveFigures } from '../protocol';
 
 /** Thrown when there is nothing to gate: the plan commits no placement. */
-export class DriftError extends Error {}
+class DriftError extends Error {}
 
 export function committedLayerCount(plan: Plan): number {
   return plan.placement.committed.size;

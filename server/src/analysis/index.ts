@@ -36,7 +36,7 @@ export interface AnalysisProgress {
   reading?: ReadProgress;
 }
 
-export interface AnalysisOptions {
+interface AnalysisOptions {
   /** Policy to run (default: the plan's). */
   policy?: PolicyName;
   /** Wall-clock budget for the whole analysis, ms (default: the plan's). */
@@ -74,7 +74,7 @@ export class AnalysisError extends Error {
   }
 }
 
-export interface AnalysisHandle {
+interface AnalysisHandle {
   result: Promise<PlanResults>;
   cancel(): void;
 }
@@ -117,7 +117,7 @@ export function startAnalysis(plan: Plan, options: AnalysisOptions = {}): Analys
   });
 }
 
-export interface DriftHandle {
+interface DriftHandle {
   result: Promise<DriftReport>;
   cancel(): void;
 }

@@ -14,7 +14,7 @@ import type { MixRule, Plan, PolicyName } from '../plan/types';
 import type { LayerDistribution, TokenSequence } from '../workload/types';
 import type { FigureName, LayerResult } from '../protocol';
 import type { SolveResult } from '../solve/types';
-import { solveLayerSync, SolveError } from '../solve/index';
+import { solveLayer, SolveError } from '../solve/index';
 import { instanceOf, placementProblems, type Instance } from '../solve/instance';
 import { oneCopyPerExpert } from '../solve/baselines';
 import { solveStepLayer, type StepCandidate } from '../solve/stepSolve';
@@ -23,7 +23,7 @@ import { solveInputFor } from './solveInput';
 import * as show from '../display';
 import { LayerStepContext, layerSequenceOf, type StepFigure } from './stepFigures';
 
-export { constraintsFor, solveInputFor } from './solveInput';
+export { solveInputFor } from './solveInput';
 
 export interface LayerJob {
   plan: Plan;
@@ -68,7 +68,7 @@ const SEARCHING: readonly PolicyName[] = ['greedy', 'search', 'exact'];
 const EXPECTED_TIME_SHARE = 0.25;
 
 /** Whether E[T] decides the placement: its own objective, or batch 1 under balanced dispatch. */
-export function expectedTimeDecides(plan: Plan): boolean {
+function expectedTimeDecides(plan: Plan): boolean {
   return plan.placement.objective.value === 'expected-time' || (plan.workload.batch.value <= 1 && plan.placement.dispatch.value === 'balanced');
 }
 
@@ -103,7 +103,7 @@ export interface Choice {
 export type Note = (who: string, text: string) => void;
 
 /** The objective's figure of an entry: µs on the fresh batches (latency) or E[T]. */
-export function objectiveOf(plan: Plan, x: { expectedTime: number; step?: StepFigure }): number {
+function objectiveOf(plan: Plan, x: { expectedTime: number; step?: StepFigure }): number {
   return plan.placement.objective.value === 'latency' ? x.step!.us : x.expectedTime;
 }
 
@@ -124,9 +124,9 @@ export function chooseOnLayer(job: LayerJob, budgetMs: number, note: Note, opts:
 
   // The engines' baselines and one copy per expert.
   const baselineBudget = Math.max(1, budgetMs * 0.05);
-  const contiguous = solveLayerSync('contiguous', mk(baselineBudget));
-  const roundRobin = solveLayerSync('round-robin', mk(baselineBudget));
-  const eplb = solveLayerSync('eplb', mk(baselineBudget));
+  const contiguous = solveLayer('contiguous', mk(baselineBudget));
+  const roundRobin = solveLayer('round-robin', mk(baselineBudget));
+  const eplb = solveLayer('eplb', mk(baselineBudget));
   for (const r of [contiguous, roundRobin, eplb]) for (const n of r.notes ?? []) note(r.policy, n);
   const input = mk(budgetMs);
   const inst = instanceOf(input);
@@ -144,7 +144,7 @@ export function chooseOnLayer(job: LayerJob, budgetMs: number, note: Note, opts:
     entries.push(...r.extra.map(entryOf));
     etBound = Math.max(etBound, r.bound);
   } else if (searching) {
-    const opt = solveLayerSync('search', mk(budgetMs * EXPECTED_TIME_SHARE));
+    const opt = solveLayer('search', mk(budgetMs * EXPECTED_TIME_SHARE));
     etBound = Math.max(etBound, opt.lowerBound ?? 0);
     entries.push({ ...entryOf(opt), name: 'expected-time-optimum' });
   }
@@ -203,7 +203,7 @@ function entryOf(r: SolveResult): Entry {
 function expectedTimeSolve(job: LayerJob, mk: (budget: number) => ReturnType<typeof solveInputFor>, note: Note): { chosen: SolveResult; extra: SolveResult[]; bound: number } {
   const { dist, policy } = job;
   const extra: SolveResult[] = [];
-  let chosen = solveLayerSync(policy, mk(job.budgetMs * 0.7));
+  let chosen = solveLayer(policy, mk(job.budgetMs * 0.7));
   for (const n of chosen.notes ?? []) note(policy, n);
   // Greedy: search starts from it, so take its figure from there when complete.
   const greedyStage = chosen.stages?.find((s) => s.policy === 'greedy');
@@ -215,13 +215,13 @@ function expectedTimeSolve(job: LayerJob, mk: (budget: number) => ReturnType<typ
       note('greedy', "not shown; it did not finish within the search's share of the budget");
     }
   } else if (policy !== 'greedy' && dist.count * dist.k <= 400_000) {
-    extra.push(solveLayerSync('greedy', mk(Math.max(1, job.budgetMs * 0.1))));
+    extra.push(solveLayer('greedy', mk(Math.max(1, job.budgetMs * 0.1))));
   }
   if (policy === 'search' && chosen.optimal) {
     // search already ran the branch and bound to the end: that is exact's answer.
     extra.push({ ...chosen, policy: 'exact' });
   } else if (policy !== 'exact' && dist.experts <= 16 && job.slotsPerGpu.length <= 4) {
-    const exact = solveLayerSync('exact', mk(Math.max(20, job.budgetMs * 0.15)));
+    const exact = solveLayer('exact', mk(Math.max(20, job.budgetMs * 0.15)));
     extra.push(exact);
     if (exact.expectedTime < chosen.expectedTime - 1e-12 && (policy === 'search' || policy === 'greedy')) {
       note('', `exact search found a better placement than ${policy}; using it`);

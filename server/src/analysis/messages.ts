@@ -1,9 +1,9 @@
 // Messages between the analysis coordinator (calling thread) and its workers.
 import type { Plan, PolicyName } from '../plan/types';
 import type { ReadProgress, Workload } from '../workload/types';
-import type { LayerJob, LayerOutcome } from './layer';
-import type { SweepJob, SweepOutcome } from './sweep';
-import type { CapacityLayerJob, CapacityLayerOutcome } from './capacityLayer';
+import type { LayerJob } from './layer';
+import type { SweepJob } from './sweep';
+import type { CapacityLayerJob } from './capacityLayer';
 
 export type WorkerJob =
   | { kind: 'load'; plan: Plan; maxTraceBytes?: number; readProgressEveryMs?: number }
@@ -24,4 +24,3 @@ export type WorkerReply =
   /** A running job's progress (trace reads); the job goes on. */
   | { id: number; progress: ReadProgress };
 
-export type { LayerOutcome, SweepOutcome, CapacityLayerOutcome };

@@ -8,7 +8,7 @@ import { DEFAULTS } from '../plan/defaults';
 import { ownerSlotsForPaging, type PagingForResults } from '../cost/paging/forAnalysis';
 import { WorkerJobError, type WorkerPool } from './pool';
 
-export interface PagingOutcome {
+interface PagingOutcome {
   apply(results: PlanResults): void;
 }
 

@@ -18,7 +18,7 @@ export class WorkerJobError extends Error {
  * server's bundle serves analysis jobs when started as a worker thread; the
  * CLI's bundle sits next to it), the TypeScript entry under tsx otherwise.
  */
-export function workerEntry(): { file: string; eval: boolean } {
+function workerEntry(): { file: string; eval: boolean } {
   // Benchmarks run from sources but may measure the bundled worker.
   const forced = process.env.MOEPLAN_WORKER_JS;
   if (forced && existsSync(forced)) return { file: forced, eval: false };

@@ -28,7 +28,7 @@ const WORST_STEP = 25;
 const quiet: Note = () => undefined;
 
 /** The objective's figure: µs per layer (latency) or E[T]. */
-export function figureOf(plan: Plan, s: { expectedTime: number; latencyUs: number }): number {
+function figureOf(plan: Plan, s: { expectedTime: number; latencyUs: number }): number {
   return plan.placement.objective.value === 'latency' ? s.latencyUs : s.expectedTime;
 }
 

@@ -16,7 +16,7 @@ function shareFloat64(a: Float64Array): Float64Array {
   return out;
 }
 
-export function shareLayer(d: LayerDistribution): LayerDistribution {
+function shareLayer(d: LayerDistribution): LayerDistribution {
   return { ...d, ids: shareInt32(d.ids.subarray(0, d.count * d.k)), weights: shareFloat64(d.weights.subarray(0, d.count)) };
 }
 

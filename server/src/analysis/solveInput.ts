@@ -5,7 +5,7 @@ import type { LayerDistribution } from '../workload/types';
 import type { SolveConstraints, SolveInput } from '../solve/types';
 
 /** Constraints of the plan that apply to `layer`. */
-export function constraintsFor(plan: Plan, layer: number): SolveConstraints {
+function constraintsFor(plan: Plan, layer: number): SolveConstraints {
   const p = plan.placement;
   return {
     pins: p.pins.filter((x) => x.layer === undefined || x.layer === layer).map((x) => ({ expert: x.expert, gpu: x.gpu })),

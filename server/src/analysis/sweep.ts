@@ -2,7 +2,7 @@
 // each slots-per-GPU value.
 import type { PolicyName, Plan } from '../plan/types';
 import type { LayerDistribution } from '../workload/types';
-import { solveLayerSync, SolveError } from '../solve/index';
+import { solveLayer, SolveError } from '../solve/index';
 import { solveInputFor } from './solveInput';
 
 export interface SweepJob {
@@ -27,8 +27,8 @@ export function sweepLayer(job: SweepJob): SweepOutcome {
     const slots = new Array<number>(G).fill(s);
     try {
       const input = solveInputFor(job.plan, job.dist, slots, per);
-      const e = solveLayerSync('eplb', input);
-      const r = policy === 'eplb' ? e : solveLayerSync(policy, input);
+      const e = solveLayer('eplb', input);
+      const r = policy === 'eplb' ? e : solveLayer(policy, input);
       return [r.expectedTime, e.expectedTime, Math.max(r.lowerBound ?? 0, e.lowerBound ?? 0)];
     } catch (err) {
       if (err instanceof SolveError) return [NaN, NaN, NaN];

@@ -59,7 +59,7 @@ export async function workloadKey(plan: Plan, maxTraceBytes?: number): Promise<s
 }
 
 /** Bytes a workload's arrays hold (distributions and the token sequence). */
-export function workloadBytes(w: Workload): number {
+function workloadBytes(w: Workload): number {
   let bytes = w.sequence ? w.sequence.ids.byteLength : 0;
   const add = (layers: readonly LayerDistribution[]) => {
     for (const d of layers) bytes += d.ids.byteLength + d.weights.byteLength;

@@ -28,7 +28,7 @@ too), 2 usage error or a drift gate that could not run.
 Codes are explained in docs/diagnostics.md.
 `;
 
-export interface CheckedFile {
+interface CheckedFile {
   path: string;
   diagnostics: Diagnostic[];
   /** The drift gate's report, when it ran, and its one-line summary. */

@@ -54,7 +54,7 @@ export function readGateOption(name: string, value: () => string | undefined, ga
 }
 
 /** The drift spec the gate checks: the command line's trace, else the plan's `drift` line; the limit likewise. */
-export function driftSpecFor(plan: Plan, gate: GateOptions, cwd: string): DriftSpec | undefined {
+function driftSpecFor(plan: Plan, gate: GateOptions, cwd: string): DriftSpec | undefined {
   const own = plan.workload.drift;
   const limit = (fallback: DriftSpec['maxRegression']) =>
     gate.maxRegression !== undefined ? { value: gate.maxRegression, source: `--max-regression ${(gate.maxRegression * 100).toFixed(1)}%` } : fallback;
@@ -64,7 +64,7 @@ export function driftSpecFor(plan: Plan, gate: GateOptions, cwd: string): DriftS
   return own ? { ...own, maxRegression: limit(own.maxRegression) } : undefined;
 }
 
-export type GateOutcome = { report: DriftReport; diagnostic: Diagnostic; summary: string } | { failed: string };
+type GateOutcome = { report: DriftReport; diagnostic: Diagnostic; summary: string } | { failed: string };
 
 export async function runDriftGate(plan: Plan, shownPath: string, gate: GateOptions, io: CliIo): Promise<GateOutcome> {
   const spec = driftSpecFor(plan, gate, io.cwd);

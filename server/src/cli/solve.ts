@@ -227,7 +227,7 @@ export async function runSolve(args: string[], io: CliIo): Promise<number> {
 }
 
 /** Why the --trace file (folder, glob) cannot be read, in words, or undefined (the reader says what is wrong inside it). */
-export function traceProblem(abs: string, pattern: boolean): string | undefined {
+function traceProblem(abs: string, pattern: boolean): string | undefined {
   try {
     const s = statSync(pattern ? patternBase(abs) : abs);
     if (pattern) return s.isDirectory() ? undefined : `the glob's folder ${patternBase(abs)} is ${kindOf(s)}`;

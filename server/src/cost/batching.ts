@@ -10,10 +10,10 @@ import { buildStepSamples, StepEvaluator, stepCostsOf } from './step';
 import { costHardwareOf, costModelOf } from './latency';
 import { deriveSeed } from '../workload/random';
 
-export const DEFAULT_BATCHES = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096];
+const DEFAULT_BATCHES = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096];
 
 /** Layers timed per batch size at most; the others are taken to cost their average. */
-export const DEFAULT_MAX_LAYERS = 8;
+const DEFAULT_MAX_LAYERS = 8;
 /** (token, expert) pairs drawn per layer and batch size. */
 const SWEEP_PAIRS = 8_192;
 

@@ -17,7 +17,7 @@
 import type { LayerDistribution } from '../workload/types';
 import { pairMass } from '../workload/distribution';
 
-export interface BoundInput {
+interface BoundInput {
   dist: LayerDistribution;
   /** Slots per GPU (0 where a GPU may hold nothing). */
   capacity: number[];
@@ -25,13 +25,13 @@ export interface BoundInput {
   replicas: boolean;
 }
 
-export interface LowerBound {
+interface LowerBound {
   value: number;
   trivial: number;
   colocation: number;
 }
 
-export function trivialBound(k: number, capacity: number[]): number {
+function trivialBound(k: number, capacity: number[]): number {
   const live = capacity.filter((c) => c > 0).length;
   return Math.max(1, Math.ceil(k / Math.max(1, live)));
 }
@@ -46,7 +46,7 @@ function binom(n: number, r: number): number {
 /** Largest r-set enumeration we attempt (per subset combinations × subsets). */
 const MAX_SET_WORK = 4_000_000;
 
-export function colocationBound(input: BoundInput): number {
+function colocationBound(input: BoundInput): number {
   const { dist, capacity, replicas } = input;
   const { k, experts: n } = dist;
   const t0 = trivialBound(k, capacity);

@@ -26,7 +26,7 @@ function routedExperts(dist: LayerDistribution): Uint8Array {
 }
 
 /** Experts of the distribution that have no copy in `table` (empty when complete). */
-export function missingExperts(dist: LayerDistribution, table: CopyTable): number[] {
+function missingExperts(dist: LayerDistribution, table: CopyTable): number[] {
   const seen = routedExperts(dist);
   const out: number[] = [];
   for (let e = 0; e < dist.experts; e++) if (seen[e] && table.copyCount[e] === 0) out.push(e);

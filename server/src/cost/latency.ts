@@ -4,7 +4,7 @@
 // batches — is cost/step. Formulas, assumptions and sources: docs/cost-model.md.
 import type { DType, HardwareSpec, ModelSpec } from '../plan/types';
 
-export const DTYPE_BYTES: Record<DType, number> = { fp32: 4, bf16: 2, fp16: 2, fp8: 1, int8: 1, int4: 0.5, fp4: 0.5 };
+const DTYPE_BYTES: Record<DType, number> = { fp32: 4, bf16: 2, fp16: 2, fp8: 1, int8: 1, int4: 0.5, fp4: 0.5 };
 
 /** The model figures the cost model uses, in SI units. */
 export interface CostModel {
@@ -67,7 +67,7 @@ export function costHardwareOf(h: HardwareSpec): CostHardware {
 }
 
 /** FLOPs of one token through one expert: 3 GEMMs of d×f, 2 FLOPs per multiply-add. */
-export function flopsPerTokenExpert(m: CostModel): number {
+function flopsPerTokenExpert(m: CostModel): number {
   return 2 * 3 * m.hidden * m.expertFfn;
 }
 
@@ -86,7 +86,7 @@ export function tokenExpertMathS(m: CostModel, h: CostHardware): number {
  * experts once and pushes `tokenExperts` (token, expert) pairs through them.
  * Roofline: the grouped GEMM is limited by whichever takes longer.
  */
-export function gpuComputeS(m: CostModel, h: CostHardware, distinct: number, tokenExperts: number): { s: number; memoryBound: boolean } {
+function gpuComputeS(m: CostModel, h: CostHardware, distinct: number, tokenExperts: number): { s: number; memoryBound: boolean } {
   const mem = distinct * expertReadS(m, h);
   const math = tokenExperts * tokenExpertMathS(m, h);
   return { s: Math.max(mem, math), memoryBound: mem >= math };

@@ -13,7 +13,7 @@ import type { OffloadComparison } from './types';
 import type { CostHardware, CostLink, CostModel } from './latency';
 import { costHardwareOf, costModelOf } from './latency';
 
-export interface OffloadInput {
+interface OffloadInput {
   layers: number;
   /** S_E·f_E: bytes of one expert's weights in one layer. */
   bytesPerExpert: number;
@@ -28,7 +28,7 @@ export interface OffloadInput {
   net: CostLink;
 }
 
-export interface OffloadDetail extends OffloadComparison {
+interface OffloadDetail extends OffloadComparison {
   /** N_ue. */
   usedExperts: number;
   /** offloadUs / expertParallelUs (latency included); advice follows it. */
@@ -57,7 +57,7 @@ export function compareOffload(x: OffloadInput, netLink: 'network' | 'nvlink' = 
   };
 }
 
-export function offloadInputOf(model: CostModel, hw: CostHardware, phase: 'prefill' | 'decode', tokens: number): { input: OffloadInput; netLink: 'network' | 'nvlink' } {
+function offloadInputOf(model: CostModel, hw: CostHardware, phase: 'prefill' | 'decode', tokens: number): { input: OffloadInput; netLink: 'network' | 'nvlink' } {
   const multiNode = hw.gpus > hw.gpusPerNode;
   return {
     input: {

@@ -10,7 +10,7 @@ import { kvBytesPerRequest } from '../plan/memory';
 /** Bytes per element of the input embedding table (BF16 in every released checkpoint moeplan knows). */
 const EMBEDDING_BYTES = 2;
 
-export interface AttentionStep {
+interface AttentionStep {
   /** Seconds per step (the slowest GPU: every GPU carries the same share). */
   s: number;
   /** Bytes one GPU reads from HBM per step: dense weights and KV cache. */
@@ -56,7 +56,7 @@ function attentionFlops(plan: Plan, length: number): number {
 }
 
 /** Dense weight bytes a step reads (the input embedding is gathered, not read whole) and parameters a token runs through. */
-export function denseStepFigures(plan: Plan): { readBytes: number; activeParams: number } {
+function denseStepFigures(plan: Plan): { readBytes: number; activeParams: number } {
   const d = plan.model.dense;
   if (!d) return { readBytes: 0, activeParams: 0 };
   const table = d.vocab.value * plan.model.hidden.value;
@@ -88,7 +88,7 @@ export function attentionStep(plan: Plan, shape: ServingShape, perGpu: number): 
 }
 
 /** Latency and throughput of one serving point from its MoE step time. */
-export interface ServingFigures {
+interface ServingFigures {
   /** Seconds of one step through the whole model. */
   stepS: number;
   /** Decode: time per output token (= stepS); prefill: time to the first token. */

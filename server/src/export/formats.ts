@@ -65,7 +65,7 @@ export function vllmAscendMap(placements: Placements): string {
   return JSON.stringify(doc, null, 1) + '\n';
 }
 
-export const MOEPLAN_FORMAT = 'moeplan-placement';
+const MOEPLAN_FORMAT = 'moeplan-placement';
 
 export function moeplanJson(plan: Plan, placements: Placements): string {
   const doc = {

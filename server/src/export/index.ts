@@ -81,7 +81,7 @@ export function exportPlan(plan: Plan, placements: number[][][] | Placements, fo
  * requests running at once (decode; prefill batches are chunks, left to the
  * engine), and an FP8 cache when the model says so.
  */
-export function servingFlagsOf(plan: Plan): ServingFlags | undefined {
+function servingFlagsOf(plan: Plan): ServingFlags | undefined {
   if (!plan.serve || plan.workload.phase.value !== 'decode') return undefined;
   return { batch: plan.workload.batch.value, kvFp8: plan.model.kv?.dtype.value === 'fp8' };
 }

@@ -8,7 +8,7 @@ import type { LaunchArguments } from '../protocol';
 
 export type EngineFormat = 'sglang' | 'trtllm' | 'vllm-ascend';
 
-export interface PlacementShape {
+interface PlacementShape {
   /** GPUs of the placement = EP ranks. */
   gpus: number;
   slotsPerGpu: number;
@@ -30,9 +30,9 @@ export interface ServingFlags {
 }
 
 /** Stands for the exported file when it went to stdout. */
-export const FILE_PLACEHOLDER = 'FILE';
+const FILE_PLACEHOLDER = 'FILE';
 /** The TensorRT-LLM LLM-API options file the moe_config entry belongs in. */
-export const TRTLLM_OPTIONS_FILE = 'extra_llm_api_options.yaml';
+const TRTLLM_OPTIONS_FILE = 'extra_llm_api_options.yaml';
 
 /**
  * Flags for `format` with the file at `file` (absolute; undefined = stdout).

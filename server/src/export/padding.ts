@@ -9,7 +9,7 @@
 // did not time, which the export says.
 import type { Placements } from './validate';
 
-export interface Padded {
+interface Padded {
   placements: number[][][];
   /** Slots per GPU in the file: the most any GPU fills in any layer. */
   slots: number;

@@ -5,7 +5,7 @@
 import type { Plan } from '../plan/types';
 import type { EngineFormat } from './launch';
 
-export interface ExportAdvice {
+interface ExportAdvice {
   /** The engine will not run the placement as planned. */
   warnings: string[];
   /** Worth knowing; nothing is wrong. */

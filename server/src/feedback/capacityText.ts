@@ -13,12 +13,6 @@ export function latencyText(us: number, metric: CapacityResults['target']['metri
   return `${f.micros(us)} ${metric === 'time-per-output-token' ? 'per token' : 'to the first token'}`;
 }
 
-/** "1 replica slot" / "3 replica slots" / "no replica slots": the slots beyond one copy of every expert, per GPU. */
-export function replicaSlotsText(slotsPerGpu: number, plan: { experts: number; gpus: number }): string {
-  const extra = slotsPerGpu - Math.ceil(plan.experts / plan.gpus);
-  return extra <= 0 ? `${slotsPerGpu} slots (no replicas)` : `${slotsPerGpu} slots (${extra} for replicas)`;
-}
-
 /** The latency a point is judged by: time per output token (decode) or to the first token (prefill). */
 export function pointLatencyUs(p: CapacityPoint): number {
   return p.ttftUs ?? p.usPerToken;

@@ -2,8 +2,6 @@
 // planning core's own codes live with the checks in server/src/plan).
 // Documented in docs/diagnostics.md.
 export const FeedbackCode = {
-  /** The GPUs' expert slots cannot hold every expert once. */
-  memoryInfeasible: 'MP801',
   /** A committed placement is slower than the solver's by more than the threshold. */
   committedSlower: 'MP802',
   /** The offload-versus-expert-parallelism estimate favours the other option. */
@@ -24,9 +22,7 @@ export const FeedbackCode = {
   capacityTarget: 'MP810',
 } as const;
 
-export type FeedbackCodeValue = (typeof FeedbackCode)[keyof typeof FeedbackCode];
-
-export const DOCS_DIAGNOSTICS_URL = 'https://github.com/moeplan/moeplan/blob/main/docs/diagnostics.md';
+const DOCS_DIAGNOSTICS_URL = 'https://github.com/moeplan/moeplan/blob/main/docs/diagnostics.md';
 
 /** Link to a code's entry in docs/diagnostics.md. */
 export function diagnosticDocUrl(code: string): string {

@@ -1,6 +1,6 @@
-// Diagnostics that come from analysis results: memory that cannot hold the
-// experts, a committed placement slower than the solver's, offload advice
-// from γ. Pure: (plan, results) → core diagnostics; the LSP and the CLI
+// Diagnostics that come from analysis results: a committed placement slower
+// than the solver's, offload advice from γ, paging, capacity and held-out
+// figures. Pure: (plan, results) → core diagnostics; the LSP and the CLI
 // translate them.
 import { objectiveLabel, objectiveName, primaryText, secondaryText, slowerBy } from './objective';
 import type { Diagnostic } from '../language/diagnostic';
@@ -8,46 +8,22 @@ import type { Range } from '../language/ast';
 import type { Plan } from '../plan/types';
 import type { PlanResults, SolveErrorKind } from '../protocol';
 import { FeedbackCode } from './codes';
-import { committedFigure, resultsMatchPlan, solverFigure, totalSlots } from './figures';
+import { committedFigure, resultsMatchPlan, solverFigure } from './figures';
 import * as f from '../display';
 import { pagingDiagnostics } from './paging';
 import { capacityDiagnostics } from './capacity';
 import { driftDiagnostic, heldOutDiagnostics } from './robustness';
 
-export interface FeedbackOptions {
+interface FeedbackOptions {
   /** Warn when a committed placement is slower than the solver's by more than this, percent. */
   slowerThresholdPct: number;
 }
 
 const TOP: Range = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
 
-export function memoryDiagnostics(plan: Plan): Diagnostic[] {
-  const experts = plan.model.experts.value;
-  const slots = totalSlots(plan);
-  if (slots >= experts || plan.offload?.enabled) return [];
-  const perGpu = plan.hardware.slotsPerGpu;
-  const bytesPerLayer = plan.model.bytesPerExpert.value * plan.model.layers.value;
-  const missing = experts - slots;
-  const moreEach = Math.ceil(missing / Math.max(1, plan.hardware.count));
-  const range = plan.hardware.reserveBytes.range ?? plan.hardware.range ?? TOP;
-  return [
-    {
-      range,
-      severity: 'error',
-      code: FeedbackCode.memoryInfeasible,
-      message:
-        `${experts} experts per layer need at least ${experts} slots, but ${plan.hardware.count} GPUs give ${slots} ` +
-        `(${uniformText(perGpu)} per GPU, ${f.bytes(bytesPerLayer)} per slot over ${plan.model.layers.value} layers). ` +
-        `Free about ${f.bytes(moreEach * bytesPerLayer)} more per GPU, add ${Math.ceil(missing / Math.max(1, Math.max(...perGpu)))} GPU(s), or add an \`offload\` block.`,
-      related: plan.hardware.range ? [{ message: 'GPUs declared here', range: plan.hardware.range }] : undefined,
-    },
-  ];
-}
-
 /**
  * Diagnostics from results. Memory that cannot hold every expert is reported
- * by the plan checker (MP208) before any solve, so it is not repeated here;
- * `memoryDiagnostics` stays available for callers without the checker.
+ * by the plan checker (MP208) before any solve, so it is not repeated here.
  */
 export function solverDiagnostics(plan: Plan, results: PlanResults, options: FeedbackOptions): Diagnostic[] {
   const out: Diagnostic[] = [];
@@ -119,8 +95,3 @@ export function analysisErrorDiagnostic(
   };
 }
 
-function uniformText(perGpu: number[]): string {
-  const min = Math.min(...perGpu);
-  const max = Math.max(...perGpu);
-  return min === max ? `${min}` : `${min}–${max}`;
-}

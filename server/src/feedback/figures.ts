@@ -41,11 +41,6 @@ export function committedEdited(layer: LayerResult, plan: Plan): boolean {
   return plan.placement.committed.has(layer.layer) && committedFigure(layer, plan) === undefined;
 }
 
-/** Relative gain of `value` over `baseline` (positive = faster). */
-export function gain(value: number, baseline: number): number {
-  return baseline > 0 ? (baseline - value) / baseline : 0;
-}
-
 /** Copies of each expert in a placement: expert → GPUs holding it. */
 export function copiesOf(placement: number[][], experts: number): number[][] {
   const where: number[][] = Array.from({ length: experts }, () => []);

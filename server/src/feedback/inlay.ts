@@ -5,7 +5,7 @@ import type { Range } from '../language/ast';
 import type { Plan } from '../plan/types';
 import * as f from '../display';
 
-export interface FeedbackHint {
+interface FeedbackHint {
   anchor: Range;
   label: string;
   tooltip?: string;

@@ -13,7 +13,7 @@ import * as f from '../display';
 const TOP: Range = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
 
 /** The policy the plan asks for (its `offload` block), else the default (layer-aware LRU). */
-export function chosenPagingPolicy(results: PlanResults, plan?: Plan): string {
+function chosenPagingPolicy(results: PlanResults, plan?: Plan): string {
   return results.pagingPolicy ?? plan?.offload?.policy ?? DEFAULTS.offloadPolicy;
 }
 

@@ -12,7 +12,7 @@ import * as show from '../display';
 import { pairOf } from '../report/robustFigures';
 
 /** A held-out figure this much above the in-sample one is worth a word (MP808). */
-export const HELD_OUT_GAP = 0.05;
+const HELD_OUT_GAP = 0.05;
 
 const TOP: Range = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
 
@@ -47,7 +47,7 @@ export function heldOutDiagnostics(plan: Plan, results: PlanResults): Diagnostic
 }
 
 /** Where the drift gate's verdict is shown: the plan's `drift` line, else its committed placement. */
-export function driftRange(plan: Plan): Range {
+function driftRange(plan: Plan): Range {
   const first = [...plan.placement.committed.values()].sort((a, b) => a.layer - b.layer)[0];
   return plan.workload.drift?.range ?? first?.range ?? plan.placement.range ?? TOP;
 }

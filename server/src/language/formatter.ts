@@ -27,12 +27,12 @@ export function formatText(text: string): { text: string } | { error: string } {
 }
 
 /** Line ending of the text: that of its first line break (CRLF, CR or LF); LF when it has none. */
-export function detectEol(text: string): string {
+function detectEol(text: string): string {
   const m = /\r\n|\r|\n/.exec(text);
   return m ? m[0] : '\n';
 }
 
-export function formatDocument(doc: Document, eol = '\n'): string {
+function formatDocument(doc: Document, eol = '\n'): string {
   const out: string[] = [];
   printItems(out, doc.statements, doc.trailingComments, 0);
   return out.length === 0 ? '' : out.join(eol) + eol;
@@ -82,7 +82,7 @@ function printStatement(out: string[], s: Statement, depth: number) {
   out.push(pad + '}' + tail);
 }
 
-export function printArgs(args: Value[]): string {
+function printArgs(args: Value[]): string {
   let s = '';
   for (const a of args) {
     if (a.kind === 'punct' && a.text !== '=') s += a.text;

@@ -9,14 +9,14 @@ import type { Diagnostic } from './diagnostic';
 import { Scanner } from './scanner';
 
 /** A token plus what the parser needs. */
-export interface LexToken extends Token {
+interface LexToken extends Token {
   /** For numbers: the parsed value (NaN when malformed). */
   value?: number;
   /** For strings: the unescaped contents. */
   str?: string;
 }
 
-export interface LexResult {
+interface LexResult {
   tokens: LexToken[];
   diagnostics: Diagnostic[];
   /** Offset of the start of each line. */

@@ -51,7 +51,7 @@ const POOL_COLUMNS = 200;
 const POOL_MAX = 600_000;
 let pooled = 0;
 
-export function position(line: number, character: number): Position {
+function position(line: number, character: number): Position {
   if (line < POOL_LINES && character < POOL_COLUMNS) {
     let row = POSITIONS[line];
     if (row === undefined) {
@@ -74,7 +74,7 @@ const RANGES: Range[][] = [];
 const RANGE_ENDS: number[][] = [];
 let pooledRanges = 0;
 
-export function rangeAt(line: number, from: number, to: number): Range {
+function rangeAt(line: number, from: number, to: number): Range {
   if (line < POOL_LINES && from < POOL_COLUMNS) {
     let row = RANGES[line];
     let ends = RANGE_ENDS[line];

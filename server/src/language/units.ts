@@ -7,7 +7,7 @@
 
 export type UnitKind = 'bytes' | 'bandwidth' | 'time' | 'compute' | 'percent' | 'tokens';
 
-export interface UnitInfo {
+interface UnitInfo {
   /** Canonical spelling. */
   text: string;
   kind: UnitKind;

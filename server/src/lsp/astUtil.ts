@@ -1,7 +1,7 @@
 // Small helpers over the syntax tree used by several features.
 import type { Block, Document, Position, Range, Statement, Value } from '../language/ast';
 
-export function valueText(v: Value): string {
+function valueText(v: Value): string {
   switch (v.kind) {
     case 'number':
       return v.unit ? `${v.raw} ${v.unit.text}` : v.raw;
@@ -49,15 +49,4 @@ export function insideBlock(b: Block, p: Position): boolean {
   if (!afterOpen) return false;
   if (!b.close) return true;
   return p.line < b.close.start.line || (p.line === b.close.start.line && p.character <= b.close.start.character);
-}
-
-export function* walk(statements: Statement[], parents: Statement[] = []): Generator<{ s: Statement; parents: Statement[] }> {
-  for (const s of statements) {
-    yield { s, parents };
-    if (s.block) yield* walk(s.block.statements, [...parents, s]);
-  }
-}
-
-export function comparePos(a: Position, b: Position): number {
-  return a.line - b.line || a.character - b.character;
 }

@@ -9,7 +9,7 @@ import type { PlanResults } from '../protocol';
 import { resultsMatchPlan } from '../feedback';
 import { capacityLensTitle } from '../feedback/capacityText';
 import { servingPointEdits } from '../plan/servingEdit';
-import type { FastAnalysis } from './core';
+import type { FastAnalysis } from './fastAnalysis';
 
 /** The line the capacity lens sits on: where the plan sizes its memory. */
 function memoryLine(plan: Plan): Range | undefined {

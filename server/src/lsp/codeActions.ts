@@ -14,8 +14,8 @@ import { placementEdit } from './placementEdit';
 import { capacityEdit } from './capacityLens';
 import { safely } from './safe';
 
-export const WRITE_PLACEMENT_KIND = `${CodeActionKind.Source}.moeplan.writePlacement`;
-export const WRITE_CAPACITY_KIND = `${CodeActionKind.Source}.moeplan.writeCapacity`;
+const WRITE_PLACEMENT_KIND = `${CodeActionKind.Source}.moeplan.writePlacement`;
+const WRITE_CAPACITY_KIND = `${CodeActionKind.Source}.moeplan.writeCapacity`;
 
 export const options: CodeActionOptions = {
   codeActionKinds: [CodeActionKind.QuickFix, CodeActionKind.Source, WRITE_PLACEMENT_KIND, WRITE_CAPACITY_KIND],

@@ -62,7 +62,7 @@ export function register(ctx: ServerContext): void {
 }
 
 /** The vocabulary context from the enclosing blocks' keywords, outermost first. */
-export function blockContext(blocks: string[]): string {
+function blockContext(blocks: string[]): string {
   const inner = blocks[blocks.length - 1];
   if (!inner) return 'top';
   return inner === 'layer' && blocks[blocks.length - 2] === 'subsets' ? 'subsets-layer' : inner;

@@ -1,7 +1,7 @@
 // Shared state of one server instance, handed to each feature module.
 import type { ClientCapabilities, Connection, TextDocuments } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
-import type { FastAnalysis } from './core';
+import type { FastAnalysis } from './fastAnalysis';
 import type { Logger } from './safe';
 import type { ServerSettings } from './settings';
 import type { SolveManager } from './solveManager';

@@ -3,7 +3,7 @@
 // edits that touch the range).
 import type { Range, TextEdit } from 'vscode-languageserver';
 import type { ServerContext } from './context';
-import { formatPlanText } from './core';
+import { formatPlanText } from './fastAnalysis';
 import { safely } from './safe';
 import { lineEdits } from './textDiff';
 

@@ -3,8 +3,8 @@
 import type { WorkspaceEdit } from 'vscode-languageserver';
 import type { PlanResults } from '../protocol';
 import { resultsMatchPlan } from '../feedback';
-import type { FastAnalysis } from './core';
-import { writePlacementText } from './core';
+import type { FastAnalysis } from './fastAnalysis';
+import { writePlacementText } from './fastAnalysis';
 import { lineEdits } from './textDiff';
 
 export function placementEdit(fast: FastAnalysis, results: PlanResults, onlyLayers?: number[]): WorkspaceEdit | { error: string } {

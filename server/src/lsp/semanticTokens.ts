@@ -7,7 +7,7 @@ import { safely } from './safe';
 import { statementWords } from '../plan/vocabulary';
 
 /** `unit` is our own type (package.json maps it to a TextMate scope, superType `type`). */
-export const legend: SemanticTokensLegend = {
+const legend: SemanticTokensLegend = {
   tokenTypes: ['keyword', 'number', 'string', 'comment', 'operator', 'type', 'enumMember', 'unit'],
   tokenModifiers: ['declaration', 'defaultLibrary'],
 };
@@ -26,7 +26,7 @@ interface Tok {
   mods: number;
 }
 
-export function computeTokens(ast: Document, presetRanges: Range[]): number[] {
+function computeTokens(ast: Document, presetRanges: Range[]): number[] {
   const toks: Tok[] = [];
   const presets = new Set(presetRanges.map((r) => `${r.start.line}:${r.start.character}`));
   const push = (r: Range, type: number, mods = 0): void => {

@@ -17,7 +17,7 @@ import {
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { ServerTimingsRequest, SolveRequest, WorkspaceTrustNotification, onNotification, onRequest, type SolveParams } from '../protocol';
 import { analysisErrorDiagnostic, solverDiagnostics } from '../feedback/diagnostics';
-import { analyseText, type FastAnalysis } from './core';
+import { analyseText, type FastAnalysis } from './fastAnalysis';
 import type { Published, ServerContext } from './context';
 import { toLspDiagnostic } from './convert';
 import { Debouncer } from './debounce';
@@ -39,14 +39,14 @@ import * as codeActions from './codeActions';
 import * as custom from './custom';
 import { VERSION } from '../version';
 
-export interface ServerOptions {
+interface ServerOptions {
   /** Starts analyses (tests inject one); default: the worker-thread analysis module. */
   starter?: AnalysisStarter;
   /** Debounce of fast work after a change, ms. */
   debounceMs?: number;
 }
 
-export const DEFAULT_DEBOUNCE_MS = 200;
+const DEFAULT_DEBOUNCE_MS = 200;
 
 
 export function startServer(connection: Connection, options: ServerOptions = {}): { dispose(): void } {
@@ -278,7 +278,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   };
 }
 
-export function uriToPath(uri: string): string {
+function uriToPath(uri: string): string {
   if (uri.startsWith('file:')) {
     try {
       return fileURLToPath(uri);

@@ -8,7 +8,7 @@ import { CodeLensRefreshRequest, InlayHintRefreshRequest } from 'vscode-language
 import type { Plan } from '../plan/types';
 import type { PlanResults, ResultsReadyParams, SolveStateParams, SolveError } from '../protocol';
 import { ResultsReadyNotification, SolveStateNotification, sendNotification } from '../protocol';
-import type { FastAnalysis } from './core';
+import type { FastAnalysis } from './fastAnalysis';
 import type { Logger } from './safe';
 import type { ServerSettings } from './settings';
 import type { Timings } from './timings';
@@ -17,7 +17,7 @@ import { wireResults } from './wire';
 import { timerDelay } from './timerDelay';
 import { gateTraces } from './traceGate';
 
-export interface SolveEntry {
+interface SolveEntry {
   uri: string;
   version: number;
   key: string;
@@ -39,7 +39,7 @@ interface Job {
   done: Promise<ResultsReadyParams>;
 }
 
-export interface SolveManagerDeps {
+interface SolveManagerDeps {
   connection: Connection;
   log: Logger;
   timings: Timings;
@@ -288,7 +288,7 @@ export class SolveManager {
 }
 
 /** The solver budget in the editor: the plan's, capped by moeplan.solver.timeBudget (0 = no cap). */
-export function editorBudgetMs(plan: Plan, settings: ServerSettings): number {
+function editorBudgetMs(plan: Plan, settings: ServerSettings): number {
   const own = plan.placement.timeBudgetMs.value;
   return settings.timeBudgetS > 0 ? Math.min(own, settings.timeBudgetS * 1000) : own;
 }

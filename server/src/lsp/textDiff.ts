@@ -6,7 +6,7 @@ import type { TextEdit } from 'vscode-languageserver';
 
 const MAX_LCS_CELLS = 4_000_000;
 
-export function splitLines(text: string): string[] {
+function splitLines(text: string): string[] {
   return text.split(/\r?\n/);
 }
 

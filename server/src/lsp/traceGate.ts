@@ -13,7 +13,7 @@ import type { ServerSettings } from './settings';
 import { bytes } from '../display';
 import type { SolveError, SolveErrorKind } from '../protocol';
 
-export interface TraceGate {
+interface TraceGate {
   /** Files, sizes and modification times of every trace: part of the results' cache key. */
   identity: string;
   /** The plan to analyse: its traces with their files listed (real paths when untrusted). */

@@ -6,7 +6,7 @@ import { reparse, type PreviousParse } from '../language/incremental';
 import type { Plan } from './types';
 import { resolvePlan, type ResolveOptions } from './resolve';
 
-export interface CheckResult {
+interface CheckResult {
   parse: ParseResult;
   plan?: Plan;
   diagnostics: Diagnostic[];
@@ -24,7 +24,7 @@ export function checkText(text: string, file: string, opts: Omit<ResolveOptions,
 
 const RANK: Record<Diagnostic['severity'], number> = { error: 0, warning: 1, information: 2, hint: 3 };
 
-export function sortDiagnostics(d: Diagnostic[]): Diagnostic[] {
+function sortDiagnostics(d: Diagnostic[]): Diagnostic[] {
   return d.sort(
     (a, b) =>
       a.range.start.line - b.range.start.line ||

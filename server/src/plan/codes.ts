@@ -63,5 +63,3 @@ export const CODES = {
   MP501: 'offload has nothing to do',
   MP502: 'unknown paging policy',
 } as const;
-
-export type Code = keyof typeof CODES;

@@ -13,7 +13,7 @@ import { parse } from '../language/parser';
 import { formatText } from '../language/formatter';
 import { formatExpertList } from './expertList';
 
-export interface LayerAssignment {
+interface LayerAssignment {
   layer: number;
   /** GPU index → expert ids. */
   gpus: number[][];

@@ -7,7 +7,7 @@
 import type { KvSpec, Plan } from './types';
 import { DEFAULTS } from './defaults';
 
-export interface MemoryBreakdown {
+interface MemoryBreakdown {
   /** The GPU's memory, bytes. */
   totalBytes: number;
   denseBytes: number;
@@ -30,7 +30,7 @@ export function slotBytesOf(plan: Plan): number {
 }
 
 /** Memory per GPU kept for activations: the `serve` block's, else 10% of the GPU's memory. */
-export function activationBytesOf(plan: Plan): number {
+function activationBytesOf(plan: Plan): number {
   return plan.serve?.activationBytes.value ?? plan.hardware.gpu.memoryBytes.value * DEFAULTS.activationFraction.value;
 }
 

@@ -1,7 +1,7 @@
 // "Did you mean …?" suggestions: the closest candidate by edit distance.
 
 /** Levenshtein distance, case-insensitive. */
-export function editDistance(a: string, b: string): number {
+function editDistance(a: string, b: string): number {
   a = a.toLowerCase();
   b = b.toLowerCase();
   if (a === b) return 0;

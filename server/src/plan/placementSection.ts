@@ -6,7 +6,7 @@ import type { Range, Statement, Value } from '../language/ast';
 import type { Diagnostic, QuickFix, TextEdit } from '../language/diagnostic';
 import type { CommittedLayer, ForbidConstraint, HardwareSpec, ModelSpec, PinConstraint, PlacementSpec, PlanRef } from './types';
 import { DEFAULTS } from './defaults';
-import { Args, Ctx, at, dispatch, needBlock, noBlock, planSource } from './values';
+import { Args, Ctx, at, dispatch, needBlock, noBlock, planSource } from './resolveContext';
 import { readExpertIds, readExpertIdsInto, readLayerIds } from './workloadSection';
 import { formatExpertList } from './expertList';
 import { DISPATCH, OBJECTIVE, POLICY } from './vocabulary';
@@ -49,7 +49,7 @@ interface LayerStmt {
   gpus: Map<number, GpuLine>;
 }
 
-export interface PlacementInternal {
+interface PlacementInternal {
   layerStmts: LayerStmt[];
   spec: PlacementSpec;
 }

@@ -2,7 +2,7 @@
 // configs and the GPUs' datasheets, as collected in
 // ../shared/notes/model-and-gpu-figures.md; each preset carries a source
 // string that hovers and `moeplan check` messages show.
-import { DTYPE, type DType } from './vocabulary';
+import type { DType } from './vocabulary';
 
 export interface ModelPreset {
   id: string;
@@ -67,8 +67,6 @@ export const DTYPE_BYTES: Record<DType, number> = {
   int4: 0.5,
   fp4: 0.5,
 };
-
-export const DTYPES = DTYPE.words;
 
 const CONFIG = "the model's public config.json on Hugging Face";
 

@@ -19,10 +19,9 @@ import {
   type ModelPreset,
 } from './presets';
 import { nearest } from './nearest';
-import { Args, Ctx, dispatch, noBlock, planSource } from './values';
+import { Args, Ctx, dispatch, noBlock, planSource } from './resolveContext';
 import { DTYPE, LINK, PAGING_POLICY, type LinkKind } from './vocabulary';
 
-export { planSource };
 import { resolveWorkload } from './workloadSection';
 import { checkCommitted, resolvePlacement } from './placementSection';
 import { checkServe, resolveServe } from './serveSection';
@@ -34,7 +33,7 @@ export interface ResolveOptions {
   fileExists?: (absPath: string) => boolean;
 }
 
-export interface ResolveResult {
+interface ResolveResult {
   plan?: Plan;
   diagnostics: Diagnostic[];
   /** Problems found beyond MAX_DIAGNOSTICS. */

@@ -7,7 +7,7 @@ import { bytes as formatBytes } from '../display';
 import { LIMITS } from './limits';
 import type { HardwareSpec, ModelSpec, Plan, ServeSpec, Sourced } from './types';
 import { DEFAULTS } from './defaults';
-import { Args, type Ctx, dispatch, needBlock, noBlock, planSource } from './values';
+import { Args, type Ctx, dispatch, needBlock, noBlock, planSource } from './resolveContext';
 import { kvBytesPerRequest, maxSlotsForOneRequest, memoryPerGpu } from './memory';
 
 export function resolveServe(ctx: Ctx, stmt: Statement, hardware: HardwareSpec | undefined): ServeSpec {

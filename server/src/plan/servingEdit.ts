@@ -16,7 +16,7 @@ import { parse } from '../language/parser';
 import type { Plan } from './types';
 import { slotBytesOf } from './memory';
 
-export interface TextEdit {
+interface TextEdit {
   range: { start: Position; end: Position };
   newText: string;
 }

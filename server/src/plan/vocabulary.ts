@@ -133,10 +133,9 @@ export const PHASE = wordSet({
   prefill: { detail: 'prompt processing' },
   decode: { detail: 'token generation' },
 });
-export type Phase = (typeof PHASE.words)[number];
 
 /** `replicas`, `prefetch`, `enabled`. */
-export const TOGGLE = wordSet({
+const TOGGLE = wordSet({
   on: { detail: 'on', aliases: ['yes', 'true'] },
   off: { detail: 'off', aliases: ['no', 'false'] },
 });
@@ -148,7 +147,7 @@ export const WORD_SETS: readonly WordSet<string>[] = [POLICY, OBJECTIVE, DISPATC
 // Keywords
 // ---------------------------------------------------------------------------
 
-export interface KeywordInfo {
+interface KeywordInfo {
   /** One line for completion. */
   detail: string;
   /** Snippet inserted after the keyword (LSP snippet syntax), when useful. */

@@ -9,7 +9,7 @@ import type { DriftSpec, InlineSubsetsSpec, MixRule, ModelSpec, Sourced, Synthet
 import { DEFAULTS } from './defaults';
 import { LIMITS } from './limits';
 import { count } from '../display';
-import { Args, type Ctx, dispatch, needBlock, noBlock, planSource, readNumberValue, describe, type NumSpec } from './values';
+import { Args, type Ctx, dispatch, needBlock, noBlock, planSource, readNumberValue, describe, type NumSpec } from './resolveContext';
 import { nearest } from './nearest';
 import type { ResolveOptions } from './resolve';
 import { type CONTEXTS, MIX, PHASE, TRACE_FIELD_OPTIONS, TRACE_FORMAT, type TraceFieldRole } from './vocabulary';

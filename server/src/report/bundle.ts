@@ -11,7 +11,7 @@ export interface WebviewBundle {
 
 export class MissingBundleError extends Error {}
 
-export function webviewBundleDir(): string {
+function webviewBundleDir(): string {
   const candidates = [__dirname, resolve(__dirname, '../../../dist'), resolve(__dirname, '../dist')];
   for (const dir of candidates) if (existsSync(join(dir, 'webview.js'))) return dir;
   throw new MissingBundleError(

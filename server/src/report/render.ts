@@ -11,7 +11,7 @@ import { REPORT_THEME_CSS } from './reportTheme';
 import * as show from '../display';
 import { objectiveName } from '../feedback/objective';
 
-export interface ReportOptions {
+interface ReportOptions {
   title: string;
   /** The plan's text, shown in a collapsed section. */
   planText?: string;

@@ -8,7 +8,7 @@ import * as show from '../display';
 import type { KeyFigure } from './keyFigures';
 
 /** The objective's figure: µs per layer (latency) or E[T]. */
-export function objectiveValue(r: PlanResults, x: ObjectiveFigures): number {
+function objectiveValue(r: PlanResults, x: ObjectiveFigures): number {
   return r.objective.name === 'latency' ? x.latencyUs : x.expectedTime;
 }
 
@@ -22,12 +22,12 @@ export function pairText(r: PlanResults, x: ObjectiveFigures): string {
 }
 
 /** The objective's figure alone: "147 µs" or "1.091". */
-export function objectiveText(r: PlanResults, x: ObjectiveFigures): string {
+function objectiveText(r: PlanResults, x: ObjectiveFigures): string {
   return r.objective.name === 'latency' ? show.micros(x.latencyUs) : show.expectedTime(x.expectedTime);
 }
 
 /** `a` against `b` on the objective, signed: "+5.5%". */
-export function versus(r: PlanResults, a: ObjectiveFigures, b: ObjectiveFigures): string {
+function versus(r: PlanResults, a: ObjectiveFigures, b: ObjectiveFigures): string {
   const base = objectiveValue(r, b);
   return base > 0 ? show.signedPercent(objectiveValue(r, a) / base - 1) : show.MISSING;
 }
@@ -65,7 +65,7 @@ export function workloadRows(r: PlanResults): FigureRow[] {
 }
 
 /** The worst workload's excess over its own best, and which. */
-export function worstWorkload(r: PlanResults): { name: string; excess: number } | undefined {
+function worstWorkload(r: PlanResults): { name: string; excess: number } | undefined {
   let out: { name: string; excess: number } | undefined;
   for (const w of r.workloads ?? []) {
     const b = objectiveValue(r, w.best);

@@ -16,7 +16,7 @@ import { SolveError } from './instance';
 import { bendToConstraints, fillWithHotCopies } from './fill';
 import type { Placement } from './types';
 
-export interface BaselineOutput {
+interface BaselineOutput {
   placement: Placement;
   notes: string[];
 }

@@ -14,7 +14,7 @@ import { SubsetMatcher, type CopyTable } from '../cost/matching';
 import type { Instance } from './instance';
 import type { Placement } from './types';
 
-export interface ExactOutcome {
+interface ExactOutcome {
   placement: Placement;
   value: number;
   proved: boolean;
@@ -24,7 +24,7 @@ export interface ExactOutcome {
 }
 
 /** Instances beyond these sizes are not attempted (the search would not finish). */
-export const EXACT_LIMITS = { experts: 40, gpus: 12 };
+const EXACT_LIMITS = { experts: 40, gpus: 12 };
 
 export function branchAndBound(
   inst: Instance,

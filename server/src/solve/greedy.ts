@@ -48,7 +48,7 @@ export function coactivationPlacement(inst: Instance, dist: LayerDistribution, l
   return placement;
 }
 
-export interface GreedyOptions {
+interface GreedyOptions {
   deadline: number;
   signal?: AbortSignal;
 }

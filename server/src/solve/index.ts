@@ -1,7 +1,7 @@
 // solveLayer: one entry point for every placement policy. Every result is
 // re-evaluated exactly over the full distribution and checked for validity.
 import { POLICY, type PolicyName } from '../plan/vocabulary';
-import { evaluateLayer, expectedTime, expertLoads, LayerEvaluator } from '../cost/evaluate';
+import { evaluateLayer, expectedTime, expertLoads } from '../cost/evaluate';
 import { lowerBound } from '../cost/bounds';
 import { instanceOf, placementProblems, SolveError, type Instance } from './instance';
 import { contiguous, eplb, roundRobin } from './baselines';
@@ -15,13 +15,8 @@ import { placementDigest } from './placementDigest';
 
 export { SolveError } from './instance';
 
-
 /** Layers this small get a branch-and-bound proof inside `search` when time remains. */
 const SEARCH_PROOF_LIMITS = { experts: 16, gpus: 4 };
-
-export async function solveLayer(policy: PolicyName, input: SolveInput): Promise<SolveResult> {
-  return solveLayerSync(policy, input);
-}
 
 /**
  * E[T] of placements already evaluated on a distribution (by digest): the
@@ -50,7 +45,7 @@ function tidy(p: Placement): Placement {
   return p.map((es) => es.slice().sort((a, b) => a - b));
 }
 
-export function solveLayerSync(policy: PolicyName, input: SolveInput): SolveResult {
+export function solveLayer(policy: PolicyName, input: SolveInput): SolveResult {
   const start = performance.now();
   const inst = instanceOf(input);
   const load = expertLoads(input.dist);
@@ -206,13 +201,3 @@ function searchPlacement(
   if (!outcome.converged && input.signal?.aborted) notes.push('cancelled; returned the best placement so far');
   return { placement: ev.placement(), notes, stages };
 }
-
-/** E[T] of a placement, or undefined with the reason when it is invalid for the input. */
-export function checkPlacement(input: SolveInput, placement: Placement): { expectedTime?: number; problems: string[] } {
-  const inst = instanceOf(input);
-  const problems = placementProblems(inst, placement);
-  if (problems.length > 0) return { problems };
-  return { expectedTime: expectedTime(input.dist, placement), problems };
-}
-
-export { LayerEvaluator };

@@ -20,9 +20,9 @@ import type { Instance } from './instance';
 import type { Placement } from './types';
 
 /** Largest model (y variables) handed to the solver. */
-export const IP_MAX_VARIABLES = 1500;
+const IP_MAX_VARIABLES = 1500;
 
-export interface IpOutcome {
+interface IpOutcome {
   placement: Placement;
   /** Objective value reported by the solver (E[T] when proved). */
   value: number;
@@ -30,7 +30,7 @@ export interface IpOutcome {
   proved: boolean;
 }
 
-export function ipSize(inst: Instance, dist: LayerDistribution): number {
+function ipSize(inst: Instance, dist: LayerDistribution): number {
   return dist.count * dist.k * inst.gpus + inst.experts * inst.gpus + dist.count;
 }
 

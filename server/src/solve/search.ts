@@ -11,10 +11,10 @@
 // subset has room. Both stop at the deadline or when aborted.
 import type { LayerEvaluator } from '../cost/evaluate';
 import type { Instance } from './instance';
-import { Rng } from './rng';
+import { Rng } from '../workload/random';
 import type { SolveProgress } from './types';
 
-export interface SearchOptions {
+interface SearchOptions {
   deadline: number;
   signal?: AbortSignal;
   seed: number;
@@ -25,7 +25,7 @@ export interface SearchOptions {
   maxKicks?: number;
 }
 
-export interface SearchOutcome {
+interface SearchOutcome {
   improvingMoves: number;
   /** Stopped because no move improves (and kicks are exhausted), not by time. */
   converged: boolean;

@@ -7,7 +7,7 @@ import type { StepEvaluator } from '../cost/step';
 import type { Instance } from './instance';
 import type { Placement } from './types';
 
-export interface ExhaustiveOutcome {
+interface ExhaustiveOutcome {
   placement?: Placement;
   value: number;
   /** Every placement was seen. */

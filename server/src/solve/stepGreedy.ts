@@ -9,7 +9,7 @@ import { StepNeighbourhood } from './stepSearch';
 /** Experts considered for a copy per round: the highest load per copy (all of them on small models). */
 const CANDIDATE_EXPERTS = 24;
 
-export interface StepGreedyOutcome {
+interface StepGreedyOutcome {
   added: number;
   probes: number;
   /** False when the deadline stopped it before no copy helped. */

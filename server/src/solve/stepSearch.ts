@@ -11,9 +11,9 @@
 // often the slowest of a batch. Both stop at the deadline or when aborted.
 import type { StepEvaluator } from '../cost/step';
 import type { Instance } from './instance';
-import { Rng } from './rng';
+import { Rng } from '../workload/random';
 
-export type StepMove =
+type StepMove =
   | { kind: 'move'; e: number; from: number; to: number }
   | { kind: 'swap'; a: number; ga: number; b: number; gb: number }
   | { kind: 'add'; e: number; g: number }
@@ -23,7 +23,7 @@ export type StepMove =
 /** Moves of a whole neighbourhood at or below which it is scanned whole. */
 const FULL_SCAN_MOVES = 6000;
 
-export interface StepSearchOptions {
+interface StepSearchOptions {
   deadline: number;
   signal?: AbortSignal;
   seed: number;
@@ -36,7 +36,7 @@ export interface StepSearchOptions {
   restarts?: readonly (readonly (readonly number[])[])[];
 }
 
-export interface StepSearchOutcome {
+interface StepSearchOutcome {
   improvingMoves: number;
   probes: number;
   /** Stopped because no move improves (and kicks ran out), not by time. */

@@ -18,7 +18,7 @@ export interface StepCandidate {
   placement: Placement;
 }
 
-export interface StepSolveResult {
+interface StepSolveResult {
   placement: Placement;
   /** Objective on the search's own batches, seconds. */
   trainValue: number;
@@ -34,7 +34,7 @@ export interface StepSolveResult {
 const GREEDY_IN_SEARCH_LIMIT = 256;
 
 /** Placements up to which `exact` enumerates every placement. */
-export const EXHAUSTIVE_LIMIT = 60_000;
+const EXHAUSTIVE_LIMIT = 60_000;
 
 export function solveStepLayer(
   policy: 'greedy' | 'search' | 'exact',

@@ -27,7 +27,7 @@ export interface UserFile {
   ino: number;
 }
 
-export interface ReadOptions {
+interface ReadOptions {
   /** Default MAX_PLAN_BYTES. */
   maxBytes?: number;
   /** What the file should be, for messages: "a plan file". */

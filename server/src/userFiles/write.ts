@@ -43,7 +43,7 @@ export interface WriteInput {
   what: string;
 }
 
-export interface WriteOptions {
+interface WriteOptions {
   /** Files the command reads: the output may not be one of them. */
   inputs?: WriteInput[];
   /** The file as the command read it: rewritten only if it still holds these bytes. */

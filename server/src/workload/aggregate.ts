@@ -12,7 +12,7 @@ import type { LayerDistribution } from './types';
 import { RecordRules, RoutingCollector } from './readers/records';
 import { readRecords, type TraceScanOptions } from './readers/recordSources';
 
-export interface AggregateInput {
+interface AggregateInput {
   file: string;
   format: TraceFormat;
   /** "jsonl, 1,003,400 records" */
@@ -21,7 +21,7 @@ export interface AggregateInput {
   records: number;
 }
 
-export interface Aggregate {
+interface Aggregate {
   /** Every layer as the traces number them, ascending; experts = largest id + 1. */
   layers: LayerDistribution[];
   inputs: AggregateInput[];
@@ -45,7 +45,7 @@ export async function aggregateTraces(files: readonly string[], opts: TraceScanO
 }
 
 /** What the counts file says about itself, as comment lines or Parquet metadata. */
-export function aggregateHeader(a: Aggregate): string[] {
+function aggregateHeader(a: Aggregate): string[] {
   const records = a.inputs.reduce((s, i) => s + i.records, 0);
   const lines = [
     `moeplan trace aggregate: exact subset counts per layer of ${a.inputs.map((i) => i.file).join(', ')} (${records.toLocaleString('en-US')} records)`,

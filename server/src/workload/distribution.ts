@@ -27,7 +27,7 @@ function hashIds(ids: Int32Array, off: number, k: number): number {
 }
 
 /** Sorts a short run in place (insertion sort: k is at most a few dozen). */
-export function sortSmall(a: Int32Array | number[], off: number, k: number): void {
+function sortSmall(a: Int32Array | number[], off: number, k: number): void {
   for (let i = off + 1; i < off + k; i++) {
     const v = a[i];
     let j = i - 1;
@@ -264,7 +264,7 @@ export function coactivationMatrix(dist: LayerDistribution): Float64Array {
   return m;
 }
 
-export interface CoactivationPair {
+interface CoactivationPair {
   a: number;
   b: number;
   /** P(a and b both active) per token. */
@@ -286,7 +286,7 @@ export function topCoactivationPairs(dist: LayerDistribution, limit = 20): Coact
 export type Partner = [expert: number, share: number];
 
 /** Partners kept per expert: what the hover and the placement view show. */
-export const PARTNERS_KEPT = 3;
+const PARTNERS_KEPT = 3;
 
 /**
  * Each expert's top partners, best first, at most `limit` each: share =
@@ -329,7 +329,7 @@ export function topPartners(dist: LayerDistribution, limit = PARTNERS_KEPT): Par
   return out;
 }
 
-export interface Truncation {
+interface Truncation {
   dist: LayerDistribution;
   /** Fraction of the original weight the kept subsets carry (1 when nothing was dropped). */
   keptMass: number;

@@ -15,7 +15,7 @@ import { SplitRecorder, splitFromSequence, type SplitOutcome } from './split';
 import { addLayers, concatSequences, mixLayers } from './mixture';
 import { mixOf, sourcesOf, weightOf } from '../plan/workloadSources';
 
-export interface LoadOptions {
+interface LoadOptions {
   signal?: AbortSignal;
   /** Refuse trace files larger than this (bytes). */
   maxBytes?: number;
@@ -29,7 +29,7 @@ export interface LoadOptions {
   readable?: Readable;
 }
 
-export function traceModelOf(model: ModelSpec): TraceModel {
+function traceModelOf(model: ModelSpec): TraceModel {
   return {
     layers: model.layers.value,
     experts: model.experts.value,
@@ -200,7 +200,7 @@ function truncated(layers: LayerDistribution[], maxSubsets: number | undefined):
 }
 
 /** Keeps the most frequent `maxSubsets` subsets of each layer, noting the kept mass. */
-export function applyMaxSubsets(w: Workload, maxSubsets: number | undefined): Workload {
+function applyMaxSubsets(w: Workload, maxSubsets: number | undefined): Workload {
   if (maxSubsets === undefined) return w;
   let minKept = 1;
   let dropped = 0;
@@ -223,7 +223,7 @@ export function applyMaxSubsets(w: Workload, maxSubsets: number | undefined): Wo
 }
 
 /** Inline subset weights: layer -1 applies to every layer without its own list. */
-export function inlineWorkload(src: InlineSubsetsSpec, m: TraceModel, file: string): Workload {
+function inlineWorkload(src: InlineSubsetsSpec, m: TraceModel, file: string): Workload {
   const layers: LayerDistribution[] = [];
   const all = src.layers.get(-1);
   for (const [l, entries] of src.layers) {

@@ -1,5 +1,6 @@
-// A small seeded PRNG and samplers, so synthetic workloads and sampled
-// batches are identical on every machine and Node version for a given seed.
+// The one seeded PRNG of the project, and samplers: synthetic workloads,
+// sampled batches, sampled token orders and the solvers' local searches are
+// identical on every machine and Node version for a given seed.
 //
 // Generator: xoshiro128** (Blackman & Vigna), 128-bit state, 32-bit output,
 // seeded by expanding the 32-bit seed through splitmix32. Fast in JS (only
@@ -49,6 +50,17 @@ export class Rng {
   /** Uniform integer in [0, n). */
   int(n: number): number {
     return Math.floor(this.next() * n);
+  }
+
+  /** Shuffles `a` in place (Fisher–Yates) and returns it. */
+  shuffle<T>(a: T[]): T[] {
+    for (let i = a.length - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      const x = a[i];
+      a[i] = a[j];
+      a[j] = x;
+    }
+    return a;
   }
 
   /** Standard normal (Box–Muller). */

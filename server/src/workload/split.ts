@@ -28,7 +28,7 @@ import { layerOffset, type TraceModel } from './readers/common';
 /** Share of the tokens held out. */
 export const HELD_OUT_SHARE = 0.2;
 /** Records the split keeps at most (two Int32 each). */
-export const MAX_SPLIT_RECORDS = 1 << 23;
+const MAX_SPLIT_RECORDS = 1 << 23;
 
 /** A split, or why there is none. */
 export type SplitOutcome = { split: HeldOutSplit; missing?: undefined } | { split?: undefined; missing: string };
@@ -187,7 +187,7 @@ function buildSplit(layers: LayerRecords[], experts: number, held: (layer: numbe
 }
 
 /** `d`'s subsets with new weights, those of weight 0 dropped. */
-export function withWeights(d: LayerDistribution, layer: number, experts: number, w: Float64Array): LayerDistribution {
+function withWeights(d: LayerDistribution, layer: number, experts: number, w: Float64Array): LayerDistribution {
   const k = d.k;
   let count = 0;
   for (let i = 0; i < d.count; i++) if (w[i] > 0) count++;

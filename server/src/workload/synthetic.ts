@@ -21,14 +21,14 @@ import { distributionFromSortedTokens } from './distribution';
 import { AliasWork, Rng, buildAliasInto, deriveSeed } from './random';
 import { DEFAULT_MAX_SEQUENCE_IDS } from './readers/common';
 
-export interface SyntheticModel {
+interface SyntheticModel {
   layers: number;
   experts: number;
   topK: number;
   groups?: { count: number; topGroups: number };
 }
 
-export interface SyntheticOptions {
+interface SyntheticOptions {
   /** Keep the token order only up to this many ids (tokens × layers × k); default 1<<24. 0 = none. */
   maxSequenceIds?: number;
   signal?: AbortSignal;
@@ -42,7 +42,7 @@ const WARM_UP_TOKENS = 256;
 const TOPIC_STICKINESS = 0.9;
 
 /** Why a spec cannot be generated for this model, or undefined. */
-export function syntheticProblem(spec: Pick<SyntheticSpec, 'tokens' | 'skew' | 'concentration' | 'topics'>, model: SyntheticModel): string | undefined {
+function syntheticProblem(spec: Pick<SyntheticSpec, 'tokens' | 'skew' | 'concentration' | 'topics'>, model: SyntheticModel): string | undefined {
   if (!Number.isInteger(spec.tokens) || spec.tokens < 1) return `tokens must be a positive integer (got ${spec.tokens})`;
   if (!(spec.skew >= 0) || !Number.isFinite(spec.skew)) return `skew must be ≥ 0 (got ${spec.skew})`;
   if (!(spec.concentration >= 0 && spec.concentration <= 1)) return `concentration must be within 0–1 (got ${spec.concentration})`;
@@ -139,7 +139,7 @@ export function syntheticTopics(spec: SyntheticSpec): Int32Array {
 }
 
 /** Buffers one layer's generation needs; reusable across layers. */
-export class LayerScratch {
+class LayerScratch {
   readonly chosen: Int32Array;
   readonly taken: Uint8Array;
   readonly flat: Int32Array;

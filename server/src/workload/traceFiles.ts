@@ -17,7 +17,7 @@ import { isTracePattern, patternBase } from '../plan/tracePattern';
 import { WorkloadError } from './types';
 
 /** Files one trace line may name at most (a folder of years of hourly logs is a mistake worth a message). */
-export const MAX_TRACE_FILES = 10_000;
+const MAX_TRACE_FILES = 10_000;
 /** Folders deep a `**` glob descends at most. */
 const MAX_DEPTH = 16;
 
@@ -27,16 +27,6 @@ export type Readable = (path: string) => string | undefined;
 const anyPath: Readable = (p) => p;
 
 export const NOT_TRUSTED = 'outside the workspace (links followed) and the workspace is not trusted; trust the workspace to read it';
-
-/** Whether the trace line names several files (a folder or a glob) rather than one. */
-export function namesSeveralFiles(spec: Pick<TraceSpec, 'path' | 'absPath'>): boolean {
-  if (isTracePattern(spec.path)) return true;
-  try {
-    return statSync(spec.absPath).isDirectory();
-  } catch {
-    return false;
-  }
-}
 
 /**
  * The files `spec` names, in reading order; each as `readable` gives it

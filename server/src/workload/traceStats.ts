@@ -9,7 +9,7 @@ import { expertLoads, topCoactivationPairs } from './distribution';
 import { statSync } from 'node:fs';
 import { formatBytes } from './readers/common';
 
-export interface LayerStats {
+interface LayerStats {
   layer: number;
   /** Tokens (the sum of counts) in the layer. */
   tokens: number;
@@ -21,7 +21,7 @@ export interface LayerStats {
   topPairs: { a: number; b: number; probability: number }[];
 }
 
-export interface TraceStats {
+interface TraceStats {
   file: string;
   format: TraceFormat;
   bytes: number;

@@ -28,9 +28,9 @@
 import type { NextUses } from './nextUse';
 import { PagingError, type PagingPolicy } from './types';
 
-export const LRU = 0;
-export const LAYER_LRU = 1;
-export const BELADY = 2;
+const LRU = 0;
+const LAYER_LRU = 1;
+const BELADY = 2;
 
 /** Int32 slots of a record (4 per id). */
 const R_PREV = 0;
@@ -49,8 +49,8 @@ const OWNER_SHIFT = 3;
 const OWNER_MASK = 0xfff;
 const LAYER_SHIFT = 15;
 /** Largest GPU count and layer count a record can hold. */
-export const MAX_GPUS = OWNER_MASK + 1;
-export const MAX_LAYERS = 0xffff + 1;
+const MAX_GPUS = OWNER_MASK + 1;
+const MAX_LAYERS = 0xffff + 1;
 
 /**
  * The layout for other modules, read once into locals: an imported constant

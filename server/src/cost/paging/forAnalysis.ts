@@ -8,7 +8,7 @@ import { needsPaging, simulatePaging, STATIC_POLICY } from './simulate';
 import * as show from '../../display';
 
 /** The replay in an analysis stops after this many token-layers (a prefix of the trace). */
-export const ANALYSIS_MAX_TOKEN_LAYERS = 200_000;
+const ANALYSIS_MAX_TOKEN_LAYERS = 200_000;
 
 /**
  * Slots per GPU for the placement solver when the GPUs cannot hold one copy

@@ -21,7 +21,7 @@ export interface FormulaFigures {
   tokens: number;
 }
 
-export interface FormulaCheck {
+interface FormulaCheck {
   formula: FormulaFigures;
   /** The formula's PCIe and network costs spread over its N_t tokens. */
   formulaOffloadUsPerToken: number;

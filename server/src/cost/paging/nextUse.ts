@@ -4,7 +4,7 @@
 import type { StepStream } from './steps';
 
 /** "Never used again": larger than any step index. */
-export const NEVER = 0x7fffffff;
+const NEVER = 0x7fffffff;
 
 export interface NextUses {
   /** Per access: the step of the next use of its id, or NEVER. */

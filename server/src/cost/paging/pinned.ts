@@ -9,7 +9,7 @@ import type { LayerDistribution } from '../../workload/types';
 import { IndexedMaxHeap } from './indexedHeap';
 import { PagingError } from './types';
 
-export interface PinOptions {
+interface PinOptions {
   /** Only ids with eligible[id] = 1 may be pinned (e.g. those a GPU owns). */
   eligible?: Uint8Array;
 }

@@ -312,7 +312,7 @@ class StepRunner {
  * never prefetched, and sorting all of them cost more than the replay of a
  * short trace).
  */
-export function defaultOrder(usage: Float64Array, layers: number, experts: number, minUses = 0): Int32Array[] {
+function defaultOrder(usage: Float64Array, layers: number, experts: number, minUses = 0): Int32Array[] {
   const out: Int32Array[] = [];
   const chosen: number[] = [];
   for (let l = 0; l < layers; l++) {

@@ -3,19 +3,8 @@
 // with the workload's probabilities. No temporal locality, so caches see the
 // worst case for that distribution; the note says so.
 import type { LayerDistribution, TokenSequence } from '../../workload/types';
+import { Rng } from '../../workload/random';
 import { PagingError } from './types';
-
-/** Seeded 32-bit generator (mulberry32): same seed, same sequence. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function sampleSequence(layers: LayerDistribution[], tokens: number, seed: number): TokenSequence {
   if (layers.length === 0) throw new PagingError('the workload has no layers to sample a token order from');
@@ -25,7 +14,7 @@ export function sampleSequence(layers: LayerDistribution[], tokens: number, seed
   const k = Math.max(...layers.map((d) => d.k));
   const L = layers.length;
   const ids = new Int32Array(tokens * L * k);
-  const rand = mulberry32(seed);
+  const rng = new Rng(seed);
   const cumulative = layers.map((d) => {
     const c = new Float64Array(d.count);
     let acc = 0;
@@ -37,7 +26,7 @@ export function sampleSequence(layers: LayerDistribution[], tokens: number, seed
     for (let l = 0; l < L; l++) {
       const d = layers[l];
       const c = cumulative[l];
-      const u = rand() * c[c.length - 1];
+      const u = rng.next() * c[c.length - 1];
       let lo = 0;
       let hi = c.length - 1;
       while (lo < hi) {

@@ -11,7 +11,7 @@ import { sampleSequence } from './sample';
 import { buildSteps, type StepStream } from './steps';
 import { PAGING_POLICIES, PagingError, type PagingHardware, type PagingPolicy, type ReplayResult } from './types';
 
-export interface PagingOptions {
+interface PagingOptions {
   /** Policies to replay (default: all three). */
   policies?: PagingPolicy[];
   /** Tokens per step (default: the plan's batch). */
@@ -73,13 +73,13 @@ export interface PagingSimulation {
   ms: number;
 }
 
-export const AUTO_PIN_FRACTIONS = [0, 0.25, 0.5, 0.75];
+const AUTO_PIN_FRACTIONS = [0, 0.25, 0.5, 0.75];
 
 /** Key of the no-cache baseline in the figures (all slots pinned). */
 export const STATIC_POLICY = 'static';
 
 /** The replay's hardware figures from a resolved plan. */
-export function pagingHardware(plan: Plan): PagingHardware {
+function pagingHardware(plan: Plan): PagingHardware {
   const m = plan.model;
   const hw = plan.hardware;
   return {
@@ -334,4 +334,3 @@ function expertLoads(d: LayerDistribution): Float64Array {
   return load;
 }
 
-export type { StepStream };

@@ -11,7 +11,7 @@
 import type { StepCosts } from './costs';
 import type { StepSamples } from './samples';
 
-export interface StepBound {
+interface StepBound {
   /** Weighted mean over batches, seconds. */
   stepS: number;
   computeS: number;

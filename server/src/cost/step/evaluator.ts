@@ -19,7 +19,7 @@ import type { StepCosts } from './costs';
 import type { StepSamples } from './samples';
 import { staticDispatchRow, staticRowSeed, type DispatchRule } from './dispatch';
 
-export interface StepBreakdown {
+interface StepBreakdown {
   /** Weighted mean over batches, seconds. */
   stepS: number;
   computeS: number;

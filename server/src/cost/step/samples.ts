@@ -48,7 +48,7 @@ export interface LayerSequence {
   offset: number;
 }
 
-export interface SampleOptions {
+interface SampleOptions {
   batch: number;
   gpus: number;
   seed: number;
@@ -62,7 +62,7 @@ export interface SampleOptions {
 }
 
 /** Distinct subsets × GPUs up to which batch 1 is enumerated exactly. */
-export const ENUMERATE_LIMIT = 65_536;
+const ENUMERATE_LIMIT = 65_536;
 const MAX_BATCHES = 4096;
 
 /**

@@ -156,7 +156,7 @@ export function finishLayers(
 }
 
 /** "0–3, 7, 9–10" */
-export function rangeList(xs: number[]): string {
+function rangeList(xs: number[]): string {
   const out: string[] = [];
   let i = 0;
   while (i < xs.length) {

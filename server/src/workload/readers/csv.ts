@@ -135,7 +135,7 @@ function idList(expText: string, file: string, line: number): number[] {
 }
 
 /** Splits one line on `sep`, honouring double quotes ("" inside quotes is a quote). */
-export function splitFields(line: string, sep: string): string[] {
+function splitFields(line: string, sep: string): string[] {
   if (!line.includes('"')) return line.split(sep);
   const out: string[] = [];
   let cur = '';

@@ -40,7 +40,7 @@ export function detectFormat(file: string): TraceFormat {
   return f;
 }
 
-export function detectFromBytes(buf: Uint8Array): TraceFormat | undefined {
+function detectFromBytes(buf: Uint8Array): TraceFormat | undefined {
   if (buf.length >= 6 && buf[0] === 0x93 && String.fromCharCode(...buf.subarray(1, 6)) === 'NUMPY') return 'npy';
   if (looksLikeParquet(buf)) return 'parquet';
   if (looksLikeTorchSave(buf)) return 'sglang';

@@ -9,10 +9,8 @@ import { TRACE_FIELD_OPTIONS } from '../../plan/vocabulary';
 
 export type FieldRole = keyof TraceFields;
 
-export const FIELD_ROLES: readonly FieldRole[] = ['layer', 'experts', 'request', 'position'];
-
 /** Usual names of each field, preferred first when a record has several. */
-export const FIELD_ALIASES: Readonly<Record<FieldRole, readonly string[]>> = {
+const FIELD_ALIASES: Readonly<Record<FieldRole, readonly string[]>> = {
   layer: ['layer', 'layer_id', 'layer_idx', 'layer_index'],
   experts: ['experts', 'topk_ids', 'topk_experts', 'selected_experts', 'expert_ids', 'topk_indices', 'expert_indices'],
   request: ['problem_id', 'request_id', 'req_id', 'rid', 'seq_id', 'sequence_id'],

@@ -10,10 +10,9 @@ import { isTorchSaveFile, readSglangDump } from './sglangDump';
 import { readTrtllmStats } from './trtllmStats';
 import { isRecordFormat, readRecordWorkload } from './recordSources';
 
-export type { TraceModel, ReadOptions } from './common';
-export { detectFormat, detectFromBytes } from './detect';
+export { detectFormat } from './detect';
 
-export interface ReadTraceOptions extends Omit<ReadOptions, 'model'> {
+interface ReadTraceOptions extends Omit<ReadOptions, 'model'> {
   format?: TraceFormat;
   model: TraceModel;
 }

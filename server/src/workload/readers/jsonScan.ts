@@ -24,7 +24,7 @@ export const enum FieldKind {
 }
 
 /** A field wanted under one or more names (dotted paths reach into objects), first name preferred. */
-export interface WantedField {
+interface WantedField {
   names: readonly string[];
   /** Read an array of integers (expert ids) rather than a single value. */
   ids?: boolean;

@@ -15,11 +15,11 @@ const LF = 10;
 const CR = 13;
 
 /** Bytes read per chunk. */
-export const CHUNK_BYTES = 1 << 20;
+const CHUNK_BYTES = 1 << 20;
 /** Longest line accepted by default: a routing record is a few hundred bytes. */
-export const DEFAULT_MAX_LINE_BYTES = 16 << 20;
+const DEFAULT_MAX_LINE_BYTES = 16 << 20;
 
-export interface LineReadOptions {
+interface LineReadOptions {
   signal?: AbortSignal;
   /** Refuse a line longer than this many bytes (default 16 MiB). */
   maxLineBytes?: number;

@@ -11,14 +11,14 @@ import { progressReporter } from './progress';
 import { RequestIds, type RecordRules, type RoutingSink } from './records';
 import type { SourceOptions, SourceSummary } from './source';
 
-export interface NpyHeader {
+interface NpyHeader {
   dtype: { kind: 'i' | 'u'; bytes: 1 | 2 | 4 | 8; littleEndian: boolean; descr: string };
   shape: number[];
   /** Byte offset of the data. */
   dataOffset: number;
 }
 
-export function parseNpyHeader(buf: Uint8Array, file: string): NpyHeader {
+function parseNpyHeader(buf: Uint8Array, file: string): NpyHeader {
   if (buf.length < 10 || buf[0] !== 0x93 || String.fromCharCode(...buf.subarray(1, 6)) !== 'NUMPY')
     throw new WorkloadError('not a NumPy .npy file (missing the \\x93NUMPY magic)', file);
   const major = buf[6];

@@ -21,9 +21,6 @@ import { FIELD_KEYWORDS, namesFor, quotedNames } from './fields';
 import { NONE, RequestIds, atRecord, type RecordRules, type RoutingCollector, type RoutingSink } from './records';
 import type { SourceOptions, SourceSummary } from './source';
 
-/** The magic bytes that open (and close) every Parquet file. */
-export const PARQUET_MAGIC = 'PAR1';
-
 /** Column names of a per-row token count (aggregated counts). */
 const COUNT_COLUMNS = ['count', 'weight', 'tokens'];
 

@@ -5,7 +5,7 @@ import type { ReadProgress } from '../types';
 import { formatBytes } from './common';
 
 /** Least time between two reports, ms. */
-export const PROGRESS_INTERVAL_MS = 250;
+const PROGRESS_INTERVAL_MS = 250;
 
 /**
  * A function a reader calls after each chunk with the bytes and records read

@@ -15,7 +15,7 @@ import type { ReadOptions, TraceModel } from './common';
 import type { Workload } from '../types';
 
 /** A format that holds routing records. */
-export type RecordFormat = 'jsonl' | 'csv' | 'npy' | 'parquet';
+type RecordFormat = 'jsonl' | 'csv' | 'npy' | 'parquet';
 
 type RecordReader = (file: string, opts: SourceOptions, sink: RoutingSink, rules: RecordRules, collector?: RoutingCollector) => Promise<SourceSummary>;
 
@@ -26,7 +26,7 @@ const RECORD_READERS: Record<RecordFormat, { read: RecordReader; counts?: boolea
   parquet: { read: readParquetRecords },
 };
 
-export interface RecordReadOptions extends SourceOptions {
+interface RecordReadOptions extends SourceOptions {
   format?: TraceFormat;
 }
 

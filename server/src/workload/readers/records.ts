@@ -112,7 +112,7 @@ export class RecordRules {
   }
 }
 
-export interface CollectOptions {
+interface CollectOptions {
   /** Cap on token-order ids kept (tokens × layers × k). */
   maxSequenceIds?: number;
   /** The model, whose MoE layers the token order spans; without it no order is kept. */
@@ -120,7 +120,7 @@ export interface CollectOptions {
 }
 
 /** What the collector made of a trace. */
-export interface Collected {
+interface Collected {
   layers: LayerDistribution[];
   /** Raw layer id of MoE layer 0 (0, or the first MoE layer when the trace numbers model layers). */
   offset: number;

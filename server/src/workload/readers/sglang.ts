@@ -16,7 +16,7 @@ import { AliasTable, Rng, deriveSeed } from '../random';
 import type { ReadOptions, TraceModel } from './common';
 import { MAX_COUNT, MAX_COUNT_TEXT, checkAborted, checkFile, modelLabel } from './common';
 
-export const DEFAULT_SAMPLE_TOKENS = 20_000;
+const DEFAULT_SAMPLE_TOKENS = 20_000;
 
 export async function readSglang(file: string, opts: ReadOptions): Promise<Workload> {
   checkFile(file, opts.maxBytes);

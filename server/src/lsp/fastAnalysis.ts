@@ -26,7 +26,7 @@ export interface FastAnalysis {
   ms: number;
 }
 
-export interface AnalyseOptions {
+interface AnalyseOptions {
   /** How the resolver tests that a trace exists (untrusted workspaces: never outside it). */
   fileExists?: (absPath: string) => boolean;
   /** The analysis of the document's previous version: its parse is reused where the text did not change. */

@@ -120,7 +120,7 @@ export function readNumberValue(ctx: Ctx, v: NumberValue, spec: NumSpec): number
 }
 
 /** value × factor, dividing for small factors so `5 us` is exactly 5e-6. */
-export function scale(value: number, factor: number): number {
+function scale(value: number, factor: number): number {
   return factor < 1 ? value / Math.round(1 / factor) : value * factor;
 }
 

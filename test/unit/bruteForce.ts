@@ -1,8 +1,8 @@
-// Brute force, for tests and tiny cross-checks: T(S) by trying every copy
+// Brute force, the tests' oracle: T(S) by trying every copy
 // choice, and the optimal placement by trying every copy set per expert.
-import type { LayerDistribution } from '../workload/types';
-import type { Instance } from './instance';
-import type { Placement } from './types';
+import type { LayerDistribution } from '../../server/src/workload/types';
+import type { Instance } from '../../server/src/solve/instance';
+import type { Placement } from '../../server/src/solve/types';
 
 /** A LayerDistribution from explicit subsets (each sorted internally) and weights. */
 export function distributionOf(experts: number, k: number, subsets: number[][], weights?: number[], layer = 0): LayerDistribution {
@@ -67,7 +67,7 @@ export function bruteForceExpectedTime(dist: LayerDistribution, placement: Place
 }
 
 /** Every valid placement under the instance (small instances only). */
-export function* allPlacements(inst: Instance): Generator<Placement> {
+function* allPlacements(inst: Instance): Generator<Placement> {
   const { gpus: G, experts: n } = inst;
   const used = new Array<number>(G).fill(0);
   const sets: number[][] = Array.from({ length: n }, () => []);

@@ -17,8 +17,9 @@ import { generateSynthetic } from '../server/src/workload/synthetic';
 import { checkText } from '../server/src/plan/check';
 import { analyzeLayer } from '../server/src/analysis/layer';
 import type { Plan } from '../server/src/plan/types';
+import { BENCH_DATA } from './data';
 
-const DATA = join(__dirname, '..', '..', 'shared', 'data');
+const DATA = BENCH_DATA;
 const QUICK = process.argv.includes('--quick');
 const BATCHES = [1, 8, 32, 128, 512, 4096];
 const RULES = ['static', 'random', 'balanced'] as const;
@@ -86,7 +87,7 @@ export async function run(): Promise<void> {
       for (const slots of [5, 6]) runCase({ name: `Mixtral-8x7B, real trace ${file}`, model: 'model mixtral-8x7b', gpus: 'gpu h100-sxm x 2', slots, layers, budgetMs: 80 });
       if (QUICK) break;
     }
-  } else console.log(`\nskipped the real Mixtral traces: ../shared/data not found (${mixtral})`);
+  } else console.log(`\nskipped the real Mixtral traces: no routing data at ${mixtral} (set MOEPLAN_BENCH_DATA)`);
   const v3 = generateSynthetic({ kind: 'synthetic', tokens: 20_000, seed: 3, skew: 1.2, concentration: 0.6, topics: 32 }, { layers: QUICK ? 2 : 4, experts: 256, topK: 8, groups: { count: 8, topGroups: 4 } });
   runCase({
     name: 'DeepSeek-V3-like synthetic (our generator: skew 1.2, concentration 0.6, 32 topics, 20,000 tokens)',

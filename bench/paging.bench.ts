@@ -18,10 +18,11 @@ import type { Plan } from '../server/src/plan/types';
 import type { TokenSequence, Workload } from '../server/src/workload/types';
 import { readTrace } from '../server/src/workload/readers';
 import { H100, pagingPlan, type PagingPlanOptions } from '../test/unit/paging-fixtures';
+import { BENCH_DATA } from './data';
 
-const DATA = join(__dirname, '..', '..', 'shared', 'data');
+const DATA = BENCH_DATA;
 
-// PCIe Gen5 64 GB/s one way (notes/model-and-gpu-figures.md); 10 µs per transfer is our assumption.
+// PCIe Gen5 64 GB/s one way (NVIDIA H100 datasheet: 128 GB/s both ways); 10 µs per transfer is our assumption.
 const PCIE = { bytesPerS: 64e9, latencyS: 10e-6 };
 
 type BenchPlanOptions = Omit<PagingPlanOptions, 'source' | 'pcie'>;
@@ -131,7 +132,7 @@ function deepseekSequence(tokens: number, popularity: Float64Array[], seed: numb
 export async function run(): Promise<void> {
   const mixtralDir = join(DATA, 'mixtral-8x7b-routing');
   if (!existsSync(mixtralDir)) {
-    console.log('skipped Mixtral traces: ../shared/data not found');
+    console.log(`skipped Mixtral traces: no routing data in ${DATA} (set MOEPLAN_BENCH_DATA)`);
   } else {
     console.log('Mixtral-8x7B (FP8 experts, 176 MB each), one H100, PCIe 64 GB/s + 10 µs, batch 1 (decode).');
     console.log('Columns: policy, hit rate, µs per token over the 32 MoE layers (pinned expert-layers).');
@@ -191,7 +192,7 @@ export async function run(): Promise<void> {
     popularity = Array.from({ length: L }, () =>
       Float64Array.from({ length: E }, () => Math.exp(Math.sqrt(-2 * Math.log(rnd() + 1e-12)) * Math.cos(2 * Math.PI * rnd()))),
     );
-    from = 'lognormal(σ=1) popularity (../shared/data not found)';
+    from = 'lognormal(σ=1) popularity (no routing data; set MOEPLAN_BENCH_DATA)';
   }
   const tokens = 1000;
   const seq = deepseekSequence(tokens, popularity, 7);

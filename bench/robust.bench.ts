@@ -2,7 +2,7 @@
 // traffic carries to another, and what planning on several at once buys.
 //
 // The real Mixtral-8x7B routing traces (gsm8k and humaneval, read from the
-// shared data folder, never copied), 2 × H100, 4, 5 and 6 expert slots per
+// benchmark data folder, bench/data.ts; never copied), 2 × H100, 4, 5 and 6 expert slots per
 // GPU, for the single-token objective (E[T]) and for the batch-aware one
 // (µs per layer at batch 1 under SGLang's static dispatch: at Mixtral's
 // batch 32 every step activates all 8 experts, so every one-copy placement
@@ -34,8 +34,9 @@ import { solveLayer } from '../server/src/solve/index';
 import { solveInputFor } from '../server/src/analysis/solveInput';
 import { LayerStepContext } from '../server/src/analysis/stepFigures';
 import { DEFAULTS } from '../server/src/plan/defaults';
+import { BENCH_DATA } from './data';
 
-const DATA = join(__dirname, '..', '..', 'shared', 'data', 'mixtral-8x7b-routing');
+const DATA = join(BENCH_DATA, 'mixtral-8x7b-routing');
 const GSM = join(DATA, 'gsm8k_2_routing.jsonl');
 const HE = join(DATA, 'humaneval_2_routing.jsonl');
 const SLOTS = [4, 5, 6];

@@ -21,8 +21,9 @@ import { checkText } from '../server/src/plan/check';
 import { analyzePlan } from '../server/src/analysis/index';
 import { solveInputFor } from '../server/src/analysis/layer';
 import { loadWorkload } from '../server/src/workload/load';
+import { BENCH_DATA } from './data';
 
-const DATA = join(__dirname, '..', '..', 'shared', 'data');
+const DATA = BENCH_DATA;
 const LONG = process.argv.includes('--long');
 
 interface Case {
@@ -118,7 +119,7 @@ const FAST: { policy: PolicyName; budgetMs: number }[] = [
 async function mixtralTraces(): Promise<void> {
   const dir = join(DATA, 'mixtral-8x7b-routing');
   if (!existsSync(dir)) {
-    console.log(`\nskipped: ../shared/data not found (${dir})`);
+    console.log(`\nskipped: no routing data at ${dir} (set MOEPLAN_BENCH_DATA)`);
     return;
   }
   const model = { layers: 32, experts: 8, topK: 2, firstMoeLayer: 0, name: 'Mixtral-8x7B' };

@@ -1,14 +1,15 @@
 // Workload ingestion and generation speed: the real Mixtral JSONL traces and
-// SGLang DeepSeek-V3 counts in ../shared/data (records/s, against a bare
+// SGLang DeepSeek-V3 counts in the benchmark data folder (bench/data.ts) (records/s, against a bare
 // line-split + JSON.parse baseline in the same run), and the synthetic
 // generator at DeepSeek-V3 scale (200k tokens, 256 experts, top-8, 58
 // layers, group-limited). Times are wall clock and CPU (the machine is shared).
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { readTrace } from '../server/src/workload/readers/index';
 import { generateSynthetic } from '../server/src/workload/synthetic';
+import { BENCH_DATA } from './data';
 
-const DATA = resolve(__dirname, '../../shared/data');
+const DATA = BENCH_DATA;
 
 async function timed<T>(f: () => Promise<T> | T): Promise<{ value: T; ms: number; cpuMs: number }> {
   const c0 = process.cpuUsage();
@@ -24,7 +25,7 @@ function fmt(n: number, digits = 0): string {
 
 export async function run(): Promise<void> {
   if (!existsSync(DATA)) {
-    console.log('skipped: ../shared/data not found (real traces)');
+    console.log(`skipped: no routing data in ${DATA} (set MOEPLAN_BENCH_DATA)`);
   } else {
     const mixtral = { layers: 32, experts: 8, topK: 2, name: 'Mixtral-8x7B' };
     for (const name of ['gsm8k_2_routing.jsonl', 'humaneval_2_routing.jsonl']) {

@@ -37,7 +37,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 
   const status = new SolveStatus();
   context.subscriptions.push(status);
-  // The placement view (engineer E) registers its panel serializer too.
+  // The placement view registers its panel serializer too.
   const view = registerPlacementView(context, () => client);
 
   const hookNotifications = (c: LanguageClient): void => {

@@ -9,7 +9,7 @@ import { compareOffload } from '../../server/src/cost/offload';
 import { distributionFromSubsets } from '../../server/src/workload/distribution';
 import { generateSynthetic } from '../../server/src/workload/synthetic';
 
-// Mixtral-8x7B in BF16 (model-and-gpu-figures.md) on H100 SXM figures.
+// Mixtral-8x7B in BF16 (its config.json on Hugging Face) on H100 SXM figures.
 const mixtral: CostModel = {
   layers: 32, experts: 8, topK: 2, sharedExperts: 0, hidden: 4096, expertFfn: 14336,
   bytesPerExpert: 3 * 4096 * 14336 * 2, activationBytes: 2,

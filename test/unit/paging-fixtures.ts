@@ -13,7 +13,7 @@ export const UNIT_HARDWARE: PagingHardware = {
   pcieLatencyS: 0,
 };
 
-/** H100 SXM5 (notes/model-and-gpu-figures.md): 3.35 TB/s HBM, 989 TFLOP/s BF16. */
+/** H100 SXM5 (NVIDIA H100 datasheet): 3.35 TB/s HBM, 989 TFLOP/s dense BF16. */
 export const H100 = { hbmBytesPerS: 3.35e12, flops: 989e12 };
 
 export interface PagingPlanOptions {

@@ -1,5 +1,5 @@
-// Expert parallelism versus PCIe offload (the llm-d back-of-the-envelope
-// model, idea 3 of the product brief). With L MoE layers, experts of S_E
+// Expert parallelism versus PCIe offload (a back-of-the-envelope model from
+// the llm-d project, llm-d.ai; docs/cost-model.md §4). With L MoE layers, experts of S_E
 // parameters at f_E bytes, activations of d elements at f_a bytes, N_t tokens,
 // top-k routing and N_ue = min(k·N_t, experts) experts used per layer:
 //   T_P  = T_B + L·S_E·f_E·N_ue / B_pcie          (fetch the used experts over PCIe)

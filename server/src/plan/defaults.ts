@@ -18,7 +18,7 @@ export const DEFAULTS = {
   pcieLatencyS: { value: 2e-6, source: 'default: 2 µs PCIe latency (assumed; set `link pcie … <latency>`)' },
   network: {
     bytesPerS: 50e9,
-    source: 'default: 50 GB/s, DeepEP measured inter-node RDMA (43–58 GB/s, one 400 Gb/s NIC per GPU), notes/model-and-gpu-figures.md',
+    source: 'default: 50 GB/s, DeepEP measured inter-node RDMA (43–58 GB/s, one 400 Gb/s NIC per GPU; github.com/deepseek-ai/DeepEP)',
   },
   networkLatencyS: { value: 3e-6, source: 'default: 3 µs RDMA latency (assumed; set `link network … <latency>`)' },
   batch: { value: 1, source: 'default: one token per step (the single-token model of Beaumont et al., Euro-Par 2025)' },

@@ -1,7 +1,6 @@
 // Built-in model and GPU presets. Figures come from the models' public
-// configs and the GPUs' datasheets, as collected in
-// ../shared/notes/model-and-gpu-figures.md; each preset carries a source
-// string that hovers and `moeplan check` messages show.
+// config.json files on Hugging Face and NVIDIA's GPU datasheets; each preset
+// carries a source string that hovers and `moeplan check` messages show.
 import type { DType } from './vocabulary';
 
 export interface ModelPreset {
@@ -238,7 +237,7 @@ const MODEL_ALIASES: Record<string, { id: string; name: string }> = {
   mixtral: { id: 'mixtral-8x7b', name: 'Mixtral-8x7B' },
 };
 
-const DATASHEET = 'NVIDIA datasheet, via notes/model-and-gpu-figures.md';
+const DATASHEET = "NVIDIA's datasheet for the GPU";
 
 export const GPU_PRESETS: Record<string, GpuPreset> = {
   'a100-80g': {

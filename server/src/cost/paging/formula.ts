@@ -1,4 +1,4 @@
-// The back-of-the-envelope offload model (product brief, idea 3; computed by
+// The back-of-the-envelope offload model (docs/cost-model.md §4; computed by
 // cost/offload.ts) checked against the paging replay. The formula moves every
 // used expert over PCIe once per N_t tokens (N_ue = min(k·N_t, experts) per
 // layer) and knows no cache; the replay knows the cache, the trace's order

@@ -1,10 +1,10 @@
 // The "Held out and workloads" card of the placement view (and the report):
 // the held-out figure beside the in-sample one, and the placement on each
 // workload of a mixture beside that workload's own best, as tables built
-// with DOM calls from report/robustFigures.ts (the same text as the lenses
+// with DOM calls from feedback/robustFigures.ts (the same text as the lenses
 // and the CLI).
 import type { PlanResults } from '../../server/src/protocol';
-import { heldOutRows, workloadRows, type FigureRow } from '../../server/src/report/robustFigures';
+import { heldOutRows, workloadRows, type FigureRow } from '../../server/src/feedback/robustFigures';
 import * as show from '../../server/src/display';
 import { el } from './dom';
 

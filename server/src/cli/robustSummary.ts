@@ -2,7 +2,7 @@
 // trusted: the held-out estimate beside the in-sample figure, and the
 // placement on each workload of a mixture beside that workload's own best.
 import type { PlanResults } from '../protocol';
-import { heldOutRows, pairText, workloadRows } from '../report/robustFigures';
+import { heldOutRows, pairText, workloadRows } from '../feedback/robustFigures';
 
 export function robustLines(r: PlanResults): string[] {
   const lines: string[] = [];

@@ -9,7 +9,7 @@ import type { DriftReport, ObjectiveFigures, PlanResults } from '../protocol';
 import { sourcesOf } from '../plan/workloadSources';
 import { FeedbackCode } from './codes';
 import * as show from '../display';
-import { pairOf } from '../report/robustFigures';
+import { pairOf } from './robustFigures';
 
 /** A held-out figure this much above the in-sample one is worth a word (MP808). */
 const HELD_OUT_GAP = 0.05;

@@ -5,7 +5,7 @@ import type { CodeLens } from 'vscode-languageserver';
 import type { Plan } from '../plan/types';
 import type { PlanResults } from '../protocol';
 import { sourcesOf } from '../plan/workloadSources';
-import { heldOutLensTitle, workloadLensTitle } from '../report/robustFigures';
+import { heldOutLensTitle, workloadLensTitle } from '../feedback/robustFigures';
 
 export function robustLenses(plan: Plan, results: PlanResults, uri: string): CodeLens[] {
   const sources = sourcesOf(plan.workload);

@@ -4,7 +4,7 @@
 import type { PlanResults } from '../protocol';
 import * as show from '../display';
 import { eplbFigure, objectiveLabel, objectiveName, overallFigure, primaryText, slowerBy, versus } from '../feedback/objective';
-import { robustKeyFigures } from './robustFigures';
+import { objectiveText, objectiveValue, versusOnObjective } from '../feedback/robustFigures';
 
 export interface KeyFigure {
   label: string;
@@ -72,4 +72,38 @@ export function keyFigures(r: PlanResults): KeyFigure[] {
       hint: r.workload.description,
     },
   ];
+}
+
+/** The worst workload's excess over its own best, and which. */
+function worstWorkload(r: PlanResults): { name: string; excess: number } | undefined {
+  let out: { name: string; excess: number } | undefined;
+  for (const w of r.workloads ?? []) {
+    const b = objectiveValue(r, w.best);
+    const excess = b > 0 ? objectiveValue(r, w) / b - 1 : NaN;
+    if (!out || excess > out.excess) out = { name: w.name, excess };
+  }
+  return out;
+}
+
+export function robustKeyFigures(r: PlanResults): KeyFigure[] {
+  const out: KeyFigure[] = [];
+  const h = r.heldOut;
+  if (h) {
+    out.push({
+      label: 'Held out',
+      value: `${objectiveText(r, h)} (${versusOnObjective(r, h, h.planning)} vs in sample)`,
+      hint: `Planned on part of the routing, scored on the part it did not see: the honest estimate of the in-sample figures. Split ${h.split}.`,
+    });
+  } else if (r.heldOutMissing) {
+    out.push({ label: 'Held out', value: 'no figure', hint: `The workload cannot be split: ${r.heldOutMissing}.` });
+  }
+  const worst = worstWorkload(r);
+  if (worst) {
+    out.push({
+      label: `Workloads (mix ${r.mix ?? 'mean'})`,
+      value: `worst ${show.signedPercent(worst.excess)} over its own best (${worst.name})`,
+      hint: 'The placement on each workload against the best placement found for that workload alone.',
+    });
+  }
+  return out;
 }

@@ -21,7 +21,7 @@ import { analyseText, type FastAnalysis } from './fastAnalysis';
 import type { Published, ServerContext } from './context';
 import { toLspDiagnostic } from './convert';
 import { Debouncer } from './debounce';
-import { logger, safely } from './safe';
+import { logger, safely, type Logger } from './safe';
 import { DEFAULT_SETTINGS, readSettings, type ServerSettings } from './settings';
 import { SolveManager } from './solveManager';
 import { WorkspaceTrust } from './trust';
@@ -48,6 +48,26 @@ interface ServerOptions {
 
 const DEFAULT_DEBOUNCE_MS = 200;
 
+/** What the client said at initialisation and since: its capabilities, the settings, the workspace's trust. */
+interface Session {
+  settings: ServerSettings;
+  clientCaps: ClientCapabilities;
+  /** The client answers `workspace/configuration`, so settings are pulled rather than pushed. */
+  configPull: boolean;
+  readonly trust: WorkspaceTrust;
+}
+
+/** Each open document's fast analysis, the diagnostics published for it, and the timings of both. */
+interface DocumentState {
+  fast(uri: string): FastAnalysis | undefined;
+  publish(uri: string): void;
+  /** Fast work after a (debounced) change, and a solve too when `solveToo`. */
+  validate(uri: string, solveToo: boolean): void;
+  readonly fastCache: Map<string, FastAnalysis>;
+  /** When each document last changed, for the change-to-diagnostics timing. */
+  readonly changedAt: Map<string, number>;
+  readonly published: Map<string, Published>;
+}
 
 export function startServer(connection: Connection, options: ServerOptions = {}): { dispose(): void } {
   const log = logger(connection);
@@ -55,13 +75,77 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   const debounceMs = options.debounceMs ?? (Number(process.env.MOEPLAN_DEBOUNCE_MS) || DEFAULT_DEBOUNCE_MS);
   const debouncer = new Debouncer(debounceMs);
   const timings = new Timings(debounceMs);
+  const session: Session = { settings: DEFAULT_SETTINGS, clientCaps: {}, configPull: false, trust: new WorkspaceTrust() };
+
+  const solves = new SolveManager({
+    connection,
+    log,
+    timings,
+    settings: () => session.settings,
+    trusted: () => session.trust.trusted,
+    readable: (path) => session.trust.readable(path),
+    canRefresh: () => ({
+      codeLens: session.clientCaps.workspace?.codeLens?.refreshSupport === true,
+      inlayHint: session.clientCaps.workspace?.inlayHint?.refreshSupport === true,
+    }),
+    onEntry: (uri) => state.publish(uri),
+    starter: options.starter ?? workerStarter,
+  });
+  const state = documentState(connection, documents, session, solves, timings, log);
+
+  listenForSessionChanges(connection, documents, session, state, log);
+  listenForDocuments(documents, connection, session, state, solves, debouncer);
+  onRequest(
+    connection,
+    SolveRequest,
+    safely(log, 'solve', null, async (p: SolveParams) => {
+      debouncer.flush(p.uri, () => state.validate(p.uri, false));
+      const a = state.fast(p.uri);
+      if (!a) return { uri: p.uri, version: -1, ms: 0, error: { kind: 'not-open' as const, message: 'the plan is not open in the editor' } };
+      return solves.request(a, true);
+    }),
+  );
+  onRequest(connection, ServerTimingsRequest, (p) => timings.snapshot(p?.reset === true));
+
+  const ctx: ServerContext = {
+    connection,
+    documents,
+    log,
+    settings: () => session.settings,
+    trusted: () => session.trust.trusted,
+    readable: (path) => session.trust.readable(path),
+    fast: state.fast,
+    solves,
+    timings,
+    capabilities: () => session.clientCaps,
+    publish: state.publish,
+    published: state.published,
+  };
+  const features = [completion, hover, semanticTokens, symbols, formatting, definition, codeLens, inlayHints, codeActions, custom];
+  for (const feature of features) feature.register(ctx);
+
+  documents.listen(connection);
+  const dispose = () => {
+    debouncer.dispose();
+    solves.dispose();
+    timings.dispose();
+  };
+  connection.onShutdown(dispose);
+  return { dispose };
+}
+
+/** The fast analysis of each document's current version (cached per version), and publishing its diagnostics. */
+function documentState(
+  connection: Connection,
+  documents: TextDocuments<TextDocument>,
+  session: Session,
+  solves: SolveManager,
+  timings: Timings,
+  log: Logger,
+): DocumentState {
   const fastCache = new Map<string, FastAnalysis>();
   const changedAt = new Map<string, number>();
   const published = new Map<string, Published>();
-  let settings: ServerSettings = DEFAULT_SETTINGS;
-  const trust = new WorkspaceTrust();
-  let clientCaps: ClientCapabilities = {};
-  let configPull = false;
 
   const fast = (uri: string): FastAnalysis | undefined => {
     const doc = documents.get(uri);
@@ -73,7 +157,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     const a = analyseText(uri, doc.version, uriToPath(uri), doc.getText(), {
       // Untrusted: do not even probe the file system outside the workspace (links followed).
       fileExists: (abs) => {
-        const readable = trust.readable(abs);
+        const readable = session.trust.readable(abs);
         return readable === undefined ? true : existsSync(readable);
       },
       previous: cached,
@@ -83,22 +167,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     return a;
   };
 
-  const solves = new SolveManager({
-    connection,
-    log,
-    timings,
-    settings: () => settings,
-    trusted: () => trust.trusted,
-    readable: (path) => trust.readable(path),
-    canRefresh: () => ({
-      codeLens: clientCaps.workspace?.codeLens?.refreshSupport === true,
-      inlayHint: clientCaps.workspace?.inlayHint?.refreshSupport === true,
-    }),
-    onEntry: (uri) => publish(uri),
-    starter: options.starter ?? workerStarter,
-  });
-
-  function publish(uri: string): void {
+  const publish = (uri: string): void => {
     const t0 = performance.now();
     const a = fast(uri);
     if (!a) return;
@@ -107,7 +176,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     if (a.plan) {
       if (entry?.results) {
         try {
-          for (const core of solverDiagnostics(a.plan, entry.results, { slowerThresholdPct: settings.slowerThresholdPct })) {
+          for (const core of solverDiagnostics(a.plan, entry.results, { slowerThresholdPct: session.settings.slowerThresholdPct })) {
             list.push({ core, source: 'solver' });
           }
         } catch (e) {
@@ -127,10 +196,9 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       timings.add(timings.changeToDiagnosticsMs, performance.now() - t);
       changedAt.delete(uri);
     }
-  }
+  };
 
-  /** Fast work after a (debounced) change, then slow work when run = onType. */
-  function validate(uri: string, solveToo: boolean): void {
+  const validate = (uri: string, solveToo: boolean): void => {
     try {
       publish(uri);
       const a = fast(uri);
@@ -138,144 +206,122 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     } catch (e) {
       log(`moeplan: validating ${uri} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
     }
-  }
-
-  const ctx: ServerContext = {
-    connection,
-    documents,
-    log,
-    settings: () => settings,
-    trusted: () => trust.trusted,
-    readable: (path) => trust.readable(path),
-    fast,
-    solves,
-    timings,
-    capabilities: () => clientCaps,
-    publish,
-    published,
   };
 
+  return { fast, publish, validate, fastCache, changedAt, published };
+}
+
+/** What the server offers, answered to `initialize`. */
+function serverCapabilities(): InitializeResult['capabilities'] {
+  return {
+    textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
+    completionProvider: completion.options,
+    hoverProvider: true,
+    definitionProvider: true,
+    documentSymbolProvider: true,
+    foldingRangeProvider: true,
+    documentFormattingProvider: true,
+    documentRangeFormattingProvider: true,
+    semanticTokensProvider: semanticTokens.options,
+    codeLensProvider: { resolveProvider: false },
+    inlayHintProvider: true,
+    codeActionProvider: codeActions.options,
+    workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
+  };
+}
+
+/** Lifecycle, settings and trust: initialisation, workspace folders, configuration, the trust notification. */
+function listenForSessionChanges(connection: Connection, documents: TextDocuments<TextDocument>, session: Session, state: DocumentState, log: Logger): void {
+  const { trust } = session;
   connection.onInitialize((params: InitializeParams): InitializeResult => {
-    clientCaps = params.capabilities;
-    configPull = clientCaps.workspace?.configuration === true;
+    session.clientCaps = params.capabilities;
+    session.configPull = session.clientCaps.workspace?.configuration === true;
     const init = (params.initializationOptions ?? {}) as { trusted?: unknown; settings?: unknown };
     trust.setFromInit(init.trusted);
-    if (init.settings) settings = readSettings(init.settings);
+    if (init.settings) session.settings = readSettings(init.settings);
     const roots = (params.workspaceFolders ?? []).map((f) => uriToPath(f.uri));
     trust.setFolders(roots.length === 0 && params.rootUri ? [uriToPath(params.rootUri)] : roots);
     return {
-      capabilities: {
-        textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
-        completionProvider: completion.options,
-        hoverProvider: true,
-        definitionProvider: true,
-        documentSymbolProvider: true,
-        foldingRangeProvider: true,
-        documentFormattingProvider: true,
-        documentRangeFormattingProvider: true,
-        semanticTokensProvider: semanticTokens.options,
-        codeLensProvider: { resolveProvider: false },
-        inlayHintProvider: true,
-        codeActionProvider: codeActions.options,
-        workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
-      },
+      capabilities: serverCapabilities(),
       serverInfo: { name: 'moeplan', version: VERSION },
     };
   });
 
+  const pullSettings = async (): Promise<void> => {
+    try {
+      const raw = await connection.workspace.getConfiguration('moeplan');
+      session.settings = readSettings(raw);
+      for (const d of documents.all()) state.publish(d.uri);
+    } catch (e) {
+      log(`moeplan: reading settings failed: ${String(e)}`);
+    }
+  };
+
   connection.onInitialized(() => {
-    if (clientCaps.workspace?.workspaceFolders) {
+    const caps = session.clientCaps;
+    if (caps.workspace?.workspaceFolders) {
       // Roots decide which traces an untrusted workspace may read.
       connection.workspace.onDidChangeWorkspaceFolders((e) => {
         const removed = new Set(e.removed.map((f) => uriToPath(f.uri)));
         trust.setFolders([...trust.folders.filter((r) => !removed.has(r)), ...e.added.map((f) => uriToPath(f.uri))]);
       });
     }
-    if (configPull) {
-      if (clientCaps.workspace?.didChangeConfiguration?.dynamicRegistration) {
+    if (session.configPull) {
+      if (caps.workspace?.didChangeConfiguration?.dynamicRegistration) {
         void connection.client.register(DidChangeConfigurationNotification.type, { section: 'moeplan' }).catch(() => undefined);
       }
       void pullSettings();
     }
   });
 
-  async function pullSettings(): Promise<void> {
-    try {
-      const raw = await connection.workspace.getConfiguration('moeplan');
-      settings = readSettings(raw);
-      for (const d of documents.all()) publish(d.uri);
-    } catch (e) {
-      log(`moeplan: reading settings failed: ${String(e)}`);
-    }
-  }
-
   connection.onDidChangeConfiguration((p) => {
-    if (configPull) return void pullSettings();
+    if (session.configPull) return void pullSettings();
     const s = (p.settings as { moeplan?: unknown } | undefined)?.moeplan;
-    if (s) settings = readSettings(s);
-    for (const d of documents.all()) publish(d.uri);
+    if (s) session.settings = readSettings(s);
+    for (const d of documents.all()) state.publish(d.uri);
   });
 
   onNotification(connection, WorkspaceTrustNotification, (p) => {
     trust.set(p.trusted);
   });
+}
 
+/** Document sync: open and save analyse and solve, a change analyses after the debounce, close forgets. */
+function listenForDocuments(
+  documents: TextDocuments<TextDocument>,
+  connection: Connection,
+  session: Session,
+  state: DocumentState,
+  solves: SolveManager,
+  debouncer: Debouncer,
+): void {
   documents.onDidOpen((e) => {
     // Opening shows fast results at once, and solves unless untrusted (cached after the first time).
-    changedAt.set(e.document.uri, performance.now());
-    validate(e.document.uri, true);
+    state.changedAt.set(e.document.uri, performance.now());
+    state.validate(e.document.uri, true);
   });
   documents.onDidChangeContent((e) => {
     const uri = e.document.uri;
     // didOpen also fires this event; the open handler has analysed that version already.
-    if (fastCache.get(uri)?.version === e.document.version) return;
-    changedAt.set(uri, performance.now());
-    debouncer.schedule(uri, () => validate(uri, settings.run === 'onType'));
+    if (state.fastCache.get(uri)?.version === e.document.version) return;
+    state.changedAt.set(uri, performance.now());
+    debouncer.schedule(uri, () => state.validate(uri, session.settings.run === 'onType'));
   });
   documents.onDidSave((e) => {
     const uri = e.document.uri;
-    debouncer.flush(uri, () => validate(uri, false));
-    const a = fast(uri);
+    debouncer.flush(uri, () => state.validate(uri, false));
+    const a = state.fast(uri);
     if (a) void solves.request(a, false);
   });
   documents.onDidClose((e) => {
     const uri = e.document.uri;
     debouncer.cancel(uri);
     solves.forget(uri);
-    fastCache.delete(uri);
-    published.delete(uri);
-    changedAt.delete(uri);
+    state.fastCache.delete(uri);
+    state.published.delete(uri);
+    state.changedAt.delete(uri);
     void connection.sendDiagnostics({ uri, diagnostics: [] });
   });
-
-  onRequest(
-    connection,
-    SolveRequest,
-    safely(log, 'solve', null, async (p: SolveParams) => {
-      debouncer.flush(p.uri, () => validate(p.uri, false));
-      const a = fast(p.uri);
-      if (!a) return { uri: p.uri, version: -1, ms: 0, error: { kind: 'not-open' as const, message: 'the plan is not open in the editor' } };
-      return solves.request(a, true);
-    }),
-  );
-  onRequest(connection, ServerTimingsRequest, (p) => timings.snapshot(p?.reset === true));
-
-  const features = [completion, hover, semanticTokens, symbols, formatting, definition, codeLens, inlayHints, codeActions, custom];
-  for (const feature of features) feature.register(ctx);
-
-  documents.listen(connection);
-  connection.onShutdown(() => {
-    debouncer.dispose();
-    solves.dispose();
-    timings.dispose();
-  });
-  return {
-    dispose() {
-      debouncer.dispose();
-      solves.dispose();
-      timings.dispose();
-    },
-  };
 }
 
 function uriToPath(uri: string): string {

@@ -34,7 +34,7 @@ export function branchAndBound(
   deadline: number,
   signal?: AbortSignal,
 ): ExactOutcome {
-  const { gpus: G, experts: n, capacity, allowed, pinned, maxCopies } = inst;
+  const { gpus: G, experts: n } = inst;
   if (n > EXACT_LIMITS.experts || G > EXACT_LIMITS.gpus) {
     return {
       placement: incumbent,
@@ -44,23 +44,23 @@ export function branchAndBound(
       reason: `branch and bound is limited to ${EXACT_LIMITS.experts} experts and ${EXACT_LIMITS.gpus} GPUs (this layer: ${n} experts, ${G} GPUs)`,
     };
   }
-  const { ids, weights, k, count } = dist;
-  const total = dist.total;
-  const t0 = Math.max(1, Math.ceil(k / Math.max(1, capacity.filter((c) => c > 0).length)));
-  const table: CopyTable = { gpus: G, copies: new Int32Array(n * G), copyCount: new Int32Array(n) };
-  const matcher = new SubsetMatcher(G, k);
-  // expert → subsets
-  const subsOf: number[][] = Array.from({ length: n }, () => []);
-  for (let s = 0; s < count; s++) for (let j = 0; j < k; j++) subsOf[ids[s * k + j]].push(s);
-  const load = new Float64Array(n);
-  for (let s = 0; s < count; s++) for (let j = 0; j < k; j++) load[ids[s * k + j]] += weights[s];
-  const order = Array.from({ length: n }, (_, e) => e).sort((a, b) => load[b] - load[a] || a - b);
-  const partial = new Int32Array(count); // T(S ∩ fixed), 0 when none fixed
-  let sum = t0 * total; // Σ w·max(t0, partial)
-  const free = capacity.slice();
-  const remainingSlots = () => free.reduce((a, b) => a + b, 0);
+  const search = new Search(inst, dist, incumbent, incumbentValue * dist.total, deadline, signal);
+  search.recurse(0);
+  return {
+    placement: search.best.map((es) => es.slice().sort((a, b) => a - b)),
+    value: search.bestValue / dist.total,
+    proved: !search.aborted,
+    nodes: search.nodes,
+    reason: search.aborted ? 'time budget ran out before the search space was exhausted' : undefined,
+  };
+}
 
-  // Symmetry classes: GPUs with equal capacity and no pin/forbid column.
+/**
+ * Symmetry classes: GPUs with equal capacity and no pin/forbid column share
+ * the class of the lowest such GPU; -1 for a GPU with constraints of its own.
+ */
+function symmetryClasses(inst: Instance): Int32Array {
+  const { gpus: G, experts: n, capacity, allowed, pinned } = inst;
   const cls = new Int32Array(G).fill(-1);
   for (let g = 0; g < G; g++) {
     let plain = true;
@@ -69,63 +69,131 @@ export function branchAndBound(
     for (let h = 0; h < g; h++) if (cls[h] >= 0 && capacity[h] === capacity[g]) { cls[g] = cls[h]; break; }
     if (cls[g] < 0) cls[g] = g;
   }
-  const usedGpu = new Int32Array(G); // experts placed on g so far
+  return cls;
+}
 
-  // Adding a copy never raises T, so some optimum is maximal (no copy can be
-  // added). When no copy limit applies and every GPU has fewer slots than the
-  // experts it may hold, a maximal placement fills every slot, so a GPU may
-  // never keep more free slots than there are experts left that may use them.
-  const allowedOn = new Int32Array(G);
-  for (let g = 0; g < G; g++) for (let e = 0; e < n; e++) allowedOn[g] += allowed[e * G + g];
-  const fillsAll = inst.replicas && Array.from(maxCopies).every((m) => m >= G) && capacity.every((c, g) => c < allowedOn[g]);
-  const leftAllowed = new Int32Array(G); // experts not yet fixed that may sit on g
-  for (let g = 0; g < G; g++) leftAllowed[g] = allowedOn[g];
-  const slotsFillable = (): boolean => {
-    if (!fillsAll) return true;
-    for (let g = 0; g < G; g++) if (free[g] > leftAllowed[g]) return false;
+/** The search's state: the partial placement, T(S ∩ fixed) per subset and the running bound. */
+class Search {
+  private readonly G: number;
+  private readonly n: number;
+  private readonly k: number;
+  private readonly ids: Int32Array;
+  private readonly weights: Float64Array;
+  private readonly t0: number;
+  private readonly table: CopyTable;
+  private readonly matcher: SubsetMatcher;
+  /** expert → the subsets holding it. */
+  private readonly subsOf: number[][];
+  /** Experts in the order they are fixed: hottest first. */
+  private readonly order: number[];
+  /** T(S ∩ fixed), 0 when none fixed. */
+  private readonly partial: Int32Array;
+  /** Σ w·max(t0, partial): the bound of the current node (times the total weight). */
+  private sum: number;
+  private readonly free: number[];
+  private readonly cls: Int32Array;
+  /** Experts placed on each GPU so far. */
+  private readonly usedGpu: Int32Array;
+  /** Whether every optimum may be taken to fill every slot (see slotsFillable). */
+  private readonly fillsAll: boolean;
+  /** Experts not yet fixed that may sit on each GPU. */
+  private readonly leftAllowed: Int32Array;
+  private readonly eps: number;
+  best: Placement;
+  bestValue: number;
+  nodes = 0;
+  aborted = false;
+
+  constructor(
+    private readonly inst: Instance,
+    dist: LayerDistribution,
+    incumbent: Placement,
+    incumbentTotal: number,
+    private readonly deadline: number,
+    private readonly signal?: AbortSignal,
+  ) {
+    const { gpus: G, experts: n, capacity, allowed, maxCopies } = inst;
+    const { ids, weights, k, count } = dist;
+    this.G = G;
+    this.n = n;
+    this.k = k;
+    this.ids = ids;
+    this.weights = weights;
+    this.t0 = Math.max(1, Math.ceil(k / Math.max(1, capacity.filter((c) => c > 0).length)));
+    this.table = { gpus: G, copies: new Int32Array(n * G), copyCount: new Int32Array(n) };
+    this.matcher = new SubsetMatcher(G, k);
+    this.subsOf = Array.from({ length: n }, () => []);
+    for (let s = 0; s < count; s++) for (let j = 0; j < k; j++) this.subsOf[ids[s * k + j]].push(s);
+    const load = new Float64Array(n);
+    for (let s = 0; s < count; s++) for (let j = 0; j < k; j++) load[ids[s * k + j]] += weights[s];
+    this.order = Array.from({ length: n }, (_, e) => e).sort((a, b) => load[b] - load[a] || a - b);
+    this.partial = new Int32Array(count);
+    this.sum = this.t0 * dist.total;
+    this.free = capacity.slice();
+    this.cls = symmetryClasses(inst);
+    this.usedGpu = new Int32Array(G);
+    // Adding a copy never raises T, so some optimum is maximal (no copy can be
+    // added). When no copy limit applies and every GPU has fewer slots than the
+    // experts it may hold, a maximal placement fills every slot, so a GPU may
+    // never keep more free slots than there are experts left that may use them.
+    const allowedOn = new Int32Array(G);
+    for (let g = 0; g < G; g++) for (let e = 0; e < n; e++) allowedOn[g] += allowed[e * G + g];
+    this.fillsAll = inst.replicas && Array.from(maxCopies).every((m) => m >= G) && capacity.every((c, g) => c < allowedOn[g]);
+    this.leftAllowed = Int32Array.from(allowedOn);
+    this.best = incumbent;
+    this.bestValue = incumbentTotal;
+    this.eps = 1e-9 * Math.max(1, dist.total);
+  }
+
+  private remainingSlots(): number {
+    return this.free.reduce((a, b) => a + b, 0);
+  }
+
+  private slotsFillable(): boolean {
+    if (!this.fillsAll) return true;
+    for (let g = 0; g < this.G; g++) if (this.free[g] > this.leftAllowed[g]) return false;
     return true;
-  };
+  }
 
-  let best = incumbent;
-  let bestValue = incumbentValue * total;
-  const eps = 1e-9 * Math.max(1, total);
-  let nodes = 0;
-  let aborted = false;
-
-  /** Applies copies of e on `set`, returns the undo log [subset, oldPartial]*. */
-  const fix = (e: number, set: number[], log: number[]): void => {
+  /** Applies copies of e on `set`; `log` receives the undo log [subset, oldPartial]*. */
+  private fix(e: number, set: number[], log: number[]): void {
+    const { G, k, ids, table, matcher, partial, weights, t0 } = this;
     for (const g of set) {
       table.copies[e * G + table.copyCount[e]++] = g;
-      free[g]--;
-      usedGpu[g]++;
+      this.free[g]--;
+      this.usedGpu[g]++;
     }
-    for (const s of subsOf[e]) {
+    for (const s of this.subsOf[e]) {
       const t = matcher.time(ids, s * k, k, table, -1, 1, true);
       matcher.clear();
       const old = partial[s];
       if (t !== old) {
         log.push(s, old);
-        sum += weights[s] * (Math.max(t0, t) - Math.max(t0, old));
+        this.sum += weights[s] * (Math.max(t0, t) - Math.max(t0, old));
         partial[s] = t;
       }
     }
-  };
-  const unfix = (e: number, set: number[], log: number[]): void => {
+  }
+
+  private unfix(e: number, set: number[], log: number[]): void {
+    const { partial, weights, t0 } = this;
     for (let i = log.length - 2; i >= 0; i -= 2) {
       const s = log[i];
       const old = log[i + 1];
-      sum += weights[s] * (Math.max(t0, old) - Math.max(t0, partial[s]));
+      this.sum += weights[s] * (Math.max(t0, old) - Math.max(t0, partial[s]));
       partial[s] = old;
     }
-    table.copyCount[e] = 0;
+    this.table.copyCount[e] = 0;
     for (const g of set) {
-      free[g]++;
-      usedGpu[g]--;
+      this.free[g]++;
+      this.usedGpu[g]--;
     }
-  };
+  }
 
   /** Copy sets for e: ⊇ pins, allowed, free, ≤ maxCopies, symmetry-broken. */
-  const candidateSets = (e: number): number[][] => {
+  private candidateSets(e: number): number[][] {
+    const { G, free, cls, usedGpu } = this;
+    const { allowed, pinned, maxCopies } = this.inst;
     const must: number[] = [];
     const opt: number[] = [];
     for (let g = 0; g < G; g++) {
@@ -162,54 +230,50 @@ export function branchAndBound(
       if (ok) out.push(set.sort((a, b) => a - b));
     }
     return out;
-  };
+  }
 
-  const recurse = (depth: number): void => {
-    if (aborted) return;
-    nodes++;
+  /** The current placement becomes the incumbent when it beats it. */
+  private leaf(): void {
+    if (!(this.sum < this.bestValue - this.eps)) return;
+    const { G, n, table } = this;
+    this.bestValue = this.sum;
+    this.best = Array.from({ length: G }, () => [] as number[]);
+    for (let e = 0; e < n; e++) for (let c = 0; c < table.copyCount[e]; c++) this.best[table.copies[e * G + c]].push(e);
+  }
+
+  recurse(depth: number): void {
+    if (this.aborted) return;
+    this.nodes++;
     // A node costs one re-match of the expert's subsets per candidate set, so
     // the clock is read at every node.
-    if (performance.now() > deadline || signal?.aborted) {
-      aborted = true;
+    if (performance.now() > this.deadline || this.signal?.aborted) {
+      this.aborted = true;
       return;
     }
-    if (depth === n) {
-      if (sum < bestValue - eps) {
-        bestValue = sum;
-        best = Array.from({ length: G }, () => [] as number[]);
-        for (let e = 0; e < n; e++) for (let c = 0; c < table.copyCount[e]; c++) best[table.copies[e * G + c]].push(e);
-      }
-      return;
-    }
-    const e = order[depth];
-    const sets = candidateSets(e);
-    const left = n - depth - 1;
+    if (depth === this.n) return this.leaf();
+    const { G, eps, leftAllowed } = this;
+    const { allowed } = this.inst;
+    const e = this.order[depth];
+    const sets = this.candidateSets(e);
+    const left = this.n - depth - 1;
     const children: { set: number[]; bound: number }[] = [];
     for (let g = 0; g < G; g++) leftAllowed[g] -= allowed[e * G + g];
     for (const set of sets) {
-      if (remainingSlots() - set.length < left) continue;
+      if (this.remainingSlots() - set.length < left) continue;
       const log: number[] = [];
-      fix(e, set, log);
-      if (sum < bestValue - eps && slotsFillable()) children.push({ set, bound: sum });
-      unfix(e, set, log);
+      this.fix(e, set, log);
+      if (this.sum < this.bestValue - eps && this.slotsFillable()) children.push({ set, bound: this.sum });
+      this.unfix(e, set, log);
     }
     children.sort((a, b) => a.bound - b.bound || b.set.length - a.set.length);
     for (const child of children) {
-      if (child.bound >= bestValue - eps) break;
+      if (child.bound >= this.bestValue - eps) break;
       const log: number[] = [];
-      fix(e, child.set, log);
-      recurse(depth + 1);
-      unfix(e, child.set, log);
-      if (aborted) break;
+      this.fix(e, child.set, log);
+      this.recurse(depth + 1);
+      this.unfix(e, child.set, log);
+      if (this.aborted) break;
     }
     for (let g = 0; g < G; g++) leftAllowed[g] += allowed[e * G + g];
-  };
-  recurse(0);
-  return {
-    placement: best.map((es) => es.slice().sort((a, b) => a - b)),
-    value: bestValue / total,
-    proved: !aborted,
-    nodes,
-    reason: aborted ? 'time budget ran out before the search space was exhausted' : undefined,
-  };
+  }
 }

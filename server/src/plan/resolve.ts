@@ -161,7 +161,69 @@ function readPresetWord<P>(
 // model
 // ---------------------------------------------------------------------------
 
+/** A number of the model with its range (when the plan wrote it) and source. */
+type Figure = { value: number; range?: Range; source: string };
+
+/** What the `model` block says, over what its preset says. */
+interface ModelFields {
+  f: Record<string, Figure | undefined>;
+  /** Where the plan wrote each field (absent: from the preset or a default). */
+  given: Map<string, Range>;
+  dtype?: Sourced<DType>;
+  actDtype?: Sourced<DType>;
+  kvDtype?: Sourced<DType>;
+  expertSize?: Sourced<number>;
+  groups?: ModelSpec['groups'];
+}
+
 function resolveModel(ctx: Ctx, stmt: Statement): ModelSpec | undefined {
+  const { presetHit, custom, known, displayName } = readModelHead(ctx, stmt);
+  const p = presetHit?.preset;
+  const src = p ? p.source : '';
+  const m = presetFields(p, src);
+  readModelFields(ctx, stmt, m);
+
+  if (!known && !stmt.block) return undefined;
+  const checked = checkModelFigures(ctx, stmt, m, custom && known);
+  if (!checked) return undefined;
+  const { layers, experts, topK, firstLayer, total } = checked;
+
+  const w0 = m.dtype ?? sourced<DType>('bf16', 'default: bf16');
+  const a0 = m.actDtype ?? sourced<DType>('bf16', 'default: bf16');
+  const hidden = m.f.hidden!;
+  const ffn = m.f['expert-ffn'];
+  let bytesPerExpert: Sourced<number>;
+  if (m.expertSize) bytesPerExpert = m.expertSize;
+  else {
+    const bytes = expertParams(hidden.value, ffn!.value) * DTYPE_BYTES[w0.value];
+    bytesPerExpert = sourced(bytes, `3 × hidden ${hidden.value} × expert-ffn ${ffn!.value} × ${DTYPE_BYTES[w0.value]} B (${w0.value}) = ${formatBytes(bytes)}`);
+  }
+  const name = displayName ?? presetHit?.name ?? 'custom model';
+  const s = (x: Figure) => sourced(x.value, x.source, x.range);
+  const spec: ModelSpec = {
+    name,
+    layers: s(layers),
+    firstMoeLayer: s(firstLayer),
+    totalLayers: s(total),
+    experts: s(experts),
+    sharedExperts: s(m.f['shared-experts'] ?? { value: 0, source: 'default: 0' }),
+    topK: s(topK),
+    hidden: s(hidden),
+    expertFfn: s(ffn ?? { value: 0, source: 'not given (expert-size given instead)' }),
+    weightDtype: w0,
+    activationDtype: a0,
+    bytesPerExpert,
+    dense: denseOf(p, m.f, m.given, w0),
+  };
+  if (presetHit) spec.preset = presetHit.preset.id;
+  if (m.groups) spec.groups = m.groups;
+  const kv = resolveKv(ctx, { preset: p, fields: m.f, given: m.given, kvDtype: m.kvDtype, hidden: hidden.value, layers: total.value, src });
+  if (kv) spec.kv = kv;
+  return spec;
+}
+
+/** `model <preset> ["name"]`: the preset (or `custom`) and the display name. */
+function readModelHead(ctx: Ctx, stmt: Statement) {
   const a = new Args(ctx, stmt);
   const w = a.peek();
   const noPreset = !w || w.kind !== 'word';
@@ -185,12 +247,13 @@ function resolveModel(ctx: Ctx, stmt: Statement): ModelSpec | undefined {
     displayName = nameArg.value;
   }
   a.end('write fields inside `model … { }`, one per line');
+  return { presetHit, custom, known, displayName };
+}
 
-  const p = presetHit?.preset;
-  const src = p ? p.source : '';
-  type F = { value: number; range?: Range; source: string };
-  const num = (v: number | undefined): F | undefined => (v === undefined ? undefined : { value: v, source: src });
-  const f: Record<string, F | undefined> = {
+/** The preset's figures, each with the preset's source; nothing without a preset. */
+function presetFields(p: ModelPreset | undefined, src: string): ModelFields {
+  const num = (v: number | undefined): Figure | undefined => (v === undefined ? undefined : { value: v, source: src });
+  const f: Record<string, Figure | undefined> = {
     layers: num(p?.layers),
     'first-layer': num(p?.firstMoeLayer),
     'total-layers': num(p?.totalLayers),
@@ -203,13 +266,18 @@ function resolveModel(ctx: Ctx, stmt: Statement): ModelSpec | undefined {
     vocab: num(p?.vocab),
   };
   if (!p) f['shared-experts'] = undefined;
-  let kvDtype: Sourced<DType> | undefined;
-  let dtype: Sourced<DType> | undefined = p ? sourced(p.weightDtype, src) : undefined;
-  let actDtype: Sourced<DType> | undefined = p ? sourced(p.activationDtype, src) : undefined;
-  let expertSize: Sourced<number> | undefined;
-  let groups: ModelSpec['groups'] = p?.groups ? { ...p.groups } : undefined;
-  const given = new Map<string, Range>();
+  return {
+    f,
+    given: new Map(),
+    dtype: p ? sourced(p.weightDtype, src) : undefined,
+    actDtype: p ? sourced(p.activationDtype, src) : undefined,
+    groups: p?.groups ? { ...p.groups } : undefined,
+  };
+}
 
+/** The fields written in the `model { … }` block, over the preset's. */
+function readModelFields(ctx: Ctx, stmt: Statement, m: ModelFields): void {
+  const { f, given } = m;
   const intField = (key: string, min: number, max: number) => (s: Statement) => {
     noBlock(ctx, s);
     ctx.field('model.' + key, s.keyword.range);
@@ -238,14 +306,14 @@ function resolveModel(ctx: Ctx, stmt: Statement): ModelSpec | undefined {
     'top-k': intField('top-k', 1, 1 << 20),
     hidden: intField('hidden', 1, 1 << 24),
     'expert-ffn': intField('expert-ffn', 1, 1 << 24),
-    dtype: dtypeField('dtype', (d) => (dtype = d)),
-    'activation-dtype': dtypeField('activation-dtype', (d) => (actDtype = d)),
+    dtype: dtypeField('dtype', (d) => (m.dtype = d)),
+    'activation-dtype': dtypeField('activation-dtype', (d) => (m.actDtype = d)),
     heads: intField('heads', 1, 1 << 16),
     'kv-heads': intField('kv-heads', 1, 1 << 16),
     'head-dim': intField('head-dim', 1, 1 << 16),
     'kv-latent': intField('kv-latent', 1, 1 << 20),
     'kv-rope': intField('kv-rope', 0, 1 << 20),
-    'kv-dtype': dtypeField('kv-dtype', (d) => (kvDtype = d)),
+    'kv-dtype': dtypeField('kv-dtype', (d) => (m.kvDtype = d)),
     'dense-params': intField('dense-params', 0, 1e15),
     vocab: intField('vocab', 1, 1 << 30),
     'expert-size': (s) => {
@@ -254,7 +322,7 @@ function resolveModel(ctx: Ctx, stmt: Statement): ModelSpec | undefined {
       const r = new Args(ctx, s);
       const n = r.number({ what: '`expert-size`', unit: 'bytes', above: 0, suggest: 'MiB', example: 'expert-size 336 MiB' });
       r.end();
-      if (n) expertSize = sourced(n.value, planSource(n.node.range), n.node.range);
+      if (n) m.expertSize = sourced(n.value, planSource(n.node.range), n.node.range);
     },
     groups: (s) => {
       noBlock(ctx, s);
@@ -267,20 +335,26 @@ function resolveModel(ctx: Ctx, stmt: Statement): ModelSpec | undefined {
       }
       r.end();
       if (c && t) {
-        groups = { count: c.value, topGroups: t.value, range: s.range };
+        m.groups = { count: c.value, topGroups: t.value, range: s.range };
         given.set('groups', s.range);
       }
     },
   });
+}
 
-  if (!known && !stmt.block) return undefined;
-  // Required fields when there is no preset behind them.
+/**
+ * The required fields and how they fit together (top-k within the experts,
+ * the layer counts, the routing groups). Undefined when the model cannot be
+ * used; groups that do not fit are dropped from `m` with an error.
+ */
+function checkModelFigures(ctx: Ctx, stmt: Statement, m: ModelFields, customKnown: boolean) {
+  const { f, given } = m;
   const missing: string[] = [];
   for (const k of ['layers', 'experts', 'top-k', 'hidden']) if (!f[k]) missing.push(k);
-  if (!f['expert-ffn'] && !expertSize) missing.push('expert-ffn (or expert-size)');
+  if (!f['expert-ffn'] && !m.expertSize) missing.push('expert-ffn (or expert-size)');
   if (missing.length > 0) {
-    if (custom && known) {
-      ctx.report(stmt.keyword.range, 'error', 'MP206', `A custom model needs ${missing.map((m) => `\`${m}\``).join(', ')}: add ${missing.length > 1 ? 'them' : 'it'} inside \`model custom { … }\`.`);
+    if (customKnown) {
+      ctx.report(stmt.keyword.range, 'error', 'MP206', `A custom model needs ${missing.map((x) => `\`${x}\``).join(', ')}: add ${missing.length > 1 ? 'them' : 'it'} inside \`model custom { … }\`.`);
     }
     return undefined;
   }
@@ -304,53 +378,21 @@ function resolveModel(ctx: Ctx, stmt: Statement): ModelSpec | undefined {
     }
     total = { value: firstLayer.value + layers.value, source: 'first-layer + layers' };
   }
+  const groups = m.groups;
   if (groups) {
     const gr = groups.range ?? stmt.range;
     if (experts.value % groups.count !== 0) {
       ctx.report(gr, 'error', 'MP210', `${experts.value} experts do not split into ${groups.count} equal routing groups: use a number of groups that divides ${experts.value}.`);
-      groups = undefined;
+      m.groups = undefined;
     } else if (groups.topGroups > groups.count) {
       ctx.report(gr, 'error', 'MP210', `top ${groups.topGroups} groups is more than the ${groups.count} groups: keep at most ${groups.count}.`);
-      groups = undefined;
+      m.groups = undefined;
     } else if (groups.topGroups * (experts.value / groups.count) < topK.value) {
       ctx.report(gr, 'error', 'MP210', `${groups.topGroups} groups of ${experts.value / groups.count} experts cannot supply top-k ${topK.value} experts: keep more groups.`);
-      groups = undefined;
+      m.groups = undefined;
     }
   }
-  if (!ok) return undefined;
-
-  const w0 = dtype ?? sourced<DType>('bf16', 'default: bf16');
-  const a0 = actDtype ?? sourced<DType>('bf16', 'default: bf16');
-  const hidden = f.hidden!;
-  const ffn = f['expert-ffn'];
-  let bytesPerExpert: Sourced<number>;
-  if (expertSize) bytesPerExpert = expertSize;
-  else {
-    const bytes = expertParams(hidden.value, ffn!.value) * DTYPE_BYTES[w0.value];
-    bytesPerExpert = sourced(bytes, `3 × hidden ${hidden.value} × expert-ffn ${ffn!.value} × ${DTYPE_BYTES[w0.value]} B (${w0.value}) = ${formatBytes(bytes)}`);
-  }
-  const name = displayName ?? presetHit?.name ?? 'custom model';
-  const s = (x: F) => sourced(x.value, x.source, x.range);
-  const spec: ModelSpec = {
-    name,
-    layers: s(layers),
-    firstMoeLayer: s(firstLayer),
-    totalLayers: s(total),
-    experts: s(experts),
-    sharedExperts: s(f['shared-experts'] ?? { value: 0, source: 'default: 0' }),
-    topK: s(topK),
-    hidden: s(hidden),
-    expertFfn: s(ffn ?? { value: 0, source: 'not given (expert-size given instead)' }),
-    weightDtype: w0,
-    activationDtype: a0,
-    bytesPerExpert,
-    dense: denseOf(p, f, given, w0),
-  };
-  if (presetHit) spec.preset = presetHit.preset.id;
-  if (groups) spec.groups = groups;
-  const kv = resolveKv(ctx, { preset: p, fields: f, given, kvDtype, hidden: hidden.value, layers: total.value, src });
-  if (kv) spec.kv = kv;
-  return spec;
+  return ok ? { layers, experts, topK, firstLayer, total } : undefined;
 }
 
 /**

@@ -9,7 +9,7 @@ import { DEFAULTS } from './defaults';
 import { Args, Ctx, at, dispatch, needBlock, noBlock, planSource } from './resolveContext';
 import { readExpertIds, readExpertIdsInto, readLayerIds } from './workloadSection';
 import { formatExpertList } from './expertList';
-import { DISPATCH, OBJECTIVE, POLICY } from './vocabulary';
+import { DISPATCH, OBJECTIVE, POLICY, type KeywordOf } from './vocabulary';
 
 interface GpuLine {
   gpu: number;
@@ -99,11 +99,30 @@ export function resolvePlacement(
   spec.range = stmt.range;
   if (stmt.block?.close) spec.insertAt = { start: stmt.block.close.start, end: stmt.block.close.start };
   new Args(ctx, stmt).end('write placement options inside `placement { … }`');
-  const G = hw?.count;
+  const ids = new IdReader(ctx, model, hw);
   // Everything besides the statement itself that reading a `layer` statement depends on.
-  const layerKey = [model?.experts.value, model?.name, model?.layers.value, G, hw?.range && rangeKey(hw.range)].join('|');
+  const layerKey = [model?.experts.value, model?.name, model?.layers.value, hw?.count, hw?.range && rangeKey(hw.range)].join('|');
+  dispatch(ctx, needBlock(ctx, stmt, 'placement { policy greedy }'), 'placement', {
+    ...optionHandlers(ctx, spec),
+    ...constraintHandlers(ctx, spec, ids),
+    layer: (s) => readLayerStatement(ctx, s, ids, model, internal, layerKey),
+  });
+  checkPinsAgainstForbids(ctx, spec);
+  keepFirstCommit(ctx, internal);
+  return { spec, internal };
+}
 
-  const gpuId = (v: Value | undefined, a: Args, layer?: number): number | undefined => {
+/** GPU, layer and expert numbers in placement statements: checked against the plan, recorded as references. */
+class IdReader {
+  constructor(
+    private readonly ctx: Ctx,
+    private readonly model: ModelSpec | undefined,
+    private readonly hw: HardwareSpec | undefined,
+  ) {}
+
+  gpuId(v: Value | undefined, a: Args, layer?: number): number | undefined {
+    const { ctx, hw } = this;
+    const G = hw?.count;
     if (!v || v.kind !== 'number') {
       ctx.report(v ? v.range : a.here(), 'error', 'MP112', 'Expected a GPU number, e.g. `gpu 0`.');
       return undefined;
@@ -120,8 +139,11 @@ export function resolvePlacement(
       return undefined;
     }
     return v.value;
-  };
-  const optLayer = (a: Args): { layer?: number; ok: boolean } => {
+  }
+
+  /** An optional `layer L`. */
+  optLayer(a: Args): { layer?: number; ok: boolean } {
+    const { ctx, model } = this;
     if (!a.optWord('layer')) return { ok: true };
     const v = a.take();
     if (!v || v.kind !== 'number' || !Number.isInteger(v.value) || v.value < 0) {
@@ -134,190 +156,210 @@ export function resolvePlacement(
       return { ok: false };
     }
     return { layer: v.value, ok: true };
-  };
-  const expertId = (a: Args, layer?: number, gpu?: number): number | undefined => {
+  }
+
+  expertId(a: Args, layer?: number, gpu?: number): number | undefined {
     const v = a.take();
     if (!v || v.kind !== 'number') {
-      ctx.report(v ? v.range : a.here(), 'error', 'MP112', 'Expected an expert number, e.g. `expert 0`.');
+      this.ctx.report(v ? v.range : a.here(), 'error', 'MP112', 'Expected an expert number, e.g. `expert 0`.');
       return undefined;
     }
-    const ids = readExpertIds(ctx, [v], model, { layer, gpu });
+    const ids = readExpertIds(this.ctx, [v], this.model, { layer, gpu });
     return ids[0];
-  };
+  }
+}
 
+/** `policy`, `objective`, `dispatch`, `time`, `seed`, `replicas`, `max-copies`. */
+function optionHandlers(ctx: Ctx, spec: PlacementSpec) {
+  return {
+    policy: (s) => {
+      noBlock(ctx, s);
+      ctx.field('placement.policy', s.keyword.range);
+      const a = new Args(ctx, s);
+      const c = a.choice('`policy`', POLICY.words, POLICY.aliases, 'MP401');
+      if (c) spec.policy = { value: c.value, source: planSource(c.node.range), range: c.node.range };
+      if (!a.done) {
+        const t = a.number({ what: 'the time budget', unit: 'time', above: 0, suggest: 's', example: 'policy search 10 s' });
+        if (t) spec.timeBudgetMs = { value: t.value * 1000, source: planSource(t.node.range), range: t.node.range };
+      }
+      a.end('write `policy NAME [TIME]`');
+    },
+    objective: (s) => {
+      noBlock(ctx, s);
+      ctx.field('placement.objective', s.keyword.range);
+      const a = new Args(ctx, s);
+      const c = a.choice('`objective`', OBJECTIVE.words, OBJECTIVE.aliases, 'MP412');
+      if (c) spec.objective = { value: c.value, source: planSource(c.node.range), range: c.node.range };
+      a.end('write `objective latency` or `objective expected-time`');
+    },
+    dispatch: (s) => {
+      noBlock(ctx, s);
+      ctx.field('placement.dispatch', s.keyword.range);
+      const a = new Args(ctx, s);
+      const c = a.choice('`dispatch`', DISPATCH.words, DISPATCH.aliases, 'MP413');
+      if (c) spec.dispatch = { value: c.value, source: planSource(c.node.range), range: c.node.range };
+      a.end('write `dispatch static`, `dispatch random` or `dispatch balanced`');
+    },
+    time: (s) => {
+      noBlock(ctx, s);
+      ctx.field('placement.time', s.keyword.range);
+      const a = new Args(ctx, s);
+      const t = a.number({ what: '`time`', unit: 'time', above: 0, suggest: 's', example: 'time 10 s' });
+      a.end();
+      if (t) spec.timeBudgetMs = { value: t.value * 1000, source: planSource(t.node.range), range: t.node.range };
+    },
+    seed: (s) => {
+      noBlock(ctx, s);
+      ctx.field('placement.seed', s.keyword.range);
+      const a = new Args(ctx, s);
+      const n = a.number({ what: '`seed`', int: true, min: 0, max: 2 ** 32 - 1 });
+      a.end();
+      if (n) spec.seed = n.value;
+    },
+    replicas: (s) => {
+      noBlock(ctx, s);
+      ctx.field('placement.replicas', s.keyword.range);
+      const a = new Args(ctx, s);
+      const t = a.toggle('`replicas`');
+      a.end();
+      if (t !== undefined) spec.replicas = t;
+    },
+    'max-copies': (s) => {
+      noBlock(ctx, s);
+      ctx.field('placement.max-copies', s.keyword.range);
+      const a = new Args(ctx, s);
+      const n = a.number({ what: '`max-copies`', int: true, min: 1, max: 1 << 20 });
+      a.end();
+      if (n) spec.maxCopies = n.value;
+    },
+  } satisfies Partial<Record<KeywordOf<'placement'>, (s: Statement) => void>>;
+}
+
+/** `pin` and `forbid`. */
+function constraintHandlers(ctx: Ctx, spec: PlacementSpec, ids: IdReader) {
+  const { gpuId, optLayer, expertId } = bound(ids);
+  return {
+    pin: (s) => {
+      noBlock(ctx, s);
+      ctx.field('placement.pin', s.keyword.range);
+      const a = new Args(ctx, s);
+      if (!a.expectWord('expert', 'write `pin expert E on gpu G [layer L]`')) return a.end();
+      const look = new Args(ctx, s);
+      look.i = a.i + 3;
+      const layerAhead = look.isWord('layer') && look.peek(1)?.kind === 'number' ? (look.peek(1) as { value: number }).value : undefined;
+      const e = expertId(a, layerAhead);
+      if (!a.expectWord('on', 'write `pin expert E on gpu G [layer L]`')) return a.end();
+      if (!a.expectWord('gpu', 'write `pin expert E on gpu G [layer L]`')) return a.end();
+      const g = gpuId(a.take(), a, layerAhead);
+      const l = optLayer(a);
+      a.end('write `pin expert E on gpu G [layer L]`');
+      if (e !== undefined && g !== undefined && l.ok) {
+        const p: PinConstraint = { expert: e, gpu: g, range: s.range };
+        if (l.layer !== undefined) p.layer = l.layer;
+        spec.pins.push(p);
+      }
+    },
+    forbid: (s) => {
+      noBlock(ctx, s);
+      ctx.field('placement.forbid', s.keyword.range);
+      const a = new Args(ctx, s);
+      let e: number | undefined;
+      let hasExpert = false;
+      if (a.optWord('expert')) {
+        hasExpert = true;
+        e = expertId(a);
+        if (!a.expectWord('on', 'write `forbid expert E on gpu G [layer L]`')) return a.end();
+      }
+      if (!a.expectWord('gpu', 'write `forbid gpu G` or `forbid expert E on gpu G`')) return a.end();
+      const g = gpuId(a.take(), a);
+      const l = optLayer(a);
+      a.end('write `forbid [expert E on] gpu G [layer L]`');
+      if (g !== undefined && l.ok && (!hasExpert || e !== undefined)) {
+        const f: ForbidConstraint = { gpu: g, range: s.range };
+        if (e !== undefined) f.expert = e;
+        if (l.layer !== undefined) f.layer = l.layer;
+        spec.forbids.push(f);
+      }
+    },
+  } satisfies Partial<Record<KeywordOf<'placement'>, (s: Statement) => void>>;
+}
+
+/** The reader's methods as functions, as the handlers call them. */
+function bound(ids: IdReader) {
+  return { gpuId: ids.gpuId.bind(ids), optLayer: ids.optLayer.bind(ids), expertId: ids.expertId.bind(ids) };
+}
+
+/**
+ * A `layer L { gpu G: EXPERTS … }` statement: its GPU lines, each expert
+ * checked; replayed from the memo when the same statement is read in the
+ * same setting.
+ */
+function readLayerStatement(ctx: Ctx, s: Statement, reader: IdReader, model: ModelSpec | undefined, internal: PlacementInternal, layerKey: string): void {
+  const { gpuId } = bound(reader);
+  // The same (unchanged) statement read in the same setting reads the same: replay it.
+  const memo = layerMemo.get(s);
+  if (memo && memo.key === layerKey) {
+    for (const r of memo.refs) ctx.refs.push(r);
+    for (const d of memo.diags) ctx.keep(d);
+    internal.layerStmts.push({ layers: memo.layers.slice(), stmt: s, gpus: memo.gpus });
+    return;
+  }
+  const refs0 = ctx.refs.length;
+  const diags0 = ctx.diags.length;
+  const reported0 = ctx.reported;
+  ctx.field('placement.layer', s.keyword.range);
+  const ids = readLayerIds(ctx, s, model);
+  const ls: LayerStmt = { layers: ids ?? [], stmt: s, gpus: new Map() };
   dispatch(
     ctx,
-    needBlock(ctx, stmt, 'placement { policy greedy }'),
-    'placement',
+    needBlock(ctx, s, 'layer 0 { gpu 0: 0 1 2 3 }'),
+    'layer',
     {
-      policy: (s) => {
-        noBlock(ctx, s);
-        ctx.field('placement.policy', s.keyword.range);
-        const a = new Args(ctx, s);
-        const c = a.choice('`policy`', POLICY.words, POLICY.aliases, 'MP401');
-        if (c) spec.policy = { value: c.value, source: planSource(c.node.range), range: c.node.range };
-        if (!a.done) {
-          const t = a.number({ what: 'the time budget', unit: 'time', above: 0, suggest: 's', example: 'policy search 10 s' });
-          if (t) spec.timeBudgetMs = { value: t.value * 1000, source: planSource(t.node.range), range: t.node.range };
+      gpu: (x) => {
+        noBlock(ctx, x);
+        const a = new Args(ctx, x);
+        const g = gpuId(a.take(), a, ids?.[0]);
+        if (!a.optPunct(':')) {
+          const v = a.peek();
+          ctx.report(v ? v.range : a.here(), 'error', 'MP112', 'Write `gpu G: EXPERTS`, with a `:` after the GPU number.', {
+            fixes: [{ title: 'Add `:`', edits: [{ range: at(x.args[0]?.range ?? x.keyword.range), newText: ':' }], preferred: true }],
+          });
         }
-        a.end('write `policy NAME [TIME]`');
-      },
-      objective: (s) => {
-        noBlock(ctx, s);
-        ctx.field('placement.objective', s.keyword.range);
-        const a = new Args(ctx, s);
-        const c = a.choice('`objective`', OBJECTIVE.words, OBJECTIVE.aliases, 'MP412');
-        if (c) spec.objective = { value: c.value, source: planSource(c.node.range), range: c.node.range };
-        a.end('write `objective latency` or `objective expected-time`');
-      },
-      dispatch: (s) => {
-        noBlock(ctx, s);
-        ctx.field('placement.dispatch', s.keyword.range);
-        const a = new Args(ctx, s);
-        const c = a.choice('`dispatch`', DISPATCH.words, DISPATCH.aliases, 'MP413');
-        if (c) spec.dispatch = { value: c.value, source: planSource(c.node.range), range: c.node.range };
-        a.end('write `dispatch static`, `dispatch random` or `dispatch balanced`');
-      },
-      time: (s) => {
-        noBlock(ctx, s);
-        ctx.field('placement.time', s.keyword.range);
-        const a = new Args(ctx, s);
-        const t = a.number({ what: '`time`', unit: 'time', above: 0, suggest: 's', example: 'time 10 s' });
-        a.end();
-        if (t) spec.timeBudgetMs = { value: t.value * 1000, source: planSource(t.node.range), range: t.node.range };
-      },
-      seed: (s) => {
-        noBlock(ctx, s);
-        ctx.field('placement.seed', s.keyword.range);
-        const a = new Args(ctx, s);
-        const n = a.number({ what: '`seed`', int: true, min: 0, max: 2 ** 32 - 1 });
-        a.end();
-        if (n) spec.seed = n.value;
-      },
-      replicas: (s) => {
-        noBlock(ctx, s);
-        ctx.field('placement.replicas', s.keyword.range);
-        const a = new Args(ctx, s);
-        const t = a.toggle('`replicas`');
-        a.end();
-        if (t !== undefined) spec.replicas = t;
-      },
-      'max-copies': (s) => {
-        noBlock(ctx, s);
-        ctx.field('placement.max-copies', s.keyword.range);
-        const a = new Args(ctx, s);
-        const n = a.number({ what: '`max-copies`', int: true, min: 1, max: 1 << 20 });
-        a.end();
-        if (n) spec.maxCopies = n.value;
-      },
-      pin: (s) => {
-        noBlock(ctx, s);
-        ctx.field('placement.pin', s.keyword.range);
-        const a = new Args(ctx, s);
-        if (!a.expectWord('expert', 'write `pin expert E on gpu G [layer L]`')) return a.end();
-        const look = new Args(ctx, s);
-        look.i = a.i + 3;
-        const layerAhead = look.isWord('layer') && look.peek(1)?.kind === 'number' ? (look.peek(1) as { value: number }).value : undefined;
-        const e = expertId(a, layerAhead);
-        if (!a.expectWord('on', 'write `pin expert E on gpu G [layer L]`')) return a.end();
-        if (!a.expectWord('gpu', 'write `pin expert E on gpu G [layer L]`')) return a.end();
-        const g = gpuId(a.take(), a, layerAhead);
-        const l = optLayer(a);
-        a.end('write `pin expert E on gpu G [layer L]`');
-        if (e !== undefined && g !== undefined && l.ok) {
-          const p: PinConstraint = { expert: e, gpu: g, range: s.range };
-          if (l.layer !== undefined) p.layer = l.layer;
-          spec.pins.push(p);
+        const line: GpuLine = { gpu: g ?? -1, stmt: x, ids: [], from: a.i };
+        readExpertIdsInto(ctx, x.args, a.i, model, ids?.[0], g, line.ids);
+        if (!onePerArgument(x.args, a.i, line.ids.length)) {
+          // Ranges, commas or rejected values: read again for the nodes, reporting into nothing.
+          line.nodes = [];
+          readExpertIdsInto(new Ctx(), x.args, a.i, model, ids?.[0], g, [], line.nodes);
         }
-      },
-      forbid: (s) => {
-        noBlock(ctx, s);
-        ctx.field('placement.forbid', s.keyword.range);
-        const a = new Args(ctx, s);
-        let e: number | undefined;
-        let hasExpert = false;
-        if (a.optWord('expert')) {
-          hasExpert = true;
-          e = expertId(a);
-          if (!a.expectWord('on', 'write `forbid expert E on gpu G [layer L]`')) return a.end();
-        }
-        if (!a.expectWord('gpu', 'write `forbid gpu G` or `forbid expert E on gpu G`')) return a.end();
-        const g = gpuId(a.take(), a);
-        const l = optLayer(a);
-        a.end('write `forbid [expert E on] gpu G [layer L]`');
-        if (g !== undefined && l.ok && (!hasExpert || e !== undefined)) {
-          const f: ForbidConstraint = { gpu: g, range: s.range };
-          if (e !== undefined) f.expert = e;
-          if (l.layer !== undefined) f.layer = l.layer;
-          spec.forbids.push(f);
-        }
-      },
-      layer: (s) => {
-        // The same (unchanged) statement read in the same setting reads the same: replay it.
-        const memo = layerMemo.get(s);
-        if (memo && memo.key === layerKey) {
-          for (const r of memo.refs) ctx.refs.push(r);
-          for (const d of memo.diags) ctx.keep(d);
-          internal.layerStmts.push({ layers: memo.layers.slice(), stmt: s, gpus: memo.gpus });
-          return;
-        }
-        const refs0 = ctx.refs.length;
-        const diags0 = ctx.diags.length;
-        const reported0 = ctx.reported;
-        ctx.field('placement.layer', s.keyword.range);
-        const ids = readLayerIds(ctx, s, model);
-        const ls: LayerStmt = { layers: ids ?? [], stmt: s, gpus: new Map() };
-        dispatch(
-          ctx,
-          needBlock(ctx, s, 'layer 0 { gpu 0: 0 1 2 3 }'),
-          'layer',
-          {
-            gpu: (x) => {
-              noBlock(ctx, x);
-              const a = new Args(ctx, x);
-              const g = gpuId(a.take(), a, ids?.[0]);
-              if (!a.optPunct(':')) {
-                const v = a.peek();
-                ctx.report(v ? v.range : a.here(), 'error', 'MP112', 'Write `gpu G: EXPERTS`, with a `:` after the GPU number.', {
-                  fixes: [{ title: 'Add `:`', edits: [{ range: at(x.args[0]?.range ?? x.keyword.range), newText: ':' }], preferred: true }],
-                });
-              }
-              const line: GpuLine = { gpu: g ?? -1, stmt: x, ids: [], from: a.i };
-              readExpertIdsInto(ctx, x.args, a.i, model, ids?.[0], g, line.ids);
-              if (!onePerArgument(x.args, a.i, line.ids.length)) {
-                // Ranges, commas or rejected values: read again for the nodes, reporting into nothing.
-                line.nodes = [];
-                readExpertIdsInto(new Ctx(), x.args, a.i, model, ids?.[0], g, [], line.nodes);
-              }
-              if (g === undefined) return;
-              const prev = ls.gpus.get(g);
-              if (prev) {
-                ctx.report(x.args[0].range, 'error', 'MP409', `GPU ${g} is listed twice in this layer: merge the two lines into one.`, {
-                  related: [{ message: `first \`gpu ${g}\` here`, range: prev.stmt.range }],
-                });
-                const stmts = prev.stmts ?? prev.ids.map(() => prev.stmt);
-                const nodes = prev.nodes ?? prev.ids.map((_, k) => nodeAt(prev, k));
-                for (let k = 0; k < line.ids.length; k++) {
-                  prev.ids.push(line.ids[k]);
-                  stmts.push(x);
-                  nodes.push(nodeAt(line, k));
-                }
-                prev.stmts = stmts;
-                prev.nodes = nodes;
-              } else ls.gpus.set(g, line);
-            },
-          },
-        );
-        internal.layerStmts.push(ls);
-        // Replayed only when every diagnostic of the statement was kept (none past the cap).
-        if (ctx.reported - reported0 === ctx.diags.length - diags0) {
-          layerMemo.set(s, { key: layerKey, refs: ctx.refs.slice(refs0), diags: ctx.diags.slice(diags0), layers: ls.layers.slice(), gpus: ls.gpus });
-        }
+        if (g === undefined) return;
+        const prev = ls.gpus.get(g);
+        if (prev) {
+          ctx.report(x.args[0].range, 'error', 'MP409', `GPU ${g} is listed twice in this layer: merge the two lines into one.`, {
+            related: [{ message: `first \`gpu ${g}\` here`, range: prev.stmt.range }],
+          });
+          const stmts = prev.stmts ?? prev.ids.map(() => prev.stmt);
+          const nodes = prev.nodes ?? prev.ids.map((_, k) => nodeAt(prev, k));
+          for (let k = 0; k < line.ids.length; k++) {
+            prev.ids.push(line.ids[k]);
+            stmts.push(x);
+            nodes.push(nodeAt(line, k));
+          }
+          prev.stmts = stmts;
+          prev.nodes = nodes;
+        } else ls.gpus.set(g, line);
       },
     },
   );
+  internal.layerStmts.push(ls);
+  // Replayed only when every diagnostic of the statement was kept (none past the cap).
+  if (ctx.reported - reported0 === ctx.diags.length - diags0) {
+    layerMemo.set(s, { key: layerKey, refs: ctx.refs.slice(refs0), diags: ctx.diags.slice(diags0), layers: ls.layers.slice(), gpus: ls.gpus });
+  }
+}
 
-  // A pin that a forbid rules out can never be satisfied.
+/** A pin that a forbid rules out can never be satisfied. */
+function checkPinsAgainstForbids(ctx: Ctx, spec: PlacementSpec): void {
   for (const p of spec.pins) {
     const f = spec.forbids.find((x) => x.gpu === p.gpu && (x.expert === undefined || x.expert === p.expert) && (x.layer === undefined || p.layer === undefined || x.layer === p.layer));
     if (f && p.range) {
@@ -326,8 +368,10 @@ export function resolvePlacement(
       });
     }
   }
+}
 
-  // A layer committed by two statements: the first wins.
+/** A layer committed by two statements: the first wins. */
+function keepFirstCommit(ctx: Ctx, internal: PlacementInternal): void {
   const owner = new Map<number, LayerStmt>();
   for (const ls of internal.layerStmts) {
     const kept: number[] = [];
@@ -344,7 +388,6 @@ export function resolvePlacement(
     }
     ls.layers = kept;
   }
-  return { spec, internal };
 }
 
 const layerName = (ls: LayerStmt) =>

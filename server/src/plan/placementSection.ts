@@ -460,149 +460,189 @@ export function checkCommitted(
       continue;
     }
     const reported0 = ctx.reported;
-    const name = layerName(ls);
-    const counts = new Array<number>(hw.count).fill(0);
-    // Each GPU's list: its line's (below), or empty.
-    const unique = new Array<number[]>(hw.count);
-    const copies = new Int32Array(E);
-    // first[e] = index + 1 of expert e's first entry on the current GPU line; stamp[e] says which line.
-    const stamp = new Int32Array(E);
-    const first = new Int32Array(E);
-    let lineNo = 0;
-    for (const line of ls.gpus.values()) {
-      lineNo++;
-      // The GPU's list is the line's own ids unless a duplicate shows up; then a copy without them.
-      let list: number[] | undefined;
-      for (let k = 0; k < line.ids.length; k++) {
-        const id = line.ids[k];
-        if (stamp[id] === lineNo) {
-          const node = nodeAt(line, k);
-          list ??= line.ids.slice(0, k);
-          const stmt = stmtOf(line, k);
-          const firstNode = nodeAt(line, first[id]);
-          // Remove this copy from the line it is written on.
-          const ids = line.ids.filter((_, j) => stmtOf(line, j) === stmt);
-          ids.splice(ids.lastIndexOf(id), 1);
-          ctx.report(node.range, 'error', 'MP405', `Expert ${id} is twice on GPU ${line.gpu} in ${name}: a second copy on the same GPU serves nothing. Remove one (put extra copies on other GPUs).`, {
-            related: firstNode !== node ? [{ message: 'first copy here', range: firstNode.range }] : undefined,
-            fixes: rewritable(stmt) ? [{ title: `Remove the duplicate expert ${id}`, edits: [rewriteList(stmt, ids)], preferred: true }] : undefined,
-          });
-          continue;
-        }
-        stamp[id] = lineNo;
-        first[id] = k;
-        list?.push(id);
-        copies[id]++;
-      }
-      unique[line.gpu] = list ?? line.ids;
-      counts[line.gpu] = unique[line.gpu].length;
-    }
-    for (let g = 0; g < hw.count; g++) unique[g] ??= [];
-    // Slots
-    let maxOver = 0;
-    for (const line of ls.gpus.values()) {
-      const slots = hw.slotsPerGpu[line.gpu] ?? 0;
-      if (counts[line.gpu] > slots) {
-        maxOver = Math.max(maxOver, counts[line.gpu]);
-      }
-    }
-    for (const line of ls.gpus.values()) {
-      const slots = hw.slotsPerGpu[line.gpu] ?? 0;
-      if (counts[line.gpu] > slots) {
-        const fixes: QuickFix[] = [];
-        if (addSlotFix) fixes.push(addSlotFix(maxOver));
-        ctx.report(line.stmt.range, 'error', 'MP406', `GPU ${line.gpu} holds ${counts[line.gpu]} experts in ${name} but has ${slots} slot${slots === 1 ? '' : 's'} (${hw.slotsSource}): move ${counts[line.gpu] - slots} expert${counts[line.gpu] - slots > 1 ? 's' : ''} to another GPU, or give GPUs more slots.`, {
-          fixes,
-          related: opts.slotsStatement ? [{ message: 'slots set here', range: opts.slotsStatement.range }] : undefined,
-        });
-      }
-    }
-    // Unplaced experts
-    const missing: number[] = [];
-    for (let e = 0; e < E; e++) if (copies[e] === 0) missing.push(e);
-    if (missing.length > 0) {
-      const shown = missing.length > 12 ? formatExpertList(missing.slice(0, 12)) + ' …' : formatExpertList(missing);
-      const fixes: QuickFix[] = [];
-      // Place the missing experts on the GPUs with the most free slots; when there are
-      // not enough, the same fix first raises the slots per GPU.
-      let slotsNow = hw.slotsPerGpu.map((x) => x ?? 0);
-      let slotEdit: QuickFix | undefined;
-      const freeTotal = counts.reduce((t, c, g) => t + Math.max(0, slotsNow[g] - c), 0);
-      if (freeTotal < missing.length && addSlotFix) {
-        const needed = Math.min(E, Math.max(Math.max(...slotsNow), Math.ceil((counts.reduce((t, c) => t + c, 0) + missing.length) / hw.count), Math.max(...counts)));
-        slotEdit = addSlotFix(needed);
-        slotsNow = slotsNow.map(() => needed);
-      }
-      const free = counts.map((c, g) => slotsNow[g] - c);
-      const linesOk = [...ls.gpus.values()].every((l) => rewritable(l) && oneLine(l));
-      if (linesOk && free.reduce((t, f) => t + Math.max(0, f), 0) >= missing.length) {
-        const adds: number[][] = Array.from({ length: hw.count }, () => []);
-        for (const e of missing) {
-          let best = -1;
-          for (let g = 0; g < hw.count; g++) if (free[g] > 0 && (best < 0 || free[g] > free[best])) best = g;
-          adds[best].push(e);
-          free[best]--;
-        }
-        const edits: TextEdit[] = slotEdit ? [...slotEdit.edits] : [];
-        const newLines: string[] = [];
-        for (let g = 0; g < hw.count; g++) {
-          if (adds[g].length === 0) continue;
-          const line = ls.gpus.get(g);
-          if (line) edits.push(rewriteList(line, [...unique[g], ...adds[g]]));
-          else newLines.push(`gpu ${g}: ${formatExpertList(adds[g])}`);
-        }
-        const close = ls.stmt.block?.close;
-        if (newLines.length > 0 && close) {
-          // New lines go just before `}`, indented one level deeper than `layer`.
-          const pad = ' '.repeat(close.start.character);
-          const deeper = ' '.repeat(Math.max(0, ls.stmt.keyword.range.start.character + 2 - close.start.character));
-          edits.push({ range: { start: close.start, end: close.start }, newText: newLines.map((l) => deeper + l + '\n' + pad).join('') });
-        }
-        if (newLines.length === 0 || close) {
-          const where = adds.map((a, g) => (a.length ? `${formatExpertList(a)} on GPU ${g}` : '')).filter(Boolean).join(', ');
-          const title = `${slotEdit ? `${slotEdit.title}, and place` : 'Place'} expert${missing.length > 1 ? 's' : ''} ${where}`;
-          fixes.push({ title, edits, preferred: !slotEdit });
-        }
-      }
-      const sev = opts.offload ? 'information' : 'error';
-      ctx.report(ls.stmt.args[0] ? { start: ls.stmt.keyword.range.start, end: ls.stmt.args[ls.stmt.args.length - 1].range.end } : ls.stmt.keyword.range, sev, 'MP407',
-        `${missing.length === 1 ? 'Expert' : `${missing.length} experts:`} ${shown} ${missing.length === 1 ? 'is' : 'are'} on no GPU in ${name}${opts.offload ? ': they are paged from host memory (offload).' : `: every expert needs at least one copy. Add ${missing.length === 1 ? 'it' : 'them'} to a GPU with a free slot.`}`,
-        { fixes },
-      );
-    }
-    // Constraints
-    for (const p of spec.pins) {
-      if (p.layer !== undefined && !ls.layers.includes(p.layer)) continue;
-      if (!unique[p.gpu]?.includes(p.expert)) {
-        const line = ls.gpus.get(p.gpu);
-        ctx.report(line?.stmt.range ?? ls.stmt.keyword.range, 'warning', 'MP410', `Expert ${p.expert} is pinned to GPU ${p.gpu} but ${name} does not put it there: add it to \`gpu ${p.gpu}\` or drop the pin.`, {
-          related: p.range ? [{ message: 'pin here', range: p.range }] : undefined,
-          fixes: line && rewritable(line) && oneLine(line) && (hw.slotsPerGpu[p.gpu] ?? 0) > counts[p.gpu] ? [{ title: `Add expert ${p.expert} to GPU ${p.gpu}`, edits: [rewriteList(line, [...unique[p.gpu], p.expert])] }] : undefined,
-        });
-      }
-    }
-    for (const f of spec.forbids) {
-      if (f.layer !== undefined && !ls.layers.includes(f.layer)) continue;
-      const held = unique[f.gpu] ?? [];
-      const bad = f.expert === undefined ? held : held.filter((e) => e === f.expert);
-      if (bad.length > 0) {
-        const line = ls.gpus.get(f.gpu);
-        ctx.report(line?.stmt.range ?? ls.stmt.keyword.range, 'warning', 'MP410', f.expert === undefined ? `GPU ${f.gpu} is forbidden but holds experts in ${name}: move them elsewhere or drop the \`forbid\`.` : `Expert ${f.expert} is forbidden on GPU ${f.gpu} but ${name} puts it there: move it or drop the \`forbid\`.`, {
-          related: f.range ? [{ message: 'forbid here', range: f.range }] : undefined,
-        });
-      }
-    }
-    if (!spec.replicas || spec.maxCopies !== undefined) {
-      const limit = spec.replicas ? spec.maxCopies! : 1;
-      for (let e = 0; e < E; e++) {
-        if (copies[e] > limit) {
-          ctx.report(ls.stmt.keyword.range, 'warning', spec.replicas ? 'MP410' : 'MP411', spec.replicas ? `Expert ${e} has ${copies[e]} copies in ${name}, more than \`max-copies ${limit}\`: remove ${copies[e] - limit}.` : `Expert ${e} has ${copies[e]} copies in ${name} but \`replicas off\` allows one: remove the extra copies or set \`replicas on\`.`);
-        }
-      }
-    }
+    const c: LayerCheck = { ctx, ls, name: layerName(ls), hw, experts: E, ...readGpuLists(ctx, ls, layerName(ls), hw.count, E) };
+    checkSlots(c, addSlotFix, opts.slotsStatement);
+    checkUnplaced(c, addSlotFix, opts.offload);
+    checkConstraints(c, spec);
+    checkCopyLimit(c, spec);
+    const { unique } = c;
     const gpuRanges = new Array<Range | undefined>(hw.count);
     for (let g = 0; g < hw.count; g++) gpuRanges[g] = ls.gpus.get(g)?.stmt.range;
     record(ls, unique, gpuRanges);
     if (ctx.reported === reported0) committedMemo.set(ls.gpus, { key, unique, gpuRanges });
+  }
+}
+
+/** One committed layer statement being checked: each GPU's list without duplicates, its count, the copies per expert. */
+interface LayerCheck {
+  ctx: Ctx;
+  ls: LayerStmt;
+  /** "layer 3", "layers 0..7": how messages name the statement. */
+  name: string;
+  hw: HardwareSpec;
+  experts: number;
+  unique: number[][];
+  counts: number[];
+  copies: Int32Array;
+}
+
+/** Each GPU's list with a second copy of an expert on the same GPU reported (MP405) and left out. */
+function readGpuLists(ctx: Ctx, ls: LayerStmt, name: string, gpus: number, E: number): { unique: number[][]; counts: number[]; copies: Int32Array } {
+  const counts = new Array<number>(gpus).fill(0);
+  // Each GPU's list: its line's (below), or empty.
+  const unique = new Array<number[]>(gpus);
+  const copies = new Int32Array(E);
+  // first[e] = index + 1 of expert e's first entry on the current GPU line; stamp[e] says which line.
+  const stamp = new Int32Array(E);
+  const first = new Int32Array(E);
+  let lineNo = 0;
+  for (const line of ls.gpus.values()) {
+    lineNo++;
+    // The GPU's list is the line's own ids unless a duplicate shows up; then a copy without them.
+    let list: number[] | undefined;
+    for (let k = 0; k < line.ids.length; k++) {
+      const id = line.ids[k];
+      if (stamp[id] === lineNo) {
+        const node = nodeAt(line, k);
+        list ??= line.ids.slice(0, k);
+        const stmt = stmtOf(line, k);
+        const firstNode = nodeAt(line, first[id]);
+        // Remove this copy from the line it is written on.
+        const ids = line.ids.filter((_, j) => stmtOf(line, j) === stmt);
+        ids.splice(ids.lastIndexOf(id), 1);
+        ctx.report(node.range, 'error', 'MP405', `Expert ${id} is twice on GPU ${line.gpu} in ${name}: a second copy on the same GPU serves nothing. Remove one (put extra copies on other GPUs).`, {
+          related: firstNode !== node ? [{ message: 'first copy here', range: firstNode.range }] : undefined,
+          fixes: rewritable(stmt) ? [{ title: `Remove the duplicate expert ${id}`, edits: [rewriteList(stmt, ids)], preferred: true }] : undefined,
+        });
+        continue;
+      }
+      stamp[id] = lineNo;
+      first[id] = k;
+      list?.push(id);
+      copies[id]++;
+    }
+    unique[line.gpu] = list ?? line.ids;
+    counts[line.gpu] = unique[line.gpu].length;
+  }
+  for (let g = 0; g < gpus; g++) unique[g] ??= [];
+  return { unique, counts, copies };
+}
+
+/** More experts on a GPU than it has slots (MP406), with a fix that gives every GPU enough. */
+function checkSlots(c: LayerCheck, addSlotFix: ((needed: number) => QuickFix) | undefined, slotsStatement: Statement | undefined): void {
+  const { ctx, ls, name, hw, counts } = c;
+  let maxOver = 0;
+  for (const line of ls.gpus.values()) {
+    const slots = hw.slotsPerGpu[line.gpu] ?? 0;
+    if (counts[line.gpu] > slots) {
+      maxOver = Math.max(maxOver, counts[line.gpu]);
+    }
+  }
+  for (const line of ls.gpus.values()) {
+    const slots = hw.slotsPerGpu[line.gpu] ?? 0;
+    if (counts[line.gpu] > slots) {
+      const fixes: QuickFix[] = [];
+      if (addSlotFix) fixes.push(addSlotFix(maxOver));
+      ctx.report(line.stmt.range, 'error', 'MP406', `GPU ${line.gpu} holds ${counts[line.gpu]} experts in ${name} but has ${slots} slot${slots === 1 ? '' : 's'} (${hw.slotsSource}): move ${counts[line.gpu] - slots} expert${counts[line.gpu] - slots > 1 ? 's' : ''} to another GPU, or give GPUs more slots.`, {
+        fixes,
+        related: slotsStatement ? [{ message: 'slots set here', range: slotsStatement.range }] : undefined,
+      });
+    }
+  }
+}
+
+/** Experts on no GPU (MP407): an error, or information when they are paged from host memory; the fix places them. */
+function checkUnplaced(c: LayerCheck, addSlotFix: ((needed: number) => QuickFix) | undefined, offload: boolean): void {
+  const { ctx, ls, name, hw, experts: E, unique, counts, copies } = c;
+  const missing: number[] = [];
+  for (let e = 0; e < E; e++) if (copies[e] === 0) missing.push(e);
+  if (missing.length > 0) {
+    const shown = missing.length > 12 ? formatExpertList(missing.slice(0, 12)) + ' …' : formatExpertList(missing);
+    const fixes: QuickFix[] = [];
+    // Place the missing experts on the GPUs with the most free slots; when there are
+    // not enough, the same fix first raises the slots per GPU.
+    let slotsNow = hw.slotsPerGpu.map((x) => x ?? 0);
+    let slotEdit: QuickFix | undefined;
+    const freeTotal = counts.reduce((t, c, g) => t + Math.max(0, slotsNow[g] - c), 0);
+    if (freeTotal < missing.length && addSlotFix) {
+      const needed = Math.min(E, Math.max(Math.max(...slotsNow), Math.ceil((counts.reduce((t, c) => t + c, 0) + missing.length) / hw.count), Math.max(...counts)));
+      slotEdit = addSlotFix(needed);
+      slotsNow = slotsNow.map(() => needed);
+    }
+    const free = counts.map((c, g) => slotsNow[g] - c);
+    const linesOk = [...ls.gpus.values()].every((l) => rewritable(l) && oneLine(l));
+    if (linesOk && free.reduce((t, f) => t + Math.max(0, f), 0) >= missing.length) {
+      const adds: number[][] = Array.from({ length: hw.count }, () => []);
+      for (const e of missing) {
+        let best = -1;
+        for (let g = 0; g < hw.count; g++) if (free[g] > 0 && (best < 0 || free[g] > free[best])) best = g;
+        adds[best].push(e);
+        free[best]--;
+      }
+      const edits: TextEdit[] = slotEdit ? [...slotEdit.edits] : [];
+      const newLines: string[] = [];
+      for (let g = 0; g < hw.count; g++) {
+        if (adds[g].length === 0) continue;
+        const line = ls.gpus.get(g);
+        if (line) edits.push(rewriteList(line, [...unique[g], ...adds[g]]));
+        else newLines.push(`gpu ${g}: ${formatExpertList(adds[g])}`);
+      }
+      const close = ls.stmt.block?.close;
+      if (newLines.length > 0 && close) {
+        // New lines go just before `}`, indented one level deeper than `layer`.
+        const pad = ' '.repeat(close.start.character);
+        const deeper = ' '.repeat(Math.max(0, ls.stmt.keyword.range.start.character + 2 - close.start.character));
+        edits.push({ range: { start: close.start, end: close.start }, newText: newLines.map((l) => deeper + l + '\n' + pad).join('') });
+      }
+      if (newLines.length === 0 || close) {
+        const where = adds.map((a, g) => (a.length ? `${formatExpertList(a)} on GPU ${g}` : '')).filter(Boolean).join(', ');
+        const title = `${slotEdit ? `${slotEdit.title}, and place` : 'Place'} expert${missing.length > 1 ? 's' : ''} ${where}`;
+        fixes.push({ title, edits, preferred: !slotEdit });
+      }
+    }
+    const sev = offload ? 'information' : 'error';
+    ctx.report(ls.stmt.args[0] ? { start: ls.stmt.keyword.range.start, end: ls.stmt.args[ls.stmt.args.length - 1].range.end } : ls.stmt.keyword.range, sev, 'MP407',
+      `${missing.length === 1 ? 'Expert' : `${missing.length} experts:`} ${shown} ${missing.length === 1 ? 'is' : 'are'} on no GPU in ${name}${offload ? ': they are paged from host memory (offload).' : `: every expert needs at least one copy. Add ${missing.length === 1 ? 'it' : 'them'} to a GPU with a free slot.`}`,
+      { fixes },
+    );
+  }
+}
+
+/** Pins the layer does not honour and forbids it breaks (MP410). */
+function checkConstraints(c: LayerCheck, spec: PlacementSpec): void {
+  const { ctx, ls, name, hw, unique, counts } = c;
+  for (const p of spec.pins) {
+    if (p.layer !== undefined && !ls.layers.includes(p.layer)) continue;
+    if (!unique[p.gpu]?.includes(p.expert)) {
+      const line = ls.gpus.get(p.gpu);
+      ctx.report(line?.stmt.range ?? ls.stmt.keyword.range, 'warning', 'MP410', `Expert ${p.expert} is pinned to GPU ${p.gpu} but ${name} does not put it there: add it to \`gpu ${p.gpu}\` or drop the pin.`, {
+        related: p.range ? [{ message: 'pin here', range: p.range }] : undefined,
+        fixes: line && rewritable(line) && oneLine(line) && (hw.slotsPerGpu[p.gpu] ?? 0) > counts[p.gpu] ? [{ title: `Add expert ${p.expert} to GPU ${p.gpu}`, edits: [rewriteList(line, [...unique[p.gpu], p.expert])] }] : undefined,
+      });
+    }
+  }
+  for (const f of spec.forbids) {
+    if (f.layer !== undefined && !ls.layers.includes(f.layer)) continue;
+    const held = unique[f.gpu] ?? [];
+    const bad = f.expert === undefined ? held : held.filter((e) => e === f.expert);
+    if (bad.length > 0) {
+      const line = ls.gpus.get(f.gpu);
+      ctx.report(line?.stmt.range ?? ls.stmt.keyword.range, 'warning', 'MP410', f.expert === undefined ? `GPU ${f.gpu} is forbidden but holds experts in ${name}: move them elsewhere or drop the \`forbid\`.` : `Expert ${f.expert} is forbidden on GPU ${f.gpu} but ${name} puts it there: move it or drop the \`forbid\`.`, {
+        related: f.range ? [{ message: 'forbid here', range: f.range }] : undefined,
+      });
+    }
+  }
+}
+
+/** More copies of an expert than `max-copies` (MP410) or `replicas off` (MP411) allow. */
+function checkCopyLimit(c: LayerCheck, spec: PlacementSpec): void {
+  const { ctx, ls, name, experts: E, copies } = c;
+  if (!spec.replicas || spec.maxCopies !== undefined) {
+    const limit = spec.replicas ? spec.maxCopies! : 1;
+    for (let e = 0; e < E; e++) {
+      if (copies[e] > limit) {
+        ctx.report(ls.stmt.keyword.range, 'warning', spec.replicas ? 'MP410' : 'MP411', spec.replicas ? `Expert ${e} has ${copies[e]} copies in ${name}, more than \`max-copies ${limit}\`: remove ${copies[e] - limit}.` : `Expert ${e} has ${copies[e]} copies in ${name} but \`replicas off\` allows one: remove the extra copies or set \`replicas on\`.`);
+      }
+    }
   }
 }

@@ -77,13 +77,17 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   const timings = new Timings(debounceMs);
   const session: Session = { settings: DEFAULT_SETTINGS, clientCaps: {}, configPull: false, trust: new WorkspaceTrust() };
 
+  // What the solve manager and the features read of the session.
+  const sessionView = {
+    settings: () => session.settings,
+    trusted: () => session.trust.trusted,
+    readable: (path: string) => session.trust.readable(path),
+  };
   const solves = new SolveManager({
     connection,
     log,
     timings,
-    settings: () => session.settings,
-    trusted: () => session.trust.trusted,
-    readable: (path) => session.trust.readable(path),
+    ...sessionView,
     canRefresh: () => ({
       codeLens: session.clientCaps.workspace?.codeLens?.refreshSupport === true,
       inlayHint: session.clientCaps.workspace?.inlayHint?.refreshSupport === true,
@@ -111,9 +115,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     connection,
     documents,
     log,
-    settings: () => session.settings,
-    trusted: () => session.trust.trusted,
-    readable: (path) => session.trust.readable(path),
+    ...sessionView,
     fast: state.fast,
     solves,
     timings,

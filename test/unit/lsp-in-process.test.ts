@@ -1,7 +1,11 @@
 // Completion, hover and go-to-definition through the server's own handlers,
 // in process (test/unit/lspFixture.ts): a plan with a `$0` cursor marker.
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { cursorFixture, definitionAt, expectCompletion, hoverAt, inProcessFeatures } from './lspFixture';
 import { POLICY } from '../../server/src/plan/vocabulary';
 import { GPU_PRESET_NAMES, MODEL_PRESET_NAMES } from '../../server/src/plan/presets';
@@ -84,4 +88,33 @@ test('the in-process document is the analysed plan (no errors in the fixture pla
   const f = inProcessFeatures(plan());
   assert.ok(f.analysis.plan, JSON.stringify(f.analysis.diagnostics.map((d) => d.message)));
   assert.deepEqual(f.analysis.diagnostics.filter((d) => d.severity === 'error'), []);
+});
+
+/** A plan file in a fresh folder with a `traces/` folder holding a routing file and a note. */
+const folders: string[] = [];
+after(() => {
+  for (const dir of folders) rmSync(dir, { recursive: true, force: true });
+});
+
+function planFolder(): { file: string; trace: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'moeplan-fixture-'));
+  folders.push(dir);
+  mkdirSync(join(dir, 'traces'));
+  writeFileSync(join(dir, 'traces', 'chat.jsonl'), '');
+  writeFileSync(join(dir, 'traces', 'notes.md'), '');
+  return { file: join(dir, 'plan.moeplan'), trace: join(dir, 'traces', 'chat.jsonl') };
+}
+
+test('completion inside a trace path lists the routing files beside the plan, not other files', async () => {
+  const { file } = planFolder();
+  const marked = plan().replace('  synthetic tokens 4000 seed 7', '  trace "traces/$0');
+  await expectCompletion(marked, { includes: ['chat.jsonl'], excludes: ['notes.md'] }, { file });
+});
+
+test('definition of a trace path opens the file it names', async () => {
+  const { file, trace } = planFolder();
+  const marked = plan().replace('  synthetic tokens 4000 seed 7', '  trace "traces/ch$0at.jsonl"');
+  const d = await definitionAt(marked, { file });
+  assert.ok(d, 'a definition');
+  assert.equal(d.uri, pathToFileURL(trace).href);
 });

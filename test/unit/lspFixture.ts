@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
+import { pathToFileURL } from 'node:url';
 import type { CompletionItem, Hover, Location, Position } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { ServerContext } from '../../server/src/lsp/context';
@@ -32,7 +33,7 @@ type Handler = (params: unknown, token?: unknown) => unknown;
 /** The handlers the server registers for one document, and the document as the server holds it. */
 export function inProcessFeatures(text: string, opts: { file?: string; trusted?: boolean } = {}) {
   const file = opts.file ?? join(tmpdir(), 'fixture.moeplan');
-  const uri = `file://${file}`;
+  const uri = pathToFileURL(file).href;
   const doc = TextDocument.create(uri, 'moeplan', 1, text);
   const analysis = analyseText(uri, 1, file, text);
   const handlers = new Map<string, Handler>();
@@ -66,29 +67,31 @@ export function inProcessFeatures(text: string, opts: { file?: string; trusted?:
 }
 
 /** The completion labels at the marker. */
-export async function completionsAt(marked: string): Promise<string[]> {
+type FixtureOptions = Parameters<typeof inProcessFeatures>[1];
+
+export async function completionsAt(marked: string, opts?: FixtureOptions): Promise<string[]> {
   const { text, position } = cursorFixture(marked);
-  return (await inProcessFeatures(text).completion(position)).map((i) => i.label);
+  return (await inProcessFeatures(text, opts).completion(position)).map((i) => i.label);
 }
 
 /** Completion at the marker offers every label of `includes` and none of `excludes` (as Langium's `expectCompletion`). */
-export async function expectCompletion(marked: string, expected: { includes?: string[]; excludes?: string[] }): Promise<void> {
-  const labels = await completionsAt(marked);
+export async function expectCompletion(marked: string, expected: { includes?: string[]; excludes?: string[] }, opts?: FixtureOptions): Promise<void> {
+  const labels = await completionsAt(marked, opts);
   for (const l of expected.includes ?? []) assert.ok(labels.includes(l), `completion offers '${l}'; it offered ${JSON.stringify(labels)}`);
   for (const l of expected.excludes ?? []) assert.ok(!labels.includes(l), `completion does not offer '${l}'; it offered ${JSON.stringify(labels)}`);
 }
 
 /** The hover's markdown at the marker, or undefined when there is none. */
-export async function hoverAt(marked: string): Promise<string | undefined> {
+export async function hoverAt(marked: string, opts?: FixtureOptions): Promise<string | undefined> {
   const { text, position } = cursorFixture(marked);
-  const h = await inProcessFeatures(text).hover(position);
+  const h = await inProcessFeatures(text, opts).hover(position);
   return h ? (h.contents as { value: string }).value : undefined;
 }
 
 /** Where go-to-definition jumps from the marker: one location, or undefined. */
-export async function definitionAt(marked: string): Promise<Location | undefined> {
+export async function definitionAt(marked: string, opts?: FixtureOptions): Promise<Location | undefined> {
   const { text, position } = cursorFixture(marked);
-  const d = await inProcessFeatures(text).definition(position);
+  const d = await inProcessFeatures(text, opts).definition(position);
   assert.ok(!Array.isArray(d), 'one definition');
   return d ?? undefined;
 }

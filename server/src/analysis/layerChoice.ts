@@ -174,16 +174,21 @@ export function chooseOnLayer(job: LayerJob, budgetMs: number, note: Note, opts:
 
   // Fresh batches: every placement's figure, and the guarantee. Lean (a
   // solve whose candidates are not shown), only what the guarantee reads.
-  const guarded = searching && plan.placement.objective.value === 'latency';
-  if (!opts.lean || guarded) for (const e of entries) e.step = step.figure(e.placement);
+  // A lean solve (the held-out estimate, a workload's own best) skips the
+  // guarantee on fresh batches: its search started from the best candidate
+  // on its own batches, and no candidate's figure is shown.
+  if (!opts.lean) for (const e of entries) e.step = step.figure(e.placement);
   let chosenStep = step.figure(chosen.placement);
-  if (searching) {
+  if (searching && !opts.lean) {
     const own = { expectedTime: chosen.expectedTime, step: chosenStep };
     let best: Entry | undefined;
     for (const e of entries) if (objectiveOf(plan, e) < objectiveOf(plan, best ?? own) - 1e-9 * Math.max(1, objectiveOf(plan, own))) best = e;
     if (best) {
       const text = (x: number) => (plan.placement.objective.value === 'latency' ? show.micros(x) : `E[T] ${show.expectedTime(x)}`);
-      note(policy, `${best.name} is faster on the fresh batches than ${policy}'s placement (${text(objectiveOf(plan, best))} vs ${text(objectiveOf(plan, own))}); using it`);
+      const [a, b] = [text(objectiveOf(plan, best)), text(objectiveOf(plan, own))];
+      const gap = objectiveOf(plan, own) - objectiveOf(plan, best);
+      const by = a === b ? `both ${a} as shown, ${gap.toPrecision(2)}${plan.placement.objective.value === 'latency' ? ' µs' : ''} apart` : `${a} vs ${b}`;
+      note(policy, `${best.name} is faster on the fresh batches than ${policy}'s placement (${by}); using it`);
       chosen = { ...chosen, placement: best.placement, expectedTime: best.expectedTime, evaluation: undefined, optimal: false };
       chosenStep = best.step ?? step.figure(best.placement);
       startedFrom = best.name;

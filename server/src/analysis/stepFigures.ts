@@ -26,6 +26,8 @@ export class LayerStepContext {
   private trainSamples?: StepSamples;
   private evalSamples?: StepSamples;
   private evaluator?: StepEvaluator;
+  /** Figures by placement: candidates, the answer and the committed placement often coincide. */
+  private readonly figures = new Map<string, StepFigure>();
 
   constructor(
     readonly plan: Plan,
@@ -60,6 +62,17 @@ export class LayerStepContext {
   }
 
   figure(placement: readonly (readonly number[])[]): StepFigure {
+    // The exact text (not a hash): a collision would report one placement's figure for another.
+    const key = placement.map((g) => [...g].sort((a, b) => a - b).join(',')).join('|');
+    const known = this.figures.get(key);
+    if (known) return known;
+    const figure = this.measure(placement);
+    if (this.figures.size >= 256) this.figures.clear();
+    this.figures.set(key, figure);
+    return figure;
+  }
+
+  private measure(placement: readonly (readonly number[])[]): StepFigure {
     this.evaluator ??= new StepEvaluator(this.evalSamplesOf(), this.costs, this.rule, this.ruleSeed);
     const ev = this.evaluator;
     ev.setPlacement(placement);

@@ -225,6 +225,10 @@ export function stepLocalSearch(inst: Instance, ev: StepEvaluator, opts: StepSea
     let fruitless = 0;
     // The local optimum of the current run (kicks restart from it; restarts from the next candidate).
     let runBest = { value: ev.value(), placement: ev.placement() };
+    // Local optima already reached: a restart that descends into one of them
+    // would only repeat that run's kicks, so the next restart begins at once.
+    const seen = new Set<string>();
+    let freshRun = true;
     outer: for (;;) {
       for (;;) {
         let improved = false;
@@ -235,11 +239,15 @@ export function stepLocalSearch(inst: Instance, ev: StepEvaluator, opts: StepSea
         if (!improved) break;
       }
       keepBest();
+      const key = placementKey(ev.placement());
+      const repeated = freshRun && seen.has(key);
+      seen.add(key);
+      freshRun = false;
       if (ev.value() < runBest.value - eps) {
         runBest = { value: ev.value(), placement: ev.placement() };
         fruitless = 0;
       } else fruitless++;
-      if (fruitless > maxKicks) {
+      if (repeated || fruitless > maxKicks) {
         const next = restarts.shift();
         if (!next) {
           converged = true;
@@ -249,6 +257,7 @@ export function stepLocalSearch(inst: Instance, ev: StepEvaluator, opts: StepSea
         nb.recount();
         runBest = { value: ev.value(), placement: ev.placement() };
         fruitless = 0;
+        freshRun = true;
         continue;
       }
       ev.setPlacement(runBest.placement);
@@ -299,6 +308,11 @@ export function stepLocalSearch(inst: Instance, ev: StepEvaluator, opts: StepSea
   }
   if (ev.value() > best.value + eps) restoreBest();
   return { improvingMoves, probes, converged };
+}
+
+/** A placement as exact text (copies sorted per GPU). */
+function placementKey(placement: readonly (readonly number[])[]): string {
+  return placement.map((g) => [...g].sort((a, b) => a - b).join(',')).join('|');
 }
 
 function pickWeighted(w: Float64Array, rng: Rng): number {

@@ -154,7 +154,7 @@ describe('moeplan in VS Code (code-server + Chromium)', { timeout: 20 * 60_000 }
     step('solve-lens-hover', async (w) => {
       await w.openFile(plan.name);
       await w.runCommand('moeplan: Solve Now');
-      const lens = w.page.locator(`${EDITOR} .codelens-decoration`, { hasText: 'per layer' }).first();
+      const lens = w.page.locator(`${EDITOR} .codelens-decoration`, { hasText: 'per layer at batch' }).first();
       await lens.waitFor({ timeout: 120_000 });
       const lensText = await lens.innerText();
       assert.match(lensText, /\d+(\.\d+)?\s*(µs|ms) per layer at batch \d+/, `code lens "${lensText}" does not lead with µs per layer at the plan's batch`);

@@ -4,6 +4,7 @@
 // answer, so it never blocks for more than a few milliseconds. cancel()
 // terminates the workers.
 import { availableParallelism } from 'node:os';
+import * as show from '../display';
 import type { DriftSpec, ObjectiveName, Plan, PolicyName } from '../plan/types';
 import type { DriftReport, PlanResults, SweepPoint } from '../protocol';
 import type { ReadProgress, Workload } from '../workload/types';
@@ -103,6 +104,8 @@ interface Run {
   capacity: boolean;
   /** Held-out figures (a share of each layer's budget) when the workload can be split. */
   heldOut: boolean;
+  /** Layers run only the policy's solve and its comparisons (the budget is tight for the instance). */
+  lean?: boolean;
   progress: { done: number; total: number; sumT: number; sumUs: number; report(): void };
 }
 
@@ -220,9 +223,39 @@ async function loadStage(run: Run, options: AnalysisOptions): Promise<Workload> 
   return workload;
 }
 
+/**
+ * Milliseconds per (expert × GPU) below which a layer's budget is too small
+ * for the extras: the held-out solve, the E[T]-optimum candidate and the
+ * sweeps. The baselines and the fresh-batch figures alone cost about this
+ * much per layer (DeepSeek-V3 on 512 GPUs: 256 × 512 pairs, ≈ 0.7 s per
+ * layer on one core), so below it only the policy's own solve runs.
+ */
+const TIGHT_MS_PER_EXPERT_GPU = 0.005;
+
+/** Why the budget is too small for the extras, or undefined when it is not. */
+function tightBudgetReason(run: Run, layers: number): string | undefined {
+  const perLayerMs = (run.budget * run.workers) / Math.max(1, layers);
+  const experts = run.plan.model.experts.value;
+  const gpus = run.plan.hardware.count;
+  const needMs = experts * gpus * TIGHT_MS_PER_EXPERT_GPU;
+  if (perLayerMs >= needMs) return undefined;
+  const needS = (needMs * layers) / run.workers / 1000;
+  return (
+    `the time budget (${show.seconds(run.budget / 1000)}) leaves ${show.millis(perLayerMs)} per layer on ${run.workers} workers, too little for ${experts} experts on ${gpus} GPUs; ` +
+    `the held-out solve, the E[T]-optimum candidate and the sweeps were skipped (about ${show.seconds(needS)} would allow them)`
+  );
+}
+
 async function analyzeWorkload(run: Run, workload: Workload, version: number | undefined, cancelled: () => boolean): Promise<PlanResults> {
-  const { plan: p, policy, sweeps } = run;
   const L = workload.layers.length;
+  const tight = tightBudgetReason(run, L);
+  if (tight) {
+    run.heldOut = false;
+    run.sweeps = false;
+    run.capacity = false;
+    run.lean = true;
+  }
+  const { plan: p, policy, sweeps } = run;
   const sweepLayers = sweeps ? pickLayers(L, SWEEP_LAYERS) : [];
   const capacity = run.capacity ? capacityPlan(run.plan, L, run.budget * CAPACITY_SHARE * run.workers) : undefined;
   // Paging (docs/paging.md): when the slots cannot hold every expert, the solver
@@ -252,6 +285,10 @@ async function analyzeWorkload(run: Run, workload: Workload, version: number | u
       : undefined,
   ]);
   const results = assembleResults(p, workload, outcomes, policy, layerMs, memorySweep, extras, version);
+  if (tight) {
+    results.notes.push(tight);
+    if (workload.split) results.heldOutMissing = 'the time budget was too small for a held-out solve (see the notes)';
+  }
   if (capacityOut) results.capacity = capacityOut;
   if (layerMs > run.budget * 1.5 && !cancelled()) results.notes.push(layersBudgetNote(layerMs, run.budget, workload));
   if (pagingJob) (await pagingJob).apply(results);
@@ -292,6 +329,7 @@ function layersStage(run: Run, workload: Workload): Promise<LayerOutcome[]> {
           slotsPerGpu: ownerSlots ?? p.hardware.slotsPerGpu,
           sequence: p.workload.phase.value === 'prefill' ? workload.sequence : undefined,
           layerIndex,
+          lean: run.lean,
           ...layerRobustInputs(workload, layerIndex, mixOf(p.workload), run.heldOut),
         }))
         .then((o) => {

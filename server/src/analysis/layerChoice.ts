@@ -42,6 +42,8 @@ export interface LayerJob {
   parts?: LayerPart[];
   /** How the parts make one objective (default mean). */
   mix?: MixRule;
+  /** A tight budget for the instance: no E[T]-optimum candidate under the latency objective. */
+  lean?: boolean;
 }
 
 export interface LayerSplit {
@@ -143,7 +145,7 @@ export function chooseOnLayer(job: LayerJob, budgetMs: number, note: Note, opts:
     chosen = r.chosen;
     entries.push(...r.extra.map(entryOf));
     etBound = Math.max(etBound, r.bound);
-  } else if (searching) {
+  } else if (searching && !job.lean) {
     const opt = solveLayer('search', mk(budgetMs * EXPECTED_TIME_SHARE));
     etBound = Math.max(etBound, opt.lowerBound ?? 0);
     entries.push({ ...entryOf(opt), name: 'expected-time-optimum' });

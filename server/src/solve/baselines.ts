@@ -239,7 +239,9 @@ function eplbWithin(inst: Instance, load: number[], experts: number[], gpuIds: n
   const { gpus, capacity } = inst;
   const slots = gpuIds.reduce((a, gi) => a + capacity[gi], 0);
   const localLoad = experts.map((e) => load[e]);
-  const limit = (i: number) => Math.min(inst.maxCopies[experts[i]], gpuIds.filter((gi) => capacity[gi] > 0).length);
+  // Counted once: replicate() asks for every expert at every slot (4,352 × 256 times with 512 GPUs).
+  const usableGpus = gpuIds.filter((gi) => capacity[gi] > 0).length;
+  const limit = (i: number) => Math.min(inst.maxCopies[experts[i]], usableGpus);
   const count = inst.replicas ? replicate(localLoad, slots, limit) : experts.map(() => 1);
   const items: number[] = [];
   const weights: number[] = [];

@@ -40,9 +40,15 @@ async function example(file: string, title: string, decode = false): Promise<voi
   const wall = (performance.now() - started) / 1000;
   const c = res.capacity!;
   const G = plan.hardware.count;
-  console.log(`\n## ${title}: ${res.model.name} on ${G} × ${res.hardware.gpu}, ${plan.workload.phase.value}, context 4,096 tokens, target ${latencyText(c.target.us!, c.target.metric)}`);
-  console.log(`KV cache ${res.model.kvBytesPerToken?.toLocaleString('en-US')} B per token; per GPU: dense weights ${f.bytes(c.memory.denseBytes)}, shared experts ${f.bytes(c.memory.sharedBytes)}, activations ${f.bytes(c.memory.activationBytes)}, one slot ${f.bytes(c.memory.slotBytes)}`);
-  console.log(`sweep: ${c.sampled}; whole analysis ${wall.toFixed(1)} s against the plan's ${(plan.placement.timeBudgetMs.value / 1000).toFixed(0)} s budget (machine shared)`);
+  console.log(
+    `\n## ${title}: ${res.model.name} on ${G} × ${res.hardware.gpu}, ${plan.workload.phase.value}, context 4,096 tokens, target ${latencyText(c.target.us!, c.target.metric)}`,
+  );
+  console.log(
+    `KV cache ${res.model.kvBytesPerToken?.toLocaleString('en-US')} B per token; per GPU: dense weights ${f.bytes(c.memory.denseBytes)}, shared experts ${f.bytes(c.memory.sharedBytes)}, activations ${f.bytes(c.memory.activationBytes)}, one slot ${f.bytes(c.memory.slotBytes)}`,
+  );
+  console.log(
+    `sweep: ${c.sampled}; whole analysis ${wall.toFixed(1)} s against the plan's ${(plan.placement.timeBudgetMs.value / 1000).toFixed(0)} s budget (machine shared)`,
+  );
   const rec = c.recommended;
   console.log(
     rec
@@ -52,7 +58,9 @@ async function example(file: string, title: string, decode = false): Promise<voi
   const first = c.bySlots[0];
   const last = c.bySlots[c.bySlots.length - 1];
   const within = (label: string, b: (typeof c.bySlots)[number] | undefined) =>
-    b ? `${label} (${b.slotsPerGpu} slots, ${b.redundantExperts} redundant): ${b.best ? `${tokensPerSecond(b.best.tokensPerSecond)} at batch ${f.count(b.best.batch)}, ${latencyText(pointLatencyUs(b.best), c.target.metric)}` : 'nothing within the target'}` : `${label}: —`;
+    b
+      ? `${label} (${b.slotsPerGpu} slots, ${b.redundantExperts} redundant): ${b.best ? `${tokensPerSecond(b.best.tokensPerSecond)} at batch ${f.count(b.best.batch)}, ${latencyText(pointLatencyUs(b.best), c.target.metric)}` : 'nothing within the target'}`
+      : `${label}: —`;
   console.log('throughput within the target:');
   console.log(`  ${within('recommendation', rec ? c.bySlots.find((b) => b.slotsPerGpu === rec.slotsPerGpu) : undefined)}`);
   console.log(`  ${within('no replicas', first)}`);
@@ -64,7 +72,20 @@ async function example(file: string, title: string, decode = false): Promise<voi
   const widths = [6, 7, 11, 10, 11, 11, 7];
   console.log(row(['slots', 'batch', c.target.metric === 'time-per-output-token' ? 'per token' : 'first token', 'MoE', 'other', 'tokens/s', 'target'], widths));
   for (const p of front) {
-    console.log(row([String(p.slotsPerGpu), f.count(p.batch), f.micros(pointLatencyUs(p)), f.micros(p.moeUs), f.micros(p.attentionUs), tokensPerSecond(p.tokensPerSecond).replace(' tokens/s', ''), p.meetsTarget ? 'met' : 'missed'], widths));
+    console.log(
+      row(
+        [
+          String(p.slotsPerGpu),
+          f.count(p.batch),
+          f.micros(pointLatencyUs(p)),
+          f.micros(p.moeUs),
+          f.micros(p.attentionUs),
+          tokensPerSecond(p.tokensPerSecond).replace(' tokens/s', ''),
+          p.meetsTarget ? 'met' : 'missed',
+        ],
+        widths,
+      ),
+    );
   }
   for (const n of c.notes) console.log(`note: ${n}`);
 }

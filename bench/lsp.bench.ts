@@ -60,7 +60,9 @@ async function timings(c: LspClient, reset = false): Promise<ServerTimingsRespon
 
 export async function run(): Promise<void> {
   const load = loadavg()[0]!;
-  console.log(`machine: ${availableParallelism()} cores, load average ${load.toFixed(1)}${load > availableParallelism() ? ' (busy: figures are inflated)' : ''}`);
+  console.log(
+    `machine: ${availableParallelism()} cores, load average ${load.toFixed(1)}${load > availableParallelism() ? ' (busy: figures are inflated)' : ''}`,
+  );
   const build = spawnSync(process.execPath, ['esbuild.mjs'], { cwd: ROOT, stdio: 'inherit' });
   if (build.status !== 0) console.log('note: the full build failed; using the existing dist/server.js');
 
@@ -93,8 +95,12 @@ export async function run(): Promise<void> {
           clientMs.push(performance.now() - t0);
         }
         const t = await timings(c);
-        console.log(`  ${kind}: server main-thread time (parse+resolve+checks+publish) p50 ${f1(pct(t.validateMs, 50))} ms, p95 ${f1(pct(t.validateMs, 95))} ms (target ≤ 30 ms p95)`);
-        console.log(`    of which parse+resolve: p50 ${f1(pct(t.fastMs, 50))} ms, p95 ${f1(pct(t.fastMs, 95))} ms; client-observed change → publishDiagnostics p50 ${f1(pct(clientMs, 50))} ms, p95 ${f1(pct(clientMs, 95))} ms (debounce ${t.debounceMs} ms included; target ≤ 300 ms)`);
+        console.log(
+          `  ${kind}: server main-thread time (parse+resolve+checks+publish) p50 ${f1(pct(t.validateMs, 50))} ms, p95 ${f1(pct(t.validateMs, 95))} ms (target ≤ 30 ms p95)`,
+        );
+        console.log(
+          `    of which parse+resolve: p50 ${f1(pct(t.fastMs, 50))} ms, p95 ${f1(pct(t.fastMs, 95))} ms; client-observed change → publishDiagnostics p50 ${f1(pct(clientMs, 50))} ms, p95 ${f1(pct(clientMs, 95))} ms (debounce ${t.debounceMs} ms included; target ≤ 300 ms)`,
+        );
       }
     } finally {
       await c.stop();
@@ -141,7 +147,9 @@ export async function run(): Promise<void> {
         hoverClient.push(performance.now() - t0);
       }
       const t = await timings(c);
-      console.log(`hover after a solve (200 hovers on experts): server p95 ${f1(pct(t.hoverMs, 95))} ms, client round trip p95 ${f1(pct(hoverClient, 95))} ms (target ≤ 20 ms)`);
+      console.log(
+        `hover after a solve (200 hovers on experts): server p95 ${f1(pct(t.hoverMs, 95))} ms, client round trip p95 ${f1(pct(hoverClient, 95))} ms (target ≤ 20 ms)`,
+      );
     } finally {
       await c.stop();
     }

@@ -67,11 +67,17 @@ function runCase(c: Case): void {
       }
       const L = c.layers.length;
       const mean = (name: string) => (sums.has(name) ? sums.get(name)! / L : NaN);
-      const best = Math.min(...SHOWN.filter((n) => n !== 'search').map(mean).filter(Number.isFinite));
+      const best = Math.min(
+        ...SHOWN.filter((n) => n !== 'search')
+          .map(mean)
+          .filter(Number.isFinite),
+      );
       const ratio = mean('search') / best;
       worst = Math.max(worst, ratio);
       const us = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '—');
-      console.log(pad([String(batch), rule, ...SHOWN.map((n) => us(mean(n))), `${((ratio - 1) * 100).toFixed(1)}%`, us(bound / L), (ms / L).toFixed(0)], widths));
+      console.log(
+        pad([String(batch), rule, ...SHOWN.map((n) => us(mean(n))), `${((ratio - 1) * 100).toFixed(1)}%`, us(bound / L), (ms / L).toFixed(0)], widths),
+      );
     }
   }
   console.log(`worst ratio of search to the best baseline: ${worst.toFixed(4)} (≤ 1 means never slower)`);
@@ -84,11 +90,15 @@ export async function run(): Promise<void> {
     for (const file of ['gsm8k_2_routing.jsonl', 'humaneval_2_routing.jsonl']) {
       const w = await readTrace(join(mixtral, file), { model, maxSequenceIds: 0 });
       const layers = QUICK ? w.layers.slice(0, 8) : w.layers;
-      for (const slots of [5, 6]) runCase({ name: `Mixtral-8x7B, real trace ${file}`, model: 'model mixtral-8x7b', gpus: 'gpu h100-sxm x 2', slots, layers, budgetMs: 80 });
+      for (const slots of [5, 6])
+        runCase({ name: `Mixtral-8x7B, real trace ${file}`, model: 'model mixtral-8x7b', gpus: 'gpu h100-sxm x 2', slots, layers, budgetMs: 80 });
       if (QUICK) break;
     }
   } else console.log(`\nskipped the real Mixtral traces: no routing data at ${mixtral} (set MOEPLAN_BENCH_DATA)`);
-  const v3 = generateSynthetic({ kind: 'synthetic', tokens: 20_000, seed: 3, skew: 1.2, concentration: 0.6, topics: 32 }, { layers: QUICK ? 2 : 4, experts: 256, topK: 8, groups: { count: 8, topGroups: 4 } });
+  const v3 = generateSynthetic(
+    { kind: 'synthetic', tokens: 20_000, seed: 3, skew: 1.2, concentration: 0.6, topics: 32 },
+    { layers: QUICK ? 2 : 4, experts: 256, topK: 8, groups: { count: 8, topGroups: 4 } },
+  );
   runCase({
     name: 'DeepSeek-V3-like synthetic (our generator: skew 1.2, concentration 0.6, 32 topics, 20,000 tokens)',
     model: 'model deepseek-v3 {\n  groups 8 top 4\n}',

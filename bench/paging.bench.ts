@@ -82,7 +82,7 @@ function speed(seq: TokenSequence, experts: number, slots: number, hw: PagingHar
   });
   console.log(
     `speed (CPU time) ${label}: ${tokenLayers.toLocaleString('en-US')} token-layer steps (k=${seq.k}); ` +
-      `step stream ${((tokenLayers / buildMs) * 1e3 / 1e6).toFixed(1)} M/s; replay ${parts.join(', ')}`,
+      `step stream ${(((tokenLayers / buildMs) * 1e3) / 1e6).toFixed(1)} M/s; replay ${parts.join(', ')}`,
   );
 }
 
@@ -188,7 +188,7 @@ export async function run(): Promise<void> {
     from = 'expert popularity from SGLang decode_in1000out1000 counts';
   } else {
     let x = 12345;
-    const rnd = () => ((x = (Math.imul(x, 1664525) + 1013904223) >>> 0) / 4294967296);
+    const rnd = () => (x = (Math.imul(x, 1664525) + 1013904223) >>> 0) / 4294967296;
     popularity = Array.from({ length: L }, () =>
       Float64Array.from({ length: E }, () => Math.exp(Math.sqrt(-2 * Math.log(rnd() + 1e-12)) * Math.cos(2 * Math.PI * rnd()))),
     );

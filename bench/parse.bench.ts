@@ -74,7 +74,12 @@ function time<T = void>(fn: (input: T) => void, runs: number, setup?: () => T): 
   }
   t.sort((a, b) => a - b);
   cpu.sort((a, b) => a - b);
-  return { median: t[Math.floor(t.length / 2)], p95: t[Math.min(t.length - 1, Math.ceil(t.length * 0.95) - 1)], min: t[0], cpuMedian: cpu[Math.floor(cpu.length / 2)] };
+  return {
+    median: t[Math.floor(t.length / 2)],
+    p95: t[Math.min(t.length - 1, Math.ceil(t.length * 0.95) - 1)],
+    min: t[0],
+    cpuMedian: cpu[Math.floor(cpu.length / 2)],
+  };
 }
 
 export async function run(): Promise<void> {
@@ -94,7 +99,8 @@ export async function run(): Promise<void> {
   const tokenCount = parse(text).tokens.length;
   const allocBase = time(() => {
     const out: unknown[] = [];
-    for (let i = 0; i < tokenCount; i++) out.push({ kind: 'number', text: text.slice(i, i + 2), range: { start: { line: i, character: 1 }, end: { line: i, character: 3 } } });
+    for (let i = 0; i < tokenCount; i++)
+      out.push({ kind: 'number', text: text.slice(i, i + 2), range: { start: { line: i, character: 1 }, end: { line: i, character: 3 } } });
     return out;
   }, runs);
   // The editor's path: after a one-line edit, the previous parse is re-used where the text did not change.
@@ -104,7 +110,14 @@ export async function run(): Promise<void> {
   const rows: [string, Timing][] = [
     ['parse', time(() => parse(text), runs)],
     // A freshly parsed tree each run: a tree the resolver has seen before would be replayed.
-    ['resolve + semantic checks', time((doc) => resolvePlan(doc, { file: '/bench/generated.moeplan' }), runs, () => parse(text).document)],
+    [
+      'resolve + semantic checks',
+      time(
+        (doc) => resolvePlan(doc, { file: '/bench/generated.moeplan' }),
+        runs,
+        () => parse(text).document,
+      ),
+    ],
     ['checkText (parse + resolve + check)', time(() => checkText(text, '/bench/generated.moeplan'), runs)],
     [
       'checkText after a one-line edit',
@@ -116,7 +129,11 @@ export async function run(): Promise<void> {
     ],
     ['formatText', time(() => formatText(text), runs)],
   ];
-  console.log(`machine load average: ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${cpus().length} cores (wall times inflate under load)`);
+  console.log(
+    `machine load average: ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')} on ${cpus().length} cores (wall times inflate under load)`,
+  );
   console.log(`plan: ${lineCount} lines, ${(text.length / 1024).toFixed(0)} KiB, ${LAYERS} committed layers × ${GPUS} GPUs; ${runs} runs each`);
   console.log(`baseline JSON.parse of the same placement: median ${base.median.toFixed(2)} ms`);
   console.log(`baseline allocating ${tokenCount} token-shaped objects: median ${allocBase.median.toFixed(2)} ms`);
@@ -126,5 +143,7 @@ export async function run(): Promise<void> {
     );
   }
   const total = rows[2][1];
-  console.log(`target ≤ 50 ms for checkText: median ${total.median <= 50 ? 'met' : 'NOT met'} (${total.median.toFixed(1)} ms), p95 ${total.p95 <= 50 ? 'met' : 'NOT met'} (${total.p95.toFixed(1)} ms)`);
+  console.log(
+    `target ≤ 50 ms for checkText: median ${total.median <= 50 ? 'met' : 'NOT met'} (${total.median.toFixed(1)} ms), p95 ${total.p95 <= 50 ? 'met' : 'NOT met'} (${total.p95.toFixed(1)} ms)`,
+  );
 }

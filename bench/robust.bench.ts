@@ -79,7 +79,9 @@ function table(rows: string[][]): void {
 
 async function objectiveTable(objective: Objective): Promise<void> {
   const unit = objective === 'latency' ? `µs per layer at batch ${LATENCY_BATCH}, static dispatch` : 'E[T], single token';
-  console.log(`\n## ${objective === 'latency' ? 'batch-aware objective (latency)' : 'single-token objective (expected-time)'}: ${unit}; 2 × H100, policy search ${BUDGET_S} s unless said`);
+  console.log(
+    `\n## ${objective === 'latency' ? 'batch-aware objective (latency)' : 'single-token objective (expected-time)'}: ${unit}; 2 × H100, policy search ${BUDGET_S} s unless said`,
+  );
   const fig = (x: { et: number; us: number }) => (objective === 'latency' ? x.us.toFixed(1) : x.et.toFixed(4));
   const value = (x: { et: number; us: number }) => (objective === 'latency' ? x.us : x.et);
   const rows: string[][] = [['slots', 'placement planned on', 'in sample', 'held out', 'on gsm8k', 'vs its opt', 'on humaneval', 'vs its opt', 's']];
@@ -152,7 +154,9 @@ export async function run(): Promise<void> {
   }
   const bundled = join(__dirname, '..', 'dist', 'server.js');
   if (existsSync(bundled)) process.env.MOEPLAN_WORKER_JS = bundled;
-  console.log(`Mixtral-8x7B routing traces (gsm8k, humaneval); analysis on worker threads (${existsSync(bundled) ? 'dist/server.js' : 'TypeScript sources'}); default time budget ${DEFAULTS.timeBudgetMs.value / 1000} s, here ${BUDGET_S} s`);
+  console.log(
+    `Mixtral-8x7B routing traces (gsm8k, humaneval); analysis on worker threads (${existsSync(bundled) ? 'dist/server.js' : 'TypeScript sources'}); default time budget ${DEFAULTS.timeBudgetMs.value / 1000} s, here ${BUDGET_S} s`,
+  );
   await objectiveTable('expected-time');
   await objectiveTable('latency');
   await driftGate();

@@ -43,7 +43,9 @@ function row(cells: (string | number)[], widths: number[]): string {
 }
 
 function runCase(c: Case): void {
-  console.log(`\n## ${c.name}: ${c.layers[0].experts} experts, top-${c.layers[0].k}, ${c.gpus} GPUs, ${c.layers.length} layer(s), ${c.layers[0].count.toLocaleString('en-US')} subsets in layer ${c.layers[0].layer}`);
+  console.log(
+    `\n## ${c.name}: ${c.layers[0].experts} experts, top-${c.layers[0].k}, ${c.gpus} GPUs, ${c.layers.length} layer(s), ${c.layers[0].count.toLocaleString('en-US')} subsets in layer ${c.layers[0].layer}`,
+  );
   const widths = [12, 6, 9, 9, 9, 10, 10];
   const header = ['policy', 'slots', 'E[T]', 'vs eplb', 'vs bound', 'ms/layer', c.evalOn ? `on ${c.evalOn.name}` : ''];
   console.log(row(header, widths));
@@ -101,7 +103,14 @@ function mean(xs: number[]): number {
   return xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 }
 
-function synthetic(tokens: number, experts: number, topK: number, layers: number, seed: number, groups?: { count: number; topGroups: number }): LayerDistribution[] {
+function synthetic(
+  tokens: number,
+  experts: number,
+  topK: number,
+  layers: number,
+  seed: number,
+  groups?: { count: number; topGroups: number },
+): LayerDistribution[] {
   return generateSynthetic(
     { kind: 'synthetic', tokens, seed, skew: 1.2, concentration: 0.6, topics: 32 },
     { layers, experts, topK, groups },
@@ -126,16 +135,38 @@ async function mixtralTraces(): Promise<void> {
   const gsm = await readTrace(join(dir, 'gsm8k_2_routing.jsonl'), { model, maxSequenceIds: 0 });
   const he = await readTrace(join(dir, 'humaneval_2_routing.jsonl'), { model, maxSequenceIds: 0 });
   const policies = [...FAST, { policy: 'search' as PolicyName, budgetMs: 500 }, { policy: 'exact' as PolicyName, budgetMs: 2000 }];
-  runCase({ name: 'Mixtral-8x7B real trace, planned on gsm8k_2', layers: gsm.layers, evalOn: { name: 'humaneval', layers: he.layers }, gpus: 2, gpusPerNode: 2, slots: [4, 5, 6], policies });
-  runCase({ name: 'Mixtral-8x7B real trace, planned on humaneval_2', layers: he.layers, evalOn: { name: 'gsm8k', layers: gsm.layers }, gpus: 2, gpusPerNode: 2, slots: [4, 5, 6], policies });
+  runCase({
+    name: 'Mixtral-8x7B real trace, planned on gsm8k_2',
+    layers: gsm.layers,
+    evalOn: { name: 'humaneval', layers: he.layers },
+    gpus: 2,
+    gpusPerNode: 2,
+    slots: [4, 5, 6],
+    policies,
+  });
+  runCase({
+    name: 'Mixtral-8x7B real trace, planned on humaneval_2',
+    layers: he.layers,
+    evalOn: { name: 'gsm8k', layers: gsm.layers },
+    gpus: 2,
+    gpusPerNode: 2,
+    slots: [4, 5, 6],
+    policies,
+  });
 }
 
 function evaluatorTiming(): void {
   console.log('\n## exact E[T] of one DeepSeek-V3-scale layer (256 experts, top-8, 32 GPUs, 9 slots)');
   const [d] = synthetic(50_000, 256, 8, 1, 11, { count: 8, topGroups: 4 });
   const r = solveLayer('eplb', {
-    dist: d, gpus: 32, slotsPerGpu: new Array(32).fill(9), gpusPerNode: 8, groups: 8,
-    constraints: { pins: [], forbids: [], replicas: true }, seed: 1, timeBudgetMs: 100,
+    dist: d,
+    gpus: 32,
+    slotsPerGpu: new Array(32).fill(9),
+    gpusPerNode: 8,
+    groups: 8,
+    constraints: { pins: [], forbids: [], replicas: true },
+    seed: 1,
+    timeBudgetMs: 100,
   });
   for (let i = 0; i < 3; i++) expectedTime(d, r.placement);
   const reps = 20;
@@ -156,7 +187,9 @@ function evaluatorTiming(): void {
     }
   }
   const ref = (performance.now() - t0) / reps;
-  console.log(`${d.count.toLocaleString('en-US')} subsets: ${ms.toFixed(2)} ms per exact E[T] (target ≤ 10 ms; CPU ${cpuMs.toFixed(2)} ms); trivial pass over the same data ${ref.toFixed(2)} ms (ratio ${(ms / ref).toFixed(1)})${sink === -1 ? '' : ''}`);
+  console.log(
+    `${d.count.toLocaleString('en-US')} subsets: ${ms.toFixed(2)} ms per exact E[T] (target ≤ 10 ms; CPU ${cpuMs.toFixed(2)} ms); trivial pass over the same data ${ref.toFixed(2)} ms (ratio ${(ms / ref).toFixed(1)})${sink === -1 ? '' : ''}`,
+  );
 }
 
 /** The example's layers solved one after another in this thread: solve time without worker start-up. */
@@ -174,7 +207,9 @@ async function exampleInProcess(file: string, budgetMs: number): Promise<void> {
     sum += r.expectedTime;
     if (r.optimal) proved++;
   }
-  console.log(`${file}: ${w.layers.length} layers solved in this thread (search, ${budgetMs} ms budget in all): ${(performance.now() - t0).toFixed(0)} ms, mean E[T] ${(sum / w.layers.length).toFixed(4)}, optimal proved on ${proved}`);
+  console.log(
+    `${file}: ${w.layers.length} layers solved in this thread (search, ${budgetMs} ms budget in all): ${(performance.now() - t0).toFixed(0)} ms, mean E[T] ${(sum / w.layers.length).toFixed(4)}, optimal proved on ${proved}`,
+  );
 }
 
 async function examplePlan(file: string, budgetMs: number, policy?: PolicyName): Promise<void> {
@@ -211,11 +246,33 @@ export async function run(): Promise<void> {
 async function cases(): Promise<void> {
   await mixtralTraces();
   const dbrx = synthetic(200_000, 16, 4, 2, 5);
-  runCase({ name: 'DBRX-like synthetic (200k tokens)', layers: dbrx, gpus: 4, gpusPerNode: 4, slots: [4, 5, 6, 8], policies: [...FAST, { policy: 'search', budgetMs: 2000 }, { policy: 'exact', budgetMs: 3000 }] });
+  runCase({
+    name: 'DBRX-like synthetic (200k tokens)',
+    layers: dbrx,
+    gpus: 4,
+    gpusPerNode: 4,
+    slots: [4, 5, 6, 8],
+    policies: [...FAST, { policy: 'search', budgetMs: 2000 }, { policy: 'exact', budgetMs: 3000 }],
+  });
   const ds16 = synthetic(200_000, 64, 6, 1, 6);
-  runCase({ name: 'DeepSeek-MoE-16B-like synthetic (200k tokens)', layers: ds16, gpus: 8, gpusPerNode: 8, slots: [8, 9, 10, 12], policies: [...FAST, { policy: 'search', budgetMs: 5000 }] });
+  runCase({
+    name: 'DeepSeek-MoE-16B-like synthetic (200k tokens)',
+    layers: ds16,
+    gpus: 8,
+    gpusPerNode: 8,
+    slots: [8, 9, 10, 12],
+    policies: [...FAST, { policy: 'search', budgetMs: 5000 }],
+  });
   const v3 = synthetic(200_000, 256, 8, 1, 7, { count: 8, topGroups: 4 });
-  runCase({ name: 'DeepSeek-V3-like synthetic (200k tokens, group-limited routing)', layers: v3, gpus: 32, gpusPerNode: 8, groups: 8, slots: [8, 9, 10], policies: [...FAST.filter((p) => p.policy !== 'greedy'), { policy: 'greedy', budgetMs: 60_000 }, { policy: 'search', budgetMs: 10_000 }] });
+  runCase({
+    name: 'DeepSeek-V3-like synthetic (200k tokens, group-limited routing)',
+    layers: v3,
+    gpus: 32,
+    gpusPerNode: 8,
+    groups: 8,
+    slots: [8, 9, 10],
+    policies: [...FAST.filter((p) => p.policy !== 'greedy'), { policy: 'greedy', budgetMs: 60_000 }, { policy: 'search', budgetMs: 10_000 }],
+  });
   evaluatorTiming();
 }
 

@@ -91,7 +91,16 @@ async function writeVllm(file: string, seq: TokenSequence): Promise<void> {
         const ids = idsOf(seq, t, l);
         // Router weights as a logger prints float32 values.
         const weights = ids.map((e, j) => Number(Math.fround(0.9 / (j + 1.5) + e / 100000).toPrecision(8)));
-        emit(JSON.stringify({ type: 'route', req_id: `req-${Math.floor(t / REQUEST_TOKENS)}`, token_idx: t % REQUEST_TOKENS, layer: l + 3, topk_ids: ids, topk_weights: weights }));
+        emit(
+          JSON.stringify({
+            type: 'route',
+            req_id: `req-${Math.floor(t / REQUEST_TOKENS)}`,
+            token_idx: t % REQUEST_TOKENS,
+            layer: l + 3,
+            topk_ids: ids,
+            topk_weights: weights,
+          }),
+        );
       }
   });
 }
@@ -283,11 +292,19 @@ export async function run(): Promise<void> {
     const stats = runCli(['trace', 'stats', files.vllm, '--json']);
     const agg = runCli(['trace', 'aggregate', files.vllm, '-o', files.countsParquet]);
     const aggCsv = runCli(['trace', 'aggregate', files.vllm, '-o', files.countsCsv]);
-    for (const [name, r] of [['stats', stats], ['aggregate', agg], ['aggregate csv', aggCsv]] as const)
+    for (const [name, r] of [
+      ['stats', stats],
+      ['aggregate', agg],
+      ['aggregate csv', aggCsv],
+    ] as const)
       if (r.code !== 0) throw new Error(`trace ${name} failed: ${r.err}`);
     const distinct = (JSON.parse(stats.out) as { layers: { distinctSubsets: number }[] }).layers.reduce((s, l) => s + l.distinctSubsets, 0);
-    console.log(`moeplan trace stats:     ${fmt(stats.ms)} ms, max RSS ${fmt(stats.maxRssKiB / 1024)} MiB (a process that only loads the CLI: ${fmt(idle / 1024)} MiB); ${fmt(distinct)} distinct subsets`);
-    console.log(`moeplan trace aggregate: ${fmt(agg.ms)} ms to Parquet (${mib(statSync(files.countsParquet).size)}), ${fmt(aggCsv.ms)} ms to CSV (${mib(statSync(files.countsCsv).size)}); max RSS ${fmt(agg.maxRssKiB / 1024)} / ${fmt(aggCsv.maxRssKiB / 1024)} MiB`);
+    console.log(
+      `moeplan trace stats:     ${fmt(stats.ms)} ms, max RSS ${fmt(stats.maxRssKiB / 1024)} MiB (a process that only loads the CLI: ${fmt(idle / 1024)} MiB); ${fmt(distinct)} distinct subsets`,
+    );
+    console.log(
+      `moeplan trace aggregate: ${fmt(agg.ms)} ms to Parquet (${mib(statSync(files.countsParquet).size)}), ${fmt(aggCsv.ms)} ms to CSV (${mib(statSync(files.countsCsv).size)}); max RSS ${fmt(agg.maxRssKiB / 1024)} / ${fmt(aggCsv.maxRssKiB / 1024)} MiB`,
+    );
 
     // 3. Every form of the same routing.
     await writeOwn(files.own, seq);
@@ -325,7 +342,9 @@ export async function run(): Promise<void> {
         `${name.padEnd(28)} ${mib(statSync(file).size).padStart(10)}  ${`${fmt(s.ms)} ms`.padStart(10)}  ${fmt(s.records / (s.ms / 1000)).padStart(12)}  ${`${fmt(r.maxRssKiB / 1024)} MiB`.padStart(8)}   ${e.toFixed(12)}${e === reference ? ' (same)' : ' (DIFFERS)'}`,
       );
     }
-    console.log(`(records/s counts rows read: the counts files have one row per distinct subset; max RSS includes ${fmt(idle / 1024)} MiB for Node and the CLI)`);
+    console.log(
+      `(records/s counts rows read: the counts files have one row per distinct subset; max RSS includes ${fmt(idle / 1024)} MiB for Node and the CLI)`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

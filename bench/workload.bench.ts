@@ -83,5 +83,7 @@ export async function run(): Promise<void> {
       `${fmt(distinct)} distinct subsets per layer on average; sequence kept for ${fmt(w.sequence?.tokens ?? 0)} tokens`,
   );
   const dbrx = await timed(() => generateSynthetic({ ...spec, skew: 1.3, concentration: 0.5, topics: 24 }, { layers: 40, experts: 16, topK: 4 }));
-  console.log(`synthetic DBRX scale, 200k tokens × 40 layers × top-4: ${fmt(dbrx.ms)} ms (cpu ${fmt(dbrx.cpuMs)} ms), ${fmt(dbrx.value.layers[0].count)} distinct subsets in layer 0`);
+  console.log(
+    `synthetic DBRX scale, 200k tokens × 40 layers × top-4: ${fmt(dbrx.ms)} ms (cpu ${fmt(dbrx.cpuMs)} ms), ${fmt(dbrx.value.layers[0].count)} distinct subsets in layer 0`,
+  );
 }

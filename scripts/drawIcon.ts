@@ -18,7 +18,14 @@ const COOL: Rgba = [64, 190, 200, 255];
 const HOT: Rgba = [245, 166, 35, 255];
 
 /** A rounded rectangle: x, y, width, height, corner radius (pixels), colour. */
-interface Shape { x: number; y: number; w: number; h: number; r: number; color: Rgba }
+interface Shape {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+  r: number;
+  color: Rgba;
+}
 
 function inside(s: Shape, px: number, py: number): boolean {
   if (px < s.x || py < s.y || px > s.x + s.w || py > s.y + s.h) return false;

@@ -34,6 +34,8 @@ run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', '.',
 // ESLint (eslint.config.mjs): import cycles, unused code, typescript-eslint's rules.
 // The cache re-lints changed files only; a cycle shows on the file whose edit made it.
 run(process.execPath, [join(root, 'node_modules/eslint/bin/eslint.js'), '.', '--cache', '--cache-location', 'node_modules/.cache/eslint/']);
+// Prettier (.prettierrc.json): the tree as the formatter writes it; `npm run format` fixes it.
+run(process.execPath, [join(root, 'node_modules/prettier/bin/prettier.cjs'), '--check', '--log-level', 'warn', '.']);
 
 const suites = only.length ? only : ['unit', 'lsp', 'webview', 'e2e'];
 const files = suites.flatMap((s) => testFiles(join('test', s)));

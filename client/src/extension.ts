@@ -3,7 +3,15 @@
 // The work itself happens in the server (dist/server.js) and its workers.
 import * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
-import { ApplyCapacityRequest, ApplyPlacementRequest, SolveRequest, WorkspaceTrustNotification, sendNotification, sendRequest, type SolveResponse } from '../../server/src/protocol';
+import {
+  ApplyCapacityRequest,
+  ApplyPlacementRequest,
+  SolveRequest,
+  WorkspaceTrustNotification,
+  sendNotification,
+  sendRequest,
+  type SolveResponse,
+} from '../../server/src/protocol';
 import { SolveStatus } from './status';
 import { registerPlacementView } from './placementView';
 import { exportPlacement } from './exportCommand';

@@ -8,7 +8,11 @@ import { ReportRequest, sendRequest } from '../../server/src/protocol';
 
 export async function saveReport(c: LanguageClient, uri: string): Promise<void> {
   const plan = vscode.Uri.parse(uri);
-  const base = plan.path.split('/').pop()?.replace(/\.moeplan$/, '') || 'plan';
+  const base =
+    plan.path
+      .split('/')
+      .pop()
+      ?.replace(/\.moeplan$/, '') || 'plan';
   const defaultUri = plan.scheme === 'untitled' ? undefined : vscode.Uri.joinPath(plan, '..', `${base}.report.html`);
   const target = await vscode.window.showSaveDialog({ defaultUri, filters: { HTML: ['html'] }, title: 'Save moeplan report' });
   if (!target) return;

@@ -105,13 +105,21 @@ function runCodeServerCli(opts: CodeServerOptions, args: string[], timeoutMs = 1
   const l = layout(opts.scratch);
   const env = isolatedEnv(opts.scratch);
   return new Promise((resolve, reject) => {
-    const child = spawn(opts.node, [opts.entry, '--config', l.config, '--user-data-dir', l.userDataDir,
-      '--extensions-dir', l.extensionsDir, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(opts.node, [opts.entry, '--config', l.config, '--user-data-dir', l.userDataDir, '--extensions-dir', l.extensionsDir, ...args], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`code-server ${args.join(' ')} timed out:\n${out}`)); }, timeoutMs);
-    child.on('error', (e) => { clearTimeout(timer); reject(e); });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`code-server ${args.join(' ')} timed out:\n${out}`));
+    }, timeoutMs);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
     child.on('exit', (code) => {
       clearTimeout(timer);
       if (code === 0) resolve(out);
@@ -127,8 +135,7 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<RunningC
   mkdirSync(join(l.userDataDir, 'User'), { recursive: true });
   mkdirSync(l.extensionsDir, { recursive: true });
   writeFileSync(l.config, 'auth: none\ncert: false\n');
-  writeFileSync(join(l.userDataDir, 'User', 'settings.json'),
-    JSON.stringify({ ...USER_SETTINGS, ...opts.settings }, null, 2) + '\n');
+  writeFileSync(join(l.userDataDir, 'User', 'settings.json'), JSON.stringify({ ...USER_SETTINGS, ...opts.settings }, null, 2) + '\n');
   for (const vsix of opts.vsix ?? []) {
     const out = await runCodeServerCli(opts, ['--install-extension', vsix]);
     if (!/successfully installed/i.test(out)) throw new Error(`installing ${vsix} into code-server did not report success:\n${out}`);
@@ -138,10 +145,27 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<RunningC
   for (let attempt = 1; ; attempt++) {
     const port = opts.port ?? (await freePort());
     const output: string[] = [];
-    const child = spawnTracked(opts.node, [opts.entry, '--config', l.config, '--bind-addr', `127.0.0.1:${port}`,
-      '--auth', 'none', '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust',
-      '--user-data-dir', l.userDataDir, '--extensions-dir', l.extensionsDir, opts.workspace],
-    { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnTracked(
+      opts.node,
+      [
+        opts.entry,
+        '--config',
+        l.config,
+        '--bind-addr',
+        `127.0.0.1:${port}`,
+        '--auth',
+        'none',
+        '--disable-telemetry',
+        '--disable-update-check',
+        '--disable-workspace-trust',
+        '--user-data-dir',
+        l.userDataDir,
+        '--extensions-dir',
+        l.extensionsDir,
+        opts.workspace,
+      ],
+      { env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let exited: string | undefined;
     const exitedPromise = new Promise<string>((resolve) => {
       child.on('error', (e) => resolve((exited = `could not start: ${e.message}`)));
@@ -153,8 +177,14 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<RunningC
     }
     const url = `http://127.0.0.1:${port}/`;
     const server: RunningCodeServer = {
-      url, port, pid: child.pid ?? -1, userDataDir: l.userDataDir, extensionsDir: l.extensionsDir, output,
-      exited: exitedPromise, stop: () => stopTracked(child),
+      url,
+      port,
+      pid: child.pid ?? -1,
+      userDataDir: l.userDataDir,
+      extensionsDir: l.extensionsDir,
+      output,
+      exited: exitedPromise,
+      stop: () => stopTracked(child),
     };
     try {
       await waitUntil('code-server to answer /healthz', 60_000, async () => {

@@ -30,10 +30,20 @@ const log: Log = (m) => process.stderr.write(`[e2e] ${m}\n`);
 
 /** Chromium flags that keep a headless run offline and quiet. */
 export const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  '--no-default-browser-check', '--password-store=basic', '--use-mock-keychain',
-  '--window-size=1400,900', '--remote-debugging-address=127.0.0.1', '--remote-debugging-port=0',
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-default-browser-check',
+  '--password-store=basic',
+  '--use-mock-keychain',
+  '--window-size=1400,900',
+  '--remote-debugging-address=127.0.0.1',
+  '--remote-debugging-port=0',
 ];
 
 // ---------------------------------------------------------------- build & package
@@ -72,29 +82,38 @@ export function buildAndPackage(outDir?: string, fileName = 'moeplan.vsix'): Pro
     if (!existsSync(vsix)) throw new Error(`vsce reported success but ${vsix} is missing`);
     // vsce ran `vscode:prepublish` (the minified build): a package over budget fails every suite loudly.
     const js = packagedScriptBytes(vsixEntries(vsix));
-    if (js > PACKAGED_JS_LIMIT_BYTES) throw new Error(`the .vsix carries ${js} bytes of JavaScript, over the ${PACKAGED_JS_LIMIT_BYTES}-byte budget (scripts/e2e/vsixContents.ts)`);
+    if (js > PACKAGED_JS_LIMIT_BYTES)
+      throw new Error(`the .vsix carries ${js} bytes of JavaScript, over the ${PACKAGED_JS_LIMIT_BYTES}-byte budget (scripts/e2e/vsixContents.ts)`);
     return vsix;
   })();
-  packaged.catch(() => { packaged = undefined; });
+  packaged.catch(() => {
+    packaged = undefined;
+  });
   return packaged;
 }
 
 // ---------------------------------------------------------------- Chromium
-interface RunningBrowser { browser: Browser; stop(): Promise<void> }
+interface RunningBrowser {
+  browser: Browser;
+  stop(): Promise<void>;
+}
 
 /** Starts Debian's Chromium in its own process group with a fresh profile and connects over CDP. */
 export async function startChromium(tools: E2eTools, scratch: string): Promise<RunningBrowser> {
   const profile = join(scratch, 'chromium-profile');
   mkdirSync(profile, { recursive: true });
   const child = spawnTracked(tools.chromium, [...CHROMIUM_ARGS, `--user-data-dir=${profile}`, 'about:blank'], {
-    env: isolatedEnv(scratch), stdio: ['ignore', 'ignore', 'pipe'],
+    env: isolatedEnv(scratch),
+    stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
   let exited: string | undefined;
   child.on('exit', (c, s) => (exited = `exited with ${c ?? s}`));
   child.on('error', (e) => (exited = `could not start: ${e.message}`));
   child.stderr?.setEncoding('utf8');
-  child.stderr?.on('data', (d: string) => { if (stderr.length < 100_000) stderr += d; });
+  child.stderr?.on('data', (d: string) => {
+    if (stderr.length < 100_000) stderr += d;
+  });
   try {
     const ws = await waitUntil('Chromium to print its DevTools address', 30_000, () => {
       if (exited) throw new Error(`chromium ${exited}: ${stderr}`);
@@ -176,20 +195,32 @@ export async function launchWorkbench(opts: LaunchOptions): Promise<Workbench> {
   };
   try {
     server = await startCodeServer({
-      node: tools.node24, entry: tools.codeServerEntry, scratch, workspace, vsix: [vsix], log, settings: opts.settings,
+      node: tools.node24,
+      entry: tools.codeServerEntry,
+      scratch,
+      workspace,
+      vsix: [vsix],
+      log,
+      settings: opts.settings,
     });
     browser = await startChromium(tools, scratch);
     const context = browser.browser.contexts()[0] ?? (await browser.browser.newContext());
     const page = await context.newPage();
     const consoleErrors: string[] = [];
-    page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+    });
     page.on('pageerror', (e) => consoleErrors.push(String(e)));
     await page.goto(server.url);
     await page.locator('.explorer-folders-view .monaco-list-row').first().waitFor({ timeout: 90_000 });
 
     let shot = 0;
     const wb: Workbench = {
-      page, server, workspace, tools, consoleErrors,
+      page,
+      server,
+      workspace,
+      tools,
+      consoleErrors,
       async screenshot(label) {
         const file = join(artifactsDir, `${opts.name}-${String(++shot).padStart(2, '0')}-${label.replace(/[^\w.-]+/g, '_')}.png`);
         await page.screenshot({ path: file, timeout: 15_000 }).catch((e: unknown) => log(`screenshot ${label} failed: ${String(e)}`));
@@ -233,7 +264,10 @@ export async function launchWorkbench(opts: LaunchOptions): Promise<Workbench> {
             continue;
           }
           await row.click();
-          await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => {});
+          await page
+            .locator('.quick-input-widget')
+            .waitFor({ state: 'hidden', timeout: 10_000 })
+            .catch(() => {});
           return;
         }
       },
@@ -247,7 +281,10 @@ export async function launchWorkbench(opts: LaunchOptions): Promise<Workbench> {
         await page.keyboard.press('Enter');
         await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 });
         await waitUntil(`cursor at ${line}:${column}`, 10_000, async () => {
-          const status = await page.locator('#status\\.editor\\.selection').innerText().catch(() => '');
+          const status = await page
+            .locator('#status\\.editor\\.selection')
+            .innerText()
+            .catch(() => '');
           return status.includes(`Ln ${line}, Col ${column}`);
         });
       },
@@ -267,7 +304,10 @@ export async function launchWorkbench(opts: LaunchOptions): Promise<Workbench> {
 async function focusEditor(page: Page): Promise<void> {
   const focused = page.locator('.editor-group-container .monaco-editor.focused').first();
   if (await focused.isVisible().catch(() => false)) return;
-  await page.locator('.editor-group-container.active .monaco-editor .view-lines').first().click({ position: { x: 5, y: 5 } });
+  await page
+    .locator('.editor-group-container.active .monaco-editor .view-lines')
+    .first()
+    .click({ position: { x: 5, y: 5 } });
   await focused.waitFor({ timeout: 10_000 });
 }
 
@@ -291,4 +331,3 @@ export async function withFailureShot<T>(wb: Workbench | undefined, label: strin
     throw e;
   }
 }
-

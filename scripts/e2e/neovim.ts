@@ -162,13 +162,26 @@ export async function runNeovim(opts: NeovimOptions): Promise<NeovimRun> {
     const output = join(scratch, 'out.json');
     const timeoutMs = opts.timeoutMs ?? 30_000;
     writeFileSync(script, LUA);
-    writeFileSync(config, JSON.stringify({
-      cmd: opts.serverCmd, file: opts.file, root: opts.root, output, hovers: opts.hovers ?? [],
-      waitForDiagnostics: !!opts.waitForDiagnostics, save: !!opts.save, init: opts.init, minPublishes: opts.minPublishes ?? 1, timeoutMs,
-    }));
+    writeFileSync(
+      config,
+      JSON.stringify({
+        cmd: opts.serverCmd,
+        file: opts.file,
+        root: opts.root,
+        output,
+        hovers: opts.hovers ?? [],
+        waitForDiagnostics: !!opts.waitForDiagnostics,
+        save: !!opts.save,
+        init: opts.init,
+        minPublishes: opts.minPublishes ?? 1,
+        timeoutMs,
+      }),
+    );
     const env = { ...isolatedEnv(scratch), MOEPLAN_NVIM_CONFIG: config };
     const child = spawnTracked(opts.nvim, ['--headless', '--clean', '-u', 'NONE', '-i', 'NONE', '-n', '-c', `luafile ${script}`], {
-      env, stdio: ['ignore', 'pipe', 'pipe'], cwd: opts.root,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: opts.root,
     });
     let log = '';
     child.stdout?.on('data', (d) => (log += d));
@@ -176,8 +189,14 @@ export async function runNeovim(opts: NeovimOptions): Promise<NeovimRun> {
     const overall = timeoutMs * (3 + (opts.hovers?.length ?? 0));
     const exited = await new Promise<number | string>((resolve) => {
       const timer = setTimeout(() => resolve('timeout'), overall);
-      child.on('exit', (c, s) => { clearTimeout(timer); resolve(c ?? String(s)); });
-      child.on('error', (e) => { clearTimeout(timer); resolve(`error: ${e.message}`); });
+      child.on('exit', (c, s) => {
+        clearTimeout(timer);
+        resolve(c ?? String(s));
+      });
+      child.on('error', (e) => {
+        clearTimeout(timer);
+        resolve(`error: ${e.message}`);
+      });
     });
     await stopTracked(child, 2_000);
     if (!existsSync(output)) {

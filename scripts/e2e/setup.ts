@@ -6,9 +6,7 @@
 //
 // Run alone: `node --import tsx scripts/e2e/setup.ts` (prints the tool paths).
 import { spawn, spawnSync } from 'node:child_process';
-import {
-  existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, renameSync, statSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, renameSync, statSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { createRequire } from 'node:module';
@@ -94,14 +92,21 @@ async function withCacheLock<T>(cache: string, log: Log, body: () => Promise<T>)
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       let owner = NaN;
-      try { owner = Number(readFileSync(join(lock, 'pid'), 'utf8')); } catch { /* being written */ }
+      try {
+        owner = Number(readFileSync(join(lock, 'pid'), 'utf8'));
+      } catch {
+        /* being written */
+      }
       const ageMs = Date.now() - statSync(lock).mtimeMs;
       if ((Number.isFinite(owner) && !isAlive(owner)) || (!Number.isFinite(owner) && ageMs > 10_000)) {
         rmSync(lock, { recursive: true, force: true });
         continue;
       }
       if (Date.now() > deadline) throw new SetupError(`gave up waiting for ${lock} (held by PID ${owner})`);
-      if (!announced) { log(`waiting for another setup (PID ${owner}) to finish`); announced = true; }
+      if (!announced) {
+        log(`waiting for another setup (PID ${owner}) to finish`);
+        announced = true;
+      }
       await new Promise((r) => setTimeout(r, 500));
     }
   }
@@ -113,14 +118,25 @@ async function withCacheLock<T>(cache: string, log: Log, body: () => Promise<T>)
 }
 
 function isAlive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 // ---------------------------------------------------------------- stamps
-interface Stamp { [key: string]: string | number }
+interface Stamp {
+  [key: string]: string | number;
+}
 
 function readStamp(file: string): Stamp | undefined {
-  try { return JSON.parse(readFileSync(file, 'utf8')) as Stamp; } catch { return undefined; }
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Stamp;
+  } catch {
+    return undefined;
+  }
 }
 
 function writeStamp(file: string, stamp: Stamp): void {
@@ -137,9 +153,7 @@ async function ensureDebianPackages(log: Log, scope: SetupScope): Promise<void> 
   const isRoot = process.getuid?.() === 0;
   const sudo = !isRoot && spawnSync('sudo', ['-n', 'true']).status === 0;
   if (!isRoot && !sudo) {
-    throw new SetupError(
-      `missing Debian packages: ${missing.join(' ')}. Install them as root: ` +
-      `apt-get update && apt-get install -y ${missing.join(' ')}`);
+    throw new SetupError(`missing Debian packages: ${missing.join(' ')}. Install them as root: ` + `apt-get update && apt-get install -y ${missing.join(' ')}`);
   }
   if (!existsSync('/usr/bin/flock') || !existsSync('/usr/bin/apt-get')) {
     throw new SetupError(`missing ${missing.join(' ')} and this machine has no apt-get/flock to install them`);
@@ -153,12 +167,15 @@ async function ensureDebianPackages(log: Log, scope: SetupScope): Promise<void> 
 }
 
 // ---------------------------------------------------------------- Node 24
-interface Node24 { bin: string; headers: string; version: string }
+interface Node24 {
+  bin: string;
+  headers: string;
+  version: string;
+}
 
 /** npm config for installs run here: our nodedir wins over the machine's npmrc. */
 function npmEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, npm_config_update_notifier: 'false', npm_config_fund: 'false',
-    npm_config_audit: 'false', ...extra };
+  const env: NodeJS.ProcessEnv = { ...process.env, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false', ...extra };
   return env;
 }
 
@@ -190,8 +207,10 @@ async function ensureNode24(cache: string, log: Log): Promise<Node24> {
   // The `node` package fetches its platform binary in a postinstall script;
   // npm 11 gates dependency scripts (and rejects --allow-scripts in a project
   // install), so allow them explicitly for this throwaway tools folder.
-  await runLoud('npm', ['install', '--no-save', '--no-package-lock', '--foreground-scripts', `node@${PINS.nodeMajor}`],
-    { cwd: dir, env: npmEnv({ npm_config_dangerously_allow_all_scripts: 'true', npm_config_ignore_scripts: 'false' }) });
+  await runLoud('npm', ['install', '--no-save', '--no-package-lock', '--foreground-scripts', `node@${PINS.nodeMajor}`], {
+    cwd: dir,
+    env: npmEnv({ npm_config_dangerously_allow_all_scripts: 'true', npm_config_ignore_scripts: 'false' }),
+  });
   const found = findNodeHeaders(dir);
   if (!found) throw new SetupError(`npm installed node@${PINS.nodeMajor} in ${dir} but no node binary and headers were found there`);
   const bin = join(found, 'bin', 'node');
@@ -218,7 +237,11 @@ for (const m of ${JSON.stringify(CODE_SERVER_NATIVE)}) {
 }
 process.stdout.write(JSON.stringify(bad));`;
   const r = spawnSync(node, ['-e', script], { cwd: vscodeDir, encoding: 'utf8' });
-  try { return JSON.parse(r.stdout) as string[]; } catch { return [`(check failed: ${r.stderr})`]; }
+  try {
+    return JSON.parse(r.stdout) as string[];
+  } catch {
+    return [`(check failed: ${r.stderr})`];
+  }
 }
 
 async function ensureCodeServer(cache: string, node: Node24, log: Log): Promise<{ entry: string; version: string }> {
@@ -248,12 +271,16 @@ async function ensureCodeServer(cache: string, node: Node24, log: Log): Promise<
   if (!existsSync(entry)) throw new SetupError(`code-server install finished but ${entry} is missing`);
   const unbuilt = unloadableNativeModules(node.bin, pkgDir);
   if (unbuilt.length) {
-    throw new SetupError(`code-server's native modules do not load in Node ${node.version}: ${unbuilt.join('; ')} ` +
-      `(install scripts skipped, or built against other headers? see the npm output above)`);
+    throw new SetupError(
+      `code-server's native modules do not load in Node ${node.version}: ${unbuilt.join('; ')} ` +
+        `(install scripts skipped, or built against other headers? see the npm output above)`,
+    );
   }
   await smokeTestCodeServer(node.bin, entry, log);
   writeStamp(stampFile, {
-    codeServer: PINS.codeServer, node: node.version, installSeconds: Math.round((Date.now() - started) / 1000),
+    codeServer: PINS.codeServer,
+    node: node.version,
+    installSeconds: Math.round((Date.now() - started) / 1000),
     installedAt: new Date().toISOString(),
   });
   return { entry, version: PINS.codeServer };
@@ -279,7 +306,12 @@ async function smokeTestCodeServer(node: string, entry: string, log: Log): Promi
 function ensureProjectDeps(): void {
   const req = createRequire(join(projectRoot, 'package.json'));
   const missing = ['playwright-core', '@vscode/vsce/package.json'].filter((m) => {
-    try { req.resolve(m); return false; } catch { return true; }
+    try {
+      req.resolve(m);
+      return false;
+    } catch {
+      return true;
+    }
   });
   if (missing.length) {
     throw new SetupError(`missing npm packages ${missing.join(', ')}: run \`npm install\` in ${projectRoot}`);
@@ -301,8 +333,13 @@ export function ensureE2eTools(log: Log = defaultLog, scope: SetupScope = 'tests
       const node = await ensureNode24(cache, log);
       const cs = await ensureCodeServer(cache, node, log);
       return {
-        cacheDir: cache, node24: node.bin, codeServerEntry: cs.entry, codeServerVersion: cs.version,
-        chromium: '/usr/bin/chromium', nvim: '/usr/bin/nvim', projectRoot,
+        cacheDir: cache,
+        node24: node.bin,
+        codeServerEntry: cs.entry,
+        codeServerVersion: cs.version,
+        chromium: '/usr/bin/chromium',
+        nvim: '/usr/bin/nvim',
+        projectRoot,
       };
     });
   })();

@@ -25,8 +25,10 @@ export async function main(argv: string[]): Promise<number> {
     options: { port: { type: 'string' }, folder: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   });
   if (values.help) {
-    say('usage: npm start [-- --port N] [-- --folder DIR]\n' +
-      'Builds and packages the moeplan extension, then serves VS Code (code-server) with it on 127.0.0.1.');
+    say(
+      'usage: npm start [-- --port N] [-- --folder DIR]\n' +
+        'Builds and packages the moeplan extension, then serves VS Code (code-server) with it on 127.0.0.1.',
+    );
     return 0;
   }
   const folder = resolve(values.folder ?? join(projectRoot, 'examples'));
@@ -49,7 +51,13 @@ export async function main(argv: string[]): Promise<number> {
   const scratch = mkdtempSync(join(tmpdir(), 'moeplan-start-'));
   let stopping = false;
   const server = await startCodeServer({
-    node: tools.node24, entry: tools.codeServerEntry, scratch, workspace: folder, vsix: [vsix], port, log: note,
+    node: tools.node24,
+    entry: tools.codeServerEntry,
+    scratch,
+    workspace: folder,
+    vsix: [vsix],
+    port,
+    log: note,
   }).catch((e: unknown) => {
     rmSync(scratch, { recursive: true, force: true });
     throw e;
@@ -61,9 +69,11 @@ export async function main(argv: string[]): Promise<number> {
   note(`code-server PID ${server.pid}; scratch profile ${scratch}`);
   say('Open that address in a browser on this machine. Press Ctrl+C to stop.');
   const editors = localEditors();
-  say(editors.length
-    ? `A local VS Code is installed too; to use it instead: ${editors[0]} --install-extension ${vsix}`
-    : `The packaged extension is ${vsix} (install it in VS Code with "Extensions: Install from VSIX...").`);
+  say(
+    editors.length
+      ? `A local VS Code is installed too; to use it instead: ${editors[0]} --install-extension ${vsix}`
+      : `The packaged extension is ${vsix} (install it in VS Code with "Extensions: Install from VSIX...").`,
+  );
 
   return await new Promise<number>((done) => {
     const stop = (code: number) => {

@@ -449,8 +449,7 @@ export const ApplyPlacementRequest = request<ApplyPlacementParams, ApplyPlacemen
 
 /** An expert or a GPU of one layer, as the placement view names it. */
 export type RevealTarget =
-  | { kind: 'expert'; expert: number; layer: number; /** the copy clicked, when known */ gpu?: number }
-  | { kind: 'gpu'; gpu: number; layer: number };
+  { kind: 'expert'; expert: number; layer: number; /** the copy clicked, when known */ gpu?: number } | { kind: 'gpu'; gpu: number; layer: number };
 
 export interface RevealParams {
   uri: string;
@@ -559,9 +558,7 @@ export interface LaunchArguments {
 // Extension host ↔ webview (postMessage)
 // ---------------------------------------------------------------------------
 
-export type ToWebview =
-  | { type: 'results'; results: PlanResults; planName: string }
-  | { type: 'empty'; message: string };
+export type ToWebview = { type: 'results'; results: PlanResults; planName: string } | { type: 'empty'; message: string };
 
 export type FromWebview = { type: 'ready' } | { type: 'reveal'; target: RevealTarget };
 
@@ -571,7 +568,10 @@ export const WEBVIEW_MESSAGES = {
   fromWebview: ['ready', 'reveal'] as const satisfies readonly FromWebview['type'][],
 };
 type Missing<All, Listed> = Exclude<All, Listed> extends never ? true : never;
-const everyMessageListed: [Missing<ToWebview['type'], (typeof WEBVIEW_MESSAGES.toWebview)[number]>, Missing<FromWebview['type'], (typeof WEBVIEW_MESSAGES.fromWebview)[number]>] = [true, true];
+const everyMessageListed: [
+  Missing<ToWebview['type'], (typeof WEBVIEW_MESSAGES.toWebview)[number]>,
+  Missing<FromWebview['type'], (typeof WEBVIEW_MESSAGES.fromWebview)[number]>,
+] = [true, true];
 void everyMessageListed;
 
 // ---------------------------------------------------------------------------

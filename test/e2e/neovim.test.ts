@@ -32,8 +32,14 @@ describe('Neovim (headless) as an LSP client of dist/server.js --stdio', { timeo
     const expert = findToken(plan.text, plan.expertToken);
     const model = findToken(plan.text, plan.modelToken);
     const run = await runNeovim({
-      nvim: tools.nvim, serverCmd: serverCmd(), file: plan.path, root: ws,
-      hovers: [{ ...expert, until: 'E[T]' }, model], minPublishes: 1, save: true, timeoutMs: 90_000,
+      nvim: tools.nvim,
+      serverCmd: serverCmd(),
+      file: plan.path,
+      root: ws,
+      hovers: [{ ...expert, until: 'E[T]' }, model],
+      minPublishes: 1,
+      save: true,
+      timeoutMs: 90_000,
     });
     assert.equal(run.error, undefined, `Neovim script error: ${run.error}`);
     assert.equal(run.timeout, undefined, `Neovim timed out waiting for ${run.timeout}`);
@@ -54,7 +60,11 @@ describe('Neovim (headless) as an LSP client of dist/server.js --stdio', { timeo
       const cli = checkWithCli(broken.path);
       assert.ok(cli.errors.length > 0, `the CLI finds no error in the broken plan:\n${cli.raw}`);
       const run = await runNeovim({
-        nvim: tools.nvim, serverCmd: serverCmd(), file: broken.path, root: dir, waitForDiagnostics: true,
+        nvim: tools.nvim,
+        serverCmd: serverCmd(),
+        file: broken.path,
+        root: dir,
+        waitForDiagnostics: true,
       });
       assert.equal(run.error, undefined, `Neovim script error: ${run.error}`);
       assert.equal(run.timeout, undefined, `Neovim timed out waiting for ${run.timeout}`);
@@ -81,17 +91,29 @@ describe('Neovim (headless) as an LSP client of dist/server.js --stdio', { timeo
     try {
       const init = join(dir, 'init.lua');
       // The reader's checkout path → this checkout; `node` → this Node.
-      writeFileSync(init, snippet.replace(`vim.fn.expand('${path}')`, JSON.stringify(join(projectRoot, 'dist', 'server.js')))
-        .replace(`{ 'node',`, `{ ${JSON.stringify(process.execPath)},`));
+      writeFileSync(
+        init,
+        snippet
+          .replace(`vim.fn.expand('${path}')`, JSON.stringify(join(projectRoot, 'dist', 'server.js')))
+          .replace(`{ 'node',`, `{ ${JSON.stringify(process.execPath)},`),
+      );
       const broken = makeBrokenPlan(dir);
       const run = await runNeovim({
-        nvim: tools.nvim, serverCmd: [], file: broken.path, root: dir, init, waitForDiagnostics: true, minPublishes: 0,
+        nvim: tools.nvim,
+        serverCmd: [],
+        file: broken.path,
+        root: dir,
+        init,
+        waitForDiagnostics: true,
+        minPublishes: 0,
       });
       assert.equal(run.error, undefined, `Neovim script error: ${run.error}`);
       assert.equal(run.timeout, undefined, `Neovim timed out waiting for ${run.timeout}`);
       assert.equal(run.serverName, 'moeplan');
-      assert.ok(run.diagnostics.some((d) => d.severity === 1 && d.lnum + 1 === broken.brokenLine),
-        `no error on line ${broken.brokenLine}: ${JSON.stringify(run.diagnostics)}`);
+      assert.ok(
+        run.diagnostics.some((d) => d.severity === 1 && d.lnum + 1 === broken.brokenLine),
+        `no error on line ${broken.brokenLine}: ${JSON.stringify(run.diagnostics)}`,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -100,5 +122,4 @@ describe('Neovim (headless) as an LSP client of dist/server.js --stdio', { timeo
   it('left no process running', () => {
     assert.deepEqual(trackedPids(), []);
   });
-
 });

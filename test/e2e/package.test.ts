@@ -16,10 +16,19 @@ it('the packaged extension is minified, within its JavaScript budget, and carrie
   const text = (name: string) => Buffer.from(entries.find((e) => e.name === name)!.bytes).toString('utf8');
 
   const js = packagedScriptBytes(entries);
-  process.stderr.write(`[package] ${js} bytes of JavaScript in the .vsix: ${entries.filter((e) => e.name.endsWith('.js')).map((e) => `${e.name.replace('extension/', '')} ${e.bytes.length}`).join(', ')}\n`);
+  process.stderr.write(
+    `[package] ${js} bytes of JavaScript in the .vsix: ${entries
+      .filter((e) => e.name.endsWith('.js'))
+      .map((e) => `${e.name.replace('extension/', '')} ${e.bytes.length}`)
+      .join(', ')}\n`,
+  );
   assert.ok(js <= PACKAGED_JS_LIMIT_BYTES, `${js} bytes of JavaScript, over ${PACKAGED_JS_LIMIT_BYTES}`);
   assert.deepEqual(names.filter((n) => n.endsWith('.js')).sort(), ['extension/dist/client.js', 'extension/dist/server.js', 'extension/dist/webview.js']);
-  assert.deepEqual(names.filter((n) => n.endsWith('.map')), [], 'source maps are packaged');
+  assert.deepEqual(
+    names.filter((n) => n.endsWith('.map')),
+    [],
+    'source maps are packaged',
+  );
   for (const n of names.filter((x) => x.endsWith('.js') || x.endsWith('.css'))) {
     const body = text(n);
     assert.doesNotMatch(body.slice(-500), /sourceMappingURL/, `${n} points at a source map`);
@@ -30,7 +39,12 @@ it('the packaged extension is minified, within its JavaScript budget, and carrie
   const manifest = JSON.parse(text('extension/package.json')) as {
     version: string;
     icon: string;
-    contributes: { languages: { icon?: { light: string; dark: string } }[]; grammars: { path: string }[]; walkthroughs: { steps: { media: { markdown: string } }[] }[]; jsonValidation: { url: string }[] };
+    contributes: {
+      languages: { icon?: { light: string; dark: string } }[];
+      grammars: { path: string }[];
+      walkthroughs: { steps: { media: { markdown: string } }[] }[];
+      jsonValidation: { url: string }[];
+    };
   };
   assert.equal(manifest.version, (JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { version: string }).version);
   // The version the CLI, the server and the client report comes from the build, not from a literal.
@@ -45,7 +59,13 @@ it('the packaged extension is minified, within its JavaScript budget, and carrie
     ...manifest.contributes.jsonValidation.map((v) => v.url),
   ];
   for (const file of named) assert.ok(names.includes(`extension/${file.replace(/^\.\//, '')}`), `${file} is named in package.json but not packaged`);
-  assert.ok(names.some((n) => /^extension\/changelog\.md$/i.test(n)), 'no CHANGELOG.md in the package');
+  assert.ok(
+    names.some((n) => /^extension\/changelog\.md$/i.test(n)),
+    'no CHANGELOG.md in the package',
+  );
   // Sources, tests and node_modules stay out.
-  assert.deepEqual(names.filter((n) => /\/(node_modules|test|server\/src|client\/src)\//.test(n)), []);
+  assert.deepEqual(
+    names.filter((n) => /\/(node_modules|test|server\/src|client\/src)\//.test(n)),
+    [],
+  );
 });

@@ -16,7 +16,14 @@ export function buildOnce(): void {
   built = true;
 }
 
-export interface CliDiagnostic { path: string; line: number; column: number; severity: string; code: string; message: string }
+export interface CliDiagnostic {
+  path: string;
+  line: number;
+  column: number;
+  severity: string;
+  code: string;
+  message: string;
+}
 
 /** Runs `moeplan check FILE` (dist/cli.js) and parses `path:line:col: severity CODE: message`. */
 export function checkWithCli(file: string): { errors: CliDiagnostic[]; all: CliDiagnostic[]; status: number; raw: string } {
@@ -45,7 +52,10 @@ export function formatWithCli(file: string): string {
 }
 
 /** Where to find something in a plan: a regex whose group 1 is the token. */
-export interface TokenSpec { pattern: RegExp; describe: string }
+export interface TokenSpec {
+  pattern: RegExp;
+  describe: string;
+}
 
 /** 0-based line and character of group 1 of the first match of `spec` in `text`. */
 export function findToken(text: string, spec: TokenSpec): { line: number; character: number } {
@@ -72,7 +82,9 @@ export interface ExamplePlan {
 }
 
 function planFiles(dir: string): string[] {
-  const names = readdirSync(dir).filter((n) => n.endsWith('.moeplan')).sort();
+  const names = readdirSync(dir)
+    .filter((n) => n.endsWith('.moeplan'))
+    .sort();
   if (names.length === 0) throw new Error(`no .moeplan files in ${dir}: the examples have not landed`);
   return names;
 }
@@ -83,18 +95,21 @@ function planFiles(dir: string): string[] {
  * experts to hover and a placement to apply), else the smallest with a model line.
  */
 export function examplePlan(dir: string): ExamplePlan {
-  const cands = planFiles(dir).map((name) => {
-    const path = join(dir, name);
-    const text = readFileSync(path, 'utf8');
-    return { name, path, text };
-  }).filter((p) => MODEL_PRESET.pattern.test(p.text));
+  const cands = planFiles(dir)
+    .map((name) => {
+      const path = join(dir, name);
+      const text = readFileSync(path, 'utf8');
+      return { name, path, text };
+    })
+    .filter((p) => MODEL_PRESET.pattern.test(p.text));
   if (cands.length === 0) throw new Error(`no example in ${dir} has a \`model\` line`);
   const preferred = process.env.MOEPLAN_E2E_EXAMPLE;
   const bySize = [...cands].sort((a, b) => a.text.length - b.text.length);
-  const pick = (preferred ? cands.find((c) => c.name === preferred) : undefined)
-    ?? bySize.find((c) => COMMITTED_EXPERT.pattern.test(c.text) && checkQuick(c.path))
-    ?? bySize.find((c) => checkQuick(c.path))
-    ?? bySize[0]!;
+  const pick =
+    (preferred ? cands.find((c) => c.name === preferred) : undefined) ??
+    bySize.find((c) => COMMITTED_EXPERT.pattern.test(c.text) && checkQuick(c.path)) ??
+    bySize.find((c) => checkQuick(c.path)) ??
+    bySize[0]!;
   const expertToken = COMMITTED_EXPERT.pattern.test(pick.text) ? COMMITTED_EXPERT : PINNED_EXPERT;
   return { ...pick, expertToken, modelToken: MODEL_PRESET };
 }
@@ -138,4 +153,3 @@ export function makeMessyPlan(dir: string, source: ExamplePlan): { path: string;
   writeFileSync(path, messy);
   return { path, name: basename(path) };
 }
-

@@ -9,12 +9,18 @@ import { projectRoot } from '../../scripts/e2e/setup.js';
 import { spawnTracked, stopTracked, waitUntil } from '../../scripts/e2e/processes.js';
 
 function alive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch { return false; }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 it('npm start serves the examples in code-server with the extension, and Ctrl+C stops it cleanly', { timeout: 10 * 60_000 }, async () => {
   const child = spawnTracked(process.execPath, [join(projectRoot, 'scripts', 'start.mjs')], {
-    cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: projectRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   let err = '';
@@ -22,12 +28,16 @@ it('npm start serves the examples in code-server with the extension, and Ctrl+C 
   child.stderr?.on('data', (d) => (err += d));
   const exit = new Promise<number | string>((resolve) => child.on('exit', (c, s) => resolve(c ?? String(s))));
   try {
-    const url = await waitUntil('npm start to print the address', 8 * 60_000, () => {
-      if (child.exitCode !== null) throw new Error(`npm start exited early (${child.exitCode}):\n${out}\n${err}`);
-      return /^\s+(http:\/\/127\.0\.0\.1:\d+\/)\s*$/m.exec(out)?.[1];
-    }, 200);
-    const info = await waitUntil('the code-server PID line', 10_000, () =>
-      /code-server PID (\d+); scratch profile (\S+)/.exec(err) ?? undefined);
+    const url = await waitUntil(
+      'npm start to print the address',
+      8 * 60_000,
+      () => {
+        if (child.exitCode !== null) throw new Error(`npm start exited early (${child.exitCode}):\n${out}\n${err}`);
+        return /^\s+(http:\/\/127\.0\.0\.1:\d+\/)\s*$/m.exec(out)?.[1];
+      },
+      200,
+    );
+    const info = await waitUntil('the code-server PID line', 10_000, () => /code-server PID (\d+); scratch profile (\S+)/.exec(err) ?? undefined);
     const csPid = Number(info[1]);
     const scratch = info[2]!;
     assert.ok(alive(csPid), 'code-server is not running');
@@ -39,7 +49,10 @@ it('npm start serves the examples in code-server with the extension, and Ctrl+C 
     const extensions = join(scratch, 'code-server', 'extensions');
     assert.ok(existsSync(extensions), 'no extensions folder in the scratch profile');
     const { readdirSync } = await import('node:fs');
-    assert.ok(readdirSync(extensions).some((n) => n.startsWith('moeplan.moeplan-')), 'the moeplan extension is not installed');
+    assert.ok(
+      readdirSync(extensions).some((n) => n.startsWith('moeplan.moeplan-')),
+      'the moeplan extension is not installed',
+    );
     assert.match(out, /\.vsix/, 'the output does not say where the .vsix is');
 
     process.kill(child.pid!, 'SIGINT'); // what Ctrl+C sends to the foreground process

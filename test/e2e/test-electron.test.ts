@@ -12,9 +12,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { projectRoot } from '../../scripts/e2e/setup.js';
 import { isolatedEnv } from '../../scripts/e2e/codeServer.js';
-import {
-  buildOnce, checkWithCli, examplePlan, findToken, formatWithCli, makeBrokenPlan, makeMessyPlan,
-} from './plans.js';
+import { buildOnce, checkWithCli, examplePlan, findToken, formatWithCli, makeBrokenPlan, makeMessyPlan } from './plans.js';
 import type { CheckRecord, ElectronConfig } from './electron/suite.js';
 
 const vscodePath = process.env.MOEPLAN_VSCODE_PATH;
@@ -22,8 +20,10 @@ const vscodePath = process.env.MOEPLAN_VSCODE_PATH;
 describe('@vscode/test-electron: the same checks through the VS Code API', { timeout: 15 * 60_000 }, () => {
   it('runs the in-editor suite in a desktop VS Code (MOEPLAN_VSCODE_PATH)', async (t: TestContext) => {
     if (!vscodePath) {
-      t.skip('NOT RUN: MOEPLAN_VSCODE_PATH is not set, and no VS Code desktop build can be downloaded here. ' +
-        'The same checks ran in code-server (vscode.test.ts). Set MOEPLAN_VSCODE_PATH to a VS Code binary to run them.');
+      t.skip(
+        'NOT RUN: MOEPLAN_VSCODE_PATH is not set, and no VS Code desktop build can be downloaded here. ' +
+          'The same checks ran in code-server (vscode.test.ts). Set MOEPLAN_VSCODE_PATH to a VS Code binary to run them.',
+      );
       return;
     }
     assert.ok(existsSync(vscodePath), `MOEPLAN_VSCODE_PATH=${vscodePath} does not exist`);
@@ -41,16 +41,33 @@ describe('@vscode/test-electron: the same checks through the VS Code API', { tim
 
       // Bundle the in-host suite (CommonJS, `vscode` provided by the editor).
       const suiteJs = join(scratch, 'suite.js');
-      const esbuild = spawnSync(process.execPath, [join(projectRoot, 'node_modules', 'esbuild', 'bin', 'esbuild'),
-        join(projectRoot, 'test', 'e2e', 'electron', 'suite.ts'), '--bundle', '--platform=node', '--format=cjs',
-        '--external:vscode', `--outfile=${suiteJs}`], { encoding: 'utf8' });
+      const esbuild = spawnSync(
+        process.execPath,
+        [
+          join(projectRoot, 'node_modules', 'esbuild', 'bin', 'esbuild'),
+          join(projectRoot, 'test', 'e2e', 'electron', 'suite.ts'),
+          '--bundle',
+          '--platform=node',
+          '--format=cjs',
+          '--external:vscode',
+          `--outfile=${suiteJs}`,
+        ],
+        { encoding: 'utf8' },
+      );
       assert.equal(esbuild.status, 0, `bundling the suite failed:\n${esbuild.stderr}`);
 
       const results = join(scratch, 'results.json');
       const config: ElectronConfig = {
-        workspace, results, plan: plan.name, brokenPlan: broken.name, brokenLine: broken.brokenLine,
-        brokenCode: brokenError.code, presetOriginal: broken.original, messyPlan: messy.name,
-        messyFormatted: formatWithCli(messy.path), expert: findToken(plan.text, plan.expertToken),
+        workspace,
+        results,
+        plan: plan.name,
+        brokenPlan: broken.name,
+        brokenLine: broken.brokenLine,
+        brokenCode: brokenError.code,
+        presetOriginal: broken.original,
+        messyPlan: messy.name,
+        messyFormatted: formatWithCli(messy.path),
+        expert: findToken(plan.text, plan.expertToken),
       };
       const configFile = join(scratch, 'config.json');
       writeFileSync(configFile, JSON.stringify(config));
@@ -62,8 +79,15 @@ describe('@vscode/test-electron: the same checks through the VS Code API', { tim
         extensionDevelopmentPath: projectRoot,
         extensionTestsPath: suiteJs,
         extensionTestsEnv: { MOEPLAN_ELECTRON_CONFIG: configFile, HOME: env.HOME, TMPDIR: env.TMPDIR },
-        launchArgs: [workspace, '--disable-extensions', '--disable-workspace-trust', '--skip-welcome', '--skip-release-notes',
-          `--user-data-dir=${join(scratch, 'user-data')}`, `--extensions-dir=${join(scratch, 'extensions')}`],
+        launchArgs: [
+          workspace,
+          '--disable-extensions',
+          '--disable-workspace-trust',
+          '--skip-welcome',
+          '--skip-release-notes',
+          `--user-data-dir=${join(scratch, 'user-data')}`,
+          `--extensions-dir=${join(scratch, 'extensions')}`,
+        ],
       }).catch((e: unknown) => e);
       assert.ok(existsSync(results), `the suite wrote no results (runTests: ${String(exit)})`);
       const records = JSON.parse(readFileSync(results, 'utf8')) as CheckRecord[];

@@ -13,9 +13,7 @@ import { join } from 'node:path';
 import { projectRoot } from '../../scripts/e2e/setup.js';
 import { launchWorkbench, waitUntil, withFailureShot, type Workbench } from '../../scripts/e2e/harness.js';
 import { trackedPids } from '../../scripts/e2e/processes.js';
-import {
-  buildOnce, checkWithCli, examplePlan, findToken, formatWithCli, makeBrokenPlan, makeMessyPlan, type ExamplePlan,
-} from './plans.js';
+import { buildOnce, checkWithCli, examplePlan, findToken, formatWithCli, makeBrokenPlan, makeMessyPlan, type ExamplePlan } from './plans.js';
 
 const EDITOR = '.editor-group-container .monaco-editor';
 
@@ -37,7 +35,9 @@ describe('moeplan in VS Code (code-server + Chromium)', { timeout: 20 * 60_000 }
   let broken: ReturnType<typeof makeBrokenPlan>;
   let messy: { name: string; text: string };
 
-  const shot = async (label: string) => { if (wb) await wb.screenshot(label); };
+  const shot = async (label: string) => {
+    if (wb) await wb.screenshot(label);
+  };
   const step = <T>(label: string, fn: (w: Workbench) => Promise<T>) =>
     withFailureShot(wb, label, () => {
       if (!wb) throw new Error('the workbench did not start (see the before hook)');
@@ -84,17 +84,22 @@ describe('moeplan in VS Code (code-server + Chromium)', { timeout: 20 * 60_000 }
       // grammar and the server's semantic tokens have both been applied.
       let last = '';
       const seen = await waitUntil('distinct colours for keywords, numbers and presets', 30_000, async () => {
-        const tokens = (await w.page.locator(`${EDITOR} .view-lines .view-line span > span`).evaluateAll((spans) =>
-          spans.map((s) => ({ text: (s.textContent ?? '').replace(/\u00a0/g, ' ').trim(), color: getComputedStyle(s).color }))))
-          .filter((t) => t.text);
+        const tokens = (
+          await w.page
+            .locator(`${EDITOR} .view-lines .view-line span > span`)
+            .evaluateAll((spans) => spans.map((s) => ({ text: (s.textContent ?? '').replace(/\u00a0/g, ' ').trim(), color: getComputedStyle(s).color })))
+        ).filter((t) => t.text);
         const keyword = tokens.find((t) => t.text === 'model');
         const number = tokens.find((t) => /^\d+(\.\d+)?$/.test(t.text));
         const comment = tokens.find((t) => t.text.startsWith('#'));
         const colours = new Set(tokens.map((t) => t.color));
         last = JSON.stringify({ keyword, number, comment, colours: [...colours] });
-        return keyword && number && colours.size >= 3 && keyword.color !== number.color &&
-          (!comment || comment.color !== keyword.color) ? { keyword, number, colours } : undefined;
-      }).catch((e: Error) => { throw new Error(`${e.message}; last seen: ${last}`); });
+        return keyword && number && colours.size >= 3 && keyword.color !== number.color && (!comment || comment.color !== keyword.color)
+          ? { keyword, number, colours }
+          : undefined;
+      }).catch((e: Error) => {
+        throw new Error(`${e.message}; last seen: ${last}`);
+      });
       assert.ok(seen.colours.size >= 3);
       await shot('highlighting');
     }));
@@ -108,7 +113,10 @@ describe('moeplan in VS Code (code-server + Chromium)', { timeout: 20 * 60_000 }
       const row = w.page.locator('.suggest-widget .monaco-list-row', { hasText: preset }).first();
       await row.waitFor({ timeout: 30_000 });
       const labels = await w.page.locator('.suggest-widget .monaco-list-row .label-name').allInnerTexts();
-      assert.ok(labels.some((l) => l.trim() === preset), `suggestions ${labels.join(', ')} lack the preset ${preset}`);
+      assert.ok(
+        labels.some((l) => l.trim() === preset),
+        `suggestions ${labels.join(', ')} lack the preset ${preset}`,
+      );
       await shot('completion');
       await row.click();
       await waitUntil(`the editor to read "model ${preset}"`, 10_000, async () => (await w.editorText()).includes(`model ${preset}`));
@@ -127,8 +135,11 @@ describe('moeplan in VS Code (code-server + Chromium)', { timeout: 20 * 60_000 }
       const entry = panel.locator('.monaco-list-row', { hasText: expected.code }).first();
       await entry.waitFor({ timeout: 15_000 });
       const text = await entry.innerText();
-      assert.match(text, new RegExp(`${expected.line}\\s*,\\s*${expected.column}|Ln ${expected.line}|\\[${expected.line}`),
-        `Problems entry "${text}" is not at line ${expected.line}`);
+      assert.match(
+        text,
+        new RegExp(`${expected.line}\\s*,\\s*${expected.column}|Ln ${expected.line}|\\[${expected.line}`),
+        `Problems entry "${text}" is not at line ${expected.line}`,
+      );
       await shot('problems');
       await w.page.keyboard.press('Control+Shift+M'); // close the panel again
     }));
@@ -183,18 +194,23 @@ describe('moeplan in VS Code (code-server + Chromium)', { timeout: 20 * 60_000 }
       const inner = w.page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
       await inner.locator('canvas').first().waitFor({ timeout: 60_000 });
       const drawn = await waitUntil('charts with pixels on their canvases', 60_000, async () => {
-        const stats = await inner.locator('canvas').evaluateAll((canvases) => canvases.map((c) => {
-          const cv = c as HTMLCanvasElement;
-          const ctx = cv.getContext('2d');
-          if (!ctx || cv.width === 0 || cv.height === 0) return { w: cv.width, h: cv.height, painted: 0, colours: 0 };
-          const data = ctx.getImageData(0, 0, cv.width, cv.height).data;
-          let painted = 0;
-          const colours = new Set<number>();
-          for (let i = 0; i < data.length; i += 4 * 7) {
-            if (data[i + 3]! > 0) { painted++; colours.add((data[i]! << 16) | (data[i + 1]! << 8) | data[i + 2]!); }
-          }
-          return { w: cv.width, h: cv.height, painted, colours: colours.size };
-        }));
+        const stats = await inner.locator('canvas').evaluateAll((canvases) =>
+          canvases.map((c) => {
+            const cv = c as HTMLCanvasElement;
+            const ctx = cv.getContext('2d');
+            if (!ctx || cv.width === 0 || cv.height === 0) return { w: cv.width, h: cv.height, painted: 0, colours: 0 };
+            const data = ctx.getImageData(0, 0, cv.width, cv.height).data;
+            let painted = 0;
+            const colours = new Set<number>();
+            for (let i = 0; i < data.length; i += 4 * 7) {
+              if (data[i + 3]! > 0) {
+                painted++;
+                colours.add((data[i]! << 16) | (data[i + 1]! << 8) | data[i + 2]!);
+              }
+            }
+            return { w: cv.width, h: cv.height, painted, colours: colours.size };
+          }),
+        );
         const good = stats.filter((s) => s.painted > 50 && s.colours >= 3);
         return good.length >= 2 ? stats : undefined;
       });
@@ -220,15 +236,18 @@ describe('moeplan in VS Code (code-server + Chromium)', { timeout: 20 * 60_000 }
       // placement with the solver's: they should agree (within the 5% the
       // "committed is slower" warning allows).
       let lastLenses: string[] = [];
-      await waitUntil('layer lenses showing the written placement as fast as the solver\'s', 120_000, async () => {
+      await waitUntil("layer lenses showing the written placement as fast as the solver's", 120_000, async () => {
         lastLenses = await w.page.locator(`${EDITOR} .codelens-decoration`).allInnerTexts();
         // e.g. "layer 0: committed 414 µs · E[T] 1.327 · search 414 µs · 18.8% faster than EPLB"
-        const micros = (value: string, unit: string) => Number(value.replace(/,/g, '')) * ({ ns: 1e-3, µs: 1, ms: 1e3, s: 1e6 } as Record<string, number>)[unit];
+        const micros = (value: string, unit: string) =>
+          Number(value.replace(/,/g, '')) * ({ ns: 1e-3, µs: 1, ms: 1e3, s: 1e6 } as Record<string, number>)[unit];
         const layers = lastLenses
           .map((t) => /^layer \d+: committed ([\d.,]+) (ns|µs|ms|s) · .*?· ([a-z][\w+-]*) ([\d.,]+) (ns|µs|ms|s)\b/.exec(t.trim()))
           .filter((m) => m !== null);
         return layers.length > 0 && layers.every((m) => micros(m[1], m[2]) <= micros(m[4], m[5]) * 1.05);
-      }).catch((e: Error) => { throw new Error(`${e.message}; lenses: ${JSON.stringify(lastLenses)}`); });
+      }).catch((e: Error) => {
+        throw new Error(`${e.message}; lenses: ${JSON.stringify(lastLenses)}`);
+      });
       await shot('placement-applied');
     }));
 
@@ -255,7 +274,10 @@ describe('moeplan in VS Code (code-server + Chromium)', { timeout: 20 * 60_000 }
       });
       // Opening solves it (moeplan.run = onSave solves on open): the plan-level lens appears
       // in the focused editor, the untitled plan (others may stay visible in other groups).
-      await w.page.locator('.editor-group-container .monaco-editor.focused .codelens-decoration', { hasText: /per layer/ }).first().waitFor({ timeout: 120_000 });
+      await w.page
+        .locator('.editor-group-container .monaco-editor.focused .codelens-decoration', { hasText: /per layer/ })
+        .first()
+        .waitFor({ timeout: 120_000 });
       await shot('new-plan');
     }));
 
@@ -263,8 +285,9 @@ describe('moeplan in VS Code (code-server + Chromium)', { timeout: 20 * 60_000 }
     step('show-output', async (w) => {
       await w.runCommand('moeplan: Show Output');
       const channel = await waitUntil('the moeplan channel selected in the Output panel', 15_000, async () => {
-        const selected = await w.page.locator('.part.panel select').evaluateAll((ss) =>
-          ss.map((s) => (s as HTMLSelectElement).selectedOptions[0]?.textContent ?? ''));
+        const selected = await w.page
+          .locator('.part.panel select')
+          .evaluateAll((ss) => ss.map((s) => (s as HTMLSelectElement).selectedOptions[0]?.textContent ?? ''));
         return selected.find((t) => /^moeplan$/i.test(t.trim()));
       });
       assert.match(channel, /moeplan/i);

@@ -49,7 +49,19 @@ async function complete(uri: string, text: string, position: { line: number; cha
 describe('fast features', () => {
   test('initialize advertises the features', () => {
     const caps = c.initializeResult.capabilities;
-    for (const k of ['hoverProvider', 'completionProvider', 'codeLensProvider', 'inlayHintProvider', 'semanticTokensProvider', 'documentFormattingProvider', 'documentRangeFormattingProvider', 'codeActionProvider', 'definitionProvider', 'documentSymbolProvider', 'foldingRangeProvider'] as const) {
+    for (const k of [
+      'hoverProvider',
+      'completionProvider',
+      'codeLensProvider',
+      'inlayHintProvider',
+      'semanticTokensProvider',
+      'documentFormattingProvider',
+      'documentRangeFormattingProvider',
+      'codeActionProvider',
+      'definitionProvider',
+      'documentSymbolProvider',
+      'foldingRangeProvider',
+    ] as const) {
       assert.ok(caps[k], `capability ${k}`);
     }
   });
@@ -88,9 +100,16 @@ describe('fast features', () => {
     await c.change(uri, base.replace('model mixtral-8x7b', 'model mixtrall-8x7b'));
     v = c.version(uri);
     const last = await c.diagnosticsFor(uri, v);
-    assert.ok(last.diagnostics.some((d) => d.message.toLowerCase().includes('mixtral')), 'the unknown preset is reported');
+    assert.ok(
+      last.diagnostics.some((d) => d.message.toLowerCase().includes('mixtral')),
+      'the unknown preset is reported',
+    );
     const older = c.diagnostics.all.filter((p) => p.uri === uri && p.version !== undefined && p.version > 1 && p.version < v);
-    assert.deepEqual(older.map((p) => p.version), [], 'superseded versions were not published');
+    assert.deepEqual(
+      older.map((p) => p.version),
+      [],
+      'superseded versions were not published',
+    );
     await c.close(uri);
   });
 
@@ -297,7 +316,10 @@ ${where === 'offload' ? line : ''}
 
     const symbols = await c.request<DocumentSymbol[]>('textDocument/documentSymbol', { textDocument: { uri } });
     const placement = symbols.find((s) => s.name.startsWith('placement'));
-    assert.ok(placement?.children?.some((s) => s.name === 'layer 0'), JSON.stringify(symbols.map((s) => s.name)));
+    assert.ok(
+      placement?.children?.some((s) => s.name === 'layer 0'),
+      JSON.stringify(symbols.map((s) => s.name)),
+    );
 
     const folds = await c.request<FoldingRange[]>('textDocument/foldingRange', { textDocument: { uri } });
     assert.ok(folds.some((f) => f.startLine === positionOf(text, 'layer 0 {').line));
@@ -311,9 +333,18 @@ ${where === 'offload' ? line : ''}
       range: { start: { line: 0, character: 0 }, end: { line: 100, character: 0 } },
     });
     const text2 = hints.map((h) => String(h.label));
-    assert.ok(text2.some((l) => /3 slots\/GPU/.test(l)), text2.join(' | '));
-    assert.ok(text2.some((l) => /336 MiB\/expert/.test(l)), text2.join(' | '));
-    assert.ok(text2.some((l) => l === '2/3 slots'), text2.join(' | '));
+    assert.ok(
+      text2.some((l) => /3 slots\/GPU/.test(l)),
+      text2.join(' | '),
+    );
+    assert.ok(
+      text2.some((l) => /336 MiB\/expert/.test(l)),
+      text2.join(' | '),
+    );
+    assert.ok(
+      text2.some((l) => l === '2/3 slots'),
+      text2.join(' | '),
+    );
     await c.close(uri);
   });
 });

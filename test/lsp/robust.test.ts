@@ -23,7 +23,15 @@ const withSources = (lines: string) => smallPlan().replace(/ {2}synthetic tokens
 function mixtralTrace(tokens: number, shift: number, perRequest = 10): string {
   const lines: string[] = [];
   for (let t = 0; t < tokens; t++)
-    for (let l = 0; l < 32; l++) lines.push(JSON.stringify({ request_id: `q${Math.floor(t / perRequest)}`, token_idx: t % perRequest, layer: l, experts: [(t * shift + l) % 8, (t * shift + l + 3) % 8] }));
+    for (let l = 0; l < 32; l++)
+      lines.push(
+        JSON.stringify({
+          request_id: `q${Math.floor(t / perRequest)}`,
+          token_idx: t % perRequest,
+          layer: l,
+          experts: [(t * shift + l) % 8, (t * shift + l + 3) % 8],
+        }),
+      );
   return lines.join('\n') + '\n';
 }
 
@@ -75,7 +83,13 @@ describe('folders and globs of traces in an untrusted workspace', () => {
     const r = (await c.call(SolveRequest, { uri }))!;
     assert.equal(r.error, undefined, JSON.stringify(r.error));
     const res = r.results!;
-    assert.deepEqual(res.workloads!.map((w) => [w.name, w.share]), [['logs/r-*.jsonl', 0.75], ['code.jsonl', 0.25]]);
+    assert.deepEqual(
+      res.workloads!.map((w) => [w.name, w.share]),
+      [
+        ['logs/r-*.jsonl', 0.75],
+        ['code.jsonl', 0.25],
+      ],
+    );
     assert.equal(res.mix, 'worst');
     assert.ok(res.heldOut && Number.isFinite(res.heldOut.latencyUs) && Number.isFinite(res.heldOut.expectedTime));
     assert.ok(res.layers.every((l) => l.heldOut && l.workloads?.length === 2));
@@ -83,8 +97,14 @@ describe('folders and globs of traces in an untrusted workspace', () => {
     const lines = text.split('\n');
     const at = (needle: string) => lenses.filter((l) => lines[l.range.start.line].includes(needle)).map((l) => l.command?.title ?? '');
     const first = at('trace "logs/');
-    assert.ok(first.some((t) => /^held out: .+ per layer \((?:[+-]\d+\.\d%|0\.0%) vs in sample\) · EPLB held out /.test(t)), first.join(' | '));
-    assert.ok(first.some((t) => /^75\.0% of the mix: .* vs its own best/.test(t)), first.join(' | '));
+    assert.ok(
+      first.some((t) => /^held out: .+ per layer \((?:[+-]\d+\.\d%|0\.0%) vs in sample\) · EPLB held out /.test(t)),
+      first.join(' | '),
+    );
+    assert.ok(
+      first.some((t) => /^75\.0% of the mix: .* vs its own best/.test(t)),
+      first.join(' | '),
+    );
     assert.ok(at('trace "code.jsonl"').some((t) => /^25\.0% of the mix: /.test(t)));
     await c.close(uri);
   });

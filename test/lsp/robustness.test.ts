@@ -111,7 +111,10 @@ test('every feature answers well-formed on random and mutated plans; the server 
   // And it still does real work afterwards.
   const v = await c.change(uri, 'model mixtral-8x7\n');
   const d = await c.diagnosticsFor(uri, v);
-  assert.ok(d.diagnostics.some((x) => x.code === 'MP201' || /preset|model/i.test(x.message)), JSON.stringify(d.diagnostics));
+  assert.ok(
+    d.diagnostics.some((x) => x.code === 'MP201' || /preset|model/i.test(x.message)),
+    JSON.stringify(d.diagnostics),
+  );
 });
 
 /** An edit inside one line, as an editor sends it: a range and its new text. */

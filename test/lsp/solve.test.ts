@@ -9,12 +9,7 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CodeAction, CodeLens, Hover, InlayHint, Diagnostic, ApplyWorkspaceEditParams } from 'vscode-languageserver-protocol';
-import {
-  ApplyPlacementRequest,
-  ExportRequest,
-  GetResultsRequest,
-  SolveRequest,
-} from '../../server/src/protocol';
+import { ApplyPlacementRequest, ExportRequest, GetResultsRequest, SolveRequest } from '../../server/src/protocol';
 import { LspClient, fileUri } from './harness';
 import { positionOf, smallPlan } from './plans';
 import { applyEdits } from '../../server/src/lsp/textDiff';
@@ -49,19 +44,32 @@ describe('solving in the editor', () => {
     const results = ready.results!;
     assert.ok(results.expectedTime > 0 && results.layers.length === 32);
     assert.ok(c.states.all.some((s) => s.uri === uri && s.state === 'running'));
-    assert.ok(c.states.all.some((s) => s.uri === uri && s.state === 'done' && s.expectedTime === results.expectedTime && s.latencyUs === results.latencyUs && s.objective === 'latency'));
+    assert.ok(
+      c.states.all.some(
+        (s) => s.uri === uri && s.state === 'done' && s.expectedTime === results.expectedTime && s.latencyUs === results.latencyUs && s.objective === 'latency',
+      ),
+    );
     // Work-done progress: one token went begin → end, titled as a solve.
     const runs = [...c.progress.values()].filter((l) => l[0]?.kind === 'begin' && /solving/.test(l[0].title ?? ''));
-    assert.ok(runs.some((l) => l.at(-1)?.kind === 'end'), JSON.stringify([...c.progress.values()]));
+    assert.ok(
+      runs.some((l) => l.at(-1)?.kind === 'end'),
+      JSON.stringify([...c.progress.values()]),
+    );
 
     const d = await c.diagnosticsFor(uri, 1, (p) => p.diagnostics.some((x) => x.code === 'MP802'));
     const slow = d.diagnostics.find((x) => x.code === 'MP802')!;
-    assert.match(slow.message, /Layer 0: the committed placement takes [\d.]+ (µs|ms), \d+\.\d% slower than greedy's [\d.]+ (µs|ms) \(µs per MoE layer at batch 16, static dispatch; E\[T\] \d\.\d{3} vs E\[T\] \d\.\d{3}\)/);
+    assert.match(
+      slow.message,
+      /Layer 0: the committed placement takes [\d.]+ (µs|ms), \d+\.\d% slower than greedy's [\d.]+ (µs|ms) \(µs per MoE layer at batch 16, static dispatch; E\[T\] \d\.\d{3} vs E\[T\] \d\.\d{3}\)/,
+    );
     assert.equal(slow.range.start.line, positionOf(text, 'layer 0 {').line);
 
     const lenses = await c.request<CodeLens[]>('textDocument/codeLens', { textDocument: { uri } });
     const overall = lenses.find((l) => l.range.start.line === positionOf(text, 'placement {').line);
-    assert.match(overall?.command?.title ?? '', /^greedy: [\d.]+ (µs|ms) per layer at batch 16, static dispatch \([\d.]+ (µs|ms) per step\) · .*than EPLB · bound [\d.]+ (µs|ms) · E\[T\] \d\.\d{3}/);
+    assert.match(
+      overall?.command?.title ?? '',
+      /^greedy: [\d.]+ (µs|ms) per layer at batch 16, static dispatch \([\d.]+ (µs|ms) per step\) · .*than EPLB · bound [\d.]+ (µs|ms) · E\[T\] \d\.\d{3}/,
+    );
     const layerLens = lenses.find((l) => l.range.start.line === positionOf(text, 'layer 0 {').line);
     assert.match(layerLens?.command?.title ?? '', /layer 0: committed [\d.]+ (µs|ms) · E\[T\] \d\.\d{3} · greedy [\d.]+ (µs|ms)/);
 
@@ -77,7 +85,10 @@ describe('solving in the editor', () => {
     assert.match(hoverText(gpu), /expected load \| \d\.\d{3} pairs per token .* under static dispatch/);
 
     const placementHover = await c.request<Hover>('textDocument/hover', { textDocument: { uri }, position: positionOf(text, 'placement {', 2) });
-    assert.match(hoverText(placementHover), /last solve \| greedy.*: [\d.]+ (µs|ms) · E\[T\] \d\.\d{3} per layer \(EPLB [\d.]+ (µs|ms), bound [\d.]+ (µs|ms)\) \| µs per MoE layer at batch 16, static dispatch/);
+    assert.match(
+      hoverText(placementHover),
+      /last solve \| greedy.*: [\d.]+ (µs|ms) · E\[T\] \d\.\d{3} per layer \(EPLB [\d.]+ (µs|ms), bound [\d.]+ (µs|ms)\) \| µs per MoE layer at batch 16, static dispatch/,
+    );
     const policyHover = await c.request<Hover>('textDocument/hover', { textDocument: { uri }, position: positionOf(text, 'policy greedy', 2) });
     assert.match(hoverText(policyHover), /\| \*\*policy\*\* \| greedy \|/);
 
@@ -85,7 +96,10 @@ describe('solving in the editor', () => {
       textDocument: { uri },
       range: { start: { line: 0, character: 0 }, end: { line: 200, character: 0 } },
     });
-    assert.ok(hints.some((h) => /^3 slots\/GPU · \d+ GiB total$/.test(String(h.label))), JSON.stringify(hints.map((h) => h.label)));
+    assert.ok(
+      hints.some((h) => /^3 slots\/GPU · \d+ GiB total$/.test(String(h.label))),
+      JSON.stringify(hints.map((h) => h.label)),
+    );
 
     const actions = await c.request<CodeAction[]>('textDocument/codeAction', {
       textDocument: { uri },

@@ -36,7 +36,10 @@ test('grouping loses no layer and no other note', () => {
     fc.property(fc.array(note, { maxLength: 40 }), (notes) => {
       const out = groupLayerNotes(notes);
       const others = notes.filter((n) => !/^layer \d+[,:]/.test(n));
-      assert.deepEqual(out.filter((n) => !/^layers? \d/.test(n)), others);
+      assert.deepEqual(
+        out.filter((n) => !/^layers? \d/.test(n)),
+        others,
+      );
       for (const rest of [', search: a', ': b', ', eplb: c']) {
         const want = new Set(notes.flatMap((n) => (n.endsWith(rest) && /^layer \d+/.test(n) ? [Number(/\d+/.exec(n)![0])] : [])));
         const line = out.find((n) => /^layers? \d/.test(n) && n.endsWith(rest));
@@ -48,7 +51,10 @@ test('grouping loses no layer and no other note', () => {
             const [a, b] = part.split('–').map(Number);
             for (let l = a; l <= (b ?? a); l++) got.add(l);
           }
-          assert.deepEqual([...got].sort((x, y) => x - y), [...want].sort((x, y) => x - y));
+          assert.deepEqual(
+            [...got].sort((x, y) => x - y),
+            [...want].sort((x, y) => x - y),
+          );
         }
       }
     }),

@@ -18,7 +18,10 @@ function planOf(text: string, name = 'p.moeplan'): Plan {
   const file = join(dir, name);
   writeFileSync(file, text);
   const r = checkText(text, file);
-  assert.deepEqual(r.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message), []);
+  assert.deepEqual(
+    r.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message),
+    [],
+  );
   return r.plan!;
 }
 
@@ -78,8 +81,7 @@ test('cached workloads give the same results as fresh ones', async () => {
 test('the key follows the trace file and the model, not the placement', async () => {
   const trace = join(dir, 't.csv');
   writeFileSync(trace, 'token,layer,experts\n0,0,0 1\n');
-  const text = (model: string, placement: string) =>
-    `model ${model}\ngpu h100-sxm x 8\nworkload {\n  trace "t.csv"\n}\nplacement {\n  ${placement}\n}\n`;
+  const text = (model: string, placement: string) => `model ${model}\ngpu h100-sxm x 8\nworkload {\n  trace "t.csv"\n}\nplacement {\n  ${placement}\n}\n`;
   const k1 = await workloadKey(planOf(text('mixtral-8x7b', 'policy greedy')));
   const k2 = await workloadKey(planOf(text('mixtral-8x7b', 'policy eplb')));
   assert.ok(k1 !== undefined);

@@ -18,7 +18,10 @@ function planOf(text: string, name = 'p.moeplan'): Plan {
   writeFileSync(file, text);
   const r = checkText(text, file);
   const errors = r.diagnostics.filter((d) => d.severity === 'error');
-  assert.deepEqual(errors.map((d) => d.message), []);
+  assert.deepEqual(
+    errors.map((d) => d.message),
+    [],
+  );
   assert.ok(r.plan);
   return r.plan;
 }
@@ -61,7 +64,11 @@ test('analyzePlan: every layer valid, never slower than any baseline on the obje
       assert.ok(es.length <= slots[g], `layer ${l.layer} GPU ${g} over capacity`);
       assert.equal(new Set(es).size, es.length);
     });
-    for (let e = 0; e < 8; e++) assert.ok(l.placement.some((es) => es.includes(e)), `layer ${l.layer}: expert ${e} missing`);
+    for (let e = 0; e < 8; e++)
+      assert.ok(
+        l.placement.some((es) => es.includes(e)),
+        `layer ${l.layer}: expert ${e} missing`,
+      );
     assert.ok(l.placement[1].includes(3), 'pin honoured');
     // The objective (latency by default): never slower than a baseline on the same fresh batches.
     for (const b of ['contiguous', 'round-robin', 'eplb', 'one-copy', 'expected-time-optimum'] as const) {

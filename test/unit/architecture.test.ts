@@ -113,7 +113,8 @@ test('every import between folders of server/src is one the table declares, type
     const from = unitOf(e.from)!;
     const to = unitOf(e.to) ?? (VSCODE.test(e.to) ? e.to.replace(/\/.*$/, '') : undefined);
     if (to === undefined || to === from) continue; // packages other than the editor's are the dependencies doc's business
-    const declared = layers.get(from)!.deps.get(to) ?? (to.startsWith('vscode-languageserver') ? layers.get(from)!.deps.get('vscode-languageserver') : undefined);
+    const declared =
+      layers.get(from)!.deps.get(to) ?? (to.startsWith('vscode-languageserver') ? layers.get(from)!.deps.get('vscode-languageserver') : undefined);
     const where = `${relative(ROOT, e.from)} → ${to.startsWith('vscode') ? to : relative(ROOT, e.to)}`;
     if (!declared) problems.push(`${where}: ${from} does not depend on ${to} in docs/architecture.md`);
     else if (declared.typesOnly && !e.typeOnly) problems.push(`${where}: a value import where the table says types only`);
@@ -176,8 +177,14 @@ test('no value import closes a loop, between files or between folders', () => {
 });
 
 test('the checks above see a loop and an undeclared import when there is one', () => {
-  assert.deepEqual(findCycle(['a', 'b', 'c'], (n) => ({ a: ['b'], b: ['c'], c: ['a'] })[n] ?? []), ['a', 'b', 'c', 'a']);
-  assert.equal(findCycle(['a', 'b'], (n) => ({ a: ['b'] })[n] ?? []), undefined);
+  assert.deepEqual(
+    findCycle(['a', 'b', 'c'], (n) => ({ a: ['b'], b: ['c'], c: ['a'] })[n] ?? []),
+    ['a', 'b', 'c', 'a'],
+  );
+  assert.equal(
+    findCycle(['a', 'b'], (n) => ({ a: ['b'] })[n] ?? []),
+    undefined,
+  );
   // The graph is real: the server imports the LSP library, the planning core does not.
   assert.ok(edges.some((e) => unitOf(e.from) === 'lsp' && e.to === 'vscode-languageserver/node'));
   assert.ok(edges.some((e) => unitOf(e.from) === 'protocol' && e.typeOnly));

@@ -104,34 +104,40 @@ test('synthetic tokens past what the generator can draw for the model: MP116 wit
   for (const ex of EXAMPLES) assert.ok(!checkText(ex.text, ex.path).diagnostics.some((x) => x.code === 'MP116'), ex.name);
 });
 
-test('what-if flags are held to the plan limits; slots past the experts are capped as in a plan', inTemp('moeplan-bounds-', async (dir) => {
-  const plan = join(dir, 'plan.moeplan');
-  writeFileSync(plan, EXAMPLES[0]!.text);
-  for (const [flag, value, limit] of [
-    ['--gpus', '1e6', '4,096'],
-    ['--slots', '1e12', '1,048,576'],
-    ['--batch', '1e12', '16,777,216'],
-    ['--gpus', '0', '4,096'],
-    ['--batch', '2.5', '16,777,216'],
-  ]) {
-    const r = await runCli(['solve', 'plan.moeplan', flag!, value!], dir);
-    assert.equal(r.code, 2, `${flag} ${value}`);
-    assert.equal(r.err.split('\n')[0], `moeplan solve: ${flag} takes a whole number from 1 to ${limit} (a plan's limit), not '${value}'`);
-  }
-  const p = checkText(EXAMPLES[0]!.text, EXAMPLES[0]!.path).plan!;
-  assert.throws(() => applyOverrides(p, { gpus: 1e6 }), /--gpus takes a whole number from 1 to 4,096/);
-  const capped = applyOverrides(p, { slots: 1e6 });
-  assert.deepEqual(capped.hardware.slotsPerGpu, [8, 8], 'Mixtral has 8 experts');
-  assert.match(capped.hardware.slotsSource, /--slots 1000000, capped at the 8 experts/);
-  assert.equal(applyOverrides(p, { batch: LIMITS.batchTokens }).workload.batch.value, LIMITS.batchTokens);
-}));
+test(
+  'what-if flags are held to the plan limits; slots past the experts are capped as in a plan',
+  inTemp('moeplan-bounds-', async (dir) => {
+    const plan = join(dir, 'plan.moeplan');
+    writeFileSync(plan, EXAMPLES[0]!.text);
+    for (const [flag, value, limit] of [
+      ['--gpus', '1e6', '4,096'],
+      ['--slots', '1e12', '1,048,576'],
+      ['--batch', '1e12', '16,777,216'],
+      ['--gpus', '0', '4,096'],
+      ['--batch', '2.5', '16,777,216'],
+    ]) {
+      const r = await runCli(['solve', 'plan.moeplan', flag!, value!], dir);
+      assert.equal(r.code, 2, `${flag} ${value}`);
+      assert.equal(r.err.split('\n')[0], `moeplan solve: ${flag} takes a whole number from 1 to ${limit} (a plan's limit), not '${value}'`);
+    }
+    const p = checkText(EXAMPLES[0]!.text, EXAMPLES[0]!.path).plan!;
+    assert.throws(() => applyOverrides(p, { gpus: 1e6 }), /--gpus takes a whole number from 1 to 4,096/);
+    const capped = applyOverrides(p, { slots: 1e6 });
+    assert.deepEqual(capped.hardware.slotsPerGpu, [8, 8], 'Mixtral has 8 experts');
+    assert.match(capped.hardware.slotsSource, /--slots 1000000, capped at the 8 experts/);
+    assert.equal(applyOverrides(p, { batch: LIMITS.batchTokens }).workload.batch.value, LIMITS.batchTokens);
+  }),
+);
 
-test('--trace names the current folder, not the plan, when the file is missing', inTemp('moeplan-bounds-', async (dir) => {
-  writeFileSync(join(dir, 'plan.moeplan'), EXAMPLES[0]!.text);
-  const r = await runCli(['solve', 'plan.moeplan', '--trace', 'missing.jsonl'], dir);
-  assert.equal(r.code, 2);
-  assert.equal(r.err, `moeplan solve: --trace missing.jsonl: no such file (the path is relative to the current folder, ${dir})\n`);
-}));
+test(
+  '--trace names the current folder, not the plan, when the file is missing',
+  inTemp('moeplan-bounds-', async (dir) => {
+    writeFileSync(join(dir, 'plan.moeplan'), EXAMPLES[0]!.text);
+    const r = await runCli(['solve', 'plan.moeplan', '--trace', 'missing.jsonl'], dir);
+    assert.equal(r.code, 2);
+    assert.equal(r.err, `moeplan solve: --trace missing.jsonl: no such file (the path is relative to the current folder, ${dir})\n`);
+  }),
+);
 
 test('timer delays: past 2^31 − 1 ms they are clamped, not fired at once', () => {
   assert.equal(timerDelay(1e12), MAX_TIMER_MS);

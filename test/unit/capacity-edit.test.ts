@@ -33,26 +33,39 @@ const WORKLOAD_BLOCKS = [
 
 test('any way of sizing memory and batch: the written plan resolves to the slots and batch asked for, comments kept', () => {
   fc.assert(
-    fc.property(fc.constantFrom(...MEMORY_LINES), fc.constantFrom(...WORKLOAD_BLOCKS), fc.integer({ min: 4, max: 6 }), fc.integer({ min: 1, max: 4096 }), (memory, workload, slots, batch) => {
-      const text = `# Mixtral on two H100s\nmodel mixtral-8x7b\ngpu h100-sxm x 2  # one node\n${memory}\n${workload}serve {\n  context 4096 tokens\n}\n`;
-      const out = write(text, slots, batch);
-      const plan = resolve(out);
-      assert.equal(plan.hardware.slotsPerGpu[0], slots, out);
-      assert.equal(plan.workload.batch.value, batch, out);
-      for (const comment of text.match(/#[^\n]*/g) ?? []) assert.ok(out.includes(comment), `${comment} kept:\n${out}`);
-      // Only the numbers change: every line of the plan but the edited ones is kept.
-      const kept = text.split('\n').filter((l) => !/^\s*(slots|reserve|batch|gpu|workload)\b/.test(l) && l.trim() !== '}');
-      for (const l of kept) assert.ok(out.split('\n').includes(l), `'${l}' kept:\n${out}`);
-    }),
+    fc.property(
+      fc.constantFrom(...MEMORY_LINES),
+      fc.constantFrom(...WORKLOAD_BLOCKS),
+      fc.integer({ min: 4, max: 6 }),
+      fc.integer({ min: 1, max: 4096 }),
+      (memory, workload, slots, batch) => {
+        const text = `# Mixtral on two H100s\nmodel mixtral-8x7b\ngpu h100-sxm x 2  # one node\n${memory}\n${workload}serve {\n  context 4096 tokens\n}\n`;
+        const out = write(text, slots, batch);
+        const plan = resolve(out);
+        assert.equal(plan.hardware.slotsPerGpu[0], slots, out);
+        assert.equal(plan.workload.batch.value, batch, out);
+        for (const comment of text.match(/#[^\n]*/g) ?? []) assert.ok(out.includes(comment), `${comment} kept:\n${out}`);
+        // Only the numbers change: every line of the plan but the edited ones is kept.
+        const kept = text.split('\n').filter((l) => !/^\s*(slots|reserve|batch|gpu|workload)\b/.test(l) && l.trim() !== '}');
+        for (const l of kept) assert.ok(out.split('\n').includes(l), `'${l}' kept:\n${out}`);
+      },
+    ),
     { numRuns: 120 },
   );
 });
 
 test('slots, reserve and batch are rewritten in place; a missing batch goes inside the workload block', () => {
-  const text = 'model mixtral-8x7b\ngpu h100-sxm x 2\nreserve 16 GiB per gpu  # dense and KV\nworkload {\n  synthetic tokens 2000 seed 3\n  batch 32 tokens  # per step\n}\n';
-  assert.equal(write(text, 4, 88), 'model mixtral-8x7b\ngpu h100-sxm x 2\nreserve 32 GiB per gpu  # dense and KV\nworkload {\n  synthetic tokens 2000 seed 3\n  batch 88 tokens  # per step\n}\n');
+  const text =
+    'model mixtral-8x7b\ngpu h100-sxm x 2\nreserve 16 GiB per gpu  # dense and KV\nworkload {\n  synthetic tokens 2000 seed 3\n  batch 32 tokens  # per step\n}\n';
+  assert.equal(
+    write(text, 4, 88),
+    'model mixtral-8x7b\ngpu h100-sxm x 2\nreserve 32 GiB per gpu  # dense and KV\nworkload {\n  synthetic tokens 2000 seed 3\n  batch 88 tokens  # per step\n}\n',
+  );
   const slots = 'model mixtral-8x7b\ngpu h100-sxm x 2\nslots 5 per gpu\nworkload {\n  synthetic tokens 2000 seed 3\n}\n';
-  assert.equal(write(slots, 4, 64), 'model mixtral-8x7b\ngpu h100-sxm x 2\nslots 4 per gpu\nworkload {\n  synthetic tokens 2000 seed 3\n  batch 64 tokens\n}\n');
+  assert.equal(
+    write(slots, 4, 64),
+    'model mixtral-8x7b\ngpu h100-sxm x 2\nslots 4 per gpu\nworkload {\n  synthetic tokens 2000 seed 3\n  batch 64 tokens\n}\n',
+  );
   const bare = 'model mixtral-8x7b\ngpu h100-sxm x 2\n';
   assert.equal(write(bare, 4, 64), 'model mixtral-8x7b\ngpu h100-sxm x 2\nslots 4 per gpu\n\nworkload {\n  batch 64 tokens\n}\n');
 });

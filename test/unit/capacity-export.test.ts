@@ -29,7 +29,10 @@ ${extra.includes('serve') ? 'serve {\n  context 4096 tokens\n  target 50 ms per 
 
 /** One copy per expert, 4 per GPU, every layer. */
 function placements(plan: Plan): number[][][] {
-  const gpus = [[0, 1, 2, 3], [4, 5, 6, 7]];
+  const gpus = [
+    [0, 1, 2, 3],
+    [4, 5, 6, 7],
+  ];
   return Array.from({ length: plan.model.layers.value }, () => gpus.map((g) => [...g]));
 }
 

@@ -18,7 +18,10 @@ const check = (text: string) => checkText(text, FILE, { fileExists: () => true }
 function planOf(text: string): Plan {
   const r = check(text);
   const errors = r.diagnostics.filter((d) => d.severity === 'error');
-  assert.deepEqual(errors.map((d) => d.message), []);
+  assert.deepEqual(
+    errors.map((d) => d.message),
+    [],
+  );
   assert.ok(r.plan);
   return r.plan;
 }
@@ -155,10 +158,18 @@ test('MP214: memory that leaves no room for one request, with each part and the 
   assert.match(full.message, /kv-dtype fp8/);
   assert.equal(full.range.start.line, 2, 'on the slots line');
   // Fewer slots leave room: no warning.
-  assert.equal(check('model mixtral-8x7b\ngpu h100-sxm x 2\nslots 4 per gpu\nserve {\n  context 65536 tokens\n}\n').diagnostics.some((d) => d.code === 'MP214'), false);
+  assert.equal(
+    check('model mixtral-8x7b\ngpu h100-sxm x 2\nslots 4 per gpu\nserve {\n  context 65536 tokens\n}\n').diagnostics.some((d) => d.code === 'MP214'),
+    false,
+  );
   // Without a serve block, no capacity question is asked.
-  assert.equal(check('model mixtral-8x7b\ngpu h100-sxm x 2\nslots 6 per gpu\n').diagnostics.some((d) => d.code === 'MP214'), false);
-  const custom = check('model custom {\n  layers 4\n  experts 8\n  top-k 2\n  hidden 1024\n  expert-ffn 2048\n}\ngpu h100-sxm x 2\nserve {\n  context 4096 tokens\n}\n').diagnostics;
+  assert.equal(
+    check('model mixtral-8x7b\ngpu h100-sxm x 2\nslots 6 per gpu\n').diagnostics.some((d) => d.code === 'MP214'),
+    false,
+  );
+  const custom = check(
+    'model custom {\n  layers 4\n  experts 8\n  top-k 2\n  hidden 1024\n  expert-ffn 2048\n}\ngpu h100-sxm x 2\nserve {\n  context 4096 tokens\n}\n',
+  ).diagnostics;
   assert.ok(custom.some((d) => d.code === 'MP215'));
 });
 

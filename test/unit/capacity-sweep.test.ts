@@ -27,7 +27,10 @@ function planOf(text: string, name = 'p.moeplan'): Plan {
   const file = join(dir, name);
   writeFileSync(file, text);
   const r = checkText(text, file);
-  assert.deepEqual(r.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message), []);
+  assert.deepEqual(
+    r.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message),
+    [],
+  );
   assert.ok(r.plan);
   return r.plan;
 }
@@ -162,7 +165,10 @@ test('random small instances: every point is the brute-force best placement on i
       const fast = servingFigures(plan, shape, p.batch, moe.lo);
       const slow = servingFigures(plan, shape, p.batch, moe.hi);
       const label = `${JSON.stringify(t)} slots ${p.slotsPerGpu} batch ${p.batch}`;
-      assert.ok(p.usPerToken >= fast.stepS * 1e6 * (1 - 1e-9) && p.usPerToken <= slow.stepS * 1e6 * (1 + 1e-9), `${label}: ${p.usPerToken} not in [${fast.stepS * 1e6}, ${slow.stepS * 1e6}]`);
+      assert.ok(
+        p.usPerToken >= fast.stepS * 1e6 * (1 - 1e-9) && p.usPerToken <= slow.stepS * 1e6 * (1 + 1e-9),
+        `${label}: ${p.usPerToken} not in [${fast.stepS * 1e6}, ${slow.stepS * 1e6}]`,
+      );
       const target = cap.target.us! / 1e6;
       if (fast.latencyS <= target) bestHi = Math.max(bestHi, fast.tokensPerS);
       if (slow.latencyS <= target) bestLo = Math.max(bestLo, slow.tokensPerS);
@@ -223,13 +229,18 @@ test('an infeasible target: no recommendation, MP810 with the fastest point, a c
 test('no slot count leaves room for one request: advice names the context that fits and the GPUs that would', async () => {
   const t: Tiny = { experts: 4, topK: 2, seed: 3, skew: 1, dispatch: 'static', requests: 1 };
   // 4,096 B per request of 64 tokens; ask for 4 × 64 tokens with the memory of one.
-  const text = tinyText(t, '1 ms').replace('context 64 tokens', 'context 256 tokens').replace(/memory \d+ B/, `memory ${2 * 49_152 + 4096} B`);
+  const text = tinyText(t, '1 ms')
+    .replace('context 64 tokens', 'context 256 tokens')
+    .replace(/memory \d+ B/, `memory ${2 * 49_152 + 4096} B`);
   const plan = planOf(text, 'full.moeplan');
   const r = await analyzePlan(plan, { workers: 2 });
   const cap = r.capacity!;
   assert.equal(cap.points.length, 0);
   assert.equal(cap.recommended, undefined);
-  assert.match(cap.advice!.message, /Even one copy of every expert \(2 slots per GPU\) leaves no KV room for one request of 256 tokens; a context of at most 64 tokens would fit/);
+  assert.match(
+    cap.advice!.message,
+    /Even one copy of every expert \(2 slots per GPU\) leaves no KV room for one request of 256 tokens; a context of at most 64 tokens would fit/,
+  );
   assert.equal(cap.advice!.shorterContext, 64);
   // 3 GPUs: 2 slots each still (⌈4/3⌉), no; 4 GPUs: 1 slot each leaves 3 slots' worth for the cache.
   assert.equal(cap.advice!.moreGpus?.gpus, 4);

@@ -120,7 +120,11 @@ test('fmt: formats in place atomically; --check lists unformatted files; syntax 
 test('the bundled bin: node bin/moeplan.js check', () => {
   const build = spawnSync(process.execPath, ['esbuild.mjs'], { cwd: ROOT, encoding: 'utf8' });
   assert.equal(build.status, 0, build.stderr);
-  const ok = spawnSync(process.execPath, ['bin/moeplan.js', 'check', 'examples/mixtral-8x7b.moeplan', 'examples/dbrx.moeplan', 'examples/deepseek-v3.moeplan'], { cwd: ROOT, encoding: 'utf8' });
+  const ok = spawnSync(
+    process.execPath,
+    ['bin/moeplan.js', 'check', 'examples/mixtral-8x7b.moeplan', 'examples/dbrx.moeplan', 'examples/deepseek-v3.moeplan'],
+    { cwd: ROOT, encoding: 'utf8' },
+  );
   assert.equal(ok.status, 0, ok.stdout + ok.stderr);
   const dir = tempDir();
   try {

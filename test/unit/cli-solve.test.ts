@@ -78,9 +78,15 @@ test('--write commits the placement atomically; the plan still checks and keeps 
   assert.match(text, /# keep this comment/);
   assert.match(text, /# inline comment/);
   const checked = checkText(text, file);
-  assert.deepEqual(checked.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message), []);
+  assert.deepEqual(
+    checked.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message),
+    [],
+  );
   assert.equal(checked.plan!.placement.committed.size, 32);
-  assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp')), []);
+  assert.deepEqual(
+    readdirSync(dir).filter((f) => f.endsWith('.tmp')),
+    [],
+  );
   // The committed placement is what the table reported: solving again evaluates it as committed.
   const again = JSON.parse((await run(['solve', 'c.moeplan', '--json', '--no-sweeps', '--time', '1'])).out);
   for (const l of again.layers) assert.ok(l.committedExpectedTime !== undefined);

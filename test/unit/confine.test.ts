@@ -31,51 +31,78 @@ function layout(top: string) {
   return ws;
 }
 
-test('links inside stay inside; links out (to a file, a folder, /, through ..) are outside', inTemp('moeplan-confine-', (top) => {
-  const ws = layout(top);
-  const real = realpathSync(ws);
-  const roots = makeRoots([ws]);
-  const at = (p: string) => confinedPath(join(ws, p), roots);
-  assert.equal(at('inside'), join(real, 'sub', 'real.jsonl'));
-  assert.equal(at('chain'), join(real, 'sub', 'real.jsonl'));
-  assert.equal(at('absolute-inside/real.jsonl'), join(real, 'sub', 'real.jsonl'));
-  assert.equal(at('sub/missing.jsonl'), join(real, 'sub', 'missing.jsonl'), 'a missing file inside is still inside');
-  for (const out of ['to-file', 'to-folder/secret', 'to-root/etc/hostname', 'to-root', 'dots', 'sub/deep/up/secret', 'ghost', 'ghost/x', 'loop-a']) {
-    assert.equal(at(out), undefined, out);
-  }
-  assert.equal(confinedPath(join(top, 'outside', 'secret'), roots), undefined, 'outside by its text');
-  assert.equal(confinedPath('/etc/hostname', roots), undefined);
-  assert.equal(confinedPath(join(ws, '..', 'outside'), roots), undefined);
-}));
+test(
+  'links inside stay inside; links out (to a file, a folder, /, through ..) are outside',
+  inTemp('moeplan-confine-', (top) => {
+    const ws = layout(top);
+    const real = realpathSync(ws);
+    const roots = makeRoots([ws]);
+    const at = (p: string) => confinedPath(join(ws, p), roots);
+    assert.equal(at('inside'), join(real, 'sub', 'real.jsonl'));
+    assert.equal(at('chain'), join(real, 'sub', 'real.jsonl'));
+    assert.equal(at('absolute-inside/real.jsonl'), join(real, 'sub', 'real.jsonl'));
+    assert.equal(at('sub/missing.jsonl'), join(real, 'sub', 'missing.jsonl'), 'a missing file inside is still inside');
+    for (const out of ['to-file', 'to-folder/secret', 'to-root/etc/hostname', 'to-root', 'dots', 'sub/deep/up/secret', 'ghost', 'ghost/x', 'loop-a']) {
+      assert.equal(at(out), undefined, out);
+    }
+    assert.equal(confinedPath(join(top, 'outside', 'secret'), roots), undefined, 'outside by its text');
+    assert.equal(confinedPath('/etc/hostname', roots), undefined);
+    assert.equal(confinedPath(join(ws, '..', 'outside'), roots), undefined);
+  }),
+);
 
-test('a workspace opened through a link: paths through the link and the real folder are both inside', inTemp('moeplan-confine-', (top) => {
-  layout(top);
-  const roots = makeRoots([join(top, 'ws-link')]);
-  const real = realpathSync(join(top, 'ws'));
-  assert.equal(confinedPath(join(top, 'ws-link', 'inside'), roots), join(real, 'sub', 'real.jsonl'));
-  assert.equal(confinedPath(join(top, 'ws', 'sub', 'real.jsonl'), roots), join(real, 'sub', 'real.jsonl'));
-  assert.equal(confinedPath(join(top, 'ws-link', 'to-file'), roots), undefined);
-}));
+test(
+  'a workspace opened through a link: paths through the link and the real folder are both inside',
+  inTemp('moeplan-confine-', (top) => {
+    layout(top);
+    const roots = makeRoots([join(top, 'ws-link')]);
+    const real = realpathSync(join(top, 'ws'));
+    assert.equal(confinedPath(join(top, 'ws-link', 'inside'), roots), join(real, 'sub', 'real.jsonl'));
+    assert.equal(confinedPath(join(top, 'ws', 'sub', 'real.jsonl'), roots), join(real, 'sub', 'real.jsonl'));
+    assert.equal(confinedPath(join(top, 'ws-link', 'to-file'), roots), undefined);
+  }),
+);
 
-test('property: inside exactly when realpath is inside (for paths that exist), and then the same path', inTemp('moeplan-confine-', (top) => {
-  const ws = layout(top);
-  const real = realpathSync(ws);
-  const roots = makeRoots([ws]);
-  const names = ['sub', 'deep', '..', '.', 'to-file', 'to-folder', 'to-root', 'inside', 'chain', 'absolute-inside', 'dots', 'up', 'real.jsonl', 'secret', 'outside', 'etc', 'ghost'];
-  fc.assert(
-    fc.property(fc.array(fc.constantFrom(...names), { minLength: 1, maxLength: 6 }), (parts) => {
-      const p = resolve(ws, ...parts);
-      const got = confinedPath(p, roots);
-      let rp: string | undefined;
-      try {
-        rp = realpathSync(p);
-      } catch {
-        rp = undefined;
-      }
-      if (rp !== undefined && textuallyInside(rp, real)) assert.equal(got, rp, parts.join('/'));
-      if (rp !== undefined && !textuallyInside(rp, real)) assert.equal(got, undefined, parts.join('/'));
-      if (got !== undefined) assert.ok(textuallyInside(got, real), parts.join('/'));
-    }),
-    { numRuns: 2000 },
-  );
-}));
+test(
+  'property: inside exactly when realpath is inside (for paths that exist), and then the same path',
+  inTemp('moeplan-confine-', (top) => {
+    const ws = layout(top);
+    const real = realpathSync(ws);
+    const roots = makeRoots([ws]);
+    const names = [
+      'sub',
+      'deep',
+      '..',
+      '.',
+      'to-file',
+      'to-folder',
+      'to-root',
+      'inside',
+      'chain',
+      'absolute-inside',
+      'dots',
+      'up',
+      'real.jsonl',
+      'secret',
+      'outside',
+      'etc',
+      'ghost',
+    ];
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...names), { minLength: 1, maxLength: 6 }), (parts) => {
+        const p = resolve(ws, ...parts);
+        const got = confinedPath(p, roots);
+        let rp: string | undefined;
+        try {
+          rp = realpathSync(p);
+        } catch {
+          rp = undefined;
+        }
+        if (rp !== undefined && textuallyInside(rp, real)) assert.equal(got, rp, parts.join('/'));
+        if (rp !== undefined && !textuallyInside(rp, real)) assert.equal(got, undefined, parts.join('/'));
+        if (got !== undefined) assert.ok(textuallyInside(got, real), parts.join('/'));
+      }),
+      { numRuns: 2000 },
+    );
+  }),
+);

@@ -11,18 +11,36 @@ import { generateSynthetic } from '../../server/src/workload/synthetic';
 
 // Mixtral-8x7B in BF16 (its config.json on Hugging Face) on H100 SXM figures.
 const mixtral: CostModel = {
-  layers: 32, experts: 8, topK: 2, sharedExperts: 0, hidden: 4096, expertFfn: 14336,
-  bytesPerExpert: 3 * 4096 * 14336 * 2, activationBytes: 2,
+  layers: 32,
+  experts: 8,
+  topK: 2,
+  sharedExperts: 0,
+  hidden: 4096,
+  expertFfn: 14336,
+  bytesPerExpert: 3 * 4096 * 14336 * 2,
+  activationBytes: 2,
 };
 const h100x2: CostHardware = {
-  gpus: 2, gpusPerNode: 2, hbmBytesPerS: 3.35e12, flops: 989e12,
-  nvlink: { bytesPerS: 450e9, latencyS: 1e-6 }, network: { bytesPerS: 50e9, latencyS: 3e-6 }, pcie: { bytesPerS: 64e9, latencyS: 2e-6 },
+  gpus: 2,
+  gpusPerNode: 2,
+  hbmBytesPerS: 3.35e12,
+  flops: 989e12,
+  nvlink: { bytesPerS: 450e9, latencyS: 1e-6 },
+  network: { bytesPerS: 50e9, latencyS: 3e-6 },
+  pcie: { bytesPerS: 64e9, latencyS: 2e-6 },
 };
 
 test('offload formula, hand-checked (Mixtral BF16, decode of 1 token, PCIe 64 GB/s, network 50 GB/s)', () => {
   const r = compareOffload({
-    layers: 32, bytesPerExpert: 352_321_536, activationBytesPerToken: 8192, experts: 8, topK: 2, tokens: 1, phase: 'decode',
-    pcie: { bytesPerS: 64e9, latencyS: 2e-6 }, net: { bytesPerS: 50e9, latencyS: 3e-6 },
+    layers: 32,
+    bytesPerExpert: 352_321_536,
+    activationBytesPerToken: 8192,
+    experts: 8,
+    topK: 2,
+    tokens: 1,
+    phase: 'decode',
+    pcie: { bytesPerS: 64e9, latencyS: 2e-6 },
+    net: { bytesPerS: 50e9, latencyS: 3e-6 },
   });
   // N_ue = min(2·1, 8) = 2; γ = ½ · 352321536/8192 · 50/64 · 2/1 = ½ · 43008 · 0.78125 · 2 = 33600
   assert.equal(r.usedExperts, 2);
@@ -36,8 +54,15 @@ test('offload formula, hand-checked (Mixtral BF16, decode of 1 token, PCIe 64 GB
 
 test('offload: long prefill with all experts used favours offload when γ < 1', () => {
   const r = compareOffload({
-    layers: 32, bytesPerExpert: 352_321_536, activationBytesPerToken: 8192, experts: 8, topK: 2, tokens: 1_000_000, phase: 'prefill',
-    pcie: { bytesPerS: 64e9, latencyS: 2e-6 }, net: { bytesPerS: 50e9, latencyS: 3e-6 },
+    layers: 32,
+    bytesPerExpert: 352_321_536,
+    activationBytesPerToken: 8192,
+    experts: 8,
+    topK: 2,
+    tokens: 1_000_000,
+    phase: 'prefill',
+    pcie: { bytesPerS: 64e9, latencyS: 2e-6 },
+    net: { bytesPerS: 50e9, latencyS: 3e-6 },
   });
   assert.equal(r.usedExperts, 8);
   // γ = ½ · 43008 · 0.78125 · 8e-6 = 0.1344
@@ -48,7 +73,14 @@ test('offload: long prefill with all experts used favours offload when γ < 1', 
 });
 
 /** Step µs of one layer for a placement, on `batch`-token batches (B = 1: the whole distribution). */
-function stepUs(model: CostModel, hw: CostHardware, dist: ReturnType<typeof distributionFromSubsets>, placement: number[][], batch: number, rule: DispatchRule = 'static') {
+function stepUs(
+  model: CostModel,
+  hw: CostHardware,
+  dist: ReturnType<typeof distributionFromSubsets>,
+  placement: number[][],
+  batch: number,
+  rule: DispatchRule = 'static',
+) {
   const samples = buildStepSamples(dist, { batch, gpus: hw.gpus, seed: 1, pairs: 65536, minBatches: 8 });
   const ev = new StepEvaluator(samples, stepCostsOf(model, hw), rule, 1);
   ev.setPlacement(placement);
@@ -58,7 +90,16 @@ function stepUs(model: CostModel, hw: CostHardware, dist: ReturnType<typeof dist
 
 test('one token, hand-computed: one expert read on each GPU plus one message each way over NVLink', () => {
   const dist = distributionFromSubsets(0, 8, 2, [[0, 4]], [1]);
-  const r = stepUs(mixtral, h100x2, dist, [[0, 1, 2, 3], [4, 5, 6, 7]], 1);
+  const r = stepUs(
+    mixtral,
+    h100x2,
+    dist,
+    [
+      [0, 1, 2, 3],
+      [4, 5, 6, 7],
+    ],
+    1,
+  );
   const readUs = (352_321_536 / 3.35e12) * 1e6; // ≈ 105.2 µs
   assert.ok(Math.abs(r.compute - readUs) < 1e-9, `${r.compute}`);
   // The token starts on GPU 0 or GPU 1 (both enumerated); either way one 8 KiB message leaves it.
@@ -68,9 +109,29 @@ test('one token, hand-computed: one expert read on each GPU plus one message eac
 });
 
 test('E[T] at batch 1 under balanced dispatch: T(S) reads on the slowest GPU', () => {
-  const dist = distributionFromSubsets(0, 8, 2, [[0, 1], [0, 4], [2, 3]], [1, 1, 2]);
+  const dist = distributionFromSubsets(
+    0,
+    8,
+    2,
+    [
+      [0, 1],
+      [0, 4],
+      [2, 3],
+    ],
+    [1, 1, 2],
+  );
   // no replication: T(S) is 2 for {0,1}, {2,3}; 1 for {0,4}: E[T] = (2 + 1 + 2·2) / 4 = 1.75
-  const r = stepUs(mixtral, h100x2, dist, [[0, 1, 2, 3], [4, 5, 6, 7]], 1, 'balanced');
+  const r = stepUs(
+    mixtral,
+    h100x2,
+    dist,
+    [
+      [0, 1, 2, 3],
+      [4, 5, 6, 7],
+    ],
+    1,
+    'balanced',
+  );
   const readUs = (352_321_536 / 3.35e12) * 1e6;
   assert.ok(Math.abs(r.compute / readUs - 1.75) < 1e-12, `${r.compute / readUs}`);
 });
@@ -81,15 +142,42 @@ test('regimes: compute-bound beyond the roofline batch', () => {
   // Every token uses experts 0 and 4, one on each GPU: each GPU runs B pairs of one expert.
   const dist = distributionFromSubsets(0, 8, 2, [[0, 4]], [1]);
   const B = Math.ceil(16 * knee);
-  const big = stepUs(mixtral, h100x2, dist, [[0, 1, 2, 3], [4, 5, 6, 7]], B);
+  const big = stepUs(
+    mixtral,
+    h100x2,
+    dist,
+    [
+      [0, 1, 2, 3],
+      [4, 5, 6, 7],
+    ],
+    B,
+  );
   const expect = ((B * 6 * 4096 * 14336) / 989e12) * 1e6;
   assert.ok(Math.abs(big.compute - expect) / expect < 1e-9, `${big.compute} vs ${expect}`);
-  const small = stepUs(mixtral, h100x2, dist, [[0, 1, 2, 3], [4, 5, 6, 7]], 8);
+  const small = stepUs(
+    mixtral,
+    h100x2,
+    dist,
+    [
+      [0, 1, 2, 3],
+      [4, 5, 6, 7],
+    ],
+    8,
+  );
   assert.ok(small.compute < big.compute);
 });
 
 test('DeepEP sanity: EP8, 128 tokens per GPU, d = 7168, top-8 of 256, at the measured 153 GB/s', () => {
-  const v3: CostModel = { layers: 1, experts: 256, topK: 8, sharedExperts: 0, hidden: 7168, expertFfn: 2048, bytesPerExpert: 3 * 7168 * 2048, activationBytes: 1 };
+  const v3: CostModel = {
+    layers: 1,
+    experts: 256,
+    topK: 8,
+    sharedExperts: 0,
+    hidden: 7168,
+    expertFfn: 2048,
+    bytesPerExpert: 3 * 7168 * 2048,
+    activationBytes: 1,
+  };
   const hw: CostHardware = { ...h100x2, gpus: 8, gpusPerNode: 8, nvlink: { bytesPerS: 153e9, latencyS: 1e-6 } };
   const w = generateSynthetic({ kind: 'synthetic', tokens: 20000, seed: 4, skew: 0, concentration: 0, topics: 1 }, { layers: 1, experts: 256, topK: 8 });
   const placement = Array.from({ length: 8 }, (_, g) => Array.from({ length: 32 }, (_, i) => g * 32 + i));

@@ -59,7 +59,7 @@ test('E[T], loads, shares, ratios, counts and throughput', () => {
   assert.equal(show.number(12.345), '12.3');
 });
 
-const UNIT: Record<string, number> = { ns: 1e-9, 'µs': 1e-6, ms: 1e-3, s: 1, B: 1, KiB: 2 ** 10, MiB: 2 ** 20, GiB: 2 ** 30, TiB: 2 ** 40, PiB: 2 ** 50 };
+const UNIT: Record<string, number> = { ns: 1e-9, µs: 1e-6, ms: 1e-3, s: 1, B: 1, KiB: 2 ** 10, MiB: 2 ** 20, GiB: 2 ** 30, TiB: 2 ** 40, PiB: 2 ** 50 };
 
 function readBack(text: string): { mantissa: number; value: number; unit: string } {
   const m = /^(-?\d+(?:\.\d+)?) (\S+)$/.exec(text);
@@ -113,5 +113,8 @@ test('the lens, the key figures (view and report) and the CLI table show the sam
   // The gain over EPLB by the objective, the same number on each surface.
   const gain = (r.baselinesUs.eplb - r.latencyUs) / r.baselinesUs.eplb;
   assert.ok(lens.includes(`${show.percent(Math.abs(gain))} ${gain >= 0 ? 'faster' : 'slower'} than EPLB`), lens);
-  assert.ok(figures.some((k) => k.value.startsWith(`${show.percent(Math.abs(gain))} ${gain >= 0 ? 'faster' : 'slower'}`)), JSON.stringify(figures));
+  assert.ok(
+    figures.some((k) => k.value.startsWith(`${show.percent(Math.abs(gain))} ${gain >= 0 ? 'faster' : 'slower'}`)),
+    JSON.stringify(figures),
+  );
 });

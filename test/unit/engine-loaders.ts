@@ -83,7 +83,10 @@ export function sglangLoad(
   if (!map.every((r) => r.length === width)) reject('physical_to_logical_map rows differ in length (torch.tensor needs a rectangle)');
   const physical = model.experts + flags.redundantExperts;
   if (physical % flags.epSize !== 0) reject(`_init_common: ${physical} physical experts do not divide over EP size ${flags.epSize}`);
-  if (width !== physical) reject(`the map has ${width} physical experts per layer but the MoE layers allocate ${physical} (experts ${model.experts} + --ep-num-redundant-experts ${flags.redundantExperts})`);
+  if (width !== physical)
+    reject(
+      `the map has ${width} physical experts per layer but the MoE layers allocate ${physical} (experts ${model.experts} + --ep-num-redundant-experts ${flags.redundantExperts})`,
+    );
   if (map.length !== model.totalLayers) reject(`the map has ${map.length} rows; SGLang indexes it by model layer id over ${model.totalLayers} layers`);
   map.forEach((row, l) => coversExactly(row, model.experts, `layer ${l}`));
   return map.slice(model.firstMoeLayer, model.firstMoeLayer + model.moeLayers).map((row) => slices(row, flags.epSize));
@@ -204,10 +207,10 @@ export function vllmAscendLoad(text: string, model: { moeLayers: number; experts
     if (!entry || !Array.isArray(entry.device_list)) reject(`layer_list[${layer}] is missing`);
     const devices = entry.device_list.map((d) => d.device_expert);
     if (!isIntMatrix(devices)) reject(`layer ${layer}: device_expert lists must be integer lists`);
-    if (!devices.every((d) => d.length === devices[0].length)) reject(`layer ${layer}: devices hold different numbers of experts (torch.tensor needs a rectangle)`);
+    if (!devices.every((d) => d.length === devices[0].length))
+      reject(`layer ${layer}: devices hold different numbers of experts (torch.tensor needs a rectangle)`);
     if (devices.length !== flags.epSize) reject(`layer ${layer}: ${devices.length} devices listed for EP size ${flags.epSize}`);
-    if (devices[0].length !== perRank)
-      reject(`EPLB local expert capacity mismatch: allocated=${perRank}, placement=${devices[0].length} (layer ${layer})`);
+    if (devices[0].length !== perRank) reject(`EPLB local expert capacity mismatch: allocated=${perRank}, placement=${devices[0].length} (layer ${layer})`);
     devices.forEach((d, r) => {
       if (new Set(d).size !== d.length) reject(`layer ${layer}, rank ${r}: an expert appears twice on one device`);
     });

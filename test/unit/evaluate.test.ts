@@ -84,7 +84,10 @@ test('timeOf (T alone, fast path for ≤ 32 GPUs) equals the full matcher, and b
         const fast = m.timeOf(ids, 1, k, table, startT);
         assert.equal(fast, full, `subset ${subset}, startT ${startT}, on ${JSON.stringify(placement)}`);
         if (G <= 8 && k <= 7) assert.equal(fast, Math.max(startT, bruteForceTime(subset, placement)));
-        assert.ok(m.load.every((x) => x === 0), 'timeOf leaves the loads clear');
+        assert.ok(
+          m.load.every((x) => x === 0),
+          'timeOf leaves the loads clear',
+        );
       }
     }),
     { numRuns: 500 },
@@ -162,18 +165,58 @@ test('additionGains equals the exact decrease for every (expert, GPU)', () => {
 });
 
 test('a placement that leaves a routed expert without a copy is a clear error', () => {
-  const dist = distributionOf(4, 2, [[0, 1], [2, 3]]);
-  assert.throws(() => expectedTime(dist, [[0, 1], [2]]), (e: unknown) => e instanceof PlacementError && /expert 3 has no copy/.test((e as Error).message));
-  assert.throws(() => expectedTime(dist, [[0, 1], [2, 7]]), PlacementError);
+  const dist = distributionOf(4, 2, [
+    [0, 1],
+    [2, 3],
+  ]);
+  assert.throws(
+    () => expectedTime(dist, [[0, 1], [2]]),
+    (e: unknown) => e instanceof PlacementError && /expert 3 has no copy/.test((e as Error).message),
+  );
+  assert.throws(
+    () =>
+      expectedTime(dist, [
+        [0, 1],
+        [2, 7],
+      ]),
+    PlacementError,
+  );
 });
 
 test('hand case: Mixtral-like pair split or together', () => {
-  const dist = distributionOf(4, 2, [[0, 1], [2, 3], [0, 2]], [2, 1, 1]);
+  const dist = distributionOf(
+    4,
+    2,
+    [
+      [0, 1],
+      [2, 3],
+      [0, 2],
+    ],
+    [2, 1, 1],
+  );
   // {0,1} together on GPU 0 → T=2 for weight 2; the rest split → T=1.
-  assert.equal(expectedTime(dist, [[0, 1], [2, 3]]), (2 * 2 + 1 * 2 + 1 * 1) / 4);
-  assert.equal(expectedTime(dist, [[0, 2], [1, 3]]), (2 * 1 + 1 * 1 + 1 * 2) / 4);
+  assert.equal(
+    expectedTime(dist, [
+      [0, 1],
+      [2, 3],
+    ]),
+    (2 * 2 + 1 * 2 + 1 * 1) / 4,
+  );
+  assert.equal(
+    expectedTime(dist, [
+      [0, 2],
+      [1, 3],
+    ]),
+    (2 * 1 + 1 * 1 + 1 * 2) / 4,
+  );
   // A second copy of 0 on GPU 1 fixes {0,2}.
-  assert.equal(expectedTime(dist, [[0, 2], [0, 1, 3]]), 1);
+  assert.equal(
+    expectedTime(dist, [
+      [0, 2],
+      [0, 1, 3],
+    ]),
+    1,
+  );
 });
 
 test('greedy insertion with incremental gains equals recomputing every gain from scratch', () => {
@@ -181,7 +224,15 @@ test('greedy insertion with incremental gains equals recomputing every gain from
     fc.property(caseArb, fc.integer({ min: 1, max: 3 }), ({ n, G, k, dist }, extra) => {
       if (G < 2) return;
       const slots = Math.ceil(n / G) + extra;
-      const inst = instanceOf({ dist, gpus: G, slotsPerGpu: new Array(G).fill(slots), gpusPerNode: G, constraints: { pins: [], forbids: [], replicas: true }, seed: 1, timeBudgetMs: 1000 });
+      const inst = instanceOf({
+        dist,
+        gpus: G,
+        slotsPerGpu: new Array(G).fill(slots),
+        gpusPerNode: G,
+        constraints: { pins: [], forbids: [], replicas: true },
+        seed: 1,
+        timeBudgetMs: 1000,
+      });
       // One copy each, round-robin.
       const first: number[][] = Array.from({ length: G }, () => []);
       for (let e = 0; e < n; e++) first[e % G].push(e);
@@ -208,7 +259,10 @@ test('greedy insertion with incremental gains equals recomputing every gain from
         used[best.g]++;
         // Both make the same first choices while gains are positive.
       }
-      assert.ok(fast.expectedTime() <= ref.expectedTime() + 1e-9, `incremental greedy ${fast.expectedTime()} worse than reference ${ref.expectedTime()} (k=${k})`);
+      assert.ok(
+        fast.expectedTime() <= ref.expectedTime() + 1e-9,
+        `incremental greedy ${fast.expectedTime()} worse than reference ${ref.expectedTime()} (k=${k})`,
+      );
     }),
     { numRuns: 150 },
   );

@@ -64,7 +64,12 @@ function assertMeansPlacement(loaded: number[][][], placements: number[][][], fo
       const where = `${label}, layer ${l}, GPU ${g}`;
       if (format === 'json') return assert.deepEqual(row, want, where);
       for (const e of want) assert.ok(row.includes(e), `${where}: expert ${e} missing`);
-      if (format !== 'vllm-ascend') assert.deepEqual([...new Set(row)].sort((a, b) => a - b), [...want].sort((a, b) => a - b), where);
+      if (format !== 'vllm-ascend')
+        assert.deepEqual(
+          [...new Set(row)].sort((a, b) => a - b),
+          [...want].sort((a, b) => a - b),
+          where,
+        );
     }),
   );
 }
@@ -86,10 +91,7 @@ test('DeepSeek-V3 (32 GPUs × up to 9 slots, 256 experts): the figures in the fl
   const sg = exported('deepseek-v3', 'sglang');
   assert.equal(sg.launch?.redundantExperts, redundant);
   assert.equal(sg.launch?.physicalExperts, 32 * slots);
-  assert.equal(
-    sg.launch?.flags,
-    `--tp-size 32 --ep-size 32 --init-expert-location ${join(dir, 'deepseek-v3.json')} --ep-num-redundant-experts ${redundant}`,
-  );
+  assert.equal(sg.launch?.flags, `--tp-size 32 --ep-size 32 --init-expert-location ${join(dir, 'deepseek-v3.json')} --ep-num-redundant-experts ${redundant}`);
   const doc = JSON.parse(sg.content) as { physical_to_logical_map: number[][] };
   assert.equal(doc.physical_to_logical_map.length, 61);
   assert.ok(doc.physical_to_logical_map.every((row) => row.length === 32 * slots));
@@ -113,17 +115,26 @@ test('warnings and notes: models SGLang cannot place, the MTP layer, unused slot
   assert.match(exported('dbrx', 'sglang').warnings.join('\n'), /DbrxForCausalLM/);
   assert.deepEqual(exported('deepseek-v3', 'sglang').warnings, []);
   // vLLM-Ascend warns only if the solver left slots empty (it fills them with copies the plan did not time).
-  assert.deepEqual(exported('mixtral-8x7b', 'vllm-ascend').warnings.filter((w) => !/slots? the placement leaves empty/.test(w)), []);
+  assert.deepEqual(
+    exported('mixtral-8x7b', 'vllm-ascend').warnings.filter((w) => !/slots? the placement leaves empty/.test(w)),
+    [],
+  );
   assert.match(exported('deepseek-v3', 'trtllm').notes.join('\n'), /MTP layer as MoE layer 61.*add a line ' {2}61: \[\.\.\.\]'/);
   assert.doesNotMatch(exported('mixtral-8x7b', 'trtllm').notes.join('\n'), /MTP/);
   assert.match(exported('dbrx', 'vllm-ascend').notes.join('\n'), /Model Runner V1 only/);
 
   const { plan } = examples.get('mixtral-8x7b')!;
   const tight = { ...plan, hardware: { ...plan.hardware, slotsPerGpu: [6, 6] } };
-  assert.match(exportAdvice(tight, 'sglang', 2, 5).notes.join('\n'), /room for 6 expert slots per GPU but the placement fills 5; the engine allocates 5 \(2 redundant experts\)/);
+  assert.match(
+    exportAdvice(tight, 'sglang', 2, 5).notes.join('\n'),
+    /room for 6 expert slots per GPU but the placement fills 5; the engine allocates 5 \(2 redundant experts\)/,
+  );
   const unequal = { ...plan, hardware: { ...plan.hardware, slotsPerGpu: [6, 5] } };
   assert.match(exportAdvice(unequal, 'trtllm', 2, 5).warnings.join('\n'), /different slot counts \(1 GPU with 6, 1 GPU with 5\).*holds 5 per GPU/);
-  const custom = planOf('model custom "Mine" {\n  layers 2\n  experts 8\n  top-k 2\n  hidden 1024\n  expert-ffn 512\n}\ngpu h100 x 2\n', join(dir, 'c.moeplan'));
+  const custom = planOf(
+    'model custom "Mine" {\n  layers 2\n  experts 8\n  top-k 2\n  hidden 1024\n  expert-ffn 512\n}\ngpu h100 x 2\n',
+    join(dir, 'c.moeplan'),
+  );
   assert.match(exportAdvice(custom, 'sglang', 2, 4).notes.join('\n'), /does not know SGLang's model class for Mine/);
 });
 

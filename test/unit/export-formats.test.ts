@@ -21,7 +21,10 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 function planOf(text: string, name = 'p.moeplan'): Plan {
   const r = checkText(text, join(dir, name));
   const errors = r.diagnostics.filter((d) => d.severity === 'error');
-  assert.deepEqual(errors.map((d) => d.message), []);
+  assert.deepEqual(
+    errors.map((d) => d.message),
+    [],
+  );
   assert.ok(r.plan);
   return r.plan;
 }
@@ -51,36 +54,49 @@ function exported(plan: Plan, placements: number[][][], format: ExportFormat, ta
 /** Random valid placements: every expert at least once, m per GPU, no duplicates on a GPU. */
 const placementArb = (layers: number, gpus: number, experts: number, m: number) =>
   fc.array(
-    fc.tuple(fc.array(fc.nat(), { minLength: experts, maxLength: experts }), fc.array(fc.nat({ max: experts - 1 }), { minLength: gpus * m, maxLength: gpus * m })).map(([perm, extra]) => {
-      // a permutation fills the first `experts` slots round the GPUs; extra copies fill the rest where allowed
-      const order = Array.from({ length: experts }, (_, e) => e).sort((a, b) => perm[a] - perm[b] || a - b);
-      const p: number[][] = Array.from({ length: gpus }, () => []);
-      order.forEach((e, i) => p[i % gpus].push(e));
-      let x = 0;
-      for (let g = 0; g < gpus; g++)
-        while (p[g].length < m) {
-          let e = extra[x++ % extra.length];
-          while (p[g].includes(e)) e = (e + 1) % experts;
-          p[g].push(e);
-        }
-      return p;
-    }),
+    fc
+      .tuple(
+        fc.array(fc.nat(), { minLength: experts, maxLength: experts }),
+        fc.array(fc.nat({ max: experts - 1 }), { minLength: gpus * m, maxLength: gpus * m }),
+      )
+      .map(([perm, extra]) => {
+        // a permutation fills the first `experts` slots round the GPUs; extra copies fill the rest where allowed
+        const order = Array.from({ length: experts }, (_, e) => e).sort((a, b) => perm[a] - perm[b] || a - b);
+        const p: number[][] = Array.from({ length: gpus }, () => []);
+        order.forEach((e, i) => p[i % gpus].push(e));
+        let x = 0;
+        for (let g = 0; g < gpus; g++)
+          while (p[g].length < m) {
+            let e = extra[x++ % extra.length];
+            while (p[g].includes(e)) e = (e + 1) % experts;
+            p[g].push(e);
+          }
+        return p;
+      }),
     { minLength: layers, maxLength: layers },
   );
 
 test('every engine, loading the export with the printed flags, ends up with the planned experts on every rank', () => {
   const plan = planOf(tiny);
   fc.assert(
-    fc.property(fc.integer({ min: 2, max: 4 }).chain((m) => placementArb(4, 4, 8, m)), (placements) => {
-      for (const f of EXPORT_FORMATS) assert.deepEqual(loadAsEngine(f, exported(plan, placements, f), plan), placements, f);
-    }),
+    fc.property(
+      fc.integer({ min: 2, max: 4 }).chain((m) => placementArb(4, 4, 8, m)),
+      (placements) => {
+        for (const f of EXPORT_FORMATS) assert.deepEqual(loadAsEngine(f, exported(plan, placements, f), plan), placements, f);
+      },
+    ),
     { numRuns: 30 },
   );
 });
 
 test('the oracles fail on what the engines reject: an ep_size key, redundancy left at 0, a missing layer', () => {
   const plan = planOf(tiny);
-  const placements = Array.from({ length: 4 }, () => [[0, 1, 2], [3, 4, 5], [6, 7, 0], [1, 2, 3]]);
+  const placements = Array.from({ length: 4 }, () => [
+    [0, 1, 2],
+    [3, 4, 5],
+    [6, 7, 0],
+    [1, 2, 3],
+  ]);
   const moe = { moeLayerIds: [2, 3, 4, 5], experts: 8 };
   const trt = exported(plan, placements, 'trtllm');
   assert.throws(() => trtllmLoad(trt.content + 'ep_size: 4\n', moe, 4), /forbids the key 'ep_size'/);
@@ -102,8 +118,18 @@ test("TensorRT-LLM's own YAML (sorted keys, flow lists, no ep_size) loads with t
   const nvidia = readFileSync(join(__dirname, '../fixtures/engines/nvidia-style.trtllm.yaml'), 'utf8');
   assert.doesNotMatch(nvidia, /ep_size/);
   const got = trtllmLoad(nvidia, { moeLayerIds: [2, 3, 4, 5], experts: 8 }, plan.hardware.count);
-  assert.deepEqual(got[0], [[0, 1, 2], [3, 4, 5], [6, 7, 0], [1, 2, 3]]);
-  assert.deepEqual(got[3], [[1, 0, 3], [2, 5, 4], [7, 6, 1], [0, 3, 2]]);
+  assert.deepEqual(got[0], [
+    [0, 1, 2],
+    [3, 4, 5],
+    [6, 7, 0],
+    [1, 2, 3],
+  ]);
+  assert.deepEqual(got[3], [
+    [1, 0, 3],
+    [2, 5, 4],
+    [7, 6, 1],
+    [0, 3, 2],
+  ]);
   // moeplan's YAML means the same as NVIDIA's for the same placement.
   const ours = exported(plan, got, 'trtllm');
   assert.deepEqual(trtllmLoad(ours.content, { moeLayerIds: [2, 3, 4, 5], experts: 8 }, plan.hardware.count), got);
@@ -111,7 +137,12 @@ test("TensorRT-LLM's own YAML (sorted keys, flow lists, no ep_size) loads with t
 
 test('SGLang map: one row per model layer, dense rows trivial, slot p on rank p // slots', () => {
   const plan = planOf(tiny);
-  const placements = Array.from({ length: 4 }, () => [[0, 1, 2], [3, 4, 5], [6, 7, 0], [1, 2, 3]]);
+  const placements = Array.from({ length: 4 }, () => [
+    [0, 1, 2],
+    [3, 4, 5],
+    [6, 7, 0],
+    [1, 2, 3],
+  ]);
   const r = exportPlan(plan, placements, 'sglang');
   assert.ok(r.ok);
   const doc = JSON.parse(r.content) as { physical_to_logical_map: number[][] };
@@ -124,7 +155,12 @@ test('SGLang map: one row per model layer, dense rows trivial, slot p on rank p 
 
 test('TensorRT-LLM YAML: only the three config keys, layers keyed by model layer index, EP size in a comment and the flags', () => {
   const plan = planOf(tiny);
-  const placements = Array.from({ length: 4 }, () => [[0, 1], [2, 3], [4, 5], [6, 7]]);
+  const placements = Array.from({ length: 4 }, () => [
+    [0, 1],
+    [2, 3],
+    [4, 5],
+    [6, 7],
+  ]);
   const r = exported(plan, placements, 'trtllm');
   const doc = YAML.parse(r.content, { mapAsMap: true }) as Map<unknown, unknown>;
   assert.deepEqual([...doc.keys()].sort(), ['initial_global_assignments', 'layer_updates_per_iter', 'num_slots']);
@@ -139,7 +175,12 @@ test('TensorRT-LLM YAML: only the three config keys, layers keyed by model layer
 
 test('slots a placement leaves empty are filled as each engine allows; a GPU with no expert is refused; json keeps them', () => {
   const plan = planOf(tiny);
-  const uneven = Array.from({ length: 4 }, () => [[0, 1, 2], [3, 4], [5, 6], [7, 0]]);
+  const uneven = Array.from({ length: 4 }, () => [
+    [0, 1, 2],
+    [3, 4],
+    [5, 6],
+    [7, 0],
+  ]);
   for (const f of ['sglang', 'trtllm', 'vllm-ascend'] as const) {
     const r = exported(plan, uneven, f);
     const loaded = loadAsEngine(f, r, plan);
@@ -167,13 +208,31 @@ test('slots a placement leaves empty are filled as each engine allows; a GPU wit
 
 test('invalid placements are refused for every format', () => {
   const plan = planOf(tiny);
-  const base = () => Array.from({ length: 4 }, () => [[0, 1], [2, 3], [4, 5], [6, 7]]);
+  const base = () =>
+    Array.from({ length: 4 }, () => [
+      [0, 1],
+      [2, 3],
+      [4, 5],
+      [6, 7],
+    ]);
   const missing = base();
   missing[2][3] = [6, 6];
   const cases: [number[][][], RegExp][] = [
     [base().slice(0, 3), /3 layers but Tiny has 4 MoE layers/],
     [missing, /layer 2, GPU 3: expert 6 appears twice/],
-    [base().map((l, i) => (i === 1 ? [[0, 1], [2, 3], [4, 5], [6, 6 + 0]].map((g, j) => (j === 3 ? [6] : g)) : l)), /layer 1: expert 7 has no copy/],
+    [
+      base().map((l, i) =>
+        i === 1
+          ? [
+              [0, 1],
+              [2, 3],
+              [4, 5],
+              [6, 6 + 0],
+            ].map((g, j) => (j === 3 ? [6] : g))
+          : l,
+      ),
+      /layer 1: expert 7 has no copy/,
+    ],
     [base().map((l) => l.map((g) => g.map((e) => (e === 7 ? 9 : e)))), /expert 9 does not exist/],
   ];
   for (const [p, re] of cases)
@@ -188,7 +247,12 @@ test('committed placements are taken when every layer is committed', () => {
   const partial = planOf(tiny + 'placement {\n  layer 0..2 {\n    gpu 0: 0 1\n    gpu 1: 2 3\n    gpu 2: 4 5\n    gpu 3: 6 7\n  }\n}\n');
   assert.equal(committedPlacements(partial), undefined);
   const full = planOf(tiny + 'placement {\n  layer 0..3 {\n    gpu 0: 0 1\n    gpu 1: 2 3\n    gpu 2: 4 5\n    gpu 3: 6 7\n  }\n}\n');
-  assert.deepEqual(committedPlacements(full)?.[3], [[0, 1], [2, 3], [4, 5], [6, 7]]);
+  assert.deepEqual(committedPlacements(full)?.[3], [
+    [0, 1],
+    [2, 3],
+    [4, 5],
+    [6, 7],
+  ]);
 });
 
 test('CLI: export of a committed plan, atomically, next to the plan or with -o', async () => {
@@ -200,7 +264,12 @@ test('CLI: export of a committed plan, atomically, next to the plan or with -o',
   const io = { out: (t: string) => void out.push(t), err: (t: string) => void err.push(t), cwd: dir };
   assert.equal(await main(['export', 'cli.moeplan', '--format', 'trtllm'], io), 0, err.join(''));
   const written = readFileSync(join(dir, 'cli.trtllm.yaml'), 'utf8');
-  assert.deepEqual(trtllmLoad(written, { moeLayerIds: [2, 3, 4, 5], experts: 8 }, 4)[0], [[0, 1], [2, 3], [4, 5], [6, 7]]);
+  assert.deepEqual(trtllmLoad(written, { moeLayerIds: [2, 3, 4, 5], experts: 8 }, 4)[0], [
+    [0, 1],
+    [2, 3],
+    [4, 5],
+    [6, 7],
+  ]);
   assert.match(out.join(''), /TensorRT-LLM launch arguments for this file \(EP size 4, 2 slots per GPU = 8 physical experts for 8, 0 redundant\)/);
   assert.match(out.join(''), new RegExp(`load_balancer: ${join(dir, 'cli.trtllm.yaml').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
   assert.equal(await main(['export', 'cli.moeplan', '--format=sglang', '-o', 'x/../out.json'], io), 0, err.join(''));
@@ -253,7 +322,10 @@ placement {
   for (const layer of placements) {
     assert.equal(layer.length, 2);
     // every expert placed, no expert twice on one GPU
-    assert.deepEqual([...new Set(layer.flat())].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7]);
+    assert.deepEqual(
+      [...new Set(layer.flat())].sort((a, b) => a - b),
+      [0, 1, 2, 3, 4, 5, 6, 7],
+    );
     for (const gpu of layer) assert.equal(new Set(gpu).size, gpu.length);
   }
 });

@@ -22,7 +22,10 @@ interface Manifest {
     languages: { id: string; icon?: { light: string; dark: string } }[];
     grammars: { scopeName: string; path: string; injectTo?: string[] }[];
     walkthroughs: { steps: { media: { markdown?: string }; description: string }[] }[];
-    problemMatchers: { name: string; pattern: { regexp: string; file: number; line: number; column: number; severity: number; code: number; message: number } }[];
+    problemMatchers: {
+      name: string;
+      pattern: { regexp: string; file: number; line: number; column: number; severity: number; code: number; message: number };
+    }[];
     taskDefinitions: { type: string; required: string[]; properties: { command: { enum: string[] } } }[];
     configuration: { properties: Record<string, { markdownDeprecationMessage?: string; default?: unknown }> };
   };
@@ -126,7 +129,7 @@ test('the task type offers the CLI commands the tasks run', () => {
   assert.match(clientSource, /const COMMANDS: MoeplanTaskDefinition\['command'\]\[\] = \['check', 'solve'\]/);
 });
 
-test("the New Plan template passes `moeplan check` with no warning", async () => {
+test('the New Plan template passes `moeplan check` with no warning', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'moeplan-template-'));
   try {
     writeFileSync(join(dir, 'new.moeplan'), NEW_PLAN_TEMPLATE);

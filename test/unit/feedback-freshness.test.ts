@@ -14,9 +14,36 @@ import { smallPlan } from '../lsp/plans';
 const OPTIONS = { slowerThresholdPct: 1 };
 
 test('placement digests ignore order within a GPU and see moves between GPUs', () => {
-  assert.equal(placementDigest([[1, 0], [3, 2]]), placementDigest([[0, 1], [2, 3]]));
-  assert.notEqual(placementDigest([[0, 1], [2, 3]]), placementDigest([[0, 2], [1, 3]]));
-  assert.notEqual(placementDigest([[0, 1], [2, 3]]), placementDigest([[2, 3], [0, 1]]));
+  assert.equal(
+    placementDigest([
+      [1, 0],
+      [3, 2],
+    ]),
+    placementDigest([
+      [0, 1],
+      [2, 3],
+    ]),
+  );
+  assert.notEqual(
+    placementDigest([
+      [0, 1],
+      [2, 3],
+    ]),
+    placementDigest([
+      [0, 2],
+      [1, 3],
+    ]),
+  );
+  assert.notEqual(
+    placementDigest([
+      [0, 1],
+      [2, 3],
+    ]),
+    placementDigest([
+      [2, 3],
+      [0, 1],
+    ]),
+  );
   assert.notEqual(placementDigest([[1, 2]]), placementDigest([[12]]));
   assert.match(placementDigest([]), /^[0-9a-f]{8}$/);
 });

@@ -15,7 +15,11 @@ test('every plan snippet in docs/language.md parses without syntax errors', () =
   assert.ok(blocks.length >= 10);
   for (const b of blocks) {
     if (b.includes('floor(')) continue; // the slots formula
-    assert.deepEqual(parse(b).diagnostics.map((d) => d.message), [], b);
+    assert.deepEqual(
+      parse(b).diagnostics.map((d) => d.message),
+      [],
+      b,
+    );
   }
 });
 
@@ -25,7 +29,11 @@ test('snippets that are whole plans check clean', () => {
     if (!/^model /m.test(b) || !/^gpu /m.test(b)) continue;
     whole++;
     const r = checkText(b, join(ROOT, 'docs', 'snippet.moeplan'));
-    assert.deepEqual(r.diagnostics.filter((d) => d.severity !== 'information').map((d) => d.message), [], b);
+    assert.deepEqual(
+      r.diagnostics.filter((d) => d.severity !== 'information').map((d) => d.message),
+      [],
+      b,
+    );
   }
   assert.ok(whole >= 1);
 });
@@ -39,7 +47,11 @@ test('snippets of single constructs have no errors inside a minimal plan', () =>
     // Two models in one snippet are alternatives: check each alone.
     for (const part of b.split(/\n(?=model )/)) {
       const r = checkText(prefix + part, join(ROOT, 'docs', 'snippet.moeplan'), { fileExists: () => true });
-      assert.deepEqual(r.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code} ${d.message}`), [], part);
+      assert.deepEqual(
+        r.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code} ${d.message}`),
+        [],
+        part,
+      );
     }
   }
   assert.ok(n >= 6, `${n} snippets`);

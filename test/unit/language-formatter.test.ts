@@ -57,8 +57,10 @@ test('examples are already in canonical form', () => {
 });
 
 test('canonical layout: indentation, spacing, units, punctuation, blank lines, comments', () => {
-  const messy = '#top\n\n\n\nmodel   mixtral-8x7b#c1\ngpu h100 x 2;reserve 16GiB per gpu\nworkload{ # open\nbatch 4   tokens\n\n\n  phase decode output 256tokens\n    # end of workload\n}\nplacement {\nlayer 0..1 {gpu 0 : 0..3 , 5;gpu 1:4..7}\n}\nx 12 %\n\n# trailing\n';
-  const want = '#top\n\nmodel mixtral-8x7b  #c1\ngpu h100 x 2\nreserve 16 GiB per gpu\nworkload {  # open\n  batch 4 tokens\n\n  phase decode output 256 tokens\n  # end of workload\n}\nplacement {\n  layer 0..1 {\n    gpu 0: 0..3, 5\n    gpu 1: 4..7\n  }\n}\nx 12%\n\n# trailing\n';
+  const messy =
+    '#top\n\n\n\nmodel   mixtral-8x7b#c1\ngpu h100 x 2;reserve 16GiB per gpu\nworkload{ # open\nbatch 4   tokens\n\n\n  phase decode output 256tokens\n    # end of workload\n}\nplacement {\nlayer 0..1 {gpu 0 : 0..3 , 5;gpu 1:4..7}\n}\nx 12 %\n\n# trailing\n';
+  const want =
+    '#top\n\nmodel mixtral-8x7b  #c1\ngpu h100 x 2\nreserve 16 GiB per gpu\nworkload {  # open\n  batch 4 tokens\n\n  phase decode output 256 tokens\n  # end of workload\n}\nplacement {\n  layer 0..1 {\n    gpu 0: 0..3, 5\n    gpu 1: 4..7\n  }\n}\nx 12%\n\n# trailing\n';
   assert.equal(fmt(messy), want);
   assert.equal(fmt(want), want);
 });

@@ -19,10 +19,11 @@ function same(text: string, prevText: string, prev = parse(prevText)): ReturnTyp
 }
 
 /** Text typed into a line: token characters, braces, comments, quotes, and sometimes a line break. */
-const typed = fc.array(
-  fc.constantFrom('1', '23', ' ', 'x', 'gpu', ':', ',', '..', '{', '}', '#', '"', ';', '%', 'GiB', '-', '.', 'é', '\t', '@', '\r', '\n', '\r\n'),
-  { maxLength: 4 },
-).map((a) => a.join(''));
+const typed = fc
+  .array(fc.constantFrom('1', '23', ' ', 'x', 'gpu', ':', ',', '..', '{', '}', '#', '"', ';', '%', 'GiB', '-', '.', 'é', '\t', '@', '\r', '\n', '\r\n'), {
+    maxLength: 4,
+  })
+  .map((a) => a.join(''));
 
 /** An edit: replace `len` characters at a position with typed text. */
 const edit = fc.record({ at: fc.nat(), len: fc.integer({ min: 0, max: 6 }), ins: typed });

@@ -31,10 +31,15 @@ test('token ranges cover exactly the token text', () => {
 });
 
 test('statement shape: keyword, values, units, ranges, strings, punctuation, blocks', () => {
-  const r = parse('gpu h100 x 32 in 4 nodes  # tail\nplacement {\n  layer 0..3 { gpu 1: 4..7, 9 }\n}\nworkload { trace "a \\"b\\".jsonl" }\nreserve 52GiB; slots 9\n');
+  const r = parse(
+    'gpu h100 x 32 in 4 nodes  # tail\nplacement {\n  layer 0..3 { gpu 1: 4..7, 9 }\n}\nworkload { trace "a \\"b\\".jsonl" }\nreserve 52GiB; slots 9\n',
+  );
   assert.deepEqual(r.diagnostics, []);
   const [gpu, placement, workload, reserve, slots] = r.document.statements;
-  assert.deepEqual(gpu.args.map((a) => a.kind), ['word', 'word', 'number', 'word', 'number', 'word']);
+  assert.deepEqual(
+    gpu.args.map((a) => a.kind),
+    ['word', 'word', 'number', 'word', 'number', 'word'],
+  );
   assert.equal(gpu.trailingComment?.text, '# tail');
   const layer = placement.block!.statements[0];
   const range = layer.args[0] as Extract<Value, { kind: 'range' }>;
@@ -42,7 +47,10 @@ test('statement shape: keyword, values, units, ranges, strings, punctuation, blo
   assert.equal(range.from.value, 0);
   assert.equal(range.to.value, 3);
   const g = layer.block!.statements[0];
-  assert.deepEqual(g.args.map((a) => (a.kind === 'punct' ? a.text : a.kind)), ['number', ':', 'range', ',', 'number']);
+  assert.deepEqual(
+    g.args.map((a) => (a.kind === 'punct' ? a.text : a.kind)),
+    ['number', ':', 'range', ',', 'number'],
+  );
   const s = workload.block!.statements[0].args[0];
   assert.equal(s.kind === 'string' && s.value, 'a "b".jsonl');
   const n = reserve.args[0];
@@ -53,7 +61,7 @@ test('statement shape: keyword, values, units, ranges, strings, punctuation, blo
 
 test('units after a space are attached only when they read as units', () => {
   const st = parse('link network 50 GB/s 3 us\ngpu h100 x 4 in 2 nodes\nbatch 64 tokens\nx 12 %\n').document.statements;
-  const units = (s: Statement) => s.args.filter((a) => a.kind === 'number').map((a) => (a.kind === 'number' ? a.unit?.text ?? '-' : ''));
+  const units = (s: Statement) => s.args.filter((a) => a.kind === 'number').map((a) => (a.kind === 'number' ? (a.unit?.text ?? '-') : ''));
   assert.deepEqual(units(st[0]), ['GB/s', 'us']);
   assert.deepEqual(units(st[1]), ['-', '-']);
   assert.deepEqual(units(st[2]), ['tokens']);
@@ -63,22 +71,34 @@ test('units after a space are attached only when they read as units', () => {
 test('several syntax errors in one pass, and the rest of the tree is kept', () => {
   const text = 'model mixtral-8x7b\n@@ bad\ngpu h100 x 2\n"loose string\nworkload {\n  batch 4\n}\n}\nreserve 1..\n';
   const r = parse(text);
-  assert.deepEqual(r.diagnostics.map((d) => `${d.range.start.line + 1}:${d.code}`), ['2:MP101', '4:MP102', '4:MP103', '8:MP105', '9:MP107']);
-  assert.deepEqual(r.document.statements.map((s) => s.keyword.text), ['model', 'bad', 'gpu', 'workload', 'reserve']);
+  assert.deepEqual(
+    r.diagnostics.map((d) => `${d.range.start.line + 1}:${d.code}`),
+    ['2:MP101', '4:MP102', '4:MP103', '8:MP105', '9:MP107'],
+  );
+  assert.deepEqual(
+    r.document.statements.map((s) => s.keyword.text),
+    ['model', 'bad', 'gpu', 'workload', 'reserve'],
+  );
 });
 
 test('an unclosed block is closed by indentation so later statements stay at top level', () => {
   const text = 'model dbrx\nworkload {\n  batch 4\nplacement {\n  policy greedy\n}\n';
   const r = parse(text);
   assert.deepEqual(codes(text), ['2:MP104']);
-  assert.deepEqual(r.document.statements.map((s) => s.keyword.text), ['model', 'workload', 'placement']);
+  assert.deepEqual(
+    r.document.statements.map((s) => s.keyword.text),
+    ['model', 'workload', 'placement'],
+  );
   const fix = r.diagnostics[0].fixes?.[0];
   assert.ok(fix && fix.edits[0].newText.includes('}'));
   // A nested block left open closes where its sibling starts.
   const nested = 'placement {\n  layer 0 {\n    gpu 0: 1\n  layer 1 {\n    gpu 0: 2\n  }\n}\n';
   const n = parse(nested);
   assert.deepEqual(codes(nested), ['2:MP104']);
-  assert.deepEqual(n.document.statements[0].block!.statements.map((s) => s.keyword.text + s.args.map((a) => (a.kind === 'number' ? a.raw : '')).join('')), ['layer0', 'layer1']);
+  assert.deepEqual(
+    n.document.statements[0].block!.statements.map((s) => s.keyword.text + s.args.map((a) => (a.kind === 'number' ? a.raw : '')).join('')),
+    ['layer0', 'layer1'],
+  );
 });
 
 test('text after } and a block with no keyword are reported', () => {
@@ -118,23 +138,35 @@ function allRanges(r: ReturnType<typeof parse>) {
 
 test('property: any text parses without throwing, with valid ranges everywhere', () => {
   fc.assert(
-    fc.property(fc.oneof(fc.string({ unit: 'binary', maxLength: 400 }), fc.string({ unit: fc.constantFrom('{', '}', '"', '#', '\n', ' ', 'a', '1', '.', ':', '%', '\r', ';'), maxLength: 200 })), (text) => {
-      const r = parse(text);
-      const lens = lineLengths(text);
-      for (const range of allRanges(r)) assert.equal(rangeProblem(range, lens), undefined);
-      assert.deepEqual(diagnosticProblems(text, r.diagnostics), []);
-    }),
+    fc.property(
+      fc.oneof(
+        fc.string({ unit: 'binary', maxLength: 400 }),
+        fc.string({ unit: fc.constantFrom('{', '}', '"', '#', '\n', ' ', 'a', '1', '.', ':', '%', '\r', ';'), maxLength: 200 }),
+      ),
+      (text) => {
+        const r = parse(text);
+        const lens = lineLengths(text);
+        for (const range of allRanges(r)) assert.equal(rangeProblem(range, lens), undefined);
+        assert.deepEqual(diagnosticProblems(text, r.diagnostics), []);
+      },
+    ),
     { numRuns: 400 },
   );
 });
 
 test('property: mutated examples and generated plans parse with valid ranges', () => {
   fc.assert(
-    fc.property(fc.oneof(planText, fc.tuple(fc.constantFrom(...EXAMPLES.map((e) => e.text)), fc.array(mutation, { minLength: 1, maxLength: 6 })).map(([t, m]) => mutate(t, m))), (text) => {
-      const r = parse(text);
-      const lens = lineLengths(text);
-      for (const range of allRanges(r)) assert.equal(rangeProblem(range, lens), undefined);
-    }),
+    fc.property(
+      fc.oneof(
+        planText,
+        fc.tuple(fc.constantFrom(...EXAMPLES.map((e) => e.text)), fc.array(mutation, { minLength: 1, maxLength: 6 })).map(([t, m]) => mutate(t, m)),
+      ),
+      (text) => {
+        const r = parse(text);
+        const lens = lineLengths(text);
+        for (const range of allRanges(r)) assert.equal(rangeProblem(range, lens), undefined);
+      },
+    ),
     { numRuns: 300 },
   );
 });

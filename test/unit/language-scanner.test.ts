@@ -63,9 +63,58 @@ function same(text: string): void {
 
 /** Characters that make tokens interesting: numbers with fractions, exponents, `_`, signs, units, strings with escapes. */
 const TOKENISH = fc.constantFrom(
-  '0', '1', '7', '12', '007', '4095', '4096', '123456789012345', '1234567890123456', '99999999999999999999',
-  '-', '+', '_', '.', '..', 'e', 'E', 'e-', '%', ' ', '  ', '\t', '\n', '\r', '\r\n', ';', '{', '}', ':', ',', '=',
-  '"', '\\', '\\n', '\\"', '#', 'GiB', 'GB/s', 'us', 'µs', 'tokens', 'gib', 'x', 'gpu', 'layer', 'a100-80g', 'é', '🚀', '@', '\u00a0', '\ufeff', '\u2028',
+  '0',
+  '1',
+  '7',
+  '12',
+  '007',
+  '4095',
+  '4096',
+  '123456789012345',
+  '1234567890123456',
+  '99999999999999999999',
+  '-',
+  '+',
+  '_',
+  '.',
+  '..',
+  'e',
+  'E',
+  'e-',
+  '%',
+  ' ',
+  '  ',
+  '\t',
+  '\n',
+  '\r',
+  '\r\n',
+  ';',
+  '{',
+  '}',
+  ':',
+  ',',
+  '=',
+  '"',
+  '\\',
+  '\\n',
+  '\\"',
+  '#',
+  'GiB',
+  'GB/s',
+  'us',
+  'µs',
+  'tokens',
+  'gib',
+  'x',
+  'gpu',
+  'layer',
+  'a100-80g',
+  'é',
+  '🚀',
+  '@',
+  '\u00a0',
+  '\ufeff',
+  '\u2028',
 );
 
 test('tokens and tree match the text on the examples and the benchmark plan', () => {
@@ -77,7 +126,10 @@ test('tokens and tree match the text on the examples and the benchmark plan', ()
 
 test('property: tokens and tree match the text on token-rich noise', () => {
   fc.assert(
-    fc.property(fc.array(TOKENISH, { maxLength: 80 }).map((a) => a.join('')), same),
+    fc.property(
+      fc.array(TOKENISH, { maxLength: 80 }).map((a) => a.join('')),
+      same,
+    ),
     { numRuns: 500 },
   );
 });
@@ -89,7 +141,10 @@ test('property: tokens and tree match the text on any string', () => {
 test('property: tokens and tree match the text on generated and mutated plans', () => {
   fc.assert(
     fc.property(
-      fc.oneof(planText, fc.tuple(fc.constantFrom(...EXAMPLES.map((e) => e.text)), fc.array(mutation, { minLength: 1, maxLength: 6 })).map(([t, m]) => mutate(t, m))),
+      fc.oneof(
+        planText,
+        fc.tuple(fc.constantFrom(...EXAMPLES.map((e) => e.text)), fc.array(mutation, { minLength: 1, maxLength: 6 })).map(([t, m]) => mutate(t, m)),
+      ),
       same,
     ),
     { numRuns: 300 },
@@ -102,7 +157,13 @@ test('repeated words and small numbers share their text; values are exact', () =
   assert.equal(a.keyword.text, 'gpu');
   assert.equal(a.keyword.text, b.keyword.text);
   const nums = c.args.map((v) => (v.kind === 'number' ? [v.raw, v.value] : []));
-  assert.deepEqual(nums, [['007', 7], ['1_000', 1000], ['2.5', 2.5], ['1e3', 1000], ['123456789012345', 123456789012345]]);
+  assert.deepEqual(nums, [
+    ['007', 7],
+    ['1_000', 1000],
+    ['2.5', 2.5],
+    ['1e3', 1000],
+    ['123456789012345', 123456789012345],
+  ]);
 });
 
 test('positions past the shared range (long lines) are exact', () => {

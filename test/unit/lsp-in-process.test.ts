@@ -11,7 +11,9 @@ import { POLICY } from '../../server/src/plan/vocabulary';
 import { GPU_PRESET_NAMES, MODEL_PRESET_NAMES } from '../../server/src/plan/presets';
 
 /** Mixtral on 4 GPUs, 3 slots each, synthetic routing, a committed layer 0; `placement` replaces the block's body. */
-function plan(placement = '  policy greedy\n  pin expert 0 on gpu 0 layer 0\n  layer 0 {\n    gpu 0: 0 1\n    gpu 1: 2 3\n    gpu 2: 4 5\n    gpu 3: 6 7\n  }\n'): string {
+function plan(
+  placement = '  policy greedy\n  pin expert 0 on gpu 0 layer 0\n  layer 0 {\n    gpu 0: 0 1\n    gpu 1: 2 3\n    gpu 2: 4 5\n    gpu 3: 6 7\n  }\n',
+): string {
   return `model mixtral-8x7b
 gpu h100-sxm x 4
 slots 3 per gpu
@@ -87,7 +89,10 @@ test('definition on the committed placement itself is no jump', async () => {
 test('the in-process document is the analysed plan (no errors in the fixture plan)', () => {
   const f = inProcessFeatures(plan());
   assert.ok(f.analysis.plan, JSON.stringify(f.analysis.diagnostics.map((d) => d.message)));
-  assert.deepEqual(f.analysis.diagnostics.filter((d) => d.severity === 'error'), []);
+  assert.deepEqual(
+    f.analysis.diagnostics.filter((d) => d.severity === 'error'),
+    [],
+  );
 });
 
 /** A plan file in a fresh folder with a `traces/` folder holding a routing file and a note. */

@@ -13,7 +13,10 @@ import { generateSynthetic } from '../../server/src/workload/synthetic';
 function planOf(text: string): Plan {
   const r = checkText(text, '/tmp/guarantee.moeplan');
   const errors = r.diagnostics.filter((d) => d.severity === 'error');
-  assert.deepEqual(errors.map((d) => d.message), []);
+  assert.deepEqual(
+    errors.map((d) => d.message),
+    [],
+  );
   return r.plan!;
 }
 
@@ -50,7 +53,10 @@ placement {
   dispatch ${c.dispatch}
 }
 `);
-      const w = generateSynthetic({ kind: 'synthetic', tokens: 2000, seed: c.seed, skew: c.skew, concentration: 0.6, topics: 4 }, { layers: 1, experts: c.experts, topK: c.k });
+      const w = generateSynthetic(
+        { kind: 'synthetic', tokens: 2000, seed: c.seed, skew: c.skew, concentration: 0.6, topics: 4 },
+        { layers: 1, experts: c.experts, topK: c.k },
+      );
       const out = analyzeLayer({ plan, dist: w.layers[0], policy: 'search', budgetMs: 60, slotsPerGpu: plan.hardware.slotsPerGpu });
       const l = out.result;
       for (const name of ['contiguous', 'round-robin', 'eplb', 'one-copy'] as const) {
@@ -61,7 +67,10 @@ placement {
       const et = l.policies.find((p) => p.policy === 'expected-time-optimum');
       if (et) assert.ok(l.latencyUs <= et.latencyUs + 1e-9);
       assert.ok(l.lowerBoundUs <= l.latencyUs + 1e-9);
-      assert.equal(l.freeSlots.reduce((a, b) => a + b, 0), c.gpus * slots - l.placement.reduce((a, g) => a + g.length, 0));
+      assert.equal(
+        l.freeSlots.reduce((a, b) => a + b, 0),
+        c.gpus * slots - l.placement.reduce((a, g) => a + g.length, 0),
+      );
     }),
     { numRuns: 40 },
   );

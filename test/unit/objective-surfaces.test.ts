@@ -81,7 +81,11 @@ for (const objective of ['latency', 'expected-time'] as const) {
       };
       assert.equal(cell('committed'), objective === 'latency' ? show.micros(committed.latencyUs) : show.expectedTime(committed.expectedTime));
       assert.equal(cell('search'), objective === 'latency' ? show.micros(solver.latencyUs) : show.expectedTime(solver.expectedTime));
-      if (mp802) assert.match(diags.find((d) => d.message.startsWith(`Layer ${layer.layer}:`))!.message, objective === 'latency' ? /takes [\d.]+ (µs|ms)/ : /takes E\[T\]/);
+      if (mp802)
+        assert.match(
+          diags.find((d) => d.message.startsWith(`Layer ${layer.layer}:`))!.message,
+          objective === 'latency' ? /takes [\d.]+ (µs|ms)/ : /takes E\[T\]/,
+        );
     }
   });
 }

@@ -60,7 +60,10 @@ test('a plan with too few slots and offload gets paging figures per layer and ov
   assert.ok(paging.belady.misses <= paging.lru.misses);
   // Every expert has an owner: the placement covers all 64 experts of each layer.
   for (const l of r.layers) assert.equal(new Set(l.placement.flat()).size, 64);
-  assert.ok(r.notes.some((n) => /paging \(layer-lru, prefetch on, batch 1\): [\d.]+% hits/.test(n)), r.notes.join('\n'));
+  assert.ok(
+    r.notes.some((n) => /paging \(layer-lru, prefetch on, batch 1\): [\d.]+% hits/.test(n)),
+    r.notes.join('\n'),
+  );
   assert.ok(r.notes.some((n) => n.startsWith('paging vs formula: ')));
   assert.equal(r.pagingPolicy, 'layer-lru');
 
@@ -72,7 +75,12 @@ test('a plan with too few slots and offload gets paging figures per layer and ov
   assert.equal(diags[0].code, 'MP807');
   assert.deepEqual(diags[0].range, plan.offload?.range);
   const missPct = `${((1 - chosen.hitRate) * 100).toFixed(1)}%`;
-  assert.match(diags[0].message, new RegExp(`^Offloading applies: the GPUs hold 24 of 64 experts per layer.*layer-lru: ${missPct.replace('.', '\\.')} of expert uses miss, [\\d.]+ (µs|ms) per token`));
+  assert.match(
+    diags[0].message,
+    new RegExp(
+      `^Offloading applies: the GPUs hold 24 of 64 experts per layer.*layer-lru: ${missPct.replace('.', '\\.')} of expert uses miss, [\\d.]+ (µs|ms) per token`,
+    ),
+  );
   assert.ok(solverDiagnostics(plan, r, { slowerThresholdPct: 5 }).some((d) => d.code === 'MP807'));
   // Lenses and hover show the same figures.
   assert.match(overallLensTitle(r), new RegExp(`paging layer-lru ${(chosen.hitRate * 100).toFixed(1)}% hits · [\\d.]+ (µs|ms)/token$`));
@@ -95,6 +103,9 @@ test('pagingForResults replays at most a bounded prefix and says so', async () =
   const w = await loadWorkload(plan, {});
   if (!w.sequence) return assert.fail('the synthetic workload should keep its token order');
   const pg = pagingForResults(plan, w, undefined, 1600);
-  assert.ok(pg.notes.some((n) => /replayed the first 100 of 2,000 tokens/.test(n)), pg.notes.join('\n'));
+  assert.ok(
+    pg.notes.some((n) => /replayed the first 100 of 2,000 tokens/.test(n)),
+    pg.notes.join('\n'),
+  );
   assert.equal(pg.perLayer.length, 16);
 });

@@ -42,7 +42,7 @@ function plan(layers: number, experts: number, slotsPerGpu: number[], extra: Par
 /** Tokens with locality: each token keeps its previous expert pair with probability `stay`. */
 function trace(tokens: number, layers: number, experts: number, seed: number, stay = 0.5): TokenSequence {
   let x = seed >>> 0 || 7;
-  const rnd = () => ((x = (Math.imul(x, 1664525) + 1013904223) >>> 0) / 4294967296);
+  const rnd = () => (x = (Math.imul(x, 1664525) + 1013904223) >>> 0) / 4294967296;
   const ids = new Int32Array(tokens * layers * 2);
   const prev = Array.from({ length: layers }, () => [0, 1]);
   for (let t = 0; t < tokens; t++) {
@@ -146,10 +146,7 @@ test('simulatePaging: bad settings get clear errors', () => {
   const w = workloadOf(seq, 6);
   assert.throws(() => simulatePaging(plan(3, 6, [2]), w), /workload routes 2 layers but the model has 3 MoE layers/);
   assert.throws(() => simulatePaging(plan(2, 8, [2]), w), /workload layer 0 has 6 experts but the model has 8/);
-  assert.throws(
-    () => simulatePaging(plan(2, 6, [2]), w, { policies: ['fifo' as never] }),
-    /unknown paging policy 'fifo'; use one of lru, layer-lru, belady/,
-  );
+  assert.throws(() => simulatePaging(plan(2, 6, [2]), w, { policies: ['fifo' as never] }), /unknown paging policy 'fifo'; use one of lru, layer-lru, belady/);
   assert.throws(() => simulatePaging(plan(2, 6, [2]), w, { pinFraction: 2 }), /between 0 and 1, got 2/);
   assert.throws(() => simulatePaging(plan(2, 6, [2]), w, { batch: 0 }), /batch must be a whole number of tokens ≥ 1/);
   assert.throws(() => simulatePaging(plan(2, 6, [-1]), w), /GPU 0: expert slots per layer must be a whole number ≥ 0, got -1/);

@@ -38,7 +38,12 @@ test('one layer, capacity 2: LRU and Belady on 0 1 2 0 3 0 1', () => {
 
 test('two layers, capacity 3: layer-aware LRU keeps the next layer, LRU evicts it', () => {
   // tokens (layer 0 expert, layer 1 expert): (0,0) (0,1) (1,0) (0,1); ids = layer·3 + expert
-  const seq = seqOf([[[0], [0]], [[0], [1]], [[1], [0]], [[0], [1]]]);
+  const seq = seqOf([
+    [[0], [0]],
+    [[0], [1]],
+    [[1], [0]],
+    [[0], [1]],
+  ]);
   // LRU: s0 m, s1 m, s2 h, s3 m, s4 m(-id3), s5 m(-id0), s6 m(-id4), s7 m(-id1)
   const lru = run('lru', seq, 3, 3);
   assert.deepEqual([lru.hits[0] + lru.hits[1], lru.misses[0] + lru.misses[1]], [1, 7]);

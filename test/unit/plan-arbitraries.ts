@@ -41,7 +41,11 @@ export const planText: fc.Arbitrary<string> = fc
     seed: fc.integer({ min: 0, max: 1000 }),
     policy: fc.constantFrom('greedy', 'search', 'eplb', 'contiguous', 'round-robin', 'exact'),
     layers: fc.array(
-      fc.record({ from: fc.integer({ min: 0, max: 40 }), span: fc.integer({ min: 0, max: 3 }), gpus: fc.array(fc.array(fc.integer({ min: 0, max: 20 }), { maxLength: 6 }), { minLength: 1, maxLength: 4 }) }),
+      fc.record({
+        from: fc.integer({ min: 0, max: 40 }),
+        span: fc.integer({ min: 0, max: 3 }),
+        gpus: fc.array(fc.array(fc.integer({ min: 0, max: 20 }), { maxLength: 6 }), { minLength: 1, maxLength: 4 }),
+      }),
       { maxLength: 4 },
     ),
     comments: fc.array(fc.option(comment, { nil: undefined }), { minLength: 16, maxLength: 16 }),

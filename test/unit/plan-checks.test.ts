@@ -251,14 +251,26 @@ test('workload sources: two sources (mixed), none, inline subsets', () => {
   expectAt(variant('  batch 32 tokens', '  trace "x.jsonl"\n  batch 32 tokens'), 'MP301', 'x.jsonl');
   const none = variant('  synthetic tokens 20000 seed 7 skew 1.0 concentration 0.6 topics 16\n', '');
   expectAt(none, 'MP303', 'workload {', 'information');
-  const inline = variant('  synthetic tokens 20000 seed 7 skew 1.0 concentration 0.6 topics 16', '  subsets {\n    subset 0 1: 30%\n    subset 2 3: 0.7\n    layer 4 { subset 0 7: 1 }\n  }');
+  const inline = variant(
+    '  synthetic tokens 20000 seed 7 skew 1.0 concentration 0.6 topics 16',
+    '  subsets {\n    subset 0 1: 30%\n    subset 2 3: 0.7\n    layer 4 { subset 0 7: 1 }\n  }',
+  );
   const r = check(inline);
   assert.deepEqual(r.diagnostics, []);
   const src = r.plan!.workload.source!;
   assert.equal(src.kind, 'inline');
   if (src.kind === 'inline') {
-    assert.deepEqual(src.layers.get(-1)!.map((e) => [e.experts, e.weight]), [[[0, 1], 0.3], [[2, 3], 0.7]]);
-    assert.deepEqual(src.layers.get(4)!.map((e) => e.experts), [[0, 7]]);
+    assert.deepEqual(
+      src.layers.get(-1)!.map((e) => [e.experts, e.weight]),
+      [
+        [[0, 1], 0.3],
+        [[2, 3], 0.7],
+      ],
+    );
+    assert.deepEqual(
+      src.layers.get(4)!.map((e) => e.experts),
+      [[0, 7]],
+    );
   }
   expectAt(variant('    subset 2 3: 0.7', '    subset 2 3 4: 0.7', inline), 'MP304', 'subset 2 3 4');
 });

@@ -39,7 +39,15 @@ placement {
 `;
 
 test('the reported cases: a comment after `layer 0 {`, a comment line inside, a comment on a gpu line', () => {
-  const out = write(PLAN, [{ layer: 0, gpus: [[0, 1, 2, 3, 5], [1, 4, 5, 6, 7]] }]);
+  const out = write(PLAN, [
+    {
+      layer: 0,
+      gpus: [
+        [0, 1, 2, 3, 5],
+        [1, 4, 5, 6, 7],
+      ],
+    },
+  ]);
   assert.match(out, /^ {2}layer 0 \{ {2}# after the brace$/m);
   assert.match(out, /^ {4}# a line inside\n {4}gpu 0: 0\.\.3 5 {2}# on gpu 0$/m);
   assert.match(out, /^ {4}gpu 1: 1 4\.\.7 {2}# on gpu 1\n {4}# before the closing brace\n {2}\} {2}# after the closing brace$/m);
@@ -47,7 +55,10 @@ test('the reported cases: a comment after `layer 0 {`, a comment line inside, a 
 });
 
 test('layers merged into one statement: the statement that goes leaves its comments where it was', () => {
-  const same = [[0, 1, 2, 3, 5], [1, 4, 5, 6, 7]];
+  const same = [
+    [0, 1, 2, 3, 5],
+    [1, 4, 5, 6, 7],
+  ];
   const out = write(PLAN, [
     { layer: 0, gpus: same },
     { layer: 1, gpus: same },
@@ -64,7 +75,15 @@ test('fewer GPUs than before: the comments of the GPUs that went stay in the blo
 
 test('a layer range split in two keeps its block (and comments) for the layers not rewritten', () => {
   const text = PLAN.replace('layer 0 {', 'layer 0..3 {');
-  const out = write(text, [{ layer: 2, gpus: [[0, 1, 2, 3, 5], [1, 4, 5, 6, 7]] }]);
+  const out = write(text, [
+    {
+      layer: 2,
+      gpus: [
+        [0, 1, 2, 3, 5],
+        [1, 4, 5, 6, 7],
+      ],
+    },
+  ]);
   assert.equal(out.match(/# on gpu 0/g)?.length, 2, 'layers 0..1 and 3 keep the old block');
 });
 
@@ -123,7 +142,11 @@ test('property: every comment survives formatting and every placement write, whe
         const written = write(text, layers);
         for (const out of [formatted.text, written, write(written, layers)]) {
           const after = comments(out);
-          for (const tag of tags) assert.ok(after.some((c) => c.includes(tag)), `${tag} lost`);
+          for (const tag of tags)
+            assert.ok(
+              after.some((c) => c.includes(tag)),
+              `${tag} lost`,
+            );
           // Nothing of any comment is lost either (the plan's own comments included).
           for (const c of before) assert.ok(after.includes(c), `comment lost: ${c}`);
           assert.doesNotMatch(out.split(eol).join(''), /[\r\n]/, 'line ends kept');
@@ -145,7 +168,11 @@ test('property: no quick fix deletes a comment', () => {
         for (const fix of d.fixes ?? []) {
           fixes++;
           const after = comments(applyEdits(text, fix.edits));
-          for (const c of before) assert.ok(after.some((a) => a.includes(c)), `${d.code} "${fix.title}" lost: ${c}`);
+          for (const c of before)
+            assert.ok(
+              after.some((a) => a.includes(c)),
+              `${d.code} "${fix.title}" lost: ${c}`,
+            );
         }
       }
     }),

@@ -20,7 +20,15 @@ const committedPlan: fc.Arbitrary<string> = fc
     model: fc.constantFrom('mixtral-8x7b', 'dbrx', 'olmoe-1b-7b', 'custom { layers 4; experts 6; top-k 2; hidden 64; expert-ffn 64 }'),
     gpus: fc.integer({ min: 1, max: 5 }),
     slots: fc.option(fc.integer({ min: 1, max: 10 }), { nil: undefined }),
-    options: fc.subarray(['replicas off', 'max-copies 2', 'pin expert 1 on gpu 0', 'pin expert 3 on gpu 1 layer 1', 'forbid gpu 1', 'forbid expert 2 on gpu 0 layer 0', 'forbid expert 0 on gpu 9']),
+    options: fc.subarray([
+      'replicas off',
+      'max-copies 2',
+      'pin expert 1 on gpu 0',
+      'pin expert 3 on gpu 1 layer 1',
+      'forbid gpu 1',
+      'forbid expert 2 on gpu 0 layer 0',
+      'forbid expert 0 on gpu 9',
+    ]),
     offload: fc.boolean(),
     layers: fc.array(
       fc.record({
@@ -29,7 +37,9 @@ const committedPlan: fc.Arbitrary<string> = fc
           fc.record({
             gpu: fc.constantFrom('0', '1', '2', '3', '7', 'a', '1.5'),
             colon: fc.constantFrom(':', ':', ':', ''),
-            ids: fc.array(fc.oneof(fc.integer({ min: 0, max: 17 }).map(String), fc.constantFrom('0..3', '4..7', '2..1', ',', '1.5', 'x', '3 GiB', '12..15')), { maxLength: 9 }),
+            ids: fc.array(fc.oneof(fc.integer({ min: 0, max: 17 }).map(String), fc.constantFrom('0..3', '4..7', '2..1', ',', '1.5', 'x', '3 GiB', '12..15')), {
+              maxLength: 9,
+            }),
           }),
           { maxLength: 6 },
         ),
@@ -86,20 +96,24 @@ const smallCommitted = generatedPlan()
 
 test('property: editing a plan in steps (re-parsing and re-reading only what changed) gives the result of a fresh check at every step', () => {
   fc.assert(
-    fc.property(fc.oneof(committedPlan, fc.constantFrom(smallCommitted, EXAMPLES[0].text, EXAMPLES[1].text)), fc.array(typing, { minLength: 1, maxLength: 6 }), (base, edits) => {
-      let prevText = base;
-      let prev: ParseResult = checkText(base, '/plans/p.moeplan', { fileExists }).parse;
-      for (const e of edits) {
-        const text = typeInto(prevText, e);
-        const got = checkText(text, '/plans/p.moeplan', { fileExists }, { text: prevText, result: prev });
-        const want = checkText(text, '/plans/p.moeplan', { fileExists });
-        assert.deepStrictEqual(got.diagnostics, want.diagnostics);
-        assert.deepStrictEqual(got.plan, want.plan);
-        assert.deepStrictEqual(got.parse.document, want.parse.document);
-        prevText = text;
-        prev = got.parse;
-      }
-    }),
+    fc.property(
+      fc.oneof(committedPlan, fc.constantFrom(smallCommitted, EXAMPLES[0].text, EXAMPLES[1].text)),
+      fc.array(typing, { minLength: 1, maxLength: 6 }),
+      (base, edits) => {
+        let prevText = base;
+        let prev: ParseResult = checkText(base, '/plans/p.moeplan', { fileExists }).parse;
+        for (const e of edits) {
+          const text = typeInto(prevText, e);
+          const got = checkText(text, '/plans/p.moeplan', { fileExists }, { text: prevText, result: prev });
+          const want = checkText(text, '/plans/p.moeplan', { fileExists });
+          assert.deepStrictEqual(got.diagnostics, want.diagnostics);
+          assert.deepStrictEqual(got.plan, want.plan);
+          assert.deepStrictEqual(got.parse.document, want.parse.document);
+          prevText = text;
+          prev = got.parse;
+        }
+      },
+    ),
     { numRuns: 250 },
   );
 });

@@ -9,9 +9,46 @@ import { EXAMPLES, applyEdits, diagnosticProblems, lineLengths, mutate, mutation
 
 const inputs = fc.oneof(
   { arbitrary: planText, weight: 3 },
-  { arbitrary: fc.tuple(fc.constantFrom(...EXAMPLES.map((e) => e.text)), fc.array(mutation, { minLength: 1, maxLength: 8 })).map(([t, m]) => mutate(t, m)), weight: 4 },
+  {
+    arbitrary: fc.tuple(fc.constantFrom(...EXAMPLES.map((e) => e.text)), fc.array(mutation, { minLength: 1, maxLength: 8 })).map(([t, m]) => mutate(t, m)),
+    weight: 4,
+  },
   { arbitrary: fc.string({ unit: 'binary', maxLength: 300 }), weight: 1 },
-  { arbitrary: fc.array(fc.constantFrom('model', 'gpu', 'x', 'h100', 'dbrx', '{', '}', '\n', '8', '0..3', ':', 'layer', 'reserve', 'GiB', '%', '"t"', 'placement', 'workload', 'offload', '__proto__', 'constructor', 'slots', '-1', '1e999', 'NaN'), { maxLength: 60 }).map((w) => w.join(' ')), weight: 2 },
+  {
+    arbitrary: fc
+      .array(
+        fc.constantFrom(
+          'model',
+          'gpu',
+          'x',
+          'h100',
+          'dbrx',
+          '{',
+          '}',
+          '\n',
+          '8',
+          '0..3',
+          ':',
+          'layer',
+          'reserve',
+          'GiB',
+          '%',
+          '"t"',
+          'placement',
+          'workload',
+          'offload',
+          '__proto__',
+          'constructor',
+          'slots',
+          '-1',
+          '1e999',
+          'NaN',
+        ),
+        { maxLength: 60 },
+      )
+      .map((w) => w.join(' ')),
+    weight: 2,
+  },
 );
 
 test('property: checkText never throws; ranges valid; codes documented; a plan only when the model and GPUs are understood', () => {
@@ -36,7 +73,10 @@ test('property: checkText never throws; ranges valid; codes documented; a plan o
           for (const g of c.gpus) for (const e of g) assert.ok(e >= 0 && e < r.plan.model.experts.value);
         }
       } else {
-        assert.ok(r.diagnostics.some((d) => d.severity === 'error'), 'no plan means an error says why');
+        assert.ok(
+          r.diagnostics.some((d) => d.severity === 'error'),
+          'no plan means an error says why',
+        );
       }
     }),
     { numRuns: 500 },
@@ -45,7 +85,10 @@ test('property: checkText never throws; ranges valid; codes documented; a plan o
 
 test('property: quick fixes never add syntax errors and remove what they fix', () => {
   let applied = 0;
-  const source = fc.oneof(planText, fc.tuple(planText, fc.array(mutation, { minLength: 1, maxLength: 4 })).map(([t, m]) => mutate(t, m)));
+  const source = fc.oneof(
+    planText,
+    fc.tuple(planText, fc.array(mutation, { minLength: 1, maxLength: 4 })).map(([t, m]) => mutate(t, m)),
+  );
   fc.assert(
     fc.property(source, (text) => {
       const r = checkText(text, '/plans/p.moeplan', { fileExists: () => true });

@@ -14,10 +14,26 @@ const plan = (text: string) => {
 
 test('units convert to SI base units', () => {
   const cases: [string, number][] = [
-    ['GiB', 2 ** 30], ['GB', 1e9], ['MiB', 2 ** 20], ['TB', 1e12], ['KiB', 1024],
-    ['GB/s', 1e9], ['Gb/s', 1e9 / 8], ['TB/s', 1e12], ['GiB/s', 2 ** 30],
-    ['us', 1e-6], ['µs', 1e-6], ['μs', 1e-6], ['ms', 1e-3], ['ns', 1e-9], ['min', 60],
-    ['TFLOPS', 1e12], ['TFLOP/s', 1e12], ['PFLOPS', 1e15], ['%', 0.01], ['tokens', 1],
+    ['GiB', 2 ** 30],
+    ['GB', 1e9],
+    ['MiB', 2 ** 20],
+    ['TB', 1e12],
+    ['KiB', 1024],
+    ['GB/s', 1e9],
+    ['Gb/s', 1e9 / 8],
+    ['TB/s', 1e12],
+    ['GiB/s', 2 ** 30],
+    ['us', 1e-6],
+    ['µs', 1e-6],
+    ['μs', 1e-6],
+    ['ms', 1e-3],
+    ['ns', 1e-9],
+    ['min', 60],
+    ['TFLOPS', 1e12],
+    ['TFLOP/s', 1e12],
+    ['PFLOPS', 1e15],
+    ['%', 0.01],
+    ['tokens', 1],
   ];
   for (const [u, f] of cases) assert.equal(lookupUnit(u)?.factor, f, u);
   assert.equal(lookupUnit('gib'), undefined, 'units are case-sensitive');
@@ -101,7 +117,9 @@ test('slots are capped at the expert count', () => {
 });
 
 test('custom model and GPU from explicit fields', () => {
-  const { plan: p } = plan('model custom "Tiny" {\n  layers 4\n  experts 16\n  top-k 2\n  hidden 1024\n  expert-ffn 512\n  dtype fp8\n}\ngpu custom x 2 {\n  memory 24 GB\n  bandwidth 1 TB/s\n  compute 200 TFLOPS\n}\nslots 8\n');
+  const { plan: p } = plan(
+    'model custom "Tiny" {\n  layers 4\n  experts 16\n  top-k 2\n  hidden 1024\n  expert-ffn 512\n  dtype fp8\n}\ngpu custom x 2 {\n  memory 24 GB\n  bandwidth 1 TB/s\n  compute 200 TFLOPS\n}\nslots 8\n',
+  );
   assert.equal(p.model.name, 'Tiny');
   assert.equal(p.model.bytesPerExpert.value, 3 * 1024 * 512);
   assert.equal(p.hardware.gpu.memoryBytes.value, 24e9);
@@ -126,7 +144,9 @@ test('workload and placement defaults, with sources', () => {
   assert.deepEqual(o && [o.enabled, o.policy, o.prefetch], [true, 'layer-lru', false]);
   const named = plan('model mixtral-8x7b\ngpu h100-sxm x 1\nslots 4 per gpu\noffload {\n  policy lru\n}\n').plan.offload;
   assert.equal(named?.policy, 'lru');
-  const q = plan('model dbrx\ngpu h200 x 4\nworkload {\n  synthetic seed 9 tokens 500 concentration 40%\n  phase prefill 4096 tokens\n  batch 8\n}\nplacement {\n  policy greedy+search 2 s\n  pin expert 3 on gpu 1\n  forbid gpu 3 layer 2\n  max-copies 2\n}\n').plan;
+  const q = plan(
+    'model dbrx\ngpu h200 x 4\nworkload {\n  synthetic seed 9 tokens 500 concentration 40%\n  phase prefill 4096 tokens\n  batch 8\n}\nplacement {\n  policy greedy+search 2 s\n  pin expert 3 on gpu 1\n  forbid gpu 3 layer 2\n  max-copies 2\n}\n',
+  ).plan;
   const s = q.workload.source;
   assert.ok(s && s.kind === 'synthetic');
   if (s.kind === 'synthetic') assert.deepEqual([s.seed, s.tokens, s.concentration], [9, 500, 0.4]);
@@ -134,8 +154,14 @@ test('workload and placement defaults, with sources', () => {
   assert.equal(q.workload.tokens.value, 4096);
   assert.equal(q.placement.policy.value, 'search');
   assert.equal(q.placement.timeBudgetMs.value, 2000);
-  assert.deepEqual(q.placement.pins.map((x) => [x.expert, x.gpu, x.layer]), [[3, 1, undefined]]);
-  assert.deepEqual(q.placement.forbids.map((x) => [x.gpu, x.expert, x.layer]), [[3, undefined, 2]]);
+  assert.deepEqual(
+    q.placement.pins.map((x) => [x.expert, x.gpu, x.layer]),
+    [[3, 1, undefined]],
+  );
+  assert.deepEqual(
+    q.placement.forbids.map((x) => [x.gpu, x.expert, x.layer]),
+    [[3, undefined, 2]],
+  );
   assert.equal(q.placement.maxCopies, 2);
 });
 
@@ -143,7 +169,10 @@ test('committed layers resolve per layer, ranges expanded', () => {
   const ex = EXAMPLES.find((e) => e.name === 'mixtral-8x7b')!;
   const p = checkText(ex.text, ex.path).plan!;
   assert.deepEqual([...p.placement.committed.keys()].sort(), [0, 1, 2]);
-  assert.deepEqual(p.placement.committed.get(1)!.gpus, [[0, 1, 2, 3, 5], [1, 4, 5, 6, 7]]);
+  assert.deepEqual(p.placement.committed.get(1)!.gpus, [
+    [0, 1, 2, 3, 5],
+    [1, 4, 5, 6, 7],
+  ]);
   assert.equal(p.placement.committed.get(2)!.gpuRanges.length, 2);
 });
 

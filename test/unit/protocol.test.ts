@@ -29,10 +29,7 @@ test('docs/editors.md lists exactly the custom methods protocol.ts declares, wit
   }));
   const methods = declared();
   assert.ok(methods.length >= 9, `${methods.length} methods declared`);
-  assert.deepEqual(
-    rows.map((r) => r.method).sort(),
-    methods.map((m) => m.method).sort(),
-  );
+  assert.deepEqual(rows.map((r) => r.method).sort(), methods.map((m) => m.method).sort());
   for (const m of methods) {
     const row = rows.find((r) => r.method === m.method)!;
     assert.equal(row.kind, m.kind, m.method);

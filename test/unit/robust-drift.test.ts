@@ -39,7 +39,9 @@ async function fixture(dir: string, extra = ''): Promise<void> {
 
 /** The problem matcher VS Code reads from package.json. */
 function vscodeMatcher(): RegExp {
-  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { contributes: { problemMatchers: { name: string; pattern: { regexp: string } }[] } };
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+    contributes: { problemMatchers: { name: string; pattern: { regexp: string } }[] };
+  };
   const m = pkg.contributes.problemMatchers.find((x) => x.name === 'moeplan');
   assert.ok(m, 'package.json contributes a "moeplan" problem matcher');
   return new RegExp(m.pattern.regexp);
@@ -52,10 +54,16 @@ test(
     const strict = await runCli(['check', 'p.moeplan', '--trace', 'new.jsonl', '--max-regression', '5%'], dir);
     assert.equal(strict.code, 1, strict.err);
     const summary = strict.out.split('\n').find((l) => l.includes('drift gate'))!;
-    assert.match(summary, /^p\.moeplan: drift gate new\.jsonl: committed E\[T\] \d\.\d{3} \([\d.]+ µs\) vs fresh solve E\[T\] \d\.\d{3} \([\d.]+ µs\) per layer: \+(\d+\.\d)% \(limit 5\.0%\) — FAIL$/);
+    assert.match(
+      summary,
+      /^p\.moeplan: drift gate new\.jsonl: committed E\[T\] \d\.\d{3} \([\d.]+ µs\) vs fresh solve E\[T\] \d\.\d{3} \([\d.]+ µs\) per layer: \+(\d+\.\d)% \(limit 5\.0%\) — FAIL$/,
+    );
     const regression = Number(/\+(\d+\.\d)%/.exec(summary)![1]);
     assert.ok(regression > 5 && regression < 15, `the fixture regresses between the limits: ${regression}%`);
-    assert.match(strict.out, /p\.moeplan:\d+:\d+: error MP809: Drift: on new\.jsonl the committed placement takes E\[T\] .* slower than a fresh solve on it .*: over the 5\.0% limit\./);
+    assert.match(
+      strict.out,
+      /p\.moeplan:\d+:\d+: error MP809: Drift: on new\.jsonl the committed placement takes E\[T\] .* slower than a fresh solve on it .*: over the 5\.0% limit\./,
+    );
     assert.match(strict.err, /1 error, 0 warnings in 1 file/);
 
     const lenient = await runCli(['check', 'p.moeplan', '--trace', 'new.jsonl', '--max-regression', '15%'], dir);
@@ -76,9 +84,14 @@ test(
   inTemp('moeplan-drift-', async (dir) => {
     await fixture(dir);
     const re = vscodeMatcher();
-    const gh = JSON.parse(readFileSync(join(ROOT, 'examples', 'ci', 'moeplan-matcher.json'), 'utf8')) as { problemMatcher: { pattern: { regexp: string }[] }[] };
+    const gh = JSON.parse(readFileSync(join(ROOT, 'examples', 'ci', 'moeplan-matcher.json'), 'utf8')) as {
+      problemMatcher: { pattern: { regexp: string }[] }[];
+    };
     assert.equal(gh.problemMatcher[0].pattern[0].regexp, re.source, 'the GitHub matcher is the same pattern');
-    for (const [limit, severity] of [['5%', 'error'], ['15%', 'info']] as const) {
+    for (const [limit, severity] of [
+      ['5%', 'error'],
+      ['15%', 'info'],
+    ] as const) {
       const r = await runCli(['check', 'p.moeplan', '--trace', 'new.jsonl', '--max-regression', limit], dir);
       const line = r.out.split('\n').find((l) => l.includes('MP809'))!;
       const m = re.exec(line);
@@ -142,7 +155,9 @@ test(
 
 test('the example CI workflow runs the gate and installs the matcher', () => {
   const wf = YAML.parse(readFileSync(join(ROOT, 'examples', 'ci', 'moeplan-drift.yml'), 'utf8')) as { jobs: Record<string, { steps: { run?: string }[] }> };
-  const runs = Object.values(wf.jobs).flatMap((j) => j.steps.map((s) => s.run ?? '')).join('\n');
+  const runs = Object.values(wf.jobs)
+    .flatMap((j) => j.steps.map((s) => s.run ?? ''))
+    .join('\n');
   assert.match(runs, /::add-matcher::\.github\/moeplan-matcher\.json/);
   assert.match(runs, /moeplan check .* --trace \S+ --max-regression 5%/);
 });

@@ -45,7 +45,15 @@ const distArb = fc.array(fc.tuple(subsetArb, fc.integer({ min: 1, max: 1000 })),
 test('a mixture gives each workload its share of the mass whatever its token count (property)', () => {
   fc.assert(
     fc.property(fc.array(fc.tuple(distArb, fc.double({ min: 0.01, max: 100, noNaN: true })), { minLength: 1, maxLength: 4 }), (parts) => {
-      const dists = parts.map(([subsets]) => distributionFromSubsets(0, 8, 2, subsets.map((s) => s[0]), subsets.map((s) => s[1])));
+      const dists = parts.map(([subsets]) =>
+        distributionFromSubsets(
+          0,
+          8,
+          2,
+          subsets.map((s) => s[0]),
+          subsets.map((s) => s[1]),
+        ),
+      );
       const sum = parts.reduce((a, [, w]) => a + w, 0);
       const [mixed] = mixLayers(dists.map((d, i) => ({ layers: [d], share: parts[i][1] / sum })));
       const expected = new Map<string, number>();
@@ -68,7 +76,13 @@ test(
     writeSyntheticTrace(join(dir, 'b.jsonl'), syntheticSpec(150, 2, { concentration: 0.2 }), MODEL, { requestTokens: 50 });
     const checked = resolve(dir, '  trace "a.jsonl" weight 3\n  trace "b.jsonl"');
     const w = await loadWorkload(checked.plan!);
-    assert.deepEqual(w.parts!.map((p) => [p.name, p.weight, p.share]), [['a.jsonl', 3, 0.75], ['b.jsonl', 1, 0.25]]);
+    assert.deepEqual(
+      w.parts!.map((p) => [p.name, p.weight, p.share]),
+      [
+        ['a.jsonl', 3, 0.75],
+        ['b.jsonl', 1, 0.25],
+      ],
+    );
     const [a, b] = w.parts!;
     for (let l = 0; l < 2; l++) {
       const pa = probabilities(a.layers[l]);
@@ -83,10 +97,23 @@ test(
 
 test('the plan language: weight on every source, mix, the same trace twice, drift', () => {
   const dir = '/plans';
-  const ok = resolve(dir, '  trace "a.jsonl" weight 3 format jsonl\n  synthetic tokens 500 seed 2 weight 50%\n  subsets weight 2 {\n    subset 0 1: 1\n  }\n  mix worst\n  drift "new/" max-regression 7.5%');
-  assert.deepEqual(ok.diagnostics.filter((d) => d.severity !== 'information').map((d) => d.message), []);
+  const ok = resolve(
+    dir,
+    '  trace "a.jsonl" weight 3 format jsonl\n  synthetic tokens 500 seed 2 weight 50%\n  subsets weight 2 {\n    subset 0 1: 1\n  }\n  mix worst\n  drift "new/" max-regression 7.5%',
+  );
+  assert.deepEqual(
+    ok.diagnostics.filter((d) => d.severity !== 'information').map((d) => d.message),
+    [],
+  );
   const p = ok.plan!;
-  assert.deepEqual(sourcesOf(p.workload).map((s) => [s.kind, s.weight]), [['trace', 3], ['synthetic', 0.5], ['inline', 2]]);
+  assert.deepEqual(
+    sourcesOf(p.workload).map((s) => [s.kind, s.weight]),
+    [
+      ['trace', 3],
+      ['synthetic', 0.5],
+      ['inline', 2],
+    ],
+  );
   assert.equal(p.workload.mix?.value, 'worst');
   assert.equal(p.workload.drift?.path, 'new/');
   assert.ok(Math.abs(p.workload.drift!.maxRegression.value - 0.075) < 1e-12);
@@ -129,7 +156,8 @@ test('the worst-case objective equals the mean when the workloads are identical 
 test(
   'identical workloads: mix worst and mix mean give the same figures, and each workload sits at its own best',
   inTemp('moeplan-mix-', async (dir) => {
-    const workload = (mix: string) => `  synthetic tokens 3000 seed 4 skew 1.3 concentration 0.7 topics 5\n  synthetic tokens 3000 seed 4 skew 1.3 concentration 0.7 topics 5 weight 2\n  mix ${mix}`;
+    const workload = (mix: string) =>
+      `  synthetic tokens 3000 seed 4 skew 1.3 concentration 0.7 topics 5\n  synthetic tokens 3000 seed 4 skew 1.3 concentration 0.7 topics 5 weight 2\n  mix ${mix}`;
     const run = async (mix: string) => {
       const checked = resolve(dir, workload(mix), '  policy exact 2 s\n  objective expected-time');
       return analyzePlan(checked.plan!, { sweeps: false, workers: 1, workloadCache: false });

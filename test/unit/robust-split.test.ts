@@ -24,7 +24,10 @@ function planText(workload: string): string {
 async function load(dir: string, workload: string): Promise<Workload> {
   const file = join(dir, 'p.moeplan');
   const checked = checkText(planText(workload), file, { fileExists: () => true });
-  assert.deepEqual(checked.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message), []);
+  assert.deepEqual(
+    checked.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message),
+    [],
+  );
   return loadWorkload(checked.plan!);
 }
 
@@ -82,7 +85,10 @@ test(
     const held = Math.round(tokens * HELD_OUT_SHARE);
     for (const d of s.heldOut) assert.equal(d.total, held);
     // The held-out part is exactly the last records: read them back from the file.
-    const lines = readFileSync(join(dir, 't.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { layer: number; experts: number[] });
+    const lines = readFileSync(join(dir, 't.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { layer: number; experts: number[] });
     for (let l = 0; l < MODEL.layers; l++) {
       const last = lines.filter((r) => r.layer === l).slice(-held);
       const expect = new Map<string, number>();
@@ -141,7 +147,10 @@ test(
 test('the recorder splits any record stream by the documented rule (property)', () => {
   fc.assert(
     fc.property(
-      fc.array(fc.record({ layer: fc.integer({ min: 0, max: 1 }), a: fc.integer({ min: 0, max: 3 }), request: fc.integer({ min: 0, max: 4 }) }), { minLength: 8, maxLength: 80 }),
+      fc.array(fc.record({ layer: fc.integer({ min: 0, max: 1 }), a: fc.integer({ min: 0, max: 3 }), request: fc.integer({ min: 0, max: 4 }) }), {
+        minLength: 8,
+        maxLength: 80,
+      }),
       fc.boolean(),
       (records, withRequests) => {
         for (const l of [0, 1]) if (records.filter((r) => r.layer === l).length < 2) return;

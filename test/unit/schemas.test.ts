@@ -20,7 +20,9 @@ const validatePlacement = ajv.compile(schema('placement.schema.json'));
 // minute to load and solve even with a 0.1 s budget: too slow for the unit
 // suite. Its output has the same shape; the two others cover every field.
 const SLOW = new Set(['deepseek-v3.moeplan']);
-const plans = readdirSync(EXAMPLES).filter((f) => f.endsWith('.moeplan') && !SLOW.has(f)).sort();
+const plans = readdirSync(EXAMPLES)
+  .filter((f) => f.endsWith('.moeplan') && !SLOW.has(f))
+  .sort();
 
 async function cli(args: string[]): Promise<string> {
   let out = '';
@@ -38,7 +40,9 @@ test('the examples the schema test skips still exist (a renamed example would si
 });
 
 test('package.json registers the schemas for the files they describe', () => {
-  const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { contributes: { jsonValidation: { fileMatch: string | string[]; url: string }[] } };
+  const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+    contributes: { jsonValidation: { fileMatch: string | string[]; url: string }[] };
+  };
   const urls = manifest.contributes.jsonValidation.map((v) => v.url).sort();
   assert.deepEqual(urls, ['./schemas/placement.schema.json', './schemas/solve-output.schema.json']);
 });
@@ -51,7 +55,9 @@ for (const plan of plans) {
 }
 
 test('the schema refuses a solve output that lost a field or changed its unit type', async () => {
-  const results = JSON.parse(await cli(['solve', 'mixtral-8x7b.moeplan', '--json', '--time', '0.2'])) as Record<string, unknown> & { layers: Record<string, unknown>[] };
+  const results = JSON.parse(await cli(['solve', 'mixtral-8x7b.moeplan', '--json', '--time', '0.2'])) as Record<string, unknown> & {
+    layers: Record<string, unknown>[];
+  };
   assert.equal(validateSolve({ ...results, layers: undefined }), false);
   assert.equal(validateSolve({ ...results, layers: [{ ...results.layers[0], placement: [['0']] }] }), false);
   assert.equal(validateSolve({ ...results, expectedTime: '1.2' }), false);

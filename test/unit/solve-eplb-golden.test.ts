@@ -45,8 +45,14 @@ test('the fixtures come from DeepSeek EPLB and cover the global and hierarchical
   assert.match(golden.source, /deepseek-ai\/EPLB/);
   const layers = golden.cases.reduce((t, c) => t + c.weights.length, 0);
   assert.ok(layers >= 30, `${layers} layers`);
-  assert.ok(golden.cases.some((c) => c.nodes > 1 && c.groups % c.nodes === 0), 'a hierarchical case');
-  assert.ok(golden.cases.some((c) => c.nodes > 1 && c.groups % c.nodes !== 0), 'groups that do not divide over the nodes');
+  assert.ok(
+    golden.cases.some((c) => c.nodes > 1 && c.groups % c.nodes === 0),
+    'a hierarchical case',
+  );
+  assert.ok(
+    golden.cases.some((c) => c.nodes > 1 && c.groups % c.nodes !== 0),
+    'groups that do not divide over the nodes',
+  );
 });
 
 for (const c of golden.cases) {

@@ -44,7 +44,12 @@ function input(n: number, k: number, G: number, slots: number, seed: number, con
 }
 
 const smallCase = fc
-  .record({ n: fc.integer({ min: 3, max: 8 }), G: fc.integer({ min: 2, max: 3 }), seed: fc.integer({ min: 0, max: 1e6 }), extra: fc.integer({ min: 0, max: 3 }) })
+  .record({
+    n: fc.integer({ min: 3, max: 8 }),
+    G: fc.integer({ min: 2, max: 3 }),
+    seed: fc.integer({ min: 0, max: 1e6 }),
+    extra: fc.integer({ min: 0, max: 3 }),
+  })
   .chain((c) =>
     fc.record({
       ...Object.fromEntries(Object.entries(c).map(([key, v]) => [key, fc.constant(v)])),
@@ -54,9 +59,29 @@ const smallCase = fc
       forbid: fc.option(fc.tuple(fc.nat(c.n - 1), fc.nat(c.G - 1)), { nil: undefined }),
       maxCopies: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }),
     }),
-  ) as fc.Arbitrary<{ n: number; G: number; seed: number; extra: number; k: number; replicas: boolean; pin?: [number, number]; forbid?: [number, number]; maxCopies?: number }>;
+  ) as fc.Arbitrary<{
+  n: number;
+  G: number;
+  seed: number;
+  extra: number;
+  k: number;
+  replicas: boolean;
+  pin?: [number, number];
+  forbid?: [number, number];
+  maxCopies?: number;
+}>;
 
-function caseInput(c: { n: number; G: number; seed: number; extra: number; k: number; replicas: boolean; pin?: [number, number]; forbid?: [number, number]; maxCopies?: number }): SolveInput {
+function caseInput(c: {
+  n: number;
+  G: number;
+  seed: number;
+  extra: number;
+  k: number;
+  replicas: boolean;
+  pin?: [number, number];
+  forbid?: [number, number];
+  maxCopies?: number;
+}): SolveInput {
   const slots = Math.ceil(c.n / c.G) + c.extra;
   const pin = c.pin && ([c.pin[0] % c.n, c.pin[1]] as const);
   const forbid = c.forbid && ([c.forbid[0] % c.n, c.forbid[1]] as const);
@@ -162,15 +187,34 @@ test('eplb never puts two copies of one expert on a GPU, and is hierarchical ove
 
 test('contiguous is vLLM linear when slots equal experts / GPUs', () => {
   const r = solveLayer('contiguous', input(8, 2, 2, 4, 1));
-  assert.deepEqual(r.placement, [[0, 1, 2, 3], [4, 5, 6, 7]]);
+  assert.deepEqual(r.placement, [
+    [0, 1, 2, 3],
+    [4, 5, 6, 7],
+  ]);
   const rr = solveLayer('round-robin', input(8, 2, 2, 4, 1));
-  assert.deepEqual(rr.placement, [[0, 2, 4, 6], [1, 3, 5, 7]]);
+  assert.deepEqual(rr.placement, [
+    [0, 2, 4, 6],
+    [1, 3, 5, 7],
+  ]);
 });
 
 test('infeasible constraints give a clear error', () => {
-  assert.throws(() => solveLayer('greedy', input(8, 2, 2, 3, 1)), (e: unknown) => e instanceof SolveError && /need at least 8 expert slots/.test((e as Error).message));
   assert.throws(
-    () => solveLayer('search', input(8, 2, 2, 4, 1, { pins: [{ expert: 0, gpu: 0 }, { expert: 0, gpu: 1 }], replicas: false })),
+    () => solveLayer('greedy', input(8, 2, 2, 3, 1)),
+    (e: unknown) => e instanceof SolveError && /need at least 8 expert slots/.test((e as Error).message),
+  );
+  assert.throws(
+    () =>
+      solveLayer(
+        'search',
+        input(8, 2, 2, 4, 1, {
+          pins: [
+            { expert: 0, gpu: 0 },
+            { expert: 0, gpu: 1 },
+          ],
+          replicas: false,
+        }),
+      ),
     /replicas are off/,
   );
 });

@@ -4,7 +4,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { buildStepSamples, StepEvaluator, stepLowerBound, staticDispatchRow, type DispatchRule, type StepCosts, type StepSamples } from '../../server/src/cost/step';
+import {
+  buildStepSamples,
+  StepEvaluator,
+  stepLowerBound,
+  staticDispatchRow,
+  type DispatchRule,
+  type StepCosts,
+  type StepSamples,
+} from '../../server/src/cost/step';
 import { distributionFromSubsets } from '../../server/src/workload/distribution';
 import { expectedTime } from '../../server/src/cost/evaluate';
 import { deriveSeed } from '../../server/src/workload/random';
@@ -87,7 +95,15 @@ function referenceStep(s: StepSamples, costs: StepCosts, placement: number[][], 
   const node = (g: number) => Math.floor(g / costs.gpusPerNode);
   const rows = copies.map((c, e) => {
     const row = new Int32Array(G);
-    if (c.length > 0) staticDispatchRow(c, c.length, Int32Array.from({ length: G }, (_, g) => node(g)), deriveSeed(seed, e, 0x57a7), row, 0);
+    if (c.length > 0)
+      staticDispatchRow(
+        c,
+        c.length,
+        Int32Array.from({ length: G }, (_, g) => node(g)),
+        deriveSeed(seed, e, 0x57a7),
+        row,
+        0,
+      );
     return row;
   });
   let total = 0;
@@ -110,8 +126,14 @@ function referenceStep(s: StepSamples, costs: StepCosts, placement: number[][], 
       const distinct = new Set(mine.map((p) => p.e)).size;
       compute = Math.max(compute, Math.max(distinct * costs.readS, mine.length * costs.mathS));
       const count = (f: (p: { e: number; o: number; g: number }) => boolean) => pairs.filter(f).length;
-      const nv = Math.max(count((p) => p.o === g && p.g !== g && node(p.g) === node(g)), count((p) => p.g === g && p.o !== g && node(p.o) === node(g)));
-      const net = Math.max(count((p) => p.o === g && node(p.g) !== node(g)), count((p) => p.g === g && node(p.o) !== node(g)));
+      const nv = Math.max(
+        count((p) => p.o === g && p.g !== g && node(p.g) === node(g)),
+        count((p) => p.g === g && p.o !== g && node(p.o) === node(g)),
+      );
+      const net = Math.max(
+        count((p) => p.o === g && node(p.g) !== node(g)),
+        count((p) => p.g === g && node(p.o) !== node(g)),
+      );
       const tNv = nv > 0 ? costs.nvlink.latencyS + nv * costs.messageBytes * costs.nvlink.secondsPerByte : 0;
       const tNet = net > 0 ? costs.network.latencyS + net * costs.messageBytes * costs.network.secondsPerByte : 0;
       link = Math.max(link, tNv, tNet);

@@ -45,7 +45,12 @@ export function rowsOf(seq: TokenSequence): Row[] {
       const ids = Array.from(seq.ids.subarray(base, base + seq.k));
       // A deterministic rotation: the trace does not list ids sorted.
       const r = (t + l) % seq.k;
-      rows.push({ request: `req-${Math.floor(t / REQUEST_TOKENS)}`, position: t % REQUEST_TOKENS, layer: l + first, ids: [...ids.slice(r), ...ids.slice(0, r)] });
+      rows.push({
+        request: `req-${Math.floor(t / REQUEST_TOKENS)}`,
+        position: t % REQUEST_TOKENS,
+        layer: l + first,
+        ids: [...ids.slice(r), ...ids.slice(0, r)],
+      });
     }
   return rows;
 }

@@ -7,7 +7,17 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkText } from '../../server/src/plan/check';
-import { CONTEXT_NAMES, CONTEXTS, SUGGESTED_UNITS, WORD_SETS, homesOf, keywordsOf, valueWords, statementWords, type Context } from '../../server/src/plan/vocabulary';
+import {
+  CONTEXT_NAMES,
+  CONTEXTS,
+  SUGGESTED_UNITS,
+  WORD_SETS,
+  homesOf,
+  keywordsOf,
+  valueWords,
+  statementWords,
+  type Context,
+} from '../../server/src/plan/vocabulary';
 import { lookupUnit, type UnitKind } from '../../server/src/language/units';
 import { readSettings } from '../../server/src/lsp/settings';
 import { POLICY } from '../../server/src/plan/vocabulary';
@@ -46,7 +56,11 @@ test('the resolver reads every keyword of the vocabulary in its own block', () =
   for (const context of CONTEXT_NAMES) {
     for (const keyword of Object.keys(keywordsOf(context))) {
       const unknown = check(inContext(context, keyword)).filter((d) => d.code === 'MP110');
-      assert.deepEqual(unknown.map((d) => d.message), [], `${keyword} in ${context}`);
+      assert.deepEqual(
+        unknown.map((d) => d.message),
+        [],
+        `${keyword} in ${context}`,
+      );
       n++;
     }
   }

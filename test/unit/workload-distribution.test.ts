@@ -28,14 +28,25 @@ function asMap(d: ReturnType<typeof distributionFromSubsets>): Map<string, numbe
   return m;
 }
 
-const subsetArb = (n: number, k: number) =>
-  fc.uniqueArray(fc.integer({ min: 0, max: n - 1 }), { minLength: k, maxLength: k });
+const subsetArb = (n: number, k: number) => fc.uniqueArray(fc.integer({ min: 0, max: n - 1 }), { minLength: k, maxLength: k });
 
 test('subsets are sorted and duplicates merged (any order within a subset)', () => {
-  const d = distributionFromSubsets(0, 8, 2, [[5, 1], [1, 5], [2, 3], [3, 2], [3, 2]]);
+  const d = distributionFromSubsets(0, 8, 2, [
+    [5, 1],
+    [1, 5],
+    [2, 3],
+    [3, 2],
+    [3, 2],
+  ]);
   assert.equal(d.count, 2);
   assert.equal(d.total, 5);
-  assert.deepEqual(asMap(d), new Map([['1,5', 2], ['2,3', 3]]));
+  assert.deepEqual(
+    asMap(d),
+    new Map([
+      ['1,5', 2],
+      ['2,3', 3],
+    ]),
+  );
 });
 
 test('counter agrees with a string-keyed reference, including across rehashes', () => {
@@ -50,11 +61,21 @@ test('counter agrees with a string-keyed reference, including across rehashes', 
 });
 
 test('radix dedupe agrees with the hash table (64-bit and fallback paths)', () => {
-  for (const [n, k] of [[256, 8], [64, 6], [1000, 8], [8, 2]] as const) {
+  for (const [n, k] of [
+    [256, 8],
+    [64, 6],
+    [1000, 8],
+    [8, 2],
+  ] as const) {
     fc.assert(
       fc.property(fc.array(subsetArb(Math.min(n, 40), k), { minLength: 1, maxLength: 300 }), (subsets) => {
         const flat = new Int32Array(subsets.length * k);
-        subsets.forEach((s, t) => flat.set([...s].sort((a, b) => a - b), t * k));
+        subsets.forEach((s, t) =>
+          flat.set(
+            [...s].sort((a, b) => a - b),
+            t * k,
+          ),
+        );
         const d = distributionFromSortedTokens(0, n, k, flat, subsets.length);
         assert.deepEqual(asMap(d), reference(subsets));
       }),
@@ -90,14 +111,35 @@ test('loads sum to k and co-activation is symmetric with the right mass', () => 
 });
 
 test('top pairs: most frequent first', () => {
-  const d = distributionFromSubsets(0, 8, 2, [[5, 6], [5, 6], [5, 6], [0, 1]]);
+  const d = distributionFromSubsets(0, 8, 2, [
+    [5, 6],
+    [5, 6],
+    [5, 6],
+    [0, 1],
+  ]);
   const pairs = topCoactivationPairs(d, 5);
-  assert.deepEqual(pairs.map((p) => [p.a, p.b]), [[5, 6], [0, 1]]);
+  assert.deepEqual(
+    pairs.map((p) => [p.a, p.b]),
+    [
+      [5, 6],
+      [0, 1],
+    ],
+  );
   assert.ok(Math.abs(pairs[0].probability - 0.75) < 1e-12);
 });
 
 test('truncate keeps the most frequent, renormalises and reports kept mass', () => {
-  const d = distributionFromSubsets(0, 8, 2, [[0, 1], [2, 3], [4, 5]], [6, 3, 1]);
+  const d = distributionFromSubsets(
+    0,
+    8,
+    2,
+    [
+      [0, 1],
+      [2, 3],
+      [4, 5],
+    ],
+    [6, 3, 1],
+  );
   const t = truncateDistribution(d, 2);
   assert.equal(t.dist.count, 2);
   assert.equal(t.dropped, 1);

@@ -71,15 +71,26 @@ const quote = (p: string) => p.replace(/'/g, "''");
 
 test('the documented GROUP BY over a list-column trace writes Parquet counts moeplan reads as the trace', async () => {
   const out = join(dir, 'counts-list.parquet');
-  await sql.run(documentedSql('list').replace("'trace.parquet'", `'${quote(list)}'`).replace("'counts.parquet'", `'${quote(out)}'`));
+  await sql.run(
+    documentedSql('list')
+      .replace("'trace.parquet'", `'${quote(list)}'`)
+      .replace("'counts.parquet'", `'${quote(out)}'`),
+  );
   const w = await readTrace(out, { model: FIXTURE_MODEL });
-  assert.ok(w.notes.some((n) => /count "count"/.test(n)), w.notes.join(' | '));
+  assert.ok(
+    w.notes.some((n) => /count "count"/.test(n)),
+    w.notes.join(' | '),
+  );
   sameAsReference(w, 'DuckDB counts (Parquet)');
 });
 
 test('the documented GROUP BY over one column per rank writes CSV counts ("[5, 6]" lists) moeplan reads as the trace', async () => {
   const out = join(dir, 'counts-wide.csv');
-  await sql.run(documentedSql('wide').replace("'trace.parquet'", `'${quote(wide)}'`).replace("'counts.csv'", `'${quote(out)}'`));
+  await sql.run(
+    documentedSql('wide')
+      .replace("'trace.parquet'", `'${quote(wide)}'`)
+      .replace("'counts.csv'", `'${quote(out)}'`),
+  );
   assert.match(readFileSync(out, 'utf8'), /^layer,experts,count\n\d+,"\[\d+, \d+, \d+, \d+\]",\d+\n/);
   sameAsReference(await readTrace(out, { model: FIXTURE_MODEL }), 'DuckDB counts (CSV)');
 });
@@ -91,6 +102,8 @@ test('a trace DuckDB writes (zstd, dictionary pages, INT64 ids) reads as the sam
   sameAsReference(w, 'DuckDB zstd trace');
   assert.deepEqual(Array.from(w.sequence!.ids), Array.from(reference.sequence!.ids));
   const gz = join(dir, 'duck-trace-gzip.parquet');
-  await sql.run(`COPY (SELECT layer::BIGINT AS layer, topk_ids::BIGINT[] AS experts FROM read_parquet('${quote(list)}')) TO '${quote(gz)}' (FORMAT parquet, COMPRESSION gzip)`);
+  await sql.run(
+    `COPY (SELECT layer::BIGINT AS layer, topk_ids::BIGINT[] AS experts FROM read_parquet('${quote(list)}')) TO '${quote(gz)}' (FORMAT parquet, COMPRESSION gzip)`,
+  );
   sameAsReference(await readTrace(gz, { model: FIXTURE_MODEL }), 'DuckDB gzip trace, INT64 ids');
 });

@@ -76,16 +76,20 @@ test('damaged .pt files give a WorkloadError, never another exception', async ()
   const original = readFileSync(join(FIXTURES, 'sglang-stat.pt'));
   const file = join(dir, 'damaged.pt');
   await fc.assert(
-    fc.asyncProperty(fc.array(fc.tuple(fc.nat({ max: original.length - 1 }), fc.nat({ max: 255 })), { minLength: 1, maxLength: 6 }), fc.nat({ max: original.length }), async (flips, cut) => {
-      const bytes = Buffer.from(original.subarray(0, Math.max(cut, 40)));
-      for (const [at, v] of flips) if (at < bytes.length) bytes[at] = v;
-      writeFileSync(file, bytes);
-      try {
-        await readTrace(file, { model, format: 'sglang' });
-      } catch (e) {
-        assert.ok(e instanceof WorkloadError, `${(e as Error).name}: ${(e as Error).message}`);
-      }
-    }),
+    fc.asyncProperty(
+      fc.array(fc.tuple(fc.nat({ max: original.length - 1 }), fc.nat({ max: 255 })), { minLength: 1, maxLength: 6 }),
+      fc.nat({ max: original.length }),
+      async (flips, cut) => {
+        const bytes = Buffer.from(original.subarray(0, Math.max(cut, 40)));
+        for (const [at, v] of flips) if (at < bytes.length) bytes[at] = v;
+        writeFileSync(file, bytes);
+        try {
+          await readTrace(file, { model, format: 'sglang' });
+        } catch (e) {
+          assert.ok(e instanceof WorkloadError, `${(e as Error).name}: ${(e as Error).message}`);
+        }
+      },
+    ),
     { numRuns: 150 },
   );
   assert.throws(() => readTorchSave(Buffer.from('PK\u0003\u0004 not a zip')), TorchSaveError);
@@ -101,7 +105,10 @@ test("TensorRT-LLM's expert statistics (meta_info.json + rank files) give the lo
   assert.deepEqual(fromStats.layers, (await readTrace(json, { model })).layers);
   assert.match(fromStats.notes.join('\n'), /2 rank files, 3 iterations \(100\.\.102\), summed/);
 
-  await assert.rejects(readTrace(meta, { model: { ...model, firstMoeLayer: 0 } }), /cover model layers 2\.\.5, but Tiny: 4 MoE layers, 8 routed experts, top-2, i\.e\. layers 0\.\.3/);
+  await assert.rejects(
+    readTrace(meta, { model: { ...model, firstMoeLayer: 0 } }),
+    /cover model layers 2\.\.5, but Tiny: 4 MoE layers, 8 routed experts, top-2, i\.e\. layers 0\.\.3/,
+  );
   await assert.rejects(readTrace(meta, { model: { ...model, topK: 3 } }), /num_experts_per_token 2 but/);
   const lonely = join(dir, 'lonely');
   mkdirSync(lonely);

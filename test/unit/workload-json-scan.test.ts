@@ -7,7 +7,13 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { FieldKind, JsonFieldScanner } from '../../server/src/workload/readers/jsonScan';
 
-const FIELDS = [{ names: ['layer', 'layer_id'] }, { names: ['experts', 'topk_ids', 'routing.ids'], ids: true }, { names: ['req_id'] }, { names: ['token_idx'] }, { names: ['type'] }];
+const FIELDS = [
+  { names: ['layer', 'layer_id'] },
+  { names: ['experts', 'topk_ids', 'routing.ids'], ids: true },
+  { names: ['req_id'] },
+  { names: ['token_idx'] },
+  { names: ['type'] },
+];
 
 function reference(obj: unknown, names: readonly string[]): { found: boolean; value?: unknown; rank: number } {
   for (let rank = 0; rank < names.length; rank++) {
@@ -69,7 +75,13 @@ const scalar = fc.oneof(
   fc.constant(null),
 );
 const value = fc.letrec((tie) => ({
-  v: fc.oneof({ depthSize: 'small' }, scalar, fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 9 }), fc.array(tie('v'), { maxLength: 3 }), fc.dictionary(fc.constantFrom('ids', 'x', 'layer'), tie('v'), { maxKeys: 3 })),
+  v: fc.oneof(
+    { depthSize: 'small' },
+    scalar,
+    fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 9 }),
+    fc.array(tie('v'), { maxLength: 3 }),
+    fc.dictionary(fc.constantFrom('ids', 'x', 'layer'), tie('v'), { maxKeys: 3 }),
+  ),
 })).v;
 const key = fc.constantFrom('layer', 'layer_id', 'experts', 'topk_ids', 'routing', 'req_id', 'token_idx', 'type', 'topk_weights', 'other', 'la\\u0079er');
 const record = fc.array(fc.tuple(key, value), { maxLength: 8 });
@@ -93,7 +105,13 @@ test('property: mangled records (a byte inserted, removed or changed) are never 
       const text = render(pairs, '');
       const p = at % (text.length + 1);
       const mangled =
-        how === 'insert' ? text.slice(0, p) + j + text.slice(p) : how === 'delete' ? text.slice(0, p) + text.slice(p + 1) : how === 'replace' ? text.slice(0, p) + j + text.slice(p + 1) : text.slice(0, p);
+        how === 'insert'
+          ? text.slice(0, p) + j + text.slice(p)
+          : how === 'delete'
+            ? text.slice(0, p) + text.slice(p + 1)
+            : how === 'replace'
+              ? text.slice(0, p) + j + text.slice(p + 1)
+              : text.slice(0, p);
       check(mangled);
     }),
     { numRuns: 5000 },
@@ -104,7 +122,10 @@ test('examples: plain fields are typed, others are left to JSON.parse', () => {
   const sc = new JsonFieldScanner(FIELDS);
   const scan = (line: string) => sc.scan(Buffer.from(line), 0, Buffer.byteLength(line));
   assert.ok(scan('{"type":"route","req_id":"r7","token_idx":12,"layer":3,"topk_ids":[5,1],"topk_weights":[0.6,4e-1]}'));
-  assert.deepEqual([sc.kind[0], sc.ints[0], sc.kind[1], Array.from(sc.ids.subarray(0, sc.idsLength)), sc.kind[3], sc.ints[3]], [FieldKind.Int, 3, FieldKind.IntArray, [5, 1], FieldKind.Int, 12]);
+  assert.deepEqual(
+    [sc.kind[0], sc.ints[0], sc.kind[1], Array.from(sc.ids.subarray(0, sc.idsLength)), sc.kind[3], sc.ints[3]],
+    [FieldKind.Int, 3, FieldKind.IntArray, [5, 1], FieldKind.Int, 12],
+  );
   assert.ok(scan('{"routing": {"ids": [2, 3]}, "layer": 0}'));
   assert.equal(sc.kind[1], FieldKind.IntArray);
   // "experts" outranks "topk_ids" whatever their order; a repeated key keeps the last.

@@ -28,10 +28,14 @@ function file(content: string | Buffer, name = `f${n++}.txt`): string {
 
 async function lines(path: string, chunkBytes?: number): Promise<string[]> {
   const out: string[] = [];
-  await forEachLine(path, (t, line) => {
-    assert.equal(line, out.length + 1);
-    out.push(t);
-  }, { chunkBytes });
+  await forEachLine(
+    path,
+    (t, line) => {
+      assert.equal(line, out.length + 1);
+      out.push(t);
+    },
+    { chunkBytes },
+  );
   return out;
 }
 
@@ -72,7 +76,10 @@ test('a long line split into many small chunks is joined once (linear), byte for
   const p = file(Buffer.concat([big, Buffer.from('\nz')]));
   const seen: { len: number; b: number }[] = [];
   await forEachLineBytes(p, (buf, s, e) => seen.push({ len: e - s, b: buf[s + 12345] }), { chunkBytes: 1024 });
-  assert.deepEqual(seen, [{ len: 4 << 20, b: 0x62 }, { len: 1, b: undefined }]);
+  assert.deepEqual(seen, [
+    { len: 4 << 20, b: 0x62 },
+    { len: 1, b: undefined },
+  ]);
 });
 
 test('a file with no line end is refused once the line passes the limit, without reading the rest', async () => {
@@ -83,7 +90,10 @@ test('a file with no line end is refused once the line passes the limit, without
     (e: unknown) => e instanceof WorkloadError && e.line === 1 && /line 1 is longer than 16\.0 MiB with no line end/.test(e.message),
   );
   assert.ok(read <= 18 << 20, `read ${read} bytes of 40 MiB`);
-  await assert.rejects(readTrace(p, { model: tiny, format: 'jsonl' }), (e: unknown) => e instanceof WorkloadError && e.line === 1 && /longer than/.test(e.message));
+  await assert.rejects(
+    readTrace(p, { model: tiny, format: 'jsonl' }),
+    (e: unknown) => e instanceof WorkloadError && e.line === 1 && /longer than/.test(e.message),
+  );
 });
 
 test('CR-only CSV (Excel "CSV (Macintosh)") is detected and read like the LF one', async () => {
@@ -97,7 +107,10 @@ test('CR-only CSV (Excel "CSV (Macintosh)") is detected and read like the LF one
     assert.equal(w.layers[0].total, 4);
     assert.deepEqual(subsetAt(w.layers[1], 0), [4, 5]);
   }
-  assert.deepEqual(b.layers.map((d) => [...d.weights]), a.layers.map((d) => [...d.weights]));
+  assert.deepEqual(
+    b.layers.map((d) => [...d.weights]),
+    a.layers.map((d) => [...d.weights]),
+  );
 });
 
 test('CR-only JSONL reads every record, and its errors name the right line', async () => {
@@ -105,14 +118,23 @@ test('CR-only JSONL reads every record, and its errors name the right line', asy
   const w = await readTrace(file(recs.join('\r') + '\r', 'cr.jsonl'), { model: tiny });
   assert.equal(w.layers[0].total + w.layers[1].total, 4);
   const bad = [...recs.slice(0, 2), '{"layer": 0, "experts": [1, 9]}', recs[3]].join('\r');
-  await assert.rejects(readTrace(file(bad, 'cr-bad.jsonl'), { model: tiny }), (e: unknown) => e instanceof WorkloadError && e.line === 3 && /out of range/.test(e.message));
+  await assert.rejects(
+    readTrace(file(bad, 'cr-bad.jsonl'), { model: tiny }),
+    (e: unknown) => e instanceof WorkloadError && e.line === 3 && /out of range/.test(e.message),
+  );
 });
 
 test('CSV counts that would overflow E[T] are refused at their row', async () => {
   const huge = file('layer,experts,count\n0,0 1,3\n0,2 3,1e308\n1,4 5,2\n', 'huge.csv');
-  await assert.rejects(readTrace(huge, { model: tiny }), (e: unknown) => e instanceof WorkloadError && e.line === 3 && /count 1e308 is too large/.test(e.message) && e.message.startsWith(`${huge}:3:`));
+  await assert.rejects(
+    readTrace(huge, { model: tiny }),
+    (e: unknown) => e instanceof WorkloadError && e.line === 3 && /count 1e308 is too large/.test(e.message) && e.message.startsWith(`${huge}:3:`),
+  );
   const sum = file('layer,experts,count\n0,0 1,5e15\n1,4 5,2\n0,2 3,5e15\n', 'sum.csv');
-  await assert.rejects(readTrace(sum, { model: tiny }), (e: unknown) => e instanceof WorkloadError && e.line === 4 && /layer 0 add up to more than/.test(e.message));
+  await assert.rejects(
+    readTrace(sum, { model: tiny }),
+    (e: unknown) => e instanceof WorkloadError && e.line === 4 && /layer 0 add up to more than/.test(e.message),
+  );
   // The largest exact counts still read.
   const ok = await readTrace(file('layer,experts,count\n0,0 1,4e15\n1,4 5,2\n', 'ok.csv'), { model: tiny });
   assert.equal(ok.layers[0].total, 4e15);

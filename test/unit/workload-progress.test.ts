@@ -21,7 +21,15 @@ before(() => {
   // ~3 MiB: several 1 MiB chunks.
   const lines: string[] = [];
   for (let t = 0; t < 40_000; t++)
-    for (let l = 0; l < 2; l++) lines.push(JSON.stringify({ request_id: t >> 8, token_idx: t & 255, layer: l, experts: [(t + l) % 8, (t * 3 + l + 1) % 8 === (t + l) % 8 ? (t + l + 1) % 8 : (t * 3 + l + 1) % 8] }));
+    for (let l = 0; l < 2; l++)
+      lines.push(
+        JSON.stringify({
+          request_id: t >> 8,
+          token_idx: t & 255,
+          layer: l,
+          experts: [(t + l) % 8, (t * 3 + l + 1) % 8 === (t + l) % 8 ? (t + l + 1) % 8 : (t * 3 + l + 1) % 8],
+        }),
+      );
   trace = join(dir, 't.jsonl');
   writeFileSync(trace, lines.join('\n') + '\n');
 });
@@ -57,12 +65,15 @@ test('the progress text says what is read, how far, and how fast', () => {
   assert.equal(text, 'reading chat.jsonl: 3.0 MiB of 12.0 MiB (25%), 1,500,000 records, 1,000,000 records/s');
 });
 
-test('the analysis relays the worker\'s read progress before any layer is solved', async () => {
+test("the analysis relays the worker's read progress before any layer is solved", async () => {
   const planFile = join(dir, 'p.moeplan');
   const text = `model custom {\n  layers 2\n  experts 8\n  top-k 2\n  hidden 1024\n  expert-ffn 2048\n}\ngpu h100-sxm x 2\nworkload {\n  trace "t.jsonl"\n}\nplacement {\n  policy round-robin\n}\n`;
   writeFileSync(planFile, text);
   const r = checkText(text, planFile);
-  assert.deepEqual(r.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message), []);
+  assert.deepEqual(
+    r.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message),
+    [],
+  );
   const events: AnalysisProgress[] = [];
   const h = startAnalysis(r.plan!, { sweeps: false, workers: 1, workloadCache: false, readProgressEveryMs: 0, onProgress: (p) => events.push(p) });
   const results = await h.result;

@@ -40,7 +40,8 @@ function jsonl(records: object[]): string {
 test('jsonl: distributions per layer, token order kept, incomplete tokens dropped from the order', async () => {
   const recs: object[] = [];
   for (let t = 0; t < 5; t++)
-    for (let l = 0; l < 2; l++) if (!(t === 3 && l === 1)) recs.push({ dataset: 'x', problem_id: 0, layer: l, experts: [(t + l) % 8, 7 - t], token_idx: t, gating_probs: [0.5, 0.5] });
+    for (let l = 0; l < 2; l++)
+      if (!(t === 3 && l === 1)) recs.push({ dataset: 'x', problem_id: 0, layer: l, experts: [(t + l) % 8, 7 - t], token_idx: t, gating_probs: [0.5, 0.5] });
   const w = await readTrace(file('a.jsonl', jsonl(recs)), { model: mixtral });
   assert.equal(w.layers.length, 2);
   assert.equal(w.layers[0].total, 5);
@@ -84,7 +85,16 @@ test('jsonl: missing layers are an error naming the model figures', async () => 
 
 test('jsonl: model-layer numbering is mapped to MoE layers', async () => {
   const model = { layers: 2, experts: 8, topK: 2, firstMoeLayer: 3 };
-  const w = await readTrace(file('ml.jsonl', jsonl([{ layer: 3, experts: [0, 1] }, { layer: 4, experts: [2, 1] }])), { model });
+  const w = await readTrace(
+    file(
+      'ml.jsonl',
+      jsonl([
+        { layer: 3, experts: [0, 1] },
+        { layer: 4, experts: [2, 1] },
+      ]),
+    ),
+    { model },
+  );
   assert.deepEqual(subsetAt(w.layers[1], 0), [1, 2]);
   assert.ok(w.notes.some((n) => /model layers/.test(n)));
 });
@@ -111,7 +121,11 @@ test('csv: bad input names the line', async () => {
 
 test('sglang: loads only, dense rows dropped, time axis summed, co-activation marked unknown', async () => {
   const model = { layers: 2, experts: 4, topK: 2, firstMoeLayer: 1 };
-  const counts = [[0, 0, 0, 0], [10, 0, 5, 5], [1, 1, 1, 1]];
+  const counts = [
+    [0, 0, 0, 0],
+    [10, 0, 5, 5],
+    [1, 1, 1, 1],
+  ];
   const w = await readTrace(file('s.json', JSON.stringify({ logical_count: counts })), { model, sampleTokens: 4000 });
   assert.equal(w.layers.length, 2);
   assert.equal(w.layers[0].coactivationKnown, false);
@@ -169,7 +183,20 @@ test('format is detected from content, not the extension', () => {
 
 test('missing files and size limits are clear', async () => {
   await rejects(readTrace(join(dir, 'nope.jsonl'), { model: mixtral }), undefined, /file not found/);
-  await rejects(readTrace(file('big.jsonl', jsonl([{ layer: 0, experts: [0, 1] }, { layer: 1, experts: [0, 1] }])), { model: mixtral, maxBytes: 10 }), undefined, /over the 10 B limit/);
+  await rejects(
+    readTrace(
+      file(
+        'big.jsonl',
+        jsonl([
+          { layer: 0, experts: [0, 1] },
+          { layer: 1, experts: [0, 1] },
+        ]),
+      ),
+      { model: mixtral, maxBytes: 10 },
+    ),
+    undefined,
+    /over the 10 B limit/,
+  );
 });
 
 test('reading can be cancelled', async () => {

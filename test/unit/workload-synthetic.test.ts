@@ -5,7 +5,15 @@ import { expertLoads, subsetAt } from '../../server/src/workload/distribution';
 import { Rng } from '../../server/src/workload/random';
 import type { SyntheticSpec } from '../../server/src/plan/types';
 
-const spec = (over: Partial<SyntheticSpec> = {}): SyntheticSpec => ({ kind: 'synthetic', tokens: 3000, seed: 7, skew: 1, concentration: 0.6, topics: 8, ...over });
+const spec = (over: Partial<SyntheticSpec> = {}): SyntheticSpec => ({
+  kind: 'synthetic',
+  tokens: 3000,
+  seed: 7,
+  skew: 1,
+  concentration: 0.6,
+  topics: 8,
+  ...over,
+});
 
 test('deterministic per seed, different across seeds', () => {
   const m = { layers: 3, experts: 16, topK: 4 };
@@ -38,7 +46,9 @@ test('requested shape: layers, k distinct valid ids, total = tokens, sequence co
   // the sequence's layer-2 subsets, counted, give layer 2's distribution
   const counts = new Map<string, number>();
   for (let t = 0; t < seq.tokens; t++) {
-    const key = Array.from(seq.ids.subarray((t * 4 + 2) * 6, (t * 4 + 2) * 6 + 6)).sort((a, b) => a - b).join(',');
+    const key = Array.from(seq.ids.subarray((t * 4 + 2) * 6, (t * 4 + 2) * 6 + 6))
+      .sort((a, b) => a - b)
+      .join(',');
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
   const d = w.layers[2];
@@ -63,8 +73,7 @@ test('concentration makes subsets repeat more (fewer distinct subsets)', () => {
 test('group-limited routing: every token within its top groups', () => {
   const m = { layers: 2, experts: 64, topK: 8, groups: { count: 8, topGroups: 3 } };
   const w = generateSynthetic(spec({ tokens: 3000 }), m);
-  for (const d of w.layers)
-    for (let i = 0; i < d.count; i++) assert.ok(new Set(subsetAt(d, i).map((e) => e >> 3)).size <= 3);
+  for (const d of w.layers) for (let i = 0; i < d.count; i++) assert.ok(new Set(subsetAt(d, i).map((e) => e >> 3)).size <= 3);
   assert.match(w.description, /group-limited 3 of 8/);
 });
 

@@ -86,12 +86,23 @@ test('the same routing in six forms: identical distributions and identical E[T] 
   assert.equal(ref.layers[0].total, seq.tokens);
   const refFigures = figures(ref);
   // The trace's own E[T] of a fixed placement, and each policy's, are the same numbers for every form.
-  const placement = solveLayer('eplb', { dist: ref.layers[0], gpus: 4, slotsPerGpu: [5, 5, 5, 5], gpusPerNode: 4, constraints: { pins: [], forbids: [], replicas: true }, seed: 3, timeBudgetMs: 0 }).placement;
+  const placement = solveLayer('eplb', {
+    dist: ref.layers[0],
+    gpus: 4,
+    slotsPerGpu: [5, 5, 5, 5],
+    gpusPerNode: 4,
+    constraints: { pins: [], forbids: [], replicas: true },
+    seed: 3,
+    timeBudgetMs: 0,
+  }).placement;
   for (const [name, w] of Object.entries(read)) {
     assert.deepEqual(w.layers.map(canonical), ref.layers.map(canonical), `${name}: distributions`);
     assert.deepEqual(figures(w), refFigures, `${name}: E[T] per layer and policy`);
     assert.equal(expectedTime(w.layers[0], placement), expectedTime(ref.layers[0], placement), `${name}: E[T] of one placement`);
-    assert.ok(w.notes.some((n) => /read as model layers/.test(n)), `${name}: layer numbering noted`);
+    assert.ok(
+      w.notes.some((n) => /read as model layers/.test(n)),
+      `${name}: layer numbering noted`,
+    );
   }
 });
 
@@ -107,7 +118,10 @@ test('the token order is the same wherever the format carries it, and the counts
   for (const name of ['countsCsv', 'countsParquet']) {
     const w = await readTrace(files[name], { model: FIXTURE_MODEL });
     assert.equal(w.sequence, undefined);
-    assert.ok(w.notes.some((n) => /subset counts carry no token order/.test(n)), `${name}: ${w.notes.join(' | ')}`);
+    assert.ok(
+      w.notes.some((n) => /subset counts carry no token order/.test(n)),
+      `${name}: ${w.notes.join(' | ')}`,
+    );
   }
   assert.match(readFileSync(files.countsCsv, 'utf8'), /^# .*\n# token order dropped/);
 });
@@ -115,9 +129,15 @@ test('the token order is the same wherever the format carries it, and the counts
 test('vLLM logger JSONL: the meta line is skipped with a note, and the fields read are named', async () => {
   const w = await readTrace(files.vllm, { model: FIXTURE_MODEL });
   assert.ok(w.notes.includes('fields read: layer "layer", experts "topk_ids", request "req_id", position "token_idx"'), w.notes.join(' | '));
-  assert.ok(w.notes.some((n) => /skipped 1 record .* type "meta" \(first at line 1\)/.test(n)), w.notes.join(' | '));
+  assert.ok(
+    w.notes.some((n) => /skipped 1 record .* type "meta" \(first at line 1\)/.test(n)),
+    w.notes.join(' | '),
+  );
   const p = await readTrace(files.wide, { model: FIXTURE_MODEL });
-  assert.ok(p.notes.some((n) => n === 'columns read: layer "layer", experts "expert_0" … "expert_3", request "req_id", position "token_idx"'), p.notes.join(' | '));
+  assert.ok(
+    p.notes.some((n) => n === 'columns read: layer "layer", experts "expert_0" … "expert_3", request "req_id", position "token_idx"'),
+    p.notes.join(' | '),
+  );
 });
 
 test('aggregating several files merges their counts exactly', async () => {
@@ -127,7 +147,13 @@ test('aggregating several files merges their counts exactly', async () => {
   const merged = await aggregateTraces([a, b]);
   const whole = await aggregateTraces([files.own]);
   assert.deepEqual(merged.layers.map(canonical), whole.layers.map(canonical));
-  assert.deepEqual(merged.inputs.map((i) => [i.format, i.records]), [['jsonl', half], ['parquet', rows.length - half]]);
+  assert.deepEqual(
+    merged.inputs.map((i) => [i.format, i.records]),
+    [
+      ['jsonl', half],
+      ['parquet', rows.length - half],
+    ],
+  );
   assert.equal(merged.orderDropped, true);
 });
 
@@ -138,7 +164,7 @@ async function cli(args: string[]) {
   return { code, out, err };
 }
 
-test('moeplan trace stats and aggregate on the command line; solving on the counts gives the trace\'s figures', async () => {
+test("moeplan trace stats and aggregate on the command line; solving on the counts gives the trace's figures", async () => {
   const s = await cli(['trace', 'stats', 'vllm.jsonl']);
   assert.equal(s.code, 0, s.err);
   assert.match(s.out, /records: 3,600\n/);
@@ -164,8 +190,14 @@ test('moeplan trace stats and aggregate on the command line; solving on the coun
   assert.equal(onCounts.code, 0, onCounts.err);
   const t = JSON.parse(onTrace.out);
   const c = JSON.parse(onCounts.out);
-  assert.deepEqual(c.layers.map((l: { expectedTime: number }) => l.expectedTime), t.layers.map((l: { expectedTime: number }) => l.expectedTime));
-  assert.deepEqual(c.layers.map((l: { placement: number[][] }) => l.placement), t.layers.map((l: { placement: number[][] }) => l.placement));
+  assert.deepEqual(
+    c.layers.map((l: { expectedTime: number }) => l.expectedTime),
+    t.layers.map((l: { expectedTime: number }) => l.expectedTime),
+  );
+  assert.deepEqual(
+    c.layers.map((l: { placement: number[][] }) => l.placement),
+    t.layers.map((l: { placement: number[][] }) => l.placement),
+  );
   assert.equal(c.expectedTime, t.expectedTime);
   assert.equal(c.lowerBound, t.lowerBound);
 
@@ -210,23 +242,51 @@ test('Parquet: bad input names the row group and the row', async () => {
     });
   }
   const noExperts = join(dir, 'no-experts.parquet');
-  writeFileSync(noExperts, new Uint8Array(parquetWriteBuffer({ columnData: [{ name: 'layer', data: Int32Array.from([2, 3]) }, { name: 'moe_ids', data: [[1, 2, 3, 4], [1, 2, 3, 5]] }] })));
-  await assert.rejects(readTrace(noExperts, { model: FIXTURE_MODEL }), /no expert-id column: looked for a list column "experts", .*the file has columns "layer", "moe_ids"\. Name it with `experts-field`/);
+  writeFileSync(
+    noExperts,
+    new Uint8Array(
+      parquetWriteBuffer({
+        columnData: [
+          { name: 'layer', data: Int32Array.from([2, 3]) },
+          {
+            name: 'moe_ids',
+            data: [
+              [1, 2, 3, 4],
+              [1, 2, 3, 5],
+            ],
+          },
+        ],
+      }),
+    ),
+  );
+  await assert.rejects(
+    readTrace(noExperts, { model: FIXTURE_MODEL }),
+    /no expert-id column: looked for a list column "experts", .*the file has columns "layer", "moe_ids"\. Name it with `experts-field`/,
+  );
   const named = await readTrace(noExperts, { model: { ...FIXTURE_MODEL, layers: 2 }, fields: { experts: 'moe_ids' } });
   assert.equal(named.layers[0].total, 1);
   const truncated = join(dir, 'truncated.parquet');
   writeFileSync(truncated, readFileSync(files.list).subarray(0, 2000));
-  await assert.rejects(readTrace(truncated, { model: FIXTURE_MODEL }), (e: unknown) => e instanceof WorkloadError && /not a readable Parquet file/.test(e.message));
+  await assert.rejects(
+    readTrace(truncated, { model: FIXTURE_MODEL }),
+    (e: unknown) => e instanceof WorkloadError && /not a readable Parquet file/.test(e.message),
+  );
 });
 
-test('the plan names a trace\'s own fields: experts-field (a dotted path), layer-field, request-field, position-field', async () => {
+test("the plan names a trace's own fields: experts-field (a dotted path), layer-field, request-field, position-field", async () => {
   const nested = join(dir, 'nested.jsonl');
-  writeFileSync(nested, rows.map((r) => JSON.stringify({ conv: r.request, step: r.position, moe_layer: r.layer, routing: { ids: r.ids, scores: [0.5, 0.25] } })).join('\n') + '\n');
+  writeFileSync(
+    nested,
+    rows.map((r) => JSON.stringify({ conv: r.request, step: r.position, moe_layer: r.layer, routing: { ids: r.ids, scores: [0.5, 0.25] } })).join('\n') + '\n',
+  );
   const text = (opts: string) =>
     `model custom {\n  layers 4\n  first-layer 2\n  experts 16\n  top-k 4\n  hidden 1024\n  expert-ffn 2048\n}\ngpu h100-sxm x 4\nworkload {\n  trace "nested.jsonl" ${opts}\n}\n`;
   const planFile = join(dir, 'nested.moeplan');
   const ok = checkText(text('experts-field "routing.ids" layer-field "moe_layer" request-field "conv" position-field "step" format jsonl'), planFile);
-  assert.deepEqual(ok.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message), []);
+  assert.deepEqual(
+    ok.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message),
+    [],
+  );
   const src = ok.plan!.workload.source;
   assert.ok(src?.kind === 'trace');
   assert.deepEqual(src.fields, { experts: 'routing.ids', layer: 'moe_layer', request: 'conv', position: 'step' });
@@ -239,13 +299,18 @@ test('the plan names a trace\'s own fields: experts-field (a dotted path), layer
   const twice = checkText(text('experts-field "a" experts-field "b"'), planFile);
   assert.ok(twice.diagnostics.some((d) => d.code === 'MP111' && /experts-field/.test(d.message)));
   const bare = checkText(text('experts-field routing'), planFile);
-  assert.ok(bare.diagnostics.some((d) => d.code === 'MP112' && /needs the field's name in quotes, e\.g\. `experts-field "routing\.ids"`/.test(d.message)), bare.diagnostics.map((d) => d.message).join(' | '));
+  assert.ok(
+    bare.diagnostics.some((d) => d.code === 'MP112' && /needs the field's name in quotes, e\.g\. `experts-field "routing\.ids"`/.test(d.message)),
+    bare.diagnostics.map((d) => d.message).join(' | '),
+  );
   // Without the names, the usual ones are looked for and the error says how to name them.
   const plain = checkText(text(''), planFile);
   await assert.rejects(
     loadWorkload(plain.plan!),
     (e: unknown) =>
       e instanceof WorkloadError &&
-      /no routing records found: 3,600 records have neither a layer \("layer", .*\) nor expert ids \("experts", "topk_ids", .*\); the first has "conv", "step", "moe_layer", "routing"\. Name the fields with `layer-field` and `experts-field`/.test(e.message),
+      /no routing records found: 3,600 records have neither a layer \("layer", .*\) nor expert ids \("experts", "topk_ids", .*\); the first has "conv", "step", "moe_layer", "routing"\. Name the fields with `layer-field` and `experts-field`/.test(
+        e.message,
+      ),
   );
 });

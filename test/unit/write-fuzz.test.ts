@@ -48,7 +48,7 @@ const kindArb = fc.constantFrom<Kind>('regular', 'symlink', 'read-only', 'fifo')
 const outArb = fc.constantFrom<OutKind>('absent', 'regular', 'symlink', 'read-only', 'fifo', 'the plan', 'link to the plan');
 const FAST = ['--time', '0.2'];
 
-test('property: write commands never lose a byte of the user\'s text and never replace a FIFO, a link or a read-only file', async () => {
+test("property: write commands never lose a byte of the user's text and never replace a FIFO, a link or a read-only file", async () => {
   let written = 0;
   await fc.assert(
     fc.asyncProperty(
@@ -66,10 +66,13 @@ test('property: write commands never lose a byte of the user\'s text and never r
           if (outKind === 'link to the plan') symlinkSync('plan.moeplan', join(dir, outName));
           else if (outKind !== 'absent' && outKind !== 'the plan') make(dir, outName, outKind, 'previous output\n');
           const argv =
-            command === 'fmt' ? ['fmt', 'plan.moeplan']
-            : command === 'solve' ? ['solve', 'plan.moeplan', '--write', '--no-sweeps', '--policy', 'greedy', ...FAST]
-            : command === 'export' ? ['export', 'plan.moeplan', '--format', 'json', '-o', outName]
-            : ['report', 'plan.moeplan', '-o', outName, ...FAST];
+            command === 'fmt'
+              ? ['fmt', 'plan.moeplan']
+              : command === 'solve'
+                ? ['solve', 'plan.moeplan', '--write', '--no-sweeps', '--policy', 'greedy', ...FAST]
+                : command === 'export'
+                  ? ['export', 'plan.moeplan', '--format', 'json', '-o', outName]
+                  : ['report', 'plan.moeplan', '-o', outName, ...FAST];
           let err = '';
           const code = await main(argv, { out: () => undefined, err: (t) => (err += t), cwd: dir });
           if (code === 0) written++;

@@ -12,13 +12,16 @@ test('copies per expert count every GPU holding the expert', () => {
   fc.assert(
     fc.property(fc.array(fc.array(fc.integer({ min: 0, max: 15 }), { maxLength: 6 }), { minLength: 1, maxLength: 5 }), (placement) => {
       const copies = copiesPerExpert(placement, 16);
-      assert.equal(copies.reduce((a, b) => a + b, 0), placement.flat().length);
+      assert.equal(
+        copies.reduce((a, b) => a + b, 0),
+        placement.flat().length,
+      );
       for (let e = 0; e < 16; e++) assert.equal(copies[e], placement.flat().filter((x) => x === e).length);
     }),
   );
 });
 
-test('γ over tokens passes through the plan\'s point and falls once every expert is used', () => {
+test("γ over tokens passes through the plan's point and falls once every expert is used", () => {
   fc.assert(
     fc.property(
       fc.integer({ min: 1, max: 8 }),
@@ -44,9 +47,15 @@ test('missing figures give empty curves instead of NaN points', () => {
   const r = syntheticResults({ layers: 2, experts: 8, gpus: 2, topK: 2 });
   r.offload = { ...r.offload, gamma: null as unknown as number };
   assert.deepEqual(gammaCurve(r), []);
-  r.batchSweep = r.batchSweep.map((b) => ({ ...b, stepUs: null as unknown as number, byDispatch: { static: NaN, random: null as unknown as number, balanced: Infinity } }));
+  r.batchSweep = r.batchSweep.map((b) => ({
+    ...b,
+    stepUs: null as unknown as number,
+    byDispatch: { static: NaN, random: null as unknown as number, balanced: Infinity },
+  }));
   assert.deepEqual(batchCurves(r), []);
-  const text = keyFigures(r).map((f) => `${f.label}: ${f.value}`).join('\n');
+  const text = keyFigures(r)
+    .map((f) => `${f.label}: ${f.value}`)
+    .join('\n');
   assert.match(text, /Offload vs EP: not computed/);
   assert.doesNotMatch(text, /NaN|undefined|null/);
 });

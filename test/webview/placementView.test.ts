@@ -154,7 +154,10 @@ describe('placement view (webview page)', () => {
     const layer = results.layers[0];
     const gpu = layer.placement.findIndex((g) => g.length > 0);
     const expert = layer.placement[gpu][0];
-    const cell = await page.evaluate(([g, e]) => (window as unknown as { moeplanView: { matrixPoint(g: number, e: number | null): { x: number; y: number } } }).moeplanView.matrixPoint(g, e), [gpu, expert] as const);
+    const cell = await page.evaluate(
+      ([g, e]) => (window as unknown as { moeplanView: { matrixPoint(g: number, e: number | null): { x: number; y: number } } }).moeplanView.matrixPoint(g, e),
+      [gpu, expert] as const,
+    );
     assert.ok(cell);
     await clickForMessage(page, cell.x, cell.y);
     let msgs = await posted(page);
@@ -162,7 +165,10 @@ describe('placement view (webview page)', () => {
     assert.match(await page.locator('.matrix-status').innerText(), new RegExp(`expert ${expert}`));
 
     // A GPU label reveals the GPU.
-    const label = await page.evaluate((g) => (window as unknown as { moeplanView: { matrixPoint(g: number, e: number | null): { x: number; y: number } } }).moeplanView.matrixPoint(g, null), gpu);
+    const label = await page.evaluate(
+      (g) => (window as unknown as { moeplanView: { matrixPoint(g: number, e: number | null): { x: number; y: number } } }).moeplanView.matrixPoint(g, null),
+      gpu,
+    );
     assert.ok(label);
     await clickForMessage(page, label.x, label.y);
     msgs = await posted(page);
@@ -173,7 +179,10 @@ describe('placement view (webview page)', () => {
     const lastGpu = layer.gpuLoad.length - 1;
     const mean = layer.gpuLoad.reduce((x, y) => x + y, 0) / layer.gpuLoad.length;
     await page.locator('#chart-gpu-load').scrollIntoViewIfNeeded();
-    const bar = await page.evaluate(([g, ds]) => (window as unknown as View).moeplanView.chartPoint('gpu-load', ds, g), [lastGpu, layer.gpuLoad[lastGpu] > mean * 1.1 ? 1 : 0] as const);
+    const bar = await page.evaluate(([g, ds]) => (window as unknown as View).moeplanView.chartPoint('gpu-load', ds, g), [
+      lastGpu,
+      layer.gpuLoad[lastGpu] > mean * 1.1 ? 1 : 0,
+    ] as const);
     assert.ok(bar, 'the GPU bar is drawn');
     await clickForMessage(page, bar.x, bar.y);
     msgs = await posted(page);
@@ -185,9 +194,11 @@ describe('placement view (webview page)', () => {
       const before = (await posted(page)).length;
       await page.mouse.click(layerBar.x, layerBar.y);
       const title = page.locator('#title-matrix');
-      await page.waitForFunction((l) => new RegExp(`layer ${l}\\b`).test(document.getElementById('title-matrix')?.textContent ?? ''), results.layers[2].layer, { timeout: 10_000 });
+      await page.waitForFunction((l) => new RegExp(`layer ${l}\\b`).test(document.getElementById('title-matrix')?.textContent ?? ''), results.layers[2].layer, {
+        timeout: 10_000,
+      });
       assert.match(await title.innerText(), new RegExp(`layer ${results.layers[2].layer}\\b`));
-      assert.equal((await posted(page)).length, before, 'choosing a layer is the view\'s own business: nothing is posted');
+      assert.equal((await posted(page)).length, before, "choosing a layer is the view's own business: nothing is posted");
       await page.selectOption('#layer-select', '0');
     }
 
@@ -207,7 +218,9 @@ describe('placement view (webview page)', () => {
       const matrixBefore = (await canvasInk(page)).find((c) => c.id === 'chart-gpu-load')?.hash;
       await page.focus('#layer-select');
       await page.keyboard.press('ArrowDown');
-      await page.waitForFunction((l) => new RegExp(`layer ${l}\\b`).test(document.getElementById('title-matrix')?.textContent ?? ''), results.layers[1].layer, { timeout: 10_000 });
+      await page.waitForFunction((l) => new RegExp(`layer ${l}\\b`).test(document.getElementById('title-matrix')?.textContent ?? ''), results.layers[1].layer, {
+        timeout: 10_000,
+      });
       const matrixAfter = (await canvasInk(page)).find((c) => c.id === 'chart-gpu-load')?.hash;
       assert.notEqual(matrixAfter, matrixBefore, 'the GPU load chart shows the new layer');
       assert.match(await page.locator('#title-matrix').innerText(), new RegExp(`layer ${results.layers[1].layer}\\b`));

@@ -5,7 +5,14 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import type * as HostModule from '../../client/src/placementView';
-import { GetResultsRequest, ResultsReadyNotification, RevealRequest, type PlanResults, type ResultsReadyParams, type RevealParams } from '../../server/src/protocol';
+import {
+  GetResultsRequest,
+  ResultsReadyNotification,
+  RevealRequest,
+  type PlanResults,
+  type ResultsReadyParams,
+  type RevealParams,
+} from '../../server/src/protocol';
 import { findRevealRange } from '../../server/src/feedback/reveal';
 import { checkText } from '../../server/src/plan/check';
 import { installFakeVscode, openEditor, state, Uri, type FakePanel } from './fakeVscode';
@@ -85,7 +92,10 @@ test('ready handshake, results from the server, notifications, following the act
   assert.match(html, /default-src 'none'/);
   assert.match(html, new RegExp(`<script nonce="${nonce.replace(/[+/=]/g, '\\$&')}" src="https://webview.test/ext/dist/webview.js">`));
   assert.match(html, /href="https:\/\/webview\.test\/ext\/dist\/webview\.css"/);
-  assert.deepEqual((panel.webview.options as { localResourceRoots: Uri[] }).localResourceRoots.map((u) => u.path), ['/ext/dist']);
+  assert.deepEqual(
+    (panel.webview.options as { localResourceRoots: Uri[] }).localResourceRoots.map((u) => u.path),
+    ['/ext/dist'],
+  );
   await settle();
   assert.deepEqual(panel.posted, [], 'nothing is posted before the page is ready');
 

@@ -137,7 +137,10 @@ describe('HTML report', () => {
 
   test('a plan that pages experts from host memory shows its paging hit rates', async () => {
     const paged = await pagingResults();
-    assert.ok(paged.layers.some((l) => l.paging && Object.keys(l.paging).length), 'the analysis reports paging per layer');
+    assert.ok(
+      paged.layers.some((l) => l.paging && Object.keys(l.paging).length),
+      'the analysis reports paging per layer',
+    );
     const file = join(scratch, 'paging.html');
     writeFileSync(file, renderReport(paged, { title: 'paging.moeplan', planText: readFileSync(PAGING_PLAN, 'utf8'), bundle }));
     const { page, requests, violations, errors } = await openReport(file, 'dark');
@@ -160,7 +163,10 @@ describe('HTML report', () => {
     const io = silentIo(dir);
     const code = await runReport(['plan.moeplan', '-o', 'out.html', '--time', '0.6'], io);
     assert.equal(code, 0, io.stderr);
-    assert.match(io.stdout, /^wrote out\.html \(\d+ KiB\): [\d.]+ (µs|ms) · E\[T\] [\d.]+ per layer \(µs per MoE layer at batch \d+, static dispatch\), bound [\d.]+ (µs|ms), EPLB [\d.]+ (µs|ms), [\d.]+ (µs|ms) per step/);
+    assert.match(
+      io.stdout,
+      /^wrote out\.html \(\d+ KiB\): [\d.]+ (µs|ms) · E\[T\] [\d.]+ per layer \(µs per MoE layer at batch \d+, static dispatch\), bound [\d.]+ (µs|ms), EPLB [\d.]+ (µs|ms), [\d.]+ (µs|ms) per step/,
+    );
     assert.deepEqual(readdirSync(dir).sort(), ['out.html', 'plan.moeplan'], 'no temporary file left');
     const html = readFileSync(join(dir, 'out.html'), 'utf8');
     assert.match(html, /<title>plan\.moeplan — moeplan placement report<\/title>/);

@@ -83,9 +83,7 @@ function layerResult(layer: number, shape: Required<SyntheticShape>, rand: () =>
   const weights = Array.from({ length: topK + 1 }, (_, t) => (t === 0 ? 0 : Math.exp(-((t - expectedTime) ** 2) / 0.8)));
   const wsum = weights.reduce((a, b) => a + b, 0);
   const tDistribution = weights.map((w) => w / wsum);
-  const partners = expertLoad.map((_, e) =>
-    [1, 2, 3].map((d): [number, number] => [(e + d * 7) % experts, 0.3 / d]),
-  );
+  const partners = expertLoad.map((_, e) => [1, 2, 3].map((d): [number, number] => [(e + d * 7) % experts, 0.3 / d]));
   const result: LayerResult = {
     layer,
     placement,
@@ -146,7 +144,13 @@ export function syntheticResults(shapeIn: SyntheticShape): PlanResults {
   const results: PlanResults = {
     uri: 'file:///work/plans/synthetic.moeplan',
     version: 3,
-    model: { name: `Synthetic ${shape.experts}×top-${shape.topK}`, layers: shape.layers, experts: shape.experts, topK: shape.topK, bytesPerExpert: 44 * 2 ** 20 },
+    model: {
+      name: `Synthetic ${shape.experts}×top-${shape.topK}`,
+      layers: shape.layers,
+      experts: shape.experts,
+      topK: shape.topK,
+      bytesPerExpert: 44 * 2 ** 20,
+    },
     hardware: { gpu: 'H100-SXM', gpus: shape.gpus, nodes: Math.max(1, shape.gpus / 8), slotsPerGpu: new Array(shape.gpus).fill(shape.slotsPerGpu) },
     workload: { description: 'synthetic, 20000 tokens, seed 7', notes: [], batch: 64, phase: 'decode' },
     layers,

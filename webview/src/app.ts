@@ -4,17 +4,7 @@
 // strings), so it runs under a strict CSP.
 import type { FromWebview, LayerResult, PlanResults } from '../../server/src/protocol';
 import { keyFigures } from '../../server/src/report/keyFigures';
-import {
-  batchConfig,
-  ChartSlot,
-  gammaConfig,
-  gpuLoadConfig,
-  memoryConfig,
-  pagingConfig,
-  policiesConfig,
-  summaryConfig,
-  tDistributionConfig,
-} from './charts';
+import { batchConfig, ChartSlot, gammaConfig, gpuLoadConfig, memoryConfig, pagingConfig, policiesConfig, summaryConfig, tDistributionConfig } from './charts';
 import { copiesPerExpert, mean, orderedPolicies } from './derive';
 import { eplbFigure, figureText, objectiveLabel, objectiveName, overallFigure, primaryText, versus } from '../../server/src/feedback/objective';
 import type { Host, ViewState } from './host';
@@ -48,7 +38,9 @@ function notesBlock(notes: string[]): HTMLElement[] {
 function pagingSummary(r: PlanResults): string {
   const overall = Object.entries(r.paging ?? {});
   if (!overall.length) return '';
-  const parts = overall.map(([name, f]) => `${name}${name === r.pagingPolicy ? ' (plan)' : ''} ${show.percent(f.hitRate)} hits, ${show.micros(f.usPerToken)}/token`);
+  const parts = overall.map(
+    ([name, f]) => `${name}${name === r.pagingPolicy ? ' (plan)' : ''} ${show.percent(f.hitRate)} hits, ${show.micros(f.usPerToken)}/token`,
+  );
   const resident = overall.map(([, f]) => f.residentUsPerToken).find((x) => x !== undefined && Number.isFinite(x));
   return `Whole model: ${parts.join('; ')}${resident !== undefined ? `; every expert resident: ${show.micros(resident)}/token` : ''}.`;
 }
@@ -91,15 +83,54 @@ export class PlacementApp {
   private readonly matrixTitle = el('h3', { id: 'title-matrix' }, 'Assignment matrix');
   private readonly matrix: MatrixView;
   private readonly policyTable = el('table', { class: 'figures', id: 'policy-table' });
-  private readonly summary = card('summary', 'E[T] per layer (whole model)', 'Bars: E[T] of the chosen placement per MoE layer (orange: the selected layer); red line: EPLB; dashed green: the lower bound. Click a bar to select that layer.', true);
-  private readonly gpuLoad = card('gpu-load', 'Expected load per GPU', 'Tokens each GPU serves per token, on average; the dashed line is the mean. The busiest GPU sets the pace. Click a bar to reveal the GPU in the plan.');
-  private readonly policies = card('policies', 'Policies compared', 'E[T] (solid, bottom axis) and predicted µs for this layer (light, top axis) of each policy on the same slots. Orange: the solver used; green: the lower bound no placement can beat.');
-  private readonly tDist = card('t-distribution', 'Distribution of T(S)', 'How often the busiest GPU must run t experts for one token. Mass at small t means tokens rarely wait on one overloaded GPU.');
-  private readonly memory = card('memory', 'E[T] against memory', 'E[T] as each GPU gets more expert slots (room for extra copies). The diamond marks this plan. A flat curve means more memory buys little.');
-  private readonly capacity = card('capacity', 'Replica slots against KV cache', 'Each curve is a number of expert slots per GPU, each point a batch up to what the KV cache left by those slots holds: throughput of the whole model against the latency the `serve` target is about. More slots give room to replicas but take KV cache, so fewer requests run at once. The dashed line is the target, the star the recommendation: the most tokens per second within it.', true);
-  private readonly batch = card('batch', 'Throughput against latency', 'Each point is a batch size: larger batches give more tokens per second but each token waits for a longer step. The diamond is the plan\'s batch.');
-  private readonly gamma = card('gamma', 'Expert parallelism vs offload (γ)', 'γ = ½·(S_E·f_E)/(d·f_a)·(B_net/B_pcie)·(N_ue/N_t) compares moving activations over the network (expert parallelism) with moving expert weights over PCIe (offload). Above the dashed line γ = 1, expert parallelism is faster; below it, offload. γ falls as more tokens share each expert load.');
-  private readonly paging = card('paging', 'Paging hit rates', 'Share of expert uses served from GPU memory when experts are paged in from host memory, per layer and eviction policy. Belady (dashed) is the offline optimum no policy can beat; static keeps a fixed set resident. The thick line is the plan\'s policy.', true);
+  private readonly summary = card(
+    'summary',
+    'E[T] per layer (whole model)',
+    'Bars: E[T] of the chosen placement per MoE layer (orange: the selected layer); red line: EPLB; dashed green: the lower bound. Click a bar to select that layer.',
+    true,
+  );
+  private readonly gpuLoad = card(
+    'gpu-load',
+    'Expected load per GPU',
+    'Tokens each GPU serves per token, on average; the dashed line is the mean. The busiest GPU sets the pace. Click a bar to reveal the GPU in the plan.',
+  );
+  private readonly policies = card(
+    'policies',
+    'Policies compared',
+    'E[T] (solid, bottom axis) and predicted µs for this layer (light, top axis) of each policy on the same slots. Orange: the solver used; green: the lower bound no placement can beat.',
+  );
+  private readonly tDist = card(
+    't-distribution',
+    'Distribution of T(S)',
+    'How often the busiest GPU must run t experts for one token. Mass at small t means tokens rarely wait on one overloaded GPU.',
+  );
+  private readonly memory = card(
+    'memory',
+    'E[T] against memory',
+    'E[T] as each GPU gets more expert slots (room for extra copies). The diamond marks this plan. A flat curve means more memory buys little.',
+  );
+  private readonly capacity = card(
+    'capacity',
+    'Replica slots against KV cache',
+    'Each curve is a number of expert slots per GPU, each point a batch up to what the KV cache left by those slots holds: throughput of the whole model against the latency the `serve` target is about. More slots give room to replicas but take KV cache, so fewer requests run at once. The dashed line is the target, the star the recommendation: the most tokens per second within it.',
+    true,
+  );
+  private readonly batch = card(
+    'batch',
+    'Throughput against latency',
+    "Each point is a batch size: larger batches give more tokens per second but each token waits for a longer step. The diamond is the plan's batch.",
+  );
+  private readonly gamma = card(
+    'gamma',
+    'Expert parallelism vs offload (γ)',
+    'γ = ½·(S_E·f_E)/(d·f_a)·(B_net/B_pcie)·(N_ue/N_t) compares moving activations over the network (expert parallelism) with moving expert weights over PCIe (offload). Above the dashed line γ = 1, expert parallelism is faster; below it, offload. γ falls as more tokens share each expert load.',
+  );
+  private readonly paging = card(
+    'paging',
+    'Paging hit rates',
+    "Share of expert uses served from GPU memory when experts are paged in from host memory, per layer and eviction policy. Belady (dashed) is the offline optimum no policy can beat; static keeps a fixed set resident. The thick line is the plan's policy.",
+    true,
+  );
 
   constructor(
     private readonly root: HTMLElement,
@@ -110,7 +141,11 @@ export class PlacementApp {
     const matrixHost = el('div', { class: 'matrix-host' });
     this.matrix = new MatrixView(matrixHost, (t) => {
       const layer = this.layer()?.layer ?? 0;
-      this.post(t.kind === 'gpu' ? { type: 'reveal', target: { kind: 'gpu', gpu: t.gpu, layer } } : { type: 'reveal', target: { kind: 'expert', expert: t.expert, gpu: t.gpu, layer } });
+      this.post(
+        t.kind === 'gpu'
+          ? { type: 'reveal', target: { kind: 'gpu', gpu: t.gpu, layer } }
+          : { type: 'reveal', target: { kind: 'expert', expert: t.expert, gpu: t.gpu, layer } },
+      );
     });
     this.select.addEventListener('change', () => this.selectLayer(Number(this.select.value)));
     const prev = el('button', { type: 'button', id: 'layer-prev', 'aria-label': 'Previous layer' }, '◀');
@@ -118,13 +153,25 @@ export class PlacementApp {
     prev.addEventListener('click', () => this.selectLayer(this.layerIndex - 1));
     next.addEventListener('click', () => this.selectLayer(this.layerIndex + 1));
 
-    const nav = el('nav', { class: 'layer-nav', 'aria-label': 'Layer selection' }, el('label', { for: 'layer-select' }, 'Layer'), prev, this.select, next, this.layerSummary);
+    const nav = el(
+      'nav',
+      { class: 'layer-nav', 'aria-label': 'Layer selection' },
+      el('label', { for: 'layer-select' }, 'Layer'),
+      prev,
+      this.select,
+      next,
+      this.layerSummary,
+    );
     const matrixCard = el(
       'section',
       { class: 'card wide', id: 'card-matrix', 'aria-labelledby': 'title-matrix' },
       this.matrixTitle,
       matrixHost,
-      el('p', { class: 'help' }, 'Rows are GPUs, columns experts. A filled cell: the GPU holds a copy of the expert, darker = more load per copy. Orange top edge: the expert has several copies. Top strip: copies per expert (red = not placed). Click a cell or a GPU label to reveal it in the plan; with the keyboard, arrows move, Enter reveals the expert, G the GPU.'),
+      el(
+        'p',
+        { class: 'help' },
+        'Rows are GPUs, columns experts. A filled cell: the GPU holds a copy of the expert, darker = more load per copy. Orange top edge: the expert has several copies. Top strip: copies per expert (red = not placed). Click a cell or a GPU label to reveal it in the plan; with the keyboard, arrows move, Enter reveals the expert, G the GPU.',
+      ),
     );
     this.policies.section.append(this.policyTable);
     this.content.append(
@@ -181,9 +228,7 @@ export class PlacementApp {
     this.emptyBox.textContent = results.layers.length ? '' : 'The plan has no MoE layers to show.';
     this.content.hidden = results.layers.length === 0;
     this.buildHeader();
-    this.select.replaceChildren(
-      ...results.layers.map((l, i) => el('option', { value: String(i) }, `${l.layer} — E[T] ${show.expectedTime(l.expectedTime)}`)),
-    );
+    this.select.replaceChildren(...results.layers.map((l, i) => el('option', { value: String(i) }, `${l.layer} — E[T] ${show.expectedTime(l.expectedTime)}`)));
     this.save();
     this.redraw();
   }
@@ -220,11 +265,7 @@ export class PlacementApp {
     const dl = el('dl', { class: 'key-figures', id: 'key-figures' });
     for (const f of keyFigures(r)) dl.append(el('div', { title: f.hint }, el('dt', {}, f.label), el('dd', {}, f.value)));
     const notes = [...new Set([...r.notes, ...r.workload.notes])];
-    this.header.replaceChildren(
-      el('h1', {}, `Placement — ${this.planName || r.model.name}`),
-      dl,
-      ...notesBlock(notes),
-    );
+    this.header.replaceChildren(el('h1', {}, `Placement — ${this.planName || r.model.name}`), dl, ...notesBlock(notes));
   }
 
   /** Redraw everything with the current theme colours. */
@@ -270,7 +311,8 @@ export class PlacementApp {
     if (paging) this.paging.slot.render(paging);
     else this.paging.slot.clear();
     this.paging.caption.textContent = pagingSummary(r);
-    this.modelHeading.hidden = this.capacity.section.hidden && this.memory.section.hidden && this.batch.section.hidden && this.gamma.section.hidden && this.paging.section.hidden;
+    this.modelHeading.hidden =
+      this.capacity.section.hidden && this.memory.section.hidden && this.batch.section.hidden && this.gamma.section.hidden && this.paging.section.hidden;
     this.root.dataset.renders = String(this.renders);
     this.root.dataset.theme = this.palette.kind;
   }

@@ -246,7 +246,12 @@ export function gpuLoadConfig(layer: LayerResult, p: Palette, reveal: (gpu: numb
 }
 
 /** Chart names of what is compared besides the policies (whose labels the vocabulary gives). */
-const OTHER_LABEL: Record<string, string> = { committed: 'committed', 'lower-bound': 'lower bound', 'one-copy': 'one copy per expert', 'expected-time-optimum': 'E[T] optimum' };
+const OTHER_LABEL: Record<string, string> = {
+  committed: 'committed',
+  'lower-bound': 'lower bound',
+  'one-copy': 'one copy per expert',
+  'expected-time-optimum': 'E[T] optimum',
+};
 const policyName = (policy: string): string => OTHER_LABEL[policy] ?? policyLabel(policy);
 
 /** The policies compared on this layer: the objective (bottom axis) and the other figure (top axis). */
@@ -280,8 +285,7 @@ export function policiesConfig(layer: LayerResult, solver: string, p: Palette, o
       xAxisID: 'x2',
     });
   }
-  const text = (which: 'et' | 'us', q: (typeof policies)[number]) =>
-    which === 'et' ? `E[T] ${show.expectedTime(q.expectedTime)}` : show.micros(q.latencyUs);
+  const text = (which: 'et' | 'us', q: (typeof policies)[number]) => (which === 'et' ? `E[T] ${show.expectedTime(q.expectedTime)}` : show.micros(q.latencyUs));
   return {
     type: 'bar',
     data: { labels: policies.map((q) => policyName(q.policy)), datasets },
@@ -302,7 +306,11 @@ export function policiesConfig(layer: LayerResult, solver: string, p: Palette, o
         },
       },
       scales: {
-        y: axis(p, '', { title: { display: false }, grid: { display: false }, ticks: { color: p.foreground, autoSkip: false, font: { family: p.fontFamily } } }),
+        y: axis(p, '', {
+          title: { display: false },
+          grid: { display: false },
+          ticks: { color: p.foreground, autoSkip: false, font: { family: p.fontFamily } },
+        }),
         x: axis(p, series[first].axis, { beginAtZero: true, position: 'bottom' }),
         ...(second ? { x2: axis(p, series[second].axis, { beginAtZero: true, position: 'top', grid: { display: false } }) } : {}),
       },
@@ -354,9 +362,22 @@ export function memoryConfig(r: PlanResults, p: Palette): AnyConfig {
     type: 'scatter',
     data: {
       datasets: [
-        line(`${r.solver.name} (◆ = this plan)`, p.blue, pts.map((q) => q.expectedTime)),
-        line('EPLB', p.red, pts.map((q) => q.eplb)),
-        line('lower bound', p.green, pts.map((q) => q.lowerBound), [5, 3]),
+        line(
+          `${r.solver.name} (◆ = this plan)`,
+          p.blue,
+          pts.map((q) => q.expectedTime),
+        ),
+        line(
+          'EPLB',
+          p.red,
+          pts.map((q) => q.eplb),
+        ),
+        line(
+          'lower bound',
+          p.green,
+          pts.map((q) => q.lowerBound),
+          [5, 3],
+        ),
       ],
     },
     options: {
@@ -373,7 +394,10 @@ export function memoryConfig(r: PlanResults, p: Palette): AnyConfig {
 export function batchConfig(r: PlanResults, p: Palette): AnyConfig | null {
   const curves = batchCurves(r);
   if (!curves.length) return null;
-  const xs = curves.flatMap((c) => c.points).map((q) => q.x).filter((x) => x > 0);
+  const xs = curves
+    .flatMap((c) => c.points)
+    .map((q) => q.x)
+    .filter((x) => x > 0);
   const logX = xs.length > 1 && Math.max(...xs) / Math.min(...xs) > 30;
   const current = r.workload.batch;
   const series = (label: string, color: string, pts: (typeof curves)[number]['points'], dash?: number[]): AnyDataset => ({
@@ -391,7 +415,12 @@ export function batchConfig(r: PlanResults, p: Palette): AnyConfig | null {
     type: 'scatter',
     data: {
       datasets: curves.map((c, i) =>
-        series(c.planned ? `${c.rule} dispatch, the plan's (◆ = plan batch)` : `${c.rule} dispatch`, [p.blue, p.orange, p.green][i % 3], c.points, c.planned ? undefined : [5, 3]),
+        series(
+          c.planned ? `${c.rule} dispatch, the plan's (◆ = plan batch)` : `${c.rule} dispatch`,
+          [p.blue, p.orange, p.green][i % 3],
+          c.points,
+          c.planned ? undefined : [5, 3],
+        ),
       ),
     },
     options: {

@@ -15,7 +15,18 @@ export function mean(values: number[]): number {
 }
 
 /** Display order of policies: engine defaults first, then solvers, then references. */
-const POLICY_ORDER: readonly string[] = ['contiguous', 'round-robin', 'eplb', 'one-copy', 'expected-time-optimum', 'greedy', 'search', 'exact', 'committed', 'lower-bound'];
+const POLICY_ORDER: readonly string[] = [
+  'contiguous',
+  'round-robin',
+  'eplb',
+  'one-copy',
+  'expected-time-optimum',
+  'greedy',
+  'search',
+  'exact',
+  'committed',
+  'lower-bound',
+];
 
 export function orderedPolicies(layer: LayerResult): PolicyFigure[] {
   const seen = new Map<string, PolicyFigure>();

@@ -45,8 +45,7 @@ function boot(): void {
         // A payload this view cannot read (e.g. from a newer server): say so instead of a blank page.
         app.showEmpty(`These results could not be drawn: ${(e as Error).message}`);
       }
-    }
-    else if (m.type === 'empty') app.showEmpty(m.message);
+    } else if (m.type === 'empty') app.showEmpty(m.message);
   });
   // Revive the last payload (VS Code keeps it across reloads), then ask for fresh data.
   const state = host.getState();

@@ -199,7 +199,7 @@ export class MatrixView {
     // Expert ticks along the bottom.
     ctx.textAlign = 'center';
     ctx.textBaseline = 'top';
-    const approx = Math.max(1, Math.ceil(((fontPx * 3) / g.cellW)));
+    const approx = Math.max(1, Math.ceil((fontPx * 3) / g.cellW));
     const step = [1, 2, 4, 5, 8, 10, 16, 20, 25, 32, 50, 64, 100, 128].find((s) => s >= approx) ?? approx;
     const yText = g.top + gpus * g.cellH + 3;
     for (let e = 0; e < experts; e += step) ctx.fillText(String(e), x0 + (e + 0.5) * g.cellW, yText);
@@ -272,14 +272,30 @@ export class MatrixView {
     const gpus = layer.placement.length;
     let { gpu, expert } = this.cursor;
     switch (ev.key) {
-      case 'ArrowLeft': expert = Math.max(0, expert - 1); break;
-      case 'ArrowRight': expert = Math.min(this.experts - 1, expert + 1); break;
-      case 'ArrowUp': gpu = Math.max(0, gpu - 1); break;
-      case 'ArrowDown': gpu = Math.min(gpus - 1, gpu + 1); break;
-      case 'Home': expert = 0; break;
-      case 'End': expert = this.experts - 1; break;
-      case 'PageUp': expert = Math.max(0, expert - 16); break;
-      case 'PageDown': expert = Math.min(this.experts - 1, expert + 16); break;
+      case 'ArrowLeft':
+        expert = Math.max(0, expert - 1);
+        break;
+      case 'ArrowRight':
+        expert = Math.min(this.experts - 1, expert + 1);
+        break;
+      case 'ArrowUp':
+        gpu = Math.max(0, gpu - 1);
+        break;
+      case 'ArrowDown':
+        gpu = Math.min(gpus - 1, gpu + 1);
+        break;
+      case 'Home':
+        expert = 0;
+        break;
+      case 'End':
+        expert = this.experts - 1;
+        break;
+      case 'PageUp':
+        expert = Math.max(0, expert - 16);
+        break;
+      case 'PageDown':
+        expert = Math.min(this.experts - 1, expert + 16);
+        break;
       case 'Enter':
       case ' ':
         ev.preventDefault();

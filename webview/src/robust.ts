@@ -11,12 +11,27 @@ import { el } from './dom';
 function table(r: PlanResults, id: string, rows: FigureRow[]): HTMLTableElement {
   const latency = r.objective.name === 'latency';
   const head = latency ? ['µs (layer)', 'E[T]'] : ['E[T]', 'µs (layer)'];
-  const cells = (x: FigureRow) => (latency ? [show.micros(x.figures.latencyUs), show.expectedTime(x.figures.expectedTime)] : [show.expectedTime(x.figures.expectedTime), show.micros(x.figures.latencyUs)]);
+  const cells = (x: FigureRow) =>
+    latency
+      ? [show.micros(x.figures.latencyUs), show.expectedTime(x.figures.expectedTime)]
+      : [show.expectedTime(x.figures.expectedTime), show.micros(x.figures.latencyUs)];
   return el(
     'table',
     { class: 'figures', id },
     el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, ''), ...head.map((h) => el('th', { scope: 'col' }, h)), el('th', { scope: 'col' }, ''))),
-    el('tbody', {}, ...rows.map((x) => el('tr', {}, el('th', { scope: 'row' }, x.label), ...cells(x).map((c) => el('td', {}, c)), el('td', { class: 'versus' }, [x.versus, x.note].filter(Boolean).join(' · '))))),
+    el(
+      'tbody',
+      {},
+      ...rows.map((x) =>
+        el(
+          'tr',
+          {},
+          el('th', { scope: 'row' }, x.label),
+          ...cells(x).map((c) => el('td', {}, c)),
+          el('td', { class: 'versus' }, [x.versus, x.note].filter(Boolean).join(' · ')),
+        ),
+      ),
+    ),
   );
 }
 
@@ -28,7 +43,13 @@ export function robustCard(r: PlanResults): HTMLElement | null {
   const parts: Node[] = [el('h3', { id: 'title-robust' }, 'Held out and workloads')];
   if (held.length > 0) {
     parts.push(table(r, 'held-out-table', held));
-    parts.push(el('p', { class: 'caption' }, `Split ${r.heldOut!.split}. The placement written is planned on all of the routing; the held-out figure is its estimate on traffic it has not seen.`));
+    parts.push(
+      el(
+        'p',
+        { class: 'caption' },
+        `Split ${r.heldOut!.split}. The placement written is planned on all of the routing; the held-out figure is its estimate on traffic it has not seen.`,
+      ),
+    );
   } else if (r.heldOutMissing) {
     parts.push(el('p', { class: 'caption', id: 'held-out-missing' }, `No held-out figure: ${r.heldOutMissing}.`));
   }

@@ -47,13 +47,20 @@ export function capacityResults(plan: Plan, grid: CapacityGrid, outcomes: readon
     });
   });
   markFront(points, (p) => latency.get(p)!);
-  const better = (a: CapacityPoint, b: CapacityPoint) => a.tokensPerSecond > b.tokensPerSecond || (a.tokensPerSecond === b.tokensPerSecond && (a.slotsPerGpu < b.slotsPerGpu || (a.slotsPerGpu === b.slotsPerGpu && a.batch < b.batch)));
-  const bestOf = (xs: CapacityPoint[]) => xs.filter((p) => p.meetsTarget).reduce<CapacityPoint | null>((best, p) => (!best || better(p, best) ? p : best), null);
+  const better = (a: CapacityPoint, b: CapacityPoint) =>
+    a.tokensPerSecond > b.tokensPerSecond ||
+    (a.tokensPerSecond === b.tokensPerSecond && (a.slotsPerGpu < b.slotsPerGpu || (a.slotsPerGpu === b.slotsPerGpu && a.batch < b.batch)));
+  const bestOf = (xs: CapacityPoint[]) =>
+    xs.filter((p) => p.meetsTarget).reduce<CapacityPoint | null>((best, p) => (!best || better(p, best) ? p : best), null);
   const best = bestOf(points);
   const mem0 = memoryPerGpu(plan, 0);
   const requestsOf = (p: CapacityPoint) => (shape.phase === 'decode' ? Math.ceil(p.batch / G) : Math.ceil(Math.ceil(p.batch / G) / shape.context));
   const results: CapacityResults = {
-    target: { us: targetS === undefined ? null : targetS * 1e6, metric: shape.phase === 'decode' ? 'time-per-output-token' : 'time-to-first-token', context: shape.context },
+    target: {
+      us: targetS === undefined ? null : targetS * 1e6,
+      metric: shape.phase === 'decode' ? 'time-per-output-token' : 'time-to-first-token',
+      context: shape.context,
+    },
     points,
     bySlots: grid.columns.map((column) => ({
       slotsPerGpu: column.slotsPerGpu,
@@ -62,7 +69,13 @@ export function capacityResults(plan: Plan, grid: CapacityGrid, outcomes: readon
       requestsPerGpu: column.requestsPerGpu,
       best: bestOf(points.filter((p) => p.slotsPerGpu === column.slotsPerGpu)),
     })),
-    memory: { totalBytes: mem0.totalBytes, denseBytes: mem0.denseBytes, sharedBytes: mem0.sharedBytes, activationBytes: mem0.activationBytes, slotBytes: mem0.slotBytes },
+    memory: {
+      totalBytes: mem0.totalBytes,
+      denseBytes: mem0.denseBytes,
+      sharedBytes: mem0.sharedBytes,
+      activationBytes: mem0.activationBytes,
+      slotBytes: mem0.slotBytes,
+    },
     sampled: sampledText(grid, outcomes, layers, ms),
     notes: [...grid.notes, ...layerNotes(outcomes)],
   };
@@ -130,7 +143,12 @@ function adviceFor(
   const G = plan.hardware.count;
   let fastest: CapacityPoint | undefined;
   for (const p of points) if (!fastest || latency.get(p)! < latency.get(fastest)!) fastest = p;
-  const advice: CapacityAdvice = { message: '', fastestUs: fastest ? latency.get(fastest)! * 1e6 : NaN, fastestSlots: fastest?.slotsPerGpu ?? NaN, fastestBatch: fastest?.batch ?? NaN };
+  const advice: CapacityAdvice = {
+    message: '',
+    fastestUs: fastest ? latency.get(fastest)! * 1e6 : NaN,
+    fastestSlots: fastest?.slotsPerGpu ?? NaN,
+    fastestBatch: fastest?.batch ?? NaN,
+  };
   if (fastest) {
     // The MoE part does not depend on the context; the rest shrinks with it.
     const moeS = fastest.moeUs / 1e6;

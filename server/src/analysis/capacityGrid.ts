@@ -41,7 +41,8 @@ export interface CapacityGrid {
  * one figure on the fresh ones (the counts buildStepSamples draws).
  */
 function pointCost(batch: number, k: number): number {
-  const drawn = (o: { pairs: number; minBatches: number }) => (batch <= 1 ? Math.ceil(o.pairs / k) : Math.min(4096, Math.max(o.minBatches, Math.ceil(o.pairs / (batch * k))))) * batch * k;
+  const drawn = (o: { pairs: number; minBatches: number }) =>
+    (batch <= 1 ? Math.ceil(o.pairs / k) : Math.min(4096, Math.max(o.minBatches, Math.ceil(o.pairs / (batch * k))))) * batch * k;
   return drawn(TRAIN_SAMPLES) * POINT_EVALUATIONS + drawn(EVAL_SAMPLES);
 }
 
@@ -101,7 +102,10 @@ export function capacityGrid(plan: Plan, opts: { maxSlotValues?: number } = {}):
     const batches = (fits.length > 0 ? fits : perGpu.slice(0, 1)).map((n) => n * G);
     return { slotsPerGpu: s, kvBytes: mem.kvBytes, kvTokens: mem.kvTokens, requestsPerGpu: requests, batches };
   });
-  if (capped) notes.push(`batches above ${maxBatch.toLocaleString('en-US')} tokens per step were not swept (more than ${MAX_PAIRS_PER_STEP.toLocaleString('en-US')} expert pairs per step)`);
+  if (capped)
+    notes.push(
+      `batches above ${maxBatch.toLocaleString('en-US')} tokens per step were not swept (more than ${MAX_PAIRS_PER_STEP.toLocaleString('en-US')} expert pairs per step)`,
+    );
   return { columns, slotRange: [min, max], capped, notes };
 }
 

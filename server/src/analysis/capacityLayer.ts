@@ -102,7 +102,8 @@ export function capacityLayer(job: CapacityLayerJob): CapacityLayerOutcome {
       candidates.push({ name: 'eplb', placement: e });
       const one = oneCopyPerExpert(inst, load, input.gpusPerNode, input.groups).placement;
       if (placementProblems(inst, one).length === 0) candidates.push({ name: 'one-copy', placement: one });
-      if (!searching) fixed = job.policy === 'contiguous' ? contiguous(inst, load).placement : job.policy === 'round-robin' ? roundRobin(inst, load).placement : e;
+      if (!searching)
+        fixed = job.policy === 'contiguous' ? contiguous(inst, load).placement : job.policy === 'round-robin' ? roundRobin(inst, load).placement : e;
       else coactivation = coactivationPlacement({ ...inst, replicas: false }, dist, [...load]);
       for (const w of job.warm?.[c] ?? []) if (placementProblems(inst, w).length === 0) candidates.push({ name: 'the coarser sweep', placement: w });
     } catch (err) {
@@ -138,7 +139,10 @@ export function capacityLayer(job: CapacityLayerJob): CapacityLayerOutcome {
         if (r.notes.length > 0) unfinished++;
         placement = r.placement.map((g) => g.slice().sort((a, b) => a - b));
         const problems = placementProblems(inst, placement);
-        if (problems.length > 0) throw new SolveError(`${job.policy} produced an invalid placement for layer ${dist.layer} at ${column.slotsPerGpu} slots: ${problems.slice(0, 3).join('; ')}`);
+        if (problems.length > 0)
+          throw new SolveError(
+            `${job.policy} produced an invalid placement for layer ${dist.layer} at ${column.slotsPerGpu} slots: ${problems.slice(0, 3).join('; ')}`,
+          );
       }
       row.push(ctx.step.figure(placement).us);
       rowPlacements.push(placement);
@@ -149,7 +153,15 @@ export function capacityLayer(job: CapacityLayerJob): CapacityLayerOutcome {
     previous = rowPlacements;
     previousBatches = column.batches;
   }
-  const out: CapacityLayerOutcome = { layer: dist.layer, us, placements, solved: searching ? total : 0, stopped: unfinished, ms: performance.now() - started, notes };
+  const out: CapacityLayerOutcome = {
+    layer: dist.layer,
+    us,
+    placements,
+    solved: searching ? total : 0,
+    stopped: unfinished,
+    ms: performance.now() - started,
+    notes,
+  };
   if (job.moreGpus) out.moreGpusUs = moreGpusFigure(plan, dist, sequence, load, job.moreGpus.perGpu);
   return out;
 }

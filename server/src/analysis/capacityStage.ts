@@ -62,9 +62,14 @@ export function capacityPlan(plan: Plan, layers: number, budgetWorkerMs = Infini
   const notes = [...full.notes];
   if (!best) {
     best = { columns: thinColumns(full, MIN_COLUMNS, own), n: Math.min(MIN_CAPACITY_LAYERS, layers) };
-    notes.push(`the fewest points (${best.columns.length} slot counts on ${best.n} layers) take longer than the capacity share of the time budget: a longer \`time\` keeps the sweep within it`);
+    notes.push(
+      `the fewest points (${best.columns.length} slot counts on ${best.n} layers) take longer than the capacity share of the time budget: a longer \`time\` keeps the sweep within it`,
+    );
   }
-  if (best.columns.length < full.columns.length) notes.push(`${best.columns.length} of the ${full.columns.length} slot counts from ${full.slotRange![0]} to ${full.slotRange![1]} swept within the time budget`);
+  if (best.columns.length < full.columns.length)
+    notes.push(
+      `${best.columns.length} of the ${full.columns.length} slot counts from ${full.slotRange![0]} to ${full.slotRange![1]} swept within the time budget`,
+    );
   return { grid: { ...full, columns: best.columns, notes }, layers: spacedLayers(layers, best.n) };
 }
 
@@ -150,7 +155,12 @@ function refinement(plan: Plan, grid: CapacityGrid, outs: CapacityLayerOutcome[]
 }
 
 /** The coarse and the refined points as one grid, batches ascending in every column. */
-function merge(grid: CapacityGrid, coarse: CapacityLayerOutcome[], refine: Refinement[], fine: CapacityLayerOutcome[]): { grid: CapacityGrid; outs: CapacityLayerOutcome[] } {
+function merge(
+  grid: CapacityGrid,
+  coarse: CapacityLayerOutcome[],
+  refine: Refinement[],
+  fine: CapacityLayerOutcome[],
+): { grid: CapacityGrid; outs: CapacityLayerOutcome[] } {
   const order = grid.columns.map((col, c) => {
     const all = [...col.batches.map((b, i) => ({ b, from: 'coarse' as const, i })), ...refine[c].batches.map((b, i) => ({ b, from: 'fine' as const, i }))];
     return all.sort((x, y) => x.b - y.b);

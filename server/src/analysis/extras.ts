@@ -13,7 +13,14 @@ export interface PlanExtras {
   notes: string[];
 }
 
-export function planExtras(plan: Plan, workload: Workload, placements: number[][][], _policy: PolicyName, withBatchSweep = true, planPoint?: { batch: number; stepUs: number }): PlanExtras {
+export function planExtras(
+  plan: Plan,
+  workload: Workload,
+  placements: number[][][],
+  _policy: PolicyName,
+  withBatchSweep = true,
+  planPoint?: { batch: number; stepUs: number },
+): PlanExtras {
   const notes: string[] = [];
   const batchSweep = withBatchSweep ? planBatchSweep(plan, workload, placements, undefined, { planPoint }) : [];
   const o = planOffload(plan);

@@ -196,13 +196,22 @@ function startRun<T>(plan: Plan, options: AnalysisOptions, body: (run: Run, canc
 /** The newer trace read and solved afresh (same budget, no sweeps, no held-out split); the committed placement scored beside. */
 async function driftStage(run: Run, drift: DriftSpec, options: AnalysisOptions): Promise<DriftReport> {
   const plan = applyOverrides(run.plan, { traces: [{ path: drift.absPath, format: drift.format, files: drift.files }] });
-  const shown: Plan = { ...plan, workload: { ...plan.workload, sources: plan.workload.sources?.map((s) => (s.kind === 'trace' ? { ...s, path: drift.path } : s)) } };
+  const shown: Plan = {
+    ...plan,
+    workload: { ...plan.workload, sources: plan.workload.sources?.map((s) => (s.kind === 'trace' ? { ...s, path: drift.path } : s)) },
+  };
   shown.workload.source = shown.workload.sources?.[0];
   const dRun: Run = { ...run, plan: shown, started: performance.now(), sweeps: false, capacity: false, heldOut: false };
   const workload = await loadStage(dRun, options);
   run.progress.total += workload.layers.length;
   const outcomes = await layersStage(dRun, workload);
-  return driftReport(run.plan, drift, run.budget, outcomes.map((o) => o.result), workload.description);
+  return driftReport(
+    run.plan,
+    drift,
+    run.budget,
+    outcomes.map((o) => o.result),
+    workload.description,
+  );
 }
 
 export function analyzePlan(plan: Plan, options: AnalysisOptions = {}): Promise<PlanResults> {
@@ -215,8 +224,9 @@ async function loadStage(run: Run, options: AnalysisOptions): Promise<Workload> 
   const key = cache ? await workloadKey(run.plan, options.maxTraceBytes) : undefined;
   let workload = key !== undefined && cache ? cache.get(key) : undefined;
   if (!workload) {
-    workload = await run.pool.run<Workload>({ kind: 'load', plan: run.plan, maxTraceBytes: options.maxTraceBytes, readProgressEveryMs: options.readProgressEveryMs }, (reading) =>
-      options.onProgress?.({ done: 0, total: 0, reading }),
+    workload = await run.pool.run<Workload>(
+      { kind: 'load', plan: run.plan, maxTraceBytes: options.maxTraceBytes, readProgressEveryMs: options.readProgressEveryMs },
+      (reading) => options.onProgress?.({ done: 0, total: 0, reading }),
     );
     if (key !== undefined && cache) cache.set(key, workload);
   }
@@ -271,17 +281,21 @@ async function analyzeWorkload(run: Run, workload: Workload, version: number | u
     memorySweepStage(run, workload, sweepLayers),
     // Offload comparison always (a formula); the batch sweep with the sweeps.
     run.pool
-      .run<PlanExtras>({ kind: 'extras', plan: p, workload, placements, policy, batchSweep: sweeps, planPoint: { batch: p.workload.batch.value, stepUs: perToken } })
+      .run<PlanExtras>({
+        kind: 'extras',
+        plan: p,
+        workload,
+        placements,
+        policy,
+        batchSweep: sweeps,
+        planPoint: { batch: p.workload.batch.value, stepUs: perToken },
+      })
       .then((x) => {
         if (sweeps) tick(run);
         return x;
       }),
     capacity
-      ? capacityStage(
-          { plan: p, policy, pool: run.pool, budgetMs: run.budget * CAPACITY_SHARE * run.workers, tick: () => tick(run) },
-          workload,
-          capacity,
-        )
+      ? capacityStage({ plan: p, policy, pool: run.pool, budgetMs: run.budget * CAPACITY_SHARE * run.workers, tick: () => tick(run) }, workload, capacity)
       : undefined,
   ]);
   const results = assembleResults(p, workload, outcomes, policy, layerMs, memorySweep, extras, version);
@@ -348,10 +362,12 @@ async function memorySweepStage(run: Run, workload: Workload, sweepLayers: numbe
   const sweepBudget = Math.max(20, (run.budget * SWEEP_SHARE * run.workers) / Math.max(1, sweepLayers.length));
   const outs = await Promise.all(
     sweepLayers.map((l) =>
-      run.pool.run<SweepOutcome>({ kind: 'sweep', plan: run.plan, dist: workload.layers[l], policy: run.policy, slots: slotValues, budgetMs: sweepBudget }).then((o) => {
-        tick(run);
-        return o;
-      }),
+      run.pool
+        .run<SweepOutcome>({ kind: 'sweep', plan: run.plan, dist: workload.layers[l], policy: run.policy, slots: slotValues, budgetMs: sweepBudget })
+        .then((o) => {
+          tick(run);
+          return o;
+        }),
     ),
   );
   return sweepPoints(slotValues, outs);

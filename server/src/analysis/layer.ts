@@ -22,8 +22,10 @@ export function analyzeLayer(job: LayerJob): LayerOutcome {
 
   const ev = chosen.evaluation ?? evaluateLayer(dist, chosen.placement);
   const figures: PolicyFigure[] = entries.map((e) => ({ policy: e.name, expectedTime: e.expectedTime, latencyUs: e.step!.us, ms: e.ms, optimal: e.optimal }));
-  if (searching && !etDecides) figures.push({ policy, expectedTime: ev.expectedTime, latencyUs: chosenStep.us, ms: performance.now() - started, optimal: stepOptimal });
-  else if (searching && !figures.some((f) => f.policy === policy)) figures.push({ policy, expectedTime: ev.expectedTime, latencyUs: chosenStep.us, ms: chosen.ms, optimal: chosen.optimal });
+  if (searching && !etDecides)
+    figures.push({ policy, expectedTime: ev.expectedTime, latencyUs: chosenStep.us, ms: performance.now() - started, optimal: stepOptimal });
+  else if (searching && !figures.some((f) => f.policy === policy))
+    figures.push({ policy, expectedTime: ev.expectedTime, latencyUs: chosenStep.us, ms: chosen.ms, optimal: chosen.optimal });
 
   // The committed placement, when the plan has one for this layer.
   const committed = plan.placement.committed.get(dist.layer);
@@ -52,7 +54,13 @@ export function analyzeLayer(job: LayerJob): LayerOutcome {
     latencyUs: chosenStep.us,
     latencyParts: { computeUs: chosenStep.computeUs, dispatchUs: chosenStep.dispatchUs, combineUs: chosenStep.combineUs },
     lowerBoundUs,
-    baselinesUs: { contiguous: us('contiguous'), roundRobin: us('round-robin'), eplb: us('eplb'), oneCopy: us('one-copy'), ...(etOpt ? { expectedTimeOptimum: etOpt.step!.us } : {}) },
+    baselinesUs: {
+      contiguous: us('contiguous'),
+      roundRobin: us('round-robin'),
+      eplb: us('eplb'),
+      oneCopy: us('one-copy'),
+      ...(etOpt ? { expectedTimeOptimum: etOpt.step!.us } : {}),
+    },
     freeSlots: job.slotsPerGpu.map((s, g) => Math.max(0, s - (chosen.placement[g]?.length ?? 0))),
     startedFrom,
     gpuLoad: chosenStep.gpuLoad,

@@ -109,7 +109,6 @@ function objectiveOf(plan: Plan, x: { expectedTime: number; step?: StepFigure })
   return plan.placement.objective.value === 'latency' ? x.step!.us : x.expectedTime;
 }
 
-
 /**
  * The policy's placement for one layer's distribution within `budgetMs` (the
  * baselines and the fresh-batch figures are paid on top):
@@ -207,7 +206,11 @@ function entryOf(r: SolveResult): Entry {
  * E[T] decides: the policy's placement, its greedy stage's figure, and a
  * branch-and-bound proof on small layers.
  */
-function expectedTimeSolve(job: LayerJob, mk: (budget: number) => ReturnType<typeof solveInputFor>, note: Note): { chosen: SolveResult; extra: SolveResult[]; bound: number } {
+function expectedTimeSolve(
+  job: LayerJob,
+  mk: (budget: number) => ReturnType<typeof solveInputFor>,
+  note: Note,
+): { chosen: SolveResult; extra: SolveResult[]; bound: number } {
   const { dist, policy } = job;
   const extra: SolveResult[] = [];
   let chosen = solveLayer(policy, mk(job.budgetMs * 0.7));

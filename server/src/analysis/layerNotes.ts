@@ -5,7 +5,7 @@
 /** "0–3, 7, 9–10" from ascending layer numbers. */
 export function layerList(layers: number[]): string {
   const parts: string[] = [];
-  for (let i = 0; i < layers.length; ) {
+  for (let i = 0; i < layers.length;) {
     let j = i;
     while (j + 1 < layers.length && layers[j + 1] === layers[j] + 1) j++;
     parts.push(j === i ? `${layers[i]}` : `${layers[i]}–${layers[j]}`);

@@ -10,7 +10,15 @@ export type WorkerJob =
   | ({ kind: 'layer' } & LayerJob)
   | ({ kind: 'sweep' } & SweepJob)
   | ({ kind: 'capacity' } & CapacityLayerJob)
-  | { kind: 'extras'; plan: Plan; workload: Workload; placements: number[][][]; policy: PolicyName; batchSweep: boolean; planPoint?: { batch: number; stepUs: number } }
+  | {
+      kind: 'extras';
+      plan: Plan;
+      workload: Workload;
+      placements: number[][][];
+      policy: PolicyName;
+      batchSweep: boolean;
+      planPoint?: { batch: number; stepUs: number };
+    }
   | { kind: 'paging'; plan: Plan; workload: Workload; placements: number[][][] };
 
 export interface WorkerRequest {
@@ -23,4 +31,3 @@ export type WorkerReply =
   | { id: number; ok: false; error: { name: string; message: string } }
   /** A running job's progress (trace reads); the job goes on. */
   | { id: number; progress: ReadProgress };
-

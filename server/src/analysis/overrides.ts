@@ -70,7 +70,9 @@ export function applyOverrides(plan: Plan, o: PlanOverrides | undefined): Plan {
     const experts = out.model.experts.value;
     const slots = Math.min(o.slots ?? hw.slotsPerGpu[0] ?? 0, o.slots !== undefined ? experts : Infinity);
     const slotsPerGpu =
-      o.slots === undefined && o.gpus === undefined ? hw.slotsPerGpu : Array.from({ length: count }, (_, g) => (o.slots === undefined && g < hw.slotsPerGpu.length ? hw.slotsPerGpu[g] : slots));
+      o.slots === undefined && o.gpus === undefined
+        ? hw.slotsPerGpu
+        : Array.from({ length: count }, (_, g) => (o.slots === undefined && g < hw.slotsPerGpu.length ? hw.slotsPerGpu[g] : slots));
     const gpusPerNode = count % hw.gpusPerNode === 0 ? hw.gpusPerNode : count;
     out = {
       ...out,

@@ -8,7 +8,10 @@ import type { ReadProgress } from '../workload/types';
 
 /** A failure reported by a worker, with the original error's class name. */
 export class WorkerJobError extends Error {
-  constructor(readonly kind: string, message: string) {
+  constructor(
+    readonly kind: string,
+    message: string,
+  ) {
     super(message);
   }
 }

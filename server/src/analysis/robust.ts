@@ -132,8 +132,22 @@ export function decideLayer(job: LayerJob, budgetMs: number, note: Note, lean = 
   const started = performance.now();
   const worst = job.mix === 'worst';
   const probe = chooseOnLayer(job, budgetMs * (worst ? 0.35 : 0.6), note, { lean });
-  if (!probe.searching) return { choice: probe, workloads: partFigures(job, probe, new PartScores(job.plan, parts.map((p) => p.dist))) };
-  const scores = new PartScores(job.plan, parts.map((p) => p.dist));
+  if (!probe.searching)
+    return {
+      choice: probe,
+      workloads: partFigures(
+        job,
+        probe,
+        new PartScores(
+          job.plan,
+          parts.map((p) => p.dist),
+        ),
+      ),
+    };
+  const scores = new PartScores(
+    job.plan,
+    parts.map((p) => p.dist),
+  );
   const add = (c: Choice) => {
     scores.of(c.chosen.placement);
     for (const e of c.entries) scores.of(e.placement);
@@ -141,14 +155,18 @@ export function decideLayer(job: LayerJob, budgetMs: number, note: Note, lean = 
   add(probe);
   // Each workload alone, with its share of the time.
   const ownBudget = (budgetMs * (worst ? 0.3 : 0.4)) / parts.length;
-  for (const p of parts) add(chooseOnLayer({ ...job, dist: p.dist, parts: undefined, split: undefined, sequence: undefined }, ownBudget, quiet, { lean: true }));
+  for (const p of parts)
+    add(chooseOnLayer({ ...job, dist: p.dist, parts: undefined, split: undefined, sequence: undefined }, ownBudget, quiet, { lean: true }));
   let choice = probe;
   if (worst) {
     const deadline = started + budgetMs;
     const pick = () => {
       const placements = scores.placements();
       const best = scores.best();
-      const i = pickWorst(placements.map((p) => scores.objective(p)), parts.map((p) => p.share));
+      const i = pickWorst(
+        placements.map((p) => scores.objective(p)),
+        parts.map((p) => p.share),
+      );
       const o = scores.objective(placements[i]);
       return { placement: placements[i], worst: Math.max(...o.map((x, j) => x / best[j].objective)), best };
     };
@@ -166,7 +184,10 @@ export function decideLayer(job: LayerJob, budgetMs: number, note: Note, lean = 
     }
     const final = pick();
     if (placementDigest(final.placement) !== placementDigest(probe.chosen.placement)) {
-      note(job.policy, `mix worst: the placement with the smallest worst ratio to a workload's own best (${((final.worst - 1) * 100).toFixed(1)}% above it) replaces the mixture's`);
+      note(
+        job.policy,
+        `mix worst: the placement with the smallest worst ratio to a workload's own best (${((final.worst - 1) * 100).toFixed(1)}% above it) replaces the mixture's`,
+      );
       const step = probe.step.figure(final.placement);
       choice = {
         ...probe,
@@ -202,7 +223,10 @@ export function heldOutLayer(job: LayerJob, budgetMs: number): LayerHeldOut {
   const planningJob: LayerJob = { ...job, dist: split.planning, split: undefined, sequence: undefined, layerIndex: undefined, parts };
   const c = decideLayer(planningJob, budgetMs, quiet, true).choice;
   const held = new LayerStepContext(job.plan, split.heldOut, undefined);
-  const on = (d: LayerDistribution, ctx: LayerStepContext, placement: number[][]) => ({ expectedTime: expectedTime(d, placement), latencyUs: ctx.figure(placement).us });
+  const on = (d: LayerDistribution, ctx: LayerStepContext, placement: number[][]) => ({
+    expectedTime: expectedTime(d, placement),
+    latencyUs: ctx.figure(placement).us,
+  });
   const placement = c.chosen.placement;
   const out: LayerHeldOut = {
     ...on(split.heldOut, held, placement),

@@ -13,6 +13,11 @@ export function layerRobustInputs(workload: Workload, layerIndex: number, mix: M
   const split = heldOut ? layerSplit(workload.split, layerIndex) : undefined;
   if (split) out.split = split;
   if (workload.parts && workload.parts.length > 1)
-    out.parts = workload.parts.map((p) => ({ name: p.name, share: p.share, dist: p.layers[layerIndex], split: heldOut ? layerSplit(p.split, layerIndex) : undefined }));
+    out.parts = workload.parts.map((p) => ({
+      name: p.name,
+      share: p.share,
+      dist: p.layers[layerIndex],
+      split: heldOut ? layerSplit(p.split, layerIndex) : undefined,
+    }));
   return out;
 }

@@ -4,7 +4,17 @@
 // figures are not optimistic and comparisons are fair.
 import type { Plan } from '../plan/types';
 import type { LayerDistribution, TokenSequence } from '../workload/types';
-import { buildStepSamples, EVAL_SAMPLES, StepEvaluator, stepCostsOf, stepLowerBound, TRAIN_SAMPLES, type LayerSequence, type StepCosts, type StepSamples } from '../cost/step';
+import {
+  buildStepSamples,
+  EVAL_SAMPLES,
+  StepEvaluator,
+  stepCostsOf,
+  stepLowerBound,
+  TRAIN_SAMPLES,
+  type LayerSequence,
+  type StepCosts,
+  type StepSamples,
+} from '../cost/step';
 import { costHardwareOf, costModelOf } from '../cost/latency';
 import { deriveSeed } from '../workload/random';
 
@@ -50,14 +60,26 @@ export class LayerStepContext {
 
   /** The batches the solvers search on. */
   train(): StepEvaluator {
-    this.trainSamples ??= buildStepSamples(this.dist, { batch: this.batch, gpus: this.gpus, seed: deriveSeed(this.plan.placement.seed, 1), sequence: this.sequence, ...TRAIN_SAMPLES });
+    this.trainSamples ??= buildStepSamples(this.dist, {
+      batch: this.batch,
+      gpus: this.gpus,
+      seed: deriveSeed(this.plan.placement.seed, 1),
+      sequence: this.sequence,
+      ...TRAIN_SAMPLES,
+    });
     // Batch 1 on a small distribution is enumerated exactly: then both sets are the distribution.
     return new StepEvaluator(this.trainSamples, this.costs, this.rule, this.ruleSeed);
   }
 
   /** Fresh batches for the figures reported. */
   evalSamplesOf(): StepSamples {
-    this.evalSamples ??= buildStepSamples(this.dist, { batch: this.batch, gpus: this.gpus, seed: deriveSeed(this.plan.placement.seed, 2), sequence: this.sequence, ...EVAL_SAMPLES });
+    this.evalSamples ??= buildStepSamples(this.dist, {
+      batch: this.batch,
+      gpus: this.gpus,
+      seed: deriveSeed(this.plan.placement.seed, 2),
+      sequence: this.sequence,
+      ...EVAL_SAMPLES,
+    });
     return this.evalSamples;
   }
 
@@ -95,7 +117,8 @@ export class LayerStepContext {
   /** What the figures were measured on, for the notes. */
   describe(): string {
     const s = this.evalSamplesOf();
-    if (s.exact) return `batch 1: every distinct subset of the layer, weighted by its share${s.batches === this.dist.count * this.gpus ? ', on every GPU' : ', each on one seeded GPU'}`;
+    if (s.exact)
+      return `batch 1: every distinct subset of the layer, weighted by its share${s.batches === this.dist.count * this.gpus ? ', on every GPU' : ', each on one seeded GPU'}`;
     return `${s.batches.toLocaleString('en-US')} sampled batches of ${this.batch.toLocaleString('en-US')} tokens (${this.sequence ? 'prompt chunks in trace order' : 'subsets drawn i.i.d.'}), fresh for the figures`;
   }
 }

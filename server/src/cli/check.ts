@@ -99,7 +99,13 @@ export async function runCheck(args: string[], io: CliIo): Promise<number> {
   }
   const errors = results.reduce((n, r) => n + r.diagnostics.filter((d) => d.severity === 'error').length, 0);
   if (format === 'json') {
-    io.out(JSON.stringify({ files: results.map((r) => ({ path: r.path, diagnostics: r.diagnostics.map(toJson), ...(r.drift ? { drift: r.drift } : {}) })), errors }, null, 2) + '\n');
+    io.out(
+      JSON.stringify(
+        { files: results.map((r) => ({ path: r.path, diagnostics: r.diagnostics.map(toJson), ...(r.drift ? { drift: r.drift } : {}) })), errors },
+        null,
+        2,
+      ) + '\n',
+    );
   } else {
     for (const r of results) {
       if (r.summary) io.out(r.summary + '\n');
@@ -107,7 +113,9 @@ export async function runCheck(args: string[], io: CliIo): Promise<number> {
     }
     const warnings = results.reduce((n, r) => n + r.diagnostics.filter((d) => d.severity === 'warning').length, 0);
     if (errors > 0 || warnings > 0) {
-      io.err(`${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'} in ${results.length} file${results.length === 1 ? '' : 's'}\n`);
+      io.err(
+        `${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'} in ${results.length} file${results.length === 1 ? '' : 's'}\n`,
+      );
     }
   }
   if (errors > 0) return 1;

@@ -59,7 +59,12 @@ function driftSpecFor(plan: Plan, gate: GateOptions, cwd: string): DriftSpec | u
   const limit = (fallback: DriftSpec['maxRegression']) =>
     gate.maxRegression !== undefined ? { value: gate.maxRegression, source: `--max-regression ${(gate.maxRegression * 100).toFixed(1)}%` } : fallback;
   if (gate.trace !== undefined) {
-    return { path: gate.trace, absPath: resolve(cwd, gate.trace), maxRegression: limit(own?.maxRegression ?? { ...DEFAULTS.maxRegression }), range: own?.range };
+    return {
+      path: gate.trace,
+      absPath: resolve(cwd, gate.trace),
+      maxRegression: limit(own?.maxRegression ?? { ...DEFAULTS.maxRegression }),
+      range: own?.range,
+    };
   }
   return own ? { ...own, maxRegression: limit(own.maxRegression) } : undefined;
 }

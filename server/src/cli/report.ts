@@ -94,7 +94,9 @@ export async function runReport(args: string[], io: CliIo): Promise<number> {
   // Fail before the (possibly long) analysis if the output cannot be written.
   const problem = out && outputProblem(out, writeOptions);
   if (problem) {
-    io.err(`moeplan report: cannot write '${parsed.output}': ${problem}${/folder;/.test(problem) ? `; give a file name, e.g. -o ${parsed.output.replace(/\/?$/, '/report.html')}` : ''}\n`);
+    io.err(
+      `moeplan report: cannot write '${parsed.output}': ${problem}${/folder;/.test(problem) ? `; give a file name, e.g. -o ${parsed.output.replace(/\/?$/, '/report.html')}` : ''}\n`,
+    );
     return 1;
   }
 

@@ -275,8 +275,11 @@ export function summary(r: PlanResults, wrote?: string): string {
   const lines: string[] = [];
   const slots = r.hardware.slotsPerGpu;
   const sameSlots = slots.every((s) => s === slots[0]);
-  lines.push(`${r.uri}: ${r.model.name} (${r.model.experts} experts, top-${r.model.topK}, ${r.model.layers} MoE layers) on ${r.hardware.gpus} × ${r.hardware.gpu}` +
-    (r.hardware.nodes > 1 ? ` in ${r.hardware.nodes} nodes` : '') + `, ${sameSlots ? `${slots[0]} slots per GPU` : `slots ${slots.join('/')}`}`);
+  lines.push(
+    `${r.uri}: ${r.model.name} (${r.model.experts} experts, top-${r.model.topK}, ${r.model.layers} MoE layers) on ${r.hardware.gpus} × ${r.hardware.gpu}` +
+      (r.hardware.nodes > 1 ? ` in ${r.hardware.nodes} nodes` : '') +
+      `, ${sameSlots ? `${slots[0]} slots per GPU` : `slots ${slots.join('/')}`}`,
+  );
   lines.push(`workload: ${r.workload.description}`);
   const o = r.objective;
   lines.push(
@@ -297,7 +300,12 @@ export function summary(r: PlanResults, wrote?: string): string {
     micros(l.lowerBoundUs),
     pct(l.latencyUs, l.baselinesUs.eplb),
   ];
-  const etRow = (l: { expectedTime: number; baselines: { eplb: number }; lowerBound: number }) => [fmt(l.expectedTime), fmt(l.baselines.eplb), fmt(l.lowerBound), pct(l.expectedTime, l.baselines.eplb)];
+  const etRow = (l: { expectedTime: number; baselines: { eplb: number }; lowerBound: number }) => [
+    fmt(l.expectedTime),
+    fmt(l.baselines.eplb),
+    fmt(l.lowerBound),
+    pct(l.expectedTime, l.baselines.eplb),
+  ];
   const header = ['layer', ...(latency ? [...usCols, ...etCols] : [...etCols, ...usCols]), 'free slots'];
   const row = (name: string, l: Parameters<typeof usRow>[0] & Parameters<typeof etRow>[0], free: number[]) => [
     name,
@@ -316,10 +324,14 @@ export function summary(r: PlanResults, wrote?: string): string {
       ` · means per layer: contiguous ${micros(r.baselinesUs.contiguous)}, round-robin ${micros(r.baselinesUs.roundRobin)}, eplb ${micros(r.baselinesUs.eplb)}, one copy per expert ${micros(r.baselinesUs.oneCopy)}` +
       (r.baselinesUs.expectedTimeOptimum !== undefined ? `, E[T] optimum ${micros(r.baselinesUs.expectedTimeOptimum)}` : ''),
   );
-  lines.push(`E[T] means: contiguous ${fmt(r.baselines.contiguous)}, round-robin ${fmt(r.baselines.roundRobin)}, eplb ${fmt(r.baselines.eplb)} (expert-time units)`);
+  lines.push(
+    `E[T] means: contiguous ${fmt(r.baselines.contiguous)}, round-robin ${fmt(r.baselines.roundRobin)}, eplb ${fmt(r.baselines.eplb)} (expert-time units)`,
+  );
   const free = r.freeSlots.reduce((a, b) => a + b, 0);
   if (free > 0) {
-    lines.push(`free slots: ${r.freeSlots.join('/')} per GPU unused in every layer: ${show.bytes(r.freeBytesPerGpu[0])} per GPU the plan could give back (e.g. to KV cache)`);
+    lines.push(
+      `free slots: ${r.freeSlots.join('/')} per GPU unused in every layer: ${show.bytes(r.freeBytesPerGpu[0])} per GPU the plan could give back (e.g. to KV cache)`,
+    );
   }
   if (r.capacity) lines.push('', ...capacitySummary(r));
   lines.push(...robustLines(r));

@@ -43,7 +43,9 @@ function tableFor(dist: LayerDistribution, placement: number[][]): CopyTable {
   const missing = missingExperts(dist, table);
   if (missing.length > 0) {
     const list = missing.slice(0, 10).join(', ') + (missing.length > 10 ? `, … (${missing.length} in all)` : '');
-    throw new PlacementError(`layer ${dist.layer}: expert${missing.length > 1 ? 's' : ''} ${list} ha${missing.length > 1 ? 've' : 's'} no copy on any GPU but tokens route to ${missing.length > 1 ? 'them' : 'it'}`);
+    throw new PlacementError(
+      `layer ${dist.layer}: expert${missing.length > 1 ? 's' : ''} ${list} ha${missing.length > 1 ? 've' : 's'} no copy on any GPU but tokens route to ${missing.length > 1 ? 'them' : 'it'}`,
+    );
   }
   return table;
 }
@@ -184,7 +186,10 @@ export class LayerEvaluator {
   private pendingLen = 0;
   private pendingDelta = 0;
 
-  constructor(readonly dist: LayerDistribution, gpus: number) {
+  constructor(
+    readonly dist: LayerDistribution,
+    gpus: number,
+  ) {
     this.gpus = gpus;
     this.experts = dist.experts;
     this.k = dist.k;

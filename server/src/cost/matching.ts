@@ -70,7 +70,10 @@ export class SubsetMatcher {
   /** Copy masks of the multi-copy experts of the subset (timeOf). */
   private pending = new Int32Array(16);
 
-  constructor(readonly gpus: number, maxK = 64) {
+  constructor(
+    readonly gpus: number,
+    maxK = 64,
+  ) {
     this.load = new Int32Array(gpus);
     this.visited = new Int32Array(gpus);
     this.gpuOf = new Int32Array(maxK);

@@ -57,7 +57,12 @@ export function compareOffload(x: OffloadInput, netLink: 'network' | 'nvlink' = 
   };
 }
 
-function offloadInputOf(model: CostModel, hw: CostHardware, phase: 'prefill' | 'decode', tokens: number): { input: OffloadInput; netLink: 'network' | 'nvlink' } {
+function offloadInputOf(
+  model: CostModel,
+  hw: CostHardware,
+  phase: 'prefill' | 'decode',
+  tokens: number,
+): { input: OffloadInput; netLink: 'network' | 'nvlink' } {
   const multiNode = hw.gpus > hw.gpusPerNode;
   return {
     input: {

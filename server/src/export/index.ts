@@ -61,7 +61,12 @@ export function exportPlan(plan: Plan, placements: number[][][] | Placements, fo
     };
   const gpus = filled[0].length;
   const content = format === 'sglang' ? sglangMap(plan, filled) : format === 'trtllm' ? trtllmYaml(plan, filled) : vllmAscendMap(filled);
-  const launch = launchArguments(format, { gpus, slotsPerGpu: slots, experts: plan.model.experts.value, nodes: plan.hardware.nodes }, target, servingFlagsOf(plan));
+  const launch = launchArguments(
+    format,
+    { gpus, slotsPerGpu: slots, experts: plan.model.experts.value, nodes: plan.hardware.nodes },
+    target,
+    servingFlagsOf(plan),
+  );
   const advice = exportAdvice(plan, format, gpus, slots);
   if (padded > 0 && sameGpuCopies)
     advice.notes.push(

@@ -51,14 +51,17 @@ export function launchArguments(format: EngineFormat, shape: PlacementShape, fil
       // is the world size), so --tp-size and --ep-size are both G.
       const args = ['--tp-size', `${G}`, '--ep-size', `${G}`, '--init-expert-location', path, '--ep-num-redundant-experts', `${R}`];
       // Data-parallel attention: each rank runs its own requests; --max-running-requests is over all ranks.
-      if (serving) args.push('--enable-dp-attention', '--dp-size', `${G}`, '--max-running-requests', `${serving.batch}`, ...(serving.kvFp8 ? ['--kv-cache-dtype', 'fp8_e4m3'] : []));
+      if (serving)
+        args.push(
+          '--enable-dp-attention',
+          '--dp-size',
+          `${G}`,
+          '--max-running-requests',
+          `${serving.batch}`,
+          ...(serving.kvFp8 ? ['--kv-cache-dtype', 'fp8_e4m3'] : []),
+        );
       const command = shellLine(['python', '-m', 'sglang.launch_server', '--model-path', '<model>', ...args]);
-      const lines = [
-        `SGLang launch arguments for this file (${figures}${servingText(serving, G)}):`,
-        `  ${shellLine(args)}`,
-        'for example:',
-        `  ${command}`,
-      ];
+      const lines = [`SGLang launch arguments for this file (${figures}${servingText(serving, G)}):`, `  ${shellLine(args)}`, 'for example:', `  ${command}`];
       if (shape.nodes > 1) lines.push(`on ${shape.nodes} nodes, run it on each node with --nnodes ${shape.nodes} --node-rank <i> --dist-init-addr <host:port>`);
       return { engine: 'SGLang', ...base, args, flags: shellLine(args), command, text: lines.join('\n') + '\n' };
     }
@@ -77,7 +80,10 @@ export function launchArguments(format: EngineFormat, shape: PlacementShape, fil
         `  ${command}`,
         `the EP size is tensor × data parallel size: --data-parallel-size D with --tensor-parallel-size ${G}/D gives the same ${G} ranks`,
       ];
-      if (serving) lines.push(`moeplan's KV cache and step figures assume data-parallel attention (--data-parallel-size ${G} --tensor-parallel-size 1), where --max-num-seqs is per rank: ${Math.ceil(serving.batch / G)}`);
+      if (serving)
+        lines.push(
+          `moeplan's KV cache and step figures assume data-parallel attention (--data-parallel-size ${G} --tensor-parallel-size 1), where --max-num-seqs is per rank: ${Math.ceil(serving.batch / G)}`,
+        );
       return { engine: 'vLLM-Ascend', ...base, args, flags: shellLine(args), command, text: lines.join('\n') + '\n' };
     }
     case 'trtllm': {
@@ -93,12 +99,23 @@ export function launchArguments(format: EngineFormat, shape: PlacementShape, fil
         `TensorRT-LLM launch arguments for this file (${figures}${servingText(serving, G)}):`,
         `  ${shellLine(args)}`,
         `with this entry in ${TRTLLM_OPTIONS_FILE}:`,
-        ...entry.trimEnd().split('\n').map((l) => `  ${l}`),
+        ...entry
+          .trimEnd()
+          .split('\n')
+          .map((l) => `  ${l}`),
         'for example:',
         `  ${command}`,
       ];
       if (shape.nodes > 1) lines.push(`on ${shape.nodes} nodes, start it under MPI or Slurm (trtllm-llmapi-launch) with the same flags`);
-      return { engine: 'TensorRT-LLM', ...base, args, flags: shellLine(args), command, configEntry: { file: TRTLLM_OPTIONS_FILE, text: entry }, text: lines.join('\n') + '\n' };
+      return {
+        engine: 'TensorRT-LLM',
+        ...base,
+        args,
+        flags: shellLine(args),
+        command,
+        configEntry: { file: TRTLLM_OPTIONS_FILE, text: entry },
+        text: lines.join('\n') + '\n',
+      };
     }
   }
 }

@@ -10,8 +10,7 @@ export type Placements = readonly (readonly (readonly number[])[])[];
 export function placementProblem(plan: Plan, placements: Placements): string | undefined {
   const L = plan.model.layers.value;
   const E = plan.model.experts.value;
-  if (placements.length !== L)
-    return `the placement has ${placements.length} layers but ${plan.model.name} has ${L} MoE layers; solve or commit every layer`;
+  if (placements.length !== L) return `the placement has ${placements.length} layers but ${plan.model.name} has ${L} MoE layers; solve or commit every layer`;
   const G = placements[0]?.length ?? 0;
   if (G === 0) return 'layer 0 has no GPUs';
   for (let l = 0; l < L; l++) {
@@ -44,7 +43,8 @@ export function placementProblem(plan: Plan, placements: Placements): string | u
 export function engineProblem(placements: Placements, engine: string): string | undefined {
   for (let l = 0; l < placements.length; l++) {
     const g = placements[l].findIndex((gpu) => gpu.length === 0);
-    if (g >= 0) return `${engine} gives every GPU the same expert slots, but layer ${l} places no expert on GPU ${g}; drop the GPU from the plan (or forbid nothing on it), or export --format json, which keeps any placement`;
+    if (g >= 0)
+      return `${engine} gives every GPU the same expert slots, but layer ${l} places no expert on GPU ${g}; drop the GPU from the plan (or forbid nothing on it), or export --format json, which keeps any placement`;
   }
   return undefined;
 }

@@ -28,13 +28,20 @@ export function memoryHoverRows(plan: Plan, results?: PlanResults): string[] {
   const reserve = plan.hardware.reserveBytes.value;
   const rounding = m.totalBytes - reserve - m.expertBytes;
   const slotsGiven = plan.refs.some((r) => r.kind === 'field' && r.path === 'slots');
-  if (rounding >= 0 && !slotsGiven && plan.hardware.reserveBytes.range) rows.push(`| the reserve's split | reserve ${f.bytes(reserve)}${rounding > 0 ? ` + ${f.bytes(rounding)} the whole slots leave` : ''} = dense weights, shared experts, activations and KV cache | derived |`);
+  if (rounding >= 0 && !slotsGiven && plan.hardware.reserveBytes.range)
+    rows.push(
+      `| the reserve's split | reserve ${f.bytes(reserve)}${rounding > 0 ? ` + ${f.bytes(rounding)} the whole slots leave` : ''} = dense weights, shared experts, activations and KV cache | derived |`,
+    );
   const c = results && resultsMatchPlan(plan, results) ? results.capacity : undefined;
   if (c) {
     const mine = c.bySlots.find((b) => b.slotsPerGpu === slots);
-    if (mine) rows.push(`| these ${slots} slots, within the target | ${mine.best ? pointText(mine.best, c.target.metric) : 'no batch meets it'} | capacity sweep |`);
+    if (mine)
+      rows.push(`| these ${slots} slots, within the target | ${mine.best ? pointText(mine.best, c.target.metric) : 'no batch meets it'} | capacity sweep |`);
     const r = c.recommended;
-    if (r) rows.push(`| recommended | ${r.slotsPerGpu} slots (${r.redundantExperts} redundant experts), batch ${f.count(r.batch)}: ${tokensPerSecond(r.tokensPerSecond)} at ${f.micros(r.usPerToken)} per step | capacity sweep |`);
+    if (r)
+      rows.push(
+        `| recommended | ${r.slotsPerGpu} slots (${r.redundantExperts} redundant experts), batch ${f.count(r.batch)}: ${tokensPerSecond(r.tokensPerSecond)} at ${f.micros(r.usPerToken)} per step | capacity sweep |`,
+      );
   }
   return rows;
 }

@@ -40,13 +40,17 @@ export function capacityLensTitle(c: CapacityResults, planSlots: number): string
 
 /** The sentence of MP810: what would meet the target, with figures. */
 export function capacityAdviceText(plan: Plan, shape: ServingShape, targetS: number, a: CapacityAdvice): string {
-  if (!plan.model.kv) return `The KV cache of ${plan.model.name} is unknown, so no batch can be sized: add \`kv-heads\` and \`head-dim\` (or \`kv-latent\` and \`kv-rope\`) to the model.`;
+  if (!plan.model.kv)
+    return `The KV cache of ${plan.model.name} is unknown, so no batch can be sized: add \`kv-heads\` and \`head-dim\` (or \`kv-latent\` and \`kv-rope\`) to the model.`;
   const metric = shape.phase === 'decode' ? 'time-per-output-token' : 'time-to-first-token';
   const target = latencyText(targetS * 1e6, metric);
   const parts: string[] = [];
   if (Number.isFinite(a.fastestUs)) {
-    parts.push(`No slots and batch meet ${target}: the fastest point (${a.fastestSlots} slots per GPU, batch ${f.count(a.fastestBatch)}) takes ${f.micros(a.fastestUs)}, so a target of ${f.micros(a.fastestUs)} or looser would be met`);
-    if (a.shorterContext !== undefined) parts.push(`a context of ${f.count(a.shorterContext)} tokens instead of ${f.count(shape.context)} would meet ${f.micros(targetS * 1e6)}`);
+    parts.push(
+      `No slots and batch meet ${target}: the fastest point (${a.fastestSlots} slots per GPU, batch ${f.count(a.fastestBatch)}) takes ${f.micros(a.fastestUs)}, so a target of ${f.micros(a.fastestUs)} or looser would be met`,
+    );
+    if (a.shorterContext !== undefined)
+      parts.push(`a context of ${f.count(a.shorterContext)} tokens instead of ${f.count(shape.context)} would meet ${f.micros(targetS * 1e6)}`);
   } else {
     const min = Math.ceil(plan.model.experts.value / plan.hardware.count);
     parts.push(`Even one copy of every expert (${min} slots per GPU) leaves no KV room for one request of ${f.count(shape.context)} tokens`);
@@ -55,7 +59,8 @@ export function capacityAdviceText(plan: Plan, shape: ServingShape, targetS: num
   if (a.moreGpus) {
     const each = shape.phase === 'decode' ? 'one request each' : 'the same chunk each';
     if (!Number.isFinite(a.moreGpus.latencyUs)) parts.push(`${a.moreGpus.gpus} GPUs would leave room for one request`);
-    else if (!(a.moreGpus.latencyUs < a.fastestUs)) parts.push(`${a.moreGpus.gpus} GPUs would not help (one copy per expert, ${each}: about ${f.micros(a.moreGpus.latencyUs)})`);
+    else if (!(a.moreGpus.latencyUs < a.fastestUs))
+      parts.push(`${a.moreGpus.gpus} GPUs would not help (one copy per expert, ${each}: about ${f.micros(a.moreGpus.latencyUs)})`);
     else parts.push(`${a.moreGpus.gpus} GPUs (one copy per expert, ${each}) would take about ${f.micros(a.moreGpus.latencyUs)}`);
   }
   if (a.fp8Us !== undefined) parts.push(`an FP8 KV cache (\`kv-dtype fp8\`) would bring the fastest point to ${f.micros(a.fp8Us)}`);
@@ -71,12 +76,16 @@ export function capacityCaption(r: { capacity?: CapacityResults }): string {
   const within = c.target.us === null ? '' : `, within ${latencyText(c.target.us, metric)}`;
   const rec = c.recommended;
   if (!rec) return c.advice?.message ?? 'No point of the sweep.';
-  const parts = [`Recommended: ${rec.slotsPerGpu} slots per GPU (${rec.redundantExperts} redundant experts), batch ${f.count(rec.batch)}: ${tokensPerSecond(rec.tokensPerSecond)}${within}.`];
+  const parts = [
+    `Recommended: ${rec.slotsPerGpu} slots per GPU (${rec.redundantExperts} redundant experts), batch ${f.count(rec.batch)}: ${tokensPerSecond(rec.tokensPerSecond)}${within}.`,
+  ];
   const first = c.bySlots[0];
   const last = c.bySlots[c.bySlots.length - 1];
-  const best = (b: (typeof c.bySlots)[number]) => (b.best ? `${tokensPerSecond(b.best.tokensPerSecond)} at batch ${f.count(b.best.batch)}` : 'nothing within the target');
+  const best = (b: (typeof c.bySlots)[number]) =>
+    b.best ? `${tokensPerSecond(b.best.tokensPerSecond)} at batch ${f.count(b.best.batch)}` : 'nothing within the target';
   if (first && first.slotsPerGpu !== rec.slotsPerGpu) parts.push(`No replicas (${first.slotsPerGpu} slots): ${best(first)}.`);
-  if (last && last !== first && last.slotsPerGpu !== rec.slotsPerGpu) parts.push(`The most replicas memory allows (${last.slotsPerGpu} slots, ${f.count(last.kvTokensPerGpu)} KV tokens per GPU): ${best(last)}.`);
+  if (last && last !== first && last.slotsPerGpu !== rec.slotsPerGpu)
+    parts.push(`The most replicas memory allows (${last.slotsPerGpu} slots, ${f.count(last.kvTokensPerGpu)} KV tokens per GPU): ${best(last)}.`);
   return parts.join(' ');
 }
 

@@ -78,11 +78,7 @@ export function solverDiagnostics(plan: Plan, results: PlanResults, options: Fee
 }
 
 /** A failed or refused analysis as a diagnostic at the workload (or the top). */
-export function analysisErrorDiagnostic(
-  plan: Plan | undefined,
-  kind: SolveErrorKind,
-  message: string,
-): Diagnostic {
+export function analysisErrorDiagnostic(plan: Plan | undefined, kind: SolveErrorKind, message: string): Diagnostic {
   const src = plan?.workload.source;
   const range = (src && 'range' in src ? src.range : undefined) ?? plan?.placement.range ?? TOP;
   const traceNotRead = kind === 'refused' || kind === 'untrusted';
@@ -94,4 +90,3 @@ export function analysisErrorDiagnostic(
     message: traceNotRead ? message : `Analysis ${kind === 'timeout' ? 'timed out' : 'failed'}: ${message}`,
   };
 }
-

@@ -26,7 +26,9 @@ export function solverFigure(layer: LayerResult, results: PlanResults): PolicyFi
  */
 export function committedFigure(layer: LayerResult, plan?: Plan): PolicyFigure | undefined {
   const c = layer.policies.find((p) => p.policy === 'committed');
-  const evaluated = c ?? (layer.committedExpectedTime === undefined ? undefined : { policy: 'committed', expectedTime: layer.committedExpectedTime, latencyUs: layer.latencyUs });
+  const evaluated =
+    c ??
+    (layer.committedExpectedTime === undefined ? undefined : { policy: 'committed', expectedTime: layer.committedExpectedTime, latencyUs: layer.latencyUs });
   if (!plan) return evaluated;
   const now = plan.placement.committed.get(layer.layer);
   if (!now) return undefined;
@@ -57,8 +59,6 @@ export function layerResult(results: PlanResults, layer: number): LayerResult | 
 /** Whether results still describe this plan's shape (experts, GPUs). */
 export function resultsMatchPlan(plan: Plan, results: PlanResults): boolean {
   return (
-    results.model.experts === plan.model.experts.value &&
-    results.hardware.gpus === plan.hardware.count &&
-    results.model.layers === plan.model.layers.value
+    results.model.experts === plan.model.experts.value && results.hardware.gpus === plan.hardware.count && results.model.layers === plan.model.layers.value
   );
 }

@@ -65,7 +65,9 @@ export function gpuHover(plan: Plan, results: PlanResults | undefined, gpu: numb
     const load = l.gpuLoad[gpu] ?? 0;
     const mean = l.gpuLoad.reduce((a, b) => a + b, 0) / Math.max(1, l.gpuLoad.length);
     const rule = results!.objective ? `${results!.objective.dispatch} dispatch` : 'the optimal matching';
-    lines.push(`| expected load | ${f.load(load)} pairs per token (mean ${f.load(mean)}; ${mean > 0 ? f.signedPercent(load / mean - 1) : f.MISSING} vs mean) under ${rule}, layer ${l.layer}, ${results!.solver.name}'s placement |`);
+    lines.push(
+      `| expected load | ${f.load(load)} pairs per token (mean ${f.load(mean)}; ${mean > 0 ? f.signedPercent(load / mean - 1) : f.MISSING} vs mean) under ${rule}, layer ${l.layer}, ${results!.solver.name}'s placement |`,
+    );
     lines.push(`| experts (${results!.solver.name}) | ${(l.placement[gpu] ?? []).join(' ') || 'none'} |`);
   } else {
     lines.push('', '_Save the plan to see expected load._');
@@ -176,7 +178,12 @@ function fieldHoverText(plan: Plan, path: string, results: PlanResults | undefin
   } else if (head === 'placement') {
     const p = plan.placement;
     title = '**Placement**';
-    rows.push(sourced('policy', p.policy, String), sourced('objective', p.objective, String), sourced('dispatch', p.dispatch, String), sourced('time budget', p.timeBudgetMs, (v: number) => f.millis(v)));
+    rows.push(
+      sourced('policy', p.policy, String),
+      sourced('objective', p.objective, String),
+      sourced('dispatch', p.dispatch, String),
+      sourced('time budget', p.timeBudgetMs, (v: number) => f.millis(v)),
+    );
     rows.push(`| committed layers | ${p.committed.size} | plan |`);
     if (results) {
       const o = objectiveName(results);
@@ -186,7 +193,10 @@ function fieldHoverText(plan: Plan, path: string, results: PlanResults | undefin
         `| last solve | ${results.solver.name}${results.solver.optimal ? ' (optimal)' : ''}, ${f.millis(results.solver.ms)}: ${figureText(overallFigure(results), o)} per layer (EPLB ${primaryText(eplb, o)}, bound ${primaryText(bound, o)}) | ${objectiveLabel(results.objective)} |`,
       );
       const free = results.freeSlots?.reduce((a, b) => a + b, 0) ?? 0;
-      if (free > 0) rows.push(`| slots no layer uses | ${results.freeSlots.join('/')} per GPU: ${f.bytes(results.freeBytesPerGpu[0] ?? 0)} per GPU the plan could give back | analysis |`);
+      if (free > 0)
+        rows.push(
+          `| slots no layer uses | ${results.freeSlots.join('/')} per GPU: ${f.bytes(results.freeBytesPerGpu[0] ?? 0)} per GPU the plan could give back | analysis |`,
+        );
     }
   } else if (head === 'offload') {
     const o = plan.offload;

@@ -40,8 +40,7 @@ export function inlayHints(plan: Plan): FeedbackHint[] {
       sameLine.tooltip += ` Memory: ${total.tooltip}.`;
     } else out.push(total);
   }
-  const modelAnchor =
-    m.bytesPerExpert.range ?? plan.refs.find((r) => r.kind === 'preset' && r.presetKind === 'model')?.range ?? m.experts.range;
+  const modelAnchor = m.bytesPerExpert.range ?? plan.refs.find((r) => r.kind === 'preset' && r.presetKind === 'model')?.range ?? m.experts.range;
   if (modelAnchor) {
     out.push({
       anchor: modelAnchor,

@@ -25,7 +25,10 @@ export function layerLensTitle(layer: LayerResult, results: PlanResults, plan?: 
   const o = objectiveName(results);
   const solver = solverFigure(layer, results);
   if (plan && committedEdited(layer, plan)) {
-    return `layer ${layer.layer}: committed placement edited since the last solve (save to evaluate it)` + (solver ? ` · ${solver.policy} ${figureText(solver, o)}` : '');
+    return (
+      `layer ${layer.layer}: committed placement edited since the last solve (save to evaluate it)` +
+      (solver ? ` · ${solver.policy} ${figureText(solver, o)}` : '')
+    );
   }
   const mine = committedFigure(layer, plan);
   const eplb = { expectedTime: layer.baselines.eplb, latencyUs: layer.baselinesUs?.eplb ?? NaN };

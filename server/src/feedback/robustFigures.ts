@@ -13,7 +13,9 @@ export function objectiveValue(r: PlanResults, x: ObjectiveFigures): number {
 
 /** The objective's figure first, the other unit beside it: "147 µs (E[T] 1.091)". */
 export function pairOf(objective: ObjectiveName, x: ObjectiveFigures): string {
-  return objective === 'latency' ? `${show.micros(x.latencyUs)} (E[T] ${show.expectedTime(x.expectedTime)})` : `E[T] ${show.expectedTime(x.expectedTime)} (${show.micros(x.latencyUs)})`;
+  return objective === 'latency'
+    ? `${show.micros(x.latencyUs)} (E[T] ${show.expectedTime(x.expectedTime)})`
+    : `E[T] ${show.expectedTime(x.expectedTime)} (${show.micros(x.latencyUs)})`;
 }
 
 export function pairText(r: PlanResults, x: ObjectiveFigures): string {

@@ -16,7 +16,6 @@ const HELD_OUT_GAP = 0.05;
 
 const TOP: Range = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
 
-
 function objectiveFigure(objective: 'latency' | 'expected-time', x: ObjectiveFigures): number {
   return objective === 'latency' ? x.latencyUs : x.expectedTime;
 }
@@ -54,7 +53,8 @@ function driftRange(plan: Plan): Range {
 
 export function driftDiagnostic(plan: Plan, r: DriftReport, range: Range = driftRange(plan)): Diagnostic {
   const verb = r.regression >= 0 ? 'slower' : 'faster';
-  const uncommitted = r.uncommitted.length > 0 ? `; ${r.uncommitted.length} layer${r.uncommitted.length > 1 ? 's' : ''} without a committed placement left out` : '';
+  const uncommitted =
+    r.uncommitted.length > 0 ? `; ${r.uncommitted.length} layer${r.uncommitted.length > 1 ? 's' : ''} without a committed placement left out` : '';
   return {
     range,
     severity: r.exceeded ? 'error' : 'information',

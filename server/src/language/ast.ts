@@ -97,18 +97,7 @@ export interface Document {
   range: Range;
 }
 
-export type TokenKind =
-  | 'word'
-  | 'number'
-  | 'unit'
-  | 'string'
-  | 'comment'
-  | 'punct'
-  | 'lbrace'
-  | 'rbrace'
-  | 'newline'
-  | 'range'
-  | 'invalid';
+export type TokenKind = 'word' | 'number' | 'unit' | 'string' | 'comment' | 'punct' | 'lbrace' | 'rbrace' | 'newline' | 'range' | 'invalid';
 
 /** A lexical token; the parser keeps them for semantic highlighting. */
 export interface Token {

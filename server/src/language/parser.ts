@@ -98,9 +98,7 @@ function internalError(e: unknown): ParseResult {
   return {
     document: { kind: 'document', statements: [], trailingComments: [], range: zero },
     tokens: [],
-    diagnostics: [
-      { range: zero, severity: 'error', code: 'MP100', message: `Internal parser error: ${String(e)}. Please report this with the file.` },
-    ],
+    diagnostics: [{ range: zero, severity: 'error', code: 'MP100', message: `Internal parser error: ${String(e)}. Please report this with the file.` }],
   };
 }
 
@@ -145,7 +143,13 @@ class Parser {
       trailingComments,
       range: { start: { line: 0, character: 0 }, end: this.s.endPosition() },
     };
-    return { document, diagnostics: this.diags, lexDiagnostics: this.s.diagnostics, omitted: addOmitted(this.sink.omitted, this.s.sink.omitted), unclosed: this.unclosed };
+    return {
+      document,
+      diagnostics: this.diags,
+      lexDiagnostics: this.s.diagnostics,
+      omitted: addOmitted(this.sink.omitted, this.s.sink.omitted),
+      unclosed: this.unclosed,
+    };
   }
 
   parseTopLevel(): { statements: Statement[]; trailingComments: Comment[]; diagnostics: Diagnostic[] } {
@@ -342,7 +346,11 @@ class Parser {
   private skipDeepBlock(): Block {
     const s = this.s;
     const open = s.range();
-    this.error(open, 'MP108', `Blocks are nested more than ${MAX_NESTING} deep here; a plan needs three at most (\`placement { layer 0 { … } }\`): remove the extra \`{\`, or check that this is a plan file.`);
+    this.error(
+      open,
+      'MP108',
+      `Blocks are nested more than ${MAX_NESTING} deep here; a plan needs three at most (\`placement { layer 0 { … } }\`): remove the extra \`{\`, or check that this is a plan file.`,
+    );
     let depth = 0;
     let close: Range | undefined;
     for (; s.kind !== 'eof'; s.next()) {

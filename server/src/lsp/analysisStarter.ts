@@ -35,7 +35,10 @@ export const workerStarter: AnalysisStarter = (plan, o) => {
         return;
       }
       const jobs = p.total > 0 ? p.done / p.total : 0;
-      const so = p.expectedTime !== undefined ? `, ${primaryText({ expectedTime: p.expectedTime, latencyUs: p.latencyUs ?? NaN }, p.objective ?? 'expected-time')} per layer so far` : '';
+      const so =
+        p.expectedTime !== undefined
+          ? `, ${primaryText({ expectedTime: p.expectedTime, latencyUs: p.latencyUs ?? NaN }, p.objective ?? 'expected-time')} per layer so far`
+          : '';
       o.onProgress(readShare + (1 - readShare) * jobs, `${p.done}/${p.total} jobs${so}`);
     },
   });

@@ -1,12 +1,7 @@
 // Code actions: the core diagnostics' own quick fixes (add a slot, remove a
 // duplicate copy, place a missing expert, fix a unit, nearest preset), and
 // writing the solver's placement (for one slow layer, or the whole plan).
-import {
-  CodeActionKind,
-  type CodeAction,
-  type CodeActionOptions,
-  type Diagnostic as LspDiagnostic,
-} from 'vscode-languageserver';
+import { CodeActionKind, type CodeAction, type CodeActionOptions, type Diagnostic as LspDiagnostic } from 'vscode-languageserver';
 import { FeedbackCode } from '../feedback/codes';
 import type { ServerContext } from './context';
 import type { DiagnosticData } from './convert';
@@ -42,7 +37,8 @@ export function register(ctx: ServerContext): void {
           if (d.source !== 'moeplan') continue;
           const data = isData(d.data) ? d.data : undefined;
           // Fixes carry edits for one text version: offer them only for the current one.
-          const core = data && published && published.version === data.version && published.version === fast.version ? published.list[data.index]?.core : undefined;
+          const core =
+            data && published && published.version === data.version && published.version === fast.version ? published.list[data.index]?.core : undefined;
           if (core && core.code === d.code) {
             for (const fix of core.fixes ?? []) {
               out.push({
@@ -79,7 +75,8 @@ export function register(ctx: ServerContext): void {
         const edit = capacityEdit(fast, results);
         const r = results.capacity.recommended;
         const already = fast.plan.hardware.slotsPerGpu[0] === r.slotsPerGpu && fast.plan.workload.batch.value === r.batch;
-        if (!('error' in edit) && !already) out.push({ title: `Use the recommended ${r.slotsPerGpu} slots per GPU and batch ${r.batch}`, kind: WRITE_CAPACITY_KIND, edit });
+        if (!('error' in edit) && !already)
+          out.push({ title: `Use the recommended ${r.slotsPerGpu} slots per GPU and batch ${r.batch}`, kind: WRITE_CAPACITY_KIND, edit });
       }
       return out;
     }),

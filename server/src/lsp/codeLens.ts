@@ -29,9 +29,7 @@ export function register(ctx: ServerContext): void {
             : 'moeplan: solve (untrusted workspace: click to run)';
         return [{ range: anchor, command: { title, command: 'moeplan.solveNow', arguments: [uri] } }];
       }
-      const lenses: CodeLens[] = [
-        { range: anchor, command: { title: overallLensTitle(results), command: 'moeplan.showPlacementView', arguments: [uri] } },
-      ];
+      const lenses: CodeLens[] = [{ range: anchor, command: { title: overallLensTitle(results), command: 'moeplan.showPlacementView', arguments: [uri] } }];
       // `layer 0..1 { … }` commits several layers in one block: one lens per block.
       const byBlock = new Map<string, { block: CommittedLayer; layers: number[] }>();
       for (const [layer, block] of plan.placement.committed) {
@@ -49,15 +47,19 @@ export function register(ctx: ServerContext): void {
         if (found.length === 1) title = layerLensTitle(found[0]!, results, plan);
         else if (found.some((l) => committedEdited(l!, plan))) {
           title = `layers ${layers[0]}–${layers[layers.length - 1]}: committed placement edited since the last solve (save to evaluate it)`;
-        }
-        else {
+        } else {
           const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
           const o = objectiveName(results);
-          const committed = { expectedTime: mean(found.map((l) => committedFigure(l!, plan)?.expectedTime ?? l!.expectedTime)), latencyUs: mean(found.map((l) => committedFigure(l!, plan)?.latencyUs ?? l!.latencyUs)) };
-          const solver = { expectedTime: mean(found.map((l) => solverFigure(l, results)?.expectedTime ?? l.expectedTime)), latencyUs: mean(found.map((l) => solverFigure(l, results)?.latencyUs ?? l.latencyUs)) };
+          const committed = {
+            expectedTime: mean(found.map((l) => committedFigure(l!, plan)?.expectedTime ?? l!.expectedTime)),
+            latencyUs: mean(found.map((l) => committedFigure(l!, plan)?.latencyUs ?? l!.latencyUs)),
+          };
+          const solver = {
+            expectedTime: mean(found.map((l) => solverFigure(l, results)?.expectedTime ?? l.expectedTime)),
+            latencyUs: mean(found.map((l) => solverFigure(l, results)?.latencyUs ?? l.latencyUs)),
+          };
           const eplb = { expectedTime: mean(found.map((l) => l.baselines.eplb)), latencyUs: mean(found.map((l) => l.baselinesUs?.eplb ?? NaN)) };
-          title =
-            `layers ${layers[0]}–${layers[layers.length - 1]}: mean committed ${figureText(committed, o)} · ${results.solver.name} ${primaryText(solver, o)} · EPLB ${primaryText(eplb, o)}`;
+          title = `layers ${layers[0]}–${layers[layers.length - 1]}: mean committed ${figureText(committed, o)} · ${results.solver.name} ${primaryText(solver, o)} · EPLB ${primaryText(eplb, o)}`;
         }
         lenses.push({ range: block.range, command: { title, command: 'moeplan.applyPlacement', arguments: [uri] } });
       }

@@ -5,13 +5,7 @@
 // once links are followed: a link out of it is neither listed nor entered).
 import { readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import {
-  CompletionItemKind,
-  InsertTextFormat,
-  type CompletionItem,
-  type CompletionOptions,
-  type CompletionParams,
-} from 'vscode-languageserver';
+import { CompletionItemKind, InsertTextFormat, type CompletionItem, type CompletionOptions, type CompletionParams } from 'vscode-languageserver';
 import type { Plan } from '../plan/types';
 import type { ServerContext } from './context';
 import { enclosingStatements, insideBlock } from './astUtil';
@@ -121,8 +115,7 @@ function argumentItems(context: string, done: Word[], plan: Plan | undefined): C
   const experts = plan?.model.experts.value ?? 0;
   const gpus = plan?.hardware.count ?? 0;
   /** Expert ids not yet on the line after `from`. */
-  const remainingExperts = (from: number) =>
-    ids(experts, new Set(texts.slice(from).filter(isNumber).map(Number)), CompletionItemKind.Value, 'expert');
+  const remainingExperts = (from: number) => ids(experts, new Set(texts.slice(from).filter(isNumber).map(Number)), CompletionItemKind.Value, 'expert');
   if (context === 'layer' && kw === 'gpu') {
     if (texts.length === 1) return ids(gpus, new Set(), CompletionItemKind.Value, 'GPU');
     if (texts.includes(':')) return remainingExperts(texts.indexOf(':') + 1);
@@ -136,7 +129,11 @@ function argumentItems(context: string, done: Word[], plan: Plan | undefined): C
     const tokensUnit = last.toLowerCase() === 'tokens' && texts[texts.length - 3]?.toLowerCase() === 'tokens'; // `tokens 2000 tokens`
     if (texts.length === 1 || isNumber(last) || tokensUnit) {
       const used = new Set(texts.slice(1).map((t) => t.toLowerCase()));
-      return words(SYNTHETIC_OPTIONS.filter((o) => !used.has(o)), CompletionItemKind.Keyword, 'synthetic option');
+      return words(
+        SYNTHETIC_OPTIONS.filter((o) => !used.has(o)),
+        CompletionItemKind.Keyword,
+        'synthetic option',
+      );
     }
     return [];
   }

@@ -72,7 +72,8 @@ export function register(ctx: ServerContext): void {
       const fast = ctx.fast(p.uri);
       if (!fast) return { ok: false, error: 'the plan is not open in the editor: open it, then save the report' };
       const results = ctx.solves.entry(p.uri)?.results;
-      if (!fast.plan || !results) return { ok: false, error: 'no results yet: fix the plan\'s errors, save it or run "moeplan: Solve Now", then save the report' };
+      if (!fast.plan || !results)
+        return { ok: false, error: 'no results yet: fix the plan\'s errors, save it or run "moeplan: Solve Now", then save the report' };
       const name = basename(fast.file);
       // The page `moeplan report` writes for the same plan and results.
       const html = renderReport({ ...results, uri: name }, { title: p.title ?? name, planText: fast.text, source: name });

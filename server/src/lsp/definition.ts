@@ -39,7 +39,8 @@ export function register(ctx: ServerContext): void {
       if (ref.kind === 'trace') return { uri: pathUri(ref.absPath), range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } };
       const range = definitionRange(plan, ref);
       // Jumping to where we already are is no jump.
-      if (!range || (range.start.line === ref.range.start.line && range.start.character <= ref.range.start.character && ref.range.end.line <= range.end.line)) return null;
+      if (!range || (range.start.line === ref.range.start.line && range.start.character <= ref.range.start.character && ref.range.end.line <= range.end.line))
+        return null;
       return { uri: p.textDocument.uri, range };
     }),
   );

@@ -13,7 +13,8 @@ import { recommendationNote } from '../feedback/capacityText';
 export function exportText(plan: Plan, results: PlanResults | undefined, format: ExportFormat, outputPath?: string): ExportResponse {
   let placements = committedPlacements(plan);
   if (!placements) {
-    if (!results) return { ok: false, error: 'the plan commits no placement for every layer and is not solved yet: save it (or run "moeplan: Solve Now") first' };
+    if (!results)
+      return { ok: false, error: 'the plan commits no placement for every layer and is not solved yet: save it (or run "moeplan: Solve Now") first' };
     if (!resultsMatchPlan(plan, results)) return { ok: false, error: 'the last solve is from an older shape of the plan: save it to solve again' };
     const byLayer = new Map(results.layers.map((l) => [l.layer, l.placement]));
     placements = [];

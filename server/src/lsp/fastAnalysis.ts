@@ -43,7 +43,15 @@ export function analyseText(uri: string, version: number, file: string, text: st
     // The core is written not to throw; if it does, say so where the user looks.
     const zero = { line: 0, character: 0 };
     const message = `Internal error while checking the plan: ${e instanceof Error ? e.message : String(e)}. Please report it with the file.`;
-    return { uri, version, file, text, tokens: [], diagnostics: [{ range: { start: zero, end: zero }, severity: 'error', code: 'MP100', message }], ms: performance.now() - t0 };
+    return {
+      uri,
+      version,
+      file,
+      text,
+      tokens: [],
+      diagnostics: [{ range: { start: zero, end: zero }, severity: 'error', code: 'MP100', message }],
+      ms: performance.now() - t0,
+    };
   }
   const parsed = r.parse;
   return {

@@ -34,7 +34,8 @@ export function register(ctx: ServerContext): void {
             break;
           case 'layer': {
             const l = results && resultsMatchPlan(plan, results) ? layerResult(results, ref.layer) : undefined;
-            value = l && results ? `**Layer ${ref.layer}**\n\n${layerLensTitle(l, results, plan)}` : `**Layer ${ref.layer}** — save the plan to see E[T] and µs.`;
+            value =
+              l && results ? `**Layer ${ref.layer}**\n\n${layerLensTitle(l, results, plan)}` : `**Layer ${ref.layer}** — save the plan to see E[T] and µs.`;
             break;
           }
           case 'trace':

@@ -4,12 +4,7 @@ import type { Connection } from 'vscode-languageserver';
 
 export type Logger = (message: string) => void;
 
-export function safely<P, R, F>(
-  log: Logger,
-  name: string,
-  fallback: F,
-  handler: (params: P) => R | Promise<R>,
-): (params: P) => Promise<R | F> {
+export function safely<P, R, F>(log: Logger, name: string, fallback: F, handler: (params: P) => R | Promise<R>): (params: P) => Promise<R | F> {
   return async (params: P) => {
     try {
       return await handler(params);

@@ -188,9 +188,7 @@ function documentState(
       if (entry?.error) list.push({ core: analysisErrorDiagnostic(a.plan, entry.error.kind, entry.error.message), source: 'solver' });
     }
     published.set(uri, { version: a.version, list });
-    const diagnostics: LspDiagnostic[] = list.map((d, index) =>
-      toLspDiagnostic(d.core, uri, { index, version: a.version, source: d.source }),
-    );
+    const diagnostics: LspDiagnostic[] = list.map((d, index) => toLspDiagnostic(d.core, uri, { index, version: a.version, source: d.source }));
     void connection.sendDiagnostics({ uri, version: a.version, diagnostics });
     timings.add(timings.validateMs, performance.now() - t0);
     const t = changedAt.get(uri);

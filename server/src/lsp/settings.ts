@@ -30,8 +30,7 @@ export function readSettings(raw: unknown): ServerSettings {
   const traces = (s.traces && typeof s.traces === 'object' ? s.traces : {}) as Record<string, unknown>;
   // `moeplan.trace.maxSizeMB` is the old, deprecated name (`moeplan.trace.*` is LSP message tracing).
   const oldTrace = (s.trace && typeof s.trace === 'object' ? s.trace : {}) as Record<string, unknown>;
-  const num = (v: unknown, d: number, min = 0): number =>
-    typeof v === 'number' && Number.isFinite(v) && v >= min ? v : d;
+  const num = (v: unknown, d: number, min = 0): number => (typeof v === 'number' && Number.isFinite(v) && v >= min ? v : d);
   return {
     run: s.run === 'onType' ? 'onType' : 'onSave',
     timeBudgetS: num(solver.timeBudget, DEFAULT_SETTINGS.timeBudgetS),

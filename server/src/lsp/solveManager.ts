@@ -142,14 +142,7 @@ export class SolveManager {
     return this.start(this.deps.starter, toRun, fast, key, settings, started);
   }
 
-  private start(
-    starter: AnalysisStarter,
-    plan: Plan,
-    fast: FastAnalysis,
-    key: string,
-    settings: ServerSettings,
-    started: number,
-  ): Promise<ResultsReadyParams> {
+  private start(starter: AnalysisStarter, plan: Plan, fast: FastAnalysis, key: string, settings: ServerSettings, started: number): Promise<ResultsReadyParams> {
     const { uri, version } = fast;
     let progress: WorkDoneProgressServerReporter | undefined;
     let lastFraction = -1;
@@ -172,9 +165,7 @@ export class SolveManager {
         },
       });
     } catch (e) {
-      return Promise.resolve(
-        this.store({ uri, version, key, ms: 0, at: Date.now(), error: { kind: 'failed', message: errorText(e) } }, started),
-      );
+      return Promise.resolve(this.store({ uri, version, key, ms: 0, at: Date.now(), error: { kind: 'failed', message: errorText(e) } }, started));
     }
 
     let watchdog: NodeJS.Timeout | undefined;
@@ -231,10 +222,7 @@ export class SolveManager {
         if (job.superseded) return { uri, version, ms: performance.now() - started, error: SUPERSEDED };
         this.jobs.delete(uri);
         progress?.done();
-        return this.store(
-          { uri, version, key, ms: performance.now() - started, at: Date.now(), error: { kind: 'failed', message: errorText(e) } },
-          started,
-        );
+        return this.store({ uri, version, key, ms: performance.now() - started, at: Date.now(), error: { kind: 'failed', message: errorText(e) } }, started);
       },
     );
     return job.done;

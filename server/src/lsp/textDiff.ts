@@ -96,8 +96,7 @@ export function applyEdits(text: string, edits: TextEdit[]): string {
     offsets.push(o);
     o += l.length + nl;
   }
-  const at = (p: { line: number; character: number }): number =>
-    p.line >= lines.length ? text.length : Math.min(offsets[p.line]! + p.character, text.length);
+  const at = (p: { line: number; character: number }): number => (p.line >= lines.length ? text.length : Math.min(offsets[p.line]! + p.character, text.length));
   const sorted = [...edits].sort((x, y) => at(y.range.start) - at(x.range.start));
   let out = text;
   for (const e of sorted) out = out.slice(0, at(e.range.start)) + e.newText + out.slice(at(e.range.end));

@@ -38,7 +38,12 @@ export async function gateTraces(plan: Plan, settings: ServerSettings, readable:
       files = listTraceFiles(spec, readable);
     } catch (e) {
       if (!(e instanceof WorkloadError)) throw e;
-      if (e.message.endsWith(NOT_TRUSTED)) return refused(plan, 'untrusted', `the ${what} ${spec.path} is outside the workspace (links followed) and the workspace is not trusted; trust the workspace to read it`);
+      if (e.message.endsWith(NOT_TRUSTED))
+        return refused(
+          plan,
+          'untrusted',
+          `the ${what} ${spec.path} is outside the workspace (links followed) and the workspace is not trusted; trust the workspace to read it`,
+        );
       // Never let the analysis list it again without the trust check: say why here.
       return refused(plan, 'failed', `the ${what} ${e.message}`);
     }

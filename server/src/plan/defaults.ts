@@ -5,12 +5,13 @@ export const DEFAULTS = {
   /** Fraction of GPU memory kept for dense weights, KV cache and activations. */
   reserveFraction: {
     value: 0.1,
-    source: 'default: 10% of GPU memory (as vLLM\'s gpu-memory-utilization 0.9 leaves); set `reserve … per gpu` for your KV cache and dense weights',
+    source: "default: 10% of GPU memory (as vLLM's gpu-memory-utilization 0.9 leaves); set `reserve … per gpu` for your KV cache and dense weights",
   },
   /** Memory per GPU a `serve` block keeps for activations, CUDA graphs and allocator slack. */
   activationFraction: {
     value: 0.1,
-    source: "default: 10% of GPU memory (what vLLM's default gpu-memory-utilization 0.9 leaves outside weights and KV cache); set `activations … per gpu` in `serve`",
+    source:
+      "default: 10% of GPU memory (what vLLM's default gpu-memory-utilization 0.9 leaves outside weights and KV cache); set `activations … per gpu` in `serve`",
   },
   /** Tokens per request (prompt and output) when a `serve` block names no context. */
   context: { value: 4096, source: 'default: 4,096 tokens per request (prompt and output); set `context N tokens` in `serve`' },
@@ -28,11 +29,11 @@ export const DEFAULTS = {
   policy: { value: 'greedy' as const, source: 'default: greedy (the copy-by-largest-gain heuristic of Beaumont et al.)' },
   objective: {
     value: 'latency' as const,
-    source: 'default: latency — expected µs per MoE layer at the plan\'s batch under its dispatch rule',
+    source: "default: latency — expected µs per MoE layer at the plan's batch under its dispatch rule",
   },
   dispatch: {
     value: 'static' as const,
-    source: 'default: static — SGLang\'s copy choice whenever an expert placement is loaded (`--ep-dispatch-algorithm static`)',
+    source: "default: static — SGLang's copy choice whenever an expert placement is loaded (`--ep-dispatch-algorithm static`)",
   },
   mix: { value: 'mean' as const, source: 'default: mean — the workloads mixed by weight' },
   maxRegression: { value: 0.05, source: 'default: 5% — a regression larger than this fails `moeplan check`' },

@@ -35,7 +35,11 @@ export function writeCommittedPlacement(text: string, layers: LayerAssignment[])
   }
   if (layers.length === 0) return formatText(text);
   const fresh = new Map<number, number[][]>();
-  for (const l of layers) fresh.set(l.layer, l.gpus.map((g) => [...g].sort((a, b) => a - b)));
+  for (const l of layers)
+    fresh.set(
+      l.layer,
+      l.gpus.map((g) => [...g].sort((a, b) => a - b)),
+    );
 
   const offsets = lineOffsets(text);
   const off = (p: Position) => offsets[p.line] + p.character;
@@ -144,7 +148,14 @@ function layerIds(s: Statement): number[] | undefined {
   const v = s.args[0];
   if (s.args.length !== 1 || !v) return undefined;
   if (v.kind === 'number' && Number.isInteger(v.value) && v.value >= 0) return [v.value];
-  if (v.kind === 'range' && Number.isInteger(v.from.value) && Number.isInteger(v.to.value) && v.from.value >= 0 && v.to.value >= v.from.value && v.to.value - v.from.value < 1e6) {
+  if (
+    v.kind === 'range' &&
+    Number.isInteger(v.from.value) &&
+    Number.isInteger(v.to.value) &&
+    v.from.value >= 0 &&
+    v.to.value >= v.from.value &&
+    v.to.value - v.from.value < 1e6
+  ) {
     return Array.from({ length: v.to.value - v.from.value + 1 }, (_, k) => v.from.value + k);
   }
   return undefined;

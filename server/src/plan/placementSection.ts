@@ -76,7 +76,6 @@ const committedMemo = new WeakMap<Map<number, GpuLine>, { key: string; unique: n
 
 const rangeKey = (r: Range) => `${r.start.line}:${r.start.character}-${r.end.line}:${r.end.character}`;
 
-
 export function resolvePlacement(
   ctx: Ctx,
   stmt: Statement | undefined,
@@ -152,7 +151,12 @@ class IdReader {
     }
     ctx.refs.push({ kind: 'layer', layer: v.value, range: v.range });
     if (model && v.value >= model.layers.value) {
-      ctx.report(v.range, 'error', 'MP402', `Layer ${v.value} does not exist: ${model.name} has ${model.layers.value} MoE layers, numbered 0–${model.layers.value - 1}.`);
+      ctx.report(
+        v.range,
+        'error',
+        'MP402',
+        `Layer ${v.value} does not exist: ${model.name} has ${model.layers.value} MoE layers, numbered 0–${model.layers.value - 1}.`,
+      );
       return { ok: false };
     }
     return { layer: v.value, ok: true };
@@ -310,47 +314,42 @@ function readLayerStatement(ctx: Ctx, s: Statement, reader: IdReader, model: Mod
   ctx.field('placement.layer', s.keyword.range);
   const ids = readLayerIds(ctx, s, model);
   const ls: LayerStmt = { layers: ids ?? [], stmt: s, gpus: new Map() };
-  dispatch(
-    ctx,
-    needBlock(ctx, s, 'layer 0 { gpu 0: 0 1 2 3 }'),
-    'layer',
-    {
-      gpu: (x) => {
-        noBlock(ctx, x);
-        const a = new Args(ctx, x);
-        const g = gpuId(a.take(), a, ids?.[0]);
-        if (!a.optPunct(':')) {
-          const v = a.peek();
-          ctx.report(v ? v.range : a.here(), 'error', 'MP112', 'Write `gpu G: EXPERTS`, with a `:` after the GPU number.', {
-            fixes: [{ title: 'Add `:`', edits: [{ range: at(x.args[0]?.range ?? x.keyword.range), newText: ':' }], preferred: true }],
-          });
+  dispatch(ctx, needBlock(ctx, s, 'layer 0 { gpu 0: 0 1 2 3 }'), 'layer', {
+    gpu: (x) => {
+      noBlock(ctx, x);
+      const a = new Args(ctx, x);
+      const g = gpuId(a.take(), a, ids?.[0]);
+      if (!a.optPunct(':')) {
+        const v = a.peek();
+        ctx.report(v ? v.range : a.here(), 'error', 'MP112', 'Write `gpu G: EXPERTS`, with a `:` after the GPU number.', {
+          fixes: [{ title: 'Add `:`', edits: [{ range: at(x.args[0]?.range ?? x.keyword.range), newText: ':' }], preferred: true }],
+        });
+      }
+      const line: GpuLine = { gpu: g ?? -1, stmt: x, ids: [], from: a.i };
+      readExpertIdsInto(ctx, x.args, a.i, model, ids?.[0], g, line.ids);
+      if (!onePerArgument(x.args, a.i, line.ids.length)) {
+        // Ranges, commas or rejected values: read again for the nodes, reporting into nothing.
+        line.nodes = [];
+        readExpertIdsInto(new Ctx(), x.args, a.i, model, ids?.[0], g, [], line.nodes);
+      }
+      if (g === undefined) return;
+      const prev = ls.gpus.get(g);
+      if (prev) {
+        ctx.report(x.args[0].range, 'error', 'MP409', `GPU ${g} is listed twice in this layer: merge the two lines into one.`, {
+          related: [{ message: `first \`gpu ${g}\` here`, range: prev.stmt.range }],
+        });
+        const stmts = prev.stmts ?? prev.ids.map(() => prev.stmt);
+        const nodes = prev.nodes ?? prev.ids.map((_, k) => nodeAt(prev, k));
+        for (let k = 0; k < line.ids.length; k++) {
+          prev.ids.push(line.ids[k]);
+          stmts.push(x);
+          nodes.push(nodeAt(line, k));
         }
-        const line: GpuLine = { gpu: g ?? -1, stmt: x, ids: [], from: a.i };
-        readExpertIdsInto(ctx, x.args, a.i, model, ids?.[0], g, line.ids);
-        if (!onePerArgument(x.args, a.i, line.ids.length)) {
-          // Ranges, commas or rejected values: read again for the nodes, reporting into nothing.
-          line.nodes = [];
-          readExpertIdsInto(new Ctx(), x.args, a.i, model, ids?.[0], g, [], line.nodes);
-        }
-        if (g === undefined) return;
-        const prev = ls.gpus.get(g);
-        if (prev) {
-          ctx.report(x.args[0].range, 'error', 'MP409', `GPU ${g} is listed twice in this layer: merge the two lines into one.`, {
-            related: [{ message: `first \`gpu ${g}\` here`, range: prev.stmt.range }],
-          });
-          const stmts = prev.stmts ?? prev.ids.map(() => prev.stmt);
-          const nodes = prev.nodes ?? prev.ids.map((_, k) => nodeAt(prev, k));
-          for (let k = 0; k < line.ids.length; k++) {
-            prev.ids.push(line.ids[k]);
-            stmts.push(x);
-            nodes.push(nodeAt(line, k));
-          }
-          prev.stmts = stmts;
-          prev.nodes = nodes;
-        } else ls.gpus.set(g, line);
-      },
+        prev.stmts = stmts;
+        prev.nodes = nodes;
+      } else ls.gpus.set(g, line);
     },
-  );
+  });
   internal.layerStmts.push(ls);
   // Replayed only when every diagnostic of the statement was kept (none past the cap).
   if (ctx.reported - reported0 === ctx.diags.length - diags0) {
@@ -361,7 +360,9 @@ function readLayerStatement(ctx: Ctx, s: Statement, reader: IdReader, model: Mod
 /** A pin that a forbid rules out can never be satisfied. */
 function checkPinsAgainstForbids(ctx: Ctx, spec: PlacementSpec): void {
   for (const p of spec.pins) {
-    const f = spec.forbids.find((x) => x.gpu === p.gpu && (x.expert === undefined || x.expert === p.expert) && (x.layer === undefined || p.layer === undefined || x.layer === p.layer));
+    const f = spec.forbids.find(
+      (x) => x.gpu === p.gpu && (x.expert === undefined || x.expert === p.expert) && (x.layer === undefined || p.layer === undefined || x.layer === p.layer),
+    );
     if (f && p.range) {
       ctx.report(p.range, 'warning', 'MP410', `Expert ${p.expert} is pinned to GPU ${p.gpu}, which a \`forbid\` rules out: drop one of the two.`, {
         related: f.range ? [{ message: 'forbid here', range: f.range }] : undefined,
@@ -378,9 +379,15 @@ function keepFirstCommit(ctx: Ctx, internal: PlacementInternal): void {
     for (const l of ls.layers) {
       const o = owner.get(l);
       if (o) {
-        ctx.report(ls.stmt.args[0]?.range ?? ls.stmt.keyword.range, 'error', 'MP408', `Layer ${l} is already committed above: each layer has one assignment; remove it from one of the two.`, {
-          related: [{ message: `layer ${l} first committed here`, range: o.stmt.range }],
-        });
+        ctx.report(
+          ls.stmt.args[0]?.range ?? ls.stmt.keyword.range,
+          'error',
+          'MP408',
+          `Layer ${l} is already committed above: each layer has one assignment; remove it from one of the two.`,
+          {
+            related: [{ message: `layer ${l} first committed here`, range: o.stmt.range }],
+          },
+        );
       } else {
         owner.set(l, ls);
         kept.push(l);
@@ -390,14 +397,18 @@ function keepFirstCommit(ctx: Ctx, internal: PlacementInternal): void {
   }
 }
 
-const layerName = (ls: LayerStmt) =>
-  ls.layers.length === 1 ? `layer ${ls.layers[0]}` : `layers ${ls.layers[0]}–${ls.layers[ls.layers.length - 1]}`;
+const layerName = (ls: LayerStmt) => (ls.layers.length === 1 ? `layer ${ls.layers[0]}` : `layers ${ls.layers[0]}–${ls.layers[ls.layers.length - 1]}`);
 
 /** Whether a `gpu` line is well-formed (`gpu G: …`), so its list can be rewritten by a fix. */
 function rewritable(line: GpuLine | Statement): boolean {
   const stmt = 'kind' in line ? line : line.stmt;
   const colon = stmt.args[1];
-  return stmt.args[0]?.kind === 'number' && colon?.kind === 'punct' && colon.text === ':' && stmt.args.slice(2).every((v) => v.kind === 'number' || v.kind === 'range' || (v.kind === 'punct' && v.text === ','));
+  return (
+    stmt.args[0]?.kind === 'number' &&
+    colon?.kind === 'punct' &&
+    colon.text === ':' &&
+    stmt.args.slice(2).every((v) => v.kind === 'number' || v.kind === 'range' || (v.kind === 'punct' && v.text === ','))
+  );
 }
 
 /** Replace a `gpu G:` line's expert list. */
@@ -510,10 +521,16 @@ function readGpuLists(ctx: Ctx, ls: LayerStmt, name: string, gpus: number, E: nu
         // Remove this copy from the line it is written on.
         const ids = line.ids.filter((_, j) => stmtOf(line, j) === stmt);
         ids.splice(ids.lastIndexOf(id), 1);
-        ctx.report(node.range, 'error', 'MP405', `Expert ${id} is twice on GPU ${line.gpu} in ${name}: a second copy on the same GPU serves nothing. Remove one (put extra copies on other GPUs).`, {
-          related: firstNode !== node ? [{ message: 'first copy here', range: firstNode.range }] : undefined,
-          fixes: rewritable(stmt) ? [{ title: `Remove the duplicate expert ${id}`, edits: [rewriteList(stmt, ids)], preferred: true }] : undefined,
-        });
+        ctx.report(
+          node.range,
+          'error',
+          'MP405',
+          `Expert ${id} is twice on GPU ${line.gpu} in ${name}: a second copy on the same GPU serves nothing. Remove one (put extra copies on other GPUs).`,
+          {
+            related: firstNode !== node ? [{ message: 'first copy here', range: firstNode.range }] : undefined,
+            fixes: rewritable(stmt) ? [{ title: `Remove the duplicate expert ${id}`, edits: [rewriteList(stmt, ids)], preferred: true }] : undefined,
+          },
+        );
         continue;
       }
       stamp[id] = lineNo;
@@ -543,10 +560,16 @@ function checkSlots(c: LayerCheck, addSlotFix: ((needed: number) => QuickFix) | 
     if (counts[line.gpu] > slots) {
       const fixes: QuickFix[] = [];
       if (addSlotFix) fixes.push(addSlotFix(maxOver));
-      ctx.report(line.stmt.range, 'error', 'MP406', `GPU ${line.gpu} holds ${counts[line.gpu]} experts in ${name} but has ${slots} slot${slots === 1 ? '' : 's'} (${hw.slotsSource}): move ${counts[line.gpu] - slots} expert${counts[line.gpu] - slots > 1 ? 's' : ''} to another GPU, or give GPUs more slots.`, {
-        fixes,
-        related: slotsStatement ? [{ message: 'slots set here', range: slotsStatement.range }] : undefined,
-      });
+      ctx.report(
+        line.stmt.range,
+        'error',
+        'MP406',
+        `GPU ${line.gpu} holds ${counts[line.gpu]} experts in ${name} but has ${slots} slot${slots === 1 ? '' : 's'} (${hw.slotsSource}): move ${counts[line.gpu] - slots} expert${counts[line.gpu] - slots > 1 ? 's' : ''} to another GPU, or give GPUs more slots.`,
+        {
+          fixes,
+          related: slotsStatement ? [{ message: 'slots set here', range: slotsStatement.range }] : undefined,
+        },
+      );
     }
   }
 }
@@ -565,7 +588,10 @@ function checkUnplaced(c: LayerCheck, addSlotFix: ((needed: number) => QuickFix)
     let slotEdit: QuickFix | undefined;
     const freeTotal = counts.reduce((t, c, g) => t + Math.max(0, slotsNow[g] - c), 0);
     if (freeTotal < missing.length && addSlotFix) {
-      const needed = Math.min(E, Math.max(Math.max(...slotsNow), Math.ceil((counts.reduce((t, c) => t + c, 0) + missing.length) / hw.count), Math.max(...counts)));
+      const needed = Math.min(
+        E,
+        Math.max(Math.max(...slotsNow), Math.ceil((counts.reduce((t, c) => t + c, 0) + missing.length) / hw.count), Math.max(...counts)),
+      );
       slotEdit = addSlotFix(needed);
       slotsNow = slotsNow.map(() => needed);
     }
@@ -595,13 +621,19 @@ function checkUnplaced(c: LayerCheck, addSlotFix: ((needed: number) => QuickFix)
         edits.push({ range: { start: close.start, end: close.start }, newText: newLines.map((l) => deeper + l + '\n' + pad).join('') });
       }
       if (newLines.length === 0 || close) {
-        const where = adds.map((a, g) => (a.length ? `${formatExpertList(a)} on GPU ${g}` : '')).filter(Boolean).join(', ');
+        const where = adds
+          .map((a, g) => (a.length ? `${formatExpertList(a)} on GPU ${g}` : ''))
+          .filter(Boolean)
+          .join(', ');
         const title = `${slotEdit ? `${slotEdit.title}, and place` : 'Place'} expert${missing.length > 1 ? 's' : ''} ${where}`;
         fixes.push({ title, edits, preferred: !slotEdit });
       }
     }
     const sev = offload ? 'information' : 'error';
-    ctx.report(ls.stmt.args[0] ? { start: ls.stmt.keyword.range.start, end: ls.stmt.args[ls.stmt.args.length - 1].range.end } : ls.stmt.keyword.range, sev, 'MP407',
+    ctx.report(
+      ls.stmt.args[0] ? { start: ls.stmt.keyword.range.start, end: ls.stmt.args[ls.stmt.args.length - 1].range.end } : ls.stmt.keyword.range,
+      sev,
+      'MP407',
       `${missing.length === 1 ? 'Expert' : `${missing.length} experts:`} ${shown} ${missing.length === 1 ? 'is' : 'are'} on no GPU in ${name}${offload ? ': they are paged from host memory (offload).' : `: every expert needs at least one copy. Add ${missing.length === 1 ? 'it' : 'them'} to a GPU with a free slot.`}`,
       { fixes },
     );
@@ -615,10 +647,19 @@ function checkConstraints(c: LayerCheck, spec: PlacementSpec): void {
     if (p.layer !== undefined && !ls.layers.includes(p.layer)) continue;
     if (!unique[p.gpu]?.includes(p.expert)) {
       const line = ls.gpus.get(p.gpu);
-      ctx.report(line?.stmt.range ?? ls.stmt.keyword.range, 'warning', 'MP410', `Expert ${p.expert} is pinned to GPU ${p.gpu} but ${name} does not put it there: add it to \`gpu ${p.gpu}\` or drop the pin.`, {
-        related: p.range ? [{ message: 'pin here', range: p.range }] : undefined,
-        fixes: line && rewritable(line) && oneLine(line) && (hw.slotsPerGpu[p.gpu] ?? 0) > counts[p.gpu] ? [{ title: `Add expert ${p.expert} to GPU ${p.gpu}`, edits: [rewriteList(line, [...unique[p.gpu], p.expert])] }] : undefined,
-      });
+      ctx.report(
+        line?.stmt.range ?? ls.stmt.keyword.range,
+        'warning',
+        'MP410',
+        `Expert ${p.expert} is pinned to GPU ${p.gpu} but ${name} does not put it there: add it to \`gpu ${p.gpu}\` or drop the pin.`,
+        {
+          related: p.range ? [{ message: 'pin here', range: p.range }] : undefined,
+          fixes:
+            line && rewritable(line) && oneLine(line) && (hw.slotsPerGpu[p.gpu] ?? 0) > counts[p.gpu]
+              ? [{ title: `Add expert ${p.expert} to GPU ${p.gpu}`, edits: [rewriteList(line, [...unique[p.gpu], p.expert])] }]
+              : undefined,
+        },
+      );
     }
   }
   for (const f of spec.forbids) {
@@ -627,9 +668,17 @@ function checkConstraints(c: LayerCheck, spec: PlacementSpec): void {
     const bad = f.expert === undefined ? held : held.filter((e) => e === f.expert);
     if (bad.length > 0) {
       const line = ls.gpus.get(f.gpu);
-      ctx.report(line?.stmt.range ?? ls.stmt.keyword.range, 'warning', 'MP410', f.expert === undefined ? `GPU ${f.gpu} is forbidden but holds experts in ${name}: move them elsewhere or drop the \`forbid\`.` : `Expert ${f.expert} is forbidden on GPU ${f.gpu} but ${name} puts it there: move it or drop the \`forbid\`.`, {
-        related: f.range ? [{ message: 'forbid here', range: f.range }] : undefined,
-      });
+      ctx.report(
+        line?.stmt.range ?? ls.stmt.keyword.range,
+        'warning',
+        'MP410',
+        f.expert === undefined
+          ? `GPU ${f.gpu} is forbidden but holds experts in ${name}: move them elsewhere or drop the \`forbid\`.`
+          : `Expert ${f.expert} is forbidden on GPU ${f.gpu} but ${name} puts it there: move it or drop the \`forbid\`.`,
+        {
+          related: f.range ? [{ message: 'forbid here', range: f.range }] : undefined,
+        },
+      );
     }
   }
 }
@@ -641,7 +690,14 @@ function checkCopyLimit(c: LayerCheck, spec: PlacementSpec): void {
     const limit = spec.replicas ? spec.maxCopies! : 1;
     for (let e = 0; e < E; e++) {
       if (copies[e] > limit) {
-        ctx.report(ls.stmt.keyword.range, 'warning', spec.replicas ? 'MP410' : 'MP411', spec.replicas ? `Expert ${e} has ${copies[e]} copies in ${name}, more than \`max-copies ${limit}\`: remove ${copies[e] - limit}.` : `Expert ${e} has ${copies[e]} copies in ${name} but \`replicas off\` allows one: remove the extra copies or set \`replicas on\`.`);
+        ctx.report(
+          ls.stmt.keyword.range,
+          'warning',
+          spec.replicas ? 'MP410' : 'MP411',
+          spec.replicas
+            ? `Expert ${e} has ${copies[e]} copies in ${name}, more than \`max-copies ${limit}\`: remove ${copies[e] - limit}.`
+            : `Expert ${e} has ${copies[e]} copies in ${name} but \`replicas off\` allows one: remove the extra copies or set \`replicas on\`.`,
+        );
       }
     }
   }

@@ -8,16 +8,7 @@ import { bytes as formatBytes } from '../display';
 import type { DenseSpec, DType, GpuSpec, HardwareSpec, KvSpec, LinkSpec, ModelSpec, OffloadSpec, Plan, Sourced } from './types';
 import { DEFAULTS } from './defaults';
 import { LIMITS } from './limits';
-import {
-  DTYPE_BYTES,
-  GPU_PRESET_NAMES,
-  MODEL_PRESET_NAMES,
-  expertParams,
-  findGpuPreset,
-  findModelPreset,
-  type GpuPreset,
-  type ModelPreset,
-} from './presets';
+import { DTYPE_BYTES, GPU_PRESET_NAMES, MODEL_PRESET_NAMES, expertParams, findGpuPreset, findModelPreset, type GpuPreset, type ModelPreset } from './presets';
 import { nearest } from './nearest';
 import { Args, Ctx, dispatch, noBlock, planSource } from './resolveContext';
 import { DTYPE, LINK, PAGING_POLICY, type LinkKind } from './vocabulary';
@@ -52,7 +43,6 @@ export function resolvePlan(document: Document, opts: ResolveOptions): ResolveRe
   }
 }
 
-
 function sourced<T>(value: T, source: string, range?: Range): Sourced<T> {
   return range ? { value, source, range } : { value, source };
 }
@@ -63,22 +53,17 @@ function resolveInto(ctx: Ctx, doc: Document, opts: ResolveOptions): Plan | unde
   const take = (k: string) => (s: Statement) => {
     top[k] = s;
   };
-  dispatch(
-    ctx,
-    doc.statements,
-    'top',
-    {
-      model: take('model'),
-      gpu: take('gpu'),
-      reserve: take('reserve'),
-      slots: take('slots'),
-      link: (s) => links.push(s),
-      workload: take('workload'),
-      placement: take('placement'),
-      offload: take('offload'),
-      serve: take('serve'),
-    },
-  );
+  dispatch(ctx, doc.statements, 'top', {
+    model: take('model'),
+    gpu: take('gpu'),
+    reserve: take('reserve'),
+    slots: take('slots'),
+    link: (s) => links.push(s),
+    workload: take('workload'),
+    placement: take('placement'),
+    offload: take('offload'),
+    serve: take('serve'),
+  });
   for (const k of Object.keys(top)) if (top[k]) ctx.field(k, top[k]!.keyword.range);
   for (const l of links) ctx.field('link', l.keyword.range);
 
@@ -231,15 +216,21 @@ function readModelHead(ctx: Ctx, stmt: Statement) {
     ctx.report(w ? w.range : a.here(), 'error', 'MP112', `\`model\` needs a preset (${MODEL_PRESET_NAMES.join(', ')}) or \`custom\`.`);
     if (w && w.kind !== 'string') a.take();
   }
-  const { preset: presetHit, custom, known } = noPreset ? { preset: undefined, custom: false, known: false } : readPresetWord(ctx, a, {
-    kind: 'model',
-    find: findModelPreset,
-    idOf: (hit) => hit.preset.id,
-    names: MODEL_PRESET_NAMES,
-    code: 'MP201',
-    unknown: (text, near) =>
-      `Unknown model preset \`${text}\`${near ? `: did you mean \`${near}\`?` : '.'} Presets: ${MODEL_PRESET_NAMES.join(', ')}; or write \`model custom { … }\` with the fields.`,
-  });
+  const {
+    preset: presetHit,
+    custom,
+    known,
+  } = noPreset
+    ? { preset: undefined, custom: false, known: false }
+    : readPresetWord(ctx, a, {
+        kind: 'model',
+        find: findModelPreset,
+        idOf: (hit) => hit.preset.id,
+        names: MODEL_PRESET_NAMES,
+        code: 'MP201',
+        unknown: (text, near) =>
+          `Unknown model preset \`${text}\`${near ? `: did you mean \`${near}\`?` : '.'} Presets: ${MODEL_PRESET_NAMES.join(', ')}; or write \`model custom { … }\` with the fields.`,
+      });
   let displayName: string | undefined;
   const nameArg = a.peek();
   if (nameArg?.kind === 'string') {
@@ -354,7 +345,12 @@ function checkModelFigures(ctx: Ctx, stmt: Statement, m: ModelFields, customKnow
   if (!f['expert-ffn'] && !m.expertSize) missing.push('expert-ffn (or expert-size)');
   if (missing.length > 0) {
     if (customKnown) {
-      ctx.report(stmt.keyword.range, 'error', 'MP206', `A custom model needs ${missing.map((x) => `\`${x}\``).join(', ')}: add ${missing.length > 1 ? 'them' : 'it'} inside \`model custom { … }\`.`);
+      ctx.report(
+        stmt.keyword.range,
+        'error',
+        'MP206',
+        `A custom model needs ${missing.map((x) => `\`${x}\``).join(', ')}: add ${missing.length > 1 ? 'them' : 'it'} inside \`model custom { … }\`.`,
+      );
     }
     return undefined;
   }
@@ -366,15 +362,26 @@ function checkModelFigures(ctx: Ctx, stmt: Statement, m: ModelFields, customKnow
   let ok = true;
   if (topK.value > experts.value) {
     const r = given.get('top-k') ?? given.get('experts') ?? stmt.range;
-    ctx.report(r, 'error', 'MP205', `top-k ${topK.value} is more than the ${experts.value} routed experts: each token picks top-k distinct experts, so set \`top-k\` to at most ${experts.value}.`, {
-      related: given.has('experts') && given.get('experts') !== r ? [{ message: 'experts set here', range: given.get('experts')! }] : undefined,
-    });
+    ctx.report(
+      r,
+      'error',
+      'MP205',
+      `top-k ${topK.value} is more than the ${experts.value} routed experts: each token picks top-k distinct experts, so set \`top-k\` to at most ${experts.value}.`,
+      {
+        related: given.has('experts') && given.get('experts') !== r ? [{ message: 'experts set here', range: given.get('experts')! }] : undefined,
+      },
+    );
     ok = false;
   }
   if (total.value < firstLayer.value + layers.value) {
     const r = given.get('total-layers') ?? given.get('layers') ?? given.get('first-layer') ?? stmt.range;
     if (given.has('total-layers')) {
-      ctx.report(r, 'error', 'MP212', `total-layers ${total.value} is less than first-layer ${firstLayer.value} + layers ${layers.value}: raise \`total-layers\` to at least ${firstLayer.value + layers.value}.`);
+      ctx.report(
+        r,
+        'error',
+        'MP212',
+        `total-layers ${total.value} is less than first-layer ${firstLayer.value} + layers ${layers.value}: raise \`total-layers\` to at least ${firstLayer.value + layers.value}.`,
+      );
     }
     total = { value: firstLayer.value + layers.value, source: 'first-layer + layers' };
   }
@@ -382,13 +389,23 @@ function checkModelFigures(ctx: Ctx, stmt: Statement, m: ModelFields, customKnow
   if (groups) {
     const gr = groups.range ?? stmt.range;
     if (experts.value % groups.count !== 0) {
-      ctx.report(gr, 'error', 'MP210', `${experts.value} experts do not split into ${groups.count} equal routing groups: use a number of groups that divides ${experts.value}.`);
+      ctx.report(
+        gr,
+        'error',
+        'MP210',
+        `${experts.value} experts do not split into ${groups.count} equal routing groups: use a number of groups that divides ${experts.value}.`,
+      );
       m.groups = undefined;
     } else if (groups.topGroups > groups.count) {
       ctx.report(gr, 'error', 'MP210', `top ${groups.topGroups} groups is more than the ${groups.count} groups: keep at most ${groups.count}.`);
       m.groups = undefined;
     } else if (groups.topGroups * (experts.value / groups.count) < topK.value) {
-      ctx.report(gr, 'error', 'MP210', `${groups.topGroups} groups of ${experts.value / groups.count} experts cannot supply top-k ${topK.value} experts: keep more groups.`);
+      ctx.report(
+        gr,
+        'error',
+        'MP210',
+        `${groups.topGroups} groups of ${experts.value / groups.count} experts cannot supply top-k ${topK.value} experts: keep more groups.`,
+      );
       m.groups = undefined;
     }
   }
@@ -417,9 +434,15 @@ function resolveKv(
   const gqaGiven = ['kv-heads', 'head-dim'].filter((k) => given.has(k));
   const mlaGiven = ['kv-latent', 'kv-rope'].filter((k) => given.has(k));
   if (gqaGiven.length > 0 && mlaGiven.length > 0) {
-    ctx.report(given.get(mlaGiven[0])!, 'error', 'MP216', `A model caches either grouped-query keys and values (\`kv-heads\`, \`head-dim\`) or one latent vector (\`kv-latent\`, \`kv-rope\`), not both: remove ${mlaGiven.map((k) => `\`${k}\``).join(' and ')} or ${gqaGiven.map((k) => `\`${k}\``).join(' and ')}.`, {
-      related: [{ message: `${gqaGiven[0]} set here`, range: given.get(gqaGiven[0])! }],
-    });
+    ctx.report(
+      given.get(mlaGiven[0])!,
+      'error',
+      'MP216',
+      `A model caches either grouped-query keys and values (\`kv-heads\`, \`head-dim\`) or one latent vector (\`kv-latent\`, \`kv-rope\`), not both: remove ${mlaGiven.map((k) => `\`${k}\``).join(' and ')} or ${gqaGiven.map((k) => `\`${k}\``).join(' and ')}.`,
+      {
+        related: [{ message: `${gqaGiven[0]} set here`, range: given.get(gqaGiven[0])! }],
+      },
+    );
     return undefined;
   }
   const kind = mlaGiven.length > 0 ? 'mla' : gqaGiven.length > 0 || given.has('heads') ? 'gqa' : att?.kind;
@@ -436,11 +459,27 @@ function resolveKv(
   let spec: Omit<KvSpec, 'fullLayers' | 'slidingLayers' | 'window' | 'bytesPerToken'>;
   if (kind === 'gqa') {
     const g = sameKind?.kind === 'gqa' ? sameKind : undefined;
-    const kvHeads = from('kv-heads', g?.kvHeads, f.heads && given.has('heads') ? { value: f.heads.value, source: 'default: kv-heads = heads (multi-head attention)' } : undefined);
+    const kvHeads = from(
+      'kv-heads',
+      g?.kvHeads,
+      f.heads && given.has('heads') ? { value: f.heads.value, source: 'default: kv-heads = heads (multi-head attention)' } : undefined,
+    );
     const heads = from('heads', g?.heads, kvHeads ? { value: kvHeads.value, source: 'default: heads = kv-heads' } : undefined);
-    const headDim = from('head-dim', g?.headDim, heads && o.hidden % heads.value === 0 ? { value: o.hidden / heads.value, source: `default: hidden ${o.hidden} / heads ${heads.value}` } : undefined);
+    const headDim = from(
+      'head-dim',
+      g?.headDim,
+      heads && o.hidden % heads.value === 0 ? { value: o.hidden / heads.value, source: `default: hidden ${o.hidden} / heads ${heads.value}` } : undefined,
+    );
     if (!kvHeads || !heads || !headDim) return undefined;
-    spec = { kind, heads, kvHeads, headDim, dtype, bytesPerTokenLayer: 2 * kvHeads.value * headDim.value * bytes, flopsPerTokenLayer: 4 * heads.value * headDim.value };
+    spec = {
+      kind,
+      heads,
+      kvHeads,
+      headDim,
+      dtype,
+      bytesPerTokenLayer: 2 * kvHeads.value * headDim.value * bytes,
+      flopsPerTokenLayer: 4 * heads.value * headDim.value,
+    };
   } else {
     const m = sameKind?.kind === 'mla' ? sameKind : undefined;
     const latent = from('kv-latent', m?.latent);
@@ -448,7 +487,15 @@ function resolveKv(
     const heads = from('heads', m?.heads, { value: 1, source: 'default: 1 (set `heads` for the attention FLOPs)' });
     if (!latent || !rope || !heads) return undefined;
     // Decode with the absorbed projections (as SGLang and FlashMLA run it): scores over latent + rope, values over latent.
-    spec = { kind, heads, latent, rope, dtype, bytesPerTokenLayer: (latent.value + rope.value) * bytes, flopsPerTokenLayer: 2 * heads.value * (2 * latent.value + rope.value) };
+    spec = {
+      kind,
+      heads,
+      latent,
+      rope,
+      dtype,
+      bytesPerTokenLayer: (latent.value + rope.value) * bytes,
+      flopsPerTokenLayer: 2 * heads.value * (2 * latent.value + rope.value),
+    };
   }
   const sliding = sameKind?.kind === 'gqa' && !gqaGiven.length && sameKind.sliding ? sameKind.sliding : undefined;
   const slidingLayers = sliding ? Math.min(sliding.layers, o.layers) : 0;
@@ -481,7 +528,10 @@ function denseOf(
   const vocab = v ? sourced(v.value, v.source, v.range) : sourced(0, 'not given: 0');
   const asReleased = p && !given.has('dense-params') && dtype.range === undefined;
   const b = asReleased && p.denseBytes !== undefined ? p.denseBytes : params.value * DTYPE_BYTES[dtype.value];
-  const source = asReleased && p.denseBytes !== undefined ? `${p.name} as released (mixed dtypes): ${formatBytes(b)}` : `${params.value.toLocaleString('en-US')} parameters × ${DTYPE_BYTES[dtype.value]} B (${dtype.value}) = ${formatBytes(b)}`;
+  const source =
+    asReleased && p.denseBytes !== undefined
+      ? `${p.name} as released (mixed dtypes): ${formatBytes(b)}`
+      : `${params.value.toLocaleString('en-US')} parameters × ${DTYPE_BYTES[dtype.value]} B (${dtype.value}) = ${formatBytes(b)}`;
   return { params, bytes: sourced(b, source), vocab };
 }
 
@@ -502,17 +552,24 @@ function resolveGpu(ctx: Ctx, stmt: Statement): GpuRes | undefined {
   const w = a.peek();
   const noPreset = !w || w.kind !== 'word';
   if (noPreset) {
-    ctx.report(w ? w.range : a.here(), 'error', 'MP112', `\`gpu\` needs a preset (${GPU_PRESET_NAMES.slice(0, 4).join(', ')}) or \`custom\`, then \`x COUNT\`: e.g. \`gpu h100-sxm x 8\`.`);
+    ctx.report(
+      w ? w.range : a.here(),
+      'error',
+      'MP112',
+      `\`gpu\` needs a preset (${GPU_PRESET_NAMES.slice(0, 4).join(', ')}) or \`custom\`, then \`x COUNT\`: e.g. \`gpu h100-sxm x 8\`.`,
+    );
   }
-  const { preset, custom, known } = noPreset ? { preset: undefined, custom: false, known: false } : readPresetWord(ctx, a, {
-    kind: 'gpu',
-    find: findGpuPreset,
-    idOf: (hit) => hit.id,
-    names: GPU_PRESET_NAMES,
-    code: 'MP202',
-    unknown: (text, near) =>
-      `Unknown GPU preset \`${text}\`${near ? `: did you mean \`${near}\`?` : '.'} Presets: a100-80g, h100-sxm, h200, b200; or \`gpu custom x N { memory …; bandwidth …; compute … }\`.`,
-  });
+  const { preset, custom, known } = noPreset
+    ? { preset: undefined, custom: false, known: false }
+    : readPresetWord(ctx, a, {
+        kind: 'gpu',
+        find: findGpuPreset,
+        idOf: (hit) => hit.id,
+        names: GPU_PRESET_NAMES,
+        code: 'MP202',
+        unknown: (text, near) =>
+          `Unknown GPU preset \`${text}\`${near ? `: did you mean \`${near}\`?` : '.'} Presets: a100-80g, h100-sxm, h200, b200; or \`gpu custom x N { memory …; bandwidth …; compute … }\`.`,
+      });
   let count: number | undefined;
   if (w && w.kind === 'word') {
     if (a.expectWord('x', 'write `gpu TYPE x COUNT`, e.g. `gpu h100-sxm x 8`')) {
@@ -545,7 +602,11 @@ function resolveGpu(ctx: Ctx, stmt: Statement): GpuRes | undefined {
   };
   dispatch(ctx, stmt.block?.statements ?? [], 'gpu', {
     memory: field('memory', { what: '`memory`', unit: 'bytes', above: 0, suggest: 'GB', example: 'memory 80 GB' }, (v) => (memory = v)),
-    bandwidth: field('bandwidth', { what: '`bandwidth` (HBM)', unit: 'bandwidth', above: 0, suggest: 'TB/s', example: 'bandwidth 3.35 TB/s' }, (v) => (bandwidth = v)),
+    bandwidth: field(
+      'bandwidth',
+      { what: '`bandwidth` (HBM)', unit: 'bandwidth', above: 0, suggest: 'TB/s', example: 'bandwidth 3.35 TB/s' },
+      (v) => (bandwidth = v),
+    ),
     compute: field('compute', { what: '`compute`', unit: 'compute', above: 0, suggest: 'TFLOPS', example: 'compute 989 TFLOPS' }, (v) => (flops = v)),
     name: (s) => {
       noBlock(ctx, s);
@@ -560,13 +621,23 @@ function resolveGpu(ctx: Ctx, stmt: Statement): GpuRes | undefined {
   if (!memory || !bandwidth || !flops) {
     if (custom && known) {
       const missing = [!memory && 'memory', !bandwidth && 'bandwidth', !flops && 'compute'].filter(Boolean) as string[];
-      ctx.report(stmt.keyword.range, 'error', 'MP206', `A custom GPU needs ${missing.map((m) => `\`${m}\``).join(', ')}: add ${missing.length > 1 ? 'them' : 'it'} inside \`gpu custom x N { … }\` (e.g. \`memory 80 GB\`, \`bandwidth 3.35 TB/s\`, \`compute 989 TFLOPS\`).`);
+      ctx.report(
+        stmt.keyword.range,
+        'error',
+        'MP206',
+        `A custom GPU needs ${missing.map((m) => `\`${m}\``).join(', ')}: add ${missing.length > 1 ? 'them' : 'it'} inside \`gpu custom x N { … }\` (e.g. \`memory 80 GB\`, \`bandwidth 3.35 TB/s\`, \`compute 989 TFLOPS\`).`,
+      );
     }
     return undefined;
   }
   if (count === undefined) return undefined;
   if (count % nodes !== 0) {
-    ctx.report(nodesRange ?? stmt.range, 'error', 'MP207', `${count} GPUs do not split evenly into ${nodes} nodes: use a node count that divides ${count} (every node must hold the same number of GPUs).`);
+    ctx.report(
+      nodesRange ?? stmt.range,
+      'error',
+      'MP207',
+      `${count} GPUs do not split evenly into ${nodes} nodes: use a node count that divides ${count} (every node must hold the same number of GPUs).`,
+    );
     nodes = 1;
   }
   const gpu: GpuSpec = { type: preset?.id ?? 'custom', name, memoryBytes: memory, hbmBytesPerS: bandwidth, flops };
@@ -590,7 +661,9 @@ function resolveLinks(ctx: Ctx, links: Statement[]): GivenLinks {
       const nx = a.peek();
       if (nx && nx.kind === 'number') lat = a.number({ what: `\`link ${k.value}\` latency`, unit: 'time', min: 0, suggest: 'us' });
       if (firstAt[k.value]) {
-        ctx.report(k.node.range, 'error', 'MP111', `\`link ${k.value}\` is given twice: keep one.`, { related: [{ message: 'first given here', range: firstAt[k.value]! }] });
+        ctx.report(k.node.range, 'error', 'MP111', `\`link ${k.value}\` is given twice: keep one.`, {
+          related: [{ message: 'first given here', range: firstAt[k.value]! }],
+        });
       } else {
         firstAt[k.value] = k.node.range;
         out[k.value] = {
@@ -611,7 +684,12 @@ function defaultLinks(preset: GpuPreset | undefined, given: GivenLinks): { nvlin
   const fallback = preset ? '' : ' (custom GPU: H100-SXM figure assumed; set `link …`)';
   return {
     nvlink: {
-      bytesPerS: given.nvlink?.bytesPerS ?? sourced(p.nvlinkBytesPerS, `${p.name} NVLink, ${p.nvlinkBytesPerS / 1e9} GB/s each way (half the datasheet's ${(2 * p.nvlinkBytesPerS) / 1e9} GB/s both ways)${fallback}`),
+      bytesPerS:
+        given.nvlink?.bytesPerS ??
+        sourced(
+          p.nvlinkBytesPerS,
+          `${p.name} NVLink, ${p.nvlinkBytesPerS / 1e9} GB/s each way (half the datasheet's ${(2 * p.nvlinkBytesPerS) / 1e9} GB/s both ways)${fallback}`,
+        ),
       latencyS: given.nvlink?.latencyS ?? sourced(DEFAULTS.nvlinkLatencyS.value, DEFAULTS.nvlinkLatencyS.source),
     },
     network: {
@@ -707,7 +785,8 @@ function buildHardware(
   const mem = g.gpu.memoryBytes.value;
   let reserveBytes: Sourced<number>;
   if (reserve?.bytes !== undefined) reserveBytes = sourced(reserve.bytes, planSource(reserve.range), reserve.range);
-  else if (reserve?.fraction !== undefined) reserveBytes = sourced(mem * reserve.fraction, `${reserve.fraction * 100}% of ${formatBytes(mem)}, ${planSource(reserve.range)}`, reserve.range);
+  else if (reserve?.fraction !== undefined)
+    reserveBytes = sourced(mem * reserve.fraction, `${reserve.fraction * 100}% of ${formatBytes(mem)}, ${planSource(reserve.range)}`, reserve.range);
   else reserveBytes = sourced(mem * DEFAULTS.reserveFraction.value, DEFAULTS.reserveFraction.source);
 
   const perSlot = model.layers.value * model.bytesPerExpert.value;
@@ -724,22 +803,38 @@ function buildHardware(
     const needed = slots * perSlot;
     const budget = reserve ? free : mem;
     if (needed > budget) {
-      ctx.report(slotsGiven.range, 'warning', 'MP211', `${slots} slots per GPU need ${formatBytes(needed)} of expert weights (${slots} × ${model.layers.value} layers × ${formatBytes(model.bytesPerExpert.value)}), but a ${g.gpu.name} has ${formatBytes(budget)}${reserve ? ' after the reserve' : ''}; memory allows ${fromMemory}. Lower \`slots\`${reserve ? ' or `reserve`' : ''}.`, {
-        related: reserve ? [{ message: 'reserve set here', range: reserve.range }] : undefined,
-      });
+      ctx.report(
+        slotsGiven.range,
+        'warning',
+        'MP211',
+        `${slots} slots per GPU need ${formatBytes(needed)} of expert weights (${slots} × ${model.layers.value} layers × ${formatBytes(model.bytesPerExpert.value)}), but a ${g.gpu.name} has ${formatBytes(budget)}${reserve ? ' after the reserve' : ''}; memory allows ${fromMemory}. Lower \`slots\`${reserve ? ' or `reserve`' : ''}.`,
+        {
+          related: reserve ? [{ message: 'reserve set here', range: reserve.range }] : undefined,
+        },
+      );
     }
   } else {
     slots = fromMemory;
     slotsSource = `floor(${memText}) = ${fromMemory}`;
     if (fromMemory === 0) {
       const where = reserve?.range ?? g.stmt.range;
-      ctx.report(where, 'error', 'MP209', `No room for experts: each ${g.gpu.name} has ${formatBytes(mem)} − ${formatBytes(reserveBytes.value)} reserve = ${formatBytes(free)}, but one expert slot (one expert in each of ${model.layers.value} layers) needs ${formatBytes(perSlot)}. Lower \`reserve\`, or use GPUs with more memory.`);
+      ctx.report(
+        where,
+        'error',
+        'MP209',
+        `No room for experts: each ${g.gpu.name} has ${formatBytes(mem)} − ${formatBytes(reserveBytes.value)} reserve = ${formatBytes(free)}, but one expert slot (one expert in each of ${model.layers.value} layers) needs ${formatBytes(perSlot)}. Lower \`reserve\`, or use GPUs with more memory.`,
+      );
     }
   }
   if (slots > E) {
     // A GPU holds each expert at most once, so slots beyond the expert count would stay empty.
     if (slotsGiven) {
-      ctx.report(slotsGiven.range, 'information', 'MP213', `${slots} slots per GPU is more than the ${E} experts a GPU can hold (one copy each): ${E} are used.`);
+      ctx.report(
+        slotsGiven.range,
+        'information',
+        'MP213',
+        `${slots} slots per GPU is more than the ${E} experts a GPU can hold (one copy each): ${E} are used.`,
+      );
     }
     slotsSource += `, capped at the ${E} experts`;
     slots = E;
@@ -764,12 +859,20 @@ function buildHardware(
       if (reserve?.bytes !== undefined && !slotsGiven && fitting >= 0) {
         fixes.push({ title: `Lower reserve to ${fitting} GiB`, edits: [{ range: reserve.range, newText: `${fitting} GiB` }] });
       }
-      fixes.push({ title: 'Add an `offload { policy layer-lru }` block', edits: [{ range: { start: docEnd, end: docEnd }, newText: (docEnd.character > 0 ? '\n' : '') + '\noffload {\n  policy layer-lru\n}\n' }] });
+      fixes.push({
+        title: 'Add an `offload { policy layer-lru }` block',
+        edits: [{ range: { start: docEnd, end: docEnd }, newText: (docEnd.character > 0 ? '\n' : '') + '\noffload {\n  policy layer-lru\n}\n' }],
+      });
     }
     ctx.report(where, offloading ? 'information' : 'error', 'MP208', msg, { related, fixes: fixes.length ? fixes : undefined });
   }
   if (offload && offload.enabled && total >= E && offload.range) {
-    ctx.report(top.offload!.keyword.range, 'information', 'MP501', `Every expert fits in GPU memory (${total} slots per layer for ${E} experts): \`offload\` has nothing to page. Remove it, or raise \`reserve\` to study paging.`);
+    ctx.report(
+      top.offload!.keyword.range,
+      'information',
+      'MP501',
+      `Every expert fits in GPU memory (${total} slots per layer for ${E} experts): \`offload\` has nothing to page. Remove it, or raise \`reserve\` to study paging.`,
+    );
   }
   const links = defaultLinks(g.preset, given);
   return {

@@ -81,13 +81,9 @@ export function readNumberValue(ctx: Ctx, v: NumberValue, spec: NumSpec): number
     if (!v.unit) {
       if (!spec.unitOptional) {
         const suggest = spec.suggest ?? unitsOfKind(spec.unit)[0].text;
-        ctx.report(
-          v.range,
-          'error',
-          'MP114',
-          `${spec.what} needs a unit: ${KIND_NAMES[spec.unit]}. Write e.g. \`${v.raw} ${suggest}\`.`,
-          { fixes: [{ title: `Add unit \`${suggest}\``, edits: [{ range: at(v.range), newText: ' ' + suggest }], preferred: true }] },
-        );
+        ctx.report(v.range, 'error', 'MP114', `${spec.what} needs a unit: ${KIND_NAMES[spec.unit]}. Write e.g. \`${v.raw} ${suggest}\`.`, {
+          fixes: [{ title: `Add unit \`${suggest}\``, edits: [{ range: at(v.range), newText: ' ' + suggest }], preferred: true }],
+        });
         value = scale(value, lookupUnit(suggest)?.factor ?? 1);
         shownUnit = { text: suggest, factor: lookupUnit(suggest)?.factor ?? 1 };
       }
@@ -99,7 +95,9 @@ export function readNumberValue(ctx: Ctx, v: NumberValue, spec: NumSpec): number
       } else {
         const candidates = unitsOfKind(spec.unit).map((x) => x.text);
         const near = nearest(v.unit.text, candidates) ?? spec.suggest ?? candidates[0];
-        const why = u ? `\`${v.unit.text}\` is ${KIND_NAMES[u.kind].split(' (')[0]}, but ${spec.what} needs ${KIND_NAMES[spec.unit]}` : `Unknown unit \`${v.unit.text}\`: ${spec.what} needs ${KIND_NAMES[spec.unit]}`;
+        const why = u
+          ? `\`${v.unit.text}\` is ${KIND_NAMES[u.kind].split(' (')[0]}, but ${spec.what} needs ${KIND_NAMES[spec.unit]}`
+          : `Unknown unit \`${v.unit.text}\`: ${spec.what} needs ${KIND_NAMES[spec.unit]}`;
         ctx.report(v.unit.range, 'error', 'MP115', `${why}. Did you mean \`${near}\`?`, {
           fixes: [{ title: `Change unit to \`${near}\``, edits: [{ range: v.unit.range, newText: near }], preferred: true }],
         });
@@ -193,7 +191,12 @@ export class Args {
   expectWord(text: string, hint: string): boolean {
     if (this.optWord(text)) return true;
     const v = this.peek();
-    this.ctx.report(v ? v.range : this.here(), 'error', 'MP112', v ? `Expected \`${text}\` here, not \`${describe(v)}\`: ${hint}.` : `Expected \`${text}\` next: ${hint}.`);
+    this.ctx.report(
+      v ? v.range : this.here(),
+      'error',
+      'MP112',
+      v ? `Expected \`${text}\` here, not \`${describe(v)}\`: ${hint}.` : `Expected \`${text}\` next: ${hint}.`,
+    );
     return false;
   }
 
@@ -202,7 +205,12 @@ export class Args {
     const v = this.peek();
     if (!v || v.kind !== 'number') {
       const eg = spec.example ? ` (e.g. \`${spec.example}\`)` : '';
-      this.ctx.report(v ? v.range : this.here(), 'error', 'MP112', v ? `${spec.what} needs a number${eg}, not \`${describe(v)}\`.` : `${spec.what} needs a number${eg}.`);
+      this.ctx.report(
+        v ? v.range : this.here(),
+        'error',
+        'MP112',
+        v ? `${spec.what} needs a number${eg}, not \`${describe(v)}\`.` : `${spec.what} needs a number${eg}.`,
+      );
       if (v && v.kind !== 'punct') this.i++;
       return undefined;
     }
@@ -246,9 +254,15 @@ export class Args {
     const prev = this.stmt.args[this.i - 1]?.range ?? this.stmt.keyword.range;
     const range: Range = { start: first.range.start, end: last.range.end };
     const fix: QuickFix = { title: 'Remove the extra values', edits: [{ range: { start: prev.end, end: last.range.end }, newText: '' }] };
-    this.ctx.report(range, 'error', 'MP113', `Unexpected \`${this.stmt.args.slice(this.i).map(describe).join(' ')}\` after \`${this.stmt.keyword.text}\`${hint ? `: ${hint}` : ': remove it'}.`, {
-      fixes: [fix],
-    });
+    this.ctx.report(
+      range,
+      'error',
+      'MP113',
+      `Unexpected \`${this.stmt.args.slice(this.i).map(describe).join(' ')}\` after \`${this.stmt.keyword.text}\`${hint ? `: ${hint}` : ': remove it'}.`,
+      {
+        fixes: [fix],
+      },
+    );
     this.i = this.stmt.args.length;
   }
 }
@@ -275,12 +289,7 @@ export function needBlock(ctx: Ctx, stmt: Statement, example: string): Statement
  * keywords get MP110 (saying where they belong, or the nearest known keyword
  * as a fix); single-use keywords given twice get MP111.
  */
-export function dispatch<C extends Context>(
-  ctx: Ctx,
-  statements: Statement[],
-  context: C,
-  handlers: { [K in KeywordOf<C>]: (s: Statement) => void },
-) {
+export function dispatch<C extends Context>(ctx: Ctx, statements: Statement[], context: C, handlers: { [K in KeywordOf<C>]: (s: Statement) => void }) {
   const table = keywordsOf(context);
   const where = CONTEXTS[context].name;
   const seen = new Map<string, Statement>();
@@ -291,7 +300,12 @@ export function dispatch<C extends Context>(
     if (!h) {
       const homes = homesOf(key);
       if (homes.length > 0) {
-        ctx.report(s.keyword.range, 'error', 'MP110', `\`${s.keyword.text}\` is not allowed in ${where}: it belongs inside ${homes.map((c) => CONTEXTS[c].name).join(' or ')}.`);
+        ctx.report(
+          s.keyword.range,
+          'error',
+          'MP110',
+          `\`${s.keyword.text}\` is not allowed in ${where}: it belongs inside ${homes.map((c) => CONTEXTS[c].name).join(' or ')}.`,
+        );
         continue;
       }
       const near = nearest(s.keyword.text, known);

@@ -21,7 +21,15 @@ export function resolveServe(ctx: Ctx, stmt: Statement, hardware: HardwareSpec |
       noBlock(ctx, s);
       ctx.field('serve.context', s.keyword.range);
       const a = new Args(ctx, s);
-      const n = a.number({ what: '`context`', int: true, min: 1, max: LIMITS.contextTokens, unit: 'tokens', unitOptional: true, example: 'context 4096 tokens' });
+      const n = a.number({
+        what: '`context`',
+        int: true,
+        min: 1,
+        max: LIMITS.contextTokens,
+        unit: 'tokens',
+        unitOptional: true,
+        example: 'context 4096 tokens',
+      });
       a.end('write `context N tokens` (prompt and output together)');
       if (n) context = { value: n.value, source: planSource(n.node.range), range: n.node.range };
     },
@@ -42,8 +50,10 @@ export function resolveServe(ctx: Ctx, stmt: Statement, hardware: HardwareSpec |
       const mem = hardware?.gpu.memoryBytes.value;
       if (v?.kind === 'number' && v.unit?.text === '%') {
         a.take();
-        if (!(v.value >= 0 && v.value < 100)) ctx.report(v.range, 'error', 'MP116', `\`activations\` as a percentage must be from 0% to below 100%, not ${v.raw}%.`);
-        else if (mem !== undefined) activationBytes = { value: (mem * v.value) / 100, source: `${v.value}% of ${formatBytes(mem)}, ${planSource(v.range)}`, range: v.range };
+        if (!(v.value >= 0 && v.value < 100))
+          ctx.report(v.range, 'error', 'MP116', `\`activations\` as a percentage must be from 0% to below 100%, not ${v.raw}%.`);
+        else if (mem !== undefined)
+          activationBytes = { value: (mem * v.value) / 100, source: `${v.value}% of ${formatBytes(mem)}, ${planSource(v.range)}`, range: v.range };
       } else {
         const n = a.number({ what: '`activations`', unit: 'bytes', min: 0, suggest: 'GiB', example: 'activations 8 GiB per gpu' });
         if (n) activationBytes = { value: n.value, source: planSource(n.node.range), range: n.node.range };
@@ -70,7 +80,12 @@ export function checkServe(ctx: Ctx, plan: Plan, at: { serve: Statement; memoryL
   if (!serve) return;
   const m: ModelSpec = plan.model;
   if (!m.kv) {
-    ctx.report(at.serve.keyword.range, 'warning', 'MP215', `The KV cache of ${m.name} is unknown, so \`serve\` cannot size it: add \`kv-heads\` and \`head-dim\` (grouped-query attention) or \`kv-latent\` and \`kv-rope\` (latent attention) to the model.`);
+    ctx.report(
+      at.serve.keyword.range,
+      'warning',
+      'MP215',
+      `The KV cache of ${m.name} is unknown, so \`serve\` cannot size it: add \`kv-heads\` and \`head-dim\` (grouped-query attention) or \`kv-latent\` and \`kv-rope\` (latent attention) to the model.`,
+    );
     return;
   }
   const slots = plan.hardware.slotsPerGpu[0] ?? 0;
@@ -100,5 +115,8 @@ export function checkServe(ctx: Ctx, plan: Plan, at: { serve: Statement; memoryL
 
 /** The serving spec the what-if flags make when the plan has no `serve` block. */
 export function defaultServe(hardware: HardwareSpec): ServeSpec {
-  return { context: { ...DEFAULTS.context }, activationBytes: { value: hardware.gpu.memoryBytes.value * DEFAULTS.activationFraction.value, source: DEFAULTS.activationFraction.source } };
+  return {
+    context: { ...DEFAULTS.context },
+    activationBytes: { value: hardware.gpu.memoryBytes.value * DEFAULTS.activationFraction.value, source: DEFAULTS.activationFraction.source },
+  };
 }

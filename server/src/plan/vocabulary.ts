@@ -51,7 +51,11 @@ function wordSet<W extends string>(info: Record<W, WordInfo>): WordSet<W> {
 export const POLICY = wordSet({
   contiguous: { detail: "vLLM's default `linear` map: expert i on GPU i // (n/G)", aliases: ['linear'] },
   'round-robin': { detail: "vLLM's `round_robin`: expert i on GPU i mod G", aliases: ['roundrobin', 'round_robin'] },
-  eplb: { detail: "DeepSeek's EPLB: replicas by load, packed by load (ignores co-activation)", label: 'EPLB', aliases: ['deepseek', 'load-balanced', 'balanced'] },
+  eplb: {
+    detail: "DeepSeek's EPLB: replicas by load, packed by load (ignores co-activation)",
+    label: 'EPLB',
+    aliases: ['deepseek', 'load-balanced', 'balanced'],
+  },
   greedy: { detail: 'co-activation-aware greedy: each copy where it lowers E[T] most' },
   search: { detail: 'greedy, then local search from the better of greedy and EPLB', label: 'greedy + search', aliases: ['greedy+search', 'local-search'] },
   exact: { detail: 'branch and bound or an integer program; proves optimality on small layers', label: 'exact (IP)', aliases: ['ilp', 'milp', 'optimal'] },
@@ -95,7 +99,11 @@ export type TraceFormat = (typeof TRACE_FORMAT.words)[number];
 /** `trace "…" experts-field "…"` and the like: a trace's own name for a field (JSONL field or Parquet column). */
 export const TRACE_FIELD_OPTIONS = {
   layer: { keyword: 'layer-field', detail: "the trace's name for the layer field", example: 'layer-field "moe_layer"' },
-  experts: { keyword: 'experts-field', detail: "the trace's name for the expert ids (a dotted path reaches into objects)", example: 'experts-field "routing.ids"' },
+  experts: {
+    keyword: 'experts-field',
+    detail: "the trace's name for the expert ids (a dotted path reaches into objects)",
+    example: 'experts-field "routing.ids"',
+  },
   request: { keyword: 'request-field', detail: "the trace's name for the request id", example: 'request-field "conversation"' },
   position: { keyword: 'position-field', detail: "the trace's name for the token's position in its request", example: 'position-field "step"' },
 } as const;
@@ -187,13 +195,27 @@ export const CONTEXTS = {
     keywords: {
       model: { detail: 'model preset or custom block', snippet: 'model ${1:mixtral-8x7b}' },
       gpu: { detail: 'GPU type, count and nodes', snippet: 'gpu ${1:h100-sxm} x ${2:8}', words: gpuCount },
-      reserve: { detail: 'memory kept per GPU for dense weights and KV cache', snippet: 'reserve ${1:40} GiB per gpu', units: ['bytes', 'percent'], words: perGpu },
+      reserve: {
+        detail: 'memory kept per GPU for dense weights and KV cache',
+        snippet: 'reserve ${1:40} GiB per gpu',
+        units: ['bytes', 'percent'],
+        words: perGpu,
+      },
       slots: { detail: 'expert slots per GPU per layer (instead of reserve)', snippet: 'slots ${1:4} per gpu', words: perGpu },
-      link: { detail: 'link bandwidth and latency (nvlink, network, pcie)', snippet: 'link ${1|nvlink,network,pcie|} ${2:450} GB/s ${3:1} us', repeatable: true, values: LINK, units: ['bandwidth', 'time'] },
+      link: {
+        detail: 'link bandwidth and latency (nvlink, network, pcie)',
+        snippet: 'link ${1|nvlink,network,pcie|} ${2:450} GB/s ${3:1} us',
+        repeatable: true,
+        values: LINK,
+        units: ['bandwidth', 'time'],
+      },
       workload: { detail: 'routing statistics, batch, phase', snippet: 'workload {\n\t$0\n}' },
       placement: { detail: 'policy, constraints, committed layers', snippet: 'placement {\n\tpolicy ${1:search}\n\t$0\n}' },
       offload: { detail: 'page experts from host memory', snippet: 'offload {\n\tpolicy ${1|layer-lru,lru,belady|}\n}' },
-      serve: { detail: 'context and latency target: how many replica slots, at what batch', snippet: 'serve {\n\tcontext ${1:4096} tokens\n\ttarget ${2:50} ms per token\n}' },
+      serve: {
+        detail: 'context and latency target: how many replica slots, at what batch',
+        snippet: 'serve {\n\tcontext ${1:4096} tokens\n\ttarget ${2:50} ms per token\n}',
+      },
     },
   },
   model: {
@@ -264,10 +286,19 @@ export const CONTEXTS = {
       drift: {
         detail: 'a newer trace the committed placement is checked against (moeplan check)',
         snippet: 'drift "${1}" max-regression ${2:5}%',
-        options: { 'max-regression': { detail: 'largest regression allowed against a fresh solve on the newer trace' }, format: { detail: 'trace format (detected when not given)', values: TRACE_FORMAT } },
+        options: {
+          'max-regression': { detail: 'largest regression allowed against a fresh solve on the newer trace' },
+          format: { detail: 'trace format (detected when not given)', values: TRACE_FORMAT },
+        },
       },
       batch: { detail: 'tokens per step', snippet: 'batch ${1:64} tokens', units: ['tokens'] },
-      phase: { detail: 'prefill or decode', snippet: 'phase ${1|decode output 256 tokens,prefill 4096 tokens|}', values: PHASE, units: ['tokens'], words: ['output'] },
+      phase: {
+        detail: 'prefill or decode',
+        snippet: 'phase ${1|decode output 256 tokens,prefill 4096 tokens|}',
+        values: PHASE,
+        units: ['tokens'],
+        words: ['output'],
+      },
       'max-subsets': { detail: 'keep at most this many subsets per layer' },
     },
   },
@@ -296,8 +327,18 @@ export const CONTEXTS = {
     name: '`serve`',
     keywords: {
       context: { detail: 'tokens per request, prompt and output', snippet: 'context ${1:4096} tokens', units: ['tokens'] },
-      target: { detail: 'time per output token (decode) or to first token (prefill)', snippet: 'target ${1:50} ms per token', units: ['time'], words: ['per', 'token'] },
-      activations: { detail: 'memory per GPU kept for activations and CUDA graphs (default 10%)', snippet: 'activations ${1:8} GiB per gpu', units: ['bytes', 'percent'], words: perGpu },
+      target: {
+        detail: 'time per output token (decode) or to first token (prefill)',
+        snippet: 'target ${1:50} ms per token',
+        units: ['time'],
+        words: ['per', 'token'],
+      },
+      activations: {
+        detail: 'memory per GPU kept for activations and CUDA graphs (default 10%)',
+        snippet: 'activations ${1:8} GiB per gpu',
+        units: ['bytes', 'percent'],
+        words: perGpu,
+      },
     },
   },
   offload: {

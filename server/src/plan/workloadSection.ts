@@ -15,12 +15,7 @@ import type { ResolveOptions } from './resolve';
 import { type CONTEXTS, MIX, PHASE, TRACE_FIELD_OPTIONS, TRACE_FORMAT, type TraceFieldRole } from './vocabulary';
 import { isTracePattern, patternBase } from './tracePattern';
 
-export function resolveWorkload(
-  ctx: Ctx,
-  stmt: Statement | undefined,
-  model: ModelSpec | undefined,
-  opts: ResolveOptions & { anchor?: Range },
-): WorkloadSpec {
+export function resolveWorkload(ctx: Ctx, stmt: Statement | undefined, model: ModelSpec | undefined, opts: ResolveOptions & { anchor?: Range }): WorkloadSpec {
   const sources: WorkloadSource[] = [];
   let batch: Sourced<number> = { ...DEFAULTS.batch };
   let phase: Sourced<'prefill' | 'decode'> = { ...DEFAULTS.phase };
@@ -51,13 +46,21 @@ export function resolveWorkload(
           spec = { kind: 'trace', path: v.value, absPath, range: s.range };
           const earlier = seenTraces.get(absPath);
           if (earlier)
-            ctx.report(v.range, 'warning', 'MP305', `\`${v.value}\` is already a workload of this plan: its routing would count twice. Remove one, or give the first a larger \`weight\`.`, {
-              related: [{ message: 'first named here', range: earlier.range }],
-            });
+            ctx.report(
+              v.range,
+              'warning',
+              'MP305',
+              `\`${v.value}\` is already a workload of this plan: its routing would count twice. Remove one, or give the first a larger \`weight\`.`,
+              {
+                related: [{ message: 'first named here', range: earlier.range }],
+              },
+            );
           else seenTraces.set(absPath, s);
         }
         readTraceOptions(ctx, a, spec);
-        a.end(`write \`trace "PATH" [format ${TRACE_FORMAT.words.join('|')}] [experts-field "NAME"] [layer-field "NAME"] [request-field "NAME"] [position-field "NAME"] [weight W]\``);
+        a.end(
+          `write \`trace "PATH" [format ${TRACE_FORMAT.words.join('|')}] [experts-field "NAME"] [layer-field "NAME"] [request-field "NAME"] [position-field "NAME"] [weight W]\``,
+        );
         addSource(spec);
       },
       synthetic: (s) => {
@@ -107,7 +110,15 @@ export function resolveWorkload(
           phase = { value: p.value, source: planSource(p.node.range), range: p.node.range };
           if (p.value === 'decode') a.optWord('output');
           if (!a.done) {
-            const n = a.number({ what: p.value === 'decode' ? 'the output length' : 'the prompt length', int: true, min: 1, max: 1 << 30, unit: 'tokens', unitOptional: true, example: p.value === 'decode' ? 'phase decode output 256 tokens' : 'phase prefill 4096 tokens' });
+            const n = a.number({
+              what: p.value === 'decode' ? 'the output length' : 'the prompt length',
+              int: true,
+              min: 1,
+              max: 1 << 30,
+              unit: 'tokens',
+              unitOptional: true,
+              example: p.value === 'decode' ? 'phase decode output 256 tokens' : 'phase prefill 4096 tokens',
+            });
             if (n) tokens = { value: n.value, source: planSource(n.node.range), range: n.node.range };
           }
         }
@@ -127,7 +138,12 @@ export function resolveWorkload(
     const where = stmt ? stmt.keyword.range : opts.anchor;
     if (where) {
       const d = DEFAULTS.synthetic;
-      ctx.report(where, 'information', 'MP303', `No workload source: using the synthetic generator (\`synthetic tokens ${d.tokens} seed ${d.seed}\`). Add a \`trace "…"\`, \`synthetic …\` or \`subsets { … }\` line to \`workload { … }\` to choose.`);
+      ctx.report(
+        where,
+        'information',
+        'MP303',
+        `No workload source: using the synthetic generator (\`synthetic tokens ${d.tokens} seed ${d.seed}\`). Add a \`trace "…"\`, \`synthetic …\` or \`subsets { … }\` line to \`workload { … }\` to choose.`,
+      );
     }
     sources.push(defaultSynthetic());
   }
@@ -157,7 +173,12 @@ function tracePathOf(ctx: Ctx, v: StringValue, opts: ResolveOptions, what: strin
   }
   if (!found) {
     const looked = probe === absPath ? `looked for ${absPath}` : `its folder ${probe} does not exist`;
-    ctx.report(v.range, 'error', 'MP301', `${what} \`${v.value}\` not found (${looked}): the path is relative to the plan's folder; fix it or create the file.`);
+    ctx.report(
+      v.range,
+      'error',
+      'MP301',
+      `${what} \`${v.value}\` not found (${looked}): the path is relative to the plan's folder; fix it or create the file.`,
+    );
   }
   return absPath;
 }
@@ -186,7 +207,12 @@ function readDrift(ctx: Ctx, s: Statement, opts: ResolveOptions): DriftSpec | un
   const v = a.take();
   let spec: DriftSpec | undefined;
   if (!v || v.kind !== 'string') {
-    ctx.report(v ? v.range : a.here(), 'error', 'MP112', '`drift` needs the path of a newer trace in quotes, e.g. `drift "traces/today.jsonl" max-regression 5%`.');
+    ctx.report(
+      v ? v.range : a.here(),
+      'error',
+      'MP112',
+      '`drift` needs the path of a newer trace in quotes, e.g. `drift "traces/today.jsonl" max-regression 5%`.',
+    );
   } else {
     spec = { path: v.value, absPath: tracePathOf(ctx, v, opts, 'Drift trace'), maxRegression: { ...DEFAULTS.maxRegression }, range: s.range };
   }
@@ -305,9 +331,15 @@ function readSynthetic(ctx: Ctx, s: Statement): SyntheticSpec {
     const spec0 = Object.hasOwn(SYNTHETIC_KEYS, key) ? SYNTHETIC_KEYS[key as keyof typeof SYNTHETIC_KEYS] : undefined;
     if (!spec0) {
       const near = nearest(keyText, Object.keys(SYNTHETIC_KEYS));
-      ctx.report(keyRange, 'error', 'MP110', `Unknown synthetic option \`${keyText}\`${near ? `: did you mean \`${near}\`?` : '.'} Options: ${Object.keys(SYNTHETIC_KEYS).join(', ')}.`, {
-        fixes: near ? [{ title: `Change to \`${near}\``, edits: [{ range: keyRange, newText: near }], preferred: true }] : undefined,
-      });
+      ctx.report(
+        keyRange,
+        'error',
+        'MP110',
+        `Unknown synthetic option \`${keyText}\`${near ? `: did you mean \`${near}\`?` : '.'} Options: ${Object.keys(SYNTHETIC_KEYS).join(', ')}.`,
+        {
+          fixes: near ? [{ title: `Change to \`${near}\``, edits: [{ range: keyRange, newText: near }], preferred: true }] : undefined,
+        },
+      );
       if (args[i]?.kind === 'number') i++;
       continue;
     }
@@ -321,7 +353,11 @@ function readSynthetic(ctx: Ctx, s: Statement): SyntheticSpec {
     }
     i++;
     let node: NumberValue = v;
-    if (v.unit && Object.hasOwn(SYNTHETIC_KEYS, v.unit.text.toLowerCase()) && !(spec0.unit === 'tokens' && /^tokens?$/i.test(v.unit.text) && args[i]?.kind !== 'number')) {
+    if (
+      v.unit &&
+      Object.hasOwn(SYNTHETIC_KEYS, v.unit.text.toLowerCase()) &&
+      !(spec0.unit === 'tokens' && /^tokens?$/i.test(v.unit.text) && args[i]?.kind !== 'number')
+    ) {
       pendingKey = v.unit;
       node = { ...v, unit: undefined, range: { start: v.range.start, end: { line: v.range.start.line, character: v.range.start.character + v.raw.length } } };
     }
@@ -467,7 +503,12 @@ function expertIdOf(ctx: Ctx, n: NumberValue, model: ModelSpec | undefined, laye
   return id;
 }
 
-function readSubset(ctx: Ctx, x: Statement, model: ModelSpec | undefined, layer: number | undefined): { experts: number[]; weight: number; range: Range } | undefined {
+function readSubset(
+  ctx: Ctx,
+  x: Statement,
+  model: ModelSpec | undefined,
+  layer: number | undefined,
+): { experts: number[]; weight: number; range: Range } | undefined {
   const colon = x.args.findIndex((v) => v.kind === 'punct' && v.text === ':');
   if (colon < 0) {
     ctx.report(x.range, 'error', 'MP112', 'A subset line is `subset EXPERTS: WEIGHT`, e.g. `subset 0 1: 30%`: add the `:` and the weight.');

@@ -43,7 +43,10 @@ export function keyFigures(r: PlanResults): KeyFigure[] {
     {
       label: o === 'latency' ? 'E[T]' : 'Latency per layer',
       value: o === 'latency' ? show.expectedTime(r.expectedTime) : show.micros(r.latencyUs),
-      hint: o === 'latency' ? 'The single-token, ideal-copy-choice figure of Beaumont et al., beside the objective.' : `At batch ${r.workload.batch}, beside the objective.`,
+      hint:
+        o === 'latency'
+          ? 'The single-token, ideal-copy-choice figure of Beaumont et al., beside the objective.'
+          : `At batch ${r.workload.batch}, beside the objective.`,
     },
     ...robustKeyFigures(r),
     {
@@ -52,7 +55,13 @@ export function keyFigures(r: PlanResults): KeyFigure[] {
       hint: `Predicted time of all MoE layers in one step of ${r.workload.batch} tokens: what each token waits.`,
     },
     ...(free > 0
-      ? [{ label: 'Free slots', value: `${(r.freeSlots ?? []).join('/')} per GPU (${show.bytes(r.freeBytesPerGpu?.[0] ?? 0)} per GPU)`, hint: 'Slots no layer uses: replicas that would slow the step are not placed, and their memory can go to the KV cache.' }]
+      ? [
+          {
+            label: 'Free slots',
+            value: `${(r.freeSlots ?? []).join('/')} per GPU (${show.bytes(r.freeBytesPerGpu?.[0] ?? 0)} per GPU)`,
+            hint: 'Slots no layer uses: replicas that would slow the step are not placed, and their memory can go to the KV cache.',
+          },
+        ]
       : []),
     {
       label: 'Solver',

@@ -55,16 +55,16 @@ function layerTable(r: PlanResults): string {
   const etHead = '<th scope="col">E[T]</th><th scope="col">EPLB</th><th scope="col">bound</th><th scope="col">contiguous</th>';
   const rows = r.layers
     .map((l) => {
-      const usCells = us ? `<td>${show.micros(l.latencyUs)}</td><td>${show.micros(l.baselinesUs?.eplb ?? NaN)}</td><td>${show.micros(l.lowerBoundUs ?? NaN)}</td>` : '';
+      const usCells = us
+        ? `<td>${show.micros(l.latencyUs)}</td><td>${show.micros(l.baselinesUs?.eplb ?? NaN)}</td><td>${show.micros(l.lowerBoundUs ?? NaN)}</td>`
+        : '';
       const etCells =
         `<td>${show.expectedTime(l.expectedTime)}</td><td>${show.expectedTime(l.baselines.eplb)}</td><td>${show.expectedTime(l.lowerBound)}</td>` +
         `<td>${show.expectedTime(l.baselines.contiguous)}</td>`;
       return `<tr><th scope="row">${l.layer}</th>${usFirst ? usCells + etCells : etCells + usCells}</tr>`;
     })
     .join('\n');
-  return (
-    `<table class="figures"><thead><tr><th scope="col">layer</th>${usFirst ? usHead + etHead : etHead + usHead}</tr></thead>\n<tbody>\n${rows}\n</tbody></table>`
-  );
+  return `<table class="figures"><thead><tr><th scope="col">layer</th>${usFirst ? usHead + etHead : etHead + usHead}</tr></thead>\n<tbody>\n${rows}\n</tbody></table>`;
 }
 
 /** The first few notes in a list, the rest folded (same as the view). */
@@ -73,7 +73,8 @@ function notesHtml(notes: string[]): string {
   const li = (list: string[]) => list.map((n) => `<li>${escapeHtml(n)}</li>`).join('');
   const shown = notes.length > 4 ? 3 : notes.length;
   let html = `<ul class="notes">${li(notes.slice(0, shown))}</ul>\n`;
-  if (notes.length > shown) html += `<details class="notes-more"><summary>${notes.length - shown} more notes</summary><ul class="notes">${li(notes.slice(shown))}</ul></details>\n`;
+  if (notes.length > shown)
+    html += `<details class="notes-more"><summary>${notes.length - shown} more notes</summary><ul class="notes">${li(notes.slice(shown))}</ul></details>\n`;
   return html;
 }
 

@@ -87,11 +87,7 @@ function finish(inst: Instance, placement: Placement, load: number[]): BaselineO
  * pack)` excludes a pack (used to keep copies of one expert apart). When every
  * pack with room conflicts, the item is swapped with an earlier one so both fit.
  */
-function balancedPacking(
-  weights: number[],
-  capacities: number[],
-  conflict: (item: number, pack: number, packs: number[][]) => boolean,
-): number[][] {
+function balancedPacking(weights: number[], capacities: number[], conflict: (item: number, pack: number, packs: number[][]) => boolean): number[][] {
   const packs: number[][] = capacities.map(() => []);
   const packWeight = new Float64Array(capacities.length);
   const order = weights.map((_, i) => i).sort((a, b) => weights[b] - weights[a] || a - b);
@@ -167,7 +163,7 @@ class PackHeap {
   push(p: number): void {
     const h = this.items;
     h.push(p);
-    for (let i = h.length - 1; i > 0; ) {
+    for (let i = h.length - 1; i > 0;) {
       const up = (i - 1) >> 1;
       if (!this.less(h[i], h[up])) break;
       [h[i], h[up]] = [h[up], h[i]];
@@ -180,7 +176,7 @@ class PackHeap {
     const last = h.pop()!;
     if (h.length > 0) {
       h[0] = last;
-      for (let i = 0; ; ) {
+      for (let i = 0; ;) {
         const l = 2 * i + 1;
         const r = l + 1;
         let m = i;
@@ -222,13 +218,17 @@ export function eplb(inst: Instance, load: number[], gpusPerNode: number, groups
   const nodes = gpusPerNode > 0 && gpus % gpusPerNode === 0 ? gpus / gpusPerNode : 1;
   const g = groups ?? 1;
   const equalSlots = capacity.every((c) => c === capacity[0]);
-  const hierarchical =
-    nodes > 1 && g % nodes === 0 && n % g === 0 && equalSlots && (capacity[0] * gpusPerNode) >= n / nodes;
+  const hierarchical = nodes > 1 && g % nodes === 0 && n % g === 0 && equalSlots && capacity[0] * gpusPerNode >= n / nodes;
   let placement: Placement;
   if (hierarchical) {
     placement = eplbHierarchical(inst, load, nodes, gpusPerNode, g);
   } else {
-    placement = eplbWithin(inst, load, Array.from({ length: n }, (_, e) => e), Array.from({ length: gpus }, (_, i) => i));
+    placement = eplbWithin(
+      inst,
+      load,
+      Array.from({ length: n }, (_, e) => e),
+      Array.from({ length: gpus }, (_, i) => i),
+    );
   }
   if (inst.constrained) notes.push(...bendToConstraints(inst, placement, load));
   return { placement, notes };

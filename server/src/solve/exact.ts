@@ -66,7 +66,11 @@ function symmetryClasses(inst: Instance): Int32Array {
     let plain = true;
     for (let e = 0; e < n; e++) if (!allowed[e * G + g] || pinned[e * G + g]) plain = false;
     if (!plain) continue;
-    for (let h = 0; h < g; h++) if (cls[h] >= 0 && capacity[h] === capacity[g]) { cls[g] = cls[h]; break; }
+    for (let h = 0; h < g; h++)
+      if (cls[h] >= 0 && capacity[h] === capacity[g]) {
+        cls[g] = cls[h];
+        break;
+      }
     if (cls[g] < 0) cls[g] = g;
   }
   return cls;

@@ -16,7 +16,11 @@ export function fillWithHotCopies(inst: Instance, placement: Placement, load: nu
   const copies = new Int32Array(n);
   const on = new Uint8Array(n * gpus);
   const gpuLoad = new Float64Array(gpus);
-  for (let g = 0; g < gpus; g++) for (const e of placement[g]) { copies[e]++; on[e * gpus + g] = 1; }
+  for (let g = 0; g < gpus; g++)
+    for (const e of placement[g]) {
+      copies[e]++;
+      on[e * gpus + g] = 1;
+    }
   for (let g = 0; g < gpus; g++) for (const e of placement[g]) gpuLoad[g] += load[e] / copies[e];
   const free = capacity.map((c, g) => c - placement[g].length);
   let remaining = free.reduce((a, b) => a + Math.max(0, b), 0);
@@ -27,7 +31,10 @@ export function fillWithHotCopies(inst: Instance, placement: Placement, load: nu
     for (let e = 0; e < n; e++) {
       if (blocked[e] || copies[e] >= maxCopies[e]) continue;
       const per = load[e] / copies[e];
-      if (per > bestPer) { bestPer = per; best = e; }
+      if (per > bestPer) {
+        bestPer = per;
+        best = e;
+      }
     }
     if (best < 0) break;
     let target = -1;
@@ -35,7 +42,10 @@ export function fillWithHotCopies(inst: Instance, placement: Placement, load: nu
       if (free[g] <= 0 || on[best * gpus + g] || !allowed[best * gpus + g]) continue;
       if (target < 0 || free[g] > free[target] || (free[g] === free[target] && gpuLoad[g] < gpuLoad[target])) target = g;
     }
-    if (target < 0) { blocked[best] = 1; continue; }
+    if (target < 0) {
+      blocked[best] = 1;
+      continue;
+    }
     placement[target].push(best);
     on[best * gpus + target] = 1;
     copies[best]++;
@@ -126,7 +136,10 @@ export function bendToConstraints(inst: Instance, placement: Placement, load: nu
       }
       if (g < 0) {
         // Fall back to a fresh single-copy assignment that honours everything.
-        const fresh = firstCopies(inst, Array.from({ length: n }, (_, i) => i).sort((a, b) => load[b] - load[a] || a - b));
+        const fresh = firstCopies(
+          inst,
+          Array.from({ length: n }, (_, i) => i).sort((a, b) => load[b] - load[a] || a - b),
+        );
         if (!fresh) throw new SolveError('constraints leave no feasible placement');
         for (let h = 0; h < gpus; h++) placement[h] = fresh[h];
         notes.push('constraints forced a fresh one-copy-per-expert layout');

@@ -22,9 +22,7 @@ import { pairMass } from '../workload/distribution';
 export function coactivationPlacement(inst: Instance, dist: LayerDistribution, load: number[]): Placement {
   const { gpus, experts: n } = inst;
   const co = pairMass(dist);
-  const share = inst.replicas
-    ? inst.capacity.map((c) => Math.min(c, Math.ceil((n * c) / inst.totalSlots)))
-    : inst.capacity.slice();
+  const share = inst.replicas ? inst.capacity.map((c) => Math.min(c, Math.ceil((n * c) / inst.totalSlots))) : inst.capacity.slice();
   const order = Array.from({ length: n }, (_, e) => e).sort((a, b) => load[b] - load[a] || a - b);
   const gpuLoad = new Float64Array(gpus);
   const prefer = (e: number, placement: number[][], free: number[]): number[] => {
@@ -128,8 +126,7 @@ export function insertCopies(inst: Instance, ev: LayerEvaluator, load: number[],
   let free = 0;
   for (let g = 0; g < gpus; g++) free += Math.max(0, inst.capacity[g] - used[g]);
   if (free === 0) return true;
-  const addable = (e: number, g: number) =>
-    used[g] < inst.capacity[g] && allowed[e * gpus + g] === 1 && ev.copiesOf(e) < maxCopies[e] && !ev.has(e, g);
+  const addable = (e: number, g: number) => used[g] < inst.capacity[g] && allowed[e * gpus + g] === 1 && ev.copiesOf(e) < maxCopies[e] && !ev.has(e, g);
   const timeUp = () => performance.now() > opts.deadline || opts.signal?.aborted === true;
   let table: GainTable | undefined;
   let finished = true;

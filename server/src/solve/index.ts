@@ -176,7 +176,9 @@ function searchPlacement(
   const { ev, finished } = greedyPlacement(inst, input.dist, { deadline: greedyDeadline, signal: input.signal });
   if (!finished) notes.push('greedy insertion hit its share of the time budget; filled the rest by load per copy');
   const greedyValue = ev.expectedTime();
-  const stages: NonNullable<SolveResult['stages']> = [{ policy: 'greedy', expectedTime: greedyValue, ms: performance.now() - start, complete: finished, placement: tidy(ev.placement()) }];
+  const stages: NonNullable<SolveResult['stages']> = [
+    { policy: 'greedy', expectedTime: greedyValue, ms: performance.now() - start, complete: finished, placement: tidy(ev.placement()) },
+  ];
   let eplbPlacement: Placement | undefined;
   try {
     eplbPlacement = eplb(inst, load, input.gpusPerNode, input.groups).placement;

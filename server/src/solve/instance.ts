@@ -115,12 +115,14 @@ function buildInstance(input: SolveInput): Instance {
     maxCopies,
     replicas: constraints.replicas,
     totalSlots,
-    constrained:
-      constraints.pins.length > 0 || constraints.forbids.length > 0 || !constraints.replicas || constraints.maxCopies !== undefined,
+    constrained: constraints.pins.length > 0 || constraints.forbids.length > 0 || !constraints.replicas || constraints.maxCopies !== undefined,
   };
   // Every expert needs one copy: a b-matching of unpinned experts to the
   // slots left after pins must exist.
-  const first = firstCopies(inst, Array.from({ length: n }, (_, e) => e));
+  const first = firstCopies(
+    inst,
+    Array.from({ length: n }, (_, e) => e),
+  );
   if (!first) {
     throw new SolveError(`the pins and forbids leave no way to give every expert a copy within the GPUs' slots: relax a forbid or add memory`);
   }
@@ -162,9 +164,7 @@ export function firstCopies(
   // gpuOf for unpinned single copies (for augmenting moves).
   for (const e of order) {
     if (has[e]) continue;
-    const candidates = prefer
-      ? prefer(e, placement, free)
-      : Array.from({ length: gpus }, (_, g) => g).sort((a, b) => free[b] - free[a] || a - b);
+    const candidates = prefer ? prefer(e, placement, free) : Array.from({ length: gpus }, (_, g) => g).sort((a, b) => free[b] - free[a] || a - b);
     let done = false;
     for (const g of candidates) {
       if (free[g] > 0 && allowed[e * gpus + g]) {

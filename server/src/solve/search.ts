@@ -42,7 +42,10 @@ type Move =
 
 class Neighbourhood {
   readonly used: Int32Array;
-  constructor(readonly inst: Instance, readonly ev: LayerEvaluator) {
+  constructor(
+    readonly inst: Instance,
+    readonly ev: LayerEvaluator,
+  ) {
     this.used = new Int32Array(inst.gpus);
     for (let e = 0; e < inst.experts; e++) {
       for (let c = 0; c < ev.table.copyCount[e]; c++) this.used[ev.table.copies[e * inst.gpus + c]]++;
@@ -62,15 +65,25 @@ class Neighbourhood {
     switch (m.kind) {
       case 'swap':
         return (
-          m.a !== m.b && m.ga !== m.gb && ev.has(m.a, m.ga) && ev.has(m.b, m.gb) &&
-          this.canRemove(m.a, m.ga) && this.canRemove(m.b, m.gb) && this.canAdd(m.a, m.gb) && this.canAdd(m.b, m.ga)
+          m.a !== m.b &&
+          m.ga !== m.gb &&
+          ev.has(m.a, m.ga) &&
+          ev.has(m.b, m.gb) &&
+          this.canRemove(m.a, m.ga) &&
+          this.canRemove(m.b, m.gb) &&
+          this.canAdd(m.a, m.gb) &&
+          this.canAdd(m.b, m.ga)
         );
       case 'move':
         return m.from !== m.to && ev.has(m.a, m.from) && this.canRemove(m.a, m.from) && this.canAdd(m.a, m.to) && this.used[m.to] < inst.capacity[m.to];
       case 'replace':
         return (
-          m.out !== m.in && ev.has(m.out, m.g) && ev.copiesOf(m.out) >= 2 && this.canRemove(m.out, m.g) &&
-          this.canAdd(m.in, m.g) && ev.copiesOf(m.in) < inst.maxCopies[m.in]
+          m.out !== m.in &&
+          ev.has(m.out, m.g) &&
+          ev.copiesOf(m.out) >= 2 &&
+          this.canRemove(m.out, m.g) &&
+          this.canAdd(m.in, m.g) &&
+          ev.copiesOf(m.in) < inst.maxCopies[m.in]
         );
       case 'add':
         return this.used[m.g] < inst.capacity[m.g] && this.canAdd(m.e, m.g) && ev.copiesOf(m.e) < inst.maxCopies[m.e];
@@ -81,16 +94,24 @@ class Neighbourhood {
     const ev = this.ev;
     switch (m.kind) {
       case 'swap':
-        ev.removeCopy(m.a, m.ga); ev.removeCopy(m.b, m.gb); ev.addCopy(m.a, m.gb); ev.addCopy(m.b, m.ga);
+        ev.removeCopy(m.a, m.ga);
+        ev.removeCopy(m.b, m.gb);
+        ev.addCopy(m.a, m.gb);
+        ev.addCopy(m.b, m.ga);
         return [m.a, m.b];
       case 'move':
-        ev.removeCopy(m.a, m.from); ev.addCopy(m.a, m.to); this.used[m.from]--; this.used[m.to]++;
+        ev.removeCopy(m.a, m.from);
+        ev.addCopy(m.a, m.to);
+        this.used[m.from]--;
+        this.used[m.to]++;
         return [m.a];
       case 'replace':
-        ev.removeCopy(m.out, m.g); ev.addCopy(m.in, m.g);
+        ev.removeCopy(m.out, m.g);
+        ev.addCopy(m.in, m.g);
         return [m.out, m.in];
       case 'add':
-        ev.addCopy(m.e, m.g); this.used[m.g]++;
+        ev.addCopy(m.e, m.g);
+        this.used[m.g]++;
         return [m.e];
     }
   }
@@ -99,16 +120,24 @@ class Neighbourhood {
     const ev = this.ev;
     switch (m.kind) {
       case 'swap':
-        ev.removeCopy(m.a, m.gb); ev.removeCopy(m.b, m.ga); ev.addCopy(m.a, m.ga); ev.addCopy(m.b, m.gb);
+        ev.removeCopy(m.a, m.gb);
+        ev.removeCopy(m.b, m.ga);
+        ev.addCopy(m.a, m.ga);
+        ev.addCopy(m.b, m.gb);
         return;
       case 'move':
-        ev.removeCopy(m.a, m.to); ev.addCopy(m.a, m.from); this.used[m.from]++; this.used[m.to]--;
+        ev.removeCopy(m.a, m.to);
+        ev.addCopy(m.a, m.from);
+        this.used[m.from]++;
+        this.used[m.to]--;
         return;
       case 'replace':
-        ev.removeCopy(m.in, m.g); ev.addCopy(m.out, m.g);
+        ev.removeCopy(m.in, m.g);
+        ev.addCopy(m.out, m.g);
         return;
       case 'add':
-        ev.removeCopy(m.e, m.g); this.used[m.g]--;
+        ev.removeCopy(m.e, m.g);
+        this.used[m.g]--;
         return;
     }
   }
@@ -235,7 +264,10 @@ export function localSearch(inst: Instance, ev: LayerEvaluator, opts: SearchOpti
     while (!stop()) {
       const s = pick();
       if (s < 0) {
-        if (++misses > 8) { converged = true; break; }
+        if (++misses > 8) {
+          converged = true;
+          break;
+        }
         continue;
       }
       const m = ev.matcher;

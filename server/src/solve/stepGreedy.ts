@@ -16,7 +16,12 @@ interface StepGreedyOutcome {
   finished: boolean;
 }
 
-export function stepGreedyCopies(inst: Instance, ev: StepEvaluator, load: readonly number[], opts: { deadline: number; signal?: AbortSignal }): StepGreedyOutcome {
+export function stepGreedyCopies(
+  inst: Instance,
+  ev: StepEvaluator,
+  load: readonly number[],
+  opts: { deadline: number; signal?: AbortSignal },
+): StepGreedyOutcome {
   const nb = new StepNeighbourhood(inst, ev);
   const G = inst.gpus;
   let added = 0;

@@ -92,19 +92,28 @@ export class StepNeighbourhood {
     const ev = this.ev;
     switch (m.kind) {
       case 'move':
-        ev.removeCopy(m.e, m.from); ev.addCopy(m.e, m.to); this.used[m.from]--; this.used[m.to]++;
+        ev.removeCopy(m.e, m.from);
+        ev.addCopy(m.e, m.to);
+        this.used[m.from]--;
+        this.used[m.to]++;
         return;
       case 'swap':
-        ev.removeCopy(m.a, m.ga); ev.removeCopy(m.b, m.gb); ev.addCopy(m.a, m.gb); ev.addCopy(m.b, m.ga);
+        ev.removeCopy(m.a, m.ga);
+        ev.removeCopy(m.b, m.gb);
+        ev.addCopy(m.a, m.gb);
+        ev.addCopy(m.b, m.ga);
         return;
       case 'add':
-        ev.addCopy(m.e, m.g); this.used[m.g]++;
+        ev.addCopy(m.e, m.g);
+        this.used[m.g]++;
         return;
       case 'remove':
-        ev.removeCopy(m.e, m.g); this.used[m.g]--;
+        ev.removeCopy(m.e, m.g);
+        this.used[m.g]--;
         return;
       case 'replace':
-        ev.removeCopy(m.out, m.g); ev.addCopy(m.in, m.g);
+        ev.removeCopy(m.out, m.g);
+        ev.addCopy(m.in, m.g);
         return;
     }
   }
@@ -113,19 +122,28 @@ export class StepNeighbourhood {
     const ev = this.ev;
     switch (m.kind) {
       case 'move':
-        ev.removeCopy(m.e, m.to); ev.addCopy(m.e, m.from); this.used[m.from]++; this.used[m.to]--;
+        ev.removeCopy(m.e, m.to);
+        ev.addCopy(m.e, m.from);
+        this.used[m.from]++;
+        this.used[m.to]--;
         return;
       case 'swap':
-        ev.removeCopy(m.a, m.gb); ev.removeCopy(m.b, m.ga); ev.addCopy(m.a, m.ga); ev.addCopy(m.b, m.gb);
+        ev.removeCopy(m.a, m.gb);
+        ev.removeCopy(m.b, m.ga);
+        ev.addCopy(m.a, m.ga);
+        ev.addCopy(m.b, m.gb);
         return;
       case 'add':
-        ev.removeCopy(m.e, m.g); this.used[m.g]--;
+        ev.removeCopy(m.e, m.g);
+        this.used[m.g]--;
         return;
       case 'remove':
-        ev.addCopy(m.e, m.g); this.used[m.g]++;
+        ev.addCopy(m.e, m.g);
+        this.used[m.g]++;
         return;
       case 'replace':
-        ev.removeCopy(m.in, m.g); ev.addCopy(m.out, m.g);
+        ev.removeCopy(m.in, m.g);
+        ev.addCopy(m.out, m.g);
         return;
     }
   }

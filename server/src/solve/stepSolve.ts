@@ -60,7 +60,9 @@ export function solveStepLayer(
   });
   // Greedy from one copy per expert: the co-activation-aware first copies and
   // the load-balanced packing, whichever is faster on the batches.
-  const firstCopies: StepCandidate[] = [{ name: 'co-activation', placement: opts.coactivation ?? coactivationPlacement({ ...inst, replicas: false }, dist, [...load]) }];
+  const firstCopies: StepCandidate[] = [
+    { name: 'co-activation', placement: opts.coactivation ?? coactivationPlacement({ ...inst, replicas: false }, dist, [...load]) },
+  ];
   const oneCopy = candidates.find((c) => c.name === 'one-copy');
   if (oneCopy) firstCopies.push(oneCopy);
   // The search runs the greedy first only on small layers: at scale the
@@ -84,7 +86,15 @@ export function solveStepLayer(
     if (!g.finished) notes.push('the greedy copy insertion stopped at its share of the time budget');
   }
   const greedy = { name: withGreedy ? 'greedy' : bestFirst.name, placement: ev.placement(), value: ev.value() };
-  if (policy === 'greedy') return { placement: greedy.placement, trainValue: greedy.value, startedFrom: bestFirst.name === 'co-activation' ? 'co-activation first copies' : bestFirst.name, optimal: false, notes, probes };
+  if (policy === 'greedy')
+    return {
+      placement: greedy.placement,
+      trainValue: greedy.value,
+      startedFrom: bestFirst.name === 'co-activation' ? 'co-activation first copies' : bestFirst.name,
+      optimal: false,
+      notes,
+      probes,
+    };
   const pool = [...scored, greedy].sort((a, b) => a.value - b.value);
   const start = pool[0];
   ev.setPlacement(start.placement);
@@ -99,7 +109,9 @@ export function solveStepLayer(
       notes.push(`optimality not proved: the ${size.toLocaleString('en-US')} placements were not all evaluated within the time budget`);
       ev.setPlacement(x.placement && x.value < start.value ? x.placement : start.placement);
     } else {
-      notes.push(`optimality not proved: ${Number.isFinite(size) ? `more than ${EXHAUSTIVE_LIMIT.toLocaleString('en-US')}` : 'too many'} placements to enumerate on the step-time objective; returned the search's placement`);
+      notes.push(
+        `optimality not proved: ${Number.isFinite(size) ? `more than ${EXHAUSTIVE_LIMIT.toLocaleString('en-US')}` : 'too many'} placements to enumerate on the step-time objective; returned the search's placement`,
+      );
     }
   }
   // From the best start first, then (time allowing, on small layers) from each other candidate.

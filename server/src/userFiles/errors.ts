@@ -11,7 +11,14 @@ export class UserFileError extends Error {
 }
 
 /** What kind of file system entry a stat describes, for "is a FIFO, not …". */
-export function kindOf(s: { isDirectory(): boolean; isFIFO(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isSocket(): boolean; isSymbolicLink(): boolean }): string {
+export function kindOf(s: {
+  isDirectory(): boolean;
+  isFIFO(): boolean;
+  isCharacterDevice(): boolean;
+  isBlockDevice(): boolean;
+  isSocket(): boolean;
+  isSymbolicLink(): boolean;
+}): string {
   if (s.isDirectory()) return 'a folder';
   if (s.isFIFO()) return 'a FIFO (named pipe)';
   if (s.isCharacterDevice() || s.isBlockDevice()) return 'a device';

@@ -176,7 +176,7 @@ export function writeUserFile(path: string, text: string | Uint8Array, opts: Wri
   try {
     fd = openSync(tmp, 'wx', old ? old.mode & 0o7777 : 0o666);
     const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : Buffer.from(text.buffer, text.byteOffset, text.byteLength);
-    for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
+    for (let off = 0; off < bytes.length;) off += writeSync(fd, bytes, off, bytes.length - off);
     if (old) {
       // The umask applied at open; the old file's mode is what it should keep.
       fchmodSync(fd, old.mode & 0o7777);

@@ -51,7 +51,9 @@ function aggregateHeader(a: Aggregate): string[] {
     `moeplan trace aggregate: exact subset counts per layer of ${a.inputs.map((i) => i.file).join(', ')} (${records.toLocaleString('en-US')} records)`,
   ];
   if (a.orderDropped)
-    lines.push('token order dropped: a plan on these counts gets the trace\'s figures, except replay in token order (paging, batches), which samples from the distributions');
+    lines.push(
+      "token order dropped: a plan on these counts gets the trace's figures, except replay in token order (paging, batches), which samples from the distributions",
+    );
   return lines;
 }
 

@@ -138,7 +138,6 @@ export class SubsetCounter {
     const w = new Float64Array(cap);
     w.set(this.weights);
     this.weights = w;
-
   }
 
   private rehash(): void {
@@ -276,8 +275,7 @@ export function topCoactivationPairs(dist: LayerDistribution, limit = 20): Coact
   const n = dist.experts;
   const m = coactivationMatrix(dist);
   const pairs: CoactivationPair[] = [];
-  for (let a = 0; a < n; a++)
-    for (let b = a + 1; b < n; b++) if (m[a * n + b] > 0) pairs.push({ a, b, probability: m[a * n + b] });
+  for (let a = 0; a < n; a++) for (let b = a + 1; b < n; b++) if (m[a * n + b] > 0) pairs.push({ a, b, probability: m[a * n + b] });
   pairs.sort((x, y) => y.probability - x.probability || x.a - y.a || x.b - y.b);
   return pairs.slice(0, limit);
 }

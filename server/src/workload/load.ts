@@ -228,7 +228,11 @@ function inlineWorkload(src: InlineSubsetsSpec, m: TraceModel, file: string): Wo
   const all = src.layers.get(-1);
   for (const [l, entries] of src.layers) {
     if (l !== -1 && (l < 0 || l >= m.layers))
-      throw new WorkloadError(`inline subsets for layer ${l}, but the model has MoE layers 0–${m.layers - 1}`, file, entries[0]?.range ? entries[0].range.start.line + 1 : undefined);
+      throw new WorkloadError(
+        `inline subsets for layer ${l}, but the model has MoE layers 0–${m.layers - 1}`,
+        file,
+        entries[0]?.range ? entries[0].range.start.line + 1 : undefined,
+      );
   }
   for (let l = 0; l < m.layers; l++) {
     const entries = src.layers.get(l) ?? all;
@@ -243,11 +247,11 @@ function inlineWorkload(src: InlineSubsetsSpec, m: TraceModel, file: string): Wo
       const line = e.range ? e.range.start.line + 1 : undefined;
       const problem = subsetProblem(e.experts, m.experts, m.topK);
       if (problem) throw new WorkloadError(`subset [${e.experts.join(' ')}] ${problem}`, file, line);
-      if (!(e.weight >= 0) || !Number.isFinite(e.weight))
-        throw new WorkloadError(`subset weight must be a finite number ≥ 0 (got ${e.weight})`, file, line);
+      if (!(e.weight >= 0) || !Number.isFinite(e.weight)) throw new WorkloadError(`subset weight must be a finite number ≥ 0 (got ${e.weight})`, file, line);
       if (e.weight > 0) counter.add(e.experts, 0, e.weight);
     }
-    if (counter.size === 0) throw new WorkloadError(`inline subsets of MoE layer ${l} all have weight 0`, file, src.range ? src.range.start.line + 1 : undefined);
+    if (counter.size === 0)
+      throw new WorkloadError(`inline subsets of MoE layer ${l} all have weight 0`, file, src.range ? src.range.start.line + 1 : undefined);
     layers.push(counter.toDistribution(true));
   }
   return {

@@ -110,7 +110,8 @@ export class SplitRecorder implements RoutingSink {
     const layers: LayerRecords[] = [];
     for (let l = 0; l < model.layers; l++) {
       const r = this.byLayer[l + offset];
-      if (!r || r.subset.length < 2) return { missing: `MoE layer ${l} has fewer than two token records${this.notRecorded > 0 ? ' among those kept for the split' : ''}` };
+      if (!r || r.subset.length < 2)
+        return { missing: `MoE layer ${l} has fewer than two token records${this.notRecorded > 0 ? ' among those kept for the split' : ''}` };
       layers.push(r);
     }
     const total = this.requestBase + this.fileRequests;
@@ -171,7 +172,11 @@ function heldOutRequests(layers: LayerRecords[], total: number): { set: Uint8Arr
   return { set, count, records };
 }
 
-function buildSplit(layers: LayerRecords[], experts: number, held: (layer: number, r: LayerRecords, j: number) => boolean): { planning: LayerDistribution[]; heldOut: LayerDistribution[] } {
+function buildSplit(
+  layers: LayerRecords[],
+  experts: number,
+  held: (layer: number, r: LayerRecords, j: number) => boolean,
+): { planning: LayerDistribution[]; heldOut: LayerDistribution[] } {
   const planning: LayerDistribution[] = [];
   const heldOut: LayerDistribution[] = [];
   layers.forEach((r, l) => {

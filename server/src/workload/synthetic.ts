@@ -230,8 +230,7 @@ export function syntheticLayer(
   const combos = G > 1 ? groupSets(G, topGroups) : undefined;
   const C = combos ? combos.length : 0;
   const comboGroups = new Int32Array(C * topGroups);
-  for (let ci = 0; ci < C; ci++)
-    for (let g = 0, i = 0; g < G; g++) if (combos![ci] & (1 << g)) comboGroups[ci * topGroups + i++] = g;
+  for (let ci = 0; ci < C; ci++) for (let g = 0, i = 0; g < G; g++) if (combos![ci] & (1 << g)) comboGroups[ci * topGroups + i++] = g;
   const comboProb = new Float64Array(topics * C);
   const comboAlias = new Int32Array(topics * C);
   const comboReady = new Uint8Array(topics);

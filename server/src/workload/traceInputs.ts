@@ -7,7 +7,10 @@ import { traceSourcesOf } from '../plan/workloadSources';
 import { listTraceFiles } from './traceFiles';
 
 export function traceInputs(plan: Plan, list = true): { path: string; what: string }[] {
-  const specs = [...traceSourcesOf(plan.workload).map((s) => ({ spec: s, what: "the plan's trace" })), ...(plan.workload.drift ? [{ spec: plan.workload.drift, what: "the plan's drift trace" }] : [])];
+  const specs = [
+    ...traceSourcesOf(plan.workload).map((s) => ({ spec: s, what: "the plan's trace" })),
+    ...(plan.workload.drift ? [{ spec: plan.workload.drift, what: "the plan's drift trace" }] : []),
+  ];
   return specs.flatMap(({ spec, what }) => {
     let files: string[] = [];
     try {

@@ -89,12 +89,18 @@ export function formatTraceStats(s: TraceStats): string {
   const skews = L.map((l) => l.loadSkew).sort((a, b) => a - b);
   lines.push(`${s.file}: ${s.format}, ${formatBytes(s.bytes)}`);
   lines.push(`records: ${n0(s.records)}`);
-  lines.push(`layers: ${L.length} (ids ${ids.length > 0 ? `${ids[0]}–${ids[ids.length - 1]}` : '—'}), ${s.experts} experts seen (ids 0–${s.experts - 1}), top-${s.k}`);
+  lines.push(
+    `layers: ${L.length} (ids ${ids.length > 0 ? `${ids[0]}–${ids[ids.length - 1]}` : '—'}), ${s.experts} experts seen (ids 0–${s.experts - 1}), top-${s.k}`,
+  );
   lines.push(`tokens: ${n0(s.tokens)} per layer at most${s.requests > 0 ? `, in ${n0(s.requests)} requests` : ''}`);
-  lines.push(`distinct subsets per layer: min ${n0(distinct[0] ?? 0)}, median ${n0(percentile(distinct, 0.5))}, max ${n0(distinct[distinct.length - 1] ?? 0)}` +
-    (s.tokens > 0 ? ` (${((percentile(distinct, 0.5) / s.tokens) * 100).toFixed(1)}% of the tokens at the median)` : ''));
-  lines.push(`load skew (busiest expert's load / mean load): median ${percentile(skews, 0.5).toFixed(2)}, max ${(skews[skews.length - 1] ?? 0).toFixed(2)}` +
-    (L.length > 0 ? ` (layer ${L.reduce((a, b) => (b.loadSkew > a.loadSkew ? b : a)).layer})` : ''));
+  lines.push(
+    `distinct subsets per layer: min ${n0(distinct[0] ?? 0)}, median ${n0(percentile(distinct, 0.5))}, max ${n0(distinct[distinct.length - 1] ?? 0)}` +
+      (s.tokens > 0 ? ` (${((percentile(distinct, 0.5) / s.tokens) * 100).toFixed(1)}% of the tokens at the median)` : ''),
+  );
+  lines.push(
+    `load skew (busiest expert's load / mean load): median ${percentile(skews, 0.5).toFixed(2)}, max ${(skews[skews.length - 1] ?? 0).toFixed(2)}` +
+      (L.length > 0 ? ` (layer ${L.reduce((a, b) => (b.loadSkew > a.loadSkew ? b : a)).layer})` : ''),
+  );
   const shown = spread(L, 4);
   for (const l of shown)
     if (l.topPairs.length > 0)

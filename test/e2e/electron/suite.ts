@@ -21,7 +21,12 @@ export interface ElectronConfig {
   expert: { line: number; character: number };
 }
 
-export interface CheckRecord { name: string; ok: boolean; detail: string; ms: number }
+export interface CheckRecord {
+  name: string;
+  ok: boolean;
+  detail: string;
+  ms: number;
+}
 
 function fail(msg: string): never {
   throw new Error(msg);
@@ -55,7 +60,7 @@ export async function run(): Promise<void> {
     try {
       records.push({ name, ok: true, detail: await body(), ms: Date.now() - t0 });
     } catch (e) {
-      records.push({ name, ok: false, detail: e instanceof Error ? e.stack ?? e.message : String(e), ms: Date.now() - t0 });
+      records.push({ name, ok: false, detail: e instanceof Error ? (e.stack ?? e.message) : String(e), ms: Date.now() - t0 });
     }
     writeFileSync(cfg.results, JSON.stringify(records, null, 2));
   };
@@ -71,7 +76,8 @@ export async function run(): Promise<void> {
     const doc = await open(cfg.plan);
     if (doc.languageId !== 'moeplan') fail(`language is ${doc.languageId}`);
     const tokens = await until('semantic tokens', 30_000, async () =>
-      vscode.commands.executeCommand<vscode.SemanticTokens | undefined>('vscode.provideDocumentSemanticTokens', doc.uri));
+      vscode.commands.executeCommand<vscode.SemanticTokens | undefined>('vscode.provideDocumentSemanticTokens', doc.uri),
+    );
     if (tokens.data.length < 5 * 5) fail(`only ${tokens.data.length / 5} semantic tokens`);
     const types = new Set<number>();
     for (let i = 3; i < tokens.data.length; i += 5) types.add(tokens.data[i]!);
@@ -90,16 +96,30 @@ export async function run(): Promise<void> {
   await check('diagnostic with its code on the broken plan', async () => {
     const doc = await open(cfg.brokenPlan);
     const diag = await until('the error diagnostic', 30_000, () =>
-      vscode.languages.getDiagnostics(doc.uri).find((d) => d.severity === vscode.DiagnosticSeverity.Error &&
-        String(typeof d.code === 'object' ? d.code.value : d.code) === cfg.brokenCode && d.range.start.line + 1 === cfg.brokenLine));
+      vscode.languages
+        .getDiagnostics(doc.uri)
+        .find(
+          (d) =>
+            d.severity === vscode.DiagnosticSeverity.Error &&
+            String(typeof d.code === 'object' ? d.code.value : d.code) === cfg.brokenCode &&
+            d.range.start.line + 1 === cfg.brokenLine,
+        ),
+    );
     return `${diag.message}`;
   });
 
   await check('quick fix restores the preset', async () => {
     const doc = await open(cfg.brokenPlan);
     const diag = vscode.languages.getDiagnostics(doc.uri).find((d) => d.severity === vscode.DiagnosticSeverity.Error) ?? fail('no diagnostic');
-    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', doc.uri, diag.range, vscode.CodeActionKind.QuickFix.value);
-    const fix = actions.find((a) => a.title.includes(cfg.presetOriginal)) ?? fail(`no fix naming ${cfg.presetOriginal} among: ${actions.map((a) => a.title).join(' | ')}`);
+    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>(
+      'vscode.executeCodeActionProvider',
+      doc.uri,
+      diag.range,
+      vscode.CodeActionKind.QuickFix.value,
+    );
+    const fix =
+      actions.find((a) => a.title.includes(cfg.presetOriginal)) ??
+      fail(`no fix naming ${cfg.presetOriginal} among: ${actions.map((a) => a.title).join(' | ')}`);
     if (!fix.edit || !(await vscode.workspace.applyEdit(fix.edit))) fail('the fix edit was not applied');
     if (!doc.getText().includes(`model ${cfg.presetOriginal}`)) fail('the text does not name the preset after the fix');
     await doc.save();
@@ -113,8 +133,11 @@ export async function run(): Promise<void> {
       const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri, 10);
       return lenses.find((l) => l.command?.title.includes('E[T]'));
     });
-    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', doc.uri,
-      new vscode.Position(cfg.expert.line, cfg.expert.character));
+    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>(
+      'vscode.executeHoverProvider',
+      doc.uri,
+      new vscode.Position(cfg.expert.line, cfg.expert.character),
+    );
     const text = hoverText(hovers);
     if (!/expert\s*\d+/i.test(text) || !/\d+(\.\d+)?\s*(%|µs|us)/.test(text)) fail(`hover without the expert's figures: ${text}`);
     return lens.command!.title;
@@ -124,7 +147,8 @@ export async function run(): Promise<void> {
     const doc = await open(cfg.plan);
     await vscode.commands.executeCommand('moeplan.showPlacementView', doc.uri);
     const tab = await until('a webview tab', 30_000, () =>
-      vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputWebview));
+      vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputWebview),
+    );
     return tab.label;
   });
 
@@ -143,8 +167,7 @@ export async function run(): Promise<void> {
 
   await check('formatting matches moeplan fmt', async () => {
     const doc = await open(cfg.messyPlan);
-    const edits = await vscode.commands.executeCommand<vscode.TextEdit[]>('vscode.executeFormatDocumentProvider', doc.uri,
-      { tabSize: 2, insertSpaces: true });
+    const edits = await vscode.commands.executeCommand<vscode.TextEdit[]>('vscode.executeFormatDocumentProvider', doc.uri, { tabSize: 2, insertSpaces: true });
     const we = new vscode.WorkspaceEdit();
     we.set(doc.uri, edits ?? []);
     await vscode.workspace.applyEdit(we);

@@ -90,15 +90,7 @@ export class ExpertCaches {
   /** Belady: the step being replayed (the replay sets it). */
   now = 0;
 
-  constructor(
-    policy: PagingPolicy,
-    capacity: ArrayLike<number>,
-    owner: Int32Array,
-    pinned: Uint8Array,
-    layers: number,
-    experts: number,
-    uses?: NextUses,
-  ) {
+  constructor(policy: PagingPolicy, capacity: ArrayLike<number>, owner: Int32Array, pinned: Uint8Array, layers: number, experts: number, uses?: NextUses) {
     const G = capacity.length;
     const N = layers * experts;
     if (G > MAX_GPUS || layers > MAX_LAYERS) {
@@ -350,6 +342,6 @@ export class ExpertCaches {
       n++;
     }
     this.hSize[g] = n;
-    for (let i = ((n - 2) >> 2); i >= 0; i--) this.siftDown(h0, n, i, hKey[h0 + i], hId[h0 + i]);
+    for (let i = (n - 2) >> 2; i >= 0; i--) this.siftDown(h0, n, i, hKey[h0 + i], hId[h0 + i]);
   }
 }

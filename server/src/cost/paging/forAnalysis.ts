@@ -38,12 +38,7 @@ export interface PagingForResults {
  * several GPUs, `placements` ([layer][gpu] = experts) decides which GPU owns
  * (and pages) each expert.
  */
-export function pagingForResults(
-  plan: Plan,
-  workload: Workload,
-  placements?: number[][][],
-  maxTokenLayers = ANALYSIS_MAX_TOKEN_LAYERS,
-): PagingForResults {
+export function pagingForResults(plan: Plan, workload: Workload, placements?: number[][][], maxTokenLayers = ANALYSIS_MAX_TOKEN_LAYERS): PagingForResults {
   const L = plan.model.layers.value;
   const maxTokens = Math.max(1, Math.floor(maxTokenLayers / Math.max(1, L)));
   const notes: string[] = [];

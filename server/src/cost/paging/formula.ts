@@ -73,9 +73,7 @@ export function compareWithFormula(
       `the formula says expert parallelism wins (γ = ${g}), but the ${usedPolicy} cache serves ${hit} of accesses, ` +
       `so the replay stalls only ${us(stall)}/token, less than expert parallelism's ${us(fEp)}/token`;
   }
-  message +=
-    `. PCIe per token: formula ${us(fOff)} (each used expert once per ${formula.tokens} tokens), ` +
-    `replay ${us(stall)}`;
+  message += `. PCIe per token: formula ${us(fOff)} (each used expert once per ${formula.tokens} tokens), ` + `replay ${us(stall)}`;
   return {
     formula,
     formulaOffloadUsPerToken: fOff,

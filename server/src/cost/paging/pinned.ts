@@ -18,11 +18,7 @@ interface PinOptions {
  * Choose `slots` expert-layer ids (layer · experts + expert) to pin, from the
  * workload's per-layer subset distributions. Returns them in the order chosen.
  */
-export function choosePinned(
-  workload: { layers: LayerDistribution[] },
-  slots: number,
-  options: PinOptions = {},
-): Int32Array {
+export function choosePinned(workload: { layers: LayerDistribution[] }, slots: number, options: PinOptions = {}): Int32Array {
   const layers = workload.layers;
   if (!Number.isInteger(slots) || slots < 0) {
     throw new PagingError(`slots to pin must be a whole number ≥ 0, got ${slots}`);

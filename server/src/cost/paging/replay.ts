@@ -50,9 +50,7 @@ export function replay(stream: StepStream, cfg: ReplayConfig): ReplayResult {
   const free = new Int32Array(G);
   for (let g = 0; g < G; g++) {
     if (pinnedPerGpu[g] > cfg.capacity[g]) {
-      throw new PagingError(
-        `GPU ${g} pins ${pinnedPerGpu[g]} expert-layers but has only ${cfg.capacity[g]} slots; pin fewer experts`,
-      );
+      throw new PagingError(`GPU ${g} pins ${pinnedPerGpu[g]} expert-layers but has only ${cfg.capacity[g]} slots; pin fewer experts`);
     }
     free[g] = cfg.capacity[g] - pinnedPerGpu[g];
   }

@@ -159,9 +159,7 @@ export function simulatePaging(plan: Plan, workload: Workload, options: PagingOp
   const searchLimit = options.autoSearchTokenLayers ?? 50_000;
   const searchTokens = Math.max(batch, Math.min(seq.tokens, Math.ceil(searchLimit / L / batch) * batch));
   const searchStream =
-    searchTokens < seq.tokens
-      ? buildSteps({ ...seq, tokens: searchTokens, ids: seq.ids.subarray(0, searchTokens * L * seq.k) }, E, batch)
-      : stream;
+    searchTokens < seq.tokens ? buildSteps({ ...seq, tokens: searchTokens, ids: seq.ids.subarray(0, searchTokens * L * seq.k) }, E, batch) : stream;
   const run = (policy: PagingPolicy, f: number, st: StepStream) =>
     replay(st, {
       policy,
@@ -233,8 +231,7 @@ function sum(a: Float64Array): number {
 function checkDistributions(layers: LayerDistribution[], L: number, E: number): LayerDistribution[] {
   if (layers.length !== L) {
     throw new PagingError(
-      `the workload routes ${layers.length} layers but the model has ${L} MoE layers; ` +
-        `use a trace of this model or set the model's layers`,
+      `the workload routes ${layers.length} layers but the model has ${L} MoE layers; ` + `use a trace of this model or set the model's layers`,
     );
   }
   for (const d of layers) {
@@ -245,13 +242,7 @@ function checkDistributions(layers: LayerDistribution[], L: number, E: number): 
   return layers;
 }
 
-function tokenOrder(
-  workload: Workload,
-  layers: LayerDistribution[],
-  L: number,
-  options: PagingOptions,
-  notes: string[],
-): TokenSequence {
+function tokenOrder(workload: Workload, layers: LayerDistribution[], L: number, options: PagingOptions, notes: string[]): TokenSequence {
   const seq = workload.sequence;
   if (seq && seq.tokens > 0) {
     if (seq.layers !== L) {
@@ -273,13 +264,7 @@ function tokenOrder(
  * out, or all of them without one, go to the GPU with the least load per slot
  * among those still under their share of the layer's experts.
  */
-function ownerMap(
-  layers: LayerDistribution[],
-  slots: number[],
-  L: number,
-  E: number,
-  owners: number[][][] | undefined,
-): Int32Array {
+function ownerMap(layers: LayerDistribution[], slots: number[], L: number, E: number, owners: number[][][] | undefined): Int32Array {
   const G = slots.length;
   const owner = new Int32Array(L * E);
   if (G === 1) return owner;
@@ -303,8 +288,7 @@ function ownerMap(
         }
       });
     }
-    const share = (g: number) =>
-      totalSlots > 0 ? Math.ceil((E * slots[g]) / totalSlots) : Math.ceil(E / G);
+    const share = (g: number) => (totalSlots > 0 ? Math.ceil((E * slots[g]) / totalSlots) : Math.ceil(E / G));
     const order = Array.from({ length: E }, (_, e) => e).sort((a, b) => load[b] - load[a] || a - b);
     for (const e of order) {
       if (assigned[e] >= 0) continue;
@@ -333,4 +317,3 @@ function expertLoads(d: LayerDistribution): Float64Array {
   for (let s = 0; s < d.count; s++) for (let j = 0; j < d.k; j++) load[d.ids[s * d.k + j]] += d.weights[s];
   return load;
 }
-

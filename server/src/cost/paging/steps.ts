@@ -29,9 +29,7 @@ export function buildSteps(seq: TokenSequence, experts: number, batch: number): 
     throw new PagingError(`experts per layer must be ≥ 1, got ${experts}`);
   }
   if (ids.length !== tokens * layers * k) {
-    throw new PagingError(
-      `token sequence holds ${ids.length} ids but tokens × layers × k = ${tokens} × ${layers} × ${k}`,
-    );
+    throw new PagingError(`token sequence holds ${ids.length} ids but tokens × layers × k = ${tokens} × ${layers} × ${k}`);
   }
   const batches = Math.ceil(tokens / batch);
   const steps = batches * layers;
@@ -56,8 +54,7 @@ export function buildSteps(seq: TokenSequence, experts: number, batch: number): 
           const e = ids[off + j];
           if (!(e >= 0 && e < experts)) {
             throw new PagingError(
-              `token ${t}, layer ${l}: expert id ${e} is outside 0..${experts - 1}; ` +
-                `the trace does not match the model's ${experts} experts per layer`,
+              `token ${t}, layer ${l}: expert id ${e} is outside 0..${experts - 1}; ` + `the trace does not match the model's ${experts} experts per layer`,
             );
           }
           const id = base + e;

@@ -49,7 +49,7 @@ export function stepLowerBound(samples: StepSamples, costs: StepCosts, slotsPerG
     for (let i = 0; i < B; i++) byOrigin[i] = t0 + i;
     if (B > 1) byOrigin.subarray(0, B).sort((x, y) => origin[x] - origin[y] || x - y);
     let worst = 0;
-    for (let from = 0; from < B; ) {
+    for (let from = 0; from < B;) {
       const o = origin[byOrigin[from]];
       let to = from + 1;
       while (to < B && origin[byOrigin[to]] === o) to++;

@@ -19,7 +19,6 @@ import type { DispatchRule } from '../../plan/types';
 
 export type { DispatchRule };
 
-
 /**
  * SGLang's static map for one expert: out[o] = GPU serving expert pairs of
  * tokens that start on GPU o. `copies` ascending; `nodeOf[g]` the node of g.

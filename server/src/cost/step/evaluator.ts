@@ -140,7 +140,8 @@ export class StepEvaluator {
     if (this.table.masks) this.table.masks.fill(0);
     for (let g = 0; g < G; g++) {
       for (const e of placement[g]) {
-        if (!Number.isInteger(e) || e < 0 || e >= this.experts) throw new PlacementError(`GPU ${g} holds expert ${e}, but experts are numbered 0..${this.experts - 1}`);
+        if (!Number.isInteger(e) || e < 0 || e >= this.experts)
+          throw new PlacementError(`GPU ${g} holds expert ${e}, but experts are numbered 0..${this.experts - 1}`);
         if (!this.has(e, g)) this.insertCopy(e, g);
       }
     }
@@ -375,7 +376,14 @@ export class StepEvaluator {
       this.staticMap.set(known, e * this.gpus);
       return;
     }
-    staticDispatchRow(this.table.copies.subarray(e * this.gpus, e * this.gpus + cc), cc, this.nodeOf, staticRowSeed(this.seed, e), this.staticMap, e * this.gpus);
+    staticDispatchRow(
+      this.table.copies.subarray(e * this.gpus, e * this.gpus + cc),
+      cc,
+      this.nodeOf,
+      staticRowSeed(this.seed, e),
+      this.staticMap,
+      e * this.gpus,
+    );
     if (this.staticRows.size >= 4096) this.staticRows.clear();
     this.staticRows.set(key, this.staticMap.slice(e * this.gpus, (e + 1) * this.gpus));
   }

@@ -169,8 +169,21 @@ function finish(
   groupStart[n] = batchOf.length;
   firstOf.push(ids.length);
   return {
-    batch, k: dist.k, experts: n, gpus, batches, weight, ids, origin, localPos, pairStart, pairList,
-    groupStart, groupBatch: Int32Array.from(batchOf), groupFirst: Int32Array.from(firstOf), exact,
+    batch,
+    k: dist.k,
+    experts: n,
+    gpus,
+    batches,
+    weight,
+    ids,
+    origin,
+    localPos,
+    pairStart,
+    pairList,
+    groupStart,
+    groupBatch: Int32Array.from(batchOf),
+    groupFirst: Int32Array.from(firstOf),
+    exact,
   };
 }
 

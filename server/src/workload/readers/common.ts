@@ -62,7 +62,7 @@ export const MAX_COUNT_TEXT = `${MAX_COUNT.toLocaleString('en-US')} (2^53)`;
 
 export function modelLabel(m: TraceModel): string {
   const first = m.firstMoeLayer ? `, first MoE layer ${m.firstMoeLayer}` : '';
-  return `${m.name ? m.name + ': ' : 'the plan\'s model: '}${m.layers} MoE layers${first}, ${m.experts} routed experts, top-${m.topK}`;
+  return `${m.name ? m.name + ': ' : "the plan's model: "}${m.layers} MoE layers${first}, ${m.experts} routed experts, top-${m.topK}`;
 }
 
 export function checkAborted(signal: AbortSignal | undefined, file: string): void {
@@ -85,10 +85,7 @@ export function checkFile(file: string, maxBytes: number | undefined): number {
     );
   }
   if (maxBytes !== undefined && size > maxBytes)
-    throw new WorkloadError(
-      `file is ${formatBytes(size)}, over the ${formatBytes(maxBytes)} limit; cap the subsets or pass a larger limit`,
-      file,
-    );
+    throw new WorkloadError(`file is ${formatBytes(size)}, over the ${formatBytes(maxBytes)} limit; cap the subsets or pass a larger limit`, file);
   return size;
 }
 

@@ -67,8 +67,7 @@ export async function readCsvRecords(file: string, opts: SourceOptions, sink: Ro
       if (header.count >= 0) {
         const ct = f[header.count].trim();
         weight = Number(ct);
-        if (ct === '' || !Number.isFinite(weight) || weight < 0)
-          throw new WorkloadError(`count must be a finite number ≥ 0 (got "${ct}")`, file, line);
+        if (ct === '' || !Number.isFinite(weight) || weight < 0) throw new WorkloadError(`count must be a finite number ≥ 0 (got "${ct}")`, file, line);
         if (weight > MAX_COUNT)
           throw new WorkloadError(`count ${ct} is too large: a count is a number of tokens, at most ${MAX_COUNT_TEXT} per row`, file, line);
       }
@@ -85,7 +84,13 @@ export async function readCsvRecords(file: string, opts: SourceOptions, sink: Ro
   );
   if (!header) throw new WorkloadError('empty file: expected a header "layer,experts,count" and one row per subset', file);
   if (rows === 0) throw new WorkloadError('no routing records found: the file has a header but no rows', file);
-  return { records: rows, requests: new RequestIds(), notes: [], counts: true, label: `${header.sep === '\t' ? 'tsv' : 'csv'}, ${rows.toLocaleString('en-US')} rows` };
+  return {
+    records: rows,
+    requests: new RequestIds(),
+    notes: [],
+    counts: true,
+    label: `${header.sep === '\t' ? 'tsv' : 'csv'}, ${rows.toLocaleString('en-US')} rows`,
+  };
 }
 
 /**

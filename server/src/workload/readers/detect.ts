@@ -25,7 +25,10 @@ export function detectFormat(file: string): TraceFormat {
     buf = buf.subarray(0, n);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new WorkloadError(code === 'ENOENT' ? 'file not found (paths in a plan are relative to the plan file)' : `cannot read: ${(e as Error).message}`, file);
+    throw new WorkloadError(
+      code === 'ENOENT' ? 'file not found (paths in a plan are relative to the plan file)' : `cannot read: ${(e as Error).message}`,
+      file,
+    );
   } finally {
     if (fd !== undefined) closeSync(fd);
   }

@@ -83,16 +83,29 @@ export async function readJsonlRecords(file: string, opts: SourceOptions, sink: 
       skip(typeof t === 'string' ? `type "${t}"` : t === undefined ? 'no type' : `type ${JSON.stringify(t)}`, line, () => Object.keys(r));
       return;
     }
-    const fieldsHere = () => `this record has ${Object.keys(r).map((k) => `"${k}"`).join(', ') || 'no fields'}`;
+    const fieldsHere = () =>
+      `this record has ${
+        Object.keys(r)
+          .map((k) => `"${k}"`)
+          .join(', ') || 'no fields'
+      }`;
     if (!layer)
-      throw new WorkloadError(`missing the layer: looked for ${quotedNames(names[LAYER])}; ${fieldsHere()}. Name the field with \`${FIELD_KEYWORDS.layer}\` on the trace line`, file, line);
+      throw new WorkloadError(
+        `missing the layer: looked for ${quotedNames(names[LAYER])}; ${fieldsHere()}. Name the field with \`${FIELD_KEYWORDS.layer}\` on the trace line`,
+        file,
+        line,
+      );
     const lv = layer.value;
     if (typeof lv !== 'number' || !Number.isInteger(lv) || lv < 0)
       throw new WorkloadError(`"${layer.name}" must be a non-negative integer (got ${JSON.stringify(lv)})`, file, line);
     const layerProblem = rules.layerProblem(lv);
     if (layerProblem) throw new WorkloadError(layerProblem, file, line);
     if (!experts)
-      throw new WorkloadError(`missing the expert ids: looked for ${quotedNames(names[EXPERTS])}; ${fieldsHere()}. Name the field with \`${FIELD_KEYWORDS.experts}\` on the trace line`, file, line);
+      throw new WorkloadError(
+        `missing the expert ids: looked for ${quotedNames(names[EXPERTS])}; ${fieldsHere()}. Name the field with \`${FIELD_KEYWORDS.experts}\` on the trace line`,
+        file,
+        line,
+      );
     const ev = experts.value;
     if (!Array.isArray(ev)) throw new WorkloadError(`"${experts.name}" must be an array of expert ids (got ${JSON.stringify(ev) ?? 'nothing'})`, file, line);
     const problem = rules.idsProblem(ev as number[], `line ${line}`);
@@ -215,7 +228,9 @@ export async function readJsonlRecords(file: string, opts: SourceOptions, sink: 
   notes.push(`fields read: ${usedText.join(', ')}`);
   if (skippedTotal > 0) {
     const parts = [...skipped].map(([type, s]) => `${s.count.toLocaleString('en-US')} with ${type} (first at line ${s.firstLine})`);
-    notes.push(`skipped ${skippedTotal.toLocaleString('en-US')} record${skippedTotal > 1 ? 's' : ''} that carry no routing (neither a layer nor expert ids): ${parts.join('; ')}`);
+    notes.push(
+      `skipped ${skippedTotal.toLocaleString('en-US')} record${skippedTotal > 1 ? 's' : ''} that carry no routing (neither a layer nor expert ids): ${parts.join('; ')}`,
+    );
   }
   return { records, requests, notes, label: `jsonl, ${records.toLocaleString('en-US')} records` };
 }

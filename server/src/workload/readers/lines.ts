@@ -120,10 +120,6 @@ export async function forEachLineBytes(
  * forEachLineBytes with each line decoded as UTF-8 text (for formats whose
  * lines are few or short, such as subset counts).
  */
-export function forEachLine(
-  file: string,
-  onLine: (text: string, line: number) => void,
-  opts: LineReadOptions = {},
-): Promise<number> {
+export function forEachLine(file: string, onLine: (text: string, line: number) => void, opts: LineReadOptions = {}): Promise<number> {
   return forEachLineBytes(file, (buf, start, end, line) => onLine(buf.toString('utf8', start, end), line), opts);
 }

@@ -76,7 +76,8 @@ export async function readNpyRecords(file: string, opts: SourceOptions, sink: Ro
     const shape = h.shape;
     if (shape.length !== 3)
       throw new WorkloadError(
-        `array shape (${shape.join(', ')}) is ${shape.length}-D; expected tokens × layers × k` + (m ? `, i.e. (tokens, ${m.layers}, ${m.topK}) for ${modelLabel(m)}` : ''),
+        `array shape (${shape.join(', ')}) is ${shape.length}-D; expected tokens × layers × k` +
+          (m ? `, i.e. (tokens, ${m.layers}, ${m.topK}) for ${modelLabel(m)}` : ''),
         file,
       );
     const [tokens, layerAxis, k] = shape;
@@ -101,8 +102,7 @@ export async function readNpyRecords(file: string, opts: SourceOptions, sink: Ro
     const rowValues = layerAxis * k;
     const rowBytes = rowValues * item;
     const expected = h.dataOffset + tokens * rowBytes;
-    if (size < expected)
-      throw new WorkloadError(`file is ${size} bytes but its header promises ${expected} (truncated?)`, file);
+    if (size < expected) throw new WorkloadError(`file is ${size} bytes but its header promises ${expected} (truncated?)`, file);
 
     const perChunk = Math.max(1, Math.floor((4 << 20) / rowBytes));
     const buf = Buffer.alloc(perChunk * rowBytes);
@@ -157,7 +157,8 @@ export async function readNpyRecords(file: string, opts: SourceOptions, sink: Ro
 
 /** The reason in the words the npy reader has always used. */
 function npyProblem(ids: Int32Array, problem: string): string {
-  for (let j = 0; j < ids.length; j++) for (let q = 0; q < j; q++) if (ids[q] === ids[j]) return `expert ${ids[j]} appears twice; a token's experts are distinct`;
+  for (let j = 0; j < ids.length; j++)
+    for (let q = 0; q < j; q++) if (ids[q] === ids[j]) return `expert ${ids[j]} appears twice; a token's experts are distinct`;
   return problem;
 }
 
@@ -205,14 +206,29 @@ export function encodeNpy(values: ArrayLike<number>, shape: number[], descr = '<
   for (let i = 0; i < values.length; i++, o += bytes) {
     const v = values[i];
     switch (`${dm[2]}${bytes}`) {
-      case 'i1': dv.setInt8(o, v); break;
-      case 'u1': dv.setUint8(o, v); break;
-      case 'i2': dv.setInt16(o, v, le); break;
-      case 'u2': dv.setUint16(o, v, le); break;
-      case 'i4': dv.setInt32(o, v, le); break;
-      case 'u4': dv.setUint32(o, v, le); break;
-      case 'i8': dv.setBigInt64(o, BigInt(v), le); break;
-      default: dv.setBigUint64(o, BigInt(v), le);
+      case 'i1':
+        dv.setInt8(o, v);
+        break;
+      case 'u1':
+        dv.setUint8(o, v);
+        break;
+      case 'i2':
+        dv.setInt16(o, v, le);
+        break;
+      case 'u2':
+        dv.setUint16(o, v, le);
+        break;
+      case 'i4':
+        dv.setInt32(o, v, le);
+        break;
+      case 'u4':
+        dv.setUint32(o, v, le);
+        break;
+      case 'i8':
+        dv.setBigInt64(o, BigInt(v), le);
+        break;
+      default:
+        dv.setBigUint64(o, BigInt(v), le);
     }
   }
   return out;

@@ -137,7 +137,8 @@ export async function readParquetRecords(
           if (ids.length !== n) ids = new Int32Array(n);
           for (let j = 0; j < n; j++) {
             const v = wholeNumber(cols[j][r]);
-            if (v < 0 || v > 0x7fffffff) fail(r, `"${(columns.experts as { wide: string[] }).wide[j]}" must be a non-negative integer expert id (got ${show(cols[j][r])})`);
+            if (v < 0 || v > 0x7fffffff)
+              fail(r, `"${(columns.experts as { wide: string[] }).wide[j]}" must be a non-negative integer expert id (got ${show(cols[j][r])})`);
             ids[j] = v;
           }
         }
@@ -178,7 +179,10 @@ export async function readParquetRecords(
       report(bytesRead, records);
     }
     if (records === 0) throw new WorkloadError('no routing records found: the file has no rows', file);
-    const expertsText = 'list' in columns.experts ? `"${columns.experts.list}" (a list)` : `"${columns.experts.wide[0]}" … "${columns.experts.wide[columns.experts.wide.length - 1]}"`;
+    const expertsText =
+      'list' in columns.experts
+        ? `"${columns.experts.list}" (a list)`
+        : `"${columns.experts.wide[0]}" … "${columns.experts.wide[columns.experts.wide.length - 1]}"`;
     const used = [`layer "${columns.layer}"`, `experts ${expertsText}`];
     if (columns.request) used.push(`request "${columns.request}"`);
     if (columns.position) used.push(`position "${columns.position}"`);
@@ -204,7 +208,10 @@ function pickColumns(metadata: FileMetaData, opts: SourceOptions, file: string):
   const layerNames = namesFor('layer', opts.fields);
   const layer = first(layerNames);
   if (!layer)
-    throw new WorkloadError(`no layer column: looked for ${quotedNames(layerNames)}; ${listing}. Name it with \`${FIELD_KEYWORDS.layer}\` on the trace line`, file);
+    throw new WorkloadError(
+      `no layer column: looked for ${quotedNames(layerNames)}; ${listing}. Name it with \`${FIELD_KEYWORDS.layer}\` on the trace line`,
+      file,
+    );
   const expertNames = namesFor('experts', opts.fields);
   let experts: Columns['experts'] | undefined;
   const list = first(expertNames);

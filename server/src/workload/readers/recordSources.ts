@@ -39,7 +39,12 @@ export interface TraceScanOptions extends RecordReadOptions {
  * Streams any record trace into `collector` (detecting the format from the
  * content unless given). Load-only formats are refused with the reason.
  */
-export async function readRecords(file: string, opts: RecordReadOptions, collector: RoutingCollector, rules: RecordRules): Promise<{ format: TraceFormat; summary: SourceSummary }> {
+export async function readRecords(
+  file: string,
+  opts: RecordReadOptions,
+  collector: RoutingCollector,
+  rules: RecordRules,
+): Promise<{ format: TraceFormat; summary: SourceSummary }> {
   const format = opts.format ?? detectFormat(file);
   const reader = isRecordFormat(format) ? RECORD_READERS[format] : undefined;
   if (!reader)

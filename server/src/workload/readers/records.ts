@@ -107,7 +107,8 @@ export class RecordRules {
   /** Why `layer` is not a layer id of the model, or undefined. */
   layerProblem(layer: number): string | undefined {
     if (!Number.isInteger(layer) || layer < 0) return `layer must be a non-negative integer (got ${layer})`;
-    if (layer > this.maxLayer) return this.model ? `layer ${layer} is outside the model (${modelLabel(this.model)})` : `layer ${layer} is not a plausible layer id`;
+    if (layer > this.maxLayer)
+      return this.model ? `layer ${layer} is outside the model (${modelLabel(this.model)})` : `layer ${layer} is not a plausible layer id`;
     return undefined;
   }
 }
@@ -208,7 +209,9 @@ export class RoutingCollector implements RoutingSink {
         const fin = this.seq.finish(model.layers, offset);
         sequence = fin.sequence;
         if (this.seq.notKept > 0)
-          notes.push(`token order kept for the first ${this.seq.tokens.toLocaleString('en-US')} tokens (memory cap: ${(this.opts.maxSequenceIds ?? DEFAULT_MAX_SEQUENCE_IDS).toLocaleString('en-US')} ids); the distributions count every token`);
+          notes.push(
+            `token order kept for the first ${this.seq.tokens.toLocaleString('en-US')} tokens (memory cap: ${(this.opts.maxSequenceIds ?? DEFAULT_MAX_SEQUENCE_IDS).toLocaleString('en-US')} ids); the distributions count every token`,
+          );
         if (fin.incomplete > 0)
           notes.push(`${fin.incomplete} token${fin.incomplete > 1 ? 's' : ''} missing from some layers left out of the token order (distributions keep them)`);
       } else if (this.seq.dropped) notes.push(this.seq.dropped);

@@ -101,7 +101,10 @@ export function loadsToWorkload(rows: number[][], file: string, m: TraceModel, o
   if (rows.length === m.layers) moeRows = rows;
   else if (first > 0 && rows.length === first + m.layers) {
     moeRows = rows.slice(first);
-    const denseTotal = rows.slice(0, first).flat().reduce((a, b) => a + b, 0);
+    const denseTotal = rows
+      .slice(0, first)
+      .flat()
+      .reduce((a, b) => a + b, 0);
     if (denseTotal > 0) notes.push(`rows 0–${first - 1} (dense layers) have non-zero counts; ignored`);
   } else
     throw new WorkloadError(
@@ -115,7 +118,10 @@ export function loadsToWorkload(rows: number[][], file: string, m: TraceModel, o
     checkAborted(opts.signal, file);
     const total = loads.reduce((a, b) => a + b, 0);
     if (!(total > 0))
-      throw new WorkloadError(`MoE layer ${l} (row ${l + (moeRows === rows ? 0 : first)}) has no counts; the planner needs some routing in every MoE layer`, file);
+      throw new WorkloadError(
+        `MoE layer ${l} (row ${l + (moeRows === rows ? 0 : first)}) has no counts; the planner needs some routing in every MoE layer`,
+        file,
+      );
     return sampleIndependent(l, loads, m.topK, N, new Rng(deriveSeed(seed, 0x5916, l)));
   });
   notes.unshift(

@@ -15,8 +15,7 @@ import { loadsToWorkload } from './sglang';
 import { looksLikeTorchSave, readTorchSave, TorchSaveError, type PickleValue, type Tensor } from './torchSave';
 
 /** What to run where moeplan cannot read a .pt file: PyTorch's own loader, allow-listed, to JSON. */
-export const PT_TO_JSON =
-  `python -c "import json,sys,torch; d=torch.load(sys.argv[1],weights_only=True); json.dump({'logical_count': d['logical_count'].tolist()}, open(sys.argv[2],'w'))" DUMP.pt counts.json`;
+export const PT_TO_JSON = `python -c "import json,sys,torch; d=torch.load(sys.argv[1],weights_only=True); json.dump({'logical_count': d['logical_count'].tolist()}, open(sys.argv[2],'w'))" DUMP.pt counts.json`;
 
 /** True when the file starts like a torch.save archive (SGLang's .pt dump) rather than JSON. */
 export function isTorchSaveFile(file: string): boolean {
@@ -39,14 +38,19 @@ export async function readSglangDump(file: string, opts: ReadOptions): Promise<W
     doc = readTorchSave(readFileSync(file));
   } catch (e) {
     if (!(e instanceof TorchSaveError)) throw e;
-    throw new WorkloadError(`cannot read this torch.save file safely: ${e.message}. Convert it to JSON with PyTorch and name the JSON as the trace:\n  ${PT_TO_JSON}`, file);
+    throw new WorkloadError(
+      `cannot read this torch.save file safely: ${e.message}. Convert it to JSON with PyTorch and name the JSON as the trace:\n  ${PT_TO_JSON}`,
+      file,
+    );
   }
   checkAborted(opts.signal, file);
   const entries = typeof doc === 'object' && doc !== null && !Array.isArray(doc) && doc.kind === 'dict' ? doc.entries : undefined;
   if (!entries) throw new WorkloadError('expected the dict SGLang dumps ({"logical_count": tensor, …})', file);
   const lc = entries.get('logical_count');
   if (lc === undefined) {
-    const what = entries.has('records') ? 'a per-pass or per-token dump (--expert-distribution-recorder-mode per_pass|per_token)' : 'a dict without "logical_count"';
+    const what = entries.has('records')
+      ? 'a per-pass or per-token dump (--expert-distribution-recorder-mode per_pass|per_token)'
+      : 'a dict without "logical_count"';
     throw new WorkloadError(`this is ${what}; moeplan reads the stat dump: start SGLang with --expert-distribution-recorder-mode stat`, file);
   }
   if (!isTensor(lc)) throw new WorkloadError('"logical_count" is not a tensor', file);
@@ -58,7 +62,8 @@ export async function readSglangDump(file: string, opts: ReadOptions): Promise<W
 
 /** [steps…][layers][experts] → [layers][experts], checking every count. */
 function sumLeadingAxes(t: Tensor, file: string): number[][] {
-  if (t.shape.length < 2) throw new WorkloadError(`"logical_count" has shape [${t.shape.join(', ')}]; expected [layers][experts] or [steps][layers][experts]`, file);
+  if (t.shape.length < 2)
+    throw new WorkloadError(`"logical_count" has shape [${t.shape.join(', ')}]; expected [layers][experts] or [steps][layers][experts]`, file);
   const experts = t.shape[t.shape.length - 1];
   const layers = t.shape[t.shape.length - 2];
   const rows = Array.from({ length: layers }, () => new Array<number>(experts).fill(0));

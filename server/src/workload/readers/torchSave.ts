@@ -242,13 +242,16 @@ class Unpickler {
           break;
         }
         default:
-          throw new TorchSaveError(`pickle opcode 0x${op.toString(16).padStart(2, '0')} at byte ${this.pos - 1} is not one torch.save writes for tensors and plain containers`);
+          throw new TorchSaveError(
+            `pickle opcode 0x${op.toString(16).padStart(2, '0')} at byte ${this.pos - 1} is not one torch.save writes for tensors and plain containers`,
+          );
       }
     }
   }
 
   private global(name: string): Global {
-    if (!ALLOWED_GLOBALS.has(name)) throw new TorchSaveError(`the file refers to ${name}, which moeplan does not load (only tensors, numbers, strings, lists and dicts)`);
+    if (!ALLOWED_GLOBALS.has(name))
+      throw new TorchSaveError(`the file refers to ${name}, which moeplan does not load (only tensors, numbers, strings, lists and dicts)`);
     return { kind: 'global', name };
   }
 

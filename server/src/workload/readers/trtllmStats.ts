@@ -52,8 +52,7 @@ export async function readTrtllmStats(metaFile: string, opts: ReadOptions): Prom
   } catch (e) {
     throw new WorkloadError(`meta_info.json is not valid JSON (${(e as Error).message})`, metaFile, 1);
   }
-  if (meta.num_experts !== m.experts)
-    throw new WorkloadError(`meta_info.json says num_experts ${String(meta.num_experts)} but ${modelLabel(m)}`, metaFile, 1);
+  if (meta.num_experts !== m.experts) throw new WorkloadError(`meta_info.json says num_experts ${String(meta.num_experts)} but ${modelLabel(m)}`, metaFile, 1);
   if (meta.num_experts_per_token !== m.topK)
     throw new WorkloadError(`meta_info.json says num_experts_per_token ${String(meta.num_experts_per_token)} but ${modelLabel(m)}`, metaFile, 1);
 
@@ -62,7 +61,10 @@ export async function readTrtllmStats(metaFile: string, opts: ReadOptions): Prom
     .filter((f) => /^rank\d+\.safetensors$/.test(f))
     .sort((a, b) => Number(a.slice(4, -12)) - Number(b.slice(4, -12)));
   if (ranks.length === 0)
-    throw new WorkloadError(`no rank<r>.safetensors beside ${basename(metaFile)}: TensorRT-LLM writes them at the end of EXPERT_STATISTIC_ITER_RANGE`, metaFile);
+    throw new WorkloadError(
+      `no rank<r>.safetensors beside ${basename(metaFile)}: TensorRT-LLM writes them at the end of EXPERT_STATISTIC_ITER_RANGE`,
+      metaFile,
+    );
 
   const byLayer = new Map<number, number[]>();
   const iterations = new Set<number>();
@@ -89,10 +91,7 @@ export async function readTrtllmStats(metaFile: string, opts: ReadOptions): Prom
   const first = m.firstMoeLayer ?? 0;
   const expected = Array.from({ length: m.layers }, (_, l) => first + l);
   if (layers.length !== m.layers || layers.some((id, i) => id !== expected[i]))
-    throw new WorkloadError(
-      `the statistics cover model layers ${rangeText(layers)}, but ${modelLabel(m)}, i.e. layers ${rangeText(expected)}`,
-      metaFile,
-    );
+    throw new WorkloadError(`the statistics cover model layers ${rangeText(layers)}, but ${modelLabel(m)}, i.e. layers ${rangeText(expected)}`, metaFile);
   const w = loadsToWorkload(
     layers.map((id) => byLayer.get(id)!),
     metaFile,
@@ -100,7 +99,9 @@ export async function readTrtllmStats(metaFile: string, opts: ReadOptions): Prom
     opts,
     SOURCE,
   );
-  w.notes.push(`${SOURCE}: ${ranks.length} rank file${ranks.length > 1 ? 's' : ''}, ${iterations.size} iteration${iterations.size > 1 ? 's' : ''} (${rangeText([...iterations].sort((a, b) => a - b))}), summed`);
+  w.notes.push(
+    `${SOURCE}: ${ranks.length} rank file${ranks.length > 1 ? 's' : ''}, ${iterations.size} iteration${iterations.size > 1 ? 's' : ''} (${rangeText([...iterations].sort((a, b) => a - b))}), summed`,
+  );
   return w;
 }
 
@@ -130,10 +131,12 @@ function readSafetensors(file: string): { name: string; counts: number[] }[] {
       const shape = t.shape;
       if (!item) throw new WorkloadError(`tensor "${name}": dtype ${String(t.dtype)} is not a count type (I64, I32, I16, U8, F64, F32)`, file);
       if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) throw new WorkloadError(`tensor "${name}": bad shape`, file);
-      if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((o) => Number.isInteger(o) && o >= 0)) throw new WorkloadError(`tensor "${name}": bad data_offsets`, file);
+      if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((o) => Number.isInteger(o) && o >= 0))
+        throw new WorkloadError(`tensor "${name}": bad data_offsets`, file);
       const [begin, end] = offs as number[];
       const count = (shape as number[]).reduce((a, b) => a * b, 1);
-      if (end - begin !== count * item.bytes || dataStart + end > size) throw new WorkloadError(`tensor "${name}": data_offsets [${begin}, ${end}] do not hold ${count} × ${t.dtype}`, file);
+      if (end - begin !== count * item.bytes || dataStart + end > size)
+        throw new WorkloadError(`tensor "${name}": data_offsets [${begin}, ${end}] do not hold ${count} × ${t.dtype}`, file);
       const data = Buffer.alloc(end - begin);
       readSync(fd, data, 0, data.length, dataStart + begin);
       const view = new DataView(data.buffer, data.byteOffset, data.byteLength);

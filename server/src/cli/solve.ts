@@ -307,13 +307,15 @@ export function summary(r: PlanResults, wrote?: string): string {
     pct(l.expectedTime, l.baselines.eplb),
   ];
   const header = ['layer', ...(latency ? [...usCols, ...etCols] : [...etCols, ...usCols]), 'free slots'];
-  const row = (name: string, l: Parameters<typeof usRow>[0] & Parameters<typeof etRow>[0], free: number[]) => [
+  const row = (name: string, l: Parameters<typeof usRow>[0] & Parameters<typeof etRow>[0], free: number) => [
     name,
     ...(latency ? [...usRow(l), ...etRow(l)] : [...etRow(l), ...usRow(l)]),
-    String(free.reduce((a, b) => a + b, 0)),
+    Number.isInteger(free) ? String(free) : free.toFixed(1),
   ];
-  const rows = r.layers.map((l) => row(String(l.layer), l, l.freeSlots));
-  rows.push(row('mean', r, r.freeSlots));
+  const freeIn = (l: { freeSlots: number[] }) => l.freeSlots.reduce((a, b) => a + b, 0);
+  const rows = r.layers.map((l) => row(String(l.layer), l, freeIn(l)));
+  // The mean row: free slots per layer on average (the line below says which are free in every layer).
+  rows.push(row('mean', r, r.layers.reduce((a, l) => a + freeIn(l), 0) / Math.max(1, r.layers.length)));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((cells) => cells[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   lines.push(line(header));

@@ -9,7 +9,7 @@ import { DEFAULTS } from './defaults';
 import { Args, Ctx, at, dispatch, needBlock, noBlock, planSource } from './resolveContext';
 import { readExpertIds, readExpertIdsInto, readLayerIds } from './workloadSection';
 import { formatExpertList } from './expertList';
-import { DISPATCH, OBJECTIVE, POLICY, type KeywordOf } from './vocabulary';
+import { DISPATCH, OBJECTIVE, POLICY, type KeywordOf, type WordSet } from './vocabulary';
 
 interface GpuLine {
   gpu: number;
@@ -175,6 +175,15 @@ class IdReader {
 
 /** `policy`, `objective`, `dispatch`, `time`, `seed`, `replicas`, `max-copies`. */
 function optionHandlers(ctx: Ctx, spec: PlacementSpec) {
+  /** A statement of one vocabulary word (`objective latency`, `dispatch static`). */
+  const oneWord = <W extends string>(s: Statement, keyword: string, words: WordSet<W>, code: string, hint: string) => {
+    noBlock(ctx, s);
+    ctx.field(`placement.${keyword}`, s.keyword.range);
+    const a = new Args(ctx, s);
+    const c = a.choice(`\`${keyword}\``, words.words, words.aliases, code);
+    a.end(hint);
+    return c;
+  };
   return {
     policy: (s) => {
       noBlock(ctx, s);
@@ -189,20 +198,12 @@ function optionHandlers(ctx: Ctx, spec: PlacementSpec) {
       a.end('write `policy NAME [TIME]`');
     },
     objective: (s) => {
-      noBlock(ctx, s);
-      ctx.field('placement.objective', s.keyword.range);
-      const a = new Args(ctx, s);
-      const c = a.choice('`objective`', OBJECTIVE.words, OBJECTIVE.aliases, 'MP412');
+      const c = oneWord(s, 'objective', OBJECTIVE, 'MP412', 'write `objective latency` or `objective expected-time`');
       if (c) spec.objective = { value: c.value, source: planSource(c.node.range), range: c.node.range };
-      a.end('write `objective latency` or `objective expected-time`');
     },
     dispatch: (s) => {
-      noBlock(ctx, s);
-      ctx.field('placement.dispatch', s.keyword.range);
-      const a = new Args(ctx, s);
-      const c = a.choice('`dispatch`', DISPATCH.words, DISPATCH.aliases, 'MP413');
+      const c = oneWord(s, 'dispatch', DISPATCH, 'MP413', 'write `dispatch static`, `dispatch random` or `dispatch balanced`');
       if (c) spec.dispatch = { value: c.value, source: planSource(c.node.range), range: c.node.range };
-      a.end('write `dispatch static`, `dispatch random` or `dispatch balanced`');
     },
     time: (s) => {
       noBlock(ctx, s);

@@ -149,7 +149,7 @@ function startRun<T>(plan: Plan, options: AnalysisOptions, body: (run: Run, canc
     if (!POLICY.has(policy)) throw new AnalysisError('solve', `unknown policy '${policy}' (known: ${POLICY.words.join(', ')})`);
     const workers = Math.max(1, Math.min(options.workers ?? availableParallelism(), p.model.layers.value));
     if (cancelled) throw new AnalysisError('cancelled', 'analysis cancelled');
-    pool = new WorkerPool(workers);
+    pool = takePool(workers);
     const run: Run = {
       plan: p,
       policy,
@@ -183,7 +183,9 @@ function startRun<T>(plan: Plan, options: AnalysisOptions, body: (run: Run, canc
     .catch((e: unknown) => {
       throw toAnalysisError(e, cancelled);
     })
-    .finally(() => pool?.close());
+    .finally(() => {
+      if (pool) parkPool(pool);
+    });
   return {
     result: wrapped,
     cancel() {
@@ -191,6 +193,34 @@ function startRun<T>(plan: Plan, options: AnalysisOptions, body: (run: Run, canc
       pool?.terminate();
     },
   };
+}
+
+/**
+ * Workers kept warm between analyses: the language server analyses on every
+ * save, and starting two workers (loading the bundle in each) is a few
+ * hundred milliseconds of a 1 s budget. Cancellation still terminates them.
+ */
+let parked: WorkerPool | undefined;
+
+function takePool(size: number): WorkerPool {
+  const warm = parked;
+  parked = undefined;
+  if (warm && warm.size === size && warm.reusable) {
+    warm.unpark();
+    return warm;
+  }
+  warm?.close();
+  return new WorkerPool(size);
+}
+
+function parkPool(pool: WorkerPool): void {
+  if (!pool.reusable || parked === pool) {
+    if (parked !== pool) pool.close();
+    return;
+  }
+  parked?.close();
+  pool.park();
+  parked = pool;
 }
 
 /** The newer trace read and solved afresh (same budget, no sweeps, no held-out split); the committed placement scored beside. */

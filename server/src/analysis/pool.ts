@@ -53,7 +53,8 @@ export class WorkerPool {
   private nextId = 1;
   private closed = false;
 
-  constructor(size: number) {
+  constructor(private readonly requested: number) {
+    const size = requested;
     const entry = workerEntry();
     for (let i = 0; i < size; i++) {
       const w = new Worker(entry.file, { eval: entry.eval });
@@ -125,6 +126,20 @@ export class WorkerPool {
     this.closed = true;
     this.failAll(new WorkerJobError('cancelled', reason));
     for (const w of this.workers) void w.terminate();
+  }
+
+  /** Alive, every worker up, nothing queued or running: fit to serve another analysis. */
+  get reusable(): boolean {
+    return !this.closed && this.workers.length === this.requested && this.running.size === 0 && this.queue.length === 0;
+  }
+
+  /** Kept warm for the next analysis: idle workers no longer keep the process alive. */
+  park(): void {
+    for (const w of this.workers) w.unref();
+  }
+
+  unpark(): void {
+    for (const w of this.workers) w.ref();
   }
 
   /** Normal shutdown once all work is done. */

@@ -14,15 +14,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkText } from '../server/src/plan/check';
 import { analyzePlan } from '../server/src/analysis/index';
-import type { CapacityPoint, PlanResults } from '../server/src/protocol';
+import type { PlanResults } from '../server/src/protocol';
 import { latencyText, pointLatencyUs, tokensPerSecond } from '../server/src/feedback/capacityText';
 import * as f from '../server/src/display';
+import { capacitySummary } from '../server/src/cli/capacityTable';
 
 const EXAMPLES = join(__dirname, '..', 'examples');
-
-function row(cells: string[], widths: number[]): string {
-  return cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-}
 
 async function example(file: string, title: string, decode = false): Promise<void> {
   const path = join(EXAMPLES, file);
@@ -50,11 +47,6 @@ async function example(file: string, title: string, decode = false): Promise<voi
     `sweep: ${c.sampled}; whole analysis ${wall.toFixed(1)} s against the plan's ${(plan.placement.timeBudgetMs.value / 1000).toFixed(0)} s budget (machine shared)`,
   );
   const rec = c.recommended;
-  console.log(
-    rec
-      ? `recommended: ${rec.slotsPerGpu} slots per GPU (${rec.redundantExperts} redundant experts), batch ${f.count(rec.batch)} (${rec.requestsPerGpu} requests per GPU): ${tokensPerSecond(rec.tokensPerSecond)} at ${f.micros(rec.usPerToken)} per step`
-      : `no recommendation: ${c.advice?.message}`,
-  );
   const first = c.bySlots[0];
   const last = c.bySlots[c.bySlots.length - 1];
   const within = (label: string, b: (typeof c.bySlots)[number] | undefined) =>
@@ -67,27 +59,8 @@ async function example(file: string, title: string, decode = false): Promise<voi
   console.log(`  ${within('most replicas memory allows', last)}`);
   if (rec && first?.best) console.log(`  recommendation / no replicas: ${(rec.tokensPerSecond / first.best.tokensPerSecond).toFixed(2)}×`);
   if (rec && last?.best) console.log(`  recommendation / most replicas: ${(rec.tokensPerSecond / last.best.tokensPerSecond).toFixed(2)}×`);
-  const front = c.points.filter((p) => p.onFront).sort((a: CapacityPoint, b: CapacityPoint) => pointLatencyUs(a) - pointLatencyUs(b));
-  console.log('Pareto front:');
-  const widths = [6, 7, 11, 10, 11, 11, 7];
-  console.log(row(['slots', 'batch', c.target.metric === 'time-per-output-token' ? 'per token' : 'first token', 'MoE', 'other', 'tokens/s', 'target'], widths));
-  for (const p of front) {
-    console.log(
-      row(
-        [
-          String(p.slotsPerGpu),
-          f.count(p.batch),
-          f.micros(pointLatencyUs(p)),
-          f.micros(p.moeUs),
-          f.micros(p.attentionUs),
-          tokensPerSecond(p.tokensPerSecond).replace(' tokens/s', ''),
-          p.meetsTarget ? 'met' : 'missed',
-        ],
-        widths,
-      ),
-    );
-  }
-  for (const n of c.notes) console.log(`note: ${n}`);
+  // The recommendation, the best point per slot count and the Pareto front, as `moeplan solve` prints them.
+  for (const line of capacitySummary(res)) console.log(line);
 }
 
 export async function run(): Promise<void> {

@@ -18,6 +18,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { ensureE2eTools, projectRoot, type E2eTools } from './setup.js';
 import { isolatedEnv, startCodeServer, type RunningCodeServer } from './codeServer.js';
 import { spawnTracked, stopTracked, waitUntil } from './processes.js';
+import { OFFLINE_CHROMIUM_FLAGS } from './chromiumFlags.js';
 import { PACKAGED_JS_LIMIT_BYTES, packagedScriptBytes, vsixEntries } from './vsixContents.js';
 
 export { waitUntil } from './processes.js';
@@ -30,14 +31,7 @@ const log: Log = (m) => process.stderr.write(`[e2e] ${m}\n`);
 
 /** Chromium flags that keep a headless run offline and quiet. */
 export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
+  ...OFFLINE_CHROMIUM_FLAGS,
   '--no-default-browser-check',
   '--password-store=basic',
   '--use-mock-keychain',

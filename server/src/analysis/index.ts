@@ -23,6 +23,8 @@ import { capacityPlan, capacityStage } from './capacityStage';
 import { layerRobustInputs } from './robustInputs';
 import { mixOf } from '../plan/workloadSources';
 import { committedLayerCount, driftReport, noCommittedPlacement } from './drift';
+import { JobClock } from './jobClock';
+import { partedSyntheticSource, partRanges, type SyntheticPart } from '../workload/syntheticParts';
 
 export type { PlanOverrides } from './overrides';
 
@@ -42,6 +44,12 @@ interface AnalysisOptions {
   policy?: PolicyName;
   /** Wall-clock budget for the whole analysis, ms (default: the plan's). */
   timeBudgetMs?: number;
+  /**
+   * When the budget's clock started, on performance.now()'s clock (default:
+   * when the analysis starts). A command passes 0, its process's start, so
+   * the plan's `time` bounds the command's whole run.
+   */
+  startedAt?: number;
   overrides?: PlanOverrides;
   /** Memory sweep, batch sweep and offload comparison (default true). */
   sweeps?: boolean;
@@ -88,6 +96,16 @@ const CAPACITY_SHARE = 0.25;
 const SWEEP_LAYERS = 4;
 /** Least time a layer's solve is given, ms. */
 const MIN_LAYER_BUDGET_MS = 20;
+/** Least time a memory-sweep job is given, ms. */
+const MIN_SWEEP_BUDGET_MS = 20;
+/**
+ * Time kept at the end of the budget for assembling and printing the results
+ * and stopping the workers, ms: 3% of the budget, within 50–500 ms (a
+ * DeepSeek-V3 solve spends about 70 ms after its last job).
+ */
+function finishReserveMs(budget: number): number {
+  return Math.min(500, Math.max(50, 0.03 * budget));
+}
 /** Points of the memory sweep at most. */
 const SWEEP_POINTS = 8;
 
@@ -155,7 +173,7 @@ function startRun<T>(plan: Plan, options: AnalysisOptions, body: (run: Run, canc
       policy,
       pool,
       workers,
-      started: performance.now(),
+      started: Math.min(performance.now(), options.startedAt ?? Infinity),
       budget: Math.max(10, options.timeBudgetMs ?? p.placement.timeBudgetMs.value),
       sweeps: options.sweeps ?? true,
       capacity: (options.sweeps ?? true) && p.serve !== undefined,
@@ -254,13 +272,22 @@ async function loadStage(run: Run, options: AnalysisOptions): Promise<Workload> 
   const key = cache ? await workloadKey(run.plan, options.maxTraceBytes) : undefined;
   let workload = key !== undefined && cache ? cache.get(key) : undefined;
   if (!workload) {
+    const syntheticParts = await syntheticPartsStage(run);
     workload = await run.pool.run<Workload>(
-      { kind: 'load', plan: run.plan, maxTraceBytes: options.maxTraceBytes, readProgressEveryMs: options.readProgressEveryMs },
+      { kind: 'load', plan: run.plan, maxTraceBytes: options.maxTraceBytes, readProgressEveryMs: options.readProgressEveryMs, syntheticParts },
       (reading) => options.onProgress?.({ done: 0, total: 0, reading }),
     );
     if (key !== undefined && cache) cache.set(key, workload);
   }
   return workload;
+}
+
+/** A large synthetic workload generated in parts on every worker (the load job puts them together), or undefined. */
+async function syntheticPartsStage(run: Run): Promise<SyntheticPart[] | undefined> {
+  const spec = run.workers > 1 ? partedSyntheticSource(run.plan) : undefined;
+  if (!spec) return undefined;
+  const ranges = partRanges(run.plan.model.layers.value, run.workers);
+  return Promise.all(ranges.map(([from, to]) => run.pool.run<SyntheticPart>({ kind: 'synthetic-part', plan: run.plan, spec, from, to })));
 }
 
 /**
@@ -307,9 +334,12 @@ async function analyzeWorkload(run: Run, workload: Workload, version: number | u
   const placements = outcomes.map((o) => o.result.placement);
   const pagingJob = paging ? pagingStage(run.pool, p, workload, placements).finally(() => tick(run)) : undefined;
   const perToken = outcomes.reduce((a, o) => a + o.result.latencyUs, 0);
-  const [memorySweep, extras, capacityOut] = await Promise.all([
-    memorySweepStage(run, workload, sweepLayers),
-    // Offload comparison always (a formula); the batch sweep with the sweeps.
+  // What is left of the budget, shared by the memory and capacity sweeps in
+  // proportion to their shares (they run at once on the pool).
+  const leftMs = Math.max(0, run.started + run.budget - finishReserveMs(run.budget) - performance.now());
+  const sweepShare = capacity ? SWEEP_SHARE / (SWEEP_SHARE + CAPACITY_SHARE) : 1;
+  const [extras, memorySweep, capacityOut] = await Promise.all([
+    // Offload comparison always (a formula); the batch sweep with the sweeps. First in the queue: it is short and bounded.
     run.pool
       .run<PlanExtras>({
         kind: 'extras',
@@ -324,11 +354,23 @@ async function analyzeWorkload(run: Run, workload: Workload, version: number | u
         if (sweeps) tick(run);
         return x;
       }),
+    memorySweepStage(run, workload, sweepLayers, run.workers * sweepShare),
     capacity
-      ? capacityStage({ plan: p, policy, pool: run.pool, budgetMs: run.budget * CAPACITY_SHARE * run.workers, tick: () => tick(run) }, workload, capacity)
+      ? capacityStage(
+          {
+            plan: p,
+            policy,
+            pool: run.pool,
+            budgetMs: Math.min(run.budget * CAPACITY_SHARE, leftMs * (1 - sweepShare)) * run.workers,
+            tick: () => tick(run),
+          },
+          workload,
+          capacity,
+        )
       : undefined,
   ]);
-  const results = assembleResults(p, workload, outcomes, policy, layerMs, memorySweep, extras, version);
+  const results = assembleResults(p, workload, outcomes, policy, layerMs, memorySweep.points, extras, version);
+  if (memorySweep.note) results.notes.push(memorySweep.note);
   if (tight) {
     results.notes.push(tight);
     if (workload.split) results.heldOutMissing = 'the time budget was too small for a held-out solve (see the notes)';
@@ -352,53 +394,63 @@ function tick(run: Run): void {
 function layersStage(run: Run, workload: Workload): Promise<LayerOutcome[]> {
   const { plan: p, policy, workers: size } = run;
   const L = workload.layers.length;
-  const layersDeadline = run.started + run.budget * (1 - (run.sweeps ? SWEEP_SHARE : 0) - (run.capacity ? CAPACITY_SHARE : 0));
+  const layersDeadline = run.started + run.budget * (1 - (run.sweeps ? SWEEP_SHARE : 0) - (run.capacity ? CAPACITY_SHARE : 0)) - finishReserveMs(run.budget);
   const ownerSlots = ownerSlotsForPaging(p);
-  let notStarted = L;
-  const layerBudget = () => {
-    // Time left × workers / (layers not started + the others in flight).
-    const share = ((layersDeadline - performance.now()) * size) / Math.max(1, notStarted + size - 1);
-    notStarted--;
-    return Math.max(MIN_LAYER_BUDGET_MS, share);
-  };
+  const clock = new JobClock(layersDeadline, size, L, MIN_LAYER_BUDGET_MS);
   return Promise.all(
-    workload.layers.map((dist, layerIndex) =>
-      run.pool
-        .run<LayerOutcome>(() => ({
-          kind: 'layer',
-          plan: p,
-          dist,
-          policy,
-          budgetMs: layerBudget(),
-          slotsPerGpu: ownerSlots ?? p.hardware.slotsPerGpu,
-          sequence: p.workload.phase.value === 'prefill' ? workload.sequence : undefined,
-          layerIndex,
-          lean: run.lean,
-          ...layerRobustInputs(workload, layerIndex, mixOf(p.workload), run.heldOut),
-        }))
+    workload.layers.map((dist, layerIndex) => {
+      let budgetMs = 0;
+      return run.pool
+        .run<LayerOutcome>(() => {
+          budgetMs = clock.take();
+          return {
+            kind: 'layer',
+            plan: p,
+            dist,
+            policy,
+            budgetMs,
+            slotsPerGpu: ownerSlots ?? p.hardware.slotsPerGpu,
+            sequence: p.workload.phase.value === 'prefill' ? workload.sequence : undefined,
+            layerIndex,
+            lean: run.lean,
+            ...layerRobustInputs(workload, layerIndex, mixOf(p.workload), run.heldOut),
+          };
+        })
         .then((o) => {
+          clock.done(budgetMs, o.solver.ms);
           run.progress.sumT += o.result.expectedTime;
           run.progress.sumUs += o.result.latencyUs;
           tick(run);
           return o;
-        }),
-    ),
+        });
+    }),
   );
 }
 
-async function memorySweepStage(run: Run, workload: Workload, sweepLayers: number[]): Promise<SweepPoint[]> {
-  if (!run.sweeps) return [];
+/**
+ * The memory sweep on a few layers, within what is left of the budget: each
+ * job's budget is set when a worker takes it, and a job stops at its
+ * deadline (sweep.ts), so a slot count some layer did not reach is left out
+ * and said.
+ */
+async function memorySweepStage(run: Run, workload: Workload, sweepLayers: number[], workers: number): Promise<{ points: SweepPoint[]; note?: string }> {
+  if (!run.sweeps) return { points: [] };
   const slotValues = sweepSlots(run.plan);
-  const sweepBudget = Math.max(20, (run.budget * SWEEP_SHARE * run.workers) / Math.max(1, sweepLayers.length));
+  const clock = new JobClock(run.started + run.budget - finishReserveMs(run.budget), workers, sweepLayers.length, MIN_SWEEP_BUDGET_MS, 1);
   const outs = await Promise.all(
-    sweepLayers.map((l) =>
-      run.pool
-        .run<SweepOutcome>({ kind: 'sweep', plan: run.plan, dist: workload.layers[l], policy: run.policy, slots: slotValues, budgetMs: sweepBudget })
+    sweepLayers.map((l) => {
+      let budgetMs = 0;
+      return run.pool
+        .run<SweepOutcome>(() => {
+          budgetMs = clock.take();
+          return { kind: 'sweep', plan: run.plan, dist: workload.layers[l], policy: run.policy, slots: slotValues, budgetMs };
+        })
         .then((o) => {
+          clock.done(budgetMs, o.ms);
           tick(run);
           return o;
-        }),
-    ),
+        });
+    }),
   );
   return sweepPoints(slotValues, outs);
 }
@@ -437,13 +489,23 @@ export function sweepSlots(plan: Plan): number[] {
   return [...values].sort((a, b) => a - b);
 }
 
-function sweepPoints(slots: number[], outs: SweepOutcome[]): SweepPoint[] {
+function sweepPoints(slots: number[], outs: SweepOutcome[]): { points: SweepPoint[]; note?: string } {
   const points: SweepPoint[] = [];
+  let cut = 0;
   slots.forEach((s, i) => {
-    const rows = outs.map((o) => o.points[i]).filter((r) => r.every(Number.isFinite));
+    // A slot count is shown only when every layer reached it: a mean over fewer layers would not compare.
+    if (outs.some((o) => o.points[i] === null)) {
+      cut++;
+      return;
+    }
+    const rows = outs.map((o) => o.points[i]!).filter((r) => r.every(Number.isFinite));
     if (rows.length === 0) return;
     const mean = (j: number) => rows.reduce((a, r) => a + r[j], 0) / rows.length;
     points.push({ slotsPerGpu: s, expectedTime: mean(0), eplb: mean(1), lowerBound: mean(2) });
   });
-  return points;
+  const note =
+    cut > 0
+      ? `memory sweep: ${slots.length - cut} of ${slots.length} slot counts reached on every layer within the time budget; a longer \`time\` sweeps them all`
+      : undefined;
+  return { points, note };
 }

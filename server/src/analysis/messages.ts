@@ -1,12 +1,14 @@
 // Messages between the analysis coordinator (calling thread) and its workers.
-import type { Plan, PolicyName } from '../plan/types';
+import type { Plan, PolicyName, SyntheticSpec } from '../plan/types';
+import type { SyntheticPart } from '../workload/syntheticParts';
 import type { ReadProgress, Workload } from '../workload/types';
 import type { LayerJob } from './layer';
 import type { SweepJob } from './sweep';
 import type { CapacityLayerJob } from './capacityLayer';
 
 export type WorkerJob =
-  | { kind: 'load'; plan: Plan; maxTraceBytes?: number; readProgressEveryMs?: number }
+  | { kind: 'load'; plan: Plan; maxTraceBytes?: number; readProgressEveryMs?: number; syntheticParts?: SyntheticPart[] }
+  | { kind: 'synthetic-part'; plan: Plan; spec: SyntheticSpec; from: number; to: number }
   | ({ kind: 'layer' } & LayerJob)
   | ({ kind: 'sweep' } & SweepJob)
   | ({ kind: 'capacity' } & CapacityLayerJob)

@@ -1,6 +1,7 @@
 // Layer distributions in shared memory, so every worker reads the same bytes
 // instead of receiving a copy per job.
 import type { HeldOutSplit, LayerDistribution, TokenSequence, Workload } from '../workload/types';
+import type { SyntheticPart } from '../workload/syntheticParts';
 
 function shareInt32(a: Int32Array): Int32Array {
   if (a.buffer instanceof SharedArrayBuffer) return a;
@@ -29,4 +30,14 @@ export function shareWorkload(w: Workload): Workload {
   const out: Workload = { ...w, layers: w.layers.map(shareLayer), sequence, split: shareSplit(w.split) };
   if (w.parts) out.parts = w.parts.map((p) => ({ ...p, layers: p.layers.map(shareLayer), split: shareSplit(p.split) }));
   return out;
+}
+
+/** A synthetic part (its token orders are made in shared memory already). */
+export function sharePart(p: SyntheticPart): SyntheticPart {
+  return {
+    ...p,
+    layers: p.layers.map(shareLayer),
+    orders: p.orders.map(shareInt32),
+    splits: p.splits.map((s) => ({ planning: shareLayer(s.planning), heldOut: shareLayer(s.heldOut) })),
+  };
 }

@@ -1,5 +1,5 @@
 // The memory sweep of one layer: E[T] of the policy, EPLB and the bound for
-// each slots-per-GPU value.
+// each slots-per-GPU value, within the job's budget.
 import type { PolicyName, Plan } from '../plan/types';
 import type { LayerDistribution } from '../workload/types';
 import { solveLayer, SolveError } from '../solve/index';
@@ -14,26 +14,68 @@ export interface SweepJob {
 }
 
 export interface SweepOutcome {
-  /** Per slots value: [policy E[T], eplb E[T], bound]; NaN when infeasible. */
-  points: [number, number, number][];
+  /** Per slots value: [policy E[T], eplb E[T], bound]; NaN when infeasible, null when the budget ran out first. */
+  points: ([number, number, number] | null)[];
+  /** Time the job took, ms. */
+  ms: number;
 }
 
-/** One layer's E[T] of the policy, EPLB and the bound, for each slots-per-GPU value. */
+/**
+ * One layer's E[T] of the policy, EPLB and the bound, for each slots-per-GPU
+ * value. The plan's own value and the ends of the range come first, then the
+ * middle by halving, so a budget that runs out leaves a coarse curve rather
+ * than one end of it; each point gets an even share of the time left.
+ */
 export function sweepLayer(job: SweepJob): SweepOutcome {
+  const started = performance.now();
+  const deadline = started + job.budgetMs;
   const G = job.plan.hardware.count;
-  const per = job.budgetMs / Math.max(1, job.slots.length);
   const policy = job.policy === 'exact' ? 'search' : job.policy;
-  const points = job.slots.map((s): [number, number, number] => {
-    const slots = new Array<number>(G).fill(s);
+  const order = sweepOrder(job.slots, job.plan.hardware.slotsPerGpu[0]);
+  const points: SweepOutcome['points'] = job.slots.map(() => null);
+  order.forEach((i, done) => {
+    const left = deadline - performance.now();
+    // The first point always: a sweep with no point says nothing.
+    if (done > 0 && left <= 0) return;
+    const slots = new Array<number>(G).fill(job.slots[i]);
     try {
-      const input = solveInputFor(job.plan, job.dist, slots, per);
+      const input = solveInputFor(job.plan, job.dist, slots, Math.max(1, left / (order.length - done)));
       const e = solveLayer('eplb', input);
       const r = policy === 'eplb' ? e : solveLayer(policy, input);
-      return [r.expectedTime, e.expectedTime, Math.max(r.lowerBound ?? 0, e.lowerBound ?? 0)];
+      points[i] = [r.expectedTime, e.expectedTime, Math.max(r.lowerBound ?? 0, e.lowerBound ?? 0)];
     } catch (err) {
-      if (err instanceof SolveError) return [NaN, NaN, NaN];
-      throw err;
+      if (!(err instanceof SolveError)) throw err;
+      points[i] = [NaN, NaN, NaN];
     }
   });
-  return { points };
+  return { points, ms: performance.now() - started };
+}
+
+/** Indices of `slots` (ascending) in the order they are solved: the plan's own value, the ends, then midpoints. */
+export function sweepOrder(slots: readonly number[], own: number | undefined): number[] {
+  const order: number[] = [];
+  const seen = new Set<number>();
+  const push = (i: number) => {
+    if (i >= 0 && i < slots.length && !seen.has(i)) {
+      seen.add(i);
+      order.push(i);
+    }
+  };
+  push(own === undefined ? -1 : slots.indexOf(own));
+  push(0);
+  push(slots.length - 1);
+  // Breadth-first halving of the gaps between points already taken.
+  let gaps: [number, number][] = [[0, slots.length - 1]];
+  while (gaps.length > 0) {
+    const next: [number, number][] = [];
+    for (const [a, b] of gaps) {
+      if (b - a < 2) continue;
+      const m = (a + b) >> 1;
+      push(m);
+      next.push([a, m], [m, b]);
+    }
+    gaps = next;
+  }
+  for (let i = 0; i < slots.length; i++) push(i);
+  return order;
 }

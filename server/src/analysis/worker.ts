@@ -6,7 +6,8 @@ import { loadWorkload } from '../workload/load';
 import { analyzeLayer } from './layer';
 import { sweepLayer } from './sweep';
 import { capacityLayer } from './capacityLayer';
-import { shareWorkload } from './shared';
+import { sharePart, shareWorkload } from './shared';
+import { syntheticPart } from '../workload/syntheticParts';
 import { planExtras } from './extras';
 import { pagingForResults } from '../cost/paging/forAnalysis';
 import type { WorkerReply, WorkerRequest } from './messages';
@@ -20,8 +21,11 @@ async function run(req: WorkerRequest): Promise<unknown> {
           maxBytes: job.maxTraceBytes,
           progressEveryMs: job.readProgressEveryMs,
           onProgress: (progress) => parentPort?.postMessage({ id: req.id, progress } satisfies WorkerReply),
+          syntheticParts: job.syntheticParts,
         }),
       );
+    case 'synthetic-part':
+      return sharePart(syntheticPart(job.plan, job.spec, job.from, job.to));
     case 'layer':
       return analyzeLayer(job);
     case 'sweep':

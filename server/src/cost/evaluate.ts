@@ -151,7 +151,8 @@ export function evaluateLayer(dist: LayerDistribution, placement: number[][]): L
   }
   const inv = 1 / dist.total;
   return {
-    expectedTime: sum * inv,
+    // As expectedTime() divides: the same placement gets the same figure, to the last bit.
+    expectedTime: sum / dist.total,
     tDistribution: tMass.map((x) => x * inv),
     gpuLoad: Array.from(gpuLoad, (x) => x * inv),
     expertLoad: expertLoads(dist),

@@ -1,7 +1,7 @@
 // solveLayer: one entry point for every placement policy. Every result is
 // re-evaluated exactly over the full distribution and checked for validity.
 import { POLICY, type PolicyName } from '../plan/vocabulary';
-import { evaluateLayer, expectedTime, expertLoads } from '../cost/evaluate';
+import { expectedTime, expertLoads } from '../cost/evaluate';
 import { lowerBound } from '../cost/bounds';
 import { instanceOf, placementProblems, SolveError, type Instance } from './instance';
 import { contiguous, eplb, roundRobin } from './baselines';
@@ -130,9 +130,9 @@ export function solveLayer(policy: PolicyName, input: SolveInput): SolveResult {
   if (problems.length > 0) {
     throw new SolveError(`${policy} produced an invalid placement for layer ${input.dist.layer}: ${problems.slice(0, 3).join('; ')}`);
   }
-  const evaluation = evaluateLayer(input.dist, placement);
-  const value = evaluation.expectedTime;
-  rememberValue(input.dist, placement, value);
+  // E[T] alone (memoised): the per-GPU loads and P(T = t) are wanted only for
+  // the placement an analysis keeps, and cost twice as much.
+  const value = valueOf(input.dist, placement);
   if (value <= bound + 1e-12) optimal = true;
   return {
     policy,
@@ -143,7 +143,6 @@ export function solveLayer(policy: PolicyName, input: SolveInput): SolveResult {
     lowerBound: Math.max(bound, provedBound ?? 0),
     notes: notes.length > 0 ? notes : undefined,
     stages,
-    evaluation,
   };
 }
 

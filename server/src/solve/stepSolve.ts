@@ -58,44 +58,51 @@ export function solveStepLayer(
     ev.setPlacement(c.placement);
     return { ...c, value: ev.value() };
   });
-  // Greedy from one copy per expert: the co-activation-aware first copies and
-  // the load-balanced packing, whichever is faster on the batches.
-  const firstCopies: StepCandidate[] = [
-    { name: 'co-activation', placement: opts.coactivation ?? coactivationPlacement({ ...inst, replicas: false }, dist, [...load]) },
-  ];
-  const oneCopy = candidates.find((c) => c.name === 'one-copy');
-  if (oneCopy) firstCopies.push(oneCopy);
   // The search runs the greedy first only on small layers: at scale the
   // engines' full-replica placements start far closer than one copy per expert.
   const withGreedy = policy === 'greedy' || inst.experts * inst.gpus <= GREEDY_IN_SEARCH_LIMIT;
-  const greedyShare = policy === 'greedy' ? 1 : 0.3;
-  const greedyDeadline = opts.start + (opts.deadline - opts.start) * greedyShare;
-  let bestFirst = firstCopies[0];
-  let bestFirstValue = Infinity;
-  for (const c of firstCopies) {
-    ev.setPlacement(c.placement);
-    if (ev.value() < bestFirstValue) {
-      bestFirstValue = ev.value();
-      bestFirst = c;
+  const oneCopy = candidates.find((c) => c.name === 'one-copy');
+  // Greedy from one copy per expert: the co-activation-aware first copies and
+  // the load-balanced packing, whichever is faster on the batches. Without
+  // the greedy, one copy per expert is among the candidates already, and the
+  // co-activation copies (13 ms a DeepSeek-V3 layer) would be one more
+  // placement with a copy per expert, far from the engines' at scale.
+  const extra: (StepCandidate & { value: number })[] = [];
+  if (withGreedy || !oneCopy) {
+    const firstCopies: StepCandidate[] = [
+      { name: 'co-activation', placement: opts.coactivation ?? coactivationPlacement({ ...inst, replicas: false }, dist, [...load]) },
+    ];
+    if (oneCopy) firstCopies.push(oneCopy);
+    const greedyShare = policy === 'greedy' ? 1 : 0.3;
+    const greedyDeadline = opts.start + (opts.deadline - opts.start) * greedyShare;
+    let bestFirst = firstCopies[0];
+    let bestFirstValue = Infinity;
+    for (const c of firstCopies) {
+      ev.setPlacement(c.placement);
+      if (ev.value() < bestFirstValue) {
+        bestFirstValue = ev.value();
+        bestFirst = c;
+      }
     }
+    ev.setPlacement(bestFirst.placement);
+    if (withGreedy) {
+      const g = stepGreedyCopies(inst, ev, load, { deadline: greedyDeadline, signal: opts.signal });
+      probes += g.probes;
+      if (!g.finished) notes.push('the greedy copy insertion stopped at its share of the time budget');
+    }
+    const greedy = { name: withGreedy ? 'greedy' : bestFirst.name, placement: ev.placement(), value: ev.value() };
+    if (policy === 'greedy')
+      return {
+        placement: greedy.placement,
+        trainValue: greedy.value,
+        startedFrom: bestFirst.name === 'co-activation' ? 'co-activation first copies' : bestFirst.name,
+        optimal: false,
+        notes,
+        probes,
+      };
+    extra.push(greedy);
   }
-  ev.setPlacement(bestFirst.placement);
-  if (withGreedy) {
-    const g = stepGreedyCopies(inst, ev, load, { deadline: greedyDeadline, signal: opts.signal });
-    probes += g.probes;
-    if (!g.finished) notes.push('the greedy copy insertion stopped at its share of the time budget');
-  }
-  const greedy = { name: withGreedy ? 'greedy' : bestFirst.name, placement: ev.placement(), value: ev.value() };
-  if (policy === 'greedy')
-    return {
-      placement: greedy.placement,
-      trainValue: greedy.value,
-      startedFrom: bestFirst.name === 'co-activation' ? 'co-activation first copies' : bestFirst.name,
-      optimal: false,
-      notes,
-      probes,
-    };
-  const pool = [...scored, greedy].sort((a, b) => a.value - b.value);
+  const pool = [...scored, ...extra].sort((a, b) => a.value - b.value);
   const start = pool[0];
   ev.setPlacement(start.placement);
   if (policy === 'exact') {

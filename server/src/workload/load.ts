@@ -9,9 +9,10 @@ import { WorkloadError } from './types';
 import { SubsetCounter, subsetProblem, truncateDistribution } from './distribution';
 import { readTrace } from './readers/index';
 import { DEFAULT_MAX_SEQUENCE_IDS, type TraceModel } from './readers/common';
-import { generateSynthetic } from './synthetic';
+import { assembleSynthetic, generateSynthetic } from './synthetic';
+import type { SyntheticPart } from './syntheticParts';
 import { listTraceFiles, type Readable } from './traceFiles';
-import { SplitRecorder, splitFromSequence, type SplitOutcome } from './split';
+import { SplitRecorder, splitByPosition, splitFromSequence, type SplitOutcome } from './split';
 import { addLayers, concatSequences, mixLayers } from './mixture';
 import { mixOf, sourcesOf, weightOf } from '../plan/workloadSources';
 
@@ -27,6 +28,8 @@ interface LoadOptions {
   progressEveryMs?: number;
   /** The language server's trust check, through which folders and globs of traces are listed. */
   readable?: Readable;
+  /** The plan's synthetic source already generated in parts (workload/syntheticParts.ts), covering every layer. */
+  syntheticParts?: SyntheticPart[];
 }
 
 function traceModelOf(model: ModelSpec): TraceModel {
@@ -68,20 +71,22 @@ async function loadSource(plan: Plan, src: WorkloadSource, opts: LoadOptions): P
     case 'trace':
       return { name: src.path, weight, ...(await loadTrace(plan, src, model, opts)) };
     case 'synthetic': {
+      const synthModel = { layers: model.layers, experts: model.experts, topK: model.topK, groups: plan.model.groups };
+      const parts = opts.syntheticParts;
       let w: Workload;
       try {
-        w = generateSynthetic(
-          src,
-          { layers: model.layers, experts: model.experts, topK: model.topK, groups: plan.model.groups },
-          { maxSequenceIds: opts.maxSequenceIds, signal: opts.signal },
-        );
+        w = parts
+          ? assembleSynthetic(src, synthModel, parts)
+          : generateSynthetic(src, synthModel, { maxSequenceIds: opts.maxSequenceIds, signal: opts.signal });
       } catch (e) {
         throw new WorkloadError((e as Error).message, plan.file, src.range ? src.range.start.line + 1 : undefined);
       }
       const seq = w.sequence;
-      const split: SplitOutcome = seq
-        ? splitFromSequence(seq, w.layers, seq.tokens < src.tokens ? ` (over the first ${seq.tokens.toLocaleString('en-US')} tokens, those kept in order)` : '')
-        : { missing: 'the generated token order was not kept (memory cap), so the tokens cannot be split' };
+      const covered = seq && seq.tokens < src.tokens ? ` (over the first ${seq.tokens.toLocaleString('en-US')} tokens, those kept in order)` : '';
+      let split: SplitOutcome;
+      if (!seq) split = { missing: 'the generated token order was not kept (memory cap), so the tokens cannot be split' };
+      else if (parts) split = splitByPosition(partSplits(parts, model.layers), seq.tokens, covered);
+      else split = splitFromSequence(seq, w.layers, covered);
       return { name: `synthetic seed ${src.seed}`, weight, workload: w, split };
     }
     case 'inline':
@@ -92,6 +97,13 @@ async function loadSource(plan: Plan, src: WorkloadSource, opts: LoadOptions): P
         split: { missing: 'inline subsets are probabilities, without tokens to hold out' },
       };
   }
+}
+
+/** The parts' per-layer splits in layer order. */
+function partSplits(parts: readonly SyntheticPart[], layers: number): SyntheticPart['splits'] {
+  const out: SyntheticPart['splits'] = new Array(layers);
+  for (const p of parts) p.splits.forEach((s, i) => (out[p.from + i] = s));
+  return out;
 }
 
 /** A trace line: one file, or every file of a folder or glob read as one trace, split as it is read. */

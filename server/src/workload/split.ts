@@ -214,24 +214,43 @@ function withWeights(d: LayerDistribution, layer: number, experts: number, w: Fl
  */
 export function splitFromSequence(seq: TokenSequence, layers: readonly LayerDistribution[], covered: string): SplitOutcome {
   if (seq.tokens < 2) return { missing: 'fewer than two tokens in order' };
-  const held = Math.max(1, Math.round(seq.tokens * HELD_OUT_SHARE));
-  const cut = seq.tokens - held;
-  const planning: LayerDistribution[] = [];
-  const heldOut: LayerDistribution[] = [];
-  const k = seq.k;
-  layers.forEach((d, l) => {
-    const a = new SubsetCounter(d.layer, d.experts, k, 1024);
-    const b = new SubsetCounter(d.layer, d.experts, k, 1024);
-    for (let t = 0; t < seq.tokens; t++) (t < cut ? a : b).add(seq.ids, (t * seq.layers + l) * k, 1);
-    planning.push(a.toDistribution(d.coactivationKnown));
-    heldOut.push(b.toDistribution(d.coactivationKnown));
-  });
+  const parts = layers.map((d, l) => splitLayerByPosition(d, { ids: seq.ids, tokens: seq.tokens, stride: seq.layers, offset: l }));
+  return splitByPosition(parts, seq.tokens, covered);
+}
+
+/** Token t's k ids at ((t · stride + offset) · k), for t < tokens. */
+interface LayerOrder {
+  ids: Int32Array;
+  tokens: number;
+  stride: number;
+  offset: number;
+}
+
+/** Tokens of `tokens` held out by position. */
+function heldOutTokens(tokens: number): number {
+  return Math.max(1, Math.round(tokens * HELD_OUT_SHARE));
+}
+
+/** One layer's planning and held-out parts, by position in its token order (layers split on their own, on any thread). */
+export function splitLayerByPosition(d: LayerDistribution, order: LayerOrder): { planning: LayerDistribution; heldOut: LayerDistribution } {
+  const cut = order.tokens - heldOutTokens(order.tokens);
+  const k = d.k;
+  const a = new SubsetCounter(d.layer, d.experts, k, 1024);
+  const b = new SubsetCounter(d.layer, d.experts, k, 1024);
+  for (let t = 0; t < order.tokens; t++) (t < cut ? a : b).add(order.ids, (t * order.stride + order.offset) * k, 1);
+  return { planning: a.toDistribution(d.coactivationKnown), heldOut: b.toDistribution(d.coactivationKnown) };
+}
+
+/** The split from every layer's parts (splitLayerByPosition, in layer order). */
+export function splitByPosition(parts: readonly { planning: LayerDistribution; heldOut: LayerDistribution }[], tokens: number, covered: string): SplitOutcome {
+  if (tokens < 2) return { missing: 'fewer than two tokens in order' };
+  const held = heldOutTokens(tokens);
   return {
     split: {
       by: 'position',
-      planning,
-      heldOut,
-      description: `by position: the last ${held.toLocaleString('en-US')} of ${seq.tokens.toLocaleString('en-US')} tokens in generation order held out${covered}`,
+      planning: parts.map((p) => p.planning),
+      heldOut: parts.map((p) => p.heldOut),
+      description: `by position: the last ${held.toLocaleString('en-US')} of ${tokens.toLocaleString('en-US')} tokens in generation order held out${covered}`,
     },
   };
 }

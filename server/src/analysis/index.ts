@@ -11,7 +11,7 @@ import type { ReadProgress, Workload } from '../workload/types';
 import { applyOverrides, type PlanOverrides } from './overrides';
 import { WorkerPool, WorkerJobError } from './pool';
 import type { LayerOutcome } from './layer';
-import type { SweepOutcome } from './sweep';
+import { sweepCurve, type SweepOutcome } from './sweep';
 import type { PlanExtras } from './extras';
 import { POLICY } from '../plan/vocabulary';
 import { needsPaging } from '../cost/paging/simulate';
@@ -452,7 +452,7 @@ async function memorySweepStage(run: Run, workload: Workload, sweepLayers: numbe
         });
     }),
   );
-  return sweepPoints(slotValues, outs);
+  return sweepCurve(slotValues, outs);
 }
 
 function toAnalysisError(e: unknown, cancelled: boolean): AnalysisError {
@@ -487,25 +487,4 @@ export function sweepSlots(plan: Plan): number[] {
   else for (let i = 0; i < SWEEP_POINTS; i++) values.add(Math.round(min + ((max - min) * i) / (SWEEP_POINTS - 1)));
   if (own >= min) values.add(own);
   return [...values].sort((a, b) => a - b);
-}
-
-function sweepPoints(slots: number[], outs: SweepOutcome[]): { points: SweepPoint[]; note?: string } {
-  const points: SweepPoint[] = [];
-  let cut = 0;
-  slots.forEach((s, i) => {
-    // A slot count is shown only when every layer reached it: a mean over fewer layers would not compare.
-    if (outs.some((o) => o.points[i] === null)) {
-      cut++;
-      return;
-    }
-    const rows = outs.map((o) => o.points[i]!).filter((r) => r.every(Number.isFinite));
-    if (rows.length === 0) return;
-    const mean = (j: number) => rows.reduce((a, r) => a + r[j], 0) / rows.length;
-    points.push({ slotsPerGpu: s, expectedTime: mean(0), eplb: mean(1), lowerBound: mean(2) });
-  });
-  const note =
-    cut > 0
-      ? `memory sweep: ${slots.length - cut} of ${slots.length} slot counts reached on every layer within the time budget; a longer \`time\` sweeps them all`
-      : undefined;
-  return { points, note };
 }

@@ -20,6 +20,7 @@ export class JobClock {
    * @param jobs      jobs in the queue
    * @param minMs     least budget a job is given
    * @param firstShare share of its time a job's budget gets before any job has ended (the unbounded work is not measured yet)
+   * @param now       the clock (tests pass their own)
    */
   constructor(
     private readonly deadline: number,
@@ -27,6 +28,7 @@ export class JobClock {
     jobs: number,
     private readonly minMs: number,
     private readonly firstShare = 0.5,
+    private readonly now: () => number = () => performance.now(),
   ) {
     this.notStarted = jobs;
   }
@@ -34,7 +36,7 @@ export class JobClock {
   /** The budget of the job a worker takes now, ms. */
   take(): number {
     // Time left × workers / (jobs not started + the others in flight).
-    const share = ((this.deadline - performance.now()) * this.workers) / Math.max(1, this.notStarted + Math.ceil(this.workers) - 1);
+    const share = ((this.deadline - this.now()) * this.workers) / Math.max(1, this.notStarted + Math.ceil(this.workers) - 1);
     this.notStarted = Math.max(0, this.notStarted - 1);
     const fixed = this.fixedMs ?? share * (1 - this.firstShare);
     return Math.max(this.minMs, share - fixed);

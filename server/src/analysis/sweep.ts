@@ -4,6 +4,7 @@ import type { PolicyName, Plan } from '../plan/types';
 import type { LayerDistribution } from '../workload/types';
 import { solveLayer, SolveError } from '../solve/index';
 import { solveInputFor } from './solveInput';
+import type { SweepPoint } from '../protocol';
 
 export interface SweepJob {
   plan: Plan;
@@ -78,4 +79,26 @@ export function sweepOrder(slots: readonly number[], own: number | undefined): n
   }
   for (let i = 0; i < slots.length; i++) push(i);
   return order;
+}
+
+/** The memory sweep's curve: each slot count's mean over the layers that reached it (all of them, or it is left out and said). */
+export function sweepCurve(slots: number[], outs: SweepOutcome[]): { points: SweepPoint[]; note?: string } {
+  const points: SweepPoint[] = [];
+  let cut = 0;
+  slots.forEach((s, i) => {
+    // A slot count is shown only when every layer reached it: a mean over fewer layers would not compare.
+    if (outs.some((o) => o.points[i] === null)) {
+      cut++;
+      return;
+    }
+    const rows = outs.map((o) => o.points[i]!).filter((r) => r.every(Number.isFinite));
+    if (rows.length === 0) return;
+    const mean = (j: number) => rows.reduce((a, r) => a + r[j], 0) / rows.length;
+    points.push({ slotsPerGpu: s, expectedTime: mean(0), eplb: mean(1), lowerBound: mean(2) });
+  });
+  const note =
+    cut > 0
+      ? `memory sweep: ${slots.length - cut} of ${slots.length} slot counts reached on every layer within the time budget; a longer \`time\` sweeps them all`
+      : undefined;
+  return { points, note };
 }

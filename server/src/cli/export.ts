@@ -109,7 +109,7 @@ export async function runExport(args: string[], io: CliIo): Promise<number> {
   let placementOrigin: { committed: true } | { committed: false; policy: string; seconds: number } = { committed: true };
   if (!placements) {
     try {
-      const results = await analyzePlan(plan, { sweeps: false, startedAt: 0 });
+      const results = await analyzePlan(plan, { sweeps: false, startedAt: io.startedAt });
       placements = results.layers.map((l) => l.placement);
       placementOrigin = { committed: false, policy: results.solver.name, seconds: results.solver.ms / 1000 };
       source = `solved with policy ${results.solver.name} (${show.millis(results.solver.ms)}); commit it with 'moeplan solve --write' to export it unchanged next time`;

@@ -9,6 +9,13 @@ export interface CliIo {
    * watches (tests, in-process callers).
    */
   progress?(line: string): void;
+  /**
+   * When the command's clock started, on performance.now()'s clock: 0, the
+   * process's start, for the `moeplan` command, so a plan's `time` bounds
+   * the command's wall time; absent for in-process callers (each analysis
+   * then counts from its own start).
+   */
+  startedAt?: number;
 }
 
 /** Least time between two progress lines when stderr is not a terminal, ms. */
@@ -20,6 +27,7 @@ export function processIo(): CliIo {
     err: (t) => process.stderr.write(t),
     cwd: process.cwd(),
     progress: process.stderr.isTTY ? ttyProgress() : logProgress(),
+    startedAt: 0,
   };
 }
 

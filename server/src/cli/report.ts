@@ -102,7 +102,7 @@ export async function runReport(args: string[], io: CliIo): Promise<number> {
 
   let results;
   try {
-    results = await analyzePlan(plan, { timeBudgetMs: parsed.timeMs, startedAt: 0 });
+    results = await analyzePlan(plan, { timeBudgetMs: parsed.timeMs, startedAt: io.startedAt });
   } catch (e) {
     const msg = e instanceof AnalysisError ? e.message : `internal error: ${(e as Error).message}`;
     io.err(`moeplan report: ${parsed.file}: ${msg}\n`);

@@ -205,8 +205,7 @@ export async function runSolve(args: string[], io: CliIo): Promise<number> {
     results = await analyzePlan(plan, {
       policy: parsed.policy,
       timeBudgetMs: parsed.timeMs,
-      // The budget bounds the command: its clock starts with the process.
-      startedAt: 0,
+      startedAt: io.startedAt,
       overrides: parsed.overrides,
       sweeps: parsed.sweeps,
       onProgress: reading.onProgress,

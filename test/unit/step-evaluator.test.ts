@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
   buildStepSamples,
+  sampleShape,
   StepEvaluator,
   stepLowerBound,
   staticDispatchRow,
@@ -245,5 +246,36 @@ test('the lower bound is below the step time of every placement tried, under eve
       assert.ok(bound.stepS <= ev.value() + 1e-15, `bound ${bound.stepS} > step ${ev.value()}`);
     }),
     { numRuns: 300 },
+  );
+});
+
+test("the samples' shape, told without drawing them, is what buildStepSamples draws", () => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 1, max: 28 }),
+      fc.constantFrom(1, 2, 7, 64, 4096),
+      fc.integer({ min: 1, max: 64 }),
+      fc.constantFrom(8, 4096, 32768),
+      fc.option(fc.constantFrom(1, 16, 4096), { nil: undefined }),
+      (subsets, batch, gpus, pairs, enumerateUpTo) => {
+        // The first `subsets` pairs of 8 experts, weights 1–3.
+        const all: number[][] = [];
+        for (let a = 0; a < 8; a++) for (let b = a + 1; b < 8; b++) all.push([a, b]);
+        const chosen = all.slice(0, subsets);
+        const dist = distributionFromSubsets(
+          0,
+          8,
+          2,
+          chosen,
+          chosen.map((_, i) => 1 + (i % 3)),
+        );
+        const opts = { batch, gpus, seed: 3, pairs, minBatches: 2, enumerateUpTo };
+        const drawn = buildStepSamples(dist, opts);
+        const shape = sampleShape(dist, opts);
+        assert.equal(shape.batches, drawn.batches);
+        assert.equal(shape.exact, drawn.exact);
+      },
+    ),
+    { numRuns: 150 },
   );
 });

@@ -7,6 +7,7 @@ import type { LayerDistribution, TokenSequence } from '../workload/types';
 import {
   buildStepSamples,
   EVAL_SAMPLES,
+  sampleShape,
   StepEvaluator,
   stepCostsOf,
   stepLowerBound,
@@ -114,11 +115,10 @@ export class LayerStepContext {
     return stepLowerBound(this.evalSamplesOf(), this.costs, slotsPerGpu, expectedTimeBound).stepS * 1e6;
   }
 
-  /** What the figures were measured on, for the notes. */
+  /** What the figures were measured on, for the notes (from the samples' shape: nothing is drawn). */
   describe(): string {
-    const s = this.evalSamplesOf();
-    if (s.exact)
-      return `batch 1: every distinct subset of the layer, weighted by its share${s.batches === this.dist.count * this.gpus ? ', on every GPU' : ', each on one seeded GPU'}`;
+    const s = sampleShape(this.dist, { batch: this.batch, gpus: this.gpus, ...EVAL_SAMPLES });
+    if (s.exact) return `batch 1: every distinct subset of the layer, weighted by its share${s.everyGpu ? ', on every GPU' : ', each on one seeded GPU'}`;
     return `${s.batches.toLocaleString('en-US')} sampled batches of ${this.batch.toLocaleString('en-US')} tokens (${this.sequence ? 'prompt chunks in trace order' : 'subsets drawn i.i.d.'}), fresh for the figures`;
   }
 }

@@ -5,6 +5,6 @@ export { staticDispatchRow } from './dispatch';
 export type { StepCosts } from './costs';
 export { stepCostsOf } from './costs';
 export type { StepSamples, LayerSequence } from './samples';
-export { buildStepSamples, TRAIN_SAMPLES, EVAL_SAMPLES } from './samples';
+export { buildStepSamples, sampleShape, TRAIN_SAMPLES, EVAL_SAMPLES } from './samples';
 export { StepEvaluator } from './evaluator';
 export { stepLowerBound } from './bound';

@@ -73,15 +73,37 @@ const MAX_BATCHES = 4096;
 export const TRAIN_SAMPLES = { pairs: 8_192, minBatches: 2, enumerateUpTo: 4_096 };
 export const EVAL_SAMPLES = { pairs: 32_768, minBatches: 4 };
 
+/**
+ * What buildStepSamples draws, without drawing it: how many batches, and
+ * whether batch 1 is enumerated (on every GPU or on one seeded GPU). For
+ * describing the figures without building 100,000 pairs on the language
+ * server's main thread.
+ */
+export function sampleShape(
+  dist: Pick<LayerDistribution, 'count' | 'total' | 'k'>,
+  opts: Pick<SampleOptions, 'batch' | 'gpus' | 'pairs' | 'minBatches' | 'enumerateUpTo'>,
+): { batches: number; exact: boolean; everyGpu: boolean } {
+  const B = Math.max(1, Math.floor(opts.batch));
+  const G = Math.max(1, opts.gpus);
+  if (dist.count === 0 || dist.total <= 0) return { batches: 0, exact: true, everyGpu: false };
+  if (B === 1 && dist.count <= Math.min(ENUMERATE_LIMIT, opts.enumerateUpTo ?? ENUMERATE_LIMIT)) {
+    const everyGpu = dist.count * G <= ENUMERATE_LIMIT;
+    return { batches: everyGpu ? dist.count * G : dist.count, exact: true, everyGpu };
+  }
+  const batches = B === 1 ? Math.max(1, Math.ceil(opts.pairs / dist.k)) : clamp(Math.ceil(opts.pairs / (B * dist.k)), opts.minBatches, MAX_BATCHES);
+  return { batches, exact: false, everyGpu: false };
+}
+
 export function buildStepSamples(dist: LayerDistribution, opts: SampleOptions): StepSamples {
   const B = Math.max(1, Math.floor(opts.batch));
   const G = Math.max(1, opts.gpus);
   const k = dist.k;
   const rng = new Rng(deriveSeed(opts.seed, dist.layer, B, 0x5a));
+  const shape = sampleShape(dist, opts);
   if (dist.count === 0 || dist.total <= 0) return finish(dist, B, G, 0, new Float64Array(0), new Int32Array(0), new Int32Array(0), new Int32Array(0), true);
-  if (B === 1 && dist.count <= Math.min(ENUMERATE_LIMIT, opts.enumerateUpTo ?? ENUMERATE_LIMIT)) {
-    const everyGpu = dist.count * G <= ENUMERATE_LIMIT;
-    const S = everyGpu ? dist.count * G : dist.count;
+  if (shape.exact) {
+    const everyGpu = shape.everyGpu;
+    const S = shape.batches;
     const ids = new Int32Array(S * k);
     const origin = new Int32Array(S);
     const weight = new Float64Array(S);
@@ -96,7 +118,7 @@ export function buildStepSamples(dist: LayerDistribution, opts: SampleOptions): 
     }
     return finish(dist, 1, G, S, weight, ids, origin, new Int32Array(S), true);
   }
-  const S = B === 1 ? Math.max(1, Math.ceil(opts.pairs / k)) : clamp(Math.ceil(opts.pairs / (B * k)), opts.minBatches, MAX_BATCHES);
+  const S = shape.batches;
   const ids = new Int32Array(S * B * k);
   const origin = new Int32Array(S * B);
   const localPos = new Int32Array(S * B);

@@ -318,29 +318,27 @@ export class StepEvaluator {
    * for many batches (at batch 1 a batch is one token).
    */
   private assignBatchesByRule(b0: number, b1: number): void {
-    if (this.rule === 'static') this.assignStatic(b0, b1);
-    else this.assignRandom(b0, b1);
-  }
-
-  /** The static rule: each (expert, source GPU) has one copy (staticMap). */
-  private assignStatic(b0: number, b1: number): void {
-    const { ids, origin } = this.samples;
+    const { ids, origin, localPos } = this.samples;
     const k = this.k;
     const G = this.gpus;
     const E = this.experts;
     const B = this.batch;
-    const { stamp, staticMap, assign, pairsOn, distinctOn, nvSend, nvRecv, netSend, netRecv, nodeOf } = this;
-    let epoch = this.epoch;
+    const stamp = this.stamp;
+    const { copies, copyCount } = this.table;
+    const staticMap = this.staticMap;
+    const isStatic = this.rule === 'static';
+    const { assign, pairsOn, distinctOn, nvSend, nvRecv, netSend, netRecv, nodeOf } = this;
     for (let b = b0; b < b1; b++) {
-      epoch++;
+      const epoch = ++this.epoch;
       const base = b * G;
       for (let t = b * B; t < (b + 1) * B; t++) {
         const o = origin[t];
         const oNode = nodeOf[o];
-        const row = o;
-        for (let p = t * k, end = p + k; p < end; p++) {
+        for (let j = 0; j < k; j++) {
+          const p = t * k + j;
           const e = ids[p];
-          const g = staticMap[e * G + row];
+          const cc = copyCount[e];
+          const g = cc === 1 ? copies[e * G] : isStatic ? staticMap[e * G + o] : copies[e * G + ((localPos[t] * k + j) % cc)];
           assign[p] = g;
           pairsOn[base + g]++;
           if (o !== g) {
@@ -361,51 +359,6 @@ export class StepEvaluator {
         }
       }
     }
-    this.epoch = epoch;
-  }
-
-  /** The random rule: a token's j-th expert goes to copy (local position · k + j) mod copies. */
-  private assignRandom(b0: number, b1: number): void {
-    const { ids, origin, localPos } = this.samples;
-    const k = this.k;
-    const G = this.gpus;
-    const E = this.experts;
-    const B = this.batch;
-    const { copies, copyCount } = this.table;
-    const { stamp, assign, pairsOn, distinctOn, nvSend, nvRecv, netSend, netRecv, nodeOf } = this;
-    let epoch = this.epoch;
-    for (let b = b0; b < b1; b++) {
-      epoch++;
-      const base = b * G;
-      for (let t = b * B; t < (b + 1) * B; t++) {
-        const o = origin[t];
-        const oNode = nodeOf[o];
-        const lp = localPos[t] * k;
-        for (let j = 0; j < k; j++) {
-          const p = t * k + j;
-          const e = ids[p];
-          const cc = copyCount[e];
-          const g = cc === 1 ? copies[e * G] : copies[e * G + ((lp + j) % cc)];
-          assign[p] = g;
-          pairsOn[base + g]++;
-          if (o !== g) {
-            if (nodeOf[g] === oNode) {
-              nvSend[base + o]++;
-              nvRecv[base + g]++;
-            } else {
-              netSend[base + o]++;
-              netRecv[base + g]++;
-            }
-          }
-          const key = g * E + e;
-          if (stamp[key] !== epoch) {
-            stamp[key] = epoch;
-            distinctOn[base + g]++;
-          }
-        }
-      }
-    }
-    this.epoch = epoch;
   }
 
   private rebuildStaticRow(e: number): void {

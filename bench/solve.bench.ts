@@ -21,7 +21,7 @@ import { checkText } from '../server/src/plan/check';
 import { analyzePlan } from '../server/src/analysis/index';
 import { solveInputFor } from '../server/src/analysis/layer';
 import { loadWorkload } from '../server/src/workload/load';
-import { BENCH_DATA } from './data';
+import { BENCH_DATA, deepseekV3Input } from './data';
 
 const DATA = BENCH_DATA;
 const LONG = process.argv.includes('--long');
@@ -158,16 +158,7 @@ async function mixtralTraces(): Promise<void> {
 function evaluatorTiming(): void {
   console.log('\n## exact E[T] of one DeepSeek-V3-scale layer (256 experts, top-8, 32 GPUs, 9 slots)');
   const [d] = synthetic(50_000, 256, 8, 1, 11, { count: 8, topGroups: 4 });
-  const r = solveLayer('eplb', {
-    dist: d,
-    gpus: 32,
-    slotsPerGpu: new Array(32).fill(9),
-    gpusPerNode: 8,
-    groups: 8,
-    constraints: { pins: [], forbids: [], replicas: true },
-    seed: 1,
-    timeBudgetMs: 100,
-  });
+  const r = solveLayer('eplb', deepseekV3Input(d, 100));
   for (let i = 0; i < 3; i++) expectedTime(d, r.placement);
   const reps = 20;
   let t0 = performance.now();

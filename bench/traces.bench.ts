@@ -30,6 +30,7 @@ import { generateSynthetic } from '../server/src/workload/synthetic';
 import { readTrace } from '../server/src/workload/readers/index';
 import { solveLayer } from '../server/src/solve/index';
 import type { TokenSequence } from '../server/src/workload/types';
+import { deepseekV3Input } from './data';
 
 const DEEPSEEK_V3 = { layers: 58, experts: 256, topK: 8, firstMoeLayer: 3, name: 'DeepSeek-V3' };
 const REQUEST_TOKENS = 512;
@@ -310,20 +311,7 @@ export async function run(): Promise<void> {
     await writeOwn(files.own, seq);
     writeParquet(files.list, seq, false);
     writeParquet(files.wide, seq, true);
-    const eplb = (file: string) =>
-      readTrace(file, { model: DEEPSEEK_V3 }).then(
-        (w) =>
-          solveLayer('eplb', {
-            dist: w.layers[0],
-            gpus: 32,
-            slotsPerGpu: new Array(32).fill(9),
-            gpusPerNode: 8,
-            groups: 8,
-            constraints: { pins: [], forbids: [], replicas: true },
-            seed: 1,
-            timeBudgetMs: 0,
-          }).expectedTime,
-      );
+    const eplb = (file: string) => readTrace(file, { model: DEEPSEEK_V3 }).then((w) => solveLayer('eplb', deepseekV3Input(w.layers[0], 0)).expectedTime);
     const reference = await eplb(files.vllm);
     console.log('format                       size        trace stats     records/s   max RSS   E[T] layer 0 (EPLB, 32 GPUs × 9 slots)');
     for (const [name, file] of [

@@ -30,6 +30,12 @@ const h100x2: CostHardware = {
   pcie: { bytesPerS: 64e9, latencyS: 2e-6 },
 };
 
+/** Experts 0–3 on GPU 0, 4–7 on GPU 1: the placement the hand-computed cases use. */
+const halves = [
+  [0, 1, 2, 3],
+  [4, 5, 6, 7],
+];
+
 test('offload formula, hand-checked (Mixtral BF16, decode of 1 token, PCIe 64 GB/s, network 50 GB/s)', () => {
   const r = compareOffload({
     layers: 32,
@@ -90,16 +96,7 @@ function stepUs(
 
 test('one token, hand-computed: one expert read on each GPU plus one message each way over NVLink', () => {
   const dist = distributionFromSubsets(0, 8, 2, [[0, 4]], [1]);
-  const r = stepUs(
-    mixtral,
-    h100x2,
-    dist,
-    [
-      [0, 1, 2, 3],
-      [4, 5, 6, 7],
-    ],
-    1,
-  );
+  const r = stepUs(mixtral, h100x2, dist, halves, 1);
   const readUs = (352_321_536 / 3.35e12) * 1e6; // ≈ 105.2 µs
   assert.ok(Math.abs(r.compute - readUs) < 1e-9, `${r.compute}`);
   // The token starts on GPU 0 or GPU 1 (both enumerated); either way one 8 KiB message leaves it.
@@ -121,17 +118,7 @@ test('E[T] at batch 1 under balanced dispatch: T(S) reads on the slowest GPU', (
     [1, 1, 2],
   );
   // no replication: T(S) is 2 for {0,1}, {2,3}; 1 for {0,4}: E[T] = (2 + 1 + 2·2) / 4 = 1.75
-  const r = stepUs(
-    mixtral,
-    h100x2,
-    dist,
-    [
-      [0, 1, 2, 3],
-      [4, 5, 6, 7],
-    ],
-    1,
-    'balanced',
-  );
+  const r = stepUs(mixtral, h100x2, dist, halves, 1, 'balanced');
   const readUs = (352_321_536 / 3.35e12) * 1e6;
   assert.ok(Math.abs(r.compute / readUs - 1.75) < 1e-12, `${r.compute / readUs}`);
 });
@@ -142,28 +129,10 @@ test('regimes: compute-bound beyond the roofline batch', () => {
   // Every token uses experts 0 and 4, one on each GPU: each GPU runs B pairs of one expert.
   const dist = distributionFromSubsets(0, 8, 2, [[0, 4]], [1]);
   const B = Math.ceil(16 * knee);
-  const big = stepUs(
-    mixtral,
-    h100x2,
-    dist,
-    [
-      [0, 1, 2, 3],
-      [4, 5, 6, 7],
-    ],
-    B,
-  );
+  const big = stepUs(mixtral, h100x2, dist, halves, B);
   const expect = ((B * 6 * 4096 * 14336) / 989e12) * 1e6;
   assert.ok(Math.abs(big.compute - expect) / expect < 1e-9, `${big.compute} vs ${expect}`);
-  const small = stepUs(
-    mixtral,
-    h100x2,
-    dist,
-    [
-      [0, 1, 2, 3],
-      [4, 5, 6, 7],
-    ],
-    8,
-  );
+  const small = stepUs(mixtral, h100x2, dist, halves, 8);
   assert.ok(small.compute < big.compute);
 });
 

@@ -43,6 +43,19 @@ function input(n: number, k: number, G: number, slots: number, seed: number, con
   };
 }
 
+/** A small random instance: experts, GPUs, seed, spare slots per GPU, k, and optional constraints. */
+interface RandomCase {
+  n: number;
+  G: number;
+  seed: number;
+  extra: number;
+  k: number;
+  replicas: boolean;
+  pin?: [number, number];
+  forbid?: [number, number];
+  maxCopies?: number;
+}
+
 const smallCase = fc
   .record({
     n: fc.integer({ min: 3, max: 8 }),
@@ -59,29 +72,9 @@ const smallCase = fc
       forbid: fc.option(fc.tuple(fc.nat(c.n - 1), fc.nat(c.G - 1)), { nil: undefined }),
       maxCopies: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }),
     }),
-  ) as fc.Arbitrary<{
-  n: number;
-  G: number;
-  seed: number;
-  extra: number;
-  k: number;
-  replicas: boolean;
-  pin?: [number, number];
-  forbid?: [number, number];
-  maxCopies?: number;
-}>;
+  ) as fc.Arbitrary<RandomCase>;
 
-function caseInput(c: {
-  n: number;
-  G: number;
-  seed: number;
-  extra: number;
-  k: number;
-  replicas: boolean;
-  pin?: [number, number];
-  forbid?: [number, number];
-  maxCopies?: number;
-}): SolveInput {
+function caseInput(c: RandomCase): SolveInput {
   const slots = Math.ceil(c.n / c.G) + c.extra;
   const pin = c.pin && ([c.pin[0] % c.n, c.pin[1]] as const);
   const forbid = c.forbid && ([c.forbid[0] % c.n, c.forbid[1]] as const);
